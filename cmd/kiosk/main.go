@@ -1,0 +1,160 @@
+// kiosk is the touch-screen kiosk app. `kiosk -demo` runs it on simulated devices (what
+// `make demo` starts); otherwise it reads /etc/citizenhome/kiosk.toml and drives the real ones.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/rig"
+	"citizenhome/kiosk/store"
+	"citizenhome/ui"
+)
+
+var version = "dev"
+
+func main() {
+	cfgPath := flag.String("config", "", "configuration file (default /etc/citizenhome/kiosk.toml; with -demo, the demo's own)")
+	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
+	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(*cfgPath, *demo, *dataDir, log); err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath string, demo bool, dataDir string, log *slog.Logger) error {
+	cfg, err := loadConfig(cfgPath, demo, dataDir)
+	if err != nil {
+		return err
+	}
+	font, err := ui.LoadFont(cfg.Devices.Font)
+	if err != nil {
+		return fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
+	}
+	st, err := store.Open(cfg.Kiosk.Store)
+	if errors.Is(err, store.ErrCorrupt) {
+		// Stop rather than start empty: an empty store would hand out today's ticket numbers
+		// again. Staff start the kiosk again once they have seen this (systemd does it too).
+		return fmt.Errorf("%w\nthe kiosk stopped so that staff notice; starting it again begins with an empty store", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cat := &catalog.Holder{}
+	if cfg.Kiosk.Catalog == "" {
+		cat.Replace(catalog.Demo())
+	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var devs *rig.Devices
+	if demo {
+		devs, err = rig.Demo(ctx, cfg, log)
+	} else {
+		devs, err = rig.Open(cfg, log)
+	}
+	if err != nil {
+		return err
+	}
+	defer devs.Close()
+	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.KioskPrinter(),
+		Log: log, Version: version, Demo: demo || cat.Current().IsDemo()})
+	if err != nil {
+		return err
+	}
+	go devs.Watch(ctx, k)
+	stop := make(chan struct{})
+	defer close(stop)
+	go k.Sessions().Run(stop, 250*time.Millisecond)
+
+	a := app.NewWithID("cn.citizenhome.kiosk")
+	win := a.NewWindow(cfg.Hall.Name)
+	th := ui.NewTheme(font)
+	u, err := ui.New(win, k, ui.Options{Theme: th})
+	if err != nil {
+		return err
+	}
+	if demo {
+		win.Resize(fyne.NewSize(720, 1280))
+		if devs.Sim != nil {
+			ui.ShowSimPanel(a, devs.Sim, u.Lang())
+		}
+	} else {
+		// A kiosk: full screen, and the window cannot be closed from the screen.
+		win.SetFullScreen(true)
+		win.SetCloseIntercept(func() {})
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fyne.Do(u.Tick)
+			}
+		}
+	}()
+	win.ShowAndRun()
+	return nil
+}
+
+func loadConfig(path string, demo bool, dataDir string) (config.Config, error) {
+	if !demo {
+		if path == "" {
+			path = "/etc/citizenhome/kiosk.toml"
+		}
+		return config.Load(path)
+	}
+	var cfg config.Config
+	if path != "" {
+		c, err := config.Load(path)
+		if err != nil {
+			return c, err
+		}
+		cfg = c
+	} else {
+		cfg = config.Default()
+		cfg.Hall.ID, cfg.Kiosk.ID = "demo", "demo-01"
+		cfg.Hall.Name, cfg.Hall.NameEn = "开封市民之家", "Kaifeng Citizen Home"
+		// A demo serves at any hour, on any day.
+		cfg.Hours.Weekday = []string{"00:00-23:59"}
+		cfg.Hours.Weekend = []string{"00:00-23:59"}
+		cfg.Devices.PrinterEnglish = true
+	}
+	if dataDir == "" {
+		base := os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return cfg, fmt.Errorf("no home directory for the demo's data; give -data DIR")
+			}
+			base = filepath.Join(home, ".local", "share")
+		}
+		dataDir = filepath.Join(base, "citizenhome")
+	}
+	cfg.Kiosk.Store = filepath.Join(dataDir, "demo.db")
+	if cfg.Kiosk.PrintDir == "" {
+		cfg.Kiosk.PrintDir = filepath.Join(dataDir, "prints")
+	}
+	return cfg, nil
+}

@@ -1,0 +1,103 @@
+// kioskd runs a kiosk's devices and telemetry with no screen, and serves the local HTTP API
+// (../shared/spec/local-api.md) to the staff's applications at a service window and to scripts.
+// It must not link Fyne: `go list -deps ./cmd/kioskd` is checked by the tests.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/api"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/rig"
+	"citizenhome/kiosk/store"
+)
+
+var version = "dev"
+
+func main() {
+	cfgPath := flag.String("config", "/etc/citizenhome/kiosk.toml", "configuration file")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(*cfgPath, log); err != nil {
+		fmt.Fprintln(os.Stderr, "kioskd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath string, log *slog.Logger) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.Kiosk.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cat := &catalog.Holder{}
+	if cfg.Kiosk.Catalog == "" {
+		cat.Replace(catalog.Demo())
+	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	devs, err := rig.Open(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer devs.Close()
+	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.Printer,
+		Log: log, Version: version})
+	if err != nil {
+		return err
+	}
+	go devs.Watch(ctx, k)
+
+	token, err := api.LoadToken(cfg.API.TokenFile)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(cfg.API.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.New(k, token), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("kioskd serving", "listen", cfg.API.Listen, "version", version)
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		_ = os.Remove(path)
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, err
+		}
+		return ln, os.Chmod(path, 0o660)
+	}
+	return net.Listen("tcp", addr)
+}

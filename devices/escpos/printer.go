@@ -1,0 +1,439 @@
+package escpos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Config configures a Printer. Zero fields take the defaults named below.
+type Config struct {
+	Paper  Paper  // 0 means Paper58
+	QRMode QRMode // how QR blocks are sent
+
+	// StatusTimeout bounds the wait for each status reply byte. Default 500 ms.
+	StatusTimeout time.Duration
+	// WriteTimeout bounds each chunk write. Default 2 s, enough for a 256-byte chunk at
+	// 9600 baud with the printer pausing for flow control; raise it for larger chunks.
+	WriteTimeout time.Duration
+	// ChunkSize is the largest single Write of a job. Default 256 bytes.
+	ChunkSize int
+	// DrainWindow is how long input must stay quiet before a status request is sent, so a
+	// late reply of an earlier request is not taken for the new one. Default 20 ms.
+	DrainWindow time.Duration
+
+	// Reopen, if set, opens the port again after it failed (device unplugged and back).
+	// Open sets it; with New, set it for a transport that can be redialled. Without it a
+	// failed port keeps failing with ErrOffline.
+	Reopen func() (Port, error)
+	// ReopenInterval is the least time between two automatic reopen attempts. Default 1 s.
+	ReopenInterval time.Duration
+
+	// Now is the clock for the reopen backoff and status time stamps; default time.Now.
+	// I/O timeouts always run on the real clock, because the port's timeouts do.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.StatusTimeout <= 0 {
+		c.StatusTimeout = 500 * time.Millisecond
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 2 * time.Second
+	}
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = 256
+	}
+	if c.DrainWindow <= 0 {
+		c.DrainWindow = 20 * time.Millisecond
+	}
+	if c.ReopenInterval <= 0 {
+		c.ReopenInterval = time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// readSlice caps one blocking Read so a cancelled context is noticed quickly.
+const readSlice = 50 * time.Millisecond
+
+// Printer drives one ESC/POS printer over a Port. Its methods are safe for concurrent use;
+// they run one at a time.
+//
+// Failure handling: a read or write error other than a timeout means the port is gone
+// (unplugged USB serial adapter, closed pipe). The operation fails with ErrOffline; if
+// Config.Reopen is set the port is closed and the next Status or Print reopens it (at most
+// once per ReopenInterval), so a device that disappears and returns is picked up without a
+// restart. Reopen forces this immediately.
+//
+// A write that times out is never retried. If the port has no write deadline the write
+// keeps running in the background; later operations wait for it and fail with ErrTimeout
+// while it is stuck (typically: the printer holds CTS low). After a partial job the next
+// job is preceded by enough NUL bytes to finish any command the printer was in the middle
+// of (NUL is ignored between commands), so its ESC @ is not swallowed as image data.
+type Printer struct {
+	cfg Config
+
+	mu       sync.Mutex
+	port     Port
+	closed   bool
+	pending  chan writeResult // a timed-out write still running on port
+	lastOpen time.Time
+	openErr  error
+	last     Status
+	lastAt   time.Time
+	resync   int
+}
+
+type writeResult struct {
+	n   int
+	err error
+}
+
+// New returns a Printer on port. port may be nil if cfg.Reopen is set: the port is then
+// opened by the first Status or Print.
+func New(port Port, cfg Config) *Printer {
+	return &Printer{cfg: cfg.withDefaults(), port: port}
+}
+
+// LastStatus returns the status read by the most recent successful status query (Status,
+// or the checks around Print) and when it was read. Zero before the first query.
+// Paper-low is reported only here and by Status: Print does not fail on it.
+func (p *Printer) LastStatus() (Status, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last, p.lastAt
+}
+
+// Status queries DLE EOT 1..4 and returns the decoded status. Input is drained first and
+// each request waits for exactly one reply. Errors: ErrOffline (no reply within
+// StatusTimeout — the error also matches ErrTimeout — or the port failed), ErrGarbled (two
+// attempts gave bytes that are not status replies), ErrTimeout (a previous write is still
+// blocked), ErrCanceled, ErrClosed. A printer that answers but is out of paper is not an
+// error here: check Status.State.
+func (p *Printer) Status(ctx context.Context) (Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.ensure("status"); err != nil {
+		return Status{}, err
+	}
+	return p.queryStatus(ctx)
+}
+
+// Print encodes d and prints it as one job: status check, the job in chunks of ChunkSize
+// under WriteTimeout each, status check again. It refuses to start (nothing written, Sent
+// 0) when the printer is out of paper, open, in error, offline or not answering, and
+// returns the matching error (ErrPaperOut, ErrCoverOpen, ErrPrinterError, ErrOffline).
+// Paper-low prints. Once the first byte is written the job is completed regardless of ctx,
+// because a half-sent command would leave the printer waiting for its payload. A job that
+// fails part way is reported with Sent/Total and never retried; see Error. A bad document
+// fails with ErrBadDoc before any I/O.
+func (p *Printer) Print(ctx context.Context, d Doc) error {
+	enc, err := encode(d, Options{Paper: p.cfg.Paper, QRMode: p.cfg.QRMode})
+	if err != nil {
+		return err
+	}
+	job := enc.out
+	total := len(job)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.ensure("print"); err != nil {
+		return jobErr(err, 0, total)
+	}
+	st, err := p.queryStatus(ctx)
+	if err != nil {
+		return jobErr(err, 0, total)
+	}
+	if s := st.State(); !s.CanPrint() {
+		return &Error{Code: s.Code(), Op: "print", Status: &st, Total: total}
+	}
+	if err := ctx.Err(); err != nil {
+		return &Error{Code: CodeCanceled, Op: "print", Total: total, Err: err}
+	}
+	if p.resync > 0 {
+		if _, err := p.write(make([]byte, p.resync)); err != nil {
+			return jobErr(err, 0, total)
+		}
+		p.resync = 0
+	}
+	for sent := 0; sent < total; {
+		end := min(sent+p.cfg.ChunkSize, total)
+		n, err := p.write(job[sent:end])
+		if err != nil {
+			hi := sent + n
+			if p.pending != nil {
+				hi = end // the stuck write may still deliver the rest of its chunk
+			}
+			p.resync = resyncLen(enc.spans, sent+n, hi)
+			return jobErr(err, sent+n, total)
+		}
+		sent = end
+	}
+	// The job is out; its outcome must be known even if the caller gave up meanwhile.
+	st, err = p.queryStatus(context.WithoutCancel(ctx))
+	if err != nil {
+		return jobErr(err, total, total)
+	}
+	if s := st.State(); !s.CanPrint() {
+		return &Error{Code: s.Code(), Op: "print", Status: &st, Sent: total, Total: total}
+	}
+	return nil
+}
+
+// Reopen closes the port and opens it again with Config.Reopen now, ignoring the backoff.
+// A write still blocked on the old port is abandoned. Without Config.Reopen it returns an
+// error with CodeUnsupported.
+func (p *Printer) Reopen() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return &Error{Code: CodeClosed, Op: "open"}
+	}
+	if p.cfg.Reopen == nil {
+		return &Error{Code: CodeUnsupported, Op: "open", Err: errors.New("no Reopen function configured")}
+	}
+	p.dropPort()
+	return p.dial()
+}
+
+// Close closes the port (if it has a Close method). Later calls fail with ErrClosed.
+// Close is idempotent.
+func (p *Printer) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var err error
+	if c, ok := p.port.(io.Closer); ok {
+		err = c.Close()
+	}
+	p.port, p.pending = nil, nil
+	return err
+}
+
+// jobErr restates an error of a step of Print as a print error with job progress.
+func jobErr(err error, sent, total int) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return &Error{Code: CodeUnknown, Op: "print", Sent: sent, Total: total, Err: err}
+	}
+	return &Error{Code: e.Code, Op: "print", Status: e.Status, Sent: sent, Total: total, Err: e.Err}
+}
+
+// resyncLen returns how many NUL bytes finish any command that may have been cut off,
+// given that between lo and hi bytes of the job were delivered.
+func resyncLen(spans []span, lo, hi int) int {
+	if hi == 0 {
+		return 0
+	}
+	pad := 4 // longest fixed-size command we send, minus one, plus a GB18030 trail byte
+	for _, s := range spans {
+		if max(lo, s.start+1) <= min(hi, s.end-1) {
+			pad = max(pad, s.end-lo)
+		}
+	}
+	return pad
+}
+
+// ensure makes the port usable: not closed, no write stuck, open. Caller holds mu.
+func (p *Printer) ensure(op string) error {
+	if p.closed {
+		return &Error{Code: CodeClosed, Op: op}
+	}
+	if p.pending != nil {
+		select {
+		case r := <-p.pending:
+			p.pending = nil
+			if r.err != nil && !isTimeout(r.err) {
+				p.fail(r.err)
+			}
+		case <-time.After(p.cfg.StatusTimeout):
+			return &Error{Code: CodeTimeout, Op: op, Err: errors.New("an earlier write is still blocked")}
+		}
+	}
+	if p.port != nil {
+		return nil
+	}
+	if p.cfg.Reopen == nil {
+		return &Error{Code: CodeOffline, Op: op, Err: errors.New("no port")}
+	}
+	if !p.lastOpen.IsZero() && p.cfg.Now().Sub(p.lastOpen) < p.cfg.ReopenInterval {
+		return &Error{Code: CodeOffline, Op: op, Err: fmt.Errorf("reopen backoff; last attempt: %w", p.openErr)}
+	}
+	return p.dial()
+}
+
+func (p *Printer) dial() error {
+	p.lastOpen = p.cfg.Now()
+	port, err := p.cfg.Reopen()
+	if err != nil {
+		p.openErr = err
+		if e := (*Error)(nil); errors.As(err, &e) {
+			return err
+		}
+		return &Error{Code: CodeOffline, Op: "open", Err: err}
+	}
+	if port == nil {
+		p.openErr = errors.New("Reopen returned a nil port")
+		return &Error{Code: CodeOffline, Op: "open", Err: p.openErr}
+	}
+	p.port, p.openErr = port, nil
+	return nil
+}
+
+// fail handles a port error that is not a timeout: the device is gone. With a Reopen
+// function the port is closed so the next operation opens a fresh one.
+func (p *Printer) fail(error) {
+	if p.cfg.Reopen != nil {
+		p.dropPort()
+	}
+}
+
+func (p *Printer) dropPort() {
+	if c, ok := p.port.(io.Closer); ok {
+		_ = c.Close() // the port is already broken; its close error says nothing new
+	}
+	p.port, p.pending = nil, nil
+}
+
+// write writes b under WriteTimeout. Caller holds mu and has called ensure.
+func (p *Printer) write(b []byte) (int, error) {
+	port := p.port
+	if port == nil {
+		return 0, &Error{Code: CodeOffline, Op: "write", Err: errors.New("no port")}
+	}
+	wait := p.cfg.WriteTimeout
+	if wd, ok := port.(writeDeadliner); ok && wd.SetWriteDeadline(time.Now().Add(p.cfg.WriteTimeout)) == nil {
+		// Let the port's own deadline fire first: it reports the exact byte count.
+		wait += 250 * time.Millisecond
+	}
+	ch := make(chan writeResult, 1)
+	go func() {
+		n, err := port.Write(b)
+		ch <- writeResult{n, err}
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		switch {
+		case r.err != nil && isTimeout(r.err):
+			return r.n, &Error{Code: CodeTimeout, Op: "write", Err: r.err}
+		case r.err != nil:
+			p.fail(r.err)
+			return r.n, &Error{Code: CodeOffline, Op: "write", Err: r.err}
+		case r.n < len(b):
+			return r.n, &Error{Code: CodeOffline, Op: "write", Err: io.ErrShortWrite}
+		}
+		return r.n, nil
+	case <-t.C:
+		p.pending = ch
+		return 0, &Error{Code: CodeTimeout, Op: "write", Err: fmt.Errorf("write of %d bytes blocked for %v", len(b), p.cfg.WriteTimeout)}
+	}
+}
+
+// queryStatus reads DLE EOT 1..4, retrying once on a garbled reply.
+func (p *Printer) queryStatus(ctx context.Context) (Status, error) {
+	var err error
+	for range 2 {
+		var st Status
+		st, err = p.queryOnce(ctx)
+		if err == nil {
+			p.last, p.lastAt = st, p.cfg.Now()
+			return st, nil
+		}
+		if !errors.Is(err, ErrGarbled) {
+			return Status{}, err
+		}
+	}
+	return Status{}, err
+}
+
+func (p *Printer) queryOnce(ctx context.Context) (Status, error) {
+	if err := p.drain(); err != nil {
+		return Status{}, err
+	}
+	replies := make([]byte, 0, 4)
+	for n := byte(1); n <= 4; n++ {
+		if err := ctx.Err(); err != nil {
+			return Status{}, &Error{Code: CodeCanceled, Op: "status", Err: err}
+		}
+		if _, err := p.write([]byte{0x10, 0x04, n}); err != nil {
+			return Status{}, asOffline(err)
+		}
+		b, err := p.readByte(ctx, n)
+		if err != nil {
+			return Status{}, err
+		}
+		replies = append(replies, b)
+	}
+	return ParseStatus(replies)
+}
+
+// asOffline turns a timeout during a status query into "offline", keeping the timeout
+// reachable with errors.Is.
+func asOffline(err error) error {
+	if errors.Is(err, ErrTimeout) {
+		return &Error{Code: CodeOffline, Op: "status", Err: err}
+	}
+	return err
+}
+
+func (p *Printer) readByte(ctx context.Context, n byte) (byte, error) {
+	deadline := time.Now().Add(p.cfg.StatusTimeout)
+	var buf [1]byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, &Error{Code: CodeCanceled, Op: "status", Err: err}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, asOffline(&Error{Code: CodeTimeout, Op: "status", Err: fmt.Errorf("no reply to DLE EOT %d within %v", n, p.cfg.StatusTimeout)})
+		}
+		if err := p.port.SetReadTimeout(min(left, readSlice)); err != nil {
+			p.fail(err)
+			return 0, &Error{Code: CodeOffline, Op: "status", Err: err}
+		}
+		k, err := p.port.Read(buf[:])
+		if k == 1 {
+			return buf[0], nil
+		}
+		if err != nil && !isTimeout(err) {
+			p.fail(err)
+			return 0, &Error{Code: CodeOffline, Op: "status", Err: err}
+		}
+	}
+}
+
+// drain discards input until it has been quiet for DrainWindow, so a reply that arrived
+// late (or a status request hidden in image data, which printers answer too) is not taken
+// for the answer to the next request.
+func (p *Printer) drain() error {
+	if r, ok := p.port.(interface{ ResetInputBuffer() error }); ok {
+		_ = r.ResetInputBuffer() // best effort; the reads below do the real work
+	}
+	if err := p.port.SetReadTimeout(p.cfg.DrainWindow); err != nil {
+		p.fail(err)
+		return &Error{Code: CodeOffline, Op: "status", Err: err}
+	}
+	var buf [64]byte
+	for range 64 { // bounded: a port that never stops talking is left to the garbled check
+		n, err := p.port.Read(buf[:])
+		if err != nil && !isTimeout(err) {
+			p.fail(err)
+			return &Error{Code: CodeOffline, Op: "status", Err: err}
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+	return nil
+}

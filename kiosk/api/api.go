@@ -1,0 +1,206 @@
+// Package api is kioskd's local HTTP API (../shared/spec/local-api.md): what the staff's own
+// applications at a service window, and scripts on a kiosk, use to reach the kiosk's devices.
+//
+// Every endpoint but /healthz needs the bearer token; a wrong or missing token is answered 401
+// and counted. Bodies over 64 KiB are refused with 413. Errors are
+// {"error": {"code": "...", "message": "..."}}.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"citizenhome/kiosk"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 64 << 10
+
+// Core is what the API needs of the kiosk core.
+type Core interface {
+	Devices() map[string]kiosk.Device
+	Locked() (bool, string)
+	TakeTicketInCategory(ctx context.Context, category string, priority bool) (kiosk.Issued, error)
+}
+
+// Server serves the API.
+type Server struct {
+	core         Core
+	token        []byte
+	unauthorized atomic.Int64
+	mux          *http.ServeMux
+}
+
+// New returns the API over core, accepting token.
+func New(core Core, token string) *Server {
+	s := &Server{core: core, token: []byte(token), mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("POST /v1/tickets", s.auth(s.tickets))
+	s.mux.Handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	}))
+	return s
+}
+
+// Unauthorized counts requests refused for a wrong or missing token.
+func (s *Server) Unauthorized() int64 { return s.unauthorized.Load() }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
+			s.unauthorized.Add(1)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kioskd"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	state := "ready"
+	if locked, _ := s.core.Locked(); locked {
+		state = "locked"
+	} else {
+		for _, d := range s.core.Devices() {
+			if d.State != kiosk.StateAbsent && !d.State.Usable() {
+				state = "degraded"
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"state": state})
+}
+
+type ticketRequest struct {
+	Category string `json:"category"`
+	Priority bool   `json:"priority"`
+}
+
+func (s *Server) tickets(w http.ResponseWriter, r *http.Request) {
+	var req ticketRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	is, err := s.core.TakeTicketInCategory(r.Context(), req.Category, req.Priority)
+	var pe *kiosk.PrinterError
+	switch {
+	case err == nil:
+	case errors.Is(err, kiosk.ErrClosed):
+		writeError(w, http.StatusConflict, "closed", err.Error())
+		return
+	case errors.Is(err, kiosk.ErrLocked):
+		writeError(w, http.StatusConflict, "locked", err.Error())
+		return
+	case errors.As(err, &pe):
+		writeError(w, http.StatusServiceUnavailable, "printer-"+string(pe.State), err.Error())
+		return
+	case errors.Is(err, kiosk.ErrUnknownCategory):
+		writeError(w, http.StatusBadRequest, "bad-category", err.Error())
+		return
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	out := map[string]any{
+		"ticket":           is.Ticket.Code,
+		"waiting":          is.Ticket.WaitingAhead,
+		"priority":         is.Ticket.Priority,
+		"issued_at":        is.Ticket.IssuedAt.Format(time.RFC3339),
+		"estimated_wait_s": int(is.Ticket.EstimatedWait.Seconds()),
+		"lookup":           is.Ticket.LookupCode,
+		"printed":          is.PrintErr == nil,
+	}
+	if is.PrintErr != nil {
+		out["print_error"] = is.PrintErr.Error()
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too-large", fmt.Sprintf("request bodies are limited to %d bytes", MaxBody))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "bad-request", "the body is not the expected JSON: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "bad-request", "the body must hold one JSON object")
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, errCode, msg string) {
+	writeJSON(w, code, map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
+}
+
+// LoadToken reads the bearer token from path, creating it (mode 0600, 32 random bytes in hex)
+// when it does not exist. A token file readable by others is refused: anyone who can read it can
+// read citizens' ID cards through the API.
+func LoadToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return "", err
+		}
+		tok := hex.EncodeToString(raw)
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return "", err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", err
+		}
+		if _, err := f.WriteString(tok + "\n"); err != nil {
+			f.Close()
+			return "", err
+		}
+		return tok, f.Close()
+	}
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s: token file must be readable by its owner only (chmod 600)", path)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("%s: token too short (at least 16 characters)", path)
+	}
+	return tok, nil
+}

@@ -1,0 +1,194 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleIsDefault(t *testing.T) {
+	data, err := os.ReadFile("../../packaging/kiosk.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(data)
+	if err != nil {
+		t.Fatalf("example does not parse: %v", err)
+	}
+	if want := Default(); !reflect.DeepEqual(got, want) {
+		t.Errorf("example differs from Default():\n got %+v\nwant %+v", got, want)
+	}
+	// Every key of Config is documented in the example.
+	lines, err := keyLines(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range tomlKeys(reflect.TypeOf(Config{}), "") {
+		if lines.line(k) == 0 {
+			t.Errorf("key %s is not in packaging/kiosk.example.toml", k)
+		}
+		if _, ok := lines[k]; !ok && !strings.HasPrefix(k, "queue.category") {
+			t.Errorf("key %s is not written out in the example", k)
+		}
+	}
+}
+
+// tomlKeys lists the dotted keys of a config struct type; arrays of tables are listed as their
+// first element.
+func tomlKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := prefix + f.Tag.Get("toml")
+		switch {
+		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration{}):
+			out = append(out, tomlKeys(f.Type, name+".")...)
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			out = append(out, tomlKeys(f.Type.Elem(), name+"[0].")...)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func TestEmptyFileGivesDefaults(t *testing.T) {
+	c, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("empty file: %+v", c)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, err := Parse([]byte(`
+[hall]
+id = "kf-smzj"
+[kiosk]
+idle_timeout = "90s"
+[hours]
+weekend = []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hall.ID != "kf-smzj" || c.Kiosk.IdleTimeout.Duration != 90*time.Second {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if len(c.Hours.Weekend) != 0 {
+		t.Errorf("weekend = [] must close the weekend, got %v", c.Hours.Weekend)
+	}
+	if !reflect.DeepEqual(c.Hours.Weekday, Default().Hours.Weekday) {
+		t.Errorf("weekday must keep its default, got %v", c.Hours.Weekday)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	cases := []struct {
+		name, file, key string
+		line            int
+		msg             string
+	}{
+		{"unknown key", "[hall]\nid = \"a\"\ncolour = \"red\"\n", "hall.colour", 3, "unknown key"},
+		{"unknown table", "[printer]\nbaud = 9600\n", "printer", 1, "unknown key"},
+		{"wrong type", "[kiosk]\n\nidle_timeout = 60\n", "kiosk.idle_timeout", 3, ""},
+		{"wrong type int", "[devices]\nprinter_baud = \"fast\"\n", "devices.printer_baud", 2, ""},
+		{"key missing in table", "[mqtt]\nenabled = true\nurl = \"tcp://h:1883\"\n", "mqtt.credentials_file", 1, "credentials"},
+		{"bad duration", "[kiosk]\nidle_timeout = \"sixty\"\n", "kiosk.idle_timeout", 2, "duration"},
+		{"syntax", "[hall\nid = 1\n", "", 1, ""},
+		{"hall id", "[hall]\nname = \"x\"\nid = \"Bad_ID\"\n", "hall.id", 3, "[a-z0-9]"},
+		{"kiosk id", "[kiosk]\nid = \"\"\n", "kiosk.id", 2, "must match"},
+		{"hall name", "[hall]\nname = \"  \"\n", "hall.name", 2, "empty"},
+		{"zone", "[hall]\ntime_zone = \"Mars/Olympus\"\n", "hall.time_zone", 2, "time zone"},
+		{"language", "[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", 2, "zh or en"},
+		{"store", "[kiosk]\nstore = \"\"\n", "kiosk.store", 2, "SQLite"},
+		{"idle range", "[kiosk]\nidle_timeout = \"5s\"\n", "kiosk.idle_timeout", 2, "between"},
+		{"warning", "[kiosk]\nidle_warning = \"60s\"\n", "kiosk.idle_warning", 2, "below"},
+		{"span", "[hours]\nweekday = [\"08:30-12:00\", \"14:00-13:00\"]\n", "hours.weekday[1]", 2, "ends before"},
+		{"span form", "[hours]\nweekend = [\"morning\"]\n", "hours.weekend[0]", 2, "span"},
+		{"closed", "[hours]\nclosed = [\"2026-13-01\"]\n", "hours.closed[0]", 2, "date"},
+		{"workdays", "[hours]\nworkdays = [\"soon\"]\n", "hours.workdays[0]", 2, "date"},
+		{"elder", "[queue]\nelder_age = 12\n", "queue.elder_age", 2, "between"},
+		{"letter", "[[queue.category]]\nletter = \"a\"\n", "queue.category[0].letter", 2, "capital"},
+		{"letter twice", "[[queue.category]]\nletter = \"A\"\n[[queue.category]]\nletter = \"A\"\n", "queue.category[1].letter", 4, "twice"},
+		{"letter missing", "[queue]\n[[queue.category]]\ncounters = 2\n", "queue.category[0].letter", 2, "capital"},
+		{"avg", "[[queue.category]]\nletter = \"A\"\navg_service = \"-1m\"\n", "queue.category[0].avg_service", 3, "between"},
+		{"counters", "[[queue.category]]\nletter = \"A\"\ncounters = 900\n", "queue.category[0].counters", 3, "between"},
+		{"priority cat", "[queue]\npriority_categories = [\"GG\"]\n", "queue.priority_categories[0]", 2, "capital"},
+		{"baud", "[devices]\nprinter_baud = 0\n", "devices.printer_baud", 2, "baud"},
+		{"id baud", "[devices]\nid_reader_baud = -5\n", "devices.id_reader_baud", 2, "baud"},
+		{"flow", "[devices]\nprinter_flow = \"xon\"\n", "devices.printer_flow", 2, "rtscts"},
+		{"paper", "[devices]\nprinter_paper = \"A4\"\n", "devices.printer_paper", 2, "58mm"},
+		{"qr", "[devices]\nprinter_qr = \"ascii\"\n", "devices.printer_qr", 2, "raster"},
+		{"mqtt url", "[mqtt]\nenabled = true\nurl = \"http://x\"\ncredentials_file = \"/c\"\n", "mqtt.url", 3, "tcp://"},
+		{"mqtt creds", "[mqtt]\nenabled = true\n", "mqtt.credentials_file", 1, "credentials"},
+		{"mqtt cert", "[mqtt]\ncert_file = \"/c.pem\"\n", "mqtt.key_file", 1, "together"},
+		{"heartbeat", "[mqtt]\nheartbeat = \"10ms\"\n", "mqtt.heartbeat", 2, "at least"},
+		{"listen public", "[api]\nlisten = \"0.0.0.0:7788\"\n", "api.listen", 2, "loopback"},
+		{"listen form", "[api]\nlisten = \"7788\"\n", "api.listen", 2, "host:port"},
+		{"pin hash", "[staff]\npin_hash = \"1234\"\n", "staff.pin_hash", 2, "pbkdf2"},
+		{"staff card", "[staff]\ncards = [\"not hex\"]\n", "staff.cards[0]", 2, "hex"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.file))
+			var ce *Error
+			if !errors.As(err, &ce) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if ce.Key != tc.key || ce.Line != tc.line {
+				t.Errorf("key %q line %d, want key %q line %d (%v)", ce.Key, ce.Line, tc.key, tc.line, err)
+			}
+			if !strings.Contains(ce.Msg, tc.msg) {
+				t.Errorf("message %q does not say %q", ce.Msg, tc.msg)
+			}
+		})
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	p := t.TempDir() + "/kiosk.toml"
+	if err := os.WriteFile(p, []byte("[kiosk]\nlanguage = \"de\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), p+":2: kiosk.language:") {
+		t.Errorf("error %q must start with file:line: key", err)
+	}
+	if _, err := Load(p + ".missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestPIN(t *testing.T) {
+	h, err := HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte("[staff]\npin_hash = \"" + h + "\"\ncards = [\"04A1B2C3\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Staff.CheckPIN("246810") {
+		t.Error("right PIN refused")
+	}
+	for _, wrong := range []string{"246811", "", "24681", "abcdef", "2468100"} {
+		if c.Staff.CheckPIN(wrong) {
+			t.Errorf("wrong PIN %q accepted", wrong)
+		}
+	}
+	if (Staff{}).CheckPIN("246810") {
+		t.Error("no hash configured must accept no PIN")
+	}
+	if _, err := HashPIN("12"); err == nil {
+		t.Error("short PIN hashed")
+	}
+	if !c.Staff.IsStaffCard("04a1b2c3") || c.Staff.IsStaffCard("04A1B2C4") {
+		t.Error("staff card check")
+	}
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// keyLines maps every key of the document to the line it stands on, so that a value that decodes
+// but fails validation can still be reported with its line. Keys inside an array of tables carry
+// the table's index: "queue.category[1].letter". A syntax error is returned as an *Error.
+func keyLines(data []byte) (lineMap, error) {
+	lines, _, err := scan(data)
+	return lines, err
+}
+
+// scan also returns the scalar values by key, to find which value a decoder error is about.
+func scan(data []byte) (lineMap, map[string]string, error) {
+	lines := lineMap{}
+	values := map[string]string{}
+	p := unstable.Parser{}
+	p.Reset(data)
+	var table string
+	arrays := map[string]int{}
+	for p.NextExpression() {
+		n := p.Expression()
+		switch n.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = joinKey(n.Key())
+			line := firstKeyLine(&p, n)
+			if n.Kind == unstable.ArrayTable {
+				i := arrays[table]
+				arrays[table] = i + 1
+				lines[table] = line
+				table = fmt.Sprintf("%s[%d]", table, i)
+			}
+			lines[table] = line
+		case unstable.KeyValue:
+			key := joinKey(n.Key())
+			if table != "" {
+				key = table + "." + key
+			}
+			lines[key] = firstKeyLine(&p, n)
+			if v := n.Value(); v.Kind == unstable.String || v.Kind == unstable.Integer || v.Kind == unstable.Float {
+				values[key] = string(v.Data)
+			}
+		}
+	}
+	if err := p.Error(); err != nil {
+		var pe *unstable.ParserError
+		e := &Error{Msg: err.Error()}
+		if asParserError(err, &pe) && len(pe.Highlight) > 0 {
+			e.Line = p.Shape(p.Range(pe.Highlight)).Start.Line
+		}
+		return lines, values, e
+	}
+	return lines, values, nil
+}
+
+// firstKeyLine is the line of a table header's or key-value's key (the nodes themselves carry no
+// range).
+func firstKeyLine(p *unstable.Parser, n *unstable.Node) int {
+	it := n.Key()
+	if it.Next() {
+		return p.Shape(it.Node().Raw).Start.Line
+	}
+	return 0
+}
+
+func asParserError(err error, pe **unstable.ParserError) bool {
+	e, ok := err.(*unstable.ParserError)
+	if ok {
+		*pe = e
+	}
+	return ok
+}
+
+func joinKey(it unstable.Iterator) string {
+	var parts []string
+	for it.Next() {
+		parts = append(parts, string(it.Node().Data))
+	}
+	return strings.Join(parts, ".")
+}
+
+// lineMap answers the line of a key; an element of an array value ("hours.weekday[2]") is on the
+// line of its key unless it was found itself.
+type lineMap map[string]int
+
+func (m lineMap) line(key string) int {
+	for {
+		if l, ok := m[key]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(key, '[')
+		j := strings.LastIndexByte(key, '.')
+		if i < 0 && j < 0 {
+			return 0
+		}
+		key = key[:max(i, j)]
+	}
+}

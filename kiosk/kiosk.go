@@ -1,0 +1,230 @@
+// Package kiosk is the core of a citizen service kiosk: it composes the queue, the service
+// catalog, the opening hours and the citizen session, and reaches the hardware only through the
+// small interfaces declared here, so that it runs the same on real devices, on the simulators of
+// the demo, and on the fakes of its tests.
+//
+// Both front ends use it: cmd/kiosk (the touch screen) and cmd/kioskd (no screen).
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"citizenhome/devices/escpos"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/hours"
+	"citizenhome/kiosk/queue"
+	"citizenhome/kiosk/session"
+	"citizenhome/kiosk/store"
+)
+
+// Printer is what the kiosk needs of a ticket printer.
+type Printer interface {
+	// Print prints one document exactly once or returns an error saying it did not (or may not
+	// have) completed; it never retries a partly sent job by itself.
+	Print(ctx context.Context, doc escpos.Doc) error
+	// Status asks the printer for its state; an error means it does not answer.
+	Status(ctx context.Context) (escpos.Status, error)
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Config  config.Config
+	Store   *store.Store
+	Catalog *catalog.Holder
+	Printer Printer // nil: no printer configured
+	Now     func() time.Time
+	Log     *slog.Logger
+	Version string
+	Demo    bool // demo data and simulated devices: shown as such on screen and on tickets
+}
+
+// Kiosk is the core. Its methods are safe for concurrent use.
+type Kiosk struct {
+	cfg      config.Config
+	store    *store.Store
+	catalog  *catalog.Holder
+	printer  Printer
+	now      func() time.Time
+	log      *slog.Logger
+	version  string
+	demo     bool
+	sched    *hours.Schedule
+	queue    *queue.Queue
+	sessions *session.Manager
+
+	mu      sync.Mutex
+	devices map[string]Device
+	subs    []func(Event)
+	locked  string // the lock message while locked by the hall; "" when not locked
+	isLock  bool
+}
+
+// New builds the core over an opened store, recovering tickets whose printing was interrupted
+// by a crash (they are marked for reprint).
+func New(ctx context.Context, o Options) (*Kiosk, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	loc, err := o.Config.Location()
+	if err != nil {
+		return nil, err
+	}
+	h := o.Config.Hours
+	sched, err := hours.New(loc, h.Weekday, h.Weekend, h.Closed, h.Workdays)
+	if err != nil {
+		return nil, err
+	}
+	var cats []queue.Category
+	for _, c := range o.Config.Queue.Categories {
+		cats = append(cats, queue.Category{Letter: c.Letter, AvgService: c.AvgService.Duration, Counters: c.Counters})
+	}
+	q, err := queue.New(o.Store, cats, loc, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := q.Recover(ctx); err != nil {
+		return nil, fmt.Errorf("recovering tickets: %w", err)
+	} else if n > 0 {
+		o.Log.Warn("tickets interrupted by a restart are marked for reprint", "count", n)
+	}
+	k := &Kiosk{
+		cfg: o.Config, store: o.Store, catalog: o.Catalog, printer: o.Printer, now: o.Now,
+		log: o.Log, version: o.Version, demo: o.Demo, sched: sched, queue: q,
+		sessions: session.NewManager(o.Config.Kiosk.IdleTimeout.Duration, o.Config.Kiosk.IdleWarning.Duration, o.Now),
+		devices:  map[string]Device{},
+	}
+	k.sessions.Subscribe(func(e session.Event) { k.emit(Event{Kind: EventSession, Session: e}) })
+	k.devices[DevicePrinter] = Device{State: StateAbsent, Since: o.Now()}
+	if o.Printer != nil {
+		k.devices[DevicePrinter] = Device{State: StateOffline, Detail: "not checked yet", Since: o.Now()}
+	}
+	return k, nil
+}
+
+// Config returns the configuration the kiosk runs with.
+func (k *Kiosk) Config() config.Config { return k.cfg }
+
+// Demo reports whether this is the demo (simulated devices, demo catalog).
+func (k *Kiosk) Demo() bool { return k.demo }
+
+// Version is the software version shown on the staff screen and printed on self-test pages.
+func (k *Kiosk) Version() string { return k.version }
+
+// Sessions gives access to the citizen session (touches, idle timeout, personal data).
+func (k *Kiosk) Sessions() *session.Manager { return k.sessions }
+
+// Catalog returns the service catalog in force.
+func (k *Kiosk) Catalog() *catalog.Catalog { return k.catalog.Current() }
+
+// Queue gives access to the ticket queue (staff functions, kioskd).
+func (k *Kiosk) Queue() *queue.Queue { return k.queue }
+
+// Now is the kiosk's clock.
+func (k *Kiosk) Now() time.Time { return k.now() }
+
+// Hours reports whether the hall serves now.
+func (k *Kiosk) Hours() hours.Status { return k.sched.Status(k.now()) }
+
+// Subscribe registers fn for every later event (session, device and lock changes). fn is called
+// from the goroutine that caused the event and must not block; a UI hands it to its own loop.
+func (k *Kiosk) Subscribe(fn func(Event)) {
+	k.mu.Lock()
+	k.subs = append(k.subs, fn)
+	k.mu.Unlock()
+}
+
+func (k *Kiosk) emit(e Event) {
+	k.mu.Lock()
+	subs := make([]func(Event), len(k.subs))
+	copy(subs, k.subs)
+	k.mu.Unlock()
+	for _, fn := range subs {
+		fn(e)
+	}
+}
+
+// Lock stops service (暂停服务) with message, or the configured message when it is empty. The
+// session in progress, if any, ends and its data is wiped.
+func (k *Kiosk) Lock(message string) {
+	if message == "" {
+		message = k.cfg.Hall.LockedMessage
+	}
+	k.mu.Lock()
+	k.isLock, k.locked = true, message
+	k.mu.Unlock()
+	k.sessions.End(session.Locked)
+	k.emit(Event{Kind: EventLock, Locked: true, Message: message})
+}
+
+// Unlock resumes service.
+func (k *Kiosk) Unlock() {
+	k.mu.Lock()
+	was := k.isLock
+	k.isLock, k.locked = false, ""
+	k.mu.Unlock()
+	if was {
+		k.emit(Event{Kind: EventLock})
+	}
+}
+
+// Locked reports whether the hall has locked the kiosk, with the message to show.
+func (k *Kiosk) Locked() (bool, string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.isLock, k.locked
+}
+
+// Reset ends the session in progress and wipes its data (the hall's reset command, staff mode).
+func (k *Kiosk) Reset() { k.sessions.End(session.Reset) }
+
+// Error codes of the core, matched with errors.Is. The UI maps each to a screen that says what to
+// do next.
+var (
+	ErrClosed          = errors.New("the hall is closed now")
+	ErrNotOnWeekend    = errors.New("this matter is not served at weekends")
+	ErrUnknownMatter   = errors.New("no such matter in the catalog")
+	ErrUnknownCategory = errors.New("no matter in the catalog uses this queue category now")
+	ErrLocked          = errors.New("the kiosk is locked by the hall")
+	ErrNoPrinter       = errors.New("the ticket printer cannot print now")
+)
+
+// ClosedError is ErrClosed with the opening-hours status (reason, next opening).
+type ClosedError struct{ Status hours.Status }
+
+func (e *ClosedError) Error() string {
+	if e.Status.Next.IsZero() {
+		return fmt.Sprintf("the hall is closed (%s)", e.Status.Reason)
+	}
+	return fmt.Sprintf("the hall is closed (%s); it opens at %s", e.Status.Reason, e.Status.Next.Format("2006-01-02 15:04"))
+}
+
+// Is makes errors.Is(err, ErrClosed) true.
+func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
+
+// PrinterError is ErrNoPrinter with the printer's state.
+type PrinterError struct {
+	State DeviceState
+	Err   error // the driver's error, when there was one
+}
+
+func (e *PrinterError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("printer %s: %v", e.State, e.Err)
+	}
+	return fmt.Sprintf("printer %s", e.State)
+}
+
+// Is makes errors.Is(err, ErrNoPrinter) true.
+func (e *PrinterError) Is(target error) bool { return target == ErrNoPrinter }
+
+// Unwrap gives the driver's error.
+func (e *PrinterError) Unwrap() error { return e.Err }

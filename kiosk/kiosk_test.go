@@ -1,0 +1,389 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"citizenhome/devices/escpos"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/hours"
+	"citizenhome/kiosk/queue"
+	"citizenhome/kiosk/store"
+)
+
+// fakePrinter is a Printer for the core's logic tests; the real driver is tested against the
+// printer emulator in devices/escpos.
+type fakePrinter struct {
+	mu      sync.Mutex
+	status  escpos.Status
+	stErr   error
+	failJob error
+	jobs    []escpos.Doc
+}
+
+func (p *fakePrinter) Print(_ context.Context, d escpos.Doc) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failJob != nil {
+		return p.failJob
+	}
+	p.jobs = append(p.jobs, d)
+	return nil
+}
+
+func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status, p.stErr
+}
+
+func (p *fakePrinter) set(st escpos.Status, stErr, job error) {
+	p.mu.Lock()
+	p.status, p.stErr, p.failJob = st, stErr, job
+	p.mu.Unlock()
+}
+
+func (p *fakePrinter) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.jobs)
+}
+
+var (
+	okStatus  = escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}
+	outStatus = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true, PaperNearEnd: true}
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type rigT struct {
+	k     *Kiosk
+	clock *clock
+	p     *fakePrinter
+	cfg   config.Config
+}
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+// at is a local time in the hall: 2026-11-26 is a Thursday, 2026-11-28 a Saturday.
+func at(day string, hm string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+hm, shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func newRig(t *testing.T, edit func(*config.Config)) *rigT {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "kiosk.db")
+	if edit != nil {
+		edit(&cfg)
+	}
+	st, err := store.Open(cfg.Kiosk.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: at("2026-11-26", "09:00")}
+	p := &fakePrinter{status: okStatus}
+	h := &catalog.Holder{}
+	h.Replace(catalog.Demo())
+	k, err := New(context.Background(), Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rigT{k: k, clock: c, p: p, cfg: cfg}
+}
+
+// matter finds a demo matter with the weekend flag wanted.
+func matter(t *testing.T, k *Kiosk, weekend bool) *catalog.Matter {
+	t.Helper()
+	for _, m := range k.Catalog().All() {
+		if m.Weekend == weekend {
+			return m
+		}
+	}
+	t.Fatalf("demo catalog has no matter with weekend=%v", weekend)
+	return nil
+}
+
+func TestTakeTicketPrintsAndNumbers(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	a, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || a.PrintErr != nil {
+		t.Fatalf("take: %v %v", err, a.PrintErr)
+	}
+	b, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Ticket.Code != m.Queue+"001" || b.Ticket.Code != m.Queue+"002" {
+		t.Errorf("codes %s %s", a.Ticket.Code, b.Ticket.Code)
+	}
+	if b.Ticket.WaitingAhead != 1 || b.Ticket.Priority {
+		t.Errorf("second ticket: %+v", b.Ticket)
+	}
+	if r.p.count() != 2 {
+		t.Errorf("%d jobs printed, want 2", r.p.count())
+	}
+	got, err := r.k.Queue().ByID(context.Background(), a.Ticket.ID)
+	if err != nil || got.Print != "printed" {
+		t.Errorf("first ticket print state %q (%v)", got.Print, err)
+	}
+}
+
+func TestClosedHoursIssueNothing(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, true)
+	for _, tc := range []struct {
+		at     time.Time
+		reason hours.Reason
+	}{
+		{at("2026-11-26", "07:59"), hours.BeforeOpening},
+		{at("2026-11-26", "12:30"), hours.Break},
+		{at("2026-11-26", "18:00"), hours.AfterClosing},
+	} {
+		r.clock.set(tc.at)
+		_, err := r.k.TakeTicket(context.Background(), m.ID)
+		var ce *ClosedError
+		if !errors.As(err, &ce) || !errors.Is(err, ErrClosed) || ce.Status.Reason != tc.reason || ce.Status.Next.IsZero() {
+			t.Errorf("%s: err %v", tc.at, err)
+		}
+		if o := r.k.Offer(); o.Hours.Open || len(o.Sections) != 0 {
+			t.Errorf("%s: offer while closed: %+v", tc.at, o)
+		}
+	}
+	if r.p.count() != 0 {
+		t.Error("printed while closed")
+	}
+	r.clock.set(at("2026-11-26", "13:30"))
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || is.Ticket.Number != 1 {
+		t.Fatalf("first ticket after opening: %+v %v", is.Ticket, err)
+	}
+}
+
+func TestWeekendOffersOnlyWeekendMatters(t *testing.T) {
+	r := newRig(t, nil)
+	r.clock.set(at("2026-11-28", "10:00")) // Saturday
+	o := r.k.Offer()
+	if !o.Hours.Open || !o.Hours.Weekend || len(o.Sections) == 0 {
+		t.Fatalf("Saturday offer: %+v", o.Hours)
+	}
+	weekday := 0
+	for _, so := range o.Sections {
+		for _, m := range so.Matters {
+			if !m.Weekend {
+				t.Errorf("matter %s offered on Saturday without weekend service", m.ID)
+			}
+		}
+	}
+	r.clock.set(at("2026-11-26", "10:00"))
+	for _, so := range r.k.Offer().Sections {
+		for _, m := range so.Matters {
+			if !m.Weekend {
+				weekday++
+			}
+		}
+	}
+	if weekday == 0 {
+		t.Error("on Thursday the weekday-only matters must be offered")
+	}
+	r.clock.set(at("2026-11-28", "10:00"))
+	if _, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID); !errors.Is(err, ErrNotOnWeekend) {
+		t.Errorf("weekday matter on Saturday: %v", err)
+	}
+	if _, err := r.k.TakeTicket(context.Background(), matter(t, r.k, true).ID); err != nil {
+		t.Errorf("weekend matter on Saturday: %v", err)
+	}
+}
+
+func TestElderGetsPriority(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	// 65 on the day: priority; 64 and 364 days: not.
+	r.k.SetPerson(&Person{Name: "张三丰", Number: "x", Birth: time.Date(1961, 11, 26, 0, 0, 0, 0, shanghai)})
+	est, err := r.k.Estimate(context.Background(), m.ID)
+	if err != nil || !est.Priority {
+		t.Fatalf("estimate for a 65-year-old: %+v %v", est, err)
+	}
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || !is.Ticket.Priority || is.Ticket.PriorityReason != queue.ReasonElder {
+		t.Fatalf("65 today: %+v %v", is.Ticket, err)
+	}
+	r.k.Reset()
+	if r.k.Person() != nil {
+		t.Fatal("reset kept the person")
+	}
+	r.k.SetPerson(&Person{Name: "李四", Number: "y", Birth: time.Date(1961, 11, 27, 0, 0, 0, 0, shanghai)})
+	is, err = r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || is.Ticket.Priority {
+		t.Fatalf("65 tomorrow: %+v %v", is.Ticket, err)
+	}
+	r.k.Reset()
+	is, err = r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || is.Ticket.Priority {
+		t.Fatalf("no card: %+v %v", is.Ticket, err)
+	}
+}
+
+func TestPriorityCategory(t *testing.T) {
+	var letter string
+	r := newRig(t, func(c *config.Config) {})
+	letter = matter(t, r.k, false).Queue
+	r = newRig(t, func(c *config.Config) { c.Queue.PriorityCategories = []string{letter} })
+	is, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID)
+	if err != nil || !is.Ticket.Priority || is.Ticket.PriorityReason != queue.ReasonCategory {
+		t.Fatalf("%+v %v", is.Ticket, err)
+	}
+}
+
+func TestPrinterOutOfPaperRefusesBeforeNumbering(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	r.p.set(outStatus, nil, nil)
+	_, err := r.k.TakeTicket(context.Background(), m.ID)
+	var pe *PrinterError
+	if !errors.As(err, &pe) || pe.State != StatePaperOut {
+		t.Fatalf("paper out: %v", err)
+	}
+	if d := r.k.Devices()[DevicePrinter]; d.State != StatePaperOut {
+		t.Errorf("device state %+v", d)
+	}
+	r.p.set(okStatus, nil, nil)
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil || is.Ticket.Number != 1 {
+		t.Fatalf("a refused ticket must not use a number: %+v %v", is.Ticket, err)
+	}
+}
+
+func TestPrintFailureKeepsNumberForReprint(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	r.p.set(okStatus, nil, escpos.ErrPaperOut)
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.PrintErr == nil || is.Ticket.Code == "" {
+		t.Fatalf("print failure not reported: %+v", is)
+	}
+	rep, err := r.k.Queue().Reprints(context.Background())
+	if err != nil || len(rep) != 1 || rep[0].ID != is.Ticket.ID {
+		t.Fatalf("reprints %+v %v", rep, err)
+	}
+	r.p.set(okStatus, nil, nil)
+	if _, err := r.k.Reprint(context.Background(), is.Ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := r.k.Queue().Reprints(context.Background()); len(rep) != 0 {
+		t.Errorf("still to reprint after reprint: %+v", rep)
+	}
+	next, _ := r.k.TakeTicket(context.Background(), m.ID)
+	if next.Ticket.Number != 2 {
+		t.Errorf("next number %d, want 2", next.Ticket.Number)
+	}
+}
+
+func TestNoPrinterConfigured(t *testing.T) {
+	r := newRig(t, nil)
+	r.k.printer = nil
+	_, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID)
+	var pe *PrinterError
+	if !errors.As(err, &pe) || pe.State != StateAbsent {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestLockRefusesAndEndsSession(t *testing.T) {
+	r := newRig(t, nil)
+	var got []Event
+	r.k.Subscribe(func(e Event) { got = append(got, e) })
+	r.k.SetPerson(&Person{Name: "王五", Number: "z"})
+	r.k.Lock("")
+	if ok, msg := r.k.Locked(); !ok || msg != r.cfg.Hall.LockedMessage {
+		t.Fatalf("locked %v %q", ok, msg)
+	}
+	if r.k.Person() != nil {
+		t.Error("lock kept the session's person")
+	}
+	if _, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID); !errors.Is(err, ErrLocked) {
+		t.Errorf("take while locked: %v", err)
+	}
+	r.k.Unlock()
+	if ok, _ := r.k.Locked(); ok {
+		t.Error("still locked")
+	}
+	var lock, unlock bool
+	for _, e := range got {
+		if e.Kind == EventLock && e.Locked {
+			lock = true
+		}
+		if e.Kind == EventLock && !e.Locked {
+			unlock = true
+		}
+	}
+	if !lock || !unlock {
+		t.Errorf("events %+v", got)
+	}
+}
+
+func TestTicketInCategory(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	is, err := r.k.TakeTicketInCategory(context.Background(), m.Queue, true)
+	if err != nil || !is.Ticket.Priority || is.Ticket.PriorityReason != queue.ReasonStaff {
+		t.Fatalf("%+v %v", is.Ticket, err)
+	}
+	if _, err := r.k.TakeTicketInCategory(context.Background(), "Z", false); !errors.Is(err, ErrUnknownCategory) {
+		t.Errorf("unknown category: %v", err)
+	}
+}
+
+func TestMasking(t *testing.T) {
+	for in, want := range map[string]string{"张三": "张*", "张三丰": "张*丰", "欧阳娜娜": "欧**娜", "": "*"} {
+		if got := MaskedName(in); got != want {
+			t.Errorf("MaskedName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := MaskedNumber("41010219900101123X"); got != "410***********123X" {
+		t.Errorf("MaskedNumber = %q", got)
+	}
+	if got := MaskedCard("3104000012345678"); got != "3104********5678" {
+		t.Errorf("MaskedCard = %q", got)
+	}
+	p := &Person{Name: "张三丰", Number: "41010219900101123X"}
+	if s := p.String(); s != "张*丰 410***********123X" {
+		t.Errorf("Person.String = %q", s)
+	}
+}
+
+func TestAge(t *testing.T) {
+	leap := &Person{Birth: time.Date(1960, 2, 29, 0, 0, 0, 0, shanghai)}
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{
+		{time.Date(2025, 2, 28, 12, 0, 0, 0, shanghai), 64},
+		{time.Date(2025, 3, 1, 0, 0, 0, 0, shanghai), 65},
+		{time.Date(2024, 2, 29, 0, 0, 0, 0, shanghai), 64},
+	} {
+		if got := leap.Age(tc.at); got != tc.want {
+			t.Errorf("age at %s = %d, want %d", tc.at, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+// Package rig opens the kiosk's devices from the configuration (or the demo's simulators) and
+// keeps the core told about them: it polls the printer while idle, reads ID cards as they are
+// placed, and reports each device's state. It is the one place where the core meets the device
+// libraries of devices/; the core itself sees only its small interfaces.
+package rig
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"citizenhome/devices/escpos"
+	"citizenhome/devices/idcard"
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/config"
+)
+
+// PrinterPoll is how often the printer's status is asked while it is idle, so the hall learns
+// of an open cover or an empty roll before a citizen does.
+const PrinterPoll = 5 * time.Second
+
+// Devices are the opened devices. A nil field is a device that is not configured.
+type Devices struct {
+	Printer  *escpos.Printer
+	IDReader *idcard.Reader
+	// Sim is set in the demo: the simulators behind the devices, for the demo's panel.
+	Sim *Sim
+
+	log     *slog.Logger
+	closers []io.Closer
+	wg      sync.WaitGroup
+}
+
+// Open opens the devices the configuration names. A device that is configured but not there now
+// is not an error: the kiosk starts, shows the function as unavailable, and picks the device up
+// when it appears (the printer reopens its port; the ID reader is retried).
+func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
+	d := &Devices{log: log}
+	dc := cfg.Devices
+	if dc.Printer != "" {
+		sc := escpos.SerialConfig{Baud: dc.PrinterBaud, RTSCTS: dc.PrinterFlow == "rtscts", Printer: printerConfig(cfg)}
+		pc := sc.Printer
+		pc.Reopen = escpos.SerialOpener(dc.Printer, sc)
+		d.Printer = escpos.New(nil, pc)
+		d.closers = append(d.closers, d.Printer)
+	}
+	if dc.IDReader != "" {
+		r, err := idcard.Open(dc.IDReader, dc.IDReaderBaud)
+		if err != nil {
+			log.Warn("ID card reader not available; retrying in the background", "path", dc.IDReader, "err", err)
+		} else {
+			d.IDReader = r
+			d.closers = append(d.closers, r)
+		}
+	}
+	if dc.CardReader != "" || dc.UIDReader != "" || dc.PSAMReader != "" {
+		// PC/SC readers arrive with devices/pcsc; until then they are reported absent.
+		log.Warn("PC/SC card readers are not supported by this version; they are ignored")
+	}
+	return d, nil
+}
+
+func printerConfig(cfg config.Config) escpos.Config {
+	pc := escpos.Config{Paper: escpos.Paper80, QRMode: escpos.QRNative}
+	if cfg.Devices.PrinterPaper == "58mm" {
+		pc.Paper = escpos.Paper58
+	}
+	if cfg.Devices.PrinterQR == "raster" {
+		pc.QRMode = escpos.QRRaster
+	}
+	return pc
+}
+
+// KioskPrinter returns the printer as the core's interface: nil (not a typed nil) when absent.
+func (d *Devices) KioskPrinter() kiosk.Printer {
+	if d.Printer == nil {
+		return nil
+	}
+	return d.Printer
+}
+
+// Close stops the simulators and closes every device.
+func (d *Devices) Close() error {
+	var errs []error
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		errs = append(errs, d.closers[i].Close())
+	}
+	d.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Watch keeps k told about the devices until ctx ends: printer status while idle, ID cards
+// placed on the reader (the holder joins the session), reader faults.
+func (d *Devices) Watch(ctx context.Context, k *kiosk.Kiosk) {
+	if d.Sim != nil {
+		d.Sim.attach(k)
+	}
+	var wg sync.WaitGroup
+	if d.Printer != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.watchPrinter(ctx, k) }()
+	} else {
+		k.SetDevice(kiosk.DevicePrinter, kiosk.StateAbsent, "")
+	}
+	if d.IDReader != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.watchIDReader(ctx, k) }()
+	} else {
+		k.SetDevice(kiosk.DeviceIDReader, kiosk.StateAbsent, "")
+	}
+	k.SetDevice(kiosk.DeviceCardReader, kiosk.StateAbsent, "")
+	wg.Wait()
+}
+
+func (d *Devices) watchPrinter(ctx context.Context, k *kiosk.Kiosk) {
+	t := time.NewTicker(PrinterPoll)
+	defer t.Stop()
+	for {
+		// A job in progress holds the printer; asking now would only queue behind it, and the
+		// job checks the status itself before and after.
+		if !k.Sessions().InTransaction() {
+			st, err := d.Printer.Status(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			state := kiosk.PrinterState(st, err)
+			detail := ""
+			if err != nil {
+				detail = err.Error()
+			}
+			k.SetDevice(kiosk.DevicePrinter, state, detail)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Devices) watchIDReader(ctx context.Context, k *kiosk.Kiosk) {
+	loc, _ := k.Config().Location()
+	k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
+	_ = d.IDReader.Poll(ctx, 0, func(e idcard.Event) {
+		switch e.Kind {
+		case idcard.EventArrived:
+			k.SetPerson(PersonOf(e.Identity, loc))
+			clear(e.Identity.Photo) // the kiosk cannot decode it and keeps none of it
+		case idcard.EventReadFailed:
+			// The card is there but unreadable: the citizen is told by the screen; no data.
+			k.Sessions().Touch()
+			d.log.Info("ID card could not be read", "err", e.Err)
+		case idcard.EventReaderFailed:
+			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOffline, e.Err.Error())
+		case idcard.EventReaderOK:
+			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
+		}
+	})
+}
+
+// PersonOf keeps what the kiosk needs of an ID card: name and number for the session, the birth
+// date as a local calendar day for the elder green channel. The photo is not kept.
+func PersonOf(id *idcard.Identity, loc *time.Location) *kiosk.Person {
+	if loc == nil {
+		loc = time.Local
+	}
+	b := id.Birth
+	return &kiosk.Person{
+		Name: id.Name, Number: id.Number, Kind: id.Type.String(),
+		Birth: time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, loc),
+	}
+}

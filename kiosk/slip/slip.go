@@ -1,0 +1,92 @@
+// Package slip lays out what the kiosk prints: queue tickets now, receipts and self-test pages
+// later. A slip is built from core data and becomes an escpos.Doc; it never holds personal data
+// (a ticket names no person; a receipt shows a card number only masked).
+package slip
+
+import (
+	"fmt"
+	"time"
+
+	"citizenhome/devices/escpos"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/queue"
+)
+
+// Ticket is a queue ticket to print.
+type Ticket struct {
+	Hall, HallEn    string
+	Ticket          queue.Ticket
+	Section, Matter catalog.Text
+	English         bool // add English lines
+	Demo            bool // mark the ticket as a demo ticket, not valid in a real hall
+	Loc             *time.Location
+}
+
+// LookupURI is what the ticket's QR code holds: the lookup code, under a scheme the kiosk's own
+// scanner and the hall's platform recognise, so it can be typed in too.
+func LookupURI(code string) string { return "citizenhome:lookup:" + code }
+
+// Doc lays the ticket out: the hall, the number very large, section and matter, the queue ahead,
+// the time, and a QR code with the lookup code.
+func (t Ticket) Doc() escpos.Doc {
+	loc := t.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	center := escpos.AlignCenter
+	var d escpos.Doc
+	d.Add(escpos.Text{Text: t.Hall, Width: 2, Height: 2, Bold: true, Align: center})
+	if t.English && t.HallEn != "" {
+		d.Add(escpos.Text{Text: t.HallEn, Align: center})
+	}
+	if t.Demo {
+		d.Add(escpos.Text{Text: "演示号票 DEMO - 无效", Bold: true, Align: center})
+	}
+	d.Add(escpos.Rule{Char: '='})
+	label := "排队号"
+	if t.English {
+		label += " Queue number"
+	}
+	d.Add(escpos.Text{Text: label, Align: center})
+	d.Add(escpos.Text{Text: t.Ticket.Code, Width: 5, Height: 5, Bold: true, Align: center})
+	if t.Ticket.Priority {
+		p := "绿色通道 优先办理"
+		if t.English {
+			p += " / Priority"
+		}
+		d.Add(escpos.Text{Text: p, Bold: true, Align: center})
+	}
+	d.Add(escpos.Rule{})
+	if t.Section.Zh != "" {
+		d.Add(escpos.Text{Text: "办事区域：" + t.Section.Zh})
+		if t.English && t.Section.En != "" {
+			d.Add(escpos.Text{Text: "Section: " + t.Section.En})
+		}
+	}
+	if t.Matter.Zh != "" {
+		d.Add(escpos.Text{Text: "办理事项：" + t.Matter.Zh})
+		if t.English && t.Matter.En != "" {
+			d.Add(escpos.Text{Text: "Matter: " + t.Matter.En})
+		}
+	}
+	wait := fmt.Sprintf("前面等候 %d 人", t.Ticket.WaitingAhead)
+	if m := int(t.Ticket.EstimatedWait.Round(time.Minute).Minutes()); m > 0 {
+		wait += fmt.Sprintf("，预计约 %d 分钟", m)
+	}
+	d.Add(escpos.Text{Text: wait, Bold: true})
+	if t.English {
+		d.Add(escpos.Text{Text: fmt.Sprintf("%d waiting ahead of you", t.Ticket.WaitingAhead)})
+	}
+	d.Add(escpos.Text{Text: "取号时间：" + t.Ticket.IssuedAt.In(loc).Format("2006-01-02 15:04:05")})
+	d.Add(escpos.Rule{})
+	if t.Ticket.LookupCode != "" {
+		d.Add(escpos.QR{Data: LookupURI(t.Ticket.LookupCode), Module: 5, Align: center})
+		d.Add(escpos.Text{Text: "查询码 " + t.Ticket.LookupCode, Align: center})
+	}
+	d.Add(escpos.Text{Text: "请留意叫号屏幕和广播，过号请重新取号", Align: center})
+	if t.English {
+		d.Add(escpos.Text{Text: "Please watch the calling screen.", Align: center})
+	}
+	d.Add(escpos.Cut{Partial: true, Feed: 80})
+	return d
+}

@@ -1,0 +1,262 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/hours"
+	"citizenhome/kiosk/queue"
+	"citizenhome/kiosk/slip"
+)
+
+// Offer is what a citizen can take a ticket for at this moment.
+type Offer struct {
+	Hours hours.Status
+	// Sections lists the sections with at least one matter offered now, in catalog order. It is
+	// empty when the hall is closed. At weekends (5+2) only weekend-service matters are in it.
+	Sections []SectionOffer
+}
+
+// SectionOffer is one hall section and its matters offered now.
+type SectionOffer struct {
+	Section *catalog.Section
+	Matters []*catalog.Matter
+}
+
+// Offer returns what can be taken now.
+func (k *Kiosk) Offer() Offer {
+	st := k.sched.Status(k.now())
+	o := Offer{Hours: st}
+	if !st.Open {
+		return o
+	}
+	c := k.catalog.Current()
+	for _, s := range c.Sections() {
+		so := SectionOffer{Section: s}
+		for _, m := range c.Matters(s.ID) {
+			if !st.Weekend || m.Weekend {
+				so.Matters = append(so.Matters, m)
+			}
+		}
+		if len(so.Matters) > 0 {
+			o.Sections = append(o.Sections, so)
+		}
+	}
+	return o
+}
+
+// Issued is a ticket taken by a citizen.
+type Issued struct {
+	Ticket queue.Ticket
+	Matter *catalog.Matter
+	// PrintErr is nil when the ticket was printed. Otherwise the number is still the citizen's
+	// (it is committed and counted in the queue) and the ticket is marked for reprint: the screen
+	// shows the number and asks the citizen to note it or see staff.
+	PrintErr error
+}
+
+// TakeTicket issues a queue ticket for a matter and prints it. The number is committed before
+// printing starts and is never issued again that day, whatever happens next.
+//
+// It refuses, issuing nothing, when the kiosk is locked (ErrLocked), the hall is closed
+// (*ClosedError), the matter is unknown (ErrUnknownMatter) or not served at weekends on a weekend
+// (ErrNotOnWeekend), or the printer is known not to be able to print (*PrinterError). A printing
+// failure after the number was committed is not an error: see Issued.PrintErr.
+//
+// The ticket is a green-channel (priority) ticket when the session's ID card shows an age of
+// at least queue.elder_age or the matter's category is configured as a priority category.
+func (k *Kiosk) TakeTicket(ctx context.Context, matterID string) (Issued, error) {
+	st, err := k.serving()
+	if err != nil {
+		return Issued{}, err
+	}
+	m := k.catalog.Current().Matter(matterID)
+	if m == nil {
+		return Issued{}, fmt.Errorf("%w: %q", ErrUnknownMatter, matterID)
+	}
+	if st.Weekend && !m.Weekend {
+		return Issued{}, ErrNotOnWeekend
+	}
+	req := queue.Request{Category: m.Queue, MatterID: m.ID, Section: m.Section}
+	req.Priority, req.PriorityReason = k.priority(m.Queue)
+	return k.issue(ctx, req, m)
+}
+
+// TakeTicketInCategory issues a ticket for a queue category without a matter (kioskd's API, a
+// staff member issuing for a citizen). priority asks for a green-channel ticket; it is also
+// given by the same rules as TakeTicket. Errors as TakeTicket, and ErrUnknownCategory for a letter
+// the catalog does not use (at weekends: no weekend matter uses).
+func (k *Kiosk) TakeTicketInCategory(ctx context.Context, category string, priority bool) (Issued, error) {
+	st, err := k.serving()
+	if err != nil {
+		return Issued{}, err
+	}
+	found := false
+	for _, m := range k.catalog.Current().All() {
+		if m.Queue == category && (!st.Weekend || m.Weekend) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return Issued{}, fmt.Errorf("%w: %q", ErrUnknownCategory, category)
+	}
+	req := queue.Request{Category: category}
+	req.Priority, req.PriorityReason = k.priority(category)
+	if priority && !req.Priority {
+		req.Priority, req.PriorityReason = true, queue.ReasonStaff
+	}
+	return k.issue(ctx, req, nil)
+}
+
+// serving refuses when the kiosk is locked or the hall closed.
+func (k *Kiosk) serving() (hours.Status, error) {
+	if locked, _ := k.Locked(); locked {
+		return hours.Status{}, ErrLocked
+	}
+	st := k.sched.Status(k.now())
+	if !st.Open {
+		return st, &ClosedError{Status: st}
+	}
+	return st, nil
+}
+
+// issue commits the number, then prints; m may be nil (a ticket for a category).
+func (k *Kiosk) issue(ctx context.Context, req queue.Request, m *catalog.Matter) (Issued, error) {
+	if err := k.printerReady(ctx); err != nil {
+		return Issued{}, err
+	}
+	done := k.sessions.Begin()
+	defer done()
+	t, err := k.queue.Issue(ctx, req)
+	if err != nil {
+		return Issued{}, err
+	}
+	k.emit(Event{Kind: EventTicket, Ticket: t.Code})
+	is := Issued{Ticket: t, Matter: m}
+	if perr := k.print(ctx, k.ticketSlip(t, m)); perr != nil {
+		is.PrintErr = perr
+		if err := k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, perr.Error()); err != nil {
+			return is, fmt.Errorf("ticket %s not printed and not marked for reprint: %w", t.Code, err)
+		}
+		k.log.Warn("ticket not printed, marked for reprint", "ticket", t.Code, "err", perr)
+		return is, nil
+	}
+	if err := k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID); err != nil {
+		// Printed but not recorded: on restart it shows as a reprint candidate, which staff
+		// can check; the citizen has the ticket in hand.
+		k.log.Error("ticket printed but not recorded as printed", "ticket", t.Code, "err", err)
+	}
+	return is, nil
+}
+
+// Reprint prints an issued ticket again (staff, or the hall's reprint command) and records it.
+func (k *Kiosk) Reprint(ctx context.Context, id int64) (queue.Ticket, error) {
+	t, err := k.queue.ByID(ctx, id)
+	if err != nil {
+		return queue.Ticket{}, err
+	}
+	if err := k.printerReady(ctx); err != nil {
+		return t, err
+	}
+	m := k.catalog.Current().Matter(t.MatterID)
+	if err := k.print(ctx, k.ticketSlip(t, m)); err != nil {
+		_ = k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, err.Error())
+		return t, err
+	}
+	return t, k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID)
+}
+
+func (k *Kiosk) ticketSlip(t queue.Ticket, m *catalog.Matter) slip.Ticket {
+	c := k.catalog.Current()
+	d := slip.Ticket{
+		Hall: k.cfg.Hall.Name, HallEn: k.cfg.Hall.NameEn, Ticket: t, English: k.cfg.Devices.PrinterEnglish,
+		Demo: k.demo, Loc: k.sched.Location(),
+	}
+	if m != nil {
+		d.Matter = m.Name
+		if s := c.Section(m.Section); s != nil {
+			d.Section = s.Name
+		}
+	}
+	return d
+}
+
+// printerReady checks the printer's state before a job, so that a citizen is not given a number
+// the kiosk already knows it cannot print.
+func (k *Kiosk) printerReady(ctx context.Context) error {
+	if k.printer == nil {
+		return &PrinterError{State: StateAbsent}
+	}
+	st, err := k.printer.Status(ctx)
+	ds := PrinterState(st, err)
+	k.SetDevice(DevicePrinter, ds, errDetail(err))
+	if !ds.Usable() {
+		return &PrinterError{State: ds, Err: err}
+	}
+	return nil
+}
+
+func (k *Kiosk) print(ctx context.Context, t slip.Ticket) error {
+	err := k.printer.Print(ctx, t.Doc())
+	if err != nil {
+		st, serr := k.printer.Status(context.WithoutCancel(ctx))
+		ds := PrinterState(st, serr)
+		if ds.Usable() {
+			ds = StateError
+		}
+		k.SetDevice(DevicePrinter, ds, errDetail(errors.Join(err, serr)))
+		return &PrinterError{State: ds, Err: err}
+	}
+	return nil
+}
+
+func errDetail(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Estimate is what a citizen is told before taking a ticket.
+type Estimate struct {
+	Ahead    int           // tickets waiting ahead in the queue the ticket would join
+	Wait     time.Duration // estimated wait
+	Priority bool          // the ticket would be a green-channel ticket
+}
+
+// Estimate tells how many wait and for how long in the queue a ticket for matterID would join.
+func (k *Kiosk) Estimate(ctx context.Context, matterID string) (Estimate, error) {
+	m := k.catalog.Current().Matter(matterID)
+	if m == nil {
+		return Estimate{}, fmt.Errorf("%w: %q", ErrUnknownMatter, matterID)
+	}
+	prio, _ := k.priority(m.Queue)
+	normal, urgent, err := k.queue.Waiting(ctx, m.Queue)
+	if err != nil {
+		return Estimate{}, err
+	}
+	// Green-channel tickets are called before the others: a priority ticket waits only for
+	// them, a normal one for everybody.
+	ahead := urgent
+	if !prio {
+		ahead += normal
+	}
+	wait, err := k.queue.Estimate(ctx, m.Queue, ahead)
+	return Estimate{Ahead: ahead, Wait: wait, Priority: prio}, err
+}
+
+// priority decides whether a ticket in category is a green-channel ticket, and why.
+func (k *Kiosk) priority(category string) (bool, string) {
+	if slices.Contains(k.cfg.Queue.PriorityCategories, category) {
+		return true, queue.ReasonCategory
+	}
+	if p := k.Person(); p != nil && p.Age(k.now()) >= k.cfg.Queue.ElderAge {
+		return true, queue.ReasonElder
+	}
+	return false, ""
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian packages that building, testing and the demo need.
+# Idempotent: packages already installed are skipped and apt is not touched when nothing is missing.
+# Usage: scripts/deps.sh [build|test|demo]   (default test; each set includes the ones before it)
+set -euo pipefail
+
+set_name=${1:-test}
+
+# To compile: cgo for SQLite and PC/SC, Fyne's GLFW driver (X11 + GL headers).
+build=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
+  libxinerama-dev libxi-dev libxxf86vm-dev libpcsclite-dev fonts-droid-fallback)
+# To run the kiosk on a screen.
+demo=("${build[@]}" libgl1 libglx-mesa0 libgl1-mesa-dri libegl1)
+# To test against real components: pcscd with the vpcd virtual reader, ptys (socat), Mosquitto,
+# a real X server for the window smoke test, and a screenshot tool.
+test=("${build[@]}" pcscd pcsc-tools vsmartcard-vpcd socat mosquitto mosquitto-clients xvfb
+  x11-apps imagemagick procps libgl1 libglx-mesa0 libgl1-mesa-dri)
+
+case "$set_name" in
+  build) want=("${build[@]}") ;;
+  demo) want=("${demo[@]}") ;;
+  test) want=("${test[@]}") ;;
+  *) echo "deps.sh: unknown set '$set_name' (build, demo or test)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# policy-rc.d keeps package scripts from trying to start services (there may be no init system);
+# the test scripts start pcscd and mosquitto themselves.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,266 @@
+// Package ui is the kiosk's touch screen, built on Fyne. It renders the core's state and forwards
+// the citizen's choices to it; it never touches a device. cmd/kiosk only wires it.
+//
+// Goroutines reach the widgets only through fyne.Do: the core's events, the clock, and the
+// result of a ticket being printed all arrive from other goroutines.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/session"
+)
+
+// Core is what the screens need of the kiosk core (*kiosk.Kiosk implements it). Tests feed the
+// screens through it.
+type Core interface {
+	Config() config.Config
+	Demo() bool
+	Now() time.Time
+	Offer() kiosk.Offer
+	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
+	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
+	Sessions() *session.Manager
+	Person() *kiosk.Person
+	CityCard() *kiosk.CityCard
+	Locked() (bool, string)
+	Subscribe(func(kiosk.Event))
+}
+
+// UI is the kiosk's screen in one window.
+type UI struct {
+	win   fyne.Window
+	core  Core
+	theme *Theme
+	text  texts
+	lang  string
+
+	hall    *widget.Label
+	clock   *widget.Label
+	badge   fyne.CanvasObject
+	body    *fyne.Container
+	idle    *widget.PopUp
+	async   func(func())             // runs slow work (printing) off the UI goroutine
+	current func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+}
+
+// Options tune New.
+type Options struct {
+	// Theme is the look; nil means NewTheme(nil) (Fyne's bundled font: layout tests only).
+	Theme *Theme
+	// Sync runs slow work (printing a ticket) on the calling goroutine: tests use it so that a
+	// tap returns with the next screen shown.
+	Sync bool
+}
+
+// New builds the UI in win and shows the home screen.
+func New(win fyne.Window, core Core, o Options) (*UI, error) {
+	t, err := loadTexts()
+	if err != nil {
+		return nil, err
+	}
+	th := o.Theme
+	if th == nil {
+		th = NewTheme(nil)
+	}
+	u := &UI{win: win, core: core, theme: th, text: t, lang: core.Config().Kiosk.Language,
+		async: func(f func()) { go f() }}
+	if o.Sync {
+		u.async = func(f func()) { f() }
+	}
+	fyne.CurrentApp().Settings().SetTheme(th)
+	u.hall = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	u.clock = widget.NewLabel("")
+	u.body = container.NewStack()
+	u.build()
+	core.Subscribe(func(e kiosk.Event) { fyne.Do(func() { u.onEvent(e) }) })
+	u.Home()
+	u.Tick()
+	return u, nil
+}
+
+// t translates key into the screen's language.
+func (u *UI) t(key string) string { return u.text.get(u.lang, key, nil) }
+
+// tf translates key with template data.
+func (u *UI) tf(key string, data map[string]any) string { return u.text.get(u.lang, key, data) }
+
+// Lang is the language on screen.
+func (u *UI) Lang() string { return u.lang }
+
+func (u *UI) build() {
+	cfg := u.core.Config()
+	if u.lang == "en" {
+		u.hall.SetText(cfg.Hall.NameEn)
+	} else {
+		u.hall.SetText(cfg.Hall.Name)
+	}
+	langBtn := u.button(u.t("nav.lang"), func() { u.touch(); u.SetLanguage(other(u.lang)) })
+	sizeKey := "nav.large"
+	if u.theme.Large {
+		sizeKey = "nav.normal"
+	}
+	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.SetLarge(!u.theme.Large) })
+	top := container.NewBorder(nil, nil, u.hall, container.NewHBox(u.clock, sizeBtn, langBtn))
+	var header fyne.CanvasObject = top
+	if u.core.Demo() {
+		b := canvas.NewText(u.t("demo.badge"), colPrimary)
+		b.TextStyle.Bold = true
+		b.Alignment = fyne.TextAlignCenter
+		u.badge = b
+		header = container.NewVBox(top, b)
+	}
+	u.win.SetContent(container.NewBorder(header, nil, nil, nil, container.NewPadded(u.body)))
+}
+
+func other(lang string) string {
+	if lang == "zh" {
+		return "en"
+	}
+	return "zh"
+}
+
+// SetLanguage switches the screen's language and redraws the current screen.
+func (u *UI) SetLanguage(lang string) {
+	u.lang = lang
+	u.build()
+	u.redraw()
+}
+
+// SetLarge switches elder mode's large text on or off.
+func (u *UI) SetLarge(on bool) {
+	u.theme.Large = on
+	fyne.CurrentApp().Settings().SetTheme(u.theme)
+	u.build()
+	u.redraw()
+}
+
+func (u *UI) redraw() {
+	if u.current != nil {
+		u.set(u.current)
+	}
+}
+
+// set shows a screen built by f (kept to rebuild it after a language change).
+func (u *UI) set(f func() fyne.CanvasObject) {
+	u.current = f
+	u.body.Objects = []fyne.CanvasObject{f()}
+	u.body.Refresh()
+}
+
+// touch tells the core the citizen is there (starts a session or postpones its idle end).
+func (u *UI) touch() { u.core.Sessions().Touch() }
+
+// Tick updates the clock; cmd/kiosk calls it every second through fyne.Do.
+func (u *UI) Tick() {
+	loc, err := u.core.Config().Location()
+	if err != nil {
+		loc = time.Local
+	}
+	u.clock.SetText(u.core.Now().In(loc).Format("2006-01-02 15:04"))
+}
+
+func (u *UI) onEvent(e kiosk.Event) {
+	switch e.Kind {
+	case kiosk.EventSession:
+		switch e.Session.Kind {
+		case session.Warning:
+			u.showIdle(e.Session.Remaining)
+		case session.Continued:
+			u.hideIdle()
+		case session.Ended:
+			u.hideIdle()
+			// Back to the start in the kiosk's default language, with nothing personal left on
+			// screen: every screen is rebuilt from the core, which no longer has the data.
+			u.lang = u.core.Config().Kiosk.Language
+			u.build()
+			u.Home()
+		}
+	case kiosk.EventLock:
+		if e.Locked {
+			u.Locked(e.Message)
+		} else {
+			u.Home()
+		}
+	}
+}
+
+func (u *UI) showIdle(left time.Duration) {
+	u.hideIdle()
+	title := widget.NewLabelWithStyle(u.t("idle.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	body := widget.NewLabel(u.tf("idle.body", map[string]any{"S": int(left.Round(time.Second).Seconds())}))
+	cont := u.primary(u.t("idle.continue"), func() { u.touch() })
+	u.idle = widget.NewModalPopUp(container.NewVBox(title, body, cont), u.win.Canvas())
+	u.idle.Show()
+}
+
+func (u *UI) hideIdle() {
+	if u.idle != nil {
+		u.idle.Hide()
+		u.idle = nil
+	}
+}
+
+// IdleShown reports whether the idle warning is on screen (tests).
+func (u *UI) IdleShown() bool { return u.idle != nil }
+
+// button is a touch-sized button (at least 80 px high).
+func (u *UI) button(label string, tap func()) *widget.Button {
+	return widget.NewButton(label, tap)
+}
+
+func (u *UI) primary(label string, tap func()) *widget.Button {
+	b := widget.NewButton(label, tap)
+	b.Importance = widget.HighImportance
+	return b
+}
+
+// tall wraps a button so that it is at least 80 px high, the touch target minimum.
+func tall(o fyne.CanvasObject) fyne.CanvasObject {
+	spacer := canvas.NewRectangle(nil)
+	spacer.SetMinSize(fyne.NewSize(0, 96))
+	return container.NewStack(spacer, o)
+}
+
+// page lays out a screen: a heading, the content, and a bar with Back and Home.
+func (u *UI) page(title string, back func(), content fyne.CanvasObject) fyne.CanvasObject {
+	h := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	h.SizeName = "headingText"
+	var nav []fyne.CanvasObject
+	if back != nil {
+		nav = append(nav, tall(u.button(u.t("nav.back"), func() { u.touch(); back() })))
+	}
+	nav = append(nav, tall(u.button(u.t("nav.home"), func() { u.touch(); u.Home() })))
+	bar := container.NewGridWithColumns(len(nav), nav...)
+	return container.NewBorder(h, bar, nil, nil, content)
+}
+
+// Locked shows the 暂停服务 screen until the hall unlocks the kiosk.
+func (u *UI) Locked(message string) {
+	u.hideIdle()
+	u.set(func() fyne.CanvasObject {
+		title := widget.NewLabelWithStyle(u.t("locked.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		title.SizeName = "headingText"
+		msg := widget.NewLabelWithStyle(message, fyne.TextAlignCenter, fyne.TextStyle{})
+		msg.Wrapping = fyne.TextWrapWord
+		return container.NewVBox(layout.NewSpacer(), title, msg, layout.NewSpacer())
+	})
+}
+
+// message shows a full screen with a title and a text that says what to do next.
+func (u *UI) message(title, text string, back func()) {
+	u.set(func() fyne.CanvasObject {
+		l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{})
+		l.Wrapping = fyne.TextWrapWord
+		return u.page(title, back, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer()))
+	})
+}

@@ -1,0 +1,82 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/kiosk"
+)
+
+// Home shows the start screen. It is also where every session ends.
+func (u *UI) Home() {
+	u.hideIdle()
+	if locked, msg := u.core.Locked(); locked {
+		u.Locked(msg)
+		return
+	}
+	u.set(u.home)
+}
+
+func (u *UI) home() fyne.CanvasObject {
+	welcome := widget.NewLabelWithStyle(u.t("home.welcome"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	welcome.SizeName = "headingText"
+	hint := widget.NewLabelWithStyle(u.t("home.tap_card"), fyne.TextAlignCenter, fyne.TextStyle{})
+	top := container.NewVBox(welcome, hint)
+	if p := u.core.Person(); p != nil {
+		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": kiosk.MaskedName(p.Name)}),
+			fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+	}
+	ready := map[string]func(){
+		"home.ticket":   func() { u.touch(); u.Sections() },
+		"home.citycard": func() { u.touch(); u.CityCard() },
+	}
+	var tiles []fyne.CanvasObject
+	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
+		"home.citycard", "home.rating", "home.complaint"} {
+		if tap, ok := ready[key]; ok {
+			tiles = append(tiles, tall(u.primary(u.t(key), tap)))
+			continue
+		}
+		b := widget.NewButton(fmt.Sprintf("%s\n%s", u.t(key), u.t("home.soon")), nil)
+		b.Disable()
+		tiles = append(tiles, tall(b))
+	}
+	cols := 2
+	if u.theme.Large {
+		cols = 1
+	}
+	grid := container.NewGridWithColumns(cols, tiles...)
+	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(grid, layout.NewSpacer())))
+}
+
+// CityCard shows the city card of the session: masked number, balance, recent records.
+func (u *UI) CityCard() {
+	u.set(func() fyne.CanvasObject {
+		c := u.core.CityCard()
+		if c == nil {
+			l := widget.NewLabelWithStyle(u.t("citycard.tap"), fyne.TextAlignCenter, fyne.TextStyle{})
+			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer()))
+		}
+		form := widget.NewForm(
+			widget.NewFormItem(u.t("citycard.number"), widget.NewLabel(c.Masked())),
+			widget.NewFormItem(u.t("citycard.balance"), widget.NewLabel(yuan(c.BalanceFen))),
+		)
+		list := container.NewVBox(widget.NewLabelWithStyle(u.t("citycard.records"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, r := range c.Records {
+			list.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", r.Time.Format("2006-01-02 15:04"), r.Type, yuan(r.AmountFen))))
+		}
+		return u.page(u.t("citycard.title"), nil, container.NewVScroll(container.NewVBox(form, list)))
+	})
+}
+
+func yuan(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s¥%d.%02d", sign, fen/100, fen%100)
+}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"image/color"
+	"os"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// Theme is the kiosk's look: one CJK font for every style (a kiosk must never fall back to a
+// font without Chinese), high contrast, and sizes for a touch screen read standing up. Large
+// scales every text size for elder mode (适老化).
+type Theme struct {
+	font  fyne.Resource
+	Large bool
+}
+
+// LoadFont reads a single .ttf/.otf font file (a .ttc collection makes Fyne panic, so it is
+// refused here with an error instead).
+func LoadFont(path string) (fyne.Resource, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) >= 4 && string(data[:4]) == "ttcf" {
+		return nil, &os.PathError{Op: "load font", Path: path, Err: errTTC}
+	}
+	return fyne.NewStaticResource("kiosk-font.ttf", data), nil
+}
+
+type fontError string
+
+func (e fontError) Error() string { return string(e) }
+
+const errTTC = fontError("a .ttc font collection cannot be used; configure one .ttf or .otf file")
+
+// NewTheme returns the theme with font (nil: Fyne's bundled font, which has no Chinese; tests of
+// layout only).
+func NewTheme(font fyne.Resource) *Theme { return &Theme{font: font} }
+
+var (
+	colBackground = color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF}
+	colText       = color.NRGBA{0x10, 0x10, 0x10, 0xFF}
+	colPrimary    = color.NRGBA{0xB0, 0x1E, 0x23, 0xFF} // government red, 7:1 on white
+	colButton     = color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}
+	colDisabled   = color.NRGBA{0x75, 0x75, 0x75, 0xFF}
+)
+
+// Color implements fyne.Theme: always the light high-contrast palette, whatever the system says.
+func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	switch n {
+	case theme.ColorNameBackground:
+		return colBackground
+	case theme.ColorNameForeground:
+		return colText
+	case theme.ColorNamePrimary, theme.ColorNameFocus:
+		return colPrimary
+	case theme.ColorNameButton:
+		return colButton
+	case theme.ColorNameDisabled, theme.ColorNamePlaceHolder:
+		return colDisabled
+	case theme.ColorNameForegroundOnPrimary:
+		return color.White
+	}
+	return theme.DefaultTheme().Color(n, theme.VariantLight)
+}
+
+// Font implements fyne.Theme.
+func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
+	if t.font != nil {
+		return t.font
+	}
+	return theme.DefaultTheme().Font(s)
+}
+
+// Icon implements fyne.Theme.
+func (t *Theme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }
+
+// Size implements fyne.Theme. Text is 24 px (36 in elder mode); padding grows so that every
+// button is a touch target of at least 80 px.
+func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
+	k := float32(1)
+	if t.Large {
+		k = 1.5
+	}
+	switch n {
+	case theme.SizeNameText:
+		return 24 * k
+	case theme.SizeNameHeadingText:
+		return 36 * k
+	case theme.SizeNameSubHeadingText:
+		return 28 * k
+	case theme.SizeNameCaptionText:
+		return 18 * k
+	case theme.SizeNamePadding:
+		return 8
+	case theme.SizeNameInnerPadding:
+		return 20
+	case theme.SizeNameInlineIcon:
+		return 32 * k
+	case theme.SizeNameScrollBar:
+		return 16
+	}
+	return theme.DefaultTheme().Size(n)
+}

@@ -1,0 +1,179 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
+)
+
+// Sections starts the take-a-ticket flow: the hall sections with something to offer now.
+func (u *UI) Sections() {
+	o := u.core.Offer()
+	if !o.Hours.Open {
+		u.closed(o)
+		return
+	}
+	u.set(func() fyne.CanvasObject {
+		o := u.core.Offer()
+		var items []fyne.CanvasObject
+		if o.Hours.Weekend {
+			items = append(items, widget.NewLabelWithStyle(u.t("weekend.only"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true}))
+		}
+		for _, so := range o.Sections {
+			so := so
+			items = append(items, tall(u.primary(so.Section.Name.In(u.lang), func() { u.touch(); u.Matters(so) })))
+		}
+		return u.page(u.t("ticket.choose_section"), nil, container.NewVScroll(container.NewVBox(items...)))
+	})
+}
+
+// Matters lists a section's matters offered now.
+func (u *UI) Matters(so kiosk.SectionOffer) {
+	u.set(func() fyne.CanvasObject {
+		var items []fyne.CanvasObject
+		for _, m := range so.Matters {
+			m := m
+			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
+			items = append(items, tall(u.button(label, func() { u.touch(); u.Confirm(so, m) })))
+		}
+		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
+		return u.page(title, u.Sections, container.NewVScroll(container.NewVBox(items...)))
+	})
+}
+
+func handlingKey(h catalog.Handling) string {
+	switch h {
+	case catalog.Immediate:
+		return "handling.immediate"
+	case catalog.Promised:
+		return "handling.promised"
+	case catalog.Joint:
+		return "handling.joint"
+	case catalog.Approval:
+		return "handling.approval"
+	case catalog.Urgent:
+		return "handling.urgent"
+	}
+	return string(h)
+}
+
+// Confirm shows the matter, the queue ahead and the estimated wait before the number is taken.
+func (u *UI) Confirm(so kiosk.SectionOffer, m *catalog.Matter) {
+	u.set(func() fyne.CanvasObject {
+		est, err := u.core.Estimate(context.Background(), m.ID)
+		form := widget.NewForm(
+			widget.NewFormItem(u.t("ticket.section"), widget.NewLabel(so.Section.Name.In(u.lang))),
+			widget.NewFormItem(u.t("ticket.matter"), wrapLabel(m.Name.In(u.lang))),
+		)
+		info := container.NewVBox(form)
+		if err == nil {
+			info.Add(widget.NewLabel(u.tf("ticket.waiting", map[string]any{"N": est.Ahead})))
+			info.Add(widget.NewLabel(u.tf("ticket.estimate", map[string]any{"M": int(est.Wait.Round(time.Minute).Minutes())})))
+			if est.Priority {
+				info.Add(widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			}
+		}
+		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
+		return u.page(u.t("ticket.confirm_title"), func() { u.Matters(so) },
+			container.NewVBox(info, layout.NewSpacer(), ok))
+	})
+}
+
+func wrapLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// take issues and prints the ticket off the UI goroutine, showing the printing screen meanwhile.
+func (u *UI) take(m *catalog.Matter) {
+	u.set(func() fyne.CanvasObject {
+		bar := widget.NewProgressBarInfinite()
+		l := widget.NewLabelWithStyle(u.t("ticket.printing"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		return container.NewVBox(layout.NewSpacer(), l, bar, layout.NewSpacer())
+	})
+	u.async(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		is, err := u.core.TakeTicket(ctx, m.ID)
+		fyne.Do(func() { u.taken(is, err) })
+	})
+}
+
+func (u *UI) taken(is kiosk.Issued, err error) {
+	if err != nil {
+		u.ticketError(err)
+		return
+	}
+	u.set(func() fyne.CanvasObject {
+		num := canvas.NewText(is.Ticket.Code, colPrimary)
+		num.TextSize = 160
+		if u.theme.Large {
+			num.TextSize = 200
+		}
+		num.TextStyle.Bold = true
+		num.Alignment = fyne.TextAlignCenter
+		items := []fyne.CanvasObject{
+			widget.NewLabelWithStyle(u.t("ticket.your_number"), fyne.TextAlignCenter, fyne.TextStyle{}),
+			num,
+			widget.NewLabelWithStyle(is.Matter.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{}),
+			widget.NewLabelWithStyle(u.tf("ticket.waiting", map[string]any{"N": is.Ticket.WaitingAhead}), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		}
+		if is.Ticket.Priority {
+			items = append(items, widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignCenter, fyne.TextStyle{}))
+		}
+		note := u.t("ticket.take_slip")
+		if is.PrintErr != nil {
+			note = u.t("ticket.not_printed")
+		}
+		items = append(items, wrapLabel(note), layout.NewSpacer(),
+			tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End("finished") })))
+		h := widget.NewLabelWithStyle(u.t("ticket.done_title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		h.SizeName = "headingText"
+		return container.NewBorder(h, nil, nil, nil, container.NewVBox(items...))
+	})
+}
+
+func (u *UI) ticketError(err error) {
+	var pe *kiosk.PrinterError
+	var ce *kiosk.ClosedError
+	switch {
+	case errors.As(err, &ce):
+		u.closed(kiosk.Offer{Hours: ce.Status})
+	case errors.As(err, &pe):
+		u.message(u.t("error.title"), u.tf("error.printer", map[string]any{"S": u.t("printer." + string(pe.State))}), nil)
+	case errors.Is(err, kiosk.ErrNotOnWeekend):
+		u.message(u.t("error.title"), u.t("error.weekend"), u.Sections)
+	case errors.Is(err, kiosk.ErrUnknownMatter):
+		u.message(u.t("error.title"), u.t("error.unknown"), u.Sections)
+	case errors.Is(err, kiosk.ErrLocked):
+		_, msg := u.core.Locked()
+		u.Locked(msg)
+	default:
+		u.message(u.t("error.title"), u.t("error.other"), nil)
+	}
+}
+
+// closed says the hall is not serving, why, and when it serves next.
+func (u *UI) closed(o kiosk.Offer) {
+	why := u.t("closed." + string(o.Hours.Reason))
+	next := u.t("closed.none")
+	if !o.Hours.Next.IsZero() {
+		loc, err := u.core.Config().Location()
+		if err != nil {
+			loc = time.Local
+		}
+		next = u.tf("closed.next", map[string]any{"T": o.Hours.Next.In(loc).Format("2006-01-02 15:04")})
+	}
+	u.message(u.t("closed.title"), why+"\n"+next, nil)
+}

@@ -1,0 +1,325 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/devices/escpos"
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/store"
+)
+
+type fakePrinter struct {
+	mu     sync.Mutex
+	status escpos.Status
+	jobs   int
+}
+
+func (p *fakePrinter) Print(context.Context, escpos.Doc) error {
+	p.mu.Lock()
+	p.jobs++
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status, nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	ui    *UI
+	k     *kiosk.Kiosk
+	win   fyne.Window
+	clock *clock
+	p     *fakePrinter
+}
+
+func newFixture(t *testing.T, at time.Time) *fixture {
+	t.Helper()
+	test.NewTempApp(t)
+	cfg := config.Default()
+	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "k.db")
+	st, err := store.Open(cfg.Kiosk.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &catalog.Holder{}
+	h.Replace(catalog.Demo())
+	c := &clock{t: at}
+	p := &fakePrinter{status: escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}}
+	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now, Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1080, 1920))
+	t.Cleanup(w.Close)
+	u, err := New(w, k, Options{Sync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{ui: u, k: k, win: w, clock: c, p: p}
+}
+
+var thursday = time.Date(2026, 11, 26, 10, 0, 0, 0, mustZone("Asia/Shanghai"))
+
+func mustZone(n string) *time.Location {
+	l, err := time.LoadLocation(n)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// texts lists every text on screen: labels, buttons, canvas texts, in popups too.
+func (f *fixture) texts() []string {
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.Button:
+			out = append(out, w.Text)
+		case *canvas.Text:
+			out = append(out, w.Text)
+		}
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(f.win.Canvas().Content())
+	for _, o := range f.win.Canvas().Overlays().List() {
+		walk(o)
+	}
+	return out
+}
+
+func (f *fixture) shows(s string) bool {
+	for _, t := range f.texts() {
+		if strings.Contains(t, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// button finds an enabled button whose text contains s.
+func (f *fixture) button(t *testing.T, s string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil || o == nil || !o.Visible() {
+			return
+		}
+		if b, ok := o.(*widget.Button); ok && strings.Contains(b.Text, s) && !b.Disabled() {
+			found = b
+			return
+		}
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	for _, o := range f.win.Canvas().Overlays().List() {
+		walk(o)
+	}
+	walk(f.win.Canvas().Content())
+	if found == nil {
+		t.Fatalf("no enabled button %q on screen; texts: %q", s, f.texts())
+	}
+	return found
+}
+
+func (f *fixture) tap(t *testing.T, s string) {
+	t.Helper()
+	test.Tap(f.button(t, s))
+}
+
+func TestHomeScreen(t *testing.T) {
+	f := newFixture(t, thursday)
+	for _, s := range []string{"您好，请选择要办理的业务", "取号", "一卡通", "开封", "演示"} {
+		if s == "开封" {
+			continue // the default hall name is generic
+		}
+		if !f.shows(s) {
+			t.Errorf("home does not show %q; texts %q", s, f.texts())
+		}
+	}
+	if !f.shows("2026-11-26 10:00") {
+		t.Errorf("clock not shown: %q", f.texts())
+	}
+}
+
+func TestTakeTicketFlow(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.tap(t, "取号")
+	if !f.shows("请选择办事区域") {
+		t.Fatalf("sections not shown: %q", f.texts())
+	}
+	sec := f.k.Offer().Sections[0]
+	f.tap(t, sec.Section.Name.Zh)
+	m := sec.Matters[0]
+	f.tap(t, m.Name.Zh)
+	if !f.shows("请确认取号") || !f.shows("前面等候 0 人") {
+		t.Fatalf("confirm screen: %q", f.texts())
+	}
+	f.tap(t, "确认取号")
+	code := m.Queue + "001"
+	if !f.shows("取号成功") || !f.shows(code) || !f.shows("请取走号票") {
+		t.Fatalf("done screen: %q", f.texts())
+	}
+	if f.p.jobs != 1 {
+		t.Errorf("%d print jobs", f.p.jobs)
+	}
+	f.tap(t, "完成")
+	if !f.shows("您好，请选择要办理的业务") {
+		t.Errorf("not back home: %q", f.texts())
+	}
+	if _, ok := f.k.Sessions().Active(); ok {
+		t.Error("session still active after 完成")
+	}
+}
+
+func TestClosedScreenSaysWhenOpen(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 11, 26, 19, 0, 0, 0, thursday.Location()))
+	f.tap(t, "取号")
+	if !f.shows("现在不在服务时间") || !f.shows("今天的服务已经结束") || !f.shows("2026-11-27 08:30") {
+		t.Errorf("closed screen: %q", f.texts())
+	}
+}
+
+func TestPrinterOutOfPaperScreen(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.p.mu.Lock()
+	f.p.status = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true}
+	f.p.mu.Unlock()
+	f.tap(t, "取号")
+	sec := f.k.Offer().Sections[0]
+	f.tap(t, sec.Section.Name.Zh)
+	f.tap(t, sec.Matters[0].Name.Zh)
+	f.tap(t, "确认取号")
+	if !f.shows("暂时无法办理") || !f.shows("缺纸") || !f.shows("其他自助机") {
+		t.Errorf("paper-out screen: %q", f.texts())
+	}
+}
+
+func TestIdleWarningThenHomeAndWipe(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.k.SetPerson(&kiosk.Person{Name: "张三丰", Number: "410102195001011234", Birth: time.Date(1950, 1, 1, 0, 0, 0, 0, thursday.Location())})
+	f.ui.Home()
+	if !f.shows("您好，张*丰") {
+		t.Fatalf("masked greeting missing: %q", f.texts())
+	}
+	for _, s := range f.texts() {
+		if strings.Contains(s, "张三丰") || strings.Contains(s, "410102195001011234") {
+			t.Fatalf("unmasked personal data on screen: %q", s)
+		}
+	}
+	f.tap(t, "取号")
+	f.clock.add(51 * time.Second)
+	f.k.Sessions().Tick()
+	if !f.ui.IdleShown() || !f.shows("您还在吗") {
+		t.Fatalf("no idle warning: %q", f.texts())
+	}
+	f.tap(t, "继续办理")
+	if f.ui.IdleShown() {
+		t.Fatal("warning stays after 继续办理")
+	}
+	f.clock.add(61 * time.Second)
+	f.k.Sessions().Tick()
+	if f.k.Person() != nil {
+		t.Error("person kept after idle end")
+	}
+	if !f.shows("您好，请选择要办理的业务") || f.shows("张*丰") {
+		t.Errorf("after idle end: %q", f.texts())
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.tap(t, "English")
+	if !f.shows("Take a ticket") || !f.shows("Welcome") {
+		t.Fatalf("English home: %q", f.texts())
+	}
+	f.tap(t, "Take a ticket")
+	if !f.shows("Choose a hall section") {
+		t.Fatalf("English sections: %q", f.texts())
+	}
+	f.tap(t, "中文")
+	if !f.shows("请选择办事区域") {
+		t.Errorf("back to Chinese on the same screen: %q", f.texts())
+	}
+}
+
+func TestLockedScreen(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.k.Lock("设备维护中")
+	if !f.shows("暂停服务") || !f.shows("设备维护中") {
+		t.Fatalf("locked: %q", f.texts())
+	}
+	f.k.Unlock()
+	if !f.shows("取号") {
+		t.Errorf("unlocked: %q", f.texts())
+	}
+}
+
+func TestTranslationsComplete(t *testing.T) {
+	tx, err := loadTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range tx["zh"] {
+		if _, ok := tx["en"][k]; !ok {
+			t.Errorf("en lacks %q", k)
+		}
+	}
+	for k := range tx["en"] {
+		if _, ok := tx["zh"][k]; !ok {
+			t.Errorf("zh lacks %q", k)
+		}
+	}
+}
