@@ -85,7 +85,7 @@ func at(day string, hm string) time.Time {
 	return t
 }
 
-func newRig(t *testing.T, edit func(*config.Config)) *rigT {
+func newRig(t testing.TB, edit func(*config.Config)) *rigT {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "kiosk.db")

@@ -22,7 +22,7 @@ func ParseResponse(resp []byte) (data []byte, sw SW, err error) {
 
 // maxExchanges bounds the GET RESPONSE chain and Le retries of one command: a card that keeps
 // answering 61xx must not hold the caller forever.
-const maxExchanges = 16
+const maxExchanges = 64
 
 // Exchange sends one command and returns its data, following the T=0 conventions: on 61 xx
 // it fetches the rest with GET RESPONSE (00 C0 00 00 xx), as often as the card asks; on 6C xx

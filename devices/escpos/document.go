@@ -1,5 +1,11 @@
 package escpos
 
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
 // Paper is the paper roll width in millimetres. The zero value means Paper58 wherever an
 // Options or Config is read; other values are rejected with ErrBadDoc.
 type Paper int
@@ -125,4 +131,44 @@ type Doc struct {
 func (d *Doc) Add(blocks ...Block) *Doc {
 	d.Blocks = append(d.Blocks, blocks...)
 	return d
+}
+
+// String describes t without its text, which may hold personal data (a name on a receipt):
+// "Text{12 chars 2x2 bold center}".
+func (t Text) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Text{%d chars %dx%d", utf8.RuneCountInString(t.Text), max(t.Width, 1), max(t.Height, 1))
+	if t.Bold {
+		b.WriteString(" bold")
+	}
+	b.WriteString(" " + t.Align.String() + "}")
+	return b.String()
+}
+
+// String describes q without its data: "QR{40 bytes}".
+func (q QR) String() string { return fmt.Sprintf("QR{%d bytes}", len(q.Data)) }
+
+// String describes b without its data: "Barcode{9 chars}".
+func (b Barcode) String() string { return fmt.Sprintf("Barcode{%d chars}", len(b.Data)) }
+
+// String lists the blocks without their content (see Text.String), so a Doc can be logged.
+func (d Doc) String() string {
+	parts := make([]string, len(d.Blocks))
+	for i, b := range d.Blocks {
+		parts[i] = fmt.Sprint(b)
+	}
+	return "Doc[" + strings.Join(parts, " ") + "]"
+}
+
+// String returns "left", "center" or "right"; other values print as "align(N)".
+func (a Align) String() string {
+	switch a {
+	case AlignLeft:
+		return "left"
+	case AlignCenter:
+		return "center"
+	case AlignRight:
+		return "right"
+	}
+	return fmt.Sprintf("align(%d)", a)
 }

@@ -18,8 +18,8 @@ import (
 // fast keeps failure paths short; the emulator answers in microseconds.
 func fast() escpos.Config {
 	return escpos.Config{
-		StatusTimeout: 200 * time.Millisecond,
-		WriteTimeout:  300 * time.Millisecond,
+		StatusTimeout: 500 * time.Millisecond,
+		WriteTimeout:  500 * time.Millisecond,
 		DrainWindow:   5 * time.Millisecond,
 	}
 }
@@ -583,5 +583,14 @@ func TestErrorStrings(t *testing.T) {
 	}
 	if got := escpos.Code(99).String(); got != "code(99)" {
 		t.Errorf("unknown code prints %q", got)
+	}
+}
+
+func TestOpenMissingDevice(t *testing.T) {
+	for _, path := range []string{"/nonexistent/ttyUSB9", "/dev/null"} {
+		p, err := escpos.Open(path, escpos.SerialConfig{})
+		if !errors.Is(err, escpos.ErrOffline) || p != nil {
+			t.Errorf("Open(%s) = %v, %v; want nil, ErrOffline", path, p, err)
+		}
 	}
 }

@@ -43,6 +43,8 @@ type FrameError struct {
 	Cause     error
 }
 
+// Error gives the kind, the values when known, and the cause: "idcard: frame checksum
+// mismatch (got 0x21, want 0x22)".
 func (e *FrameError) Error() string {
 	s := e.Err.Error()
 	if e.Got >= 0 {

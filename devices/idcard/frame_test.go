@@ -314,3 +314,30 @@ func TestStatusErrors(t *testing.T) {
 		t.Error("0x55 should be unknown")
 	}
 }
+
+// Error texts name the command and the fault, never a value from the card.
+func TestErrorTexts(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{idcard.ErrNoCard, "idcard: SAM status 0x80: no card (find failed)"},
+		{&idcard.CommandError{Cmd: idcard.CmdFind, Err: idcard.ErrNoCard}, "idcard: find: SAM status 0x80: no card (find failed)"},
+		{&idcard.CommandError{Cmd: idcard.CmdRead, Err: idcard.ErrTimeout}, "idcard: read: reader did not answer in time"},
+		{&idcard.CommandError{Cmd: idcard.Command(0x4242), Err: idcard.ErrTimeout}, "idcard: command 4242: reader did not answer in time"},
+		{&idcard.FrameError{Err: idcard.ErrChecksum, Got: 0x21, Want: 0x22}, "idcard: frame checksum mismatch (got 0x21, want 0x22)"},
+		{&idcard.FrameError{Err: idcard.ErrShortFrame, Got: -1, Cause: io.EOF}, "idcard: short frame: EOF"},
+		{&idcard.StatusWordError{SW: 0x6D00}, "idcard: card status word 6D00"},
+		{&idcard.FieldError{Field: "number", Err: idcard.ErrCheckDigit}, "idcard: text field number: ID number check digit is wrong"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+	for k := idcard.EventArrived; k <= idcard.EventReaderOK; k++ {
+		if k.String() == "unknown" {
+			t.Errorf("event %d has no name", k)
+		}
+	}
+}

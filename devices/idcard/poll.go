@@ -29,6 +29,7 @@ const (
 	EventReaderOK
 )
 
+// String gives "arrived", "read-failed", "removed", "reader-failed", "reader-ok", or "unknown".
 func (k EventKind) String() string {
 	switch k {
 	case EventArrived:

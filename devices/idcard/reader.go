@@ -26,6 +26,7 @@ type CommandError struct {
 	Err error
 }
 
+// Error gives "idcard: find: SAM status 0x80: no card (find failed)".
 func (e *CommandError) Error() string {
 	return "idcard: " + e.Cmd.String() + ": " + strings.TrimPrefix(e.Err.Error(), "idcard: ")
 }
@@ -62,7 +63,8 @@ type Options struct {
 	Timeout time.Duration
 	// ReadTimeout bounds the read command: default 5 s (a real card takes about 1 s).
 	ReadTimeout time.Duration
-	// Now is the clock for timeouts and for Poll's pace: default time.Now.
+	// Now is the clock for timeouts and for Poll's pace: default time.Now. Timeouts are
+	// measured with it too, so a test clock that never moves means no command times out.
 	Now func() time.Time
 	// After waits between polls: default time.After. A test can hand out ticks itself.
 	After func(time.Duration) <-chan time.Time

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -35,7 +36,10 @@ type FieldError struct {
 	Err   error  // ErrText, ErrField, ErrDate, ErrNumberFormat or ErrCheckDigit
 }
 
-func (e *FieldError) Error() string { return "idcard: text field " + e.Field + ": " + e.Err.Error() }
+// Error gives "idcard: text field number: ID number check digit is wrong".
+func (e *FieldError) Error() string {
+	return "idcard: text field " + e.Field + ": " + strings.TrimPrefix(e.Err.Error(), "idcard: ")
+}
 
 // Unwrap gives Err, so errors.Is(err, ErrCheckDigit) works through a FieldError.
 func (e *FieldError) Unwrap() error { return e.Err }

@@ -21,6 +21,7 @@ var ErrNoResponse = errors.New("idcard: empty response (card left?)")
 // StatusWordError is a UID request the card refused: SW is its status word (0x6D00, ...).
 type StatusWordError struct{ SW uint16 }
 
+// Error gives "idcard: card status word 6D00".
 func (e *StatusWordError) Error() string { return fmt.Sprintf("idcard: card status word %04X", e.SW) }
 
 // ReadUID reads the physical UID of an ID card on a contactless reader, which the ATR does not

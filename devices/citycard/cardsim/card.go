@@ -518,7 +518,7 @@ func (c *Card) answer(cmd Command, apdu []byte) ([]byte, uint16) {
 		if want > len(c.pending) {
 			return nil, 0x6C00 | uint16(c.chunk(len(c.pending)))
 		}
-		out := c.pending[:want]
+		out := append([]byte(nil), c.pending[:want]...)
 		c.pending = c.pending[want:]
 		if len(c.pending) > 0 {
 			return out, 0x6100 | uint16(c.chunk(len(c.pending)))

@@ -104,6 +104,17 @@ type Ticket struct {
 	PNG []byte
 }
 
+// String summarises t without its text, which may hold personal data:
+// "ticket{5 lines, 1 QR, 1 barcodes, 0 rasters, 812 bytes, full cut}".
+func (t Ticket) String() string {
+	cut := "full"
+	if t.Partial {
+		cut = "partial"
+	}
+	return fmt.Sprintf("ticket{%d lines, %d QR, %d barcodes, %d rasters, %d bytes, %s cut}",
+		len(t.Lines), len(t.QR), len(t.Barcodes), len(t.Rasters), len(t.Raw), cut)
+}
+
 // Raster is a 1-bit image: Bits holds Height rows of (Width+7)/8 bytes, most significant
 // bit leftmost, 1 = black.
 type Raster struct {
@@ -147,6 +158,8 @@ type Printer struct {
 	replies chan byte
 	done    chan struct{}
 
+	procMu sync.Mutex // serialises interpretation and rendering; taken before mu
+
 	mu       sync.Mutex
 	closed   bool
 	cond     Condition
@@ -157,7 +170,7 @@ type Printer struct {
 	line     []glyph
 	tk       ticketState
 	tickets  []Ticket
-	ready    []Ticket
+	cut      []cutTicket
 	stats    Stats
 	paused   bool
 	allow    int
@@ -288,19 +301,45 @@ func (p *Printer) receive(b []byte) error {
 	return nil
 }
 
-// process interprets received bytes and delivers finished tickets.
+// process interprets received bytes and delivers finished tickets. Rendering runs outside
+// mu, so status requests are answered while a ticket is drawn.
 func (p *Printer) process(b []byte) {
+	p.procMu.Lock()
+	defer p.procMu.Unlock()
 	p.mu.Lock()
 	p.buf = append(p.buf, b...)
 	p.parse()
-	done := p.ready
-	p.ready = nil
+	cut := p.cut
+	p.cut = nil
 	p.mu.Unlock()
-	if p.cfg.OnTicket != nil {
-		for _, t := range done {
-			p.cfg.OnTicket(t)
+	if len(cut) == 0 {
+		return
+	}
+	for i := range cut {
+		if p.font != nil {
+			cut[i].PNG = p.render(cut[i].state)
 		}
 	}
+	p.mu.Lock()
+	for _, c := range cut {
+		p.stats.Tickets++
+		p.tickets = append(p.tickets, c.Ticket)
+	}
+	if len(p.tickets) > p.cfg.Keep {
+		p.tickets = append([]Ticket(nil), p.tickets[len(p.tickets)-p.cfg.Keep:]...)
+	}
+	p.mu.Unlock()
+	if p.cfg.OnTicket != nil {
+		for _, c := range cut {
+			p.cfg.OnTicket(c.Ticket)
+		}
+	}
+}
+
+// cutTicket is a ticket waiting to be rendered.
+type cutTicket struct {
+	Ticket
+	state ticketState
 }
 
 // Read returns status reply bytes, blocking until at least one is available. Do not call

@@ -405,9 +405,9 @@ func (p *Printer) execESC(cmd []byte) {
 	case '3':
 		p.m.spacing = int(n)
 	case 'i':
-		p.cut(false, 0)
+		p.cutPaper(false, 0)
 	case 'm':
-		p.cut(true, 0)
+		p.cutPaper(true, 0)
 	case 'e', 'M', 't', 'R', 'V', '{', 'r', 'U', '=', ' ', 'T', '%', '?', 'K', '$', '\\', 'c', 'p', 'W', 'D', 'S', 'L', 0x0C:
 		// Understood and irrelevant to the ticket model (fonts, code pages, drawer kick,
 		// positions, page mode).
@@ -454,7 +454,7 @@ func (p *Printer) execGS(cmd []byte) {
 		if len(cmd) > 3 && (n == 65 || n == 66) {
 			feed = int(cmd[3])
 		}
-		p.cut(n == 1 || n == '1' || n == 66 || n == 98 || n == 104, feed)
+		p.cutPaper(n == 1 || n == '1' || n == 66 || n == 98 || n == 104, feed)
 	case 'k':
 		p.barcode(cmd)
 	case '(':
@@ -664,7 +664,7 @@ func (p *Printer) hriLine(text string, w int) {
 }
 
 // cut finishes the ticket.
-func (p *Printer) cut(partial bool, feed int) {
+func (p *Printer) cutPaper(partial bool, feed int) {
 	p.flushLine()
 	p.feed(feed)
 	tk := p.tk
@@ -673,21 +673,12 @@ func (p *Printer) cut(partial bool, feed int) {
 		p.stats.Dropped++
 		return
 	}
-	t := Ticket{
+	p.cut = append(p.cut, cutTicket{Ticket: Ticket{
 		Lines:    tk.lines,
 		QR:       tk.qr,
 		Barcodes: tk.barcodes,
 		Rasters:  tk.rasters,
 		Partial:  partial,
 		Raw:      tk.raw,
-	}
-	if p.font != nil {
-		t.PNG = p.render(tk)
-	}
-	p.stats.Tickets++
-	p.tickets = append(p.tickets, t)
-	if len(p.tickets) > p.cfg.Keep {
-		p.tickets = append([]Ticket(nil), p.tickets[len(p.tickets)-p.cfg.Keep:]...)
-	}
-	p.ready = append(p.ready, t)
+	}, state: tk})
 }

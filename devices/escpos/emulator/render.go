@@ -188,7 +188,7 @@ func (fc *fontCache) mask(g glyph) *image.Alpha {
 	return out
 }
 
-// render draws the ticket and encodes it as PNG. Caller holds p.mu.
+// render draws the ticket and encodes it as PNG. It reads only tk and immutable fields.
 func (p *Printer) render(tk ticketState) []byte {
 	h := tk.y
 	for _, it := range tk.items {
