@@ -32,6 +32,9 @@ type Printer interface {
 	Status(ctx context.Context) (escpos.Status, error)
 }
 
+// DefaultAvgService is the estimate per citizen for a queue category the configuration lacks.
+const DefaultAvgService = 10 * time.Minute
+
 // Options are what New needs besides the configuration.
 type Options struct {
 	Config  config.Config
@@ -84,8 +87,18 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 		return nil, err
 	}
 	var cats []queue.Category
+	seen := map[string]bool{}
 	for _, c := range o.Config.Queue.Categories {
 		cats = append(cats, queue.Category{Letter: c.Letter, AvgService: c.AvgService.Duration, Counters: c.Counters})
+		seen[c.Letter] = true
+	}
+	// A catalog letter the configuration does not list still takes tickets: refusing citizens
+	// over a missing estimate setting would be worse than a rough estimate.
+	for _, l := range o.Catalog.Current().Categories() {
+		if !seen[l] {
+			o.Log.Warn("queue category used by the catalog is not configured; estimating 10 minutes per citizen, one window", "letter", l)
+			cats = append(cats, queue.Category{Letter: l, AvgService: DefaultAvgService, Counters: 1})
+		}
 	}
 	q, err := queue.New(o.Store, cats, loc, o.Now)
 	if err != nil {

@@ -387,3 +387,21 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+func TestUnconfiguredCategoryStillServes(t *testing.T) {
+	r := newRig(t, func(c *config.Config) { c.Queue.Categories = c.Queue.Categories[:1] })
+	for _, m := range r.k.Catalog().All() {
+		if m.Queue != r.cfg.Queue.Categories[0].Letter {
+			is, err := r.k.TakeTicket(context.Background(), m.ID)
+			if err != nil || is.Ticket.Code != m.Queue+"001" {
+				t.Fatalf("letter %s: %+v %v", m.Queue, is.Ticket, err)
+			}
+			est, err := r.k.Estimate(context.Background(), m.ID)
+			if err != nil || est.Wait != DefaultAvgService || est.Ahead != 1 {
+				t.Fatalf("estimate %+v %v", est, err)
+			}
+			return
+		}
+	}
+	t.Fatal("demo catalog uses one letter only")
+}

@@ -16,7 +16,8 @@ import (
 // each write in a goroutine and stops waiting after its timeout. If the Port also has
 // SetWriteDeadline(time.Time) error (a net.Conn), Printer sets it too, so a stuck write
 // returns and reports how many bytes it wrote. Optional methods Printer uses when present:
-// ResetInputBuffer() error (discard unread input), Close() error (on reopen and Close).
+// ResetInputBuffer() error (discard unread input), Close() error (on reopen and Close),
+// Baud() int (the line speed, used when Config.Baud is 0).
 type Port interface {
 	Read(p []byte) (int, error)
 	Write(p []byte) (int, error)

@@ -14,16 +14,28 @@ type Config struct {
 	Paper  Paper  // 0 means Paper58
 	QRMode QRMode // how QR blocks are sent
 
-	// StatusTimeout bounds the wait for each status reply byte. Default 500 ms.
+	// StatusTimeout bounds the wait for each status reply byte, counted from when the line
+	// is expected to have carried the request (see Baud). Default 500 ms.
 	StatusTimeout time.Duration
 	// WriteTimeout bounds each chunk write. Default 2 s, enough for a 256-byte chunk at
 	// 9600 baud with the printer pausing for flow control; raise it for larger chunks.
 	WriteTimeout time.Duration
 	// ChunkSize is the largest single Write of a job. Default 256 bytes.
 	ChunkSize int
-	// DrainWindow is how long input must stay quiet before a status request is sent, so a
-	// late reply of an earlier request is not taken for the new one. Default 20 ms.
+	// DrainWindow is how long input must stay quiet before a status request is sent when
+	// stray bytes may still be on their way: after the port was opened, after a reply came
+	// late, garbled or not at all, and after a job whose bytes contain a status request
+	// (printers answer DLE EOT even inside image data; the wait then starts when the line
+	// has carried the job). Otherwise pending input is only flushed, which keeps the status
+	// checks around a job to a few round trips. Default 20 ms.
 	DrainWindow time.Duration
+
+	// Baud is the line speed in bits per second (8N1: 10 bits a byte). A serial port takes a
+	// job into its buffer at once and the printer has it only bytes*10/Baud later, so replies
+	// are awaited StatusTimeout after the line is expected to be free, not after the write
+	// returned. 0 means the port's own speed when it reports one (ports from Open and
+	// SerialOpener do), else writes are taken to arrive at once (net.Pipe, TCP).
+	Baud int
 
 	// Reopen, if set, opens the port again after it failed (device unplugged and back).
 	// Open sets it; with New, set it for a transport that can be redialled. Without it a
@@ -75,7 +87,9 @@ const readSlice = 50 * time.Millisecond
 // keeps running in the background; later operations wait for it and fail with ErrTimeout
 // while it is stuck (typically: the printer holds CTS low). After a partial job the next
 // job is preceded by enough NUL bytes to finish any command the printer was in the middle
-// of (NUL is ignored between commands), so its ESC @ is not swallowed as image data.
+// of (NUL is ignored between commands), so its ESC @ is not swallowed as image data; the
+// same padding follows a job that was written whole but never confirmed by a status reply
+// (the device vanished while its buffer still held part of it).
 type Printer struct {
 	cfg Config
 
@@ -88,6 +102,10 @@ type Printer struct {
 	last     Status
 	lastAt   time.Time
 	resync   int
+
+	baud     int       // effective line speed, 0 if unknown
+	lineFree time.Time // when the line will have carried everything written (baud known)
+	suspect  bool      // stray input may still arrive: drain for DrainWindow
 }
 
 type writeResult struct {
@@ -98,7 +116,19 @@ type writeResult struct {
 // New returns a Printer on port. port may be nil if cfg.Reopen is set: the port is then
 // opened by the first Status or Print.
 func New(port Port, cfg Config) *Printer {
-	return &Printer{cfg: cfg.withDefaults(), port: port}
+	p := &Printer{cfg: cfg.withDefaults()}
+	p.attach(port)
+	return p
+}
+
+// attach makes port the current port. Whatever the device sent before is unknown, so the
+// first status query drains fully. Caller holds mu (or owns p).
+func (p *Printer) attach(port Port) {
+	p.port, p.suspect, p.lineFree = port, true, time.Time{}
+	p.baud = p.cfg.Baud
+	if b, ok := port.(interface{ Baud() int }); ok && p.baud <= 0 {
+		p.baud = b.Baud()
+	}
 }
 
 // LastStatus returns the status read by the most recent successful status query (Status,
@@ -157,10 +187,16 @@ func (p *Printer) Print(ctx context.Context, d Doc) error {
 		return &Error{Code: CodeCanceled, Op: "print", Total: total, Err: err}
 	}
 	if p.resync > 0 {
-		if _, err := p.write(make([]byte, p.resync)); err != nil {
-			return jobErr(err, 0, total)
+		// NUL padding for a job cut off earlier; ignored by a printer between commands.
+		pad := make([]byte, p.cfg.ChunkSize)
+		for p.resync > 0 {
+			n, err := p.write(pad[:min(p.resync, len(pad))])
+			p.resync -= n
+			if err != nil {
+				p.suspect = true
+				return jobErr(err, 0, total)
+			}
 		}
-		p.resync = 0
 	}
 	for sent := 0; sent < total; {
 		end := min(sent+p.cfg.ChunkSize, total)
@@ -171,13 +207,21 @@ func (p *Printer) Print(ctx context.Context, d Doc) error {
 				hi = end // the stuck write may still deliver the rest of its chunk
 			}
 			p.resync = resyncLen(enc.spans, sent+n, hi)
+			p.suspect = true
 			return jobErr(err, sent+n, total)
 		}
 		sent = end
 	}
+	if statusRequests(job) > 0 {
+		p.suspect = true // the printer answers them; those replies must not pass for ours
+	}
 	// The job is out; its outcome must be known even if the caller gave up meanwhile.
 	st, err = p.queryStatus(context.WithoutCancel(ctx))
 	if err != nil {
+		// No reply: the job sits in the port's buffer or was lost with the device, perhaps
+		// part way through a command. Pad it out before the next job, whatever the printer
+		// still has of it (the replies, had they come, would have followed the job).
+		p.resync = max(p.resync, resyncLen(enc.spans, 0, total))
 		return jobErr(err, total, total)
 	}
 	if s := st.State(); !s.CanPrint() {
@@ -252,6 +296,7 @@ func (p *Printer) ensure(op string) error {
 		select {
 		case r := <-p.pending:
 			p.pending = nil
+			p.noteSent(r.n, time.Now())
 			if r.err != nil && !isTimeout(r.err) {
 				p.fail(r.err)
 			}
@@ -285,7 +330,8 @@ func (p *Printer) dial() error {
 		p.openErr = errors.New("Reopen returned a nil port")
 		return &Error{Code: CodeOffline, Op: "open", Err: p.openErr}
 	}
-	p.port, p.openErr = port, nil
+	p.attach(port)
+	p.openErr = nil
 	return nil
 }
 
@@ -316,6 +362,7 @@ func (p *Printer) write(b []byte) (int, error) {
 		wait += 250 * time.Millisecond
 	}
 	ch := make(chan writeResult, 1)
+	start := time.Now()
 	go func() {
 		n, err := port.Write(b)
 		ch <- writeResult{n, err}
@@ -324,6 +371,7 @@ func (p *Printer) write(b []byte) (int, error) {
 	defer t.Stop()
 	select {
 	case r := <-ch:
+		p.noteSent(r.n, start)
 		switch {
 		case r.err != nil && isTimeout(r.err):
 			return r.n, &Error{Code: CodeTimeout, Op: "write", Err: r.err}
@@ -340,6 +388,38 @@ func (p *Printer) write(b []byte) (int, error) {
 	}
 }
 
+// noteSent advances the estimate of when the line has carried what was written: n bytes
+// handed to the port at time at follow whatever it still had to send.
+func (p *Printer) noteSent(n int, at time.Time) {
+	if p.baud <= 0 || n <= 0 {
+		return
+	}
+	if p.lineFree.Before(at) {
+		p.lineFree = at
+	}
+	p.lineFree = p.lineFree.Add(time.Duration(n) * time.Duration(int64(10*time.Second)/int64(p.baud)))
+}
+
+// statusRequests counts the DLE EOT n sequences in job, scanned the way a printer's receiver
+// does (across command boundaries, inside image data).
+func statusRequests(job []byte) int {
+	count, state := 0, 0
+	for _, c := range job {
+		switch {
+		case state == 2 && c >= 1 && c <= 4:
+			count++
+			state = 0
+		case c == 0x10:
+			state = 1
+		case state == 1 && c == 0x04:
+			state = 2
+		default:
+			state = 0
+		}
+	}
+	return count
+}
+
 // queryStatus reads DLE EOT 1..4, retrying once on a garbled reply.
 func (p *Printer) queryStatus(ctx context.Context) (Status, error) {
 	var err error
@@ -348,8 +428,10 @@ func (p *Printer) queryStatus(ctx context.Context) (Status, error) {
 		st, err = p.queryOnce(ctx)
 		if err == nil {
 			p.last, p.lastAt = st, p.cfg.Now()
+			p.suspect = false // four requests, four replies, in time: nothing is outstanding
 			return st, nil
 		}
+		p.suspect = true
 		if !errors.Is(err, ErrGarbled) {
 			return Status{}, err
 		}
@@ -358,7 +440,7 @@ func (p *Printer) queryStatus(ctx context.Context) (Status, error) {
 }
 
 func (p *Printer) queryOnce(ctx context.Context) (Status, error) {
-	if err := p.drain(); err != nil {
+	if err := p.drain(ctx); err != nil {
 		return Status{}, err
 	}
 	replies := make([]byte, 0, 4)
@@ -388,7 +470,12 @@ func asOffline(err error) error {
 }
 
 func (p *Printer) readByte(ctx context.Context, n byte) (byte, error) {
-	deadline := time.Now().Add(p.cfg.StatusTimeout)
+	// The printer sees the request only after the line has carried everything before it.
+	deadline := time.Now()
+	if p.lineFree.After(deadline) {
+		deadline = p.lineFree
+	}
+	deadline = deadline.Add(p.cfg.StatusTimeout)
 	var buf [1]byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -396,7 +483,7 @@ func (p *Printer) readByte(ctx context.Context, n byte) (byte, error) {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return 0, asOffline(&Error{Code: CodeTimeout, Op: "status", Err: fmt.Errorf("no reply to DLE EOT %d within %v", n, p.cfg.StatusTimeout)})
+			return 0, asOffline(&Error{Code: CodeTimeout, Op: "status", Err: fmt.Errorf("no reply to DLE EOT %d within %v of the line being free", n, p.cfg.StatusTimeout)})
 		}
 		if err := p.port.SetReadTimeout(min(left, readSlice)); err != nil {
 			p.fail(err)
@@ -413,14 +500,34 @@ func (p *Printer) readByte(ctx context.Context, n byte) (byte, error) {
 	}
 }
 
+// cleanDrain is the quiet time asked of the input when no stray byte is expected: enough to
+// take what already arrived from a port that cannot flush its input.
+const cleanDrain = time.Millisecond
+
 // drain discards input until it has been quiet for DrainWindow, so a reply that arrived
 // late (or a status request hidden in image data, which printers answer too) is not taken
-// for the answer to the next request.
-func (p *Printer) drain() error {
+// for the answer to the next request. When nothing can be outstanding (see suspect) the
+// input is only flushed.
+func (p *Printer) drain(ctx context.Context) error {
+	window := cleanDrain
+	if p.suspect {
+		window = p.cfg.DrainWindow
+		// Stray replies come when the printer receives their requests: after the line has
+		// carried the job. Waiting costs nothing, as our reply would come after them too.
+		if wait := time.Until(p.lineFree); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return &Error{Code: CodeCanceled, Op: "status", Err: ctx.Err()}
+			}
+		}
+	}
 	if r, ok := p.port.(interface{ ResetInputBuffer() error }); ok {
 		_ = r.ResetInputBuffer() // best effort; the reads below do the real work
 	}
-	if err := p.port.SetReadTimeout(p.cfg.DrainWindow); err != nil {
+	if err := p.port.SetReadTimeout(window); err != nil {
 		p.fail(err)
 		return &Error{Code: CodeOffline, Op: "status", Err: err}
 	}

@@ -39,7 +39,13 @@ func Open(path string, sc SerialConfig) (*Printer, error) {
 
 // SerialOpener returns a function that opens path as configured by sc, for Config.Reopen.
 // Errors are *Error with CodeOffline (device missing, busy, not a tty) or CodeUnsupported.
+// The ports it returns report their speed (a Baud() int method), which a Printer uses when
+// its Config.Baud is 0.
 func SerialOpener(path string, sc SerialConfig) func() (Port, error) {
+	baud := sc.Baud
+	if baud == 0 {
+		baud = 9600
+	}
 	return func() (Port, error) {
 		port, err := openSerial(path, sc)
 		if err != nil {
@@ -49,9 +55,17 @@ func SerialOpener(path string, sc SerialConfig) func() (Port, error) {
 			}
 			return nil, &Error{Code: CodeOffline, Op: "open", Err: err}
 		}
-		return port, nil
+		return serialPort{port, baud}, nil
 	}
 }
+
+// serialPort is a go.bug.st/serial port that knows its line speed.
+type serialPort struct {
+	serial.Port
+	baud int
+}
+
+func (s serialPort) Baud() int { return s.baud }
 
 func openSerial(path string, sc SerialConfig) (serial.Port, error) {
 	baud := sc.Baud

@@ -13,10 +13,12 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"citizenhome/devices/escpos"
 )
@@ -80,6 +82,12 @@ type Config struct {
 	OnTicket func(Ticket)
 	// Keep is how many tickets Tickets remembers; 0 means 32.
 	Keep int
+	// Baud, if above 0, makes Serve behave like a printer on a serial line of that speed
+	// (8N1, 10 bits a byte): it takes the host's bytes no faster than the line carries them
+	// and sends each reply byte after one byte time. Through a pty the host then sees the
+	// timing of a real line: its writes are buffered at once, the printer has them only
+	// later. 0: as fast as the stream delivers. Write and Read are never paced.
+	Baud int
 }
 
 // Ticket is what one cut produced.
@@ -372,20 +380,40 @@ func (p *Printer) Read(b []byte) (int, error) {
 // third goroutine behind a small receive buffer; when that buffer is full Serve stops
 // reading, which the host sees as flow control. Serve returns once the received bytes are
 // interpreted: nil on io.EOF, io.ErrClosedPipe or Close, otherwise the read error. Only
-// one Serve should run at a time, and Read must not be used meanwhile.
+// one Serve should run at a time, and Read must not be used meanwhile. Serve may be called
+// again after it returned, on a new stream: the printer keeps its state, including a
+// command cut off by the end of the previous stream and a pause (PauseAfter).
 func (p *Printer) Serve(rw io.ReadWriter) error {
+	return p.ServeContext(context.Background(), rw)
+}
+
+// ServeContext is Serve that also returns (nil) when ctx ends, even while paused, when Serve
+// does not read: a line that goes away while the printer holds it paused. A Read already
+// blocked in rw is not interrupted by ctx; close rw to end it.
+func (p *Printer) ServeContext(ctx context.Context, rw io.ReadWriter) error {
 	stop := make(chan struct{})
 	defer close(stop)
+	var in io.Reader = rw
+	var replyTime time.Duration
+	if p.cfg.Baud > 0 {
+		in = newPacer(rw, p.cfg.Baud)
+		replyTime = byteTime(p.cfg.Baud)
+	}
 	go func() {
 		for {
 			select {
 			case c := <-p.replies:
+				if replyTime > 0 {
+					time.Sleep(replyTime)
+				}
 				if _, err := rw.Write([]byte{c}); err != nil {
 					return
 				}
 			case <-stop:
 				return
 			case <-p.done:
+				return
+			case <-ctx.Done():
 				return
 			}
 		}
@@ -403,7 +431,7 @@ func (p *Printer) Serve(rw io.ReadWriter) error {
 		<-parsed
 	}()
 	buf := make([]byte, 4096)
-	for {
+	for ctx.Err() == nil {
 		allow, wait := p.allowance()
 		if allow == 0 {
 			select {
@@ -411,13 +439,15 @@ func (p *Printer) Serve(rw io.ReadWriter) error {
 				continue
 			case <-p.done:
 				return nil
+			case <-ctx.Done():
+				return nil
 			}
 		}
 		k := len(buf)
 		if allow > 0 && allow < k {
 			k = allow
 		}
-		n, err := rw.Read(buf[:k])
+		n, err := in.Read(buf[:k])
 		if n > 0 {
 			p.consumed(n)
 			if p.receive(buf[:n]) != nil {
@@ -441,6 +471,7 @@ func (p *Printer) Serve(rw io.ReadWriter) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // rxChunks is the receive buffer of Serve, in reads of up to 4 KiB.
