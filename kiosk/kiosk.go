@@ -118,7 +118,11 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 	k.sessions.Subscribe(func(e session.Event) { k.emit(Event{Kind: EventSession, Session: e}) })
 	k.devices[DevicePrinter] = Device{State: StateAbsent, Since: o.Now()}
 	if o.Printer != nil {
-		k.devices[DevicePrinter] = Device{State: StateOffline, Detail: "not checked yet", Since: o.Now()}
+		// Ask once now, so that the first screen already shows whether tickets can be printed.
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := o.Printer.Status(sctx)
+		cancel()
+		k.devices[DevicePrinter] = Device{State: PrinterState(st, err), Detail: errDetail(err), Since: o.Now()}
 	}
 	return k, nil
 }

@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/session"
 )
@@ -26,6 +28,7 @@ type Core interface {
 	Config() config.Config
 	Demo() bool
 	Now() time.Time
+	Catalog() *catalog.Catalog
 	Offer() kiosk.Offer
 	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
 	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
@@ -33,6 +36,7 @@ type Core interface {
 	Person() *kiosk.Person
 	CityCard() *kiosk.CityCard
 	Locked() (bool, string)
+	Devices() map[string]kiosk.Device
 	Subscribe(func(kiosk.Event))
 }
 
@@ -51,6 +55,7 @@ type UI struct {
 	idle    *widget.PopUp
 	async   func(func())             // runs slow work (printing) off the UI goroutine
 	current func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+	onHome  bool                     // the home screen is shown: device changes redraw it
 }
 
 // Options tune New.
@@ -110,7 +115,7 @@ func (u *UI) build() {
 		sizeKey = "nav.normal"
 	}
 	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.SetLarge(!u.theme.Large) })
-	top := container.NewBorder(nil, nil, u.hall, container.NewHBox(u.clock, sizeBtn, langBtn))
+	top := container.NewBorder(nil, nil, u.hall, container.NewHBox(tall(sizeBtn), tall(langBtn)), container.NewCenter(u.clock))
 	var header fyne.CanvasObject = top
 	if u.core.Demo() {
 		b := canvas.NewText(u.t("demo.badge"), colPrimary)
@@ -153,6 +158,7 @@ func (u *UI) redraw() {
 // set shows a screen built by f (kept to rebuild it after a language change).
 func (u *UI) set(f func() fyne.CanvasObject) {
 	u.current = f
+	u.onHome = false
 	u.body.Objects = []fyne.CanvasObject{f()}
 	u.body.Refresh()
 }
@@ -183,6 +189,10 @@ func (u *UI) onEvent(e kiosk.Event) {
 			// screen: every screen is rebuilt from the core, which no longer has the data.
 			u.lang = u.core.Config().Kiosk.Language
 			u.build()
+			u.Home()
+		}
+	case kiosk.EventDevice:
+		if u.onHome {
 			u.Home()
 		}
 	case kiosk.EventLock:
@@ -224,10 +234,13 @@ func (u *UI) primary(label string, tap func()) *widget.Button {
 	return b
 }
 
-// tall wraps a button so that it is at least 80 px high, the touch target minimum.
+// TouchTarget is the least height and width of anything a citizen taps.
+const TouchTarget = 88
+
+// tall wraps a button so that it is at least TouchTarget high and wide.
 func tall(o fyne.CanvasObject) fyne.CanvasObject {
-	spacer := canvas.NewRectangle(nil)
-	spacer.SetMinSize(fyne.NewSize(0, 96))
+	spacer := canvas.NewRectangle(color.Transparent)
+	spacer.SetMinSize(fyne.NewSize(TouchTarget, TouchTarget))
 	return container.NewStack(spacer, o)
 }
 

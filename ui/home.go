@@ -19,6 +19,7 @@ func (u *UI) Home() {
 		return
 	}
 	u.set(u.home)
+	u.onHome = true
 }
 
 func (u *UI) home() fyne.CanvasObject {
@@ -30,9 +31,17 @@ func (u *UI) home() fyne.CanvasObject {
 		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": kiosk.MaskedName(p.Name)}),
 			fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
+	unavailable := map[string]string{}
 	ready := map[string]func(){
 		"home.ticket":   func() { u.touch(); u.Sections() },
 		"home.citycard": func() { u.touch(); u.CityCard() },
+		"home.guide":    func() { u.touch(); u.Guide() },
+	}
+	// A function whose device cannot work now is shown, disabled, with the reason: a citizen
+	// who sees it greyed out knows to go to a window instead of waiting.
+	if p := u.core.Devices()[kiosk.DevicePrinter]; !p.State.Usable() {
+		delete(ready, "home.ticket")
+		unavailable["home.ticket"] = u.tf("home.unavailable", map[string]any{"R": u.t("printer." + string(p.State))})
 	}
 	var tiles []fyne.CanvasObject
 	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
@@ -41,7 +50,11 @@ func (u *UI) home() fyne.CanvasObject {
 			tiles = append(tiles, tall(u.primary(u.t(key), tap)))
 			continue
 		}
-		b := widget.NewButton(fmt.Sprintf("%s\n%s", u.t(key), u.t("home.soon")), nil)
+		why, ok := unavailable[key]
+		if !ok {
+			why = u.t("home.soon")
+		}
+		b := widget.NewButton(fmt.Sprintf("%s\n%s", u.t(key), why), nil)
 		b.Disable()
 		tiles = append(tiles, tall(b))
 	}

@@ -73,7 +73,7 @@ func (u *UI) Confirm(so kiosk.SectionOffer, m *catalog.Matter) {
 		est, err := u.core.Estimate(context.Background(), m.ID)
 		form := widget.NewForm(
 			widget.NewFormItem(u.t("ticket.section"), widget.NewLabel(so.Section.Name.In(u.lang))),
-			widget.NewFormItem(u.t("ticket.matter"), wrapLabel(m.Name.In(u.lang))),
+			widget.NewFormItem(u.t("ticket.matter"), u.wrap(m.Name.In(u.lang))),
 		)
 		info := container.NewVBox(form)
 		if err == nil {
@@ -89,9 +89,13 @@ func (u *UI) Confirm(so kiosk.SectionOffer, m *catalog.Matter) {
 	})
 }
 
-func wrapLabel(s string) *widget.Label {
+// wrap is a label that wraps: Chinese at any character (it has no spaces), English at words.
+func (u *UI) wrap(s string) *widget.Label {
 	l := widget.NewLabel(s)
 	l.Wrapping = fyne.TextWrapWord
+	if u.lang == "zh" {
+		l.Wrapping = fyne.TextWrapBreak
+	}
 	return l
 }
 
@@ -136,7 +140,7 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 		if is.PrintErr != nil {
 			note = u.t("ticket.not_printed")
 		}
-		items = append(items, wrapLabel(note), layout.NewSpacer(),
+		items = append(items, u.wrap(note), layout.NewSpacer(),
 			tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End("finished") })))
 		h := widget.NewLabelWithStyle(u.t("ticket.done_title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		h.SizeName = "headingText"

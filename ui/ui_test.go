@@ -61,6 +61,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, at time.Time) *fixture {
 	t.Helper()
+	return newFixtureWith(t, at, nil)
+}
+
+func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
+	t.Helper()
 	test.NewTempApp(t)
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "k.db")
@@ -80,7 +85,7 @@ func newFixture(t *testing.T, at time.Time) *fixture {
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1080, 1920))
 	t.Cleanup(w.Close)
-	u, err := New(w, k, Options{Sync: true})
+	u, err := New(w, k, Options{Sync: true, Theme: th})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +148,35 @@ func (f *fixture) shows(s string) bool {
 // button finds an enabled button whose text contains s.
 func (f *fixture) button(t *testing.T, s string) *widget.Button {
 	t.Helper()
+	return f.find(t, s, false)
+}
+
+// enabled reports whether an enabled button whose text is exactly s is on screen.
+func (f *fixture) enabled(s string) bool { return f.lookup(s, true) != nil }
+
+// tapExact taps the enabled button whose text is exactly s.
+func (f *fixture) tapExact(t *testing.T, s string) {
+	t.Helper()
+	test.Tap(f.find(t, s, true))
+}
+
+func (f *fixture) find(t *testing.T, s string, exact bool) *widget.Button {
+	t.Helper()
+	b := f.lookup(s, exact)
+	if b == nil {
+		t.Fatalf("no enabled button %q on screen; texts: %q", s, f.texts())
+	}
+	return b
+}
+
+func (f *fixture) lookup(s string, exact bool) *widget.Button {
 	var found *widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		if found != nil || o == nil || !o.Visible() {
 			return
 		}
-		if b, ok := o.(*widget.Button); ok && strings.Contains(b.Text, s) && !b.Disabled() {
+		if b, ok := o.(*widget.Button); ok && (b.Text == s || !exact && strings.Contains(b.Text, s)) && !b.Disabled() {
 			found = b
 			return
 		}
@@ -168,9 +195,6 @@ func (f *fixture) button(t *testing.T, s string) *widget.Button {
 		walk(o)
 	}
 	walk(f.win.Canvas().Content())
-	if found == nil {
-		t.Fatalf("no enabled button %q on screen; texts: %q", s, f.texts())
-	}
 	return found
 }
 
@@ -321,5 +345,77 @@ func TestTranslationsComplete(t *testing.T) {
 		if _, ok := tx["zh"][k]; !ok {
 			t.Errorf("zh lacks %q", k)
 		}
+	}
+}
+
+func TestGuideSearchByInitialsAndDetail(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.tap(t, "办事指南")
+	// Every matter is listed by section before anything is typed.
+	if !f.shows("综合窗口") || !f.shows(f.k.Catalog().All()[0].Name.Zh) {
+		t.Fatalf("guide start: %q", f.texts())
+	}
+	var target *catalog.Matter
+	for _, m := range f.k.Catalog().All() {
+		if strings.HasPrefix(m.Initials, "JMSFZ") {
+			target = m
+			break
+		}
+	}
+	if target == nil {
+		t.Fatal("demo catalog has no 居民身份证 matter")
+	}
+	for _, k := range "JMSFZ" {
+		f.tap(t, string(k))
+	}
+	if !f.shows("已输入：JMSFZ") || !f.shows(target.Name.Zh) {
+		t.Fatalf("after typing JMSFZ: %q", f.texts())
+	}
+	f.tap(t, "⌫")
+	if !f.shows("已输入：JMSF") {
+		t.Errorf("backspace: %q", f.texts())
+	}
+	f.tap(t, target.Name.Zh)
+	for _, want := range []string{"设定依据", "办理条件", "申请材料", "办理流程", "法定期限", "承诺时限", "收费标准",
+		target.Basis[0].Zh, target.Steps[0].Zh, target.Department.Zh, target.Handling.Label().Zh} {
+		if !f.shows(want) {
+			t.Errorf("detail lacks %q", want)
+		}
+	}
+	f.tap(t, "取号办理此事项")
+	if !f.shows("请确认取号") || !f.shows(target.Name.Zh) {
+		t.Fatalf("take from guide: %q", f.texts())
+	}
+}
+
+func TestGuideTopicAndNothingFound(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.tap(t, "办事指南")
+	f.tapExact(t, "护照")
+	if !f.shows("已输入：护照") || !f.shows("护照") {
+		t.Fatalf("topic: %q", f.texts())
+	}
+	f.tap(t, "清空")
+	for _, k := range "QQQ" {
+		f.tap(t, string(k))
+	}
+	if !f.shows("没有找到相关事项") {
+		t.Errorf("nothing found: %q", f.texts())
+	}
+}
+
+func TestPrinterDownShowsTicketUnavailable(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StatePaperOut, "")
+	if !f.shows("暂不可用：出票机缺纸") {
+		t.Fatalf("home with paper out: %q", f.texts())
+	}
+	if f.enabled("取号") {
+		t.Fatal("the ticket button is still offered")
+	}
+	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StateOK, "")
+	f.tap(t, "取号")
+	if !f.shows("请选择办事区域") {
+		t.Errorf("after the printer recovered: %q", f.texts())
 	}
 }

@@ -358,9 +358,12 @@ func (s *scripted) Read(p []byte) (int, error) {
 func (s *scripted) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(p) == 3 && p[0] == 0x10 && p[1] == 0x04 {
+	for i := 0; i+3 <= len(p); i += 3 {
+		if p[i] != 0x10 || p[i+1] != 0x04 {
+			break // a job, not status requests
+		}
 		s.requests++
-		s.in = append(s.in, s.reply(p[2])...)
+		s.in = append(s.in, s.reply(p[i+2])...)
 	}
 	return len(p), nil
 }

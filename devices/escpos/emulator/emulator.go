@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"citizenhome/devices/escpos"
 )
@@ -394,18 +393,16 @@ func (p *Printer) ServeContext(ctx context.Context, rw io.ReadWriter) error {
 	stop := make(chan struct{})
 	defer close(stop)
 	var in io.Reader = rw
-	var replyTime time.Duration
+	var out replyLine
 	if p.cfg.Baud > 0 {
 		in = newPacer(rw, p.cfg.Baud)
-		replyTime = byteTime(p.cfg.Baud)
+		out.bt = byteTime(p.cfg.Baud)
 	}
 	go func() {
 		for {
 			select {
 			case c := <-p.replies:
-				if replyTime > 0 {
-					time.Sleep(replyTime)
-				}
+				out.send()
 				if _, err := rw.Write([]byte{c}); err != nil {
 					return
 				}

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"io"
+	"runtime"
 	"time"
 )
 
@@ -10,20 +11,42 @@ func byteTime(baud int) time.Duration {
 	return time.Duration(int64(10*time.Second) / int64(baud))
 }
 
+// spinBelow: waits shorter than this are spun rather than slept. The OS may wake a sleeper a
+// millisecond late (it does on virtual machines), which at 115200 baud is eleven bytes: a
+// status round trip would take several times its line time and the timing would be the
+// emulator's, not the line's. Longer waits sleep most of the way and spin the rest.
+const spinBelow = 1500 * time.Microsecond
+
+// waitUntil returns at t, sleeping while far from it and yielding the processor near it.
+func waitUntil(t time.Time) {
+	for {
+		d := time.Until(t)
+		switch {
+		case d <= 0:
+			return
+		case d > spinBelow:
+			time.Sleep(d - spinBelow)
+		default:
+			runtime.Gosched()
+		}
+	}
+}
+
 // pacer hands out the bytes read from r no earlier than a UART at the configured baud would
 // have received them, so that a host on the other end of a pty sees the timing of a real
 // line: its writes land in kernel buffers at once, but replies to its status requests come
 // only after the bytes before them have crossed the "line".
 //
-// Reads are small (about 2 ms of line time), so a status request behind a long job is
-// answered when the line would have carried it, not when a large read would have returned.
+// A read takes at most about 8 ms of line time, so a status request is answered within that
+// of when the line would have carried it, and the sleeps between reads are long enough to
+// spin little.
 type pacer struct {
 	r     io.Reader
 	bt    time.Duration
 	chunk int
 	next  time.Time // when the line has carried every byte handed out so far
 	now   func() time.Time
-	sleep func(time.Duration)
+	wait  func(time.Time)
 }
 
 // idleGap is how late a read of already-buffered bytes may come before the line is taken to
@@ -33,7 +56,7 @@ const idleGap = 20 * time.Millisecond
 
 func newPacer(r io.Reader, baud int) *pacer {
 	bt := byteTime(baud)
-	return &pacer{r: r, bt: bt, chunk: max(1, int(2*time.Millisecond/bt)), now: time.Now, sleep: time.Sleep}
+	return &pacer{r: r, bt: bt, chunk: max(1, int(8*time.Millisecond/bt)), now: time.Now, wait: waitUntil}
 }
 
 func (p *pacer) Read(b []byte) (int, error) {
@@ -56,10 +79,23 @@ func (p *pacer) Read(b []byte) (int, error) {
 		start = later(p.next, called.Add(-idleGap))
 	}
 	p.next = start.Add(time.Duration(n) * p.bt)
-	if d := p.next.Sub(now); d > 0 {
-		p.sleep(d)
-	}
+	p.wait(p.next)
 	return n, err
+}
+
+// replyLine paces the printer's replies: one byte time each, back to back.
+type replyLine struct {
+	bt   time.Duration
+	next time.Time
+}
+
+// send waits until a byte queued now has crossed the line.
+func (l *replyLine) send() {
+	if l.bt <= 0 {
+		return
+	}
+	l.next = later(l.next, time.Now()).Add(l.bt)
+	waitUntil(l.next)
 }
 
 func later(a, b time.Time) time.Time {

@@ -15,7 +15,12 @@ func TestPacerTakesLineTime(t *testing.T) {
 		var slept time.Duration
 		clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 		p.now = func() time.Time { return clock }
-		p.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+		p.wait = func(t time.Time) {
+			if d := t.Sub(clock); d > 0 {
+				slept += d
+				clock = t
+			}
+		}
 		got, err := io.ReadAll(p)
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("%d baud: read %d bytes, %v", baud, len(got), err)
@@ -25,7 +30,7 @@ func TestPacerTakesLineTime(t *testing.T) {
 		if slept > line || slept < line-idleGap-5*time.Millisecond {
 			t.Errorf("%d baud: slept %v for %v of line time", baud, slept, line)
 		}
-		if want := max(1, int(2*time.Millisecond/byteTime(baud))); p.chunk != want {
+		if want := max(1, int(8*time.Millisecond/byteTime(baud))); p.chunk != want {
 			t.Errorf("%d baud: reads of %d bytes, want %d", baud, p.chunk, want)
 		}
 	}
@@ -63,7 +68,12 @@ func TestPacerIdleLine(t *testing.T) {
 	r := &slowReader{advance: func() { clock = clock.Add(time.Second) }, data: []byte{0x10, 0x04, 0x01}}
 	p := newPacer(r, 9600)
 	p.now = func() time.Time { return clock }
-	p.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+	p.wait = func(t time.Time) {
+		if d := t.Sub(clock); d > 0 {
+			slept += d
+			clock = t
+		}
+	}
 	if _, err := io.ReadAll(p); err != nil {
 		t.Fatal(err)
 	}
