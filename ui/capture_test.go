@@ -1,34 +1,38 @@
 package ui
 
 import (
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"fyne.io/fyne/v2/test"
 )
 
-// TestCaptureScreens writes PNGs of key screens, rendered by Fyne's software painter with the CJK
-// font, to $CITIZENHOME_CAPTURE_DIR, for README screenshots and for looking at a change.
-func TestCaptureScreens(t *testing.T) {
-	dir := os.Getenv("CITIZENHOME_CAPTURE_DIR")
-	if dir == "" {
-		t.Skip("set CITIZENHOME_CAPTURE_DIR to write screen captures")
-	}
-	font, err := LoadFont("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+// pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
+// silently, so the images pin it: the CJK font the kiosk ships with (fonts-droid-fallback).
+const pinnedFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+
+// TestReferenceImages renders the key screens with Fyne's software painter and the pinned font,
+// portrait 1080x1920, and compares them pixel for pixel with testdata/screens/. After a wanted
+// change, CITIZENHOME_UPDATE_SCREENS=1 go test -run ReferenceImages ./ui/ rewrites them (look at
+// them before committing: they are also the README's screenshots).
+func TestReferenceImages(t *testing.T) {
+	font, err := LoadFont(pinnedFont)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
 	}
 	f := newFixtureWith(t, thursday, NewTheme(font))
+	update := os.Getenv("CITIZENHOME_UPDATE_SCREENS") != ""
 	shot := func(name string) {
+		t.Helper()
 		img := f.win.Canvas().Capture()
-		out, err := os.Create(filepath.Join(dir, name+".png"))
-		if err != nil {
-			t.Fatal(err)
+		if update {
+			writePNG(t, filepath.Join("testdata", "screens", name+".png"), img)
+			return
 		}
-		defer out.Close()
-		if err := png.Encode(out, img); err != nil {
-			t.Fatal(err)
-		}
+		test.AssertImageMatches(t, filepath.Join("screens", name+".png"), img)
 	}
 	shot("home")
 	f.tap(t, "办事指南")
@@ -45,4 +49,22 @@ func TestCaptureScreens(t *testing.T) {
 	f.tap(t, "完成")
 	f.tap(t, "大字模式")
 	shot("elder-home")
+	f.tap(t, "标准字体")
+	f.k.Lock("设备维护中，请到其他自助机办理")
+	shot("locked")
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := png.Encode(out, img); err != nil {
+		t.Fatal(err)
+	}
 }
