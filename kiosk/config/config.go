@@ -25,14 +25,32 @@ import (
 
 // Config is the whole configuration of a kiosk or a kioskd.
 type Config struct {
-	Hall    Hall    `toml:"hall"`
-	Kiosk   Kiosk   `toml:"kiosk"`
-	Hours   Hours   `toml:"hours"`
-	Queue   Queue   `toml:"queue"`
-	Devices Devices `toml:"devices"`
-	MQTT    MQTT    `toml:"mqtt"`
-	API     API     `toml:"api"`
-	Staff   Staff   `toml:"staff"`
+	Hall         Hall         `toml:"hall"`
+	Kiosk        Kiosk        `toml:"kiosk"`
+	Hours        Hours        `toml:"hours"`
+	Queue        Queue        `toml:"queue"`
+	Devices      Devices      `toml:"devices"`
+	MQTT         MQTT         `toml:"mqtt"`
+	API          API          `toml:"api"`
+	Staff        Staff        `toml:"staff"`
+	Privacy      Privacy      `toml:"privacy"`
+	Appointments Appointments `toml:"appointments"`
+}
+
+// Privacy configures how personal data is kept at rest.
+type Privacy struct {
+	// KeyFile holds the hall's secret key (32 random bytes, hex): identifiers are stored only as
+	// HMACs under it, and complaint phone numbers encrypted with it. Created at first start.
+	KeyFile string `toml:"key_file"`
+	// RetentionDays: personal data older than this is purged daily.
+	RetentionDays int `toml:"retention_days"`
+}
+
+// Appointments configures appointment check-in.
+type Appointments struct {
+	// Early and Late bound the check-in window around the booked time.
+	Early Duration `toml:"early"`
+	Late  Duration `toml:"late"`
 }
 
 // Hall describes the service hall the kiosk stands in.
@@ -168,9 +186,11 @@ func Default() Config {
 			IDReaderBaud: 115200,
 			Font:         "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 		},
-		MQTT:  MQTT{URL: "tcp://127.0.0.1:1883", Heartbeat: Duration{60 * time.Second}},
-		API:   API{Listen: "127.0.0.1:7788", TokenFile: "/var/lib/citizenhome/api.token"},
-		Staff: Staff{Cards: []string{}},
+		MQTT:         MQTT{URL: "tcp://127.0.0.1:1883", Heartbeat: Duration{60 * time.Second}},
+		API:          API{Listen: "127.0.0.1:7788", TokenFile: "/var/lib/citizenhome/api.token"},
+		Staff:        Staff{Cards: []string{}},
+		Privacy:      Privacy{KeyFile: "/var/lib/citizenhome/hall.key", RetentionDays: 180},
+		Appointments: Appointments{Early: Duration{30 * time.Minute}, Late: Duration{15 * time.Minute}},
 	}
 }
 
@@ -393,6 +413,18 @@ func (c *Config) validate() error {
 		if _, err := parsePINHash(c.Staff.PINHash); err != nil {
 			return bad("staff.pin_hash", "%v", err)
 		}
+	}
+	if c.Privacy.KeyFile == "" {
+		return bad("privacy.key_file", "must name the hall key file (created at first start)")
+	}
+	if c.Privacy.RetentionDays < 1 || c.Privacy.RetentionDays > 3650 {
+		return bad("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
+	}
+	if e := c.Appointments.Early.Duration; e < 0 || e > 4*time.Hour {
+		return bad("appointments.early", "%s must be between 0 and 4h", e)
+	}
+	if l := c.Appointments.Late.Duration; l < 0 || l > 4*time.Hour {
+		return bad("appointments.late", "%s must be between 0 and 4h", l)
 	}
 	for i, card := range c.Staff.Cards {
 		if !reCard.MatchString(card) {
