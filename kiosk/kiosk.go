@@ -66,6 +66,9 @@ type Kiosk struct {
 	subs    []func(Event)
 	locked  string // the lock message while locked by the hall; "" when not locked
 	isLock  bool
+
+	staffFails       int       // wrong staff PINs in a row
+	staffLockedUntil time.Time // PIN entry refused until then
 }
 
 // New builds the core over an opened store, recovering tickets whose printing was interrupted

@@ -48,7 +48,7 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall    *widget.Label
+	hall    *tapLabel
 	clock   *widget.Label
 	badge   fyne.CanvasObject
 	body    *fyne.Container
@@ -56,6 +56,8 @@ type UI struct {
 	async   func(func())             // runs slow work (printing) off the UI goroutine
 	current func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
 	onHome  bool                     // the home screen is shown: device changes redraw it
+	taps    []time.Time              // recent taps on the hall's name (the staff gesture)
+	quit    func()                   // staff mode's quit; nil: no quit button action
 }
 
 // Options tune New.
@@ -65,6 +67,8 @@ type Options struct {
 	// Sync runs slow work (printing a ticket) on the calling goroutine: tests use it so that a
 	// tap returns with the next screen shown.
 	Sync bool
+	// Quit ends the program (staff mode's quit button); nil leaves the button without effect.
+	Quit func()
 }
 
 // New builds the UI in win and shows the home screen.
@@ -83,7 +87,8 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 		u.async = func(f func()) { f() }
 	}
 	fyne.CurrentApp().Settings().SetTheme(th)
-	u.hall = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	u.hall = newTapLabel(u.hallTapped)
+	u.quit = o.Quit
 	u.clock = widget.NewLabel("")
 	u.body = container.NewStack()
 	u.build()

@@ -171,4 +171,3 @@ func (u *UI) takeFor(m *catalog.Matter) {
 	}
 	u.message(u.t("error.title"), u.t("error.weekend"), func() { u.GuideDetail(m, u.Guide) })
 }
-

@@ -69,6 +69,7 @@ func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
 	test.NewTempApp(t)
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "k.db")
+	cfg.Staff.PINHash = testPINHash
 	st, err := store.Open(cfg.Kiosk.Store)
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +92,15 @@ func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
 	}
 	return &fixture{ui: u, k: k, win: w, clock: c, p: p}
 }
+
+// testPINHash is the hash of the staff PIN 246810 (hashed once: PBKDF2 is slow on purpose).
+var testPINHash = func() string {
+	h, err := config.HashPIN("246810")
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
 
 var thursday = time.Date(2026, 11, 26, 10, 0, 0, 0, mustZone("Asia/Shanghai"))
 
@@ -417,5 +427,69 @@ func TestPrinterDownShowsTicketUnavailable(t *testing.T) {
 	f.tap(t, "取号")
 	if !f.shows("请选择办事区域") {
 		t.Errorf("after the printer recovered: %q", f.texts())
+	}
+}
+
+func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
+	f := newFixture(t, thursday)
+	quit := false
+	f.ui.quit = func() { quit = true }
+	for i := 0; i < StaffTaps-1; i++ {
+		test.Tap(f.ui.hall)
+	}
+	if f.shows("工作人员登录") {
+		t.Fatal("staff login after 4 taps")
+	}
+	test.Tap(f.ui.hall)
+	if !f.shows("工作人员登录") {
+		t.Fatalf("no staff login after 5 taps: %q", f.texts())
+	}
+	for _, d := range "1111" {
+		f.tapExact(t, string(d))
+	}
+	if !f.shows("●●●●") {
+		t.Errorf("PIN not masked: %q", f.texts())
+	}
+	f.tapExact(t, "确认")
+	if !f.shows("密码错误，还可尝试 4 次") {
+		t.Fatalf("wrong PIN: %q", f.texts())
+	}
+	for _, d := range "246810" {
+		f.tapExact(t, string(d))
+	}
+	f.tapExact(t, "确认")
+	if !f.shows("工作人员模式") || !f.shows("出票机") || !f.shows("正常") || !f.shows("已发 0") {
+		t.Fatalf("staff screen: %q", f.texts())
+	}
+	f.tap(t, "打印测试页")
+	if !f.shows("测试页已打印") || f.p.jobs != 1 {
+		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.jobs)
+	}
+	f.tap(t, "暂停服务")
+	if locked, _ := f.k.Locked(); !locked || !f.shows("已暂停服务") {
+		t.Errorf("lock from staff mode: %v %q", locked, f.texts())
+	}
+	f.tap(t, "恢复服务")
+	if locked, _ := f.k.Locked(); locked {
+		t.Error("unlock from staff mode")
+	}
+	f.tap(t, "补打上一张号票")
+	if !f.shows("操作失败") {
+		t.Errorf("reprint with no ticket today must fail visibly: %q", f.texts())
+	}
+	f.tap(t, "退出程序")
+	if !quit {
+		t.Error("quit not called")
+	}
+}
+
+func TestStaffGestureNeedsQuickTaps(t *testing.T) {
+	f := newFixture(t, thursday)
+	for i := 0; i < StaffTaps; i++ {
+		test.Tap(f.ui.hall)
+		f.clock.add(time.Second) // 5 taps over 5 s: too slow
+	}
+	if f.shows("工作人员登录") {
+		t.Fatal("slow taps opened staff login")
 	}
 }

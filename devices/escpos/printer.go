@@ -400,21 +400,15 @@ func (p *Printer) noteSent(n int, at time.Time) {
 	p.lineFree = p.lineFree.Add(time.Duration(n) * time.Duration(int64(10*time.Second)/int64(p.baud)))
 }
 
-// statusRequests counts the DLE EOT n sequences in job, scanned the way a printer's receiver
-// does (across command boundaries, inside image data).
+// statusRequests counts the DLE EOT n (n = 1..4) sequences in job, wherever they are: a
+// printer's receiver answers them even inside image data. (Matches cannot overlap, since n is
+// never DLE, so counting the three-byte pattern is what a printer's scanner does.)
 func statusRequests(job []byte) int {
-	count, state := 0, 0
-	for _, c := range job {
-		switch {
-		case state == 2 && c >= 1 && c <= 4:
+	count := 0
+	for i := 0; i+2 < len(job); i++ {
+		if job[i] == 0x10 && job[i+1] == 0x04 && job[i+2] >= 1 && job[i+2] <= 4 {
 			count++
-			state = 0
-		case c == 0x10:
-			state = 1
-		case state == 1 && c == 0x04:
-			state = 2
-		default:
-			state = 0
+			i += 2
 		}
 	}
 	return count

@@ -650,3 +650,24 @@ func (q *Queue) Reprints(ctx context.Context) ([]Ticket, error) {
 	}
 	return out, nil
 }
+
+// Counts are today's ticket figures, for the staff screen and the status counters.
+type Counts struct {
+	Issued   int // tickets issued today
+	Priority int // of which green-channel tickets
+	Waiting  int // not called yet
+	Reprint  int // marked for reprint
+}
+
+// CountToday returns today's counts over every category.
+func (q *Queue) CountToday(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := q.st.DB().QueryRowContext(ctx, `SELECT count(*),
+		coalesce(sum(priority = 1), 0), coalesce(sum(called_at IS NULL), 0),
+		coalesce(sum(print_state = 'reprint'), 0) FROM queue_ticket WHERE day = ?`, q.Today()).
+		Scan(&c.Issued, &c.Priority, &c.Waiting, &c.Reprint)
+	if err != nil {
+		return Counts{}, fmt.Errorf("queue: counts: %w", err)
+	}
+	return c, nil
+}

@@ -699,3 +699,29 @@ func TestIssueWith(t *testing.T) {
 		t.Fatalf("failed IssueWith used a number: next is %s", next.Code)
 	}
 }
+
+func TestCountToday(t *testing.T) {
+	clk := &clock{t: local("2026-11-26 09:00:00")}
+	q, _ := newQueue(t, clk)
+	ctx := context.Background()
+	for _, p := range []bool{false, true, false} {
+		if _, err := q.Issue(ctx, Request{Category: "A", Priority: p, PriorityReason: map[bool]string{true: ReasonElder}[p]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, _ := q.Last(ctx)
+	if err := q.MarkReprint(ctx, last.ID, "paper out"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Call(ctx, "A001", "3"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.CountToday(ctx)
+	if err != nil || c != (Counts{Issued: 3, Priority: 1, Waiting: 2, Reprint: 1}) {
+		t.Fatalf("%+v %v", c, err)
+	}
+	clk.Add(24 * time.Hour)
+	if c, _ := q.CountToday(ctx); c != (Counts{}) {
+		t.Errorf("next day: %+v", c)
+	}
+}

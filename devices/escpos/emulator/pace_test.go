@@ -81,3 +81,14 @@ func TestPacerIdleLine(t *testing.T) {
 		t.Errorf("slept %v for a 3-byte request, want %v", slept, want)
 	}
 }
+
+// waitUntil never returns early, for short (spun) and long (slept) waits.
+func TestWaitUntil(t *testing.T) {
+	for _, d := range []time.Duration{0, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond} {
+		target := time.Now().Add(d)
+		waitUntil(target)
+		if now := time.Now(); now.Before(target) {
+			t.Errorf("waitUntil(+%v) returned %v early", d, target.Sub(now))
+		}
+	}
+}
