@@ -88,7 +88,7 @@ func run(cfgPath string, demo bool, dataDir string, log *slog.Logger) error {
 	a := app.NewWithID("cn.citizenhome.kiosk")
 	win := a.NewWindow(cfg.Hall.Name)
 	th := ui.NewTheme(font)
-	u, err := ui.New(win, k, ui.Options{Theme: th})
+	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit})
 	if err != nil {
 		return err
 	}
