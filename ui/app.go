@@ -168,6 +168,12 @@ func (u *UI) set(f func() fyne.CanvasObject) {
 	u.body.Refresh()
 }
 
+// landscape reports whether the screen is wider than high (kiosks are mostly portrait).
+func (u *UI) landscape() bool {
+	s := u.win.Canvas().Size()
+	return s.Width > s.Height
+}
+
 // touch tells the core the citizen is there (starts a session or postpones its idle end).
 func (u *UI) touch() { u.core.Sessions().Touch() }
 

@@ -21,7 +21,8 @@ var guideKeywords = []string{"身份证", "社保", "医保", "护照", "营业�
 
 func (u *UI) guide(query string) {
 	u.set(func() fyne.CanvasObject {
-		typed := widget.NewLabelWithStyle(u.tf("guide.typed", map[string]any{"Q": query}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		typed := u.wrap(u.tf("guide.typed", map[string]any{"Q": query}))
+		typed.TextStyle.Bold = true
 		if query == "" {
 			typed.SetText(u.t("guide.hint"))
 		}
@@ -54,13 +55,19 @@ func (u *UI) guide(query string) {
 			// Elder mode: the topics are enough to start with; fewer choices on one screen.
 			top = container.NewVBox(typed, topics, keys)
 		}
+		if u.landscape() {
+			// Keys on the left, what they find on the right.
+			split := container.NewHSplit(container.NewVScroll(top), container.NewVScroll(results))
+			split.Offset = 0.5
+			return u.page(u.t("home.guide"), nil, split)
+		}
 		return u.page(u.t("home.guide"), nil, container.NewBorder(top, nil, nil, nil, container.NewVScroll(results)))
 	})
 }
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
 	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.Handling.Label().In(u.lang))
-	return tall(u.button(label, func() { u.touch(); u.GuideDetail(m, func() { u.guide(query) }) }))
+	return NewTile(label, false, func() { u.touch(); u.GuideDetail(m, func() { u.guide(query) }) })
 }
 
 // keypad is an on-screen keyboard of the Latin letters (pinyin initials, English words), with

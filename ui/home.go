@@ -47,16 +47,16 @@ func (u *UI) home() fyne.CanvasObject {
 	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
 		"home.citycard", "home.rating", "home.complaint"} {
 		if tap, ok := ready[key]; ok {
-			tiles = append(tiles, tall(u.primary(u.t(key), tap)))
+			tiles = append(tiles, NewTile(u.t(key), true, tap))
 			continue
 		}
 		why, ok := unavailable[key]
 		if !ok {
 			why = u.t("home.soon")
 		}
-		b := widget.NewButton(fmt.Sprintf("%s\n%s", u.t(key), why), nil)
+		b := NewTile(fmt.Sprintf("%s\n%s", u.t(key), why), false, nil)
 		b.Disable()
-		tiles = append(tiles, tall(b))
+		tiles = append(tiles, b)
 	}
 	cols := 2
 	if u.theme.Large {

@@ -31,7 +31,7 @@ func (u *UI) Sections() {
 		}
 		for _, so := range o.Sections {
 			so := so
-			items = append(items, tall(u.primary(so.Section.Name.In(u.lang), func() { u.touch(); u.Matters(so) })))
+			items = append(items, NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.Matters(so) }))
 		}
 		return u.page(u.t("ticket.choose_section"), nil, container.NewVScroll(container.NewVBox(items...)))
 	})
@@ -44,7 +44,7 @@ func (u *UI) Matters(so kiosk.SectionOffer) {
 		for _, m := range so.Matters {
 			m := m
 			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
-			items = append(items, tall(u.button(label, func() { u.touch(); u.Confirm(so, m) })))
+			items = append(items, NewTile(label, false, func() { u.touch(); u.Confirm(so, m) }))
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
 		return u.page(title, u.Sections, container.NewVScroll(container.NewVBox(items...)))

@@ -125,6 +125,8 @@ func (f *fixture) texts() []string {
 			out = append(out, w.Text)
 		case *widget.Button:
 			out = append(out, w.Text)
+		case *Tile:
+			out = append(out, w.Text)
 		case *canvas.Text:
 			out = append(out, w.Text)
 		}
@@ -156,7 +158,7 @@ func (f *fixture) shows(s string) bool {
 }
 
 // button finds an enabled button whose text contains s.
-func (f *fixture) button(t *testing.T, s string) *widget.Button {
+func (f *fixture) button(t *testing.T, s string) fyne.Tappable {
 	t.Helper()
 	return f.find(t, s, false)
 }
@@ -170,7 +172,7 @@ func (f *fixture) tapExact(t *testing.T, s string) {
 	test.Tap(f.find(t, s, true))
 }
 
-func (f *fixture) find(t *testing.T, s string, exact bool) *widget.Button {
+func (f *fixture) find(t *testing.T, s string, exact bool) fyne.Tappable {
 	t.Helper()
 	b := f.lookup(s, exact)
 	if b == nil {
@@ -179,14 +181,19 @@ func (f *fixture) find(t *testing.T, s string, exact bool) *widget.Button {
 	return b
 }
 
-func (f *fixture) lookup(s string, exact bool) *widget.Button {
-	var found *widget.Button
+func (f *fixture) lookup(s string, exact bool) fyne.Tappable {
+	var found fyne.Tappable
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		if found != nil || o == nil || !o.Visible() {
 			return
 		}
-		if b, ok := o.(*widget.Button); ok && (b.Text == s || !exact && strings.Contains(b.Text, s)) && !b.Disabled() {
+		match := func(text string) bool { return text == s || !exact && strings.Contains(text, s) }
+		if b, ok := o.(*widget.Button); ok && match(b.Text) && !b.Disabled() {
+			found = b
+			return
+		}
+		if b, ok := o.(*Tile); ok && match(b.Text) && !b.Disabled() {
 			found = b
 			return
 		}
@@ -491,5 +498,38 @@ func TestStaffGestureNeedsQuickTaps(t *testing.T) {
 	}
 	if f.shows("工作人员登录") {
 		t.Fatal("slow taps opened staff login")
+	}
+}
+
+// Every key screen lays out in portrait 1080x1920 and in landscape 1920x1080: what it needs fits.
+func TestScreensFitPortraitAndLandscape(t *testing.T) {
+	font, err := LoadFont(pinnedFont)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, large := range []bool{false, true} {
+		th := NewTheme(font)
+		f := newFixtureWith(t, thursday, th)
+		if large {
+			f.ui.SetLarge(true)
+		}
+		screens := map[string]func(){
+			"home":     f.ui.Home,
+			"sections": f.ui.Sections,
+			"guide":    f.ui.Guide,
+			"staff":    func() { f.ui.StaffScreen("") },
+			"login":    f.ui.StaffLogin,
+			"citycard": f.ui.CityCard,
+		}
+		for name, show := range screens {
+			for _, size := range []fyne.Size{fyne.NewSize(1080, 1920), fyne.NewSize(1920, 1080)} {
+				f.win.Resize(size)
+				show()
+				min := f.win.Content().MinSize()
+				if min.Width > size.Width || min.Height > size.Height {
+					t.Errorf("large=%v %s needs %.0fx%.0f, screen %.0fx%.0f", large, name, min.Width, min.Height, size.Width, size.Height)
+				}
+			}
+		}
 	}
 }

@@ -140,9 +140,10 @@ func (p *Printer) LastStatus() (Status, time.Time) {
 	return p.last, p.lastAt
 }
 
-// Status queries DLE EOT 1..4 and returns the decoded status. Input is drained first and
-// each request waits for exactly one reply. Errors: ErrOffline (no reply within
-// StatusTimeout — the error also matches ErrTimeout — or the port failed), ErrGarbled (two
+// Status queries DLE EOT 1..4 and returns the decoded status. Input is drained first (see
+// Config.DrainWindow); the four requests go out in one write and exactly four replies are
+// read, in order, one per request. Errors: ErrOffline (a reply missing StatusTimeout after
+// the line is free — the error also matches ErrTimeout — or the port failed), ErrGarbled (two
 // attempts gave bytes that are not status replies), ErrTimeout (a previous write is still
 // blocked), ErrCanceled, ErrClosed. A printer that answers but is out of paper is not an
 // error here: check Status.State.

@@ -12,8 +12,6 @@ import (
 // otherwise when something changes, on timeout, or on Cancel. Reader states carry the card
 // event counter in their upper 16 bits, the PnP pseudo-reader the reader count (as pcsc-lite
 // 2 does; 1.9 reports only changes during a call, which the real pcscd tests cover).
-var debugFake = true
-
 type fakePCSC struct {
 	mu      sync.Mutex
 	up      bool
@@ -213,11 +211,6 @@ func (c *fakeContext) GetStatusChange(states []scard.ReaderState, timeout time.D
 		}
 		ch := c.f.changed
 		c.f.mu.Unlock()
-		if debugFake {
-			for _, st := range states {
-				println("  ", st.Reader, uint32(st.CurrentState), uint32(st.EventState), any)
-			}
-		}
 		if any {
 			return nil
 		}

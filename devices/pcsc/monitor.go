@@ -289,9 +289,13 @@ func (m *Monitor) watch(ctx context.Context, w pcscContext, emit func(Event)) er
 	idle := 0
 	for {
 		if relist {
-			if err := m.relist(w, emit); err != nil {
+			n, err := m.relist(w, emit)
+			if err != nil {
 				return err
 			}
+			// The reader count pcsc-lite compares is that of the list just read: a reader
+			// added or removed since then makes the next wait return at once.
+			pnp.CurrentState = scard.StateFlag(n) << 16
 			relist = false
 		}
 		m.mu.Lock()
@@ -379,11 +383,12 @@ func (m *Monitor) missing() bool {
 	return false
 }
 
-// relist reads the reader list and reports the readers added and removed.
-func (m *Monitor) relist(w pcscContext, emit func(Event)) error {
+// relist reads the reader list and reports the readers added and removed. It returns how
+// many readers pcscd listed, watched or not.
+func (m *Monitor) relist(w pcscContext, emit func(Event)) (int, error) {
 	listed, err := w.ListReaders()
 	if err != nil && codeOf(err) != ErrNoReader { // SCARD_E_NO_READERS_AVAILABLE: none
-		return wrap("list", "", err)
+		return 0, wrap("list", "", err)
 	}
 	m.mu.Lock()
 	var gone []string
@@ -411,7 +416,7 @@ func (m *Monitor) relist(w pcscContext, emit func(Event)) error {
 			emit(Event{Kind: EventReaderAdded, Reader: n})
 		}
 	}
-	return nil
+	return len(listed), nil
 }
 
 // update applies one reader's new state and reports what it means; true if it reported.

@@ -5,7 +5,9 @@
 // raw bytes of the job and a PNG rendering at the paper's dot width, drawn with a CJK font.
 // DLE EOT n status requests are answered from a settable [Condition], on the Read side.
 // [Printer.Serve] runs the model over any io.ReadWriter: one end of net.Pipe in-process, or
-// a pseudo-terminal to exercise a real serial driver.
+// a pseudo-terminal to exercise a real serial driver (package ptytest sets one up with
+// socat). With Config.Baud it takes bytes at a serial line's pace, so timings seen through a
+// pty are those of a real line.
 //
 // Like real printers, status requests are recognised as soon as they are received, even
 // inside the payload of another command (a raster image can contain the bytes 10 04 01);
