@@ -50,7 +50,10 @@ func (c *CityCard) LogValue() slog.Value { return slog.StringValue(c.String()) }
 func (c *CityCard) Wipe() { *c = CityCard{} }
 
 // SetCityCard attaches a city card to the session (starting one: a card tap is a touch).
-func (k *Kiosk) SetCityCard(c *CityCard) { k.sessions.Put(keyCity, c) }
+func (k *Kiosk) SetCityCard(c *CityCard) {
+	k.sessions.Put(keyCity, c)
+	k.emit(Event{Kind: EventCard, Card: CardCity})
+}
 
 // CityCard returns the session's city card, or nil.
 func (k *Kiosk) CityCard() *CityCard {

@@ -47,6 +47,7 @@ const (
 	EventDevice                       // a device changed state
 	EventLock                         // the kiosk was locked or unlocked
 	EventTicket                       // a ticket was issued (or its printing failed)
+	EventCard                         // a card was read into the session, or could not be read
 )
 
 // Event tells subscribers (the UI, telemetry) that something changed. It never carries personal
@@ -59,6 +60,8 @@ type Event struct {
 	Locked  bool          // EventLock
 	Message string        // EventLock: the message to show
 	Ticket  string        // EventTicket: the ticket code
+	Card    string        // EventCard: "id-card" or "city-card"
+	CardErr error         // EventCard: why the card could not be read (nil when it was)
 }
 
 // Devices returns a snapshot of every device's state.

@@ -77,7 +77,23 @@ func (p *Person) LogValue() slog.Value { return slog.StringValue(p.String()) }
 func (p *Person) Wipe() { *p = Person{} }
 
 // SetPerson attaches an ID card's holder to the session (starting one: a card tap is a touch).
-func (k *Kiosk) SetPerson(p *Person) { k.sessions.Put(keyPerson, p) }
+func (k *Kiosk) SetPerson(p *Person) {
+	k.sessions.Put(keyPerson, p)
+	k.emit(Event{Kind: EventCard, Card: CardID})
+}
+
+// CardUnreadable tells the screen that a card was tapped but could not be read (a read
+// failure, a card of an unknown kind), so the citizen is asked to try again.
+func (k *Kiosk) CardUnreadable(kind string, err error) {
+	k.sessions.Touch()
+	k.emit(Event{Kind: EventCard, Card: kind, CardErr: err})
+}
+
+// Card kinds in events.
+const (
+	CardID   = "id-card"
+	CardCity = "city-card"
+)
 
 // Person returns the session's ID card holder, or nil.
 func (k *Kiosk) Person() *Person {

@@ -5,6 +5,12 @@
 #
 # Started here:
 #   Xvfb     a real X server for the window smoke test   -> CITIZENHOME_TEST_DISPLAY
+#   pcscd    a private pcscd with two vpcd virtual readers, "ID card reader" and "City card reader"
+#            -> CITIZENHOME_VPCD_ID_PORT, CITIZENHOME_VPCD_CITY_PORT (where virtual cards connect),
+#               CITIZENHOME_PCSCD_CONF (its reader.conf.d), CITIZENHOME_PCSCD_CMD (its command line),
+#               CITIZENHOME_PCSCD_PIDFILE, CITIZENHOME_PCSCD_CTL (write "start" to restart it after a
+#               test killed it), CITIZENHOME_PCSCD_LOG, CITIZENHOME_PCSC_LOCK (tests that use pcscd
+#               take this flock, since go test runs packages in parallel); see devices/pcsc/pcsctest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$(mktemp -d /tmp/citizenhome-testenv.XXXXXX)
@@ -12,8 +18,10 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pcscd_cleanup
   rm -rf "$state"
 }
+pcscd_cleanup() { :; } # redefined once pcscd is started
 trap cleanup EXIT
 
 # wait_for DESC SECONDS CMD...: polls CMD every 50 ms until it succeeds or the deadline passes.
@@ -39,6 +47,92 @@ if command -v Xvfb >/dev/null; then
   export CITIZENHOME_TEST_DISPLAY=:$d
 else
   echo "testenv: Xvfb missing (run scripts/deps.sh test); the window smoke test will be skipped" >&2
+fi
+
+# pcscd: one per machine (its socket is /run/pcscd/pcscd.comm, whatever the configuration), so a
+# machine-wide lock keeps two test runs from fighting over it; the run that does not get it runs
+# without pcscd (its pcscd tests skip, or fail under CI=true). A pcscd running without the lock
+# (a system one, a leftover) is stopped: the tests need their own readers.
+# A supervisor keeps pcscd as its child: tests kill pcscd with SIGKILL, then write "start" to the
+# control FIFO to have it started again (same command line, same configuration directory, which
+# a test may have edited meanwhile).
+vpcd_so=$(dpkg -L vsmartcard-vpcd 2>/dev/null | grep -m1 '/libifdvpcd\.so$' || true)
+if ! command -v pcscd >/dev/null || [ -z "$vpcd_so" ] || ! command -v flock >/dev/null; then
+  echo "testenv: pcscd or vsmartcard-vpcd missing (run scripts/deps.sh test); PC/SC tests will be skipped" >&2
+elif ! { exec {pcsc_machine_lock}>/tmp/citizenhome-pcscd.lock && flock -n "$pcsc_machine_lock"; }; then
+  echo "testenv: another test run is using pcscd; PC/SC tests will be skipped" >&2
+else
+  # listening PORT: a TCP socket listens on PORT (read from /proc: connecting to a vpcd port
+  # would look like a card to it).
+  listening() {
+    local p
+    p=$(printf ':%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$p" '$2 ~ p"$" && $4 == "0A" {f = 1} END {exit !f}'
+  }
+  pcscd_alive() { # a pcscd that is not a zombie
+    local p
+    for p in $(pgrep -x pcscd || true); do
+      [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && return 0
+    done
+    return 1
+  }
+  if pcscd_alive; then
+    echo "testenv: stopping the pcscd already running (pid $(pgrep -x pcscd | tr '\n' ' '))" >&2
+    pkill -x pcscd || true
+    wait_for "the old pcscd to stop" 10 bash -c "$(declare -f pcscd_alive); ! pcscd_alive"
+  fi
+  # Each vpcd entry makes two slots, on PORT and PORT+1: four free ports from 35963.
+  id_port=35963
+  while listening $id_port || listening $((id_port + 1)) || listening $((id_port + 2)) || listening $((id_port + 3)); do
+    id_port=$((id_port + 4))
+  done
+  city_port=$((id_port + 2))
+  pcsc=$state/pcsc
+  mkdir -p "$pcsc/reader.conf.d" "$pcsc/lib"
+  # One copy of the driver per entry: entries that share a LIBPATH overwrite each other.
+  for r in "id:ID card reader:$id_port" "city:City card reader:$city_port"; do
+    IFS=: read -r key name port <<<"$r"
+    cp "$vpcd_so" "$pcsc/lib/libifdvpcd-$key.so"
+    printf 'FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%04X\nLIBPATH      %s\nCHANNELID    0x%04X\n' \
+      "$name" "$port" "$pcsc/lib/libifdvpcd-$key.so" "$port" >"$pcsc/reader.conf.d/$key"
+  done
+  export CITIZENHOME_PCSCD_CONF=$pcsc/reader.conf.d
+  export CITIZENHOME_PCSCD_CMD="pcscd --foreground --error -c $CITIZENHOME_PCSCD_CONF"
+  export CITIZENHOME_PCSCD_PIDFILE=$pcsc/pcscd.pid
+  export CITIZENHOME_PCSCD_CTL=$pcsc/ctl
+  export CITIZENHOME_PCSCD_LOG=$pcsc/pcscd.log
+  export CITIZENHOME_PCSC_LOCK=$pcsc/tests.lock
+  mkfifo "$CITIZENHOME_PCSCD_CTL"
+  : >"$CITIZENHOME_PCSC_LOCK"
+  (
+    set +e
+    child=
+    trap '[ -n "$child" ] && kill -KILL "$child" 2>/dev/null && wait "$child" 2>/dev/null; exit 0' TERM
+    exec {ctl}<>"$CITIZENHOME_PCSCD_CTL" # read-write: opening never blocks, reading never sees EOF
+    while :; do
+      # A pcscd killed with SIGKILL leaves its socket, and the next one would check the pid file.
+      rm -f /run/pcscd/pcscd.comm
+      $CITIZENHOME_PCSCD_CMD </dev/null >>"$CITIZENHOME_PCSCD_LOG" 2>&1 {ctl}>&- {pcsc_machine_lock}>&- &
+      child=$!
+      echo "$child" >"$CITIZENHOME_PCSCD_PIDFILE.new" && mv "$CITIZENHOME_PCSCD_PIDFILE.new" "$CITIZENHOME_PCSCD_PIDFILE"
+      wait "$child" 2>/dev/null # no "Killed" notice: tests kill it on purpose
+      child=
+      word=
+      until [ "$word" = start ]; do
+        read -r -t 1 word <&"$ctl" || word=
+      done
+    done
+  ) &
+  pids+=($!)
+  pcscd_cleanup() {
+    # The supervisor kills its pcscd on TERM; this is for one it lost track of.
+    local p
+    p=$(cat "$CITIZENHOME_PCSCD_PIDFILE" 2>/dev/null || true)
+    if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
+    rm -f /run/pcscd/pcscd.comm
+  }
+  wait_for "pcscd's vpcd ports $id_port and $city_port" 20 bash -c "$(declare -f listening); listening $id_port && listening $city_port"
+  export CITIZENHOME_VPCD_ID_PORT=$id_port CITIZENHOME_VPCD_CITY_PORT=$city_port
 fi
 
 "$@"

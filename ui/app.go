@@ -48,16 +48,17 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall    *tapLabel
-	clock   *widget.Label
-	badge   fyne.CanvasObject
-	body    *fyne.Container
-	idle    *widget.PopUp
-	async   func(func())             // runs slow work (printing) off the UI goroutine
-	current func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
-	onHome  bool                     // the home screen is shown: device changes redraw it
-	taps    []time.Time              // recent taps on the hall's name (the staff gesture)
-	quit    func()                   // staff mode's quit; nil: no quit button action
+	hall        *tapLabel
+	clock       *widget.Label
+	badge       fyne.CanvasObject
+	body        *fyne.Container
+	idle        *widget.PopUp
+	async       func(func())             // runs slow work (printing) off the UI goroutine
+	current     func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+	onHome      bool                     // the home screen is shown: device changes redraw it
+	taps        []time.Time              // recent taps on the hall's name (the staff gesture)
+	waitingCity bool                     // the city card screen waits for a card
+	quit        func()                   // staff mode's quit; nil: no quit button action
 }
 
 // Options tune New.
@@ -163,7 +164,7 @@ func (u *UI) redraw() {
 // set shows a screen built by f (kept to rebuild it after a language change).
 func (u *UI) set(f func() fyne.CanvasObject) {
 	u.current = f
-	u.onHome = false
+	u.onHome, u.waitingCity = false, false
 	u.body.Objects = []fyne.CanvasObject{f()}
 	u.body.Refresh()
 }
@@ -205,6 +206,15 @@ func (u *UI) onEvent(e kiosk.Event) {
 	case kiosk.EventDevice:
 		if u.onHome {
 			u.Home()
+		}
+	case kiosk.EventCard:
+		switch {
+		case e.CardErr != nil:
+			u.message(u.t("card.unreadable_title"), u.t("card.unreadable"), nil)
+		case u.onHome:
+			u.Home() // the greeting shows the (masked) name
+		case e.Card == kiosk.CardCity && u.waitingCity:
+			u.CityCard()
 		}
 	case kiosk.EventLock:
 		if e.Locked {

@@ -66,8 +66,10 @@ func (u *UI) home() fyne.CanvasObject {
 	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(grid, layout.NewSpacer())))
 }
 
-// CityCard shows the city card of the session: masked number, balance, recent records.
+// CityCard shows the city card of the session: masked number, balance, recent records; without
+// one it asks for a tap and shows the card as soon as it is read.
 func (u *UI) CityCard() {
+	defer func() { u.waitingCity = u.core.CityCard() == nil }()
 	u.set(func() fyne.CanvasObject {
 		c := u.core.CityCard()
 		if c == nil {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -531,5 +532,31 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestCityCardScreenWaitsForTap(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.tap(t, "一卡通")
+	if !f.shows("请将市民卡放在读卡区") {
+		t.Fatalf("city card prompt: %q", f.texts())
+	}
+	f.k.SetCityCard(&kiosk.CityCard{CardNo: "3104000012345678", BalanceFen: 12345,
+		Records: []kiosk.CardRecord{{Time: thursday, Type: "purchase", AmountFen: 200}}})
+	if !f.shows("3104********5678") || !f.shows("¥123.45") || !f.shows("¥2.00") {
+		t.Fatalf("city card: %q", f.texts())
+	}
+	for _, s := range f.texts() {
+		if strings.Contains(s, "3104000012345678") {
+			t.Fatal("full card number on screen")
+		}
+	}
+}
+
+func TestUnreadableCardSaysWhatToDo(t *testing.T) {
+	f := newFixture(t, thursday)
+	f.k.CardUnreadable(kiosk.CardID, errors.New("read failed"))
+	if !f.shows("读卡失败") || !f.shows("综合窗口") {
+		t.Fatalf("unreadable card: %q", f.texts())
 	}
 }
