@@ -9,7 +9,8 @@ import (
 
 // SelfTest prints the printer self-test page (slip.SelfTest: the printer's state, this kiosk's
 // ID, the hall, the software version, the time, a QR code, a barcode and a ruler of the
-// configured paper's columns) and returns the printer's state after printing it.
+// configured paper's columns) and returns the printer's state after printing it (whatever it
+// is: the page is out, so a roll that ran out with it is reported, not an error).
 //
 // It is a staff and technician function: it prints while the kiosk is locked or the hall is
 // closed, and it neither starts nor touches a citizen session. It refuses, printing nothing,
@@ -28,7 +29,11 @@ func (k *Kiosk) SelfTest(ctx context.Context) (DeviceState, error) {
 	if pe := k.printDoc(ctx, k.selfTestSlip(state).Doc()); pe != nil {
 		return pe.State, pe
 	}
-	return k.checkPrinter(ctx)
+	// The page is out; the state after it is news (the roll may now be low), not a failure.
+	st, err := k.printer.Status(context.WithoutCancel(ctx))
+	state = PrinterState(st, err)
+	k.SetDevice(DevicePrinter, state, errDetail(err))
+	return state, nil
 }
 
 // checkPrinter asks the printer for its state, records it, and refuses with *PrinterError when

@@ -165,3 +165,35 @@ func TestSelfTestWhenLockedOrClosed(t *testing.T) {
 		t.Error("the self-test started a citizen session")
 	}
 }
+
+// statusAfter is a printer whose status changes once a job was printed.
+type statusAfter struct {
+	*fakePrinter
+	after escpos.Status
+}
+
+func (p *statusAfter) Status(ctx context.Context) (escpos.Status, error) {
+	if p.count() > 0 {
+		return p.after, nil
+	}
+	return p.fakePrinter.Status(ctx)
+}
+
+// The state returned is the one after the page: the page took the last of the roll.
+func TestSelfTestReportsStateAfterPage(t *testing.T) {
+	r := newRig(t, nil)
+	p := &statusAfter{fakePrinter: r.p, after: outStatus}
+	h := &catalog.Holder{}
+	h.Replace(catalog.Demo())
+	k, err := New(context.Background(), Options{Config: r.cfg, Store: r.k.store, Catalog: h, Printer: p, Now: r.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := k.SelfTest(context.Background())
+	if err != nil || got != StatePaperOut {
+		t.Fatalf("SelfTest = %v, %v; want paper-out and no error (the page printed)", got, err)
+	}
+	if k.Devices()[DevicePrinter].State != StatePaperOut {
+		t.Error("the state after the page was not recorded")
+	}
+}

@@ -236,6 +236,8 @@ func TestPTYVanishBeforeConfirmed(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.p.Print(context.Background(), sampleDoc()) }()
 	eventually(t, "the job to start", func() bool { return r.emu.Stats().JobBytes() > 50 })
+	// Hold the rest in the line's buffers (however slowly this test runs), then pull the plug.
+	r.emu.PauseAfter(0)
 	r.line.Vanish()
 	var err error
 	select {
@@ -250,6 +252,7 @@ func TestPTYVanishBeforeConfirmed(t *testing.T) {
 	if r.emu.Stats().Tickets != 0 {
 		t.Error("the ticket was cut although the line went away in the middle")
 	}
+	r.emu.Resume()
 	r.line.Return()
 	waitOnline(t, r.p)
 	checkResumed(t, r, 1)

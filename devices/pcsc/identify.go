@@ -68,8 +68,10 @@ func (c *Contents) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // the purse first, so the common case costs no extra command.
 //
 // Errors: a card that leaves, a reader that fails, or pcscd dying (Gone(err) tells) ends Read
-// with what it knew; a city card whose purse answers badly (a status word, malformed data)
-// gives KindCityCard, the Info read so far (maybe nil) and the error.
+// with what it knew; a city card whose purse answers badly once selected (a status word, or
+// malformed data after the public data) gives KindCityCard, the Info read so far (maybe nil)
+// and the error; malformed answers before that (61 xx without end, a public data file that
+// does not parse) give KindUnknown and the error.
 func Read(t Transmitter, atr []byte) (*Contents, error) {
 	c := &counting{t: t}
 	out := &Contents{Kind: KindUnknown}
@@ -130,21 +132,24 @@ func probeID(c *counting, out *Contents) (bool, error) {
 
 func probeCity(c *counting, out *Contents) (bool, error) {
 	info, err := citycard.Read(c)
+	var sw citycard.SW
 	switch {
 	case err == nil:
 		out.Kind, out.City = KindCityCard, info
 		return true, nil
 	case errors.Is(err, citycard.ErrNoApplication):
 		return false, nil
-	case cardAnswered(err):
-		// The purse was selected (only a selection failing everywhere is ErrNoApplication),
-		// then a read failed: a city card that answers badly.
+	case info != nil:
+		// Public data read, then a failure: a city card, with what it gave.
 		out.Kind, out.City = KindCityCard, info
 		return true, err
+	case errors.As(err, &sw):
+		// Status words other than ErrNoApplication's come only once a purse is selected.
+		out.Kind = KindCityCard
+		return true, err
 	}
-	if info != nil {
-		out.Kind, out.City = KindCityCard, info
-	}
+	// Malformed answers (to the selection or to the public data), or the exchange failing:
+	// nothing says what the card is.
 	return false, err
 }
 

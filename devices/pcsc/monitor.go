@@ -312,9 +312,25 @@ func (m *Monitor) watch(ctx context.Context, w pcscContext, emit func(Event)) er
 		}
 		m.mu.Unlock()
 
-		stop := context.AfterFunc(ctx, func() { _ = w.Cancel() })
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// SCardCancel only stops a wait in progress: one that lands just before the wait
+		// starts is lost, so it is repeated until the wait has returned.
+		waiting := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			for {
+				_ = w.Cancel()
+				select {
+				case <-waiting:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		})
 		start := time.Now()
 		err := w.GetStatusChange(states, timeout)
+		close(waiting)
 		stop()
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -14,6 +14,7 @@
 package vpcd
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -98,7 +99,7 @@ func (s *Slot) Insert(m Model) error {
 		}
 	}
 	s.mu.Unlock()
-	conn, err := dial(s.addr)
+	conn, err := dial(context.Background(), s.addr)
 	if err != nil {
 		return err
 	}
@@ -222,6 +223,15 @@ func (e *ProtocolError) Error() string { return "vpcd: protocol: " + e.Msg }
 
 func (s *Slot) run(m Model, conn net.Conn, stop, done chan struct{}) {
 	defer close(done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	backoff := RedialMin
 	for {
 		err := serve(conn, m, s.count)
@@ -248,7 +258,7 @@ func (s *Slot) run(m Model, conn net.Conn, stop, done chan struct{}) {
 				return
 			case <-time.After(backoff):
 			}
-			c, err := dial(s.addr)
+			c, err := dial(ctx, s.addr)
 			if err == nil {
 				conn = c
 				break
@@ -281,8 +291,13 @@ func (s *Slot) count(ctrl bool) {
 	s.mu.Unlock()
 }
 
-func dial(addr string) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+// DialTimeout bounds one connection attempt. vpcd listens with a backlog of 0 and accepts a
+// card only at its next presence poll: while an earlier connection waits in the queue, a new
+// SYN is dropped and retransmitted a second later, so a shorter timeout fails for nothing.
+const DialTimeout = 5 * time.Second
+
+func dial(ctx context.Context, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{Timeout: DialTimeout}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("vpcd: %w", err)
 	}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# bench-idle-rss.sh [DURATION]: starts the kiosk in demo mode on a private Xvfb, leaves it idle
+# for DURATION (default 10m, as the issue asks), and prints its resident memory every minute and
+# at the end. Needs bin/kiosk (make build) and Xvfb.
+set -euo pipefail
+dur=${1:-10m}
+cd "$(dirname "$0")/.."
+secs=$(( $(echo "$dur" | sed 's/m$/*60/; s/s$//' ) ))
+d=97
+while [ -e /tmp/.X11-unix/X$d ] || [ -e /tmp/.X$d-lock ]; do d=$((d + 1)); done
+Xvfb :$d -screen 0 1080x1920x24 -nolisten tcp >/dev/null 2>&1 &
+xpid=$!
+data=$(mktemp -d)
+trap 'kill $kpid $xpid 2>/dev/null || true; rm -rf "$data"' EXIT
+deadline=$((SECONDS + 20))
+until [ -S /tmp/.X11-unix/X$d ]; do [ $SECONDS -lt $deadline ] || exit 1; sleep 0.05; done
+DISPLAY=:$d bin/kiosk -demo -data "$data" >"$data/log" 2>&1 &
+kpid=$!
+start=$SECONDS
+while [ $((SECONDS - start)) -lt "$secs" ]; do
+  kill -0 $kpid 2>/dev/null || { echo "kiosk exited"; cat "$data/log"; exit 1; }
+  echo "t=$((SECONDS - start))s $(grep -E 'VmRSS|VmHWM' /proc/$kpid/status | tr -s ' \n' ' ')"
+  sleep 60 & wait $!
+done
+echo "final t=$((SECONDS - start))s $(grep -E 'VmRSS|VmHWM' /proc/$kpid/status | tr -s ' \n' ' ')"
