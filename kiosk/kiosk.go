@@ -69,6 +69,8 @@ type Kiosk struct {
 
 	staffFails       int       // wrong staff PINs in a row
 	staffLockedUntil time.Time // PIN entry refused until then
+
+	cards cardBoard // the cards on the readers now (card.go)
 }
 
 // New builds the core over an opened store, recovering tickets whose printing was interrupted

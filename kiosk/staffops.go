@@ -26,8 +26,6 @@ func (k *Kiosk) PaperReplaced(ctx context.Context) DeviceState {
 	if k.printer == nil {
 		return StateAbsent
 	}
-	st, err := k.printer.Status(ctx)
-	ds := PrinterState(st, err)
-	k.SetDevice(DevicePrinter, ds, errDetail(err))
+	ds, _ := k.checkPrinter(ctx)
 	return ds
 }

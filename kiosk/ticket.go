@@ -2,7 +2,6 @@ package kiosk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -186,31 +185,19 @@ func (k *Kiosk) ticketSlip(t queue.Ticket, m *catalog.Matter) slip.Ticket {
 	return d
 }
 
-// printerReady checks the printer's state before a job, so that a citizen is not given a number
-// the kiosk already knows it cannot print.
+// printerReady checks the printer before a job, so that a citizen is not given a number the
+// kiosk already knows it cannot print.
 func (k *Kiosk) printerReady(ctx context.Context) error {
 	if k.printer == nil {
 		return &PrinterError{State: StateAbsent}
 	}
-	st, err := k.printer.Status(ctx)
-	ds := PrinterState(st, err)
-	k.SetDevice(DevicePrinter, ds, errDetail(err))
-	if !ds.Usable() {
-		return &PrinterError{State: ds, Err: err}
-	}
-	return nil
+	_, err := k.checkPrinter(ctx)
+	return err
 }
 
 func (k *Kiosk) print(ctx context.Context, t slip.Ticket) error {
-	err := k.printer.Print(ctx, t.Doc())
-	if err != nil {
-		st, serr := k.printer.Status(context.WithoutCancel(ctx))
-		ds := PrinterState(st, serr)
-		if ds.Usable() {
-			ds = StateError
-		}
-		k.SetDevice(DevicePrinter, ds, errDetail(errors.Join(err, serr)))
-		return &PrinterError{State: ds, Err: err}
+	if pe := k.printDoc(ctx, t.Doc()); pe != nil {
+		return pe
 	}
 	return nil
 }

@@ -50,6 +50,14 @@ func TestReferenceImages(t *testing.T) {
 	f.tap(t, "大字模式")
 	shot("elder-home")
 	f.tap(t, "标准字体")
+	for i := 0; i < StaffTaps; i++ {
+		test.Tap(f.ui.hall)
+	}
+	for _, d := range "246810" {
+		f.tapExact(t, string(d))
+	}
+	f.tapExact(t, "确认")
+	shot("staff")
 	f.k.Lock("设备维护中，请到其他自助机办理")
 	shot("locked")
 }

@@ -44,6 +44,13 @@ type Config struct {
 	// ReopenInterval is the least time between two automatic reopen attempts. Default 1 s.
 	ReopenInterval time.Duration
 
+	// StatusFresh, when above 0, lets Print skip its pre-job status query if a status that
+	// allows printing was read less than StatusFresh ago and the line has been quiet since (no
+	// failed, partial or garbled exchange). Off by default; a few hundred milliseconds suits a
+	// caller that always asks Status right before Print. The check after the job is never
+	// skipped.
+	StatusFresh time.Duration
+
 	// Now is the clock for the reopen backoff and status time stamps; default time.Now.
 	// I/O timeouts always run on the real clock, because the port's timeouts do.
 	Now func() time.Time
@@ -177,12 +184,19 @@ func (p *Printer) Print(ctx context.Context, d Doc) error {
 	if err := p.ensure("print"); err != nil {
 		return jobErr(err, 0, total)
 	}
-	st, err := p.queryStatus(ctx)
-	if err != nil {
-		return jobErr(err, 0, total)
-	}
-	if s := st.State(); !s.CanPrint() {
-		return &Error{Code: s.Code(), Op: "print", Status: &st, Total: total}
+	// A caller that has just asked (a kiosk does, before it commits a ticket number) need not
+	// pay for a second round trip: a fresh status that allows printing, with nothing unexplained
+	// on the line since, stands for the pre-job check.
+	fresh := p.cfg.StatusFresh > 0 && !p.suspect && p.resync == 0 &&
+		p.cfg.Now().Sub(p.lastAt) < p.cfg.StatusFresh && p.last.State().CanPrint()
+	if !fresh {
+		st, err := p.queryStatus(ctx)
+		if err != nil {
+			return jobErr(err, 0, total)
+		}
+		if s := st.State(); !s.CanPrint() {
+			return &Error{Code: s.Code(), Op: "print", Status: &st, Total: total}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return &Error{Code: CodeCanceled, Op: "print", Total: total, Err: err}
@@ -217,7 +231,7 @@ func (p *Printer) Print(ctx context.Context, d Doc) error {
 		p.suspect = true // the printer answers them; those replies must not pass for ours
 	}
 	// The job is out; its outcome must be known even if the caller gave up meanwhile.
-	st, err = p.queryStatus(context.WithoutCancel(ctx))
+	st, err := p.queryStatus(context.WithoutCancel(ctx))
 	if err != nil {
 		// No reply: the job sits in the port's buffer or was lost with the device, perhaps
 		// part way through a command. Pad it out before the next job, whatever the printer

@@ -597,3 +597,39 @@ func TestOpenMissingDevice(t *testing.T) {
 		}
 	}
 }
+
+// With StatusFresh, a Status read just before Print stands for the pre-job check: one round
+// trip less per ticket; a stale one, or one that forbids printing, does not.
+func TestStatusFreshSkipsPreJobQuery(t *testing.T) {
+	cfg := fast()
+	cfg.StatusFresh = time.Minute
+	r := newRig(t, cfg)
+	ctx := context.Background()
+	if _, err := r.p.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.p.Print(ctx, sampleDoc()); err != nil {
+		t.Fatal(err)
+	}
+	waitTickets(t, r.emu, 1)
+	if got := r.emu.Stats().StatusRequests; got != 8 {
+		t.Errorf("%d status requests, want 8 (Status, then only the check after the job)", got)
+	}
+	// The after-job status of the first job is fresh and fine: the second job skips too.
+	if err := r.p.Print(ctx, sampleDoc()); err != nil {
+		t.Fatal(err)
+	}
+	waitTickets(t, r.emu, 2)
+	if got := r.emu.Stats().StatusRequests; got != 12 {
+		t.Errorf("%d status requests, want 12", got)
+	}
+	// A status that forbids printing is never trusted: Print asks again and refuses.
+	r.emu.SetCondition(emulator.PaperOut)
+	if _, err := r.p.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.emu.SetCondition(emulator.Ready)
+	if err := r.p.Print(ctx, sampleDoc()); err != nil {
+		t.Fatalf("printer fine again, print refused: %v", err)
+	}
+}

@@ -1,7 +1,6 @@
 package pcsc_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -75,7 +74,6 @@ func BenchmarkTapToReady(b *testing.B) {
 			var detect, tap, connect, read, floor, inserted time.Duration
 			var reads, floors, apdus, polls int
 			results := make(chan tapResult, 1)
-			var once sync.Once
 			w.setHook(func(e pcsc.Event) {
 				if e.Kind != pcsc.EventCardInserted || e.Reader != k.reader {
 					return
@@ -143,7 +141,6 @@ func BenchmarkTapToReady(b *testing.B) {
 				}
 				rc.Disconnect(scard.LeaveCard)
 				card.Close()
-				_ = once
 
 				if err := k.slot.Remove(); err != nil {
 					b.Fatal(err)

@@ -61,7 +61,11 @@ type Event struct {
 	Reader string // reader events and card events
 	ATR    []byte // EventCardInserted
 	Err    error  // EventServiceDown; a mute card's EventCardInserted
-	Time   time.Time
+	// Readers are, on EventServiceUp, the watched readers listed at that moment (each is
+	// also reported by an EventReaderAdded right after), so that a caller can tell at once
+	// whether a reader it needs is missing.
+	Readers []string
+	Time    time.Time
 }
 
 // Options configure a Monitor. The zero value watches every reader with the default pace.
@@ -213,7 +217,16 @@ func (m *Monitor) Run(ctx context.Context, fn func(Event)) error {
 		m.mu.Lock()
 		m.gen = g
 		m.mu.Unlock()
-		emit(Event{Kind: EventServiceUp})
+		up := Event{Kind: EventServiceUp}
+		if listed, err := w.ListReaders(); err == nil {
+			for _, n := range listed {
+				if m.watched(n) {
+					up.Readers = append(up.Readers, n)
+				}
+			}
+			slices.Sort(up.Readers)
+		}
+		emit(up)
 		err = m.watch(ctx, w, emit)
 		m.mu.Lock()
 		m.gen = nil

@@ -104,10 +104,13 @@ var cityATR = cardsim.DefaultATR
 func TestMonitorInsertRemove(t *testing.T) {
 	f := newFake(cityReader, idReader)
 	_, rec := runMonitor(t, f, Options{}, nil)
-	rec.expect("service-up", "reader-added "+cityReader, "reader-added "+idReader)
+	evs := rec.expect("service-up", "reader-added "+cityReader, "reader-added "+idReader)
+	if fmt.Sprint(evs[0].Readers) != "[City card reader 00 00 ID card reader 00 00]" {
+		t.Errorf("service-up readers %q", evs[0].Readers)
+	}
 	card, _ := cardsim.New(cardsim.Sample())
 	f.insert(cityReader, cityATR, card)
-	evs := rec.expect("card-inserted " + cityReader)
+	evs = rec.expect("card-inserted " + cityReader)
 	if !bytes.Equal(evs[0].ATR, cityATR) || evs[0].Err != nil || evs[0].Time.IsZero() {
 		t.Errorf("inserted: ATR % X err %v time %v", evs[0].ATR, evs[0].Err, evs[0].Time)
 	}

@@ -27,6 +27,15 @@ type watcher struct {
 	mu sync.Mutex
 	ev []pcsc.Event
 	ch chan struct{} // closed and replaced at each event
+	// hook runs inside the Monitor's callback, before the event is recorded, as a kiosk's
+	// handler would.
+	hook func(pcsc.Event)
+}
+
+func (w *watcher) setHook(h func(pcsc.Event)) {
+	w.mu.Lock()
+	w.hook = h
+	w.mu.Unlock()
 }
 
 func watch(t testing.TB) *watcher {
@@ -37,6 +46,12 @@ func watch(t testing.TB) *watcher {
 	done := make(chan error, 1)
 	go func() {
 		done <- w.m.Run(ctx, func(e pcsc.Event) {
+			w.mu.Lock()
+			h := w.hook
+			w.mu.Unlock()
+			if h != nil {
+				h(e)
+			}
 			w.mu.Lock()
 			w.ev = append(w.ev, e)
 			close(w.ch)

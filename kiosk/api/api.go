@@ -49,6 +49,8 @@ func New(core Core, token string) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("POST /v1/tickets", s.auth(s.tickets))
 	s.mux.Handle("POST /v1/printer/selftest", s.auth(s.selftest))
+	s.mux.Handle("GET /v1/card", s.auth(s.card))
+	s.mux.Handle("GET /v1/events", s.auth(newEvents(core).serve))
 	s.mux.Handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	}))

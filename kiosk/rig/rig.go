@@ -64,7 +64,8 @@ func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
 }
 
 func printerConfig(cfg config.Config) escpos.Config {
-	pc := escpos.Config{Paper: escpos.Paper80, QRMode: escpos.QRNative}
+	// The core asks the printer's status right before every job; the driver need not ask again.
+	pc := escpos.Config{Paper: escpos.Paper80, QRMode: escpos.QRNative, StatusFresh: 500 * time.Millisecond}
 	if cfg.Devices.PrinterPaper == "58mm" {
 		pc.Paper = escpos.Paper58
 	}
