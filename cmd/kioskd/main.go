@@ -61,6 +61,8 @@ func run(cfgPath string, log *slog.Logger) error {
 		return err
 	}
 	defer devs.Close()
+	// The API promises that a card's data go when the card leaves the reader.
+	devs.WipeOnRemoval = true
 	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.Printer,
 		Log: log, Version: version})
 	if err != nil {

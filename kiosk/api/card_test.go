@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -230,6 +231,27 @@ func TestEventsStream(t *testing.T) {
 	// Nothing happens: a keep-alive comment.
 	if got := r.next(); got != ": keep-alive" {
 		t.Errorf("after a quiet spell: %q", got)
+	}
+}
+
+// Shutdown ends the streams instead of waiting for them.
+func TestEventsEndOnShutdown(t *testing.T) {
+	srv := httptest.NewUnstartedServer(New(&cardCore{}, token))
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := &sseReader{t: t, r: bufio.NewReader(resp.Body)}
+	r.next()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Config.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a stream open: %v", err)
 	}
 }
 

@@ -41,10 +41,11 @@ type sse struct {
 type events struct {
 	mu      sync.Mutex
 	clients map[chan sse]struct{}
+	servers map[*http.Server]bool // whose Shutdown ends the streams
 }
 
 func newEvents(core Core) *events {
-	h := &events{clients: map[chan sse]struct{}{}}
+	h := &events{clients: map[chan sse]struct{}{}, servers: map[*http.Server]bool{}}
 	src, ok := core.(EventSource)
 	if !ok {
 		return h
@@ -109,6 +110,30 @@ func (h *events) remove(ch chan sse) {
 	}
 }
 
+// closeAll ends every stream (the server shuts down: Shutdown would wait for them for ever).
+func (h *events) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.clients {
+		delete(h.clients, ch)
+		close(ch)
+	}
+}
+
+// endOnShutdown has srv's Shutdown end the streams, once per server.
+func (h *events) endOnShutdown(r *http.Request) {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.servers[srv] {
+		h.servers[srv] = true
+		srv.RegisterOnShutdown(h.closeAll)
+	}
+}
+
 // clientCount is for tests.
 func (h *events) clientCount() int {
 	h.mu.Lock()
@@ -117,7 +142,7 @@ func (h *events) clientCount() int {
 }
 
 // serve serves GET /v1/events: Server-Sent Events until the client leaves (or the request's
-// context ends: kioskd ends them all when it stops). Each event is "event: NAME" and one
+// context ends, or the http.Server shuts down). Each event is "event: NAME" and one
 // "data:" line holding a JSON object:
 //
 //	card.inserted   {"kind", "reader", "uid" (when the card gives one), "read_failed", "time"}
@@ -127,6 +152,7 @@ func (h *events) clientCount() int {
 // The card's data are not in the stream: GET /v1/card gives them. A comment line comes every
 // KeepAlive when nothing else does.
 func (h *events) serve(w http.ResponseWriter, r *http.Request) {
+	h.endOnShutdown(r)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

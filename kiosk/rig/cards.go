@@ -152,8 +152,8 @@ func kindOf(c *pcsc.Contents) string {
 	return kiosk.CardUnknown
 }
 
-// cardLeft forgets the card of reader; with WipeOnRemoval the session ends too, so that its
-// personal data do not outlive the card.
+// cardLeft forgets the card of reader; with WipeOnRemoval the session ends too (when a card
+// was recorded there), so that its personal data do not outlive the card.
 func (d *Devices) cardLeft(k *kiosk.Kiosk, reader string) {
 	had := false
 	for _, c := range k.Cards() {

@@ -146,12 +146,3 @@ func (s *Sim) RemoveCards() { s.sam.Remove() }
 
 // SetPrinter sets the simulated printer's condition (paper out, cover open...), for the demo.
 func (s *Sim) SetPrinter(c emulator.Condition) { s.emu.SetCondition(c) }
-
-// CityCardOf keeps what the kiosk shows of a city card for a session.
-func CityCardOf(i *citycard.Info) *kiosk.CityCard {
-	c := &kiosk.CityCard{CardNo: i.CardNo, Issuer: i.Issuer, BalanceFen: i.BalanceFen, ValidTo: i.ValidTo}
-	for _, r := range i.Records {
-		c.Records = append(c.Records, kiosk.CardRecord{Time: r.Time, Type: r.Type.String(), AmountFen: r.AmountFen})
-	}
-	return c
-}

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/idcard"
+	"citizenhome/devices/pcsc"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
 )
@@ -26,12 +27,20 @@ const PrinterPoll = 5 * time.Second
 type Devices struct {
 	Printer  *escpos.Printer
 	IDReader *idcard.Reader
+	// PCSC watches the PC/SC readers the configuration names (card_reader for city cards,
+	// uid_reader for ID card UIDs and staff cards, psam_reader); nil when none is.
+	PCSC *pcsc.Monitor
+	// WipeOnRemoval ends the session when a card recorded on a reader leaves it, so that no
+	// personal data outlive the card (kioskd sets it: the local API promises as much). The
+	// kiosk's screen leaves it off: a tapped card's data stay for the session.
+	WipeOnRemoval bool
 	// Sim is set in the demo: the simulators behind the devices, for the demo's panel.
 	Sim *Sim
 
-	log     *slog.Logger
-	closers []io.Closer
-	wg      sync.WaitGroup
+	log         *slog.Logger
+	pcscReaders pcscReaders
+	closers     []io.Closer
+	wg          sync.WaitGroup
 }
 
 // Open opens the devices the configuration names. A device that is configured but not there now
@@ -56,9 +65,11 @@ func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
 			d.closers = append(d.closers, r)
 		}
 	}
-	if dc.CardReader != "" || dc.UIDReader != "" || dc.PSAMReader != "" {
-		// PC/SC readers arrive with devices/pcsc; until then they are reported absent.
-		log.Warn("PC/SC card readers are not supported by this version; they are ignored")
+	d.pcscReaders = pcscReadersOf(dc)
+	if names := d.pcscReaders.names(); len(names) > 0 {
+		// pcscd may not run yet, or the readers be unplugged: the monitor finds them when
+		// they come.
+		d.PCSC = pcsc.NewMonitor(pcsc.Options{Readers: names})
 	}
 	return d, nil
 }
@@ -112,7 +123,13 @@ func (d *Devices) Watch(ctx context.Context, k *kiosk.Kiosk) {
 	} else {
 		k.SetDevice(kiosk.DeviceIDReader, kiosk.StateAbsent, "")
 	}
-	k.SetDevice(kiosk.DeviceCardReader, kiosk.StateAbsent, "")
+	if d.PCSC != nil {
+		k.SetDevice(kiosk.DeviceCardReader, kiosk.StateOffline, "pcscd not checked yet")
+		wg.Add(1)
+		go func() { defer wg.Done(); d.watchPCSC(ctx, k) }()
+	} else {
+		k.SetDevice(kiosk.DeviceCardReader, kiosk.StateAbsent, "")
+	}
 	wg.Wait()
 }
 
@@ -148,12 +165,18 @@ func (d *Devices) watchIDReader(ctx context.Context, k *kiosk.Kiosk) {
 	_ = d.IDReader.Poll(ctx, 0, func(e idcard.Event) {
 		switch e.Kind {
 		case idcard.EventArrived:
+			id := *e.Identity
+			id.Photo = nil
+			k.CardInserted(kiosk.PresentCard{Kind: kiosk.CardID, Reader: kiosk.DeviceIDReader, ID: &id})
 			k.SetPerson(PersonOf(e.Identity, loc))
 			clear(e.Identity.Photo) // the kiosk cannot decode it and keeps none of it
 		case idcard.EventReadFailed:
 			// The card is there but unreadable: the citizen is told by the screen; no data.
-			k.Sessions().Touch()
+			k.CardInserted(kiosk.PresentCard{Kind: kiosk.CardID, Reader: kiosk.DeviceIDReader, Err: e.Err})
+			k.CardUnreadable(kiosk.CardID, e.Err)
 			d.log.Info("ID card could not be read", "err", e.Err)
+		case idcard.EventRemoved:
+			d.cardLeft(k, kiosk.DeviceIDReader)
 		case idcard.EventReaderFailed:
 			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOffline, e.Err.Error())
 		case idcard.EventReaderOK:
