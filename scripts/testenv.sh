@@ -59,6 +59,8 @@ fi
 vpcd_so=$(dpkg -L vsmartcard-vpcd 2>/dev/null | grep -m1 '/libifdvpcd\.so$' || true)
 if ! command -v pcscd >/dev/null || [ -z "$vpcd_so" ] || ! command -v flock >/dev/null; then
   echo "testenv: pcscd or vsmartcard-vpcd missing (run scripts/deps.sh test); PC/SC tests will be skipped" >&2
+elif [ "$(id -u)" -ne 0 ] && ! { mkdir -p /run/pcscd 2>/dev/null && [ -w /run/pcscd ]; }; then
+  echo "testenv: pcscd needs root (or a writable /run/pcscd); PC/SC tests will be skipped" >&2
 elif ! { exec {pcsc_machine_lock}>/tmp/citizenhome-pcscd.lock && flock -n "$pcsc_machine_lock"; }; then
   echo "testenv: another test run is using pcscd; PC/SC tests will be skipped" >&2
 else
@@ -131,7 +133,10 @@ else
     if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
     rm -f /run/pcscd/pcscd.comm
   }
-  wait_for "pcscd's vpcd ports $id_port and $city_port" 20 bash -c "$(declare -f listening); listening $id_port && listening $city_port"
+  if ! wait_for "pcscd's vpcd ports $id_port and $city_port" 20 bash -c "$(declare -f listening); listening $id_port && listening $city_port"; then
+    cat "$CITIZENHOME_PCSCD_LOG" >&2
+    exit 1
+  fi
   export CITIZENHOME_VPCD_ID_PORT=$id_port CITIZENHOME_VPCD_CITY_PORT=$city_port
 fi
 

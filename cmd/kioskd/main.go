@@ -63,7 +63,7 @@ func run(cfgPath string, log *slog.Logger) error {
 	defer devs.Close()
 	// The API promises that a card's data go when the card leaves the reader.
 	devs.WipeOnRemoval = true
-	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.Printer,
+	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.KioskPrinter(),
 		Log: log, Version: version})
 	if err != nil {
 		return err

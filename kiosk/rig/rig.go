@@ -1,6 +1,7 @@
 // Package rig opens the kiosk's devices from the configuration (or the demo's simulators) and
 // keeps the core told about them: it polls the printer while idle, reads ID cards as they are
-// placed, and reports each device's state. It is the one place where the core meets the device
+// placed on the SAM reader and cards tapped on the PC/SC readers (city cards, ID card UIDs),
+// records which card is on which reader (for the local API), and reports each device's state. It is the one place where the core meets the device
 // libraries of devices/; the core itself sees only its small interfaces.
 package rig
 
