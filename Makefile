@@ -8,7 +8,7 @@ BIN     := bin
 export GOFLAGS ?= -buildvcs=false
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo
+.PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo package
 
 all: build
 
@@ -35,6 +35,7 @@ vet: deps-build
 # starts them and waits until each answers).
 test: deps-test vet
 	scripts/testenv.sh $(GO) test -race -count=1 -timeout 20m ./...
+	scripts/package-test.sh
 
 # Unit tests only, no services: quick feedback while editing.
 test-unit: deps-build
@@ -48,6 +49,12 @@ bench: deps-test
 FUZZTIME ?= 10s
 fuzz: deps-build
 	scripts/fuzz.sh $(FUZZTIME)
+
+# Debian packages in bin/: citizenhome-common, citizenhome-kiosk, citizenhome-kioskd (nfpm, pinned
+# in packaging/go.mod so that it never changes what the kiosk links).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)/0.0.0+g\1/' || echo 0.0.0)
+package: deps-build
+	scripts/package.sh "$(VERSION)"
 
 clean:
 	rm -rf $(BIN)

@@ -14,7 +14,7 @@ demo=("${build[@]}" libgl1 libglx-mesa0 libgl1-mesa-dri libegl1)
 # To test against real components: pcscd with the vpcd virtual reader, ptys (socat), Mosquitto,
 # a real X server for the window smoke test, and a screenshot tool.
 test=("${build[@]}" pcscd pcsc-tools vsmartcard-vpcd socat mosquitto mosquitto-clients xvfb
-  x11-apps xdotool imagemagick procps libgl1 libglx-mesa0 libgl1-mesa-dri)
+  x11-apps xdotool imagemagick procps libgl1 libglx-mesa0 libgl1-mesa-dri systemd)
 
 case "$set_name" in
   build) want=("${build[@]}") ;;
