@@ -86,6 +86,10 @@ func run(cfgPath string, log *slog.Logger) error {
 		_ = srv.Shutdown(sctx)
 	}()
 	log.Info("kioskd serving", "listen", cfg.API.Listen, "version", version)
+	// Ready once the API listens; the watchdog proves the core's lock is not stuck.
+	_ = sdNotify("READY=1")
+	go watchdog(ctx, func() bool { k.Devices(); return true })
+	defer sdNotify("STOPPING=1")
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
