@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,11 +14,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
-	"citizenhome/kiosk"
-	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/rig"
-	"citizenhome/kiosk/store"
 	"citizenhome/ui"
 )
 
@@ -46,41 +42,14 @@ func run(cfgPath string, demo bool, dataDir string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
 	}
-	st, err := store.Open(cfg.Kiosk.Store)
-	if errors.Is(err, store.ErrCorrupt) {
-		// Stop rather than start empty: an empty store would hand out today's ticket numbers
-		// again. Staff start the kiosk again once they have seen this (systemd does it too).
-		return fmt.Errorf("%w\nthe kiosk stopped so that staff notice; starting it again begins with an empty store", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cat := &catalog.Holder{}
-	if cfg.Kiosk.Catalog == "" {
-		cat.Replace(catalog.Demo())
-	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
-		return err
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var devs *rig.Devices
-	if demo {
-		devs, err = rig.Demo(ctx, cfg, log)
-	} else {
-		devs, err = rig.Open(cfg, log)
-	}
+	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
 	if err != nil {
 		return err
 	}
-	defer devs.Close()
-	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.KioskPrinter(),
-		Log: log, Version: version, Demo: demo || cat.Current().IsDemo()})
-	if err != nil {
-		return err
-	}
-	go devs.Watch(ctx, k)
+	defer run.Close()
+	k, devs := run.Kiosk, run.Devices
 	stop := make(chan struct{})
 	defer close(stop)
 	go k.Sessions().Run(stop, 250*time.Millisecond)

@@ -17,12 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"citizenhome/kiosk"
 	"citizenhome/kiosk/api"
-	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/rig"
-	"citizenhome/kiosk/store"
 )
 
 var version = "dev"
@@ -42,33 +39,16 @@ func run(cfgPath string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.Kiosk.Store)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cat := &catalog.Holder{}
-	if cfg.Kiosk.Catalog == "" {
-		cat.Replace(catalog.Demo())
-	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	devs, err := rig.Open(cfg, log)
+	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Version: version, Log: log})
 	if err != nil {
 		return err
 	}
-	defer devs.Close()
+	defer run.Close()
 	// The API promises that a card's data go when the card leaves the reader.
-	devs.WipeOnRemoval = true
-	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.KioskPrinter(),
-		Log: log, Version: version})
-	if err != nil {
-		return err
-	}
-	go devs.Watch(ctx, k)
+	run.Devices.WipeOnRemoval = true
+	k := run.Kiosk
 
 	token, err := api.LoadToken(cfg.API.TokenFile)
 	if err != nil {

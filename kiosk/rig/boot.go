@@ -1,0 +1,79 @@
+package rig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/store"
+)
+
+// Running is a started kiosk core with its store and devices: what cmd/kiosk and cmd/kioskd
+// both begin with.
+type Running struct {
+	Kiosk   *kiosk.Kiosk
+	Devices *Devices
+	Store   *store.Store
+}
+
+// BootOptions tune Boot.
+type BootOptions struct {
+	Demo    bool // the demo's simulated devices instead of the configured ones
+	Version string
+	Log     *slog.Logger
+}
+
+// Boot opens the store (refusing a corrupt one, see below), the catalog (the file configured,
+// or the built-in demo catalog), the devices, builds the core and starts watching the devices
+// until ctx ends. Close releases it all.
+//
+// A corrupt store has been moved aside by store.Open; Boot then stops with the error instead of
+// starting empty, because an empty store would hand out today's ticket numbers again: staff see
+// the message, and starting again (systemd does) begins with an empty store.
+func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	st, err := store.Open(cfg.Kiosk.Store)
+	if errors.Is(err, store.ErrCorrupt) {
+		return nil, fmt.Errorf("%w\nstopped so that staff notice; starting again begins with an empty store", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cat := &catalog.Holder{}
+	if cfg.Kiosk.Catalog == "" {
+		cat.Replace(catalog.Demo())
+	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
+		st.Close()
+		return nil, err
+	}
+	var devs *Devices
+	if o.Demo {
+		devs, err = Demo(ctx, cfg, o.Log)
+	} else {
+		devs, err = Open(cfg, o.Log)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: cat, Printer: devs.KioskPrinter(),
+		Log: o.Log, Version: o.Version, Demo: o.Demo || cat.Current().IsDemo()})
+	if err != nil {
+		devs.Close()
+		st.Close()
+		return nil, err
+	}
+	go devs.Watch(ctx, k)
+	return &Running{Kiosk: k, Devices: devs, Store: st}, nil
+}
+
+// Close closes the devices, then the store.
+func (r *Running) Close() error {
+	return errors.Join(r.Devices.Close(), r.Store.Close())
+}
