@@ -7,7 +7,25 @@
 // the transaction log (SFI 0x18). Exchange handles the T=0 status words 61xx and 6Cxx, and
 // every other status word comes back as an SW error (errors.Is(err, ErrAppLocked)).
 //
-// The full card number is personal data: Info prints itself masked (3104********1234).
-// Debits (INITIALIZE FOR PURCHASE with a PSAM) are not implemented yet; Session is where they
-// will go. Package cardsim, beside this one, models a card for tests and demos.
+// The full card number is personal data: Info and State print themselves masked
+// (3104********1234).
+//
+// # Purchases
+//
+// Purchase debits the purse through a PSAM in a second slot (PSAM, same Card interface), in
+// steps a kiosk journals between: Init (PSAM terminal id and directory, INITIALIZE FOR
+// PURCHASE), Authorize (MAC1 from the PSAM), Debit (DEBIT FOR PURCHASE), Confirm (the PSAM
+// checks MAC2). Run runs them with a hook that must write State durably before the next
+// command goes out. Every failure is a PurchaseError that says whether the money was taken
+// (Outcome) and what to tell the citizen (CitizenMessage, Chinese and English).
+//
+// Money is never taken twice: each step runs once, DEBIT goes out once per Purchase, and an
+// unknown outcome (the card left with DEBIT in flight) is settled only by the card itself on
+// its next tap: Session.Recover reads its balance and log, State.Judge decides, and GET
+// TRANSACTION PROVE gives back the TAC of a debit whose answer was lost. crypto.go has the
+// PBOC purchase cryptography the simulators use (DeriveKey, SessionKey, MAC, PurchaseMAC1,
+// PurchaseMAC2, PurchaseTAC).
+//
+// Package cardsim, beside this one, models a card for tests and demos; package psamsim models
+// a PSAM. Their master keys are TEST keys, never usable with real cards.
 package citycard

@@ -42,6 +42,10 @@ type Public struct {
 	ValidFrom  time.Time // date only, midnight UTC; zero when the card leaves it 00000000
 	ValidTo    time.Time // likewise
 	IssuerData [2]byte   // issuer-defined
+	// AppSerial is the rightmost 8 bytes of the card number field, as stored: the card serial
+	// that the PSAM derives the card's keys from (MAC1Request.CardSerial). Personal data, like
+	// CardNo.
+	AppSerial [8]byte
 }
 
 // ParsePublic decodes the 30-byte public data file: issuer id 0/8, app type 8/1, version 9/1,
@@ -61,6 +65,7 @@ func ParsePublic(b []byte) (Public, error) {
 		AppType:    AppType(b[8]),
 		Version:    b[9],
 		IssuerData: [2]byte{b[28], b[29]},
+		AppSerial:  [8]byte(b[12:20]),
 	}
 	var err error
 	if p.CardNo, err = cardNumber(b[10:20]); err != nil {

@@ -23,7 +23,8 @@ var (
 func readRecordAPDU(n int) []byte { return []byte{0x00, 0xB2, byte(n), 0xC4, RecordSize} }
 
 // Session is a conversation with one card presence. It is not safe for concurrent use (a card
-// answers one command at a time anyway). The purchase flow will be added here.
+// answers one command at a time anyway). Its purchase commands (InitPurchase, DebitPurchase,
+// Prove, Recover) are in purse.go and recover.go; Purchase drives them with a PSAM.
 type Session struct {
 	card Card
 	app  App

@@ -19,6 +19,7 @@ const (
 	ErrMACInvalid          SW = 0x9302 // MAC invalid
 	ErrInsufficientBalance SW = 0x9401 // insufficient balance
 	ErrKeyNotFound         SW = 0x9403 // key index not supported
+	ErrProofUnavailable    SW = 0x9406 // GET TRANSACTION PROVE: no MAC/TAC for that serial
 	ErrFileNotFound        SW = 0x6A82 // file or application not found
 	ErrRecordNotFound      SW = 0x6A83 // record not found (the end of a log)
 	ErrFunctionUnsupported SW = 0x6A81 // function not supported
@@ -41,6 +42,7 @@ var swMeaning = map[SW]string{
 	ErrMACInvalid:          "MAC invalid",
 	ErrInsufficientBalance: "insufficient balance",
 	ErrKeyNotFound:         "key not found",
+	ErrProofUnavailable:    "MAC/TAC not available",
 	ErrFileNotFound:        "file not found",
 	ErrRecordNotFound:      "record not found",
 	ErrFunctionUnsupported: "function not supported",

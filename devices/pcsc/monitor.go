@@ -237,6 +237,16 @@ func (m *Monitor) Run(ctx context.Context, fn func(Event)) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if !errors.Is(err, ErrNoService) {
+			// A call blocked in libpcsclite when pcscd dies does not always say so (seen here:
+			// "Access denied" from GetStatusChange): ask the daemon itself whether it is there.
+			if g2, w2, perr := m.establish(); perr != nil {
+				err = perr
+			} else {
+				_ = w2.Release()
+				g2.release()
+			}
+		}
 		emit(Event{Kind: EventServiceDown, Err: err})
 		down = true
 	}

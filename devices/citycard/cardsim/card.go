@@ -5,8 +5,13 @@
 // configured), READ BINARY of SFI 0x15, GET BALANCE and READ RECORD of SFI 0x18, strictly as a
 // T=0 card: a wrong Le gets 6C xx, and in T0 mode data come through 61 xx and GET RESPONSE.
 // Faults make a chosen command answer a wrong status word, or make the card leave the field
-// mid-command (an empty response, as vpcd gives, then errors). The purchase commands are not
-// modelled yet; Classify already names them so they can be.
+// mid-command (an empty response, as vpcd gives, then errors), before or after carrying it out,
+// or corrupt an answer.
+//
+// A card whose Config has a Purchase block performs purchases for real (purchase.go):
+// INITIALIZE FOR PURCHASE, DEBIT FOR PURCHASE checking MAC1 with keys derived from the TEST
+// master keys of its data file, and GET TRANSACTION PROVE. Without one, those commands answer
+// 6D 00.
 package cardsim
 
 import (
@@ -51,6 +56,8 @@ type Config struct {
 	BalanceFen int64  `json:"balance_fen"`
 	// Records, newest first; a purse keeps at most citycard.MaxRecords.
 	Records []Record `json:"records"`
+	// Purchase makes the purse debitable; nil: the purchase commands answer 6D 00.
+	Purchase *Purchase `json:"purchase,omitempty"`
 }
 
 // Record is one log record of a Config.
@@ -131,8 +138,9 @@ const (
 	CmdBalance      Command = "balance"
 	CmdReadRecord   Command = "read-record"
 	CmdGetResponse  Command = "get-response"
-	CmdInitPurchase Command = "init-purchase" // not modelled yet: 6D 00
-	CmdDebit        Command = "debit"         // not modelled yet: 6D 00
+	CmdInitPurchase Command = "init-purchase"
+	CmdDebit        Command = "debit"
+	CmdProve        Command = "prove" // GET TRANSACTION PROVE
 	CmdOther        Command = "other"
 )
 
@@ -179,6 +187,8 @@ func Classify(apdu []byte) Command {
 		return CmdInitPurchase
 	case ins == 0x54:
 		return CmdDebit
+	case ins == 0x5A:
+		return CmdProve
 	}
 	return CmdOther
 }
@@ -186,11 +196,17 @@ func Classify(apdu []byte) Command {
 // Fault is a misbehaviour injected into the answers to matching commands.
 type Fault struct {
 	On Command // "" matches any command
-	// SW is answered instead of the real response (no data), unless Leave.
+	// SW is answered instead of the real response (no data), unless Leave or Corrupt.
 	SW uint16
 	// Leave: the card leaves the field during this command: an empty response, then every
 	// later command fails with ErrRemoved.
 	Leave bool
+	// After, with Leave: the card carries the command out before it leaves, so its effects
+	// stay (a debit applied) and only the response is lost.
+	After bool
+	// Corrupt: the command is carried out and answered, with the last byte of its data flipped
+	// (for DEBIT, the MAC2; answers without data are left alone).
+	Corrupt bool
 	// Times is how many matching commands it hits: 0 means once, a negative value always.
 	Times int
 	// Skip lets this many matching commands through before the fault starts hitting.
@@ -212,11 +228,13 @@ type Card struct {
 	faults   []Fault
 	gone     bool
 	log      [][]byte
+	balance  int64
+	purse    *purse // nil: no purchases
 }
 
 // New builds a card from a Config, checking that every value can be encoded.
 func New(c Config) (*Card, error) {
-	card := &Card{cfg: c, atr: DefaultATR}
+	card := &Card{cfg: c, atr: DefaultATR, balance: c.BalanceFen}
 	if c.ATR != "" {
 		atr, err := hex.DecodeString(c.ATR)
 		if err != nil || len(atr) < 2 {
@@ -234,6 +252,14 @@ func New(c Config) (*Card, error) {
 		return nil, err
 	}
 	card.public = pub
+	if c.BalanceFen < 0 || c.BalanceFen > 0xFFFFFFFF {
+		return nil, errors.New("cardsim: balance_fen does not fit 4 bytes")
+	}
+	if c.Purchase != nil {
+		if card.purse, err = newPurse(*c.Purchase, [8]byte(pub[12:20])); err != nil {
+			return nil, err
+		}
+	}
 	if len(c.Records) > citycard.MaxRecords {
 		return nil, fmt.Errorf("cardsim: %d records, a purse keeps %d", len(c.Records), citycard.MaxRecords)
 	}
@@ -321,11 +347,23 @@ func (c *Card) Leave() {
 	c.gone = true
 }
 
-// Reinsert puts the card back, as after a fresh tap: nothing selected, faults kept.
+// Reinsert puts the card back, as after a fresh tap: nothing selected, a purchase begun by
+// INITIALIZE forgotten; the purse, its log and the last transaction's proof kept (they are in
+// the card's EEPROM), faults kept.
 func (c *Card) Reinsert() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gone, c.selected, c.pending = false, "", nil
+	if c.purse != nil {
+		c.purse.init = nil
+	}
+}
+
+// Balance is the purse balance now, in fen: what a test checks a debit against.
+func (c *Card) Balance() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.balance
 }
 
 // Log returns the commands received, in order (the APDUs as sent, copies).
@@ -361,7 +399,8 @@ func (c *Card) Transmit(apdu []byte) ([]byte, error) {
 	}
 	c.log = append(c.log, append([]byte(nil), apdu...))
 	cmd := Classify(apdu)
-	if f, ok := c.takeFault(cmd); ok {
+	f, hit := c.takeFault(cmd)
+	if hit && !f.After && !f.Corrupt {
 		if f.Leave {
 			c.gone = true
 			return []byte{}, nil
@@ -370,8 +409,18 @@ func (c *Card) Transmit(apdu []byte) ([]byte, error) {
 	}
 	if cmd != CmdGetResponse {
 		c.pending = nil
+		if c.purse != nil && cmd != CmdInitPurchase && cmd != CmdDebit {
+			c.purse.init = nil // DEBIT must follow INITIALIZE directly
+		}
 	}
 	data, status := c.answer(cmd, apdu)
+	if hit && f.Corrupt && len(data) > 0 {
+		data[len(data)-1] ^= 0x01
+	}
+	if hit && f.Leave && f.After {
+		c.gone, c.pending = true, nil
+		return []byte{}, nil
+	}
 	if status == 0x9000 && len(data) > 0 && c.cfg.T0 && cmd != CmdGetResponse {
 		c.pending = data
 		return sw(0x6100 | uint16(c.chunk(len(data)))), nil
@@ -481,7 +530,7 @@ func (c *Card) answer(cmd Command, apdu []byte) ([]byte, uint16) {
 		if le(apdu) != 4 {
 			return nil, 0x6C04
 		}
-		b := c.cfg.BalanceFen
+		b := c.balance
 		if apdu[3] == 1 {
 			b = 0 // the deposit (ED) of a purse-only card
 		}
@@ -504,6 +553,17 @@ func (c *Card) answer(cmd Command, apdu []byte) ([]byte, uint16) {
 			return make([]byte, citycard.RecordSize), 0x9000
 		}
 		return nil, 0x6A83
+	case CmdInitPurchase, CmdDebit, CmdProve:
+		if c.purse == nil {
+			return nil, 0x6D00
+		}
+		if !purse {
+			return nil, 0x6985
+		}
+		if apdu[0] != 0x80 {
+			return nil, 0x6E00
+		}
+		return c.purchase(cmd, apdu)
 	case CmdGetResponse:
 		if c.pending == nil {
 			return nil, 0x6985

@@ -30,6 +30,7 @@ func TestClassify(t *testing.T) {
 		cardsim.CmdGetResponse:  {0x00, 0xC0, 0x00, 0x00, 0x10},
 		cardsim.CmdInitPurchase: {0x80, 0x50, 0x01, 0x02, 0x0B},
 		cardsim.CmdDebit:        {0x80, 0x54, 0x01, 0x00, 0x0F},
+		cardsim.CmdProve:        {0x80, 0x5A, 0x00, 0x06, 0x02},
 		cardsim.CmdOther:        {0x00},
 	}
 	for want, apdu := range tests {
@@ -85,6 +86,13 @@ func TestConfigErrors(t *testing.T) {
 			c.Records = []cardsim.Record{{Terminal: "000000000000", Time: "2026-01-01T00:00:00+08:00", AmountFen: -1}}
 		},
 		"eleven records": func(c *cardsim.Config) { c.Records = append(c.Records, make([]cardsim.Record, 8)...) },
+		"balance":        func(c *cardsim.Config) { c.BalanceFen = 1 << 32 },
+		"purchase key":   func(c *cardsim.Config) { p := *c.Purchase; p.MasterPurchaseKey = "00"; c.Purchase = &p },
+		"tac key":        func(c *cardsim.Config) { p := *c.Purchase; p.MasterTACKey = "zz"; c.Purchase = &p },
+		"key index":      func(c *cardsim.Config) { p := *c.Purchase; p.KeyIndex = 256; c.Purchase = &p },
+		"offline serial": func(c *cardsim.Config) { p := *c.Purchase; p.OfflineSerial = 1 << 16; c.Purchase = &p },
+		"overdraft":      func(c *cardsim.Config) { p := *c.Purchase; p.Overdraft = -1; c.Purchase = &p },
+		"convention":     func(c *cardsim.Config) { p := *c.Purchase; p.ProveSerial = "init"; c.Purchase = &p },
 	}
 	for name, edit := range edits {
 		c := base
@@ -99,13 +107,21 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestNotYetModelled(t *testing.T) {
-	c, _ := cardsim.New(cardsim.Sample())
+// A card without a purchase block answers the purchase commands 6D 00, as before they were
+// modelled.
+func TestNoPurchase(t *testing.T) {
+	cfg := cardsim.Sample()
+	cfg.Purchase = nil
+	c, _ := cardsim.New(cfg)
 	if _, err := citycard.Read(c); err != nil {
 		t.Fatal(err)
 	}
-	_, err := citycard.Exchange(c, []byte{0x80, 0x50, 0x01, 0x02, 0x0B, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0x0F})
-	if !errors.Is(err, citycard.ErrINSUnsupported) {
-		t.Errorf("init purchase: %v", err)
+	for _, apdu := range [][]byte{
+		{0x80, 0x50, 0x01, 0x02, 0x0B, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0x0F},
+		{0x80, 0x5A, 0x00, 0x06, 0x02, 0x00, 0x0D, 0x08},
+	} {
+		if _, err := citycard.Exchange(c, apdu); !errors.Is(err, citycard.ErrINSUnsupported) {
+			t.Errorf("% X: %v", apdu, err)
+		}
 	}
 }
