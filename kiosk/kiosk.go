@@ -66,11 +66,14 @@ type Kiosk struct {
 	subs    []func(Event)
 	locked  string // the lock message while locked by the hall; "" when not locked
 	isLock  bool
+	lockMsg string        // the default lock message set remotely (remote.go); "" = configured
+	events  EventRecorder // the telemetry outbox (remote.go); nil without telemetry
 
 	staffFails       int       // wrong staff PINs in a row
 	staffLockedUntil time.Time // PIN entry refused until then
 
-	cards cardBoard // the cards on the readers now (card.go)
+	cards    cardBoard    // the cards on the readers now (card.go)
+	services hallServices // appointments, progress, ratings, complaints (appointment.go)
 }
 
 // New builds the core over an opened store, recovering tickets whose printing was interrupted
@@ -177,10 +180,13 @@ func (k *Kiosk) emit(e Event) {
 // Lock stops service (暂停服务) with message, or the configured message when it is empty. The
 // session in progress, if any, ends and its data is wiped.
 func (k *Kiosk) Lock(message string) {
+	k.mu.Lock()
+	if message == "" {
+		message = k.lockMsg
+	}
 	if message == "" {
 		message = k.cfg.Hall.LockedMessage
 	}
-	k.mu.Lock()
 	k.isLock, k.locked = true, message
 	k.mu.Unlock()
 	k.sessions.End(session.Locked)

@@ -131,7 +131,7 @@ func (k *Kiosk) issue(ctx context.Context, req queue.Request, m *catalog.Matter)
 	}
 	done := k.sessions.Begin()
 	defer done()
-	t, err := k.queue.Issue(ctx, req)
+	t, err := k.queue.IssueWith(ctx, req, k.recordIssued)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -167,7 +167,10 @@ func (k *Kiosk) Reprint(ctx context.Context, id int64) (queue.Ticket, error) {
 		_ = k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, err.Error())
 		return t, err
 	}
-	return t, k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID)
+	if err := k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID); err != nil {
+		return t, err
+	}
+	return t, k.recordReprinted(context.WithoutCancel(ctx), t)
 }
 
 func (k *Kiosk) ticketSlip(t queue.Ticket, m *catalog.Matter) slip.Ticket {

@@ -11,6 +11,12 @@
 #               CITIZENHOME_PCSCD_PIDFILE, CITIZENHOME_PCSCD_CTL (write "start" to restart it after a
 #               test killed it), CITIZENHOME_PCSCD_LOG, CITIZENHOME_PCSC_LOCK (tests that use pcscd
 #               take this flock, since go test runs packages in parallel); see devices/pcsc/pcsctest.
+#   mosquitto a private Mosquitto with the telemetry contract's accounts and ACL (password file,
+#            packaging/mosquitto/citizenhome-acl), persistence on
+#            -> CITIZENHOME_MQTT_URL, CITIZENHOME_MQTT_HALL, CITIZENHOME_MQTT_KIOSKS (kiosk ids with
+#               accounts kiosk-HALL-ID, all with CITIZENHOME_MQTT_KIOSK_PASSWORD),
+#               CITIZENHOME_MQTT_STAFF_USER/_PASSWORD, CITIZENHOME_MQTT_CONTROLLER_USER/_PASSWORD;
+#               see kiosk/telemetry/mqtttest. Tests that kill a broker start their own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$(mktemp -d /tmp/citizenhome-testenv.XXXXXX)
@@ -138,6 +144,76 @@ else
     exit 1
   fi
   export CITIZENHOME_VPCD_ID_PORT=$id_port CITIZENHOME_VPCD_CITY_PORT=$city_port
+fi
+
+
+# mosquitto (telemetry): one for this run, on the first free port from 18830, with the contract's
+# ACL and a password file made here. Ready means a real round trip: a kiosk account publishes,
+# the staff account receives it.
+mosquitto_bin=$(command -v mosquitto || { [ -x /usr/sbin/mosquitto ] && echo /usr/sbin/mosquitto; } || true)
+if [ -z "$mosquitto_bin" ] || ! command -v mosquitto_passwd >/dev/null || ! command -v mosquitto_sub >/dev/null; then
+  echo "testenv: mosquitto or mosquitto-clients missing (run scripts/deps.sh test); MQTT tests will be skipped" >&2
+else
+  mqtt_busy() { # PORT: something listens there
+    local p
+    p=$(printf ':%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$p" '$2 ~ p"$" && $4 == "0A" {f = 1} END {exit !f}'
+  }
+  mqtt_port=18830
+  while mqtt_busy $mqtt_port; do mqtt_port=$((mqtt_port + 1)); done
+  mqtt=$state/mosquitto
+  mkdir -p "$mqtt/data"
+  mqtt_secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+  export CITIZENHOME_MQTT_URL=tcp://127.0.0.1:$mqtt_port
+  export CITIZENHOME_MQTT_HALL=test
+  export CITIZENHOME_MQTT_KIOSKS="$(seq -f 'k%02g' 1 60 | tr '\n' ' ')"
+  export CITIZENHOME_MQTT_KIOSK_PASSWORD=$(mqtt_secret)
+  export CITIZENHOME_MQTT_STAFF_USER=ops-test CITIZENHOME_MQTT_STAFF_PASSWORD=$(mqtt_secret)
+  export CITIZENHOME_MQTT_CONTROLLER_USER=ctl-test CITIZENHOME_MQTT_CONTROLLER_PASSWORD=$(mqtt_secret)
+  {
+    echo "$CITIZENHOME_MQTT_STAFF_USER:$CITIZENHOME_MQTT_STAFF_PASSWORD"
+    echo "$CITIZENHOME_MQTT_CONTROLLER_USER:$CITIZENHOME_MQTT_CONTROLLER_PASSWORD"
+    for k in $CITIZENHOME_MQTT_KIOSKS; do echo "kiosk-$CITIZENHOME_MQTT_HALL-$k:$CITIZENHOME_MQTT_KIOSK_PASSWORD"; done
+  } >"$mqtt/passwd"
+  chmod 600 "$mqtt/passwd"
+  mosquitto_passwd -U "$mqtt/passwd"
+  # shellcheck disable=SC2086 # the kiosk ids are words
+  "$here/../packaging/mosquitto/citizenhome-acl" -c "$CITIZENHOME_MQTT_CONTROLLER_USER" \
+    -s "$CITIZENHOME_MQTT_STAFF_USER" "$CITIZENHOME_MQTT_HALL" $CITIZENHOME_MQTT_KIOSKS >"$mqtt/acl"
+  cat >"$mqtt/mosquitto.conf" <<CONF
+user $(id -un)
+per_listener_settings false
+listener $mqtt_port 127.0.0.1
+allow_anonymous false
+password_file $mqtt/passwd
+acl_file $mqtt/acl
+persistence true
+persistence_location $mqtt/data/
+autosave_interval 1
+max_queued_messages 0
+max_inflight_messages 0
+set_tcp_nodelay true
+log_dest file $mqtt/mosquitto.log
+log_type error
+log_type warning
+CONF
+  "$mosquitto_bin" -c "$mqtt/mosquitto.conf" >>"$mqtt/mosquitto.out" 2>&1 &
+  pids+=($!)
+  mqtt_roundtrip() {
+    local k=kiosk-$CITIZENHOME_MQTT_HALL-k01 topic=citizenhome/v1/$CITIZENHOME_MQTT_HALL/k01/status got
+    local marker=ready-$RANDOM$RANDOM
+    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "testenv-$RANDOM" \
+      -q 1 -r -t "$topic" -m "{\"$marker\":1}" || return 1
+    got=$(mosquitto_sub -p "$mqtt_port" -h 127.0.0.1 -u "$CITIZENHOME_MQTT_STAFF_USER" -P "$CITIZENHOME_MQTT_STAFF_PASSWORD" \
+      -q 1 -t "$topic" -C 1 -W 2 2>/dev/null) || return 1
+    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "testenv-$RANDOM" \
+      -q 1 -r -t "$topic" -n || return 1
+    [[ $got == *"$marker"* ]]
+  }
+  if ! wait_for "mosquitto on port $mqtt_port" 20 mqtt_roundtrip; then
+    cat "$mqtt/mosquitto.log" >&2 || true
+    exit 1
+  fi
 fi
 
 "$@"

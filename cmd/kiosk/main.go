@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,6 +18,7 @@ import (
 
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/rig"
+	"citizenhome/kiosk/telemetry"
 	"citizenhome/ui"
 )
 
@@ -25,15 +28,16 @@ func main() {
 	cfgPath := flag.String("config", "", "configuration file (default /etc/citizenhome/kiosk.toml; with -demo, the demo's own)")
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
+	demoMQTT := flag.String("demo-mqtt", telemetry.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*cfgPath, *demo, *dataDir, log); err != nil {
+	if err := run(*cfgPath, *demo, *dataDir, *demoMQTT, log); err != nil {
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfgPath string, demo bool, dataDir string, log *slog.Logger) error {
+func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) error {
 	cfg, err := loadConfig(cfgPath, demo, dataDir)
 	if err != nil {
 		return err
@@ -50,11 +54,34 @@ func run(cfgPath string, demo bool, dataDir string, log *slog.Logger) error {
 	}
 	defer run.Close()
 	k, devs := run.Kiosk, run.Devices
+	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
+	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
+	// while the store is open.
+	lo := telemetry.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log}
+	if demo && demoMQTT != "" {
+		lo.DemoDir, lo.DemoAddr = filepath.Dir(cfg.Kiosk.Store), demoMQTT
+	}
+	tel, err := telemetry.Launch(ctx, cfg, lo)
+	if err != nil && !demo {
+		return err
+	} else if err != nil {
+		log.Warn("demo without telemetry", "err", err)
+	}
+	defer tel.Close()
 	stop := make(chan struct{})
 	defer close(stop)
 	go k.Sessions().Run(stop, 250*time.Millisecond)
 
 	a := app.NewWithID("cn.citizenhome.kiosk")
+	// SIGTERM (systemd stop) ends the app like closing it, so that the deferred shutdown runs.
+	sig, stopSig := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSig()
+	go func() {
+		<-sig.Done()
+		if ctx.Err() == nil {
+			fyne.Do(a.Quit)
+		}
+	}()
 	win := a.NewWindow(cfg.Hall.Name)
 	th := ui.NewTheme(font)
 	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit})

@@ -1,5 +1,7 @@
 // kioskctl is the hall side's command-line tool: it checks configuration and catalog files, makes
-// staff PIN hashes, and (with telemetry) shows the fleet and sends commands to kiosks.
+// staff PIN hashes, and over MQTT shows the fleet (status, alerts, watch), sends commands to
+// kiosks (lock, unlock, reset, reprint, selftest, rebirth, reload-catalog, set-config) and
+// simulates a fleet for load tests (simulate).
 package main
 
 import (
@@ -25,7 +27,7 @@ commands:
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
   hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
   version               print the version
-
+` + fleetUsage + `
 every command takes --json for output that scripts read.
 `
 
@@ -39,6 +41,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	if isFleetCommand(cmd) {
+		return runFleet(cmd, rest, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "JSON output")

@@ -20,6 +20,7 @@ import (
 	"citizenhome/kiosk/api"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/rig"
+	"citizenhome/kiosk/telemetry"
 )
 
 var version = "dev"
@@ -49,6 +50,13 @@ func run(cfgPath string, log *slog.Logger) error {
 	// The API promises that a card's data go when the card leaves the reader.
 	run.Devices.WipeOnRemoval = true
 	k := run.Kiosk
+	// Telemetry ([mqtt]); its Close, deferred after run.Close, runs first: the planned
+	// "disconnected" goes out while the store is still open.
+	tel, err := telemetry.Launch(ctx, cfg, telemetry.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log})
+	if err != nil {
+		return err
+	}
+	defer tel.Close()
 
 	token, err := api.LoadToken(cfg.API.TokenFile)
 	if err != nil {

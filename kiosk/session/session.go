@@ -82,6 +82,21 @@ func NewManager(timeout, warning time.Duration, now func() time.Time) *Manager {
 	return &Manager{now: now, timeout: timeout, warning: warning}
 }
 
+// SetTimeout changes the idle timeout and its warning from the next Tick on (the hall's
+// set-config command). The caller validates them (warning below timeout, both positive).
+func (m *Manager) SetTimeout(timeout, warning time.Duration) {
+	m.mu.Lock()
+	m.timeout, m.warning = timeout, warning
+	m.mu.Unlock()
+}
+
+// Timeout returns the idle timeout and its warning in force.
+func (m *Manager) Timeout() (timeout, warning time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.timeout, m.warning
+}
+
 // Subscribe registers fn for every later event. Subscribe before starting sessions.
 func (m *Manager) Subscribe(fn func(Event)) {
 	m.mu.Lock()

@@ -53,6 +53,39 @@ VALUES ('2026-11-25', 'A', 1, 0, '', 'M-1', '民政', 1764030000000000000, 0, 0,
 			}
 		},
 	},
+	2: {
+		insert: func(tx *sql.Tx) error {
+			_, err := tx.Exec(`
+INSERT INTO telemetry_outbox (id, ts, type, data) VALUES
+    ('seed-event-1', 1764030000000000000, 'ticket.issued', '{"ticket":"A001"}'),
+    ('seed-event-2', 1764030001000000000, 'kiosk.reset', '{}');
+INSERT INTO telemetry_boot (one, boot) VALUES (1, 7);
+INSERT INTO telemetry_alert (code) VALUES ('printer-paper-out');
+INSERT INTO command_audit (id, name, by_user, args, received_at, done_at, executed, ok, error, reply)
+VALUES ('seed-cmd-1', 'lock', 'ops', '{"message":"x"}', 1764030000000000000, 1764030001000000000, 1, 1, '',
+        '{"id":"seed-cmd-1","ok":true,"error":"","ts":"2025-11-25T08:20:01+08:00"}');
+INSERT INTO remote_setting (key, value, set_by, set_at) VALUES ('kiosk.idle_timeout', '90s', 'ops', 1764030000000000000);`)
+			return err
+		},
+		check: func(t *testing.T, db *sql.DB) {
+			var id, typ string
+			if err := db.QueryRow(`SELECT id, type FROM telemetry_outbox ORDER BY seq LIMIT 1`).Scan(&id, &typ); err != nil || id != "seed-event-1" || typ != "ticket.issued" {
+				t.Errorf("v2 outbox: %q %q, %v", id, typ, err)
+			}
+			var boot int
+			if err := db.QueryRow(`SELECT boot FROM telemetry_boot`).Scan(&boot); err != nil || boot != 7 {
+				t.Errorf("v2 boot: %d, %v", boot, err)
+			}
+			var by, reply string
+			if err := db.QueryRow(`SELECT by_user, reply FROM command_audit WHERE id = 'seed-cmd-1'`).Scan(&by, &reply); err != nil || by != "ops" || reply == "" {
+				t.Errorf("v2 audit: %q %q, %v", by, reply, err)
+			}
+			var v string
+			if err := db.QueryRow(`SELECT value FROM remote_setting WHERE key = 'kiosk.idle_timeout'`).Scan(&v); err != nil || v != "90s" {
+				t.Errorf("v2 setting: %q, %v", v, err)
+			}
+		},
+	},
 }
 
 // dropped lists tables a migration removes on purpose; any other table must keep all its rows.

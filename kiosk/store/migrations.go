@@ -48,5 +48,153 @@ CREATE INDEX queue_ticket_waiting ON queue_ticket (day, category, priority) WHER
 CREATE INDEX queue_ticket_called ON queue_ticket (day, category, called_at) WHERE called_at IS NOT NULL;
 CREATE INDEX queue_ticket_unprinted ON queue_ticket (print_state) WHERE print_state <> 'printed';
 `},
-	// Next: {Version: 2, Name: "...", SQL: `...`},
+	{Version: 2, Name: "telemetry outbox, boot counter, alerts, command audit", SQL: `
+-- Events for the hall, written in the transaction of the business record they describe and
+-- deleted only once the broker has acknowledged them. seq (AUTOINCREMENT: never reused, even
+-- after the newest rows are deleted) is the order they are sent in.
+CREATE TABLE telemetry_outbox (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    id   TEXT    NOT NULL UNIQUE,            -- the event id on the wire, stable across re-sends
+    ts   INTEGER NOT NULL,                   -- Unix nanoseconds, when it happened
+    type TEXT    NOT NULL,
+    data TEXT    NOT NULL CHECK (json_valid(data) AND substr(data, 1, 1) = '{')
+) STRICT;
+
+-- The MQTT session counter (boot): incremented before every CONNECT, so a will and a birth of
+-- the same session carry the same number and a newer session always a larger one.
+CREATE TABLE telemetry_boot (
+    one  INTEGER PRIMARY KEY CHECK (one = 1),
+    boot INTEGER NOT NULL CHECK (boot >= 0)
+) STRICT;
+
+-- Alert codes that may be retained on the broker: inserted before an alert is published,
+-- deleted once its clearing (an empty retained payload) is acknowledged.
+CREATE TABLE telemetry_alert (
+    code TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+
+-- Every command from the hall with its reply: the audit log, and what a repeated id is
+-- answered with. executed = 0 for a refused command.
+CREATE TABLE command_audit (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    by_user     TEXT    NOT NULL,
+    args        TEXT    NOT NULL DEFAULT '{}',
+    received_at INTEGER NOT NULL,            -- Unix nanoseconds
+    done_at     INTEGER NOT NULL,
+    executed    INTEGER NOT NULL CHECK (executed IN (0, 1)),
+    ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    error       TEXT    NOT NULL DEFAULT '',
+    reply       TEXT    NOT NULL CHECK (json_valid(reply))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX command_audit_done ON command_audit (done_at);
+
+-- Settings changed remotely (set-config), applied over the configuration file at start.
+CREATE TABLE remote_setting (
+    key    TEXT    PRIMARY KEY,
+    value  TEXT    NOT NULL,
+    set_by TEXT    NOT NULL,
+    set_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`},
+	{Version: 3, Name: "hall services: appointments, applications, check-ins, ratings, complaints", SQL: `
+-- What the hall's platform pushes (kiosk/hall): bookings and applications. A person appears only
+-- as an HMAC-SHA256 of the ID or city card number under the hall key (privacy.key_file), so the
+-- file reveals no number. Rows older than privacy.retention_days are purged daily.
+CREATE TABLE hall_appointment (
+    id          TEXT    PRIMARY KEY,               -- the platform's booking number
+    id_hash     BLOB,                              -- NULL when booked with a city card only
+    card_hash   BLOB,
+    matter_id   TEXT    NOT NULL,
+    start_at    INTEGER NOT NULL,                  -- booked time, Unix nanoseconds
+    cancelled   INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),
+    imported_at INTEGER NOT NULL,
+    CHECK (id_hash IS NOT NULL OR card_hash IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX hall_appointment_id ON hall_appointment (id_hash) WHERE id_hash IS NOT NULL;
+CREATE INDEX hall_appointment_card ON hall_appointment (card_hash) WHERE card_hash IS NOT NULL;
+CREATE INDEX hall_appointment_start ON hall_appointment (start_at);
+
+-- One check-in per booking, written in the transaction of its priority ticket. No foreign key
+-- to hall_appointment: a later import may replace the booking, the check-in stays.
+CREATE TABLE hall_checkin (
+    appointment_id TEXT    PRIMARY KEY,
+    ticket_id      INTEGER NOT NULL,
+    ticket         TEXT    NOT NULL,               -- "A012"
+    at             INTEGER NOT NULL                -- Unix nanoseconds
+) STRICT, WITHOUT ROWID;
+CREATE INDEX hall_checkin_at ON hall_checkin (at);
+
+CREATE TABLE hall_application (
+    id          TEXT    PRIMARY KEY,               -- the platform's application number (办件编号)
+    id_hash     BLOB,
+    lookup_code TEXT,                              -- code on the ticket or receipt it was filed with
+    matter_id   TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('accepted', 'processing', 'correction', 'done', 'issued', 'rejected')),
+    accepted_on TEXT,                              -- YYYY-MM-DD; deadlines count from it
+    finished_on TEXT,                              -- YYYY-MM-DD
+    updated_at  INTEGER NOT NULL,                  -- last status change on the platform, Unix ns
+    imported_at INTEGER NOT NULL,
+    CHECK (id_hash IS NOT NULL OR lookup_code IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX hall_application_id ON hall_application (id_hash) WHERE id_hash IS NOT NULL;
+CREATE INDEX hall_application_lookup ON hall_application (lookup_code) WHERE lookup_code IS NOT NULL;
+CREATE INDEX hall_application_updated ON hall_application (updated_at);
+
+-- 好差评. No personal data: levels, reason codes and the ticket it is about. One per ticket.
+CREATE TABLE hall_rating (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,                   -- Unix nanoseconds
+    day        TEXT    NOT NULL,                   -- local date, YYYY-MM-DD
+    overall    INTEGER NOT NULL CHECK (overall BETWEEN 1 AND 5),
+    efficiency INTEGER CHECK (efficiency BETWEEN 1 AND 5), -- NULL: not rated
+    skill      INTEGER CHECK (skill BETWEEN 1 AND 5),
+    attitude   INTEGER CHECK (attitude BETWEEN 1 AND 5),
+    reasons    TEXT    NOT NULL DEFAULT '',        -- reason codes, comma-separated
+    ticket_id  INTEGER UNIQUE,                     -- NULL: not about a ticket
+    ticket     TEXT    NOT NULL DEFAULT '',
+    section    TEXT    NOT NULL DEFAULT '',
+    call_window TEXT   NOT NULL DEFAULT '',
+    matter_id  TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX hall_rating_day ON hall_rating (day);
+
+-- Complaints (art. 15). Text and phone are AES-GCM sealed under a key derived from the hall
+-- key; after the retention period they and the person's hash are cleared (purged_at set) and
+-- only number, category and date stay for the statistics.
+CREATE TABLE hall_complaint (
+    number      TEXT    PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    day         TEXT    NOT NULL,
+    category    TEXT    NOT NULL,
+    text        BLOB,
+    phone       BLOB,
+    person_hash BLOB,
+    purged_at   INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX hall_complaint_person ON hall_complaint (person_hash) WHERE person_hash IS NOT NULL;
+CREATE INDEX hall_complaint_at ON hall_complaint (at);
+
+-- The hall's handling of a complaint, pushed back by import; also for numbers of other kiosks.
+CREATE TABLE hall_complaint_status (
+    number      TEXT    PRIMARY KEY,
+    status      TEXT    NOT NULL CHECK (status IN ('accepted', 'processing', 'resolved', 'rejected')),
+    reply       TEXT    NOT NULL DEFAULT '',
+    updated_at  INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- One row per accepted import file, for the staff screen and kioskctl.
+CREATE TABLE hall_import (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    format       TEXT    NOT NULL,
+    source       TEXT    NOT NULL DEFAULT '',
+    sha256       TEXT    NOT NULL,
+    appointments INTEGER NOT NULL,
+    applications INTEGER NOT NULL,
+    complaints   INTEGER NOT NULL
+) STRICT;
+`},
+	// Next: {Version: 4, Name: "...", SQL: `...`},
 }

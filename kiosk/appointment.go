@@ -1,0 +1,145 @@
+package kiosk
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/queue"
+)
+
+// hallServices holds the hall services once UseHall installed them (the Kiosk's services field).
+type hallServices struct {
+	mu  sync.Mutex
+	svc *hall.Service
+}
+
+// ErrNoHall is returned by the hall-service methods (CheckIn, Progress, Rate, Complain) before
+// UseHall: the kiosk runs without appointments, lookups, ratings and complaints.
+var ErrNoHall = errors.New("the hall services are not set up on this kiosk")
+
+// UseHall sets up the hall services (appointments, progress lookup, 好差评, complaints) over the
+// kiosk's store, catalog, opening hours, queue and clock, with the configured check-in window
+// (appointments.early, appointments.late) and retention period (privacy.retention_days). key is
+// the hall key (hall.LoadKey(cfg.Privacy.KeyFile)); src is the platform's data, nil for the local
+// store fed by imports; sink receives the events in the transactions of their records, nil for
+// none. Calling it again replaces the services. Starting the daily purge is the caller's:
+// go svc.PurgeEvery(ctx, 24*time.Hour, log).
+func (k *Kiosk) UseHall(key *hall.Key, src hall.Source, sink hall.EventSink) (*hall.Service, error) {
+	svc, err := hall.New(hall.Options{
+		Store: k.store, Key: key, Catalog: k.catalog, Schedule: k.sched, Source: src, Queue: k.queue,
+		Sink: sink, Now: k.now, Early: k.cfg.Appointments.Early.Duration, Late: k.cfg.Appointments.Late.Duration,
+		RetentionDays: k.cfg.Privacy.RetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+	k.services.mu.Lock()
+	k.services.svc = svc
+	k.services.mu.Unlock()
+	return svc, nil
+}
+
+// Hall returns the hall services, nil before UseHall.
+func (k *Kiosk) Hall() *hall.Service {
+	k.services.mu.Lock()
+	defer k.services.mu.Unlock()
+	return k.services.svc
+}
+
+func (k *Kiosk) hallService() (*hall.Service, error) {
+	if svc := k.Hall(); svc != nil {
+		return svc, nil
+	}
+	return nil, ErrNoHall
+}
+
+// identity is the session's ID card and city card numbers; zero when neither was tapped.
+func (k *Kiosk) identity() hall.Identity {
+	var who hall.Identity
+	if p := k.Person(); p != nil {
+		who.IDNumber = p.Number
+	}
+	if c := k.CityCard(); c != nil {
+		who.CityCard = c.CardNo
+	}
+	return who
+}
+
+// CheckIn is a booking checked in, with its priority ticket.
+type CheckIn struct {
+	Appointment hall.Appointment
+	Issued      Issued // the ticket; PrintErr as for TakeTicket
+}
+
+// CheckIn checks the session's citizen in for their booking (预约签到), identified by the ID
+// card, or the city card, tapped in this session, and gives a green-channel ticket
+// (queue.ReasonAppointment) for the booking's matter. The check-in is committed in the same
+// transaction as the ticket's number: both or neither. A booking is checked in once.
+//
+// Refusals, nothing issued: ErrNoHall; ErrLocked; *ClosedError; hall.ErrNoIdentity when no card
+// was tapped; hall.ErrNoAppointment; a *hall.CheckInError (errors.Is hall.ErrTooEarly,
+// ErrTooLate, ErrWrongDay, ErrCancelled, ErrAlreadyCheckedIn) whose NormalTicket says whether to
+// offer TakeTicket for its Appointment.Matter instead; hall.ErrUnknownMatter when the booking's
+// matter is not in the catalog in force; ErrNotOnWeekend; *PrinterError. A print failure after
+// the commit is reported in Issued.PrintErr, as for TakeTicket.
+func (k *Kiosk) CheckIn(ctx context.Context) (CheckIn, error) {
+	svc, err := k.hallService()
+	if err != nil {
+		return CheckIn{}, err
+	}
+	st, err := k.serving()
+	if err != nil {
+		return CheckIn{}, err
+	}
+	who := k.identity()
+	if who.IsZero() {
+		return CheckIn{}, hall.ErrNoIdentity
+	}
+	k.sessions.Touch()
+	a, err := svc.Due(ctx, who)
+	if err != nil {
+		return CheckIn{}, err
+	}
+	m := k.catalog.Current().Matter(a.Matter)
+	if m == nil {
+		return CheckIn{}, fmt.Errorf("%w: booking %s is for matter %q, which the catalog in force lacks", hall.ErrUnknownMatter, a.ID, a.Matter)
+	}
+	if st.Weekend && !m.Weekend {
+		return CheckIn{}, ErrNotOnWeekend
+	}
+	if err := k.printerReady(ctx); err != nil {
+		return CheckIn{}, err
+	}
+	done := k.sessions.Begin()
+	defer done()
+	req := queue.Request{Category: m.Queue, MatterID: m.ID, Section: m.Section, Priority: true, PriorityReason: queue.ReasonAppointment}
+	t, err := k.queue.IssueWith(ctx, req, func(tx *sql.Tx, t queue.Ticket) error {
+		if err := k.recordIssued(tx, t); err != nil {
+			return err
+		}
+		return svc.RecordCheckIn(ctx, tx, a, t, m.Section)
+	})
+	if err != nil {
+		return CheckIn{}, err
+	}
+	a.CheckedIn, a.Ticket = t.IssuedAt, t.Code
+	k.emit(Event{Kind: EventTicket, Ticket: t.Code})
+	is := Issued{Ticket: t, Matter: m}
+	// As in issue: the number is the citizen's whatever the printer does now.
+	if perr := k.print(ctx, k.ticketSlip(t, m)); perr != nil {
+		is.PrintErr = perr
+		if err := k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, perr.Error()); err != nil {
+			return CheckIn{Appointment: a, Issued: is}, fmt.Errorf("ticket %s not printed and not marked for reprint: %w", t.Code, err)
+		}
+		k.log.Warn("check-in ticket not printed, marked for reprint", "ticket", t.Code, "err", perr)
+		return CheckIn{Appointment: a, Issued: is}, nil
+	}
+	if err := k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID); err != nil {
+		k.log.Error("ticket printed but not recorded as printed", "ticket", t.Code, "err", err)
+	}
+	return CheckIn{Appointment: a, Issued: is}, nil
+}

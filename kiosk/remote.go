@@ -1,0 +1,140 @@
+package kiosk
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/queue"
+)
+
+// What the hall's telemetry (kiosk/telemetry) hooks into: the event outbox written in the same
+// transaction as the business record, and the few settings the hall may change remotely.
+
+// EventRecorder writes one event for the hall into the store, inside tx: the transaction that
+// commits the business record the event describes, so that the record and its event commit or
+// roll back together. data must marshal to a JSON object and hold no personal data. An error
+// rolls the whole transaction back (the ticket is then not issued).
+type EventRecorder interface {
+	RecordEvent(tx *sql.Tx, typ string, data any) error
+}
+
+// SetEventRecorder installs the outbox (telemetry does, before the kiosk serves). nil removes
+// it: events are then not recorded.
+func (k *Kiosk) SetEventRecorder(r EventRecorder) {
+	k.mu.Lock()
+	k.events = r
+	k.mu.Unlock()
+}
+
+func (k *Kiosk) recorder() EventRecorder {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.events
+}
+
+// TicketEvent is the data of the ticket.issued and ticket.reprinted events. It holds no personal
+// data, and not the ticket's lookup code (which lets its holder look the ticket up).
+type TicketEvent struct {
+	Ticket         string `json:"ticket"` // "A012"
+	Day            string `json:"day"`    // local date of the number
+	Category       string `json:"category"`
+	Priority       bool   `json:"priority"`
+	PriorityReason string `json:"priority_reason,omitempty"`
+	Matter         string `json:"matter,omitempty"`
+	Section        string `json:"section,omitempty"`
+	WaitingAhead   int    `json:"waiting_ahead"`
+	EstimatedWaitS int64  `json:"estimated_wait_s"`
+}
+
+func ticketEvent(t queue.Ticket) TicketEvent {
+	return TicketEvent{
+		Ticket: t.Code, Day: t.Day, Category: t.Category, Priority: t.Priority,
+		PriorityReason: t.PriorityReason, Matter: t.MatterID, Section: t.Section,
+		WaitingAhead: t.WaitingAhead, EstimatedWaitS: int64(t.EstimatedWait / time.Second),
+	}
+}
+
+// recordIssued runs inside the ticket's issuing transaction (queue.IssueWith).
+func (k *Kiosk) recordIssued(tx *sql.Tx, t queue.Ticket) error {
+	if r := k.recorder(); r != nil {
+		return r.RecordEvent(tx, "ticket.issued", ticketEvent(t))
+	}
+	return nil
+}
+
+// recordReprinted records a reprint after it is marked printed. The print is done whatever
+// happens here, so a failure is returned for the log, not as the reprint's failure.
+func (k *Kiosk) recordReprinted(ctx context.Context, t queue.Ticket) error {
+	r := k.recorder()
+	if r == nil {
+		return nil
+	}
+	err := k.store.Tx(ctx, func(tx *sql.Tx) error { return r.RecordEvent(tx, "ticket.reprinted", ticketEvent(t)) })
+	if err != nil {
+		k.log.Error("ticket reprinted but its event not recorded", "ticket", t.Code, "err", err)
+	}
+	return nil
+}
+
+// SetLockedMessage replaces the configured hall.locked_message (the 暂停服务 text shown when the
+// hall locks the kiosk without a message) until the process ends; "" goes back to the
+// configured one. The screen shows it at the next lock.
+func (k *Kiosk) SetLockedMessage(msg string) {
+	k.mu.Lock()
+	k.lockMsg = msg
+	k.mu.Unlock()
+}
+
+// Idle timeout bounds, as the configuration file allows them.
+const (
+	MinIdleTimeout = 15 * time.Second
+	MaxIdleTimeout = 10 * time.Minute
+)
+
+// ErrSetting is matched by a remote setting refused by SetIdleTimeout.
+var ErrSetting = errors.New("setting out of range")
+
+// SetIdleTimeout changes the session idle timeout from now on (a session in progress gets it at
+// its next touch). It must lie in [MinIdleTimeout, MaxIdleTimeout] and above the configured
+// idle warning; otherwise nothing changes and the error matches ErrSetting.
+func (k *Kiosk) SetIdleTimeout(d time.Duration) error {
+	_, warn := k.sessions.Timeout()
+	if d < MinIdleTimeout || d > MaxIdleTimeout || d <= warn {
+		return fmt.Errorf("%w: idle timeout %s must be between %s and %s and above the warning (%s)", ErrSetting, d, MinIdleTimeout, MaxIdleTimeout, warn)
+	}
+	k.sessions.SetTimeout(d, warn)
+	return nil
+}
+
+// ErrNoCatalogFile is returned by ReloadCatalog when the kiosk serves the built-in demo catalog.
+var ErrNoCatalogFile = errors.New("no catalog file is configured (kiosk.catalog): nothing to reload")
+
+// ReloadCatalog loads kiosk.catalog again and serves it if it is entirely valid and uses only
+// queue categories the kiosk numbers tickets for (those configured and those of the catalog it
+// started with); otherwise the catalog in force stays, and the error says why.
+func (k *Kiosk) ReloadCatalog() error {
+	path := k.cfg.Kiosk.Catalog
+	if path == "" {
+		return ErrNoCatalogFile
+	}
+	c, err := catalog.LoadFile(path)
+	if err != nil {
+		return err
+	}
+	known := k.catalog.Current().Categories()
+	for _, cat := range k.cfg.Queue.Categories {
+		known = append(known, cat.Letter)
+	}
+	for _, l := range c.Categories() {
+		if !slices.Contains(known, l) {
+			return fmt.Errorf("catalog %s uses queue category %s, which this kiosk does not number (restart it to add a category)", path, l)
+		}
+	}
+	k.catalog.Replace(c)
+	return nil
+}

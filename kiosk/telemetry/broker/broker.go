@@ -1,0 +1,260 @@
+// Package broker is the MQTT broker a one-machine hall runs inside the kiosk process
+// (mqtt.embedded = true, and the demo): github.com/mochi-mqtt/server/v2 with the telemetry
+// contract's security, reading the same password file and ACL as the Mosquitto of a larger hall
+// (packaging/mosquitto).
+//
+// mochi's defaults would be unsafe here, and each is closed:
+//   - its ACL check allows when no hook says otherwise: here every topic not granted by a rule
+//     is denied (the ACL ends with deny-all, as Mosquitto's acl_file does);
+//   - it does not check a will's topic against the ACL, so a client could have the broker
+//     publish anywhere when it vanishes: a will the client may not publish itself is removed
+//     at CONNECT;
+//   - its example configuration admits every client: here anonymous clients are refused, and a
+//     kiosk account may connect only with its own client id (kiosk-{hall}-{kiosk}), so one
+//     kiosk's credentials cannot take over another kiosk's session;
+//   - on a session takeover it publishes the old connection's will after the new session may
+//     already have published its birth, leaving a stale "lost" retained: the old will is
+//     dropped when the same client id connects again.
+//
+// It listens on loopback only: halls whose controller is on another machine use an external
+// broker with TLS.
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Account is an account given in code (the kiosk's own, the demo's hall account) rather than
+// in the password file; Rules are its ACL.
+type Account struct {
+	Username string
+	Password string
+	Rules    []Rule
+}
+
+// Config configures the broker.
+type Config struct {
+	// Listen is a loopback host:port ("127.0.0.1:1883"; port 0 picks a free one).
+	Listen string
+	// PasswordFile and ACLFile are a Mosquitto password_file and acl_file; either may be empty.
+	PasswordFile string
+	ACLFile      string
+	// Accounts are added to (and take precedence over) the password file's.
+	Accounts []Account
+	Log      *slog.Logger
+}
+
+// Broker is a running embedded broker.
+type Broker struct {
+	srv  *mqtt.Server
+	addr string
+}
+
+// ErrNotLoopback is returned by Start for a listen address that is not on loopback.
+var ErrNotLoopback = errors.New("broker: the embedded broker listens on loopback only; use an external broker with TLS for other hosts")
+
+// Start starts the broker and returns once it listens.
+func Start(c Config) (*Broker, error) {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("broker: listen address %q: %w", c.Listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, ErrNotLoopback
+	}
+	h := &auth{acl: &ACL{Users: map[string][]Rule{}}, pw: Passwords{}, plain: map[string]string{}}
+	if c.PasswordFile != "" {
+		b, err := readFile(c.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		if h.pw, err = ParsePasswords(b); err != nil {
+			return nil, fmt.Errorf("broker: %s: %w", c.PasswordFile, err)
+		}
+	}
+	if c.ACLFile != "" {
+		b, err := readFile(c.ACLFile)
+		if err != nil {
+			return nil, err
+		}
+		if h.acl, err = ParseACL(b); err != nil {
+			return nil, fmt.Errorf("broker: %s: %w", c.ACLFile, err)
+		}
+	}
+	for _, a := range c.Accounts {
+		if a.Username == "" || a.Password == "" {
+			return nil, errors.New("broker: an account needs a username and a password")
+		}
+		h.plain[a.Username] = a.Password
+		h.acl.Users[a.Username] = a.Rules
+	}
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	// mochi logs every connection at Info: keep warnings and errors only.
+	log = slog.New(minLevel{slog.LevelWarn, log.Handler()}).With("component", "broker")
+	srv := mqtt.New(&mqtt.Options{InlineClient: false, Logger: log})
+	h.srv = srv
+	if err := srv.AddHook(h, nil); err != nil {
+		return nil, err
+	}
+	// The listener binds here, so that Start can report a busy port and the port 0 picked.
+	ln := listeners.NewTCP(listeners.Config{Type: "tcp", ID: "tcp", Address: c.Listen})
+	if err := srv.AddListener(ln); err != nil {
+		return nil, fmt.Errorf("broker: listen on %s: %w", c.Listen, err)
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	return &Broker{srv: srv, addr: ln.Address()}, nil
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("broker: %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Addr is the address it listens on (with the port picked for port 0).
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is "tcp://" + Addr.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// Close stops the broker, disconnecting every client.
+func (b *Broker) Close() error { return b.srv.Close() }
+
+// auth is the mochi hook: authentication, the ACL, wills.
+type auth struct {
+	mqtt.HookBase
+	srv   *mqtt.Server
+	acl   *ACL
+	pw    Passwords
+	plain map[string]string
+	// takenOver holds the *mqtt.Client connections being replaced by their own client id.
+	takenOver sync.Map
+}
+
+func (h *auth) ID() string { return "citizenhome-auth" }
+
+func (h *auth) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSessionEstablish,
+		mqtt.OnWill, mqtt.OnDisconnect}, []byte{b})
+}
+
+func (h *auth) checkPassword(user, pass string) bool {
+	if p, ok := h.plain[user]; ok {
+		return len(p) == len(pass) && p == pass
+	}
+	return h.pw.Check(user, pass)
+}
+
+// OnConnectAuthenticate refuses anonymous clients and wrong passwords, a kiosk account on a
+// client id other than its own, and removes a will the client could not publish itself.
+func (h *auth) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	user := string(cl.Properties.Username)
+	if user == "" || !h.checkPassword(user, string(pk.Connect.Password)) {
+		return false
+	}
+	if strings.HasPrefix(user, "kiosk-") && cl.ID != user {
+		return false
+	}
+	if atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 && !h.acl.Allowed(user, cl.ID, cl.Properties.Will.TopicName, true) {
+		h.Log.Warn("will on a topic the client may not publish to: removed", "client", cl.ID, "topic", cl.Properties.Will.TopicName)
+		cl.Properties.Will = mqtt.Will{}
+	}
+	return true
+}
+
+// OnACLCheck denies everything no rule grants.
+func (h *auth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	return h.acl.Allowed(string(cl.Properties.Username), cl.ID, topic, write)
+}
+
+// OnSessionEstablish marks a connection about to be taken over by the same client id (it runs
+// before mochi disconnects the old one): the client is evidently alive, and the old will would
+// land after its new birth. OnWill then drops that will.
+func (h *auth) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
+	if old, ok := h.srv.Clients.Get(cl.ID); ok && old != cl {
+		h.takenOver.Store(old, true)
+	}
+}
+
+// droppedWill is where a dropped will goes: no client may subscribe to a $ topic here, and it is
+// not retained. (mochi publishes whatever OnWill returns; it cannot be cancelled.)
+var droppedWill = mqtt.Will{TopicName: "$citizenhome/dropped-will"}
+
+// OnWill drops the will of a connection taken over by its own client id.
+func (h *auth) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if _, ok := h.takenOver.LoadAndDelete(cl); ok {
+		return droppedWill, nil
+	}
+	return will, nil
+}
+
+// OnDisconnect forgets a taken-over connection that had no will to drop.
+func (h *auth) OnDisconnect(cl *mqtt.Client, err error, expire bool) { h.takenOver.Delete(cl) }
+
+// KioskRules are the contract's rules for a kiosk account (as packaging/mosquitto/citizenhome-acl
+// writes them): publish under its own root, read its own cmd and the controller's state.
+func KioskRules(hall, kiosk string) []Rule {
+	root := "citizenhome/v1/" + hall + "/" + kiosk + "/"
+	return []Rule{
+		{Access: Write, Topic: root + "state"}, {Access: Write, Topic: root + "status"},
+		{Access: Write, Topic: root + "alert/+"}, {Access: Write, Topic: root + "event"},
+		{Access: Write, Topic: root + "reply"}, {Access: Read, Topic: root + "cmd"},
+		{Access: Read, Topic: "citizenhome/v1/" + hall + "/controller/state"},
+	}
+}
+
+// StaffRules are a staff account's: read the hall, send commands.
+func StaffRules(hall string) []Rule {
+	return []Rule{
+		{Access: Read, Topic: "citizenhome/v1/" + hall + "/#"},
+		{Access: Write, Topic: "citizenhome/v1/" + hall + "/+/cmd"},
+	}
+}
+
+// ControllerRules are the hall controller's: staff's, and its own state.
+func ControllerRules(hall string) []Rule {
+	return append(StaffRules(hall), Rule{Access: Write, Topic: "citizenhome/v1/" + hall + "/controller/state"})
+}
+
+// minLevel drops records below its level.
+type minLevel struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{m.min, m.Handler.WithAttrs(as)}
+}
+
+func (m minLevel) WithGroup(g string) slog.Handler { return minLevel{m.min, m.Handler.WithGroup(g)} }

@@ -1,0 +1,268 @@
+package telemetry
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/telemetry/wire"
+)
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// report publishes the birth, then keeps state, alerts and status up to date for one session.
+// It is the only goroutine that publishes them, so what was published needs no lock.
+func (a *Agent) report(ctx context.Context, c *conn) {
+	if err := a.birth(ctx, c, true); err != nil {
+		c.fail(err)
+		return
+	}
+	close(c.born)
+	hb := time.NewTicker(a.o.Heartbeat)
+	defer hb.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	armed, dirty := false, false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.lost:
+			return
+		case <-a.rebirth:
+			if err := a.birth(ctx, c, false); err != nil {
+				c.fail(err)
+				return
+			}
+			dirty = false
+		case <-a.changed:
+			if err := a.sync(ctx, c); err != nil {
+				c.fail(err)
+				return
+			}
+			dirty = true
+			if wait := StatusEvery - time.Since(c.lastStatus); wait > 0 {
+				if !armed {
+					debounce.Reset(wait)
+					armed = true
+				}
+				continue
+			}
+			if err := a.publishStatus(ctx, c); err != nil {
+				c.fail(err)
+				return
+			}
+			dirty = false
+		case <-debounce.C:
+			armed = false
+			if dirty {
+				if err := a.publishStatus(ctx, c); err != nil {
+					c.fail(err)
+					return
+				}
+				dirty = false
+			}
+		case <-hb.C:
+			if err := a.sync(ctx, c); err != nil {
+				c.fail(err)
+				return
+			}
+			if err := a.publishStatus(ctx, c); err != nil {
+				c.fail(err)
+				return
+			}
+			dirty = false
+		}
+	}
+}
+
+// birth publishes state (init on a new session), status and every alert, then the state now.
+// Alerts the broker may still retain from an earlier session and no longer active are cleared.
+func (a *Agent) birth(ctx context.Context, c *conn, first bool) error {
+	if first {
+		c.state, c.stateSince = wire.StateInit, a.now()
+		if err := a.publishState(c); err != nil {
+			return err
+		}
+	}
+	if err := a.publishStatus(ctx, c); err != nil {
+		return err
+	}
+	active := a.activeAlerts()
+	retained, err := retainedAlerts(ctx, a.st)
+	if err != nil {
+		return err
+	}
+	for code := range c.alerts {
+		retained[code] = true
+	}
+	for _, code := range slices.Sorted(maps.Keys(active)) {
+		if err := a.raise(ctx, c, active[code]); err != nil {
+			return err
+		}
+	}
+	for code := range retained {
+		if _, ok := active[code]; !ok {
+			a.clear(ctx, c, code)
+		}
+	}
+	st := a.lifecycle()
+	if st != c.state || !first {
+		if st != c.state {
+			c.stateSince = a.now()
+		}
+		c.state = st
+		return a.publishState(c)
+	}
+	return nil
+}
+
+// sync publishes the lifecycle state if it changed and raises or clears alerts that changed.
+func (a *Agent) sync(ctx context.Context, c *conn) error {
+	active := a.activeAlerts()
+	for _, code := range slices.Sorted(maps.Keys(active)) {
+		if !c.alerts[code] {
+			if err := a.raise(ctx, c, active[code]); err != nil {
+				return err
+			}
+		}
+	}
+	for code := range c.alerts {
+		if _, ok := active[code]; !ok {
+			a.clear(ctx, c, code)
+		}
+	}
+	if st := a.lifecycle(); st != c.state {
+		c.state, c.stateSince = st, a.now()
+		return a.publishState(c)
+	}
+	return nil
+}
+
+func (a *Agent) publishState(c *conn) error {
+	b, err := jsonMarshal(wire.State{State: c.state, Boot: c.boot, Since: a.stamp(c.stateSince), Version: a.o.Version})
+	if err != nil {
+		return err
+	}
+	c.publish(a.id.Topic(wire.KindState), true, b)
+	return nil
+}
+
+// raise publishes an alert, after recording its code as possibly retained, so that a crash
+// right after cannot leave an alert on the broker that the next session does not know to clear.
+func (a *Agent) raise(ctx context.Context, c *conn, al wire.Alert) error {
+	if err := setRetainedAlert(ctx, a.st, al.Code, true); err != nil {
+		return err
+	}
+	_, err := c.publishSeq(a.id.Topic(wire.KindAlert, al.Code), true, func(seq int64) ([]byte, error) {
+		al.Boot, al.Seq = c.boot, seq
+		return jsonMarshal(al)
+	})
+	if err != nil {
+		return err
+	}
+	c.alerts[al.Code] = true
+	return nil
+}
+
+// clear publishes the empty retained payload that ends an alert, and forgets the code once the
+// broker has acknowledged it.
+func (a *Agent) clear(ctx context.Context, c *conn, code string) {
+	delete(c.alerts, code)
+	tok := c.publish(a.id.Topic(wire.KindAlert, code), true, nil)
+	go func() {
+		if err := c.acked(context.WithoutCancel(ctx), tok, 30*time.Second); err != nil {
+			return // still recorded: the next birth clears it again
+		}
+		if err := setRetainedAlert(context.WithoutCancel(ctx), a.st, code, false); err != nil {
+			a.log.Warn("cleared alert not forgotten", "code", code, "err", err)
+		}
+	}()
+}
+
+// Device names and states in alert messages, Chinese first.
+var (
+	deviceNames = map[string]string{
+		kiosk.DevicePrinter: "打印机 printer", kiosk.DeviceIDReader: "身份证阅读器 ID card reader",
+		kiosk.DeviceCardReader: "市民卡读卡器 city card reader",
+	}
+	stateNames = map[kiosk.DeviceState]string{
+		kiosk.StatePaperLow: "纸将用尽 paper low", kiosk.StatePaperOut: "缺纸 out of paper",
+		kiosk.StateCoverOpen: "机盖打开 cover open", kiosk.StateError: "故障 error",
+		kiosk.StateOffline: "无响应 not answering",
+	}
+)
+
+// activeAlerts derives the alerts from the devices: one per device in a fault state, coded
+// "{device}-{state}" ("printer-paper-out"); paper-low is a warning, the rest errors.
+func (a *Agent) activeAlerts() map[string]wire.Alert {
+	out := map[string]wire.Alert{}
+	for name, d := range a.k.Devices() {
+		if d.State == kiosk.StateOK || d.State == kiosk.StateAbsent {
+			continue
+		}
+		code := name + "-" + string(d.State)
+		if !wire.ValidCode(code) {
+			continue
+		}
+		sev := wire.SeverityError
+		if d.State == kiosk.StatePaperLow {
+			sev = wire.SeverityWarning
+		}
+		dn := deviceNames[name]
+		if dn == "" {
+			dn = name
+		}
+		sn := stateNames[d.State]
+		if sn == "" {
+			sn = string(d.State)
+		}
+		out[code] = wire.Alert{Severity: sev, Device: name, Code: code, Message: dn + ": " + sn, Since: a.stamp(d.Since)}
+	}
+	return out
+}
+
+// Snapshot builds the status snapshot as it would be published now (seq and boot zero); the
+// local API's /v1/status serves it.
+func (a *Agent) Snapshot(ctx context.Context) wire.Status {
+	now := a.now()
+	s := wire.Status{
+		TS: a.stamp(now), Version: a.o.Version, State: a.lifecycle(), Session: wire.SessionIdle,
+		UptimeS: int64(now.Sub(a.started) / time.Second), Devices: map[string]wire.Device{},
+		Alerts: slices.Sorted(maps.Keys(a.activeAlerts())),
+	}
+	if _, ok := a.k.Sessions().Active(); ok {
+		s.Session = wire.SessionInUse
+	}
+	if locked, msg := a.k.Locked(); locked {
+		s.LockMessage = msg
+	}
+	for name, d := range a.k.Devices() {
+		s.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: a.stamp(d.Since)}
+	}
+	if n, err := a.k.TicketCounts(ctx); err == nil {
+		s.Counters.Tickets = int64(n.Issued)
+	}
+	a.mu.Lock()
+	a.rollDay()
+	s.Counters.CardReads, s.Counters.Errors = a.cardReads, a.errs
+	a.mu.Unlock()
+	if n, err := a.out.Len(ctx); err == nil {
+		s.Outbox = n
+	}
+	return s
+}
+
+func (a *Agent) publishStatus(ctx context.Context, c *conn) error {
+	s := a.Snapshot(ctx)
+	s.Boot = c.boot
+	_, err := c.publishSeq(a.id.Topic(wire.KindStatus), true, func(seq int64) ([]byte, error) {
+		s.Seq = seq
+		return jsonMarshal(s)
+	})
+	c.lastStatus = time.Now()
+	return err
+}
