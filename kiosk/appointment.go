@@ -26,9 +26,18 @@ var ErrNoHall = errors.New("the hall services are not set up on this kiosk")
 // (appointments.early, appointments.late) and retention period (privacy.retention_days). key is
 // the hall key (hall.LoadKey(cfg.Privacy.KeyFile)); src is the platform's data, nil for the local
 // store fed by imports; sink receives the events in the transactions of their records, nil for
-// none. Calling it again replaces the services. Starting the daily purge is the caller's:
+// the kiosk's EventRecorder (telemetry's outbox, looked up at each event since telemetry starts
+// after the core; no recorder, no event). Calling it again replaces the services. Starting the daily purge is the caller's:
 // go svc.PurgeEvery(ctx, 24*time.Hour, log).
 func (k *Kiosk) UseHall(key *hall.Key, src hall.Source, sink hall.EventSink) (*hall.Service, error) {
+	if sink == nil {
+		sink = func(tx *sql.Tx, typ string, data any) error {
+			if r := k.recorder(); r != nil {
+				return r.RecordEvent(tx, typ, data)
+			}
+			return nil
+		}
+	}
 	svc, err := hall.New(hall.Options{
 		Store: k.store, Key: key, Catalog: k.catalog, Schedule: k.sched, Source: src, Queue: k.queue,
 		Sink: sink, Now: k.now, Early: k.cfg.Appointments.Early.Duration, Late: k.cfg.Appointments.Late.Duration,
@@ -111,35 +120,13 @@ func (k *Kiosk) CheckIn(ctx context.Context) (CheckIn, error) {
 	if st.Weekend && !m.Weekend {
 		return CheckIn{}, ErrNotOnWeekend
 	}
-	if err := k.printerReady(ctx); err != nil {
-		return CheckIn{}, err
-	}
-	done := k.sessions.Begin()
-	defer done()
 	req := queue.Request{Category: m.Queue, MatterID: m.ID, Section: m.Section, Priority: true, PriorityReason: queue.ReasonAppointment}
-	t, err := k.queue.IssueWith(ctx, req, func(tx *sql.Tx, t queue.Ticket) error {
-		if err := k.recordIssued(tx, t); err != nil {
-			return err
-		}
+	is, err := k.issueWith(ctx, req, m, func(tx *sql.Tx, t queue.Ticket) error {
 		return svc.RecordCheckIn(ctx, tx, a, t, m.Section)
 	})
-	if err != nil {
+	if is.Ticket.ID == 0 {
 		return CheckIn{}, err
 	}
-	a.CheckedIn, a.Ticket = t.IssuedAt, t.Code
-	k.emit(Event{Kind: EventTicket, Ticket: t.Code})
-	is := Issued{Ticket: t, Matter: m}
-	// As in issue: the number is the citizen's whatever the printer does now.
-	if perr := k.print(ctx, k.ticketSlip(t, m)); perr != nil {
-		is.PrintErr = perr
-		if err := k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, perr.Error()); err != nil {
-			return CheckIn{Appointment: a, Issued: is}, fmt.Errorf("ticket %s not printed and not marked for reprint: %w", t.Code, err)
-		}
-		k.log.Warn("check-in ticket not printed, marked for reprint", "ticket", t.Code, "err", perr)
-		return CheckIn{Appointment: a, Issued: is}, nil
-	}
-	if err := k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID); err != nil {
-		k.log.Error("ticket printed but not recorded as printed", "ticket", t.Code, "err", err)
-	}
-	return CheckIn{Appointment: a, Issued: is}, nil
+	a.CheckedIn, a.Ticket = is.Ticket.IssuedAt, is.Ticket.Code
+	return CheckIn{Appointment: a, Issued: is}, err
 }

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -126,12 +127,26 @@ func (k *Kiosk) serving() (hours.Status, error) {
 
 // issue commits the number, then prints; m may be nil (a ticket for a category).
 func (k *Kiosk) issue(ctx context.Context, req queue.Request, m *catalog.Matter) (Issued, error) {
+	return k.issueWith(ctx, req, m, nil)
+}
+
+// issueWith is issue with also, when not nil, run in the number's transaction after the ticket's
+// event (a check-in's record): the ticket and also's writes commit together or not at all.
+func (k *Kiosk) issueWith(ctx context.Context, req queue.Request, m *catalog.Matter, also func(*sql.Tx, queue.Ticket) error) (Issued, error) {
 	if err := k.printerReady(ctx); err != nil {
 		return Issued{}, err
 	}
 	done := k.sessions.Begin()
 	defer done()
-	t, err := k.queue.IssueWith(ctx, req, k.recordIssued)
+	t, err := k.queue.IssueWith(ctx, req, func(tx *sql.Tx, t queue.Ticket) error {
+		if err := k.recordIssued(tx, t); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, t)
+		}
+		return nil
+	})
 	if err != nil {
 		return Issued{}, err
 	}

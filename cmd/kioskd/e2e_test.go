@@ -49,6 +49,7 @@ type daemon struct {
 	t      *testing.T
 	client *http.Client
 	log    *lockedBuffer
+	dir    string
 }
 
 // call sends method path with body (may be ""), with the token when auth, and decodes the JSON
@@ -128,7 +129,10 @@ printer_paper = "80mm"
 [api]
 listen = "unix:%s"
 token_file = %q
-`, filepath.Join(dir, "kiosk.db"), printer, sock, tokenFile)
+
+[privacy]
+key_file = %q
+`, filepath.Join(dir, "kiosk.db"), printer, sock, tokenFile, filepath.Join(dir, "hall.key"))
 	cfgPath := filepath.Join(dir, "kiosk.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -156,7 +160,7 @@ token_file = %q
 		}
 	})
 
-	d := &daemon{t: t, log: log, client: &http.Client{
+	d := &daemon{t: t, log: log, dir: dir, client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
@@ -217,6 +221,15 @@ func TestKioskdEndToEnd(t *testing.T) {
 	})
 	if len(ticket.QR) != 1 || !strings.Contains(strings.Join(ticket.Lines, "\n"), "端到端测试大厅") {
 		t.Errorf("ticket %v: %q", ticket, ticket.Lines)
+	}
+
+	// The status snapshot (telemetry is off here: from the core) counts the ticket.
+	code, m = d.call("GET", "/v1/status", "", true)
+	if cn, _ := m["counters"].(map[string]any); code != 200 || m["state"] != "ready" || cn["tickets"] != 1.0 {
+		t.Errorf("GET /v1/status after one ticket: %d %v", code, m)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, "hall.key")); err != nil {
+		t.Errorf("the hall key was not created at first start: %v", err)
 	}
 
 	before := len(emu.Tickets())

@@ -66,7 +66,11 @@ func run(cfgPath string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.New(k, token), ReadHeaderTimeout: 10 * time.Second}
+	h := api.New(k, token)
+	if tel != nil {
+		h.UseTelemetry(tel.Agent)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -40,6 +40,7 @@ type Server struct {
 	core         Core
 	token        []byte
 	unauthorized atomic.Int64
+	tel          atomic.Pointer[Telemetry]
 	mux          *http.ServeMux
 }
 
@@ -47,6 +48,7 @@ type Server struct {
 func New(core Core, token string) *Server {
 	s := &Server{core: core, token: []byte(token), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /v1/status", s.auth(s.status))
 	s.mux.Handle("POST /v1/tickets", s.auth(s.tickets))
 	s.mux.Handle("POST /v1/printer/selftest", s.auth(s.selftest))
 	s.mux.Handle("GET /v1/card", s.auth(s.card))
@@ -71,6 +73,9 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
 			s.unauthorized.Add(1)
+			if t := s.telemetry(); t != nil {
+				t.CountError()
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kioskd"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
 			return
@@ -80,15 +85,9 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	state := "ready"
-	if locked, _ := s.core.Locked(); locked {
-		state = "locked"
-	} else {
-		for _, d := range s.core.Devices() {
-			if d.State != kiosk.StateAbsent && !d.State.Usable() {
-				state = "degraded"
-			}
-		}
+	state := s.coreState()
+	if t := s.telemetry(); t != nil {
+		state = t.State()
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"state": state})
 }

@@ -28,8 +28,8 @@ type BootOptions struct {
 }
 
 // Boot opens the store (refusing a corrupt one, see below), the catalog (the file configured,
-// or the built-in demo catalog), the devices, builds the core and starts watching the devices
-// until ctx ends. Close releases it all.
+// or the built-in demo catalog), the devices, builds the core, sets up the hall services (see
+// startHall) and starts watching the devices until ctx ends. Close releases it all.
 //
 // A corrupt store has been moved aside by store.Open; Boot then stops with the error instead of
 // starting empty, because an empty store would hand out today's ticket numbers again: staff see
@@ -68,6 +68,9 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 		devs.Close()
 		st.Close()
 		return nil, err
+	}
+	if err := startHall(ctx, cfg, k, o.Demo, o.Log); err != nil {
+		o.Log.Error("appointments, progress lookup, ratings and complaints are unavailable", "err", err)
 	}
 	go devs.Watch(ctx, k)
 	return &Running{Kiosk: k, Devices: devs, Store: st}, nil

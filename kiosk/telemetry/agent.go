@@ -268,6 +268,15 @@ func (a *Agent) onKioskEvent(e kiosk.Event) {
 }
 
 // rollDay resets the in-memory counters at local midnight; a.mu held.
+// CountError adds one to today's errors counter, for faults seen outside the core, such as a
+// request to the local API with a wrong token.
+func (a *Agent) CountError() {
+	a.mu.Lock()
+	a.rollDay()
+	a.errs++
+	a.mu.Unlock()
+}
+
 func (a *Agent) rollDay() {
 	d := a.now().In(a.loc).Format(time.DateOnly)
 	if d != a.day {

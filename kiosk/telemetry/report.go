@@ -248,8 +248,12 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 	}
 	a.mu.Lock()
 	a.rollDay()
+	day := a.day
 	s.Counters.CardReads, s.Counters.Errors = a.cardReads, a.errs
 	a.mu.Unlock()
+	// Ratings are counted from their table (a missing table, before the hall migration, is 0):
+	// a counter in memory would restart at zero with the process.
+	_ = a.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM hall_rating WHERE day = ?`, day).Scan(&s.Counters.Ratings)
 	if n, err := a.out.Len(ctx); err == nil {
 		s.Outbox = n
 	}
