@@ -1,7 +1,8 @@
 // kioskctl is the hall side's command-line tool: it checks configuration and catalog files, makes
 // staff PIN hashes, and over MQTT shows the fleet (status, alerts, watch), sends commands to
 // kiosks (lock, unlock, reset, reprint, selftest, rebirth, reload-catalog, set-config) and
-// simulates a fleet for load tests (simulate).
+// simulates a fleet for load tests (simulate); on a kiosk it runs a health checklist (doctor) and
+// feeds and reads the hall data in the kiosk's store (push, ratings, complaints).
 package main
 
 import (
@@ -27,7 +28,7 @@ commands:
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
   hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
   version               print the version
-` + fleetUsage + `
+` + fleetUsage + doctorUsage + hallUsage + `
 every command takes --json for output that scripts read.
 `
 
@@ -43,6 +44,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	if isFleetCommand(cmd) {
 		return runFleet(cmd, rest, stdout, stderr)
+	}
+	if isHallCommand(cmd) {
+		return runHall(cmd, rest, stdout, stderr)
+	}
+	if cmd == "doctor" {
+		return runDoctor(rest, stdout, stderr)
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
