@@ -15,6 +15,7 @@ has common /lib/udev/rules.d/70-citizenhome.rules -rw-r--r--
 has common /var/lib/citizenhome/ drwxrwx---
 has kioskd /usr/bin/kioskd -rwxr-xr-x
 has kioskd /lib/systemd/system/kioskd.service -rw-r--r--
+has kioskd /usr/bin/kioskctl -rwxr-xr-x
 has kiosk /usr/bin/kiosk -rwxr-xr-x
 has kiosk /usr/bin/kioskctl -rwxr-xr-x
 has kiosk /usr/lib/citizenhome/kiosk-session -rwxr-xr-x
@@ -25,6 +26,9 @@ grep -qx /etc/citizenhome/kiosk.toml "$ctl/common/conffiles" || fail "kiosk.toml
 for p in kiosk kioskd; do
   dpkg-deb -f "$(deb $p)" Depends | grep -q 'citizenhome-common (= 0.0.0+test)' || fail "$p does not depend on citizenhome-common"
 done
+# Both ship kioskctl and take the same devices: one or the other on a machine.
+dpkg-deb -f "$(deb kiosk)" Conflicts | grep -qx citizenhome-kioskd || fail "kiosk does not conflict with kioskd"
+dpkg-deb -f "$(deb kioskd)" Conflicts | grep -qx citizenhome-kiosk || fail "kioskd does not conflict with kiosk"
 dpkg-deb -f "$(deb kiosk)" Depends | grep -q fonts-droid-fallback || fail "kiosk lacks the CJK font dependency"
 # Maintainer scripts: POSIX sh syntax; every one exits 0 when run again.
 for s in packaging/scripts/*; do sh -n "$s" || fail "$s: syntax"; done
