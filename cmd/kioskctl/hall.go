@@ -370,6 +370,8 @@ type complaintRow struct {
 	State     string `json:"state"`
 	Text      string `json:"text"`
 	Phone     string `json:"phone,omitempty"` // masked: 138****5678
+	Reply     string `json:"reply,omitempty"` // the hall's answer, as last pushed
+	Updated   string `json:"updated,omitempty"`
 	Purged    bool   `json:"purged,omitempty"`
 }
 
@@ -419,7 +421,7 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 			continue
 		}
 		rows = append(rows, complaintRow{Number: e.Number, Submitted: e.Submitted, Category: e.Category, State: e.State,
-			Text: e.Text, Phone: maskPhone(e.Phone), Purged: e.Purged})
+			Text: e.Text, Phone: maskPhone(e.Phone), Reply: e.Reply, Updated: e.Updated, Purged: e.Purged})
 	}
 	if out.json {
 		return out.emit(rows)
@@ -429,7 +431,7 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 		return 0
 	}
 	tw := tabwriter.NewWriter(out.w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tSUBMITTED\tCATEGORY\tSTATE\tPHONE\tTEXT")
+	fmt.Fprintln(tw, "NUMBER\tSUBMITTED\tCATEGORY\tSTATE\tPHONE\tTEXT\tREPLY")
 	for _, r := range rows {
 		text := oneLine(r.Text, 40)
 		if r.Purged {
@@ -439,8 +441,8 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 		if t, err := time.Parse(time.RFC3339, r.Submitted); err == nil {
 			sub = t.Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, sub, hall.ComplaintCategory(r.Category).Label().Zh,
-			hall.ComplaintState(r.State).Label().Zh, orDash(r.Phone), text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, sub, hall.ComplaintCategory(r.Category).Label().Zh,
+			hall.ComplaintState(r.State).Label().Zh, orDash(r.Phone), text, orDash(oneLine(r.Reply, 40)))
 	}
 	tw.Flush()
 	return 0

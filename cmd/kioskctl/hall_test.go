@@ -293,7 +293,8 @@ func TestComplaints(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 {
 		t.Fatalf("complaints --json: %d %q %q", code, out, errs)
 	}
-	if rows[0].Number != a.Number || rows[0].Phone != "138****8000" || rows[0].State != "resolved" || !strings.Contains(rows[0].Text, "态度差") {
+	if rows[0].Number != a.Number || rows[0].Phone != "138****8000" || rows[0].State != "resolved" || !strings.Contains(rows[0].Text, "态度差") ||
+		rows[0].Reply != "已约谈" || !strings.HasPrefix(rows[0].Updated, "2026-11-26T12:00:00") {
 		t.Errorf("first: %+v", rows[0])
 	}
 	if rows[1].Number != b.Number || rows[1].Phone != "" || rows[1].State != "submitted" {
@@ -308,7 +309,7 @@ func TestComplaints(t *testing.T) {
 		t.Errorf("complaints --status submitted: %d\n%s", code, out)
 	}
 	code, out, _ = runCtl([]string{"complaints", "-config", p, "--status", "已办结"}, "")
-	if code != 0 || !strings.Contains(out, a.Number) || !strings.Contains(out, "138****8000") || strings.Count(strings.TrimSpace(out), "\n") != 1 {
+	if code != 0 || !strings.Contains(out, a.Number) || !strings.Contains(out, "138****8000") || !strings.Contains(out, "已约谈") || strings.Count(strings.TrimSpace(out), "\n") != 1 {
 		t.Errorf("complaints --status 已办结: %d\n%s", code, out)
 	}
 	code, out, _ = runCtl([]string{"complaints", "-config", p, "--since", "2026-11-27"}, "")

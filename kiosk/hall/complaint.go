@@ -273,7 +273,9 @@ type ExportedComplaint struct {
 	Text      string `json:"text"`
 	Phone     string `json:"phone,omitempty"`
 	State     string `json:"state"`
-	Purged    bool   `json:"purged,omitempty"` // past the retention period: text and phone are gone
+	Reply     string `json:"reply,omitempty"`   // the hall's answer, as last pushed
+	Updated   string `json:"updated,omitempty"` // RFC 3339: when the hall last changed the state
+	Purged    bool   `json:"purged,omitempty"`  // past the retention period: text and phone are gone
 }
 
 // ExportComplaints writes the complaints filed at this kiosk at or after since, oldest first, one
@@ -281,7 +283,7 @@ type ExportedComplaint struct {
 // wrote. A sealed field that does not open with the key stops the export with an ErrKey error.
 func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.Time) (int, error) {
 	rows, err := s.st.DB().QueryContext(ctx, `SELECT c.number, c.at, c.category, c.text, c.phone,
-		coalesce(st.status, 'submitted'), c.purged_at IS NOT NULL
+		coalesce(st.status, 'submitted'), coalesce(st.reply, ''), coalesce(st.updated_at, 0), c.purged_at IS NOT NULL
 		FROM hall_complaint c LEFT JOIN hall_complaint_status st ON st.number = c.number
 		WHERE c.at >= ? ORDER BY c.at, c.number`, since.UnixNano())
 	if err != nil {
@@ -293,12 +295,15 @@ func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.
 	n := 0
 	for rows.Next() {
 		var e ExportedComplaint
-		var at int64
+		var at, upd int64
 		var text, phone []byte
-		if err := rows.Scan(&e.Number, &at, &e.Category, &text, &phone, &e.State, &e.Purged); err != nil {
+		if err := rows.Scan(&e.Number, &at, &e.Category, &text, &phone, &e.State, &e.Reply, &upd, &e.Purged); err != nil {
 			return n, fmt.Errorf("hall: export complaints: %w", err)
 		}
 		e.Submitted = time.Unix(0, at).In(s.Location()).Format(time.RFC3339)
+		if upd != 0 {
+			e.Updated = time.Unix(0, upd).In(s.Location()).Format(time.RFC3339)
+		}
 		if text != nil {
 			if e.Text, err = s.key.open(text, "complaint:"+e.Number+":text"); err != nil {
 				return n, fmt.Errorf("complaint %s: %w", e.Number, err)
