@@ -19,6 +19,7 @@ import (
 
 	"citizenhome/kiosk/api"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/journal"
 	"citizenhome/kiosk/rig"
 	"citizenhome/kiosk/telemetry"
 )
@@ -27,8 +28,19 @@ var version = "dev"
 
 func main() {
 	cfgPath := flag.String("config", "/etc/citizenhome/kiosk.toml", "configuration file")
+	logFormat := flag.String("log-format", "text", "log lines as text (key=value) or json; to stderr, which is the journal under systemd")
+	debug := flag.Bool("debug", false, "log debug messages too")
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	f, err := journal.ParseFormat(*logFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kioskd:", err)
+		os.Exit(2)
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := journal.New(os.Stderr, f, level)
 	if err := run(*cfgPath, log); err != nil {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(1)
