@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -33,8 +34,20 @@ func (e *StaffLockedOutError) Is(target error) bool { return target == ErrStaffL
 
 // StaffPIN checks a staff PIN. It returns nil when right; ErrStaffPIN when wrong (with the tries
 // left, see StaffTriesLeft); a *StaffLockedOutError while entry is locked, whatever the PIN (a
-// right PIN during the lockout is refused too, so guessing gains nothing).
+// right PIN during the lockout is refused too, so guessing gains nothing); ErrStaffNoPIN when
+// no PIN is configured. Each attempt is written to the audit log (AuditStaffLogin or
+// AuditStaffLoginFailed by StaffByPIN, with the reason); the PIN itself never is.
 func (k *Kiosk) StaffPIN(pin string) error {
+	err := k.checkStaffPIN(pin)
+	action := AuditStaffLogin
+	if err != nil {
+		action = AuditStaffLoginFailed
+	}
+	k.staffAudit(context.Background(), StaffByPIN, action, nil, err)
+	return err
+}
+
+func (k *Kiosk) checkStaffPIN(pin string) error {
 	now := k.now()
 	k.mu.Lock()
 	if now.Before(k.staffLockedUntil) {

@@ -29,3 +29,54 @@ func (k *Kiosk) PaperReplaced(ctx context.Context) DeviceState {
 	ds, _ := k.checkPrinter(ctx)
 	return ds
 }
+
+// The staff screen's actions: each does what the hall's command of the same kind does and
+// writes a row to the audit log (see staffaudit.go) with by, the way the staff member logged in.
+// The plain methods (Lock, Reset, ...) stay for the hall's commands, which keep their own audit.
+
+// StaffLock locks the kiosk (see Lock) for staff working on it.
+func (k *Kiosk) StaffLock(ctx context.Context, by StaffVia, message string) {
+	k.Lock(message)
+	var args map[string]string
+	if message != "" {
+		args = map[string]string{"message": message}
+	}
+	k.staffAudit(ctx, by, AuditStaffLock, args, nil)
+}
+
+// StaffUnlock resumes service (see Unlock).
+func (k *Kiosk) StaffUnlock(ctx context.Context, by StaffVia) {
+	k.Unlock()
+	k.staffAudit(ctx, by, AuditStaffUnlock, nil, nil)
+}
+
+// StaffReset ends the session in progress (see Reset).
+func (k *Kiosk) StaffReset(ctx context.Context, by StaffVia) {
+	k.Reset()
+	k.staffAudit(ctx, by, AuditStaffReset, nil, nil)
+}
+
+// StaffReprint prints today's last ticket again (see ReprintLast); a failure is logged as such.
+func (k *Kiosk) StaffReprint(ctx context.Context, by StaffVia) (queue.Ticket, error) {
+	t, err := k.ReprintLast(ctx)
+	var args map[string]string
+	if t.Code != "" {
+		args = map[string]string{"ticket": t.Code}
+	}
+	k.staffAudit(ctx, by, AuditStaffReprint, args, err)
+	return t, err
+}
+
+// StaffSelfTest prints the self-test page (see SelfTest).
+func (k *Kiosk) StaffSelfTest(ctx context.Context, by StaffVia) (DeviceState, error) {
+	s, err := k.SelfTest(ctx)
+	k.staffAudit(ctx, by, AuditStaffSelfTest, map[string]string{"state": string(s)}, err)
+	return s, err
+}
+
+// StaffPaperReplaced asks the printer again after a new roll (see PaperReplaced).
+func (k *Kiosk) StaffPaperReplaced(ctx context.Context, by StaffVia) DeviceState {
+	s := k.PaperReplaced(ctx)
+	k.staffAudit(ctx, by, AuditStaffPaper, map[string]string{"state": string(s)}, nil)
+	return s
+}

@@ -22,6 +22,10 @@ import (
 	"citizenhome/kiosk/session"
 )
 
+// Maintenance is told when hall staff enter (true) and leave (false) staff mode, so that the
+// hall sees the kiosk as under maintenance (telemetry's Agent.SetMaintenance).
+type Maintenance interface{ SetMaintenance(on bool) }
+
 // Core is what the screens need of the kiosk core (*kiosk.Kiosk implements it). Tests feed the
 // screens through it.
 type Core interface {
@@ -48,18 +52,44 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall        *tapLabel
-	clock       *widget.Label
-	badge       fyne.CanvasObject
-	body        *fyne.Container
-	idle        *widget.PopUp
-	async       func(func())             // runs slow work (printing) off the UI goroutine
-	current     func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
-	onHome      bool                     // the home screen is shown: device changes redraw it
-	taps        []time.Time              // recent taps on the hall's name (the staff gesture)
-	waitingCity bool                     // the city card screen waits for a card
-	quit        func()                   // staff mode's quit; nil: no quit button action
+	hall      *tapLabel
+	clock     *widget.Label
+	badge     fyne.CanvasObject
+	body      *fyne.Container
+	idle      *widget.PopUp
+	async     func(func())             // runs slow work (printing) off the UI goroutine
+	current   func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+	onHome    bool                     // the home screen is shown: device changes redraw it
+	onLocked  bool                     // the locked screen is shown (a staff card works there)
+	taps      []time.Time              // recent taps on the hall's name (the staff gesture)
+	waitCard  string                   // what the screen shown waits a card for (waitCity, ...)
+	quit      func()                   // staff mode's quit; nil: no quit button action
+	maint     Maintenance              // nil: nobody to tell
+	flow      flow                     // what the citizen chose in this session
+	staff     staffMode                // staff mode (staff.go)
+	devErrors []devError               // recent device problems, newest last (staff screen)
 }
+
+// flow is what the citizen entered or was given in the session in progress: all of it is
+// dropped when the session ends.
+type flow struct {
+	ticket    *sessionTicket // the ticket taken (or checked in for) in this session
+	rating    ratingForm
+	complaint complaintForm
+}
+
+// sessionTicket is the ticket of this session, which a rating may name.
+type sessionTicket struct {
+	ID   int64
+	Code string
+}
+
+// What a screen waits a card for (UI.waitCard).
+const (
+	waitCity     = "city"     // the city card screen
+	waitCheckIn  = "checkin"  // appointment check-in
+	waitProgress = "progress" // progress lookup by card
+)
 
 // Options tune New.
 type Options struct {
@@ -70,6 +100,8 @@ type Options struct {
 	Sync bool
 	// Quit ends the program (staff mode's quit button); nil leaves the button without effect.
 	Quit func()
+	// Maintenance is told when staff mode starts and ends; nil for none.
+	Maintenance Maintenance
 }
 
 // New builds the UI in win and shows the home screen.
@@ -90,10 +122,19 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 	fyne.CurrentApp().Settings().SetTheme(th)
 	u.hall = newTapLabel(u.hallTapped)
 	u.quit = o.Quit
+	u.maint = o.Maintenance
 	u.clock = widget.NewLabel("")
 	u.body = container.NewStack()
 	u.build()
 	core.Subscribe(func(e kiosk.Event) { fyne.Do(func() { u.onEvent(e) }) })
+	if st, ok := core.(Staff); ok {
+		st.SubscribeCards(func(e kiosk.CardEvent) {
+			if e.Inserted && len(e.UID) > 0 {
+				uid := kiosk.PresentCard{UID: e.UID}.UIDHex()
+				fyne.Do(func() { u.cardTapped(uid) })
+			}
+		})
+	}
 	u.Home()
 	u.Tick()
 	return u, nil
@@ -155,16 +196,27 @@ func (u *UI) SetLarge(on bool) {
 	u.redraw()
 }
 
+// redraw rebuilds the screen shown (same screen: staff mode stays as it is). The flags of the
+// screen (waiting for a card, ...) stay too.
 func (u *UI) redraw() {
-	if u.current != nil {
-		u.set(u.current)
+	if u.current == nil {
+		return
 	}
+	home, locked, wait := u.onHome, u.onLocked, u.waitCard
+	u.show(u.current)
+	u.onHome, u.onLocked, u.waitCard = home, locked, wait
 }
 
-// set shows a screen built by f (kept to rebuild it after a language change).
+// set shows a screen built by f (kept to rebuild it after a language change). Any screen but
+// staff mode's own leaves staff mode.
 func (u *UI) set(f func() fyne.CanvasObject) {
+	u.leaveStaff()
+	u.show(f)
+}
+
+func (u *UI) show(f func() fyne.CanvasObject) {
 	u.current = f
-	u.onHome, u.waitingCity = false, false
+	u.onHome, u.onLocked, u.waitCard = false, false, ""
 	u.body.Objects = []fyne.CanvasObject{f()}
 	u.body.Refresh()
 }
@@ -197,6 +249,11 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.hideIdle()
 		case session.Ended:
 			u.hideIdle()
+			u.flow = flow{}
+			if u.staff.on && e.Session.Reason != session.Idle {
+				// Staff locked or reset the kiosk from staff mode: they stay there.
+				return
+			}
 			// Back to the start in the kiosk's default language, with nothing personal left on
 			// screen: every screen is rebuilt from the core, which no longer has the data.
 			u.lang = u.core.Config().Kiosk.Language
@@ -204,22 +261,35 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.Home()
 		}
 	case kiosk.EventDevice:
-		if u.onHome {
+		u.noteDevice(e.Device, e.State)
+		switch {
+		case u.staff.on:
+			u.redraw()
+		case u.onHome:
 			u.Home()
 		}
 	case kiosk.EventCard:
 		switch {
+		case u.staff.on:
+			// A staff card is no citizen's card: its "unreadable" is not news.
 		case e.CardErr != nil:
 			u.message(u.t("card.unreadable_title"), u.t("card.unreadable"), nil)
 		case u.onHome:
 			u.Home() // the greeting shows the (masked) name
-		case e.Card == kiosk.CardCity && u.waitingCity:
+		case e.Card == kiosk.CardCity && u.waitCard == waitCity:
 			u.CityCard()
+		case u.waitCard == waitCheckIn:
+			u.checkIn()
+		case u.waitCard == waitProgress:
+			u.lookup("")
 		}
 	case kiosk.EventLock:
-		if e.Locked {
+		switch {
+		case u.staff.on:
+			u.redraw() // the staff screen shows lock or unlock
+		case e.Locked:
 			u.Locked(e.Message)
-		} else {
+		default:
 			u.Home()
 		}
 	}
@@ -288,6 +358,7 @@ func (u *UI) Locked(message string) {
 		msg.Wrapping = fyne.TextWrapWord
 		return container.NewVBox(layout.NewSpacer(), title, msg, layout.NewSpacer())
 	})
+	u.onLocked = true
 }
 
 // message shows a full screen with a title and a text that says what to do next.

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/hall"
 )
 
 // pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
@@ -24,6 +27,7 @@ func TestReferenceImages(t *testing.T) {
 		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
 	}
 	f := newFixtureWith(t, thursday, NewTheme(font))
+	withHall(t, f)
 	update := os.Getenv("CITIZENHOME_UPDATE_SCREENS") != ""
 	shot := func(name string) {
 		t.Helper()
@@ -58,8 +62,30 @@ func TestReferenceImages(t *testing.T) {
 	}
 	f.tapExact(t, "确认")
 	shot("staff")
+	f.tap(t, "退出工作人员模式")
 	f.k.Lock("设备维护中，请到其他自助机办理")
 	shot("locked")
+	f.k.Unlock()
+
+	// The hall services.
+	f.k.SetPerson(person("王小明", idWang))
+	f.tap(t, "预约签到")
+	shot("checkin-done")
+	f.tap(t, "完成")
+	f.k.SetPerson(person("王小明", idWang))
+	f.tap(t, "办件查询")
+	f.tap(t, "查询我的办件")
+	shot("progress")
+	f.tap(t, "首页")
+	f.tap(t, "好差评")
+	f.chooseLevel(t, 0, "不满意")
+	f.chooseLevel(t, 1, "基本满意")
+	f.tapExact(t, "等候时间长")
+	shot("rating")
+	// A complaint's number is random: the screen is drawn for a fixed one.
+	f.ui.complained(kiosk.Complained{Submitted: hall.Submitted{Number: "TS20261126K7Q2M9",
+		Category: hall.CategoryAttitude, At: thursday}}, nil)
+	shot("complaint-done")
 }
 
 func writePNG(t *testing.T, path string, img image.Image) {

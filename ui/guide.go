@@ -154,15 +154,16 @@ func (u *UI) GuideDetail(m *catalog.Matter, back func()) {
 			forms = append(forms, fmt.Sprintf("%s（%s）", f.Name.In(u.lang), strings.Join([]string{f.Blank, f.Sample}, "、")))
 		}
 		list(u.t("guide.forms"), forms)
-		take := tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m) }))
+		take := tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.GuideDetail(m, u.Guide) }) }))
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
 		return u.page(u.t("guide.detail"), back, container.NewBorder(head, take, nil, nil, container.NewVScroll(body)))
 	})
 }
 
-// takeFor goes from a guide straight to the confirm screen of its matter, when it is offered now.
-func (u *UI) takeFor(m *catalog.Matter) {
+// takeFor goes straight to the confirm screen of a matter (from its guide, or instead of a
+// check-in), when it is offered now; otherwise it says why, with back (nil: none) to return.
+func (u *UI) takeFor(m *catalog.Matter, back func()) {
 	o := u.core.Offer()
 	if !o.Hours.Open {
 		u.closed(o)
@@ -176,5 +177,5 @@ func (u *UI) takeFor(m *catalog.Matter) {
 			}
 		}
 	}
-	u.message(u.t("error.title"), u.t("error.weekend"), func() { u.GuideDetail(m, u.Guide) })
+	u.message(u.t("error.title"), u.t("error.weekend"), back)
 }

@@ -33,15 +33,31 @@ func (u *UI) home() fyne.CanvasObject {
 	}
 	unavailable := map[string]string{}
 	ready := map[string]func(){
-		"home.ticket":   func() { u.touch(); u.Sections() },
-		"home.citycard": func() { u.touch(); u.CityCard() },
-		"home.guide":    func() { u.touch(); u.Guide() },
+		"home.ticket":      func() { u.touch(); u.Sections() },
+		"home.appointment": func() { u.touch(); u.CheckIn() },
+		"home.guide":       func() { u.touch(); u.Guide() },
+		"home.progress":    func() { u.touch(); u.Progress() },
+		"home.citycard":    func() { u.touch(); u.CityCard() },
+		"home.rating":      func() { u.touch(); u.Rating() },
+		"home.complaint":   func() { u.touch(); u.Complaint() },
 	}
-	// A function whose device cannot work now is shown, disabled, with the reason: a citizen
-	// who sees it greyed out knows to go to a window instead of waiting.
+	down := func(key, why string) {
+		if _, ok := unavailable[key]; !ok {
+			delete(ready, key)
+			unavailable[key] = why
+		}
+	}
+	// A function that cannot work now is shown, disabled, with the reason: a citizen who sees
+	// it greyed out knows to go to a window instead of waiting.
+	if _, ok := u.services(); !ok {
+		for _, key := range []string{"home.appointment", "home.progress", "home.rating", "home.complaint"} {
+			down(key, u.t("home.no_hall"))
+		}
+	}
 	if p := u.core.Devices()[kiosk.DevicePrinter]; !p.State.Usable() {
-		delete(ready, "home.ticket")
-		unavailable["home.ticket"] = u.tf("home.unavailable", map[string]any{"R": u.t("printer." + string(p.State))})
+		why := u.tf("home.unavailable", map[string]any{"R": u.t("printer." + string(p.State))})
+		down("home.ticket", why)
+		down("home.appointment", why) // a check-in is a ticket
 	}
 	var tiles []fyne.CanvasObject
 	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
@@ -50,10 +66,7 @@ func (u *UI) home() fyne.CanvasObject {
 			tiles = append(tiles, NewTile(u.t(key), true, tap))
 			continue
 		}
-		why, ok := unavailable[key]
-		if !ok {
-			why = u.t("home.soon")
-		}
+		why := unavailable[key]
 		b := NewTile(fmt.Sprintf("%s\n%s", u.t(key), why), false, nil)
 		b.Disable()
 		tiles = append(tiles, b)
@@ -69,7 +82,11 @@ func (u *UI) home() fyne.CanvasObject {
 // CityCard shows the city card of the session: masked number, balance, recent records; without
 // one it asks for a tap and shows the card as soon as it is read.
 func (u *UI) CityCard() {
-	defer func() { u.waitingCity = u.core.CityCard() == nil }()
+	defer func() {
+		if u.core.CityCard() == nil {
+			u.waitCard = waitCity
+		}
+	}()
 	u.set(func() fyne.CanvasObject {
 		c := u.core.CityCard()
 		if c == nil {

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,17 +17,54 @@ import (
 	"citizenhome/kiosk/queue"
 )
 
-// Staff is what the staff screens need of the core, beyond Core.
+// Staff is what the staff screens need of the core, beyond Core (*kiosk.Kiosk implements it).
+// Every action goes through the Staff* methods, which write the audit log.
 type Staff interface {
 	StaffPIN(pin string) error
 	StaffTriesLeft() int
+	StaffCardLogin(uid string) error
+	SubscribeCards(fn func(kiosk.CardEvent))
 	TicketCounts(ctx context.Context) (queue.Counts, error)
-	ReprintLast(ctx context.Context) (queue.Ticket, error)
-	SelfTest(ctx context.Context) (kiosk.DeviceState, error)
-	PaperReplaced(ctx context.Context) kiosk.DeviceState
-	Lock(message string)
-	Unlock()
-	Reset()
+	AuditLog(ctx context.Context, n int) ([]kiosk.AuditEntry, error)
+	StaffReprint(ctx context.Context, by kiosk.StaffVia) (queue.Ticket, error)
+	StaffSelfTest(ctx context.Context, by kiosk.StaffVia) (kiosk.DeviceState, error)
+	StaffPaperReplaced(ctx context.Context, by kiosk.StaffVia) kiosk.DeviceState
+	StaffLock(ctx context.Context, by kiosk.StaffVia, message string)
+	StaffUnlock(ctx context.Context, by kiosk.StaffVia)
+	StaffReset(ctx context.Context, by kiosk.StaffVia)
+	StaffLogout(ctx context.Context, by kiosk.StaffVia)
+	StaffQuit(ctx context.Context, by kiosk.StaffVia)
+}
+
+// staffMode is whether staff are logged in on the screen, and how they proved it.
+type staffMode struct {
+	on    bool
+	via   kiosk.StaffVia
+	login bool // the PIN pad is shown (a staff card works there too)
+}
+
+// StaffAuditRows is how many rows of the audit log the staff screen shows.
+const StaffAuditRows = 20
+
+// staffDeviceErrors is how many recent device problems the staff screen keeps.
+const staffDeviceErrors = 10
+
+// devError is a device problem seen since the program started.
+type devError struct {
+	At     time.Time
+	Name   string
+	State  kiosk.DeviceState
+	Detail string
+}
+
+func (u *UI) noteDevice(name string, d kiosk.Device) {
+	if d.State == kiosk.StateOK {
+		return
+	}
+	u.devErrors = append(u.devErrors, devError{At: d.Since, Name: name, State: d.State, Detail: d.Detail})
+	if n := len(u.devErrors); n > staffDeviceErrors {
+		u.devErrors = slices.Delete(u.devErrors, 0, n-staffDeviceErrors)
+	}
 }
 
 // The hidden gesture that opens staff PIN entry: StaffTaps taps on the hall's name within
@@ -66,6 +105,49 @@ func (u *UI) hallTapped() {
 // StaffLogin asks for the staff PIN on an on-screen number pad.
 func (u *UI) StaffLogin() { u.staffLogin("", "") }
 
+// InStaffMode reports whether staff are logged in on the screen.
+func (u *UI) InStaffMode() bool { return u.staff.on }
+
+// cardTapped lets staff in by their card, on the home, locked and PIN screens: not in the
+// middle of a citizen's business.
+func (u *UI) cardTapped(uid string) {
+	st, ok := u.core.(Staff)
+	if !ok || u.staff.on || !(u.onHome || u.onLocked || u.staff.login) {
+		return
+	}
+	if st.StaffCardLogin(uid) == nil {
+		u.enterStaff(kiosk.StaffByCard)
+	}
+}
+
+// enterStaff starts staff mode: the hall is told the kiosk is under maintenance.
+func (u *UI) enterStaff(via kiosk.StaffVia) {
+	u.staff.via = via
+	if !u.staff.on {
+		u.staff.on = true
+		if u.maint != nil {
+			u.maint.SetMaintenance(true)
+		}
+	}
+	u.touch()
+	u.StaffScreen("")
+}
+
+// leaveStaff ends staff mode, if on: audited, and the hall told maintenance is over.
+func (u *UI) leaveStaff() {
+	u.staff.login = false
+	if !u.staff.on {
+		return
+	}
+	u.staff.on = false
+	if st, ok := u.core.(Staff); ok {
+		st.StaffLogout(context.Background(), u.staff.via)
+	}
+	if u.maint != nil {
+		u.maint.SetMaintenance(false)
+	}
+}
+
 func (u *UI) staffLogin(pin, note string) {
 	st, ok := u.core.(Staff)
 	if !ok {
@@ -92,7 +174,7 @@ func (u *UI) staffLogin(pin, note string) {
 			var lo *kiosk.StaffLockedOutError
 			switch {
 			case err == nil:
-				u.StaffScreen("")
+				u.enterStaff(kiosk.StaffByPIN)
 			case errors.As(err, &lo):
 				u.staffLogin("", u.tf("staff.locked_out", map[string]any{"T": lo.Until.Format("15:04")}))
 			case errors.Is(err, kiosk.ErrStaffNoPIN):
@@ -103,17 +185,24 @@ func (u *UI) staffLogin(pin, note string) {
 		})))
 		return u.page(u.t("staff.login"), nil, container.NewVBox(shown, msg, pad))
 	})
+	u.staff.login = true
 }
 
-// StaffScreen is the staff mode: devices, today's counters, and the service actions. note is the
-// result of the last action.
+// StaffScreen is the staff mode: devices, today's counters, the service actions, recent device
+// problems and the audit log. note is the result of the last action. Outside staff mode it
+// shows the PIN pad instead.
 func (u *UI) StaffScreen(note string) {
 	st, ok := u.core.(Staff)
 	if !ok {
 		return
 	}
-	u.set(func() fyne.CanvasObject {
+	if !u.staff.on {
+		u.StaffLogin()
+		return
+	}
+	u.show(func() fyne.CanvasObject {
 		ctx := context.Background()
+		by := u.staff.via
 		devs := u.core.Devices()
 		names := make([]string, 0, len(devs))
 		for n := range devs {
@@ -134,40 +223,95 @@ func (u *UI) StaffScreen(note string) {
 				map[string]any{"I": c.Issued, "P": c.Priority, "W": c.Waiting, "R": c.Reprint})))
 		}
 		// Every action is a touch: staff mode ends by itself after the idle timeout, so a kiosk
-		// left in staff mode returns to the citizens' home screen.
-		do := func(f func() string) func() { return func() { u.touch(); u.StaffScreen(f()) } }
+		// left in staff mode returns to the citizens' home screen. Touched after the action too:
+		// lock and reset end the session, and without one nothing would time out.
+		do := func(f func() string) func() {
+			return func() {
+				u.touch()
+				note := f()
+				u.touch()
+				u.StaffScreen(note)
+			}
+		}
 		locked, _ := u.core.Locked()
-		lock := u.button(u.t("staff.lock"), do(func() string { st.Lock(""); return u.t("staff.done_lock") }))
+		lock := u.button(u.t("staff.lock"), do(func() string { st.StaffLock(ctx, by, ""); return u.t("staff.done_lock") }))
 		if locked {
-			lock = u.button(u.t("staff.unlock"), do(func() string { st.Unlock(); return u.t("staff.done_unlock") }))
+			lock = u.button(u.t("staff.unlock"), do(func() string { st.StaffUnlock(ctx, by); return u.t("staff.done_unlock") }))
 		}
 		actions := container.NewGridWithColumns(2,
 			tall(u.button(u.t("staff.reprint"), do(func() string {
-				t, err := st.ReprintLast(ctx)
+				t, err := st.StaffReprint(ctx, by)
 				if err != nil {
 					return u.tf("staff.failed", map[string]any{"E": err.Error()})
 				}
 				return u.tf("staff.done_reprint", map[string]any{"T": t.Code})
 			}))),
 			tall(u.button(u.t("staff.selftest"), do(func() string {
-				s, err := st.SelfTest(ctx)
+				s, err := st.StaffSelfTest(ctx, by)
 				if err != nil {
 					return u.tf("staff.failed", map[string]any{"E": err.Error()})
 				}
 				return u.tf("staff.done_selftest", map[string]any{"S": u.t("device." + string(s))})
 			}))),
 			tall(u.button(u.t("staff.paper"), do(func() string {
-				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.PaperReplaced(ctx)))})
+				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.StaffPaperReplaced(ctx, by)))})
 			}))),
 			tall(lock),
-			tall(u.button(u.t("staff.reset"), do(func() string { st.Reset(); return u.t("staff.done_reset") }))),
+			tall(u.button(u.t("staff.reset"), do(func() string { st.StaffReset(ctx, by); return u.t("staff.done_reset") }))),
+			tall(u.button(u.t("staff.leave"), func() { u.Home() })),
 			tall(u.button(u.t("staff.quit"), func() {
+				st.StaffQuit(ctx, by)
+				u.staff.on = false
+				if u.maint != nil {
+					u.maint.SetMaintenance(false)
+				}
 				if u.quit != nil {
 					u.quit()
 				}
 			})),
 		)
-		body := container.NewVBox(form, u.wrap(note), actions)
+		who := u.t("staff.by." + string(by))
+		body := container.NewVBox(widget.NewLabel(u.tf("staff.logged_in", map[string]any{"By": who})), form, u.wrap(note), actions)
+		body.Add(widget.NewLabelWithStyle(u.t("staff.device_errors"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		if len(u.devErrors) == 0 {
+			body.Add(widget.NewLabel(u.t("staff.none")))
+		}
+		for i := len(u.devErrors) - 1; i >= 0; i-- {
+			e := u.devErrors[i]
+			s := fmt.Sprintf("%s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), u.t("device."+e.Name), u.t("device."+string(e.State)))
+			if e.Detail != "" {
+				s += "（" + e.Detail + "）"
+			}
+			body.Add(u.wrap(s))
+		}
+		body.Add(widget.NewLabelWithStyle(u.tf("staff.audit", map[string]any{"N": StaffAuditRows}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		rows, err := st.AuditLog(ctx, StaffAuditRows)
+		if err != nil {
+			body.Add(u.wrap(u.tf("staff.failed", map[string]any{"E": err.Error()})))
+		}
+		for _, e := range rows {
+			body.Add(u.wrap(u.auditLine(e)))
+		}
 		return u.page(u.t("staff.title"), nil, container.NewVScroll(body))
 	})
+}
+
+// auditLine is one audit row as staff read it: when, what, by whom, how it went.
+func (u *UI) auditLine(e kiosk.AuditEntry) string {
+	name := e.Name
+	if u.text.has(u.lang, "audit."+e.Name) {
+		name = u.t("audit." + e.Name)
+	}
+	by := e.By
+	if e.Staff() {
+		by = u.t("staff.by." + e.By)
+	}
+	result := u.t("audit.ok")
+	switch {
+	case !e.Executed:
+		result = u.tf("audit.refused", map[string]any{"E": e.Error})
+	case !e.OK:
+		result = u.tf("audit.failed", map[string]any{"E": e.Error})
+	}
+	return fmt.Sprintf("%s  %s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), name, by, result)
 }

@@ -58,3 +58,9 @@ func (t texts) get(lang, key string, data map[string]any) string {
 	}
 	return b.String()
 }
+
+// has reports whether lang has its own text for key (no fallback).
+func (t texts) has(lang, key string) bool {
+	_, ok := t[lang][key]
+	return ok
+}

@@ -45,6 +45,7 @@ var (
 	colPrimary    = color.NRGBA{0xB0, 0x1E, 0x23, 0xFF} // government red, 7:1 on white
 	colButton     = color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}
 	colDisabled   = color.NRGBA{0x75, 0x75, 0x75, 0xFF}
+	colWarning    = color.NRGBA{0x9A, 0x4A, 0x00, 0xFF} // dark amber, 6:1 on white: overdue, not an error
 )
 
 // Color implements fyne.Theme: always the light high-contrast palette, whatever the system says.

@@ -119,6 +119,7 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 		u.ticketError(err)
 		return
 	}
+	u.flow.ticket = &sessionTicket{ID: is.Ticket.ID, Code: is.Ticket.Code}
 	u.set(func() fyne.CanvasObject {
 		num := canvas.NewText(is.Ticket.Code, colPrimary)
 		num.TextSize = 160
@@ -140,8 +141,10 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 		if is.PrintErr != nil {
 			note = u.t("ticket.not_printed")
 		}
-		items = append(items, u.wrap(note), layout.NewSpacer(),
-			tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End("finished") })))
+		noteLabel := u.wrap(note)
+		noteLabel.Alignment = fyne.TextAlignCenter
+		items = append(items, noteLabel, layout.NewSpacer())
+		items = append(items, u.doneButtons()...)
 		h := widget.NewLabelWithStyle(u.t("ticket.done_title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		h.SizeName = "headingText"
 		return container.NewBorder(h, nil, nil, nil, container.NewVBox(items...))

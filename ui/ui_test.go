@@ -18,6 +18,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/hall"
 	"citizenhome/kiosk/store"
 )
 
@@ -25,12 +26,16 @@ type fakePrinter struct {
 	mu     sync.Mutex
 	status escpos.Status
 	jobs   int
+	fail   error // Print fails with it when set
 }
 
 func (p *fakePrinter) Print(context.Context, escpos.Doc) error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return p.fail
+	}
 	p.jobs++
-	p.mu.Unlock()
 	return nil
 }
 
@@ -39,6 +44,23 @@ func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
 	defer p.mu.Unlock()
 	return p.status, nil
 }
+
+func (p *fakePrinter) set(st escpos.Status, fail error) {
+	p.mu.Lock()
+	p.status, p.fail = st, fail
+	p.mu.Unlock()
+}
+
+func (p *fakePrinter) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jobs
+}
+
+var (
+	printerOK       = escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}
+	printerPaperOut = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true}
+)
 
 type clock struct {
 	mu sync.Mutex
@@ -55,6 +77,7 @@ func (c *clock) add(d time.Duration) {
 type fixture struct {
 	ui    *UI
 	k     *kiosk.Kiosk
+	st    *store.Store
 	win   fyne.Window
 	clock *clock
 	p     *fakePrinter
@@ -62,15 +85,29 @@ type fixture struct {
 
 func newFixture(t *testing.T, at time.Time) *fixture {
 	t.Helper()
-	return newFixtureWith(t, at, nil)
+	return newFixtureOpts(t, at, fixtureOptions{})
 }
 
 func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
+	t.Helper()
+	return newFixtureOpts(t, at, fixtureOptions{theme: th})
+}
+
+type fixtureOptions struct {
+	theme *Theme
+	edit  func(*config.Config)
+	maint Maintenance
+}
+
+func newFixtureOpts(t *testing.T, at time.Time, o fixtureOptions) *fixture {
 	t.Helper()
 	test.NewTempApp(t)
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "k.db")
 	cfg.Staff.PINHash = testPINHash
+	if o.edit != nil {
+		o.edit(&cfg)
+	}
 	st, err := store.Open(cfg.Kiosk.Store)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +116,7 @@ func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
 	c := &clock{t: at}
-	p := &fakePrinter{status: escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}}
+	p := &fakePrinter{status: printerOK}
 	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now, Demo: true})
 	if err != nil {
 		t.Fatal(err)
@@ -87,11 +124,11 @@ func newFixtureWith(t *testing.T, at time.Time, th *Theme) *fixture {
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1080, 1920))
 	t.Cleanup(w.Close)
-	u, err := New(w, k, Options{Sync: true, Theme: th})
+	u, err := New(w, k, Options{Sync: true, Theme: o.theme, Maintenance: o.maint})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ui: u, k: k, win: w, clock: c, p: p}
+	return &fixture{ui: u, k: k, st: st, win: w, clock: c, p: p}
 }
 
 // testPINHash is the hash of the staff PIN 246810 (hashed once: PBKDF2 is slow on purpose).
@@ -254,8 +291,8 @@ func TestTakeTicketFlow(t *testing.T) {
 	if !f.shows("取号成功") || !f.shows(code) || !f.shows("请取走号票") {
 		t.Fatalf("done screen: %q", f.texts())
 	}
-	if f.p.jobs != 1 {
-		t.Errorf("%d print jobs", f.p.jobs)
+	if f.p.count() != 1 {
+		t.Errorf("%d print jobs", f.p.count())
 	}
 	f.tap(t, "完成")
 	if !f.shows("您好，请选择要办理的业务") {
@@ -276,9 +313,7 @@ func TestClosedScreenSaysWhenOpen(t *testing.T) {
 
 func TestPrinterOutOfPaperScreen(t *testing.T) {
 	f := newFixture(t, thursday)
-	f.p.mu.Lock()
-	f.p.status = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true}
-	f.p.mu.Unlock()
+	f.p.set(printerPaperOut, nil)
 	f.tap(t, "取号")
 	sec := f.k.Offer().Sections[0]
 	f.tap(t, sec.Section.Name.Zh)
@@ -470,8 +505,8 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 		t.Fatalf("staff screen: %q", f.texts())
 	}
 	f.tap(t, "打印测试页")
-	if !f.shows("测试页已打印") || f.p.jobs != 1 {
-		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.jobs)
+	if !f.shows("测试页已打印") || f.p.count() != 1 {
+		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.count())
 	}
 	f.tap(t, "暂停服务")
 	if locked, _ := f.k.Locked(); !locked || !f.shows("已暂停服务") {
@@ -511,6 +546,7 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 	for _, large := range []bool{false, true} {
 		th := NewTheme(font)
 		f := newFixtureWith(t, thursday, th)
+		withHall(t, f)
 		if large {
 			f.ui.SetLarge(true)
 		}
@@ -518,9 +554,35 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 			"home":     f.ui.Home,
 			"sections": f.ui.Sections,
 			"guide":    f.ui.Guide,
-			"staff":    func() { f.ui.StaffScreen("") },
+			"staff":    func() { f.ui.enterStaff(kiosk.StaffByPIN) },
 			"login":    f.ui.StaffLogin,
 			"citycard": f.ui.CityCard,
+			"checkin":  f.ui.CheckIn,
+			"progress": f.ui.Progress,
+			"results": func() {
+				f.k.SetPerson(person("王小明", idWang))
+				f.ui.lookup("")
+			},
+			"rating": func() {
+				f.ui.flow.ticket = &sessionTicket{ID: 1, Code: "A001"}
+				f.ui.Rating()
+				f.ui.flow.rating.levels[hall.Overall] = hall.VeryDissatisfied
+				f.ui.rating()
+			},
+			"complaint": func() {
+				f.ui.Complaint()
+				f.ui.flow.complaint.category = hall.CategoryConduct
+				f.ui.flow.complaint.text = strings.Repeat("窗口无人或工作人员离岗；", 12)
+				f.ui.complaintText()
+			},
+			"phone": func() {
+				f.ui.flow.complaint.phone = "13800138000"
+				f.ui.complaintPhone()
+			},
+			"complaint-done": func() {
+				f.ui.complained(kiosk.Complained{Submitted: hall.Submitted{Number: "TS20261126K7Q2M9",
+					Category: hall.CategoryAttitude, At: thursday}}, nil)
+			},
 		}
 		for name, show := range screens {
 			for _, size := range []fyne.Size{fyne.NewSize(1080, 1920), fyne.NewSize(1920, 1080)} {

@@ -68,6 +68,12 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 		log.Warn("demo without telemetry", "err", err)
 	}
 	defer tel.Close()
+	// Staff mode shows as maintenance at the hall. A nil *Running must not become a non-nil
+	// interface holding nil.
+	var maint ui.Maintenance
+	if tel != nil {
+		maint = tel.Agent
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go k.Sessions().Run(stop, 250*time.Millisecond)
@@ -84,7 +90,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	}()
 	win := a.NewWindow(cfg.Hall.Name)
 	th := ui.NewTheme(font)
-	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit})
+	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint})
 	if err != nil {
 		return err
 	}

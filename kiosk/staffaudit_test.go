@@ -1,0 +1,181 @@
+package kiosk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"citizenhome/kiosk/config"
+)
+
+func TestStaffAuditLog(t *testing.T) {
+	hash, err := config.HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(c *config.Config) { c.Staff.PINHash = hash; c.Staff.Cards = []string{"04A1B2C3"} })
+	ctx := context.Background()
+	step := func() { r.clock.set(r.clock.now().Add(time.Second)) } // one instant per row: a stable order
+
+	type row struct{ name, by, err string }
+	var want []row
+	if err := r.k.StaffPIN("111111"); !errors.Is(err, ErrStaffPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	want = append(want, row{AuditStaffLoginFailed, "staff-pin", "wrong staff PIN"})
+	step()
+	if err := r.k.StaffPIN("246810"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, row{AuditStaffLogin, "staff-pin", ""})
+	step()
+	if err := r.k.StaffCardLogin("deadbeef"); !errors.Is(err, ErrNotStaffCard) {
+		t.Fatalf("citizen card: %v", err)
+	}
+	if err := r.k.StaffCardLogin(""); !errors.Is(err, ErrNotStaffCard) {
+		t.Fatalf("no UID: %v", err)
+	}
+	if err := r.k.StaffCardLogin("04a1b2c3"); err != nil {
+		t.Fatalf("staff card: %v", err)
+	}
+	want = append(want, row{AuditStaffLogin, "staff-card", ""})
+	step()
+	r.k.StaffLock(ctx, StaffByCard, "维护中")
+	if locked, msg := r.k.Locked(); !locked || msg != "维护中" {
+		t.Errorf("StaffLock: %v %q", locked, msg)
+	}
+	want = append(want, row{AuditStaffLock, "staff-card", ""})
+	step()
+	r.k.StaffUnlock(ctx, StaffByCard)
+	if locked, _ := r.k.Locked(); locked {
+		t.Error("StaffUnlock left the kiosk locked")
+	}
+	want = append(want, row{AuditStaffUnlock, "staff-card", ""})
+	step()
+	r.k.Sessions().Touch()
+	r.k.StaffReset(ctx, StaffByCard)
+	if _, ok := r.k.Sessions().Active(); ok {
+		t.Error("StaffReset left the session")
+	}
+	want = append(want, row{AuditStaffReset, "staff-card", ""})
+	step()
+	if _, err := r.k.StaffReprint(ctx, StaffByCard); err == nil {
+		t.Fatal("reprint with no ticket today succeeded")
+	}
+	want = append(want, row{AuditStaffReprint, "staff-card", "?"})
+	step()
+	if s, err := r.k.StaffSelfTest(ctx, StaffByPIN); err != nil || s != StateOK {
+		t.Fatalf("self test: %v %v", s, err)
+	}
+	want = append(want, row{AuditStaffSelfTest, "staff-pin", ""})
+	step()
+	if s := r.k.StaffPaperReplaced(ctx, StaffByPIN); s != StateOK {
+		t.Fatalf("paper: %v", s)
+	}
+	want = append(want, row{AuditStaffPaper, "staff-pin", ""})
+	step()
+	r.k.StaffLogout(ctx, StaffByPIN)
+	want = append(want, row{AuditStaffLogout, "staff-pin", ""})
+	step()
+	r.k.StaffQuit(ctx, StaffByPIN)
+	want = append(want, row{AuditStaffQuit, "staff-pin", ""})
+
+	got, err := r.k.AuditLog(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d audit rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[len(got)-1-i] // newest first
+		if g.Name != w.name || g.By != w.by || !g.Executed || !g.Staff() {
+			t.Errorf("row %d: %+v, want %+v", i, g, w)
+		}
+		switch w.err {
+		case "":
+			if !g.OK || g.Error != "" {
+				t.Errorf("row %d (%s) not ok: %q", i, g.Name, g.Error)
+			}
+		case "?":
+			if g.OK || g.Error == "" {
+				t.Errorf("row %d (%s) is ok", i, g.Name)
+			}
+		default:
+			if g.OK || g.Error != w.err {
+				t.Errorf("row %d (%s): ok %v error %q, want %q", i, g.Name, g.OK, g.Error, w.err)
+			}
+		}
+		if !strings.HasPrefix(g.ID, "staff-") || len(g.ID) != len("staff-")+16 {
+			t.Errorf("row %d id %q", i, g.ID)
+		}
+		if !json.Valid([]byte(g.Args)) {
+			t.Errorf("row %d args %q", i, g.Args)
+		}
+		if strings.Contains(g.Args, "246810") || strings.Contains(g.Error, "246810") || strings.Contains(g.Args, "111111") {
+			t.Errorf("row %d holds a PIN: %+v", i, g)
+		}
+	}
+	if got[len(got)-4].Args != `{"message":"维护中"}` {
+		t.Errorf("lock args %q", got[len(got)-4].Args)
+	}
+	var reply string
+	if err := r.k.store.DB().QueryRow(`SELECT reply FROM command_audit WHERE name = ?`, AuditStaffQuit).Scan(&reply); err != nil || reply != "{}" {
+		t.Errorf("reply %q %v", reply, err)
+	}
+	last, err := r.k.AuditLog(ctx, 3)
+	if err != nil || len(last) != 3 || last[0].Name != AuditStaffQuit || last[2].Name != AuditStaffPaper {
+		t.Errorf("last 3: %+v %v", last, err)
+	}
+	if none, err := r.k.AuditLog(ctx, 0); err != nil || none != nil {
+		t.Errorf("AuditLog(0): %v %v", none, err)
+	}
+}
+
+func TestStaffLockoutIsAudited(t *testing.T) {
+	hash, err := config.HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(c *config.Config) { c.Staff.PINHash = hash; c.Staff.Cards = []string{"04A1B2C3"} })
+	for range StaffMaxTries {
+		r.k.StaffPIN("000000")
+	}
+	if err := r.k.StaffPIN("246810"); !errors.Is(err, ErrStaffLockedOut) {
+		t.Fatalf("locked out: %v", err)
+	}
+	// The card still works during the PIN lockout.
+	if err := r.k.StaffCardLogin("04A1B2C3"); err != nil {
+		t.Fatalf("staff card during the lockout: %v", err)
+	}
+	rows, err := r.k.AuditLog(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, lockedOut := 0, 0
+	for _, e := range rows {
+		if e.Name == AuditStaffLoginFailed {
+			failed++
+			if strings.Contains(e.Error, ErrStaffLockedOut.Error()) {
+				lockedOut++
+			}
+		}
+	}
+	if failed != StaffMaxTries+1 || lockedOut != 2 || len(rows) != StaffMaxTries+2 {
+		t.Errorf("%d rows, %d failed, %d locked out: %+v", len(rows), failed, lockedOut, rows)
+	}
+}
+
+func TestStaffNoPINIsAudited(t *testing.T) {
+	r := newRig(t, nil)
+	if err := r.k.StaffPIN("1"); !errors.Is(err, ErrStaffNoPIN) {
+		t.Fatal(err)
+	}
+	rows, err := r.k.AuditLog(context.Background(), 20)
+	if err != nil || len(rows) != 1 || rows[0].Name != AuditStaffLoginFailed || rows[0].OK {
+		t.Errorf("%+v %v", rows, err)
+	}
+}

@@ -1,0 +1,172 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/session"
+)
+
+// HallServices is what the hall-service screens (预约签到, 办件查询, 好差评, 投诉建议) need of
+// the core; *kiosk.Kiosk implements it. A core without it, or whose Hall() is nil (UseHall was
+// not called: no hall key, no data), shows the four tiles as unavailable.
+type HallServices interface {
+	Hall() *hall.Service
+	CheckIn(ctx context.Context) (kiosk.CheckIn, error)
+	Progress(ctx context.Context, code string) (hall.Progress, error)
+	Rate(ctx context.Context, r hall.Rating) (hall.Rated, error)
+	Complain(ctx context.Context, c hall.Complaint) (kiosk.Complained, error)
+}
+
+// services returns the hall services when they are set up.
+func (u *UI) services() (HallServices, bool) {
+	h, ok := u.core.(HallServices)
+	if !ok || h.Hall() == nil {
+		return nil, false
+	}
+	return h, true
+}
+
+// hallCall is how long a hall-service call may take before the screen says so; a check-in and
+// a complaint print, which takes a few seconds.
+const hallCall = 30 * time.Second
+
+// identified reports whether a card was read in this session (the ID card's identity or a city
+// card): what check-in and the lookup by card need.
+func (u *UI) identified() bool { return u.core.Person() != nil || u.core.CityCard() != nil }
+
+// cardPrompt asks for an ID card or a city card; the screen then waits for it (waitCard), and
+// the card's arrival moves on (onEvent).
+func (u *UI) cardPrompt(wait, title, text string) {
+	u.set(func() fyne.CanvasObject {
+		l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		l.Wrapping = fyne.TextWrapWord
+		hint := u.wrap(u.t("card.where"))
+		hint.Alignment = fyne.TextAlignCenter
+		return u.page(title, nil, container.NewVBox(layout.NewSpacer(), l, hint, layout.NewSpacer()))
+	})
+	u.waitCard = wait
+}
+
+// working shows a screen while slow work (printing, a lookup) runs.
+func (u *UI) working(text string) {
+	u.set(func() fyne.CanvasObject {
+		bar := widget.NewProgressBarInfinite()
+		l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		return container.NewVBox(layout.NewSpacer(), l, bar, layout.NewSpacer())
+	})
+}
+
+// big is a number shown very large: a ticket, a complaint number.
+func (u *UI) big(s string, size float32) *canvas.Text {
+	t := canvas.NewText(s, colPrimary)
+	t.TextSize = size
+	if u.theme.Large {
+		t.TextSize = size * 1.25
+	}
+	t.TextStyle.Bold = true
+	t.Alignment = fyne.TextAlignCenter
+	return t
+}
+
+// heading is a screen's centred bold title.
+func (u *UI) heading(s string) *widget.Label {
+	h := widget.NewLabelWithStyle(s, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	h.SizeName = "headingText"
+	h.Wrapping = fyne.TextWrapWord
+	return h
+}
+
+// bold is a bold label that wraps.
+func (u *UI) bold(s string) *widget.Label {
+	l := u.wrap(s)
+	l.TextStyle.Bold = true
+	return l
+}
+
+// centred centres a label's text.
+func (u *UI) centred(l *widget.Label) *widget.Label {
+	l.Alignment = fyne.TextAlignCenter
+	return l
+}
+
+// loc is the hall's time zone.
+func (u *UI) loc() *time.Location {
+	loc, err := u.core.Config().Location()
+	if err != nil {
+		return time.Local
+	}
+	return loc
+}
+
+func (u *UI) hhmm(t time.Time) string { return t.In(u.loc()).Format("15:04") }
+func (u *UI) day(t time.Time) string  { return t.In(u.loc()).Format("2006-01-02") }
+
+// finish is the button that ends the citizen's session (done: back home, data wiped).
+func (u *UI) finish() fyne.CanvasObject {
+	return tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End(session.Finished) }))
+}
+
+// doneButtons end a screen that gave the citizen a ticket: rate this visit (when the hall
+// services are set up: the rating names the ticket), and done.
+func (u *UI) doneButtons() []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	if _, ok := u.services(); ok {
+		out = append(out, tall(u.button(u.t("ticket.rate"), func() { u.touch(); u.Rating() })))
+	}
+	return append(out, u.finish())
+}
+
+// charPad is an on-screen keypad of the keys given (digits, Latin letters) with backspace and
+// clear; typing stops at limit runes. It calls set with the new text on every key.
+func (u *UI) charPad(text string, keys string, cols, limit int, set func(string)) fyne.CanvasObject {
+	g := container.NewGridWithColumns(cols)
+	add := func(s string) {
+		if len([]rune(text)) < limit {
+			set(text + s)
+		}
+	}
+	for _, c := range keys {
+		c := string(c)
+		g.Add(tall(u.button(c, func() { u.touch(); add(c) })))
+	}
+	g.Add(tall(u.button("⌫", func() {
+		u.touch()
+		if r := []rune(text); len(r) > 0 {
+			set(string(r[:len(r)-1]))
+		}
+	})))
+	g.Add(tall(u.button(u.t("guide.clear"), func() { u.touch(); set("") })))
+	return g
+}
+
+// hallError shows what a hall-service error means and what to do next; back is where the
+// citizen can try again (nil: home only).
+func (u *UI) hallError(err error, back func()) {
+	var ce *kiosk.ClosedError
+	var pe *kiosk.PrinterError
+	switch {
+	case errors.Is(err, kiosk.ErrLocked):
+		_, msg := u.core.Locked()
+		u.Locked(msg)
+	case errors.As(err, &ce):
+		u.closed(kiosk.Offer{Hours: ce.Status})
+	case errors.As(err, &pe):
+		u.message(u.t("error.title"), u.tf("error.printer", map[string]any{"S": u.t("printer." + string(pe.State))}), nil)
+	case errors.Is(err, kiosk.ErrNoHall):
+		u.message(u.t("error.title"), u.t("error.no_hall"), nil)
+	case errors.Is(err, hall.ErrSource), errors.Is(err, context.DeadlineExceeded):
+		u.message(u.t("error.title"), u.t("error.source"), back)
+	default:
+		u.message(u.t("error.title"), u.t("error.other"), back)
+	}
+}

@@ -1,0 +1,193 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/config"
+)
+
+// maintRec records what the UI told telemetry.
+type maintRec struct {
+	mu    sync.Mutex
+	calls []bool
+}
+
+func (m *maintRec) SetMaintenance(on bool) {
+	m.mu.Lock()
+	m.calls = append(m.calls, on)
+	m.mu.Unlock()
+}
+
+func (m *maintRec) list() []bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.calls)
+}
+
+var staffUID = []byte{0x04, 0xA1, 0xB2, 0xC3}
+
+func newStaffFixture(t *testing.T) (*fixture, *maintRec) {
+	t.Helper()
+	m := &maintRec{}
+	f := newFixtureOpts(t, thursday, fixtureOptions{maint: m, edit: func(c *config.Config) { c.Staff.Cards = []string{"04A1B2C3"} }})
+	return f, m
+}
+
+// tapCard places a card that is neither an ID card nor a city card on the UID reader, as the
+// rig reports it: inserted (with its UID), then unreadable as a citizen's card.
+func (f *fixture) tapCard(uid []byte) {
+	f.k.CardInserted(kiosk.PresentCard{Kind: kiosk.CardUnknown, Reader: "UID reader", UID: uid})
+	f.k.CardUnreadable(kiosk.CardUnknown, errors.New("not an ID card or a city card"))
+}
+
+// auditNames lists the audit rows as "name by", sorted.
+func auditNames(t *testing.T, f *fixture) []string {
+	t.Helper()
+	rows, err := f.k.AuditLog(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Name+" "+r.By)
+	}
+	// The fixture's clock stands still: rows of one instant come in any order.
+	slices.Sort(out)
+	return out
+}
+
+func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
+	f, m := newStaffFixture(t)
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式", "已登录：工作人员卡", "操作记录（最近 20 条）", "登录  工作人员卡  成功")
+	f.mustNotShow(t, "读卡失败")
+	if !f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true}) {
+		t.Fatalf("staff mode %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	}
+	f.tap(t, "暂停服务")
+	if locked, _ := f.k.Locked(); !locked || !f.ui.InStaffMode() {
+		t.Fatalf("lock by card: locked %v, staff %v", locked, f.ui.InStaffMode())
+	}
+	f.mustShow(t, "已暂停服务", "暂停服务  工作人员卡  成功")
+	f.tap(t, "退出工作人员模式")
+	// Back to the citizens' side, which is locked.
+	f.mustShow(t, "暂停服务")
+	if f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true, false}) {
+		t.Fatalf("after leaving: staff %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	}
+	// The staff card opens staff mode on the locked screen too: that is where it is needed.
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式")
+	f.tap(t, "恢复服务")
+	f.tap(t, "首页")
+	want := []string{"staff-login staff-card", "staff-lock staff-card", "staff-logout staff-card",
+		"staff-login staff-card", "staff-unlock staff-card", "staff-logout staff-card"}
+	slices.Sort(want)
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if !slices.Equal(m.list(), []bool{true, false, true, false}) {
+		t.Errorf("maintenance %v", m.list())
+	}
+}
+
+func TestOtherCardsDoNotEnterStaffMode(t *testing.T) {
+	f, m := newStaffFixture(t)
+	f.tapCard([]byte{0xDE, 0xAD, 0xBE, 0xEF})
+	f.mustShow(t, "读卡失败")
+	if f.ui.InStaffMode() || len(m.list()) != 0 {
+		t.Fatal("a citizen's card opened staff mode")
+	}
+	// A staff card in the middle of a citizen's business does not take the screen from them.
+	f.tap(t, "首页")
+	f.tap(t, "办事指南")
+	f.k.CardInserted(kiosk.PresentCard{Kind: kiosk.CardUnknown, Reader: "UID reader", UID: staffUID})
+	if f.ui.InStaffMode() {
+		t.Fatal("staff card over a citizen's screen")
+	}
+	if got := auditNames(t, f); len(got) != 0 {
+		t.Errorf("audit %q", got)
+	}
+}
+
+func TestStaffActionsAuditedAndShown(t *testing.T) {
+	f, m := newStaffFixture(t)
+	for i := 0; i < StaffTaps; i++ {
+		test.Tap(f.ui.hall)
+	}
+	for _, d := range "1111" {
+		f.tapExact(t, string(d))
+	}
+	f.tapExact(t, "确认")
+	// The staff card works on the PIN pad too; here staff type on.
+	for _, d := range "246810" {
+		f.tapExact(t, string(d))
+	}
+	f.tapExact(t, "确认")
+	f.mustShow(t, "已登录：工作人员密码", "登录失败  工作人员密码  失败：wrong staff PIN", "登录  工作人员密码  成功",
+		"最近设备异常", "无")
+	f.tap(t, "打印测试页")
+	f.tap(t, "已换纸")
+	f.tap(t, "补打上一张号票")
+	f.tap(t, "暂停服务")
+	f.tap(t, "恢复服务")
+	f.tap(t, "重置")
+	f.mustShow(t, "已重置", "重置  工作人员密码  成功", "补打号票  工作人员密码  失败：")
+	// A device problem while staff are there shows at once.
+	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StatePaperOut, "sensor")
+	f.mustShow(t, "出票机  缺纸（sensor）")
+	quit := false
+	f.ui.quit = func() { quit = true }
+	f.tap(t, "退出程序")
+	if !quit {
+		t.Fatal("quit not called")
+	}
+	want := []string{"staff-login-failed staff-pin", "staff-login staff-pin", "staff-selftest staff-pin",
+		"staff-paper-replaced staff-pin", "staff-reprint staff-pin", "staff-lock staff-pin", "staff-unlock staff-pin",
+		"staff-reset staff-pin", "staff-quit staff-pin"}
+	slices.Sort(want)
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if !slices.Equal(m.list(), []bool{true, false}) {
+		t.Errorf("maintenance %v", m.list())
+	}
+}
+
+func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
+	f, m := newStaffFixture(t)
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式")
+	f.tap(t, "重置") // ends the session the tap started; staff stay
+	f.mustShow(t, "工作人员模式")
+	f.clock.add(2 * time.Minute)
+	f.k.Sessions().Tick()
+	f.mustShow(t, "您好，请选择要办理的业务")
+	if f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true, false}) {
+		t.Fatalf("staff %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	}
+	want := []string{"staff-login staff-card", "staff-logout staff-card", "staff-reset staff-card"}
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+}
+
+func TestStaffLockedOutPINButCardWorks(t *testing.T) {
+	f, _ := newStaffFixture(t)
+	f.ui.StaffLogin()
+	for i := 0; i < kiosk.StaffMaxTries; i++ {
+		f.tapExact(t, "9")
+		f.tapExact(t, "确认")
+	}
+	f.mustShow(t, "错误次数过多，10:05 前不能输入密码")
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
