@@ -74,6 +74,7 @@ type Kiosk struct {
 
 	cards    cardBoard    // the cards on the readers now (card.go)
 	services hallServices // appointments, progress, ratings, complaints (appointment.go)
+	payments paySetup     // one-card payments (pay.go)
 }
 
 // New builds the core over an opened store, recovering tickets whose printing was interrupted

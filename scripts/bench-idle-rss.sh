@@ -6,14 +6,14 @@ set -euo pipefail
 dur=${1:-10m}
 cd "$(dirname "$0")/.."
 secs=$(( $(echo "$dur" | sed 's/m$/*60/; s/s$//' ) ))
-d=97
-while [ -e /tmp/.X11-unix/X$d ] || [ -e /tmp/.X$d-lock ]; do d=$((d + 1)); done
-Xvfb :$d -screen 0 1080x1920x24 -nolisten tcp >/dev/null 2>&1 &
-xpid=$!
 data=$(mktemp -d)
+# -displayfd: Xvfb takes a free display number itself (lock files miss abstract sockets).
+Xvfb -displayfd 9 -screen 0 1080x1920x24 -nolisten tcp 9>"$data/display" >/dev/null 2>&1 &
+xpid=$!
+kpid=
 trap 'kill $kpid $xpid 2>/dev/null || true; rm -rf "$data"' EXIT
 deadline=$((SECONDS + 20))
-until [ -S /tmp/.X11-unix/X$d ]; do [ $SECONDS -lt $deadline ] || exit 1; sleep 0.05; done
+until [ -s "$data/display" ] && d=$(tr -dc 0-9 <"$data/display") && [ -S /tmp/.X11-unix/X$d ]; do [ $SECONDS -lt $deadline ] || exit 1; sleep 0.05; done
 DISPLAY=:$d bin/kiosk -demo -data "$data" >"$data/log" 2>&1 &
 kpid=$!
 start=$SECONDS

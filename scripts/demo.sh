@@ -5,13 +5,13 @@ set -euo pipefail
 bin=$1
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   command -v Xvfb >/dev/null || { echo "demo: no display and no Xvfb (apt-get install xvfb)" >&2; exit 1; }
-  d=90
-  while [ -e /tmp/.X11-unix/X$d ] || [ -e /tmp/.X$d-lock ]; do d=$((d + 1)); done
-  Xvfb :$d -screen 0 1080x1920x24 -nolisten tcp >/dev/null 2>&1 &
+  # -displayfd: Xvfb takes a free display number itself (lock files miss abstract sockets).
+  dfile=$(mktemp)
+  Xvfb -displayfd 9 -screen 0 1080x1920x24 -nolisten tcp 9>"$dfile" >/dev/null 2>&1 &
   xpid=$!
-  trap 'kill $xpid 2>/dev/null || true' EXIT
+  trap 'kill $xpid 2>/dev/null || true; rm -f "$dfile"' EXIT
   deadline=$((SECONDS + 20))
-  until [ -S /tmp/.X11-unix/X$d ]; do
+  until [ -s "$dfile" ] && d=$(tr -dc 0-9 <"$dfile") && [ -S /tmp/.X11-unix/X$d ]; do
     [ $SECONDS -lt $deadline ] || { echo "demo: Xvfb did not start" >&2; exit 1; }
     sleep 0.05
   done

@@ -5,8 +5,10 @@
 #
 # Started here:
 #   Xvfb     a real X server for the window smoke test   -> CITIZENHOME_TEST_DISPLAY
-#   pcscd    a private pcscd with two vpcd virtual readers, "ID card reader" and "City card reader"
-#            -> CITIZENHOME_VPCD_ID_PORT, CITIZENHOME_VPCD_CITY_PORT (where virtual cards connect),
+#   pcscd    a private pcscd with three vpcd virtual readers, "ID card reader", "City card reader"
+#            and "PSAM reader" (the payment module's slot, issue 8)
+#            -> CITIZENHOME_VPCD_ID_PORT, CITIZENHOME_VPCD_CITY_PORT, CITIZENHOME_VPCD_PSAM_PORT
+#               (where virtual cards connect),
 #               CITIZENHOME_PCSCD_CONF (its reader.conf.d), CITIZENHOME_PCSCD_CMD (its command line),
 #               CITIZENHOME_PCSCD_PIDFILE, CITIZENHOME_PCSCD_CTL (write "start" to restart it after a
 #               test killed it), CITIZENHOME_PCSCD_LOG, CITIZENHOME_PCSC_LOCK (tests that use pcscd
@@ -43,12 +45,16 @@ wait_for() {
   done
 }
 
-# Xvfb on the first free display number from 90.
+# Xvfb on a display number it finds free itself (-displayfd): a display is also held by its
+# abstract socket, which lock files do not show (another root sharing the network, a container).
 if command -v Xvfb >/dev/null; then
-  d=90
-  while [ -e /tmp/.X11-unix/X$d ] || [ -e /tmp/.X$d-lock ]; do d=$((d + 1)); done
-  Xvfb :$d -screen 0 1080x1920x24 -nolisten tcp >"$state/xvfb.log" 2>&1 &
+  Xvfb -displayfd 9 -screen 0 1080x1920x24 -nolisten tcp 9>"$state/xvfb.display" >"$state/xvfb.log" 2>&1 &
   pids+=($!)
+  if ! wait_for "Xvfb" 20 test -s "$state/xvfb.display"; then
+    cat "$state/xvfb.log" >&2
+    exit 1
+  fi
+  d=$(tr -dc 0-9 <"$state/xvfb.display")
   wait_for "Xvfb :$d" 20 test -S /tmp/.X11-unix/X$d
   export CITIZENHOME_TEST_DISPLAY=:$d
 else
@@ -89,16 +95,23 @@ else
     pkill -x pcscd || true
     wait_for "the old pcscd to stop" 10 bash -c "$(declare -f pcscd_alive); ! pcscd_alive"
   fi
-  # Each vpcd entry makes two slots, on PORT and PORT+1: four free ports from 35963.
+  # Each vpcd entry makes two slots, on PORT and PORT+1: six free ports from 35963 (the ID and
+  # city readers keep the first four, as before the PSAM reader came).
+  ports_free() {
+    local p
+    for p in $(seq "$1" $(($1 + 5))); do listening "$p" && return 1; done
+    return 0
+  }
   id_port=35963
-  while listening $id_port || listening $((id_port + 1)) || listening $((id_port + 2)) || listening $((id_port + 3)); do
-    id_port=$((id_port + 4))
+  until ports_free $id_port; do
+    id_port=$((id_port + 6))
   done
   city_port=$((id_port + 2))
+  psam_port=$((id_port + 4))
   pcsc=$state/pcsc
   mkdir -p "$pcsc/reader.conf.d" "$pcsc/lib"
   # One copy of the driver per entry: entries that share a LIBPATH overwrite each other.
-  for r in "id:ID card reader:$id_port" "city:City card reader:$city_port"; do
+  for r in "id:ID card reader:$id_port" "city:City card reader:$city_port" "psam:PSAM reader:$psam_port"; do
     IFS=: read -r key name port <<<"$r"
     cp "$vpcd_so" "$pcsc/lib/libifdvpcd-$key.so"
     printf 'FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%04X\nLIBPATH      %s\nCHANNELID    0x%04X\n' \
@@ -139,11 +152,12 @@ else
     if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
     rm -f /run/pcscd/pcscd.comm
   }
-  if ! wait_for "pcscd's vpcd ports $id_port and $city_port" 20 bash -c "$(declare -f listening); listening $id_port && listening $city_port"; then
+  if ! wait_for "pcscd's vpcd ports $id_port, $city_port and $psam_port" 20 \
+    bash -c "$(declare -f listening); listening $id_port && listening $city_port && listening $psam_port"; then
     cat "$CITIZENHOME_PCSCD_LOG" >&2
     exit 1
   fi
-  export CITIZENHOME_VPCD_ID_PORT=$id_port CITIZENHOME_VPCD_CITY_PORT=$city_port
+  export CITIZENHOME_VPCD_ID_PORT=$id_port CITIZENHOME_VPCD_CITY_PORT=$city_port CITIZENHOME_VPCD_PSAM_PORT=$psam_port
 fi
 
 

@@ -51,6 +51,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd == "doctor" {
 		return runDoctor(rest, stdout, stderr)
 	}
+	if cmd == "payments" {
+		return runPayments(rest, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "JSON output")

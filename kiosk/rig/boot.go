@@ -72,6 +72,9 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 	if err := startHall(ctx, cfg, k, o.Demo, o.Log); err != nil {
 		o.Log.Error("appointments, progress lookup, ratings and complaints are unavailable", "err", err)
 	}
+	if err := startPayments(ctx, cfg, k, devs, o.Demo, o.Log); err != nil {
+		o.Log.Error("one-card payments are unavailable", "err", err)
+	}
 	go devs.Watch(ctx, k)
 	return &Running{Kiosk: k, Devices: devs, Store: st}, nil
 }

@@ -110,6 +110,10 @@ func (d *Devices) readCard(k *kiosk.Kiosk, e pcsc.Event) {
 		card, err = d.PCSC.Connect(e.Reader)
 		if err == nil {
 			c, err = pcsc.Read(card, card.ATR())
+			if err == nil && c.Kind == pcsc.KindCityCard && c.City != nil {
+				// A card with a payment in doubt settles it on this tap, on this connection.
+				d.tapped(k, e.Reader, c.City.CardNo, card)
+			}
 			card.Close()
 		}
 	}

@@ -12,12 +12,14 @@ import (
 
 	"citizenhome/devices/citycard"
 	"citizenhome/devices/citycard/cardsim"
+	"citizenhome/devices/citycard/psamsim"
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/idcard"
 	"citizenhome/devices/idcard/samsim"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/payment"
 )
 
 // Sim holds the demo's simulated devices: the printer emulator that renders tickets to PNG files,
@@ -29,6 +31,7 @@ type Sim struct {
 	emu  *emulator.Printer
 	sam  *samsim.Sim
 	city *cardsim.Card
+	psam *psamsim.PSAM
 
 	mu      sync.Mutex
 	k       *kiosk.Kiosk
@@ -68,6 +71,13 @@ func Demo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Devices, e
 		return nil, fmt.Errorf("demo city card: %w", err)
 	}
 	s.city = city
+	psam, err := psamsim.New(psamsim.Sample())
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("demo PSAM: %w", err)
+	}
+	s.psam = psam
+	d.Pay = payment.NewFake(city, psam)
 	d.closers = append(d.closers, closer(func() error {
 		cancel()
 		samDev.Close()
@@ -133,9 +143,13 @@ func (s *Sim) TapCityCard() error {
 	if k == nil {
 		return fmt.Errorf("the kiosk is not running yet")
 	}
+	s.city.Reinsert() // a new tap
 	info, err := citycard.Read(s.city)
 	if err != nil {
 		return err
+	}
+	if _, err := k.CardTapped(context.Background(), info.CardNo, s.city); err != nil {
+		s.log.Warn("demo: payment recovery on the tap failed", "err", err)
 	}
 	k.SetCityCard(CityCardOf(info))
 	return nil

@@ -18,6 +18,7 @@ import (
 	"citizenhome/devices/pcsc"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/payment"
 )
 
 // PrinterPoll is how often the printer's status is asked while it is idle, so the hall learns
@@ -37,6 +38,9 @@ type Devices struct {
 	WipeOnRemoval bool
 	// Sim is set in the demo: the simulators behind the devices, for the demo's panel.
 	Sim *Sim
+	// Pay is the one-card payment terminal (the card reader and the PSAM, devices.psam_reader;
+	// the card and PSAM models in the demo); nil without a PSAM.
+	Pay payment.Terminal
 
 	log         *slog.Logger
 	pcscReaders pcscReaders
@@ -71,6 +75,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
 		// pcscd may not run yet, or the readers be unplugged: the monitor finds them when
 		// they come.
 		d.PCSC = pcsc.NewMonitor(pcsc.Options{Readers: names})
+		d.Pay = d.payTerminal(dc)
 	}
 	return d, nil
 }

@@ -196,5 +196,48 @@ CREATE TABLE hall_import (
     complaints   INTEGER NOT NULL
 ) STRICT;
 `},
-	// Next: {Version: 4, Name: "...", SQL: `...`},
+	{Version: 4, Name: "payments: city card purchase journal", SQL: `
+-- One row per payment attempt with a city card (kiosk/payment), written step by step, each step
+-- committed (synchronous FULL) before the next command goes to the card: intent, init (offline
+-- serial, balance before), debit-sent (written BEFORE DEBIT goes out), debited (TAC), confirmed
+-- (the PSAM accepted MAC2). The card appears only masked and as an HMAC-SHA256 under the hall key;
+-- state is the purchase state (citycard.State.MarshalBinary) with the card number and serial
+-- blanked, restored from the card itself when it is tapped again.
+-- status: open (in progress, or waiting for the card to come back), paid (the money is taken:
+-- a record, an event and a receipt), not-charged (closed, nothing taken), undecided (recovery
+-- could not tell from the card: flagged to the hall, settled by staff, never guessed).
+CREATE TABLE payment (
+    id              INTEGER PRIMARY KEY,
+    day             TEXT    NOT NULL,                  -- local date of the intent, YYYY-MM-DD
+    created_at      INTEGER NOT NULL,                  -- Unix nanoseconds
+    updated_at      INTEGER NOT NULL,
+    matter_id       TEXT    NOT NULL,
+    amount_fen      INTEGER NOT NULL CHECK (amount_fen > 0),
+    card_masked     TEXT    NOT NULL,
+    card_hash       BLOB    NOT NULL,
+    step            TEXT    NOT NULL DEFAULT 'intent'
+                    CHECK (step IN ('intent', 'init', 'debit-sent', 'debited', 'confirmed')),
+    status          TEXT    NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'paid', 'not-charged', 'undecided')),
+    state           BLOB,                              -- NULL before init
+    terminal        TEXT    NOT NULL DEFAULT '',       -- PSAM terminal id, hex
+    offline_serial  INTEGER,
+    balance_before  INTEGER,
+    terminal_serial INTEGER,
+    tx_time         TEXT    NOT NULL DEFAULT '',       -- the card's wall clock, YYYYMMDDhhmmss
+    tac             TEXT    NOT NULL DEFAULT '',       -- hex; set once debited
+    mac2_verified   INTEGER NOT NULL DEFAULT 0 CHECK (mac2_verified IN (0, 1)),
+    recovered       INTEGER NOT NULL DEFAULT 0 CHECK (recovered IN (0, 1)),
+    receipt         TEXT    NOT NULL DEFAULT 'none' CHECK (receipt IN ('none', 'printed', 'failed')),
+    receipt_at      INTEGER,
+    closed_at       INTEGER,
+    reason          TEXT    NOT NULL DEFAULT '',       -- why it ended so; English, no personal data
+    -- Money can only have been taken once DEBIT may have gone out.
+    CHECK (status <> 'paid' OR step IN ('debit-sent', 'debited', 'confirmed'))
+) STRICT;
+CREATE INDEX payment_day ON payment (day);
+CREATE INDEX payment_card_open ON payment (card_hash) WHERE status IN ('open', 'undecided');
+CREATE INDEX payment_unfinished ON payment (status) WHERE status IN ('open', 'undecided') OR (status = 'paid' AND receipt <> 'printed');
+`},
+	// Next: {Version: 5, Name: "...", SQL: `...`},
 }

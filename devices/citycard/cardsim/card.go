@@ -366,6 +366,19 @@ func (c *Card) Balance() int64 {
 	return c.balance
 }
 
+// Records returns the purse's log records as stored, newest first (copies of the 23-byte
+// records citycard.ParseRecord reads): what a test checks debits against without talking to
+// the card (which would change its selection).
+func (c *Card) Records() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([][]byte, len(c.records))
+	for i, r := range c.records {
+		out[i] = append([]byte(nil), r...)
+	}
+	return out
+}
+
 // Log returns the commands received, in order (the APDUs as sent, copies).
 func (c *Card) Log() [][]byte {
 	c.mu.Lock()
