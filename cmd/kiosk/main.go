@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/journal"
 	"citizenhome/kiosk/rig"
 	"citizenhome/kiosk/telemetry"
 	"citizenhome/ui"
@@ -29,8 +30,13 @@ func main() {
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
 	demoMQTT := flag.String("demo-mqtt", telemetry.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
+	logger := journal.Flags(flag.CommandLine)
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log, err := logger()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk:", err)
+		os.Exit(2)
+	}
 	if err := run(*cfgPath, *demo, *dataDir, *demoMQTT, log); err != nil {
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
 		os.Exit(1)

@@ -28,19 +28,13 @@ var version = "dev"
 
 func main() {
 	cfgPath := flag.String("config", "/etc/citizenhome/kiosk.toml", "configuration file")
-	logFormat := flag.String("log-format", "text", "log lines as text (key=value) or json; to stderr, which is the journal under systemd")
-	debug := flag.Bool("debug", false, "log debug messages too")
+	logger := journal.Flags(flag.CommandLine)
 	flag.Parse()
-	f, err := journal.ParseFormat(*logFormat)
+	log, err := logger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(2)
 	}
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
-	}
-	log := journal.New(os.Stderr, f, level)
 	if err := run(*cfgPath, log); err != nil {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(1)

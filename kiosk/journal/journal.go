@@ -6,6 +6,7 @@
 package journal
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,4 +70,22 @@ func toJournal(stream string, f *os.File) bool {
 		return false
 	}
 	return fmt.Sprint(st.Dev) == dev && fmt.Sprint(st.Ino) == ino
+}
+
+// Flags adds the programs' logging flags to fs (-log-format text|json, -debug); after fs is
+// parsed, the returned function builds the logger on stderr, or says which flag value is wrong.
+func Flags(fs *flag.FlagSet) func() (*slog.Logger, error) {
+	format := fs.String("log-format", string(Text), "log lines as text (key=value) or json; to stderr, which is the journal under systemd")
+	debug := fs.Bool("debug", false, "log debug messages too")
+	return func() (*slog.Logger, error) {
+		f, err := ParseFormat(*format)
+		if err != nil {
+			return nil, err
+		}
+		level := slog.LevelInfo
+		if *debug {
+			level = slog.LevelDebug
+		}
+		return New(os.Stderr, f, level), nil
+	}
 }

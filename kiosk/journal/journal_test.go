@@ -2,6 +2,8 @@ package journal
 
 import (
 	"bytes"
+	"context"
+	"flag"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -53,5 +55,23 @@ func TestToJournal(t *testing.T) {
 		if toJournal(s, f) {
 			t.Errorf("JOURNAL_STREAM=%q taken for this file", s)
 		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	build := Flags(fs)
+	if err := fs.Parse([]string{"-log-format", "json", "-debug"}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := build()
+	if err != nil || !log.Enabled(context.Background(), slog.LevelDebug) {
+		t.Errorf("json+debug: %v, debug enabled %v", err, log != nil && log.Enabled(context.Background(), slog.LevelDebug))
+	}
+	fs = flag.NewFlagSet("y", flag.ContinueOnError)
+	build = Flags(fs)
+	_ = fs.Parse([]string{"-log-format", "yaml"})
+	if _, err := build(); err == nil {
+		t.Error("-log-format yaml accepted")
 	}
 }
