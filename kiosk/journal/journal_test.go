@@ -3,8 +3,8 @@ package journal
 import (
 	"bytes"
 	"context"
-	"flag"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
