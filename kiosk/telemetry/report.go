@@ -23,6 +23,13 @@ func (a *Agent) report(ctx context.Context, c *conn) {
 	close(c.born)
 	hb := time.NewTicker(a.o.Heartbeat)
 	defer hb.Stop()
+	// Every status counts as a heartbeat: the ticker starts again after each, so a heartbeat
+	// never follows a change's status closer than the debounce allows.
+	status := func() error {
+		err := a.publishStatus(ctx, c)
+		hb.Reset(a.o.Heartbeat)
+		return err
+	}
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	armed, dirty := false, false
@@ -51,7 +58,7 @@ func (a *Agent) report(ctx context.Context, c *conn) {
 				}
 				continue
 			}
-			if err := a.publishStatus(ctx, c); err != nil {
+			if err := status(); err != nil {
 				c.fail(err)
 				return
 			}
@@ -59,7 +66,7 @@ func (a *Agent) report(ctx context.Context, c *conn) {
 		case <-debounce.C:
 			armed = false
 			if dirty {
-				if err := a.publishStatus(ctx, c); err != nil {
+				if err := status(); err != nil {
 					c.fail(err)
 					return
 				}
@@ -70,7 +77,7 @@ func (a *Agent) report(ctx context.Context, c *conn) {
 				c.fail(err)
 				return
 			}
-			if err := a.publishStatus(ctx, c); err != nil {
+			if err := status(); err != nil {
 				c.fail(err)
 				return
 			}
