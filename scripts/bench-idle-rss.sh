@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-idle-rss.sh [DURATION]: starts the kiosk in demo mode on a private Xvfb, leaves it idle
 # for DURATION (default 10m, as the issue asks), and prints its resident memory every minute and
-# at the end. Needs bin/kiosk (make build) and Xvfb.
+# at the end. Needs bin/kiosk (make build; KIOSK=path for another build) and Xvfb.
 set -euo pipefail
 dur=${1:-10m}
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ kpid=
 trap 'kill $kpid $xpid 2>/dev/null || true; rm -rf "$data"' EXIT
 deadline=$((SECONDS + 20))
 until [ -s "$data/display" ] && d=$(tr -dc 0-9 <"$data/display") && [ -S /tmp/.X11-unix/X$d ]; do [ $SECONDS -lt $deadline ] || exit 1; sleep 0.05; done
-DISPLAY=:$d bin/kiosk -demo -data "$data" >"$data/log" 2>&1 &
+DISPLAY=:$d "${KIOSK:-bin/kiosk}" -demo -data "$data" >"$data/log" 2>&1 &
 kpid=$!
 start=$SECONDS
 while [ $((SECONDS - start)) -lt "$secs" ]; do

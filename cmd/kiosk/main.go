@@ -95,6 +95,13 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 		}
 	}()
 	win := a.NewWindow(cfg.Hall.Name)
+	// The theme font cut to what the screens and the catalog show: Fyne parses it once per text
+	// style, and the full CJK font is most of the kiosk's idle memory.
+	if sub, err := ui.SubsetFont(font, k.Catalog()); err != nil {
+		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
+	} else {
+		font = sub
+	}
 	th := ui.NewTheme(font)
 	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint})
 	if err != nil {
