@@ -104,6 +104,10 @@ type Paid struct {
 	// Settled are earlier payments of this card that the tap settled; paid ones got their
 	// receipt printed too.
 	Settled []payment.Entry
+	// BalanceFen is the card's balance as this tap left it, for the screen: after the debit
+	// when the money was taken; read from the card when it refused for insufficient balance
+	// (94 01 carries none); -1 when unknown (any other outcome, or the card gone).
+	BalanceFen int64
 }
 
 // Pay takes the fee of matterID (catalog fee.amount_fen) from the city card on the card reader,
@@ -162,7 +166,18 @@ func (k *Kiosk) pay(ctx context.Context, matterID string, allowRepeat bool) (Pai
 	done := k.sessions.Begin()
 	defer done()
 	res, err := j.Pay(ctx, card, psam, payment.Request{Matter: m.ID, AmountFen: m.Fee.AmountFen, AllowRepeat: allowRepeat})
-	paid := Paid{Payment: res.Entry, Matter: m, Settled: res.Settled}
+	paid := Paid{Payment: res.Entry, Matter: m, Settled: res.Settled, BalanceFen: -1}
+	switch {
+	case res.Entry.Status == payment.StatusPaid && res.Entry.BalanceBeforeFen >= 0 && !errors.Is(err, payment.ErrAlreadyPaid):
+		paid.BalanceFen = res.Entry.BalanceAfterFen()
+		k.cardPaid(res.Entry)
+	case errors.Is(err, citycard.ErrInsufficientBalance):
+		// One GET BALANCE on the card that just refused: the citizen wants to know how much
+		// is missing.
+		if b, berr := citycard.NewSession(card).Balance(); berr == nil {
+			paid.BalanceFen = b
+		}
+	}
 	pctx := context.WithoutCancel(ctx) // a debit that happened gets its receipt whatever the caller does
 	for i, e := range paid.Settled {
 		if e.Status == payment.StatusPaid && e.Receipt == payment.ReceiptNone {
@@ -179,6 +194,23 @@ func (k *Kiosk) pay(ctx context.Context, matterID string, allowRepeat bool) (Pai
 	k.armFlag(j)
 	k.reportPayments(pctx, j)
 	return paid, err
+}
+
+// cardPaid brings the session's city card (what the one-card screen shows) up to date with a
+// payment just made from it: its balance after and the purchase on top of its records. The card
+// is recognised by its masked number (the journal keeps no other); a session with another card,
+// or none, is left alone. A new copy goes into the session (which wipes the old one): screens
+// read the card afresh from the session each time they are drawn.
+func (k *Kiosk) cardPaid(e payment.Entry) {
+	c := k.CityCard()
+	if c == nil || c.Masked() != e.CardMasked {
+		return
+	}
+	n := *c
+	n.BalanceFen = e.BalanceAfterFen()
+	rec := CardRecord{Time: e.Time(k.sched.Location()), Type: citycard.TxPurchase.String(), AmountFen: e.AmountFen}
+	n.Records = append([]CardRecord{rec}, c.Records...)
+	k.sessions.Put(keyCity, &n)
 }
 
 // CardTapped settles the unsettled payments of a city card just tapped (its number read by the

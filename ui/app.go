@@ -68,6 +68,7 @@ type UI struct {
 	flow      flow                     // what the citizen chose in this session
 	staff     staffMode                // staff mode (staff.go)
 	devErrors []devError               // recent device problems, newest last (staff screen)
+	paying    bool                     // a payment is with the card: nothing may leave its screen
 }
 
 // flow is what the citizen entered or was given in the session in progress: all of it is
@@ -76,6 +77,7 @@ type flow struct {
 	ticket    *sessionTicket // the ticket taken (or checked in for) in this session
 	rating    ratingForm
 	complaint complaintForm
+	pay       payForm
 }
 
 // sessionTicket is the ticket of this session, which a rating may name.
@@ -250,6 +252,11 @@ func (u *UI) onEvent(e kiosk.Event) {
 		case session.Ended:
 			u.hideIdle()
 			u.flow = flow{}
+			if u.paying {
+				// The card left with the session (removal wipes it) while the debit ran: the
+				// paying screen stays; the outcome follows in a session of its own.
+				return
+			}
 			if u.staff.on && e.Session.Reason != session.Idle {
 				// Staff locked or reset the kiosk from staff mode: they stay there.
 				return
@@ -270,14 +277,25 @@ func (u *UI) onEvent(e kiosk.Event) {
 		}
 	case kiosk.EventCard:
 		switch {
+		case u.paying:
+			// The payment has the card; a read of it (pulled and put back) changes nothing
+			// on the paying screen, whose outcome follows.
 		case u.staff.on:
 			// A staff card is no citizen's card: its "unreadable" is not news.
+		case e.CardErr != nil && u.waitCard == waitPay:
+			u.payTap(u.t("card.unreadable"))
+		case e.CardErr != nil && u.waitCard == waitPaySettle:
+			u.payTorn(u.t("card.unreadable"))
 		case e.CardErr != nil:
 			u.message(u.t("card.unreadable_title"), u.t("card.unreadable"), nil)
 		case u.onHome:
 			u.Home() // the greeting shows the (masked) name
 		case e.Card == kiosk.CardCity && u.waitCard == waitCity:
 			u.CityCard()
+		case e.Card == kiosk.CardCity && u.waitCard == waitPay:
+			u.payNow(false, false)
+		case e.Card == kiosk.CardCity && u.waitCard == waitPaySettle:
+			u.paySettled()
 		case u.waitCard == waitCheckIn:
 			u.checkIn()
 		case u.waitCard == waitProgress:
@@ -287,6 +305,8 @@ func (u *UI) onEvent(e kiosk.Event) {
 		switch {
 		case u.staff.on:
 			u.redraw() // the staff screen shows lock or unlock
+		case u.paying:
+			// The outcome of the payment is shown first; its Done leads to the locked screen.
 		case e.Locked:
 			u.Locked(e.Message)
 		default:

@@ -28,6 +28,7 @@ func TestReferenceImages(t *testing.T) {
 	}
 	f := newFixtureWith(t, thursday, NewTheme(font))
 	withHall(t, f)
+	kit := withPayments(t, f, nil)
 	update := os.Getenv("CITIZENHOME_UPDATE_SCREENS") != ""
 	shot := func(name string) {
 		t.Helper()
@@ -86,6 +87,15 @@ func TestReferenceImages(t *testing.T) {
 	f.ui.complained(kiosk.Complained{Submitted: hall.Submitted{Number: "TS20261126K7Q2M9",
 		Category: hall.CategoryAttitude, At: thursday}}, nil)
 	shot("complaint-done")
+
+	// One-card payment (一卡通缴费) from the guide: confirm, then done after the tap.
+	f.tap(t, "完成")
+	f.ui.GuideDetail(f.k.Catalog().Matter(payMatter), f.ui.Guide)
+	f.tapExact(t, "缴费 ¥20.00")
+	shot("pay-confirm")
+	f.tapExact(t, "确认缴费 ¥20.00")
+	kit.tapCity(t, f)
+	shot("pay-done")
 }
 
 func writePNG(t *testing.T, path string, img image.Image) {

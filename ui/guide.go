@@ -95,7 +95,7 @@ func (u *UI) keypad(query string, set func(string)) fyne.CanvasObject {
 
 // GuideDetail shows every field of a matter's guide (art. 22 of the regulations: basis,
 // conditions, procedure, legal and promised time limits, fees, forms), and a button to take a
-// ticket for it.
+// ticket for it and, for a matter with a fee, one to pay it by city card (一卡通缴费).
 func (u *UI) GuideDetail(m *catalog.Matter, back func()) {
 	u.set(func() fyne.CanvasObject {
 		c := u.core.Catalog()
@@ -154,7 +154,14 @@ func (u *UI) GuideDetail(m *catalog.Matter, back func()) {
 			forms = append(forms, fmt.Sprintf("%s（%s）", f.Name.In(u.lang), strings.Join([]string{f.Blank, f.Sample}, "、")))
 		}
 		list(u.t("guide.forms"), forms)
-		take := tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.GuideDetail(m, u.Guide) }) }))
+		var take fyne.CanvasObject = tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.GuideDetail(m, u.Guide) }) }))
+		if pay := u.payButton(m, func() { u.GuideDetail(m, back) }); pay != nil {
+			cols := 2
+			if u.theme.Large {
+				cols = 1
+			}
+			take = container.NewGridWithColumns(cols, take, pay)
+		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
 		return u.page(u.t("guide.detail"), back, container.NewBorder(head, take, nil, nil, container.NewVScroll(body)))

@@ -80,7 +80,8 @@ func (u *UI) home() fyne.CanvasObject {
 }
 
 // CityCard shows the city card of the session: masked number, balance, recent records; without
-// one it asks for a tap and shows the card as soon as it is read.
+// one it asks for a tap and shows the card as soon as it is read. Both lead to 一卡通缴费
+// (PayChoose), or say why payments are unavailable.
 func (u *UI) CityCard() {
 	defer func() {
 		if u.core.CityCard() == nil {
@@ -91,7 +92,7 @@ func (u *UI) CityCard() {
 		c := u.core.CityCard()
 		if c == nil {
 			l := widget.NewLabelWithStyle(u.t("citycard.tap"), fyne.TextAlignCenter, fyne.TextStyle{})
-			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer()))
+			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer(), u.payEntry()))
 		}
 		form := widget.NewForm(
 			widget.NewFormItem(u.t("citycard.number"), widget.NewLabel(c.Masked())),
@@ -101,7 +102,7 @@ func (u *UI) CityCard() {
 		for _, r := range c.Records {
 			list.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", r.Time.Format("2006-01-02 15:04"), r.Type, yuan(r.AmountFen))))
 		}
-		return u.page(u.t("citycard.title"), nil, container.NewVScroll(container.NewVBox(form, list)))
+		return u.page(u.t("citycard.title"), nil, container.NewBorder(nil, u.payEntry(), nil, nil, container.NewVScroll(container.NewVBox(form, list))))
 	})
 }
 

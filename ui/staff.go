@@ -91,6 +91,9 @@ func newTapLabel(onTap func()) *tapLabel {
 func (l *tapLabel) Tapped(*fyne.PointEvent) { l.onTap() }
 
 func (u *UI) hallTapped() {
+	if u.paying {
+		return // no staff screen over a debit in progress
+	}
 	now := u.core.Now()
 	u.taps = append(u.taps, now)
 	for len(u.taps) > 0 && now.Sub(u.taps[0]) > StaffTapWindow {

@@ -19,6 +19,7 @@ import (
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
 )
 
@@ -547,10 +548,32 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 		th := NewTheme(font)
 		f := newFixtureWith(t, thursday, th)
 		withHall(t, f)
+		withPayments(t, f, nil)
 		if large {
 			f.ui.SetLarge(true)
 		}
+		fee := f.k.Catalog().Matter("crj-004") // the longest name with a fee
+		paid := payment.Entry{ID: 1, Day: "2026-11-26", Matter: fee.ID, AmountFen: fee.Fee.AmountFen, CardMasked: cardMasked,
+			BalanceBeforeFen: cardBalance, TxTime: "20261126100000", Status: payment.StatusPaid}
+		payScreen := func(show func()) func() {
+			return func() { f.ui.flow.pay = payForm{matter: fee, back: f.ui.PayChoose}; show() }
+		}
 		screens := map[string]func(){
+			"pay-choose": f.ui.PayChoose,
+			"pay-confirm": func() {
+				f.k.SetCityCard(&kiosk.CityCard{CardNo: cardNo, BalanceFen: cardBalance})
+				f.ui.PayConfirm(fee, f.ui.PayChoose)
+			},
+			"pay-tap": payScreen(func() { f.ui.payTap(f.ui.t("pay.no_card")) }),
+			"pay-done": payScreen(func() {
+				f.ui.payDone(paid, fee, -1, false, f.ui.t("pay.recovered"), []payment.Entry{paid})
+			}),
+			"pay-already": payScreen(func() { f.ui.payAlready(kiosk.Paid{Payment: paid}) }),
+			"pay-torn":    payScreen(func() { f.ui.payTorn(f.ui.t("pay.still_checking")) }),
+			"pay-balance": payScreen(func() { f.ui.payBalance(fee, 1050) }),
+			"pay-pending": payScreen(func() {
+				f.ui.payRetry(f.ui.t("pay.pending_title"), f.ui.msg(payment.MsgPending)+"\n"+f.ui.t("pay.pending_help"))
+			}),
 			"home":     f.ui.Home,
 			"sections": f.ui.Sections,
 			"guide":    f.ui.Guide,
