@@ -53,24 +53,68 @@ func New(core Core, token string) *Server {
 	s.mux.Handle("POST /v1/printer/selftest", s.auth(s.selftest))
 	s.mux.Handle("GET /v1/card", s.auth(s.card))
 	s.mux.Handle("GET /v1/events", s.auth(newEvents(core).serve))
-	s.mux.Handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.Method+" "+r.URL.Path)
-	}))
 	return s
 }
 
 // Unauthorized counts requests refused for a wrong or missing token.
 func (s *Server) Unauthorized() int64 { return s.unauthorized.Load() }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A body announced over MaxBody is refused (413) whatever
+// the endpoint, before it is read; one that turns out longer than announced (chunked) is cut at
+// MaxBody and refused by the endpoints that read bodies. A path that is no endpoint is 404 and
+// a method an endpoint does not take 405 (with Allow), both as JSON errors, and both, but for
+// /healthz, only for a caller with the token: the API does not tell strangers what it serves.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "too-large", fmt.Sprintf("request bodies are limited to %d bytes", MaxBody))
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unrouted(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request no endpoint takes: 405 when the path is an endpoint's, else 404.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	h := func(w http.ResponseWriter, r *http.Request) {
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method-not-allowed", r.Method+" "+r.URL.Path+" is not allowed (allowed: "+strings.Join(allow, ", ")+")")
+			return
+		}
+		writeError(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	}
+	if r.URL.Path == "/healthz" {
+		h(w, r)
+		return
+	}
+	s.auth(h).ServeHTTP(w, r)
+}
+
+// bearer is the token of an Authorization header; the scheme's name is case-insensitive (RFC
+// 9110 section 11.1).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(tok, " "), true
 }
 
 func (s *Server) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
 			s.unauthorized.Add(1)
 			if t := s.telemetry(); t != nil {

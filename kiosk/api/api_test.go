@@ -167,3 +167,54 @@ func TestLoadToken(t *testing.T) {
 		t.Error("short token accepted")
 	}
 }
+
+// What no endpoint takes is still a JSON error with a fitting status: 405 (with Allow) for a
+// method an endpoint does not take, 404 for a path that is none, and 401 first without the token
+// (but for /healthz, which needs none).
+func TestUnroutedRequests(t *testing.T) {
+	s := New(&fakeCore{}, token)
+	cases := []struct {
+		method, path, auth string
+		code               int
+		ec, allow          string
+	}{
+		{"POST", "/v1/status", "Bearer " + token, 405, "method-not-allowed", "GET"},
+		{"DELETE", "/v1/tickets", "Bearer " + token, 405, "method-not-allowed", "POST"},
+		{"POST", "/healthz", "", 405, "method-not-allowed", "GET"},
+		{"GET", "/v1/nothing", "Bearer " + token, 404, "not-found", ""},
+		{"GET", "/elsewhere", "Bearer " + token, 404, "not-found", ""},
+		{"GET", "/v1/nothing", "", 401, "unauthorized", ""},
+		{"POST", "/v1/status", "Bearer wrong", 401, "unauthorized", ""},
+	}
+	for _, c := range cases {
+		w, m := do(t, s, c.method, c.path, c.auth, "")
+		if w.Code != c.code || errCode(m) != c.ec || w.Header().Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d %v Allow %q, want %d %s Allow %q", c.method, c.path, w.Code, m, w.Header().Get("Allow"), c.code, c.ec, c.allow)
+		}
+	}
+}
+
+// A body announced over 64 KiB is 413 on every endpoint, even one that reads no body.
+func TestBigBodyRefusedEverywhere(t *testing.T) {
+	s := New(&fakeCore{}, token)
+	big := strings.Repeat("x", MaxBody+1)
+	for _, ep := range [][2]string{{"GET", "/v1/card"}, {"GET", "/v1/status"}, {"POST", "/v1/tickets"}} {
+		w, m := do(t, s, ep[0], ep[1], "Bearer "+token, big)
+		if w.Code != http.StatusRequestEntityTooLarge || errCode(m) != "too-large" {
+			t.Errorf("%s %s with %d bytes: %d %v", ep[0], ep[1], len(big), w.Code, m)
+		}
+	}
+}
+
+// The scheme's name of the Authorization header is case-insensitive.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	s := New(&fakeCore{}, token)
+	for _, h := range []string{"bearer " + token, "BEARER " + token, "Bearer  " + token} {
+		if w, m := do(t, s, "GET", "/v1/status", h, ""); w.Code != 200 {
+			t.Errorf("%q: %d %v", h, w.Code, m)
+		}
+	}
+	if w, _ := do(t, s, "GET", "/v1/status", "Basic "+token, ""); w.Code != 401 {
+		t.Errorf("Basic scheme: %d", w.Code)
+	}
+}

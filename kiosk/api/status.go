@@ -40,6 +40,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	if locked, msg := s.core.Locked(); locked {
 		st.LockMessage = msg
 	}
+	// The contract's three devices are always named, as the telemetry agent's status does.
+	for _, name := range []string{kiosk.DevicePrinter, kiosk.DeviceIDReader, kiosk.DeviceCardReader} {
+		st.Devices[name] = wire.Device{State: string(kiosk.StateAbsent)}
+	}
 	for name, d := range s.core.Devices() {
 		st.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: d.Since}
 	}

@@ -61,6 +61,11 @@ func TestStatusWithoutTelemetry(t *testing.T) {
 	if p["state"] != "paper-out" || p["detail"] != "no paper" {
 		t.Errorf("devices %v", devs)
 	}
+	for _, d := range []string{"id-reader", "card-reader"} {
+		if dv, _ := devs[d].(map[string]any); dv["state"] != "absent" {
+			t.Errorf("device %s not named absent: %v", d, devs)
+		}
+	}
 	c.locked = true
 	if _, m := do(t, s, "GET", "/v1/status", "Bearer "+token, ""); m["state"] != "locked" {
 		t.Errorf("locked: %v", m)

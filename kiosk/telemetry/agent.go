@@ -572,7 +572,10 @@ func (a *Agent) onMessage(c *conn, m paho.Message) {
 		was := c.ctrl
 		c.ctrl = now
 		c.ctrlMu.Unlock()
-		if was == 1 && now == 2 {
+		// A change to online: from offline, or from nothing known when the message is live (a
+		// controller starting for the first time, or after clearing its state). The retained
+		// copy the broker hands over at SUBSCRIBE is no change: the birth follows anyway.
+		if now == 2 && (was == 1 || was == 0 && !m.Retained()) {
 			a.log.Info("hall controller back online: publishing the birth again")
 			a.Rebirth()
 		}

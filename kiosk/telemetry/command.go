@@ -365,8 +365,12 @@ func prepSelftest(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (
 
 // RemoteSettings are the configuration keys the hall may change with set-config, each with its
 // check-and-apply. Any other key is refused. Values are strings, as in the configuration file.
+// Check is the value's own rule; a value may also have to fit the kiosk's other settings (an
+// idle timeout above the configured idle warning), which set-config checks, for every key,
+// before it applies any: a refused set-config changes nothing.
 var RemoteSettings = map[string]struct {
 	Check func(string) error
+	fits  func(a *Agent, v string) error // nil: Check is enough
 	apply func(a *Agent, v string) error
 }{
 	"kiosk.idle_timeout": {
@@ -374,6 +378,13 @@ var RemoteSettings = map[string]struct {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < kiosk.MinIdleTimeout || d > kiosk.MaxIdleTimeout {
 				return fmt.Errorf("%q must be a duration between %s and %s", v, kiosk.MinIdleTimeout, kiosk.MaxIdleTimeout)
+			}
+			return nil
+		},
+		fits: func(a *Agent, v string) error {
+			d, _ := time.ParseDuration(v)
+			if _, warn := a.k.Sessions().Timeout(); d <= warn {
+				return fmt.Errorf("%q must be above the idle warning (%s)", v, warn)
 			}
 			return nil
 		},
@@ -412,6 +423,11 @@ func prepSetConfig(a *Agent, cmd wire.Command, args map[string]json.RawMessage) 
 		}
 		if err := s.Check(v); err != nil {
 			return nil, refuse(wire.RefuseBadArgs, "%s: %v", k, err)
+		}
+		if s.fits != nil {
+			if err := s.fits(a, v); err != nil {
+				return nil, refuse(wire.RefuseBadArgs, "%s: %v", k, err)
+			}
 		}
 		vals[k] = v
 	}

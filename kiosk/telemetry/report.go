@@ -232,8 +232,14 @@ func (a *Agent) activeAlerts() map[string]wire.Alert {
 	return out
 }
 
-// Snapshot builds the status snapshot as it would be published now (seq and boot zero); the
-// local API's /v1/status serves it.
+// contractDevices are the devices every status names (spec: printer, id-reader, card-reader),
+// "absent" when the kiosk has not configured one, so that a reader never has to guess what a
+// missing key means.
+var contractDevices = []string{kiosk.DevicePrinter, kiosk.DeviceIDReader, kiosk.DeviceCardReader}
+
+// Snapshot builds the status snapshot as it would be published now; the local API's /v1/status
+// serves it. Its boot and seq are those of the session up now and the last message it sent
+// (both 0 while disconnected); a published status carries its own seq.
 func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 	now := a.now()
 	s := wire.Status{
@@ -241,11 +247,22 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 		UptimeS: int64(now.Sub(a.started) / time.Second), Devices: map[string]wire.Device{},
 		Alerts: slices.Sorted(maps.Keys(a.activeAlerts())),
 	}
+	if s.Alerts == nil {
+		s.Alerts = []string{} // a list, never null, for readers that iterate it
+	}
+	if c := a.current(); c != nil {
+		c.mu.Lock()
+		s.Boot, s.Seq = c.boot, c.seq
+		c.mu.Unlock()
+	}
 	if _, ok := a.k.Sessions().Active(); ok {
 		s.Session = wire.SessionInUse
 	}
 	if locked, msg := a.k.Locked(); locked {
 		s.LockMessage = msg
+	}
+	for _, name := range contractDevices {
+		s.Devices[name] = wire.Device{State: string(kiosk.StateAbsent), Since: a.stamp(a.started)}
 	}
 	for name, d := range a.k.Devices() {
 		s.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: a.stamp(d.Since)}
@@ -261,6 +278,12 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 	// Ratings are counted from their table (a missing table, before the hall migration, is 0):
 	// a counter in memory would restart at zero with the process.
 	_ = a.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM hall_rating WHERE day = ?`, day).Scan(&s.Counters.Ratings)
+	// Receipts are the payments whose receipt was (last) printed since local midnight, from the
+	// payment journal for the same reason (no table before the payments migration: 0).
+	y, m, d := now.In(a.loc).Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, a.loc)
+	_ = a.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM payment WHERE receipt = 'printed' AND receipt_at >= ? AND receipt_at < ?`,
+		midnight.UnixNano(), midnight.AddDate(0, 0, 1).UnixNano()).Scan(&s.Counters.Receipts)
 	if n, err := a.out.Len(ctx); err == nil {
 		s.Outbox = n
 	}
