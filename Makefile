@@ -5,7 +5,9 @@ GO      ?= go
 BIN     := bin
 # The Go build and module caches stay in their per-user defaults (~/.cache/go-build, ~/go/pkg/mod),
 # so the next run on the same machine finds them: a cold Fyne build takes minutes, a warm one seconds.
-export GOFLAGS ?= -buildvcs=false
+# no_emoji: the kiosk draws no emoji, and Fyne would otherwise bundle a 4 MB colour emoji font
+# and parse it for every text style (memory at idle, see docs/benchmarks.md).
+export GOFLAGS ?= -buildvcs=false -tags=no_emoji
 export CGO_ENABLED := 1
 
 .PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo package

@@ -8,7 +8,7 @@ case "$version" in [0-9]*) ;; *) version="0.0.0+$version" ;; esac
 export VERSION=$version
 mkdir -p bin
 for b in kiosk kioskd kioskctl; do
-  go build -ldflags "-s -w -X main.version=$version" -o "bin/$b" "./cmd/$b"
+  go build -tags no_emoji -ldflags "-s -w -X main.version=$version" -o "bin/$b" "./cmd/$b"
 done
 (cd packaging && go build -o ../bin/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm)
 for p in common kioskd kiosk; do

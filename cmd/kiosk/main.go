@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -83,6 +84,10 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	stop := make(chan struct{})
 	defer close(stop)
 	go k.Sessions().Run(stop, 250*time.Millisecond)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(idleGCPercent)
+	}
+	go trimMemory(ctx, time.Minute, func() bool { _, busy := k.Sessions().Active(); return !busy })
 
 	a := app.NewWithID("cn.citizenhome.kiosk")
 	// SIGTERM (systemd stop) ends the app like closing it, so that the deferred shutdown runs.
