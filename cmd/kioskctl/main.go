@@ -28,7 +28,7 @@ commands:
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
   hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
   version               print the version
-` + fleetUsage + doctorUsage + hallUsage + `
+` + fleetUsage + doctorUsage + hallUsage + paymentsUsage + `
 every command takes --json for output that scripts read.
 `
 
