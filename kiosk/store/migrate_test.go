@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -86,6 +87,68 @@ INSERT INTO remote_setting (key, value, set_by, set_at) VALUES ('kiosk.idle_time
 			}
 		},
 	},
+}
+
+// The telemetry counters migration's seed, registered by name like the hall's and the payments',
+// so that its version number can move when migrations of other features are appended at once.
+func init() {
+	for _, m := range Migrations {
+		if strings.HasPrefix(m.Name, "telemetry daily counters") {
+			seeds[m.Version] = counterSeed
+		}
+	}
+}
+
+var counterSeed = seed{
+	insert: func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+INSERT INTO telemetry_counter (day, name, n) VALUES
+    ('2026-11-26', 'card_reads', 300), ('2026-11-26', 'errors', 2), ('2026-11-25', 'card_reads', 17);`)
+		return err
+	},
+	check: func(t *testing.T, db *sql.DB) {
+		var n int64
+		if err := db.QueryRow(`SELECT n FROM telemetry_counter WHERE day = '2026-11-26' AND name = 'card_reads'`).Scan(&n); err != nil || n != 300 {
+			t.Errorf("v5 counter card_reads: %d, %v", n, err)
+		}
+		// The telemetry agent's increment: an UPSERT on (day, name).
+		if _, err := db.Exec(`INSERT INTO telemetry_counter (day, name, n) VALUES ('2026-11-26', 'errors', 1)
+			ON CONFLICT (day, name) DO UPDATE SET n = n + excluded.n`); err != nil {
+			t.Fatalf("v5 counter upsert: %v", err)
+		}
+		if err := db.QueryRow(`SELECT n FROM telemetry_counter WHERE day = '2026-11-26' AND name = 'errors'`).Scan(&n); err != nil || n != 3 {
+			t.Errorf("v5 counter errors after upsert: %d, %v", n, err)
+		}
+	},
+}
+
+// TestCounterConstraints: the schema refuses what would break the purge and today's lookup (both
+// compare day as text) or make a counter negative.
+func TestCounterConstraints(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "kiosk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		day, name string
+		n         int64
+		ok        bool
+	}{
+		{"2026-11-26", "card_reads", 0, true},
+		{"2026-11-27", "errors", 5, true},
+		{"2026-11-26", "card_reads", 1, false}, // the same (day, name) again: the primary key
+		{"2026-1-26", "errors", 1, false},
+		{"26-11-2026", "errors", 1, false},
+		{"2026-11-26T00:00", "errors", 1, false},
+		{"2026-11-28", "", 1, false},
+		{"2026-11-28", "errors", -1, false},
+	} {
+		_, err := s.DB().Exec(`INSERT INTO telemetry_counter (day, name, n) VALUES (?, ?, ?)`, c.day, c.name, c.n)
+		if (err == nil) != c.ok {
+			t.Errorf("(%q, %q, %d): err = %v, want ok %v", c.day, c.name, c.n, err, c.ok)
+		}
+	}
 }
 
 // dropped lists tables a migration removes on purpose; any other table must keep all its rows.

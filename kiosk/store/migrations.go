@@ -239,5 +239,17 @@ CREATE INDEX payment_day ON payment (day);
 CREATE INDEX payment_card_open ON payment (card_hash) WHERE status IN ('open', 'undecided');
 CREATE INDEX payment_unfinished ON payment (status) WHERE status IN ('open', 'undecided') OR (status = 'paid' AND receipt <> 'printed');
 `},
-	// Next: {Version: 5, Name: "...", SQL: `...`},
+	{Version: 5, Name: "telemetry daily counters", SQL: `
+-- The status's counters that have no business table to be counted from (card_reads, errors),
+-- per local day, so that a restart in the middle of the day does not set them back to 0.
+-- Increments are added with an UPSERT; rows older than about 40 days are purged at the day roll.
+-- day is compared as text (purge, today's rows), hence the strict YYYY-MM-DD shape.
+CREATE TABLE telemetry_counter (
+    day  TEXT    NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'), -- local date
+    name TEXT    NOT NULL CHECK (name <> ''),              -- the status's counter name: "card_reads"
+    n    INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (day, name)
+) STRICT, WITHOUT ROWID;
+`},
+	// Next: {Version: 6, Name: "...", SQL: `...`},
 }

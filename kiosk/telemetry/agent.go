@@ -53,7 +53,8 @@ type Options struct {
 	Heartbeat time.Duration // a full status at least this often; 0: DefaultHeartbeat
 	Version   string
 	Log       *slog.Logger
-	Now       func() time.Time
+	// Now is the agent's clock (timestamps, the local day of the counters); nil: the kiosk's.
+	Now func() time.Time
 	// SelfTest runs the selftest command; nil: the kiosk's own.
 	SelfTest SelfTester
 	// MaxDefer is how long a command waits for a citizen's transaction to end; 0: 60 s.
@@ -81,16 +82,23 @@ type Agent struct {
 	rebirth chan struct{} // coalesced: publish the birth again
 	cmds    chan inbound
 
-	mu        sync.Mutex
-	devs      map[string]kiosk.Device // last seen, for fault and recovery events
-	devq      []devEvent
-	devWake   chan struct{}
-	maint     bool
-	day       string
-	cardReads int64
-	errs      int64
-	cur       *conn
-	connWait  chan struct{} // closed when cur is set; replaced when it is cleared
+	mu       sync.Mutex
+	devs     map[string]kiosk.Device // last seen, for fault and recovery events
+	devq     []devEvent
+	devWake  chan struct{}
+	maint    bool
+	cur      *conn
+	connWait chan struct{} // closed when cur is set; replaced when it is cleared
+
+	// Daily counters (counter.go): increments not yet in the store, the local day seen last, the
+	// purge due ("" none) and whether the writer goroutine runs. cmu (taken before mu) orders a
+	// flush against Snapshot's read.
+	cmu         sync.Mutex
+	pending     map[counterKey]int64
+	day         string
+	purgeBefore string
+	flushing    bool
+	flushTaken  func() // tests: called by a flush between taking the pending counts and writing them; a.cmu held
 
 	runCancel context.CancelFunc
 	runDone   chan struct{}
@@ -158,6 +166,7 @@ func New(o Options) (*Agent, error) {
 		out:     NewOutbox(o.Store, o.Now),
 		changed: make(chan struct{}, 1), rebirth: make(chan struct{}, 1), cmds: make(chan inbound, 64),
 		devs: o.Kiosk.Devices(), devWake: make(chan struct{}, 1), connWait: make(chan struct{}),
+		pending: map[counterKey]int64{},
 	}
 	if a.selft == nil {
 		a.selft = o.Kiosk
@@ -236,8 +245,7 @@ func (a *Agent) onKioskEvent(e kiosk.Event) {
 	case kiosk.EventCard:
 		if e.CardErr == nil {
 			a.mu.Lock()
-			a.rollDay()
-			a.cardReads++
+			a.count(counterCardReads)
 			a.mu.Unlock()
 		}
 	case kiosk.EventDevice:
@@ -252,8 +260,7 @@ func (a *Agent) onKioskEvent(e kiosk.Event) {
 		ev := deviceEvent{Device: e.Device, State: string(e.State.State), Previous: string(prev), Detail: e.State.Detail}
 		switch {
 		case fault(e.State.State) && e.State.State != prev:
-			a.rollDay()
-			a.errs++
+			a.count(counterErrors)
 			a.devq = append(a.devq, devEvent{wire.EventDeviceFault, ev})
 		case !fault(e.State.State) && fault(prev):
 			a.devq = append(a.devq, devEvent{wire.EventDeviceRecovered, ev})
@@ -267,21 +274,14 @@ func (a *Agent) onKioskEvent(e kiosk.Event) {
 	a.kick()
 }
 
-// rollDay resets the in-memory counters at local midnight; a.mu held.
 // CountError adds one to today's errors counter, for faults seen outside the core, such as a
-// request to the local API with a wrong token.
+// request to the local API with a wrong token. It never blocks on the store: the count is kept
+// in memory (and shown) at once and written to the store's daily counters soon after, so it
+// survives a restart the same local day; a failed write is retried at the next count.
 func (a *Agent) CountError() {
 	a.mu.Lock()
-	a.rollDay()
-	a.errs++
+	a.count(counterErrors)
 	a.mu.Unlock()
-}
-
-func (a *Agent) rollDay() {
-	d := a.now().In(a.loc).Format(time.DateOnly)
-	if d != a.day {
-		a.day, a.cardReads, a.errs = d, 0, 0
-	}
 }
 
 // deviceLoop writes device fault and recovery events to the outbox. The kiosk calls its
@@ -338,7 +338,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.commandLoop(ctx) }()
 	go func() { defer wg.Done(); a.deviceLoop(ctx) }()
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		// A planned shutdown does not wait for the counter writer: write what is pending now.
+		if err := a.flushCounters(context.Background()); err != nil {
+			a.log.Warn("daily counters not stored at shutdown", "err", err)
+		}
+	}()
 	pause := a.o.RetryMin
 	for ctx.Err() == nil {
 		c, err := a.connect(ctx)

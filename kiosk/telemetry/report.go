@@ -270,11 +270,10 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 	if n, err := a.k.TicketCounts(ctx); err == nil {
 		s.Counters.Tickets = int64(n.Issued)
 	}
-	a.mu.Lock()
-	a.rollDay()
-	day := a.day
-	s.Counters.CardReads, s.Counters.Errors = a.cardReads, a.errs
-	a.mu.Unlock()
+	// card_reads and errors come from the store's daily counters plus what is not written yet,
+	// so a restart the same day does not set them back to 0.
+	day, cardReads, errs := a.counters(ctx)
+	s.Counters.CardReads, s.Counters.Errors = cardReads, errs
 	// Ratings are counted from their table (a missing table, before the hall migration, is 0):
 	// a counter in memory would restart at zero with the process.
 	_ = a.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM hall_rating WHERE day = ?`, day).Scan(&s.Counters.Ratings)
