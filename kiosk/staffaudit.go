@@ -36,6 +36,7 @@ const (
 	AuditStaffUnlock      = "staff-unlock"
 	AuditStaffReset       = "staff-reset"
 	AuditStaffReprint     = "staff-reprint"
+	AuditStaffReceipt     = "staff-reprint-receipt"
 	AuditStaffSelfTest    = "staff-selftest"
 	AuditStaffPaper       = "staff-paper-replaced"
 	AuditStaffQuit        = "staff-quit"

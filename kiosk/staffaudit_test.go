@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/payment"
 )
 
 func TestStaffAuditLog(t *testing.T) {
@@ -177,5 +178,101 @@ func TestStaffNoPINIsAudited(t *testing.T) {
 	rows, err := r.k.AuditLog(context.Background(), 20)
 	if err != nil || len(rows) != 1 || rows[0].Name != AuditStaffLoginFailed || rows[0].OK {
 		t.Errorf("%+v %v", rows, err)
+	}
+}
+
+// TestStaffReprintReceipt: a receipt the printer failed after the debit is listed for staff,
+// reprinted through the printer on their action and then no longer listed; every attempt, an
+// unknown payment and a still jammed printer included, is a row of the audit log.
+func TestStaffReprintReceipt(t *testing.T) {
+	p := newPayRig(t, nil)
+	ctx := context.Background()
+	step := func() { p.clock.set(p.clock.now().Add(time.Second)) }
+	p.p.set(okStatus, nil, errors.New("paper jam"))
+	paid, err := p.k.Pay(ctx, paidMatter)
+	if err != nil || paid.PrintErr == nil || paid.Payment.Receipt != payment.ReceiptFailed {
+		t.Fatalf("pay with a jammed printer: %v %+v", err, paid)
+	}
+	txn := paid.Payment.Txn()
+	due, err := p.k.ReceiptsUnprinted(ctx)
+	if err != nil || len(due) != 1 || due[0].ID != paid.Payment.ID || due[0].CardMasked != "3104********5678" {
+		t.Fatalf("receipts unprinted: %+v %v", due, err)
+	}
+
+	type row struct {
+		ok   bool
+		args string
+	}
+	var want []row
+	step()
+	if _, err := p.k.StaffReprintReceipt(ctx, StaffByCard, 999); !errors.Is(err, payment.ErrNotFound) {
+		t.Fatalf("unknown payment: %v", err)
+	}
+	want = append(want, row{false, `{"payment":"999"}`})
+	step()
+	e, err := p.k.StaffReprintReceipt(ctx, StaffByCard, paid.Payment.ID)
+	if err == nil || e.Receipt != payment.ReceiptFailed {
+		t.Fatalf("reprint on a jammed printer: %v %v", e, err)
+	}
+	want = append(want, row{false, `{"payment":"1","txn":"` + txn + `"}`})
+	if p.p.count() != 0 {
+		t.Fatalf("%d jobs printed by a jammed printer", p.p.count())
+	}
+	p.p.set(okStatus, nil, nil)
+	step()
+	e, err = p.k.StaffReprintReceipt(ctx, StaffByPIN, paid.Payment.ID)
+	if err != nil || e.Receipt != payment.ReceiptPrinted || e.ReceiptAt.IsZero() {
+		t.Fatalf("reprint: %v %v", e, err)
+	}
+	want = append(want, row{true, `{"payment":"1","txn":"` + txn + `"}`})
+	if p.p.count() != 1 || !strings.Contains(docText(p.p.jobs[0]), txn) {
+		t.Fatalf("%d jobs; the receipt does not carry %s", p.p.count(), txn)
+	}
+	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
+		t.Errorf("still unprinted after the reprint: %+v %v", due, err)
+	}
+
+	rows, err := p.k.AuditLog(ctx, 10)
+	if err != nil || len(rows) != len(want) {
+		t.Fatalf("audit %+v %v", rows, err)
+	}
+	for i, w := range want {
+		g := rows[len(rows)-1-i]
+		if g.Name != AuditStaffReceipt || g.OK != w.ok || g.Args != w.args || (g.Error == "") != w.ok {
+			t.Errorf("row %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if rows[0].By != string(StaffByPIN) || rows[1].By != string(StaffByCard) {
+		t.Errorf("by %q %q", rows[0].By, rows[1].By)
+	}
+	if !strings.Contains(rows[2].Error, "no such payment") {
+		t.Errorf("unknown payment logged as %q", rows[2].Error)
+	}
+}
+
+// Only today's payments are listed: the report of a day is the day of the intent.
+func TestStaffReceiptsUnprintedToday(t *testing.T) {
+	p := newPayRig(t, nil)
+	ctx := context.Background()
+	p.p.set(okStatus, nil, errors.New("paper jam"))
+	if _, err := p.k.Pay(ctx, paidMatter); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 1 {
+		t.Fatalf("today: %v %v", due, err)
+	}
+	p.clock.set(p.clock.now().Add(24 * time.Hour))
+	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
+		t.Errorf("the next day: %v %v", due, err)
+	}
+	r := newRig(t, nil)
+	if _, err := r.k.ReceiptsUnprinted(ctx); !errors.Is(err, ErrNoPayments) {
+		t.Errorf("no payments: %v", err)
+	}
+	if _, err := r.k.StaffReprintReceipt(ctx, StaffByPIN, 1); !errors.Is(err, ErrNoPayments) {
+		t.Errorf("no payments: %v", err)
+	}
+	if rows, _ := r.k.AuditLog(ctx, 10); len(rows) != 1 || rows[0].OK {
+		t.Errorf("audit without payments: %+v", rows)
 	}
 }

@@ -2,7 +2,9 @@ package kiosk
 
 import (
 	"context"
+	"strconv"
 
+	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/queue"
 )
 
@@ -79,4 +81,20 @@ func (k *Kiosk) StaffPaperReplaced(ctx context.Context, by StaffVia) DeviceState
 	s := k.PaperReplaced(ctx)
 	k.staffAudit(ctx, by, AuditStaffPaper, map[string]string{"state": string(s)}, nil)
 	return s
+}
+
+// StaffReprintReceipt prints a paid payment's receipt again (see ReprintReceipt; the list to
+// choose from is ReceiptsUnprinted) and returns the entry as it stands afterwards: Receipt
+// printed, or failed again with the printer's error. An id that is no paid payment is refused
+// with an error wrapping payment.ErrNotFound, a printer that cannot print with *PrinterError,
+// no payments with ErrNoPayments; every attempt is written to the audit log with the
+// transaction number (the id when there is no such payment), a refusal as failed.
+func (k *Kiosk) StaffReprintReceipt(ctx context.Context, by StaffVia, id int64) (payment.Entry, error) {
+	e, err := k.reprintReceipt(ctx, id)
+	args := map[string]string{"payment": strconv.FormatInt(id, 10)}
+	if e.ID != 0 {
+		args["txn"] = e.Txn()
+	}
+	k.staffAudit(ctx, by, AuditStaffReceipt, args, err)
+	return e, err
 }

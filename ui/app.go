@@ -53,6 +53,7 @@ type UI struct {
 	lang  string
 
 	hall      *tapLabel
+	header    *headerLayout // the header row's layout, kept across rebuilds (header.go)
 	clock     *widget.Label
 	badge     fyne.CanvasObject
 	body      *fyne.Container
@@ -123,6 +124,7 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 	}
 	fyne.CurrentApp().Settings().SetTheme(th)
 	u.hall = newTapLabel(u.hallTapped)
+	u.header = &headerLayout{}
 	u.quit = o.Quit
 	u.maint = o.Maintenance
 	u.clock = widget.NewLabel("")
@@ -153,9 +155,12 @@ func (u *UI) Lang() string { return u.lang }
 
 func (u *UI) build() {
 	cfg := u.core.Config()
+	// Wrapping first: SetText redraws the label.
 	if u.lang == "en" {
+		u.hall.Wrapping = fyne.TextWrapWord
 		u.hall.SetText(cfg.Hall.NameEn)
 	} else {
+		u.hall.Wrapping = fyne.TextWrapBreak // no spaces between Chinese words
 		u.hall.SetText(cfg.Hall.Name)
 	}
 	langBtn := u.button(u.t("nav.lang"), func() { u.touch(); u.SetLanguage(other(u.lang)) })
@@ -164,7 +169,16 @@ func (u *UI) build() {
 		sizeKey = "nav.normal"
 	}
 	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.SetLarge(!u.theme.Large) })
-	top := container.NewBorder(nil, nil, u.hall, container.NewHBox(tall(sizeBtn), tall(langBtn)), container.NewCenter(u.clock))
+	var toggles fyne.CanvasObject = container.NewHBox(tall(sizeBtn), tall(langBtn))
+	if u.theme.Large {
+		// In elder mode the toggles keep the standard text size the citizen found them in:
+		// that leaves the hall's name the room its large text needs (English on a portrait
+		// screen did not fit). They stay TouchTarget square at least (tall).
+		std := *u.theme
+		std.Large = false
+		toggles = container.NewThemeOverride(toggles, &std)
+	}
+	top := newHeader(u.header, u.hall, u.clock, toggles)
 	var header fyne.CanvasObject = top
 	if u.core.Demo() {
 		b := canvas.NewText(u.t("demo.badge"), colPrimary)
@@ -357,8 +371,7 @@ func tall(o fyne.CanvasObject) fyne.CanvasObject {
 
 // page lays out a screen: a heading, the content, and a bar with Back and Home.
 func (u *UI) page(title string, back func(), content fyne.CanvasObject) fyne.CanvasObject {
-	h := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	h.SizeName = "headingText"
+	h := u.heading(title) // wraps: an English title in elder mode's large text is wider than a portrait screen
 	var nav []fyne.CanvasObject
 	if back != nil {
 		nav = append(nav, tall(u.button(u.t("nav.back"), func() { u.touch(); back() })))

@@ -158,8 +158,10 @@ func (u *UI) complaintPhone() {
 			}
 		})))
 		pad.Add(tall(u.button(u.t("guide.clear"), func() { u.touch(); setPhone("") })))
-		skip := u.button(u.t("complaint.no_phone"), func() { u.touch(); f.phone = ""; u.complain() })
-		submit := u.primary(u.t("complaint.submit"), func() { u.touch(); u.complain() })
+		// Tiles, whose text wraps: side by side, two buttons of English in elder mode's large
+		// text are wider than a portrait screen.
+		skip := NewTile(u.t("complaint.no_phone"), false, func() { u.touch(); f.phone = ""; u.complain() })
+		submit := NewTile(u.t("complaint.submit"), true, func() { u.touch(); u.complain() })
 		var hint fyne.CanvasObject = layout.NewSpacer()
 		if len(f.phone) < minPhone {
 			submit.Disable()
@@ -169,7 +171,7 @@ func (u *UI) complaintPhone() {
 		}
 		body := container.NewVBox(u.bold(u.t("complaint.phone")), u.wrap(u.t("complaint.phone_why")), card(typed), hint, pad)
 		return u.page(u.t("home.complaint"), u.complaintText, container.NewBorder(nil,
-			container.NewGridWithColumns(2, tall(skip), tall(submit)), nil, nil, container.NewVScroll(body)))
+			container.NewGridWithColumns(2, skip, submit), nil, nil, container.NewVScroll(body)))
 	})
 }
 

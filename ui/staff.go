@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/queue"
 )
 
@@ -34,6 +36,10 @@ type Staff interface {
 	StaffReset(ctx context.Context, by kiosk.StaffVia)
 	StaffLogout(ctx context.Context, by kiosk.StaffVia)
 	StaffQuit(ctx context.Context, by kiosk.StaffVia)
+	// ReceiptsUnprinted and StaffReprintReceipt: payments whose receipt did not come out
+	// (kiosk.ErrNoPayments: no payments on this kiosk, and no such section on the screen).
+	ReceiptsUnprinted(ctx context.Context) ([]payment.Entry, error)
+	StaffReprintReceipt(ctx context.Context, by kiosk.StaffVia, id int64) (payment.Entry, error)
 }
 
 // staffMode is whether staff are logged in on the screen, and how they proved it.
@@ -191,9 +197,9 @@ func (u *UI) staffLogin(pin, note string) {
 	u.staff.login = true
 }
 
-// StaffScreen is the staff mode: devices, today's counters, the service actions, recent device
-// problems and the audit log. note is the result of the last action. Outside staff mode it
-// shows the PIN pad instead.
+// StaffScreen is the staff mode: devices, today's counters, the service actions, today's
+// receipts to reprint (first, when there are any), recent device problems and the audit log.
+// note is the result of the last action. Outside staff mode it shows the PIN pad instead.
 func (u *UI) StaffScreen(note string) {
 	st, ok := u.core.(Staff)
 	if !ok {
@@ -274,7 +280,19 @@ func (u *UI) StaffScreen(note string) {
 			})),
 		)
 		who := u.t("staff.by." + string(by))
-		body := container.NewVBox(widget.NewLabel(u.tf("staff.logged_in", map[string]any{"By": who})), form, u.wrap(note), actions)
+		body := container.NewVBox(widget.NewLabel(u.tf("staff.logged_in", map[string]any{"By": who})))
+		// A receipt the printer failed comes first: a citizen may be waiting for it at the
+		// kiosk. With none, the section sits below the actions.
+		receipts, due := u.staffReceipts(ctx, st, by, do)
+		if due {
+			body.Add(receipts)
+		}
+		body.Add(form)
+		body.Add(u.wrap(note))
+		body.Add(actions)
+		if !due && receipts != nil {
+			body.Add(receipts)
+		}
 		body.Add(widget.NewLabelWithStyle(u.t("staff.device_errors"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		if len(u.devErrors) == 0 {
 			body.Add(widget.NewLabel(u.t("staff.none")))
@@ -299,6 +317,43 @@ func (u *UI) StaffScreen(note string) {
 	})
 }
 
+// staffReceipts is the section of today's payments whose receipt did not come out, each with
+// its reprint button; due reports whether there is any. nil without payments on this kiosk.
+func (u *UI) staffReceipts(ctx context.Context, st Staff, by kiosk.StaffVia, do func(func() string) func()) (o fyne.CanvasObject, due bool) {
+	list, err := st.ReceiptsUnprinted(ctx)
+	if errors.Is(err, kiosk.ErrNoPayments) {
+		return nil, false
+	}
+	title := widget.NewLabelWithStyle(u.t("staff.receipts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	box := container.NewVBox(title)
+	switch {
+	case err != nil:
+		box.Add(u.wrap(u.tf("staff.failed", map[string]any{"E": err.Error()})))
+		return box, true
+	case len(list) == 0:
+		box.Add(widget.NewLabel(u.t("staff.none")))
+		return box, false
+	}
+	for _, e := range list {
+		id := e.ID
+		name := e.Matter
+		if m := u.core.Catalog().Matter(e.Matter); m != nil {
+			name = m.Name.In(u.lang)
+		}
+		line := u.tf("staff.receipt_line", map[string]any{"T": e.Time(u.loc()).Format("15:04"), "M": name,
+			"A": yuan(e.AmountFen), "C": e.CardMasked, "N": e.Txn()})
+		btn := tall(u.primary(u.t("staff.receipt_reprint"), do(func() string {
+			e, err := st.StaffReprintReceipt(ctx, by, id)
+			if err != nil {
+				return u.tf("staff.failed", map[string]any{"E": err.Error()})
+			}
+			return u.tf("staff.done_receipt", map[string]any{"N": e.Txn()})
+		})))
+		box.Add(container.NewBorder(nil, nil, nil, btn, u.wrap(line)))
+	}
+	return box, true
+}
+
 // auditLine is one audit row as staff read it: when, what, by whom, how it went.
 func (u *UI) auditLine(e kiosk.AuditEntry) string {
 	name := e.Name
@@ -316,5 +371,13 @@ func (u *UI) auditLine(e kiosk.AuditEntry) string {
 	case !e.OK:
 		result = u.tf("audit.failed", map[string]any{"E": e.Error})
 	}
-	return fmt.Sprintf("%s  %s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), name, by, result)
+	line := fmt.Sprintf("%s  %s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), name, by, result)
+	// A receipt reprint names its payment: staff check it against the citizen's number.
+	var args map[string]any
+	if json.Unmarshal([]byte(e.Args), &args) == nil {
+		if txn, ok := args["txn"].(string); ok && txn != "" {
+			line += "  " + txn
+		}
+	}
+	return line
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/payment"
 )
 
 // maintRec records what the UI told telemetry.
@@ -190,4 +192,68 @@ func TestStaffLockedOutPINButCardWorks(t *testing.T) {
 	f.mustShow(t, "错误次数过多，10:05 前不能输入密码")
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
+
+// textIndex is where the first text containing s comes on screen, in reading order; -1 if none.
+func (f *fixture) textIndex(s string) int {
+	return slices.IndexFunc(f.texts(), func(x string) bool { return strings.Contains(x, s) })
+}
+
+// A receipt the printer failed after the debit: the citizen is told staff reprint it; staff log
+// in, see it first, reprint it (a jammed printer fails visibly and keeps it listed), and the
+// list empties, the audit log naming the payment.
+func TestStaffReprintsFailedReceipt(t *testing.T) {
+	f, _ := newStaffFixture(t)
+	k := withPayments(t, f, nil)
+	toConfirm(t, f)
+	f.tapExact(t, "确认缴费 ¥20.00")
+	f.p.set(printerOK, errors.New("paper jam"))
+	k.tapCity(t, f)
+	const txn = "20261126000001"
+	f.mustShow(t, "回执未能打印", txn, "工作人员补打回执")
+	f.tap(t, "完成")
+
+	f.tapCard(staffUID)
+	line := "10:00  居民身份证换领  ¥20.00\n卡号 " + cardMasked + "  流水号 " + txn
+	f.mustShow(t, "工作人员模式", "今日待补打回执", line)
+	f.noPersonalData(t, cardNo)
+	if r, d := f.textIndex("今日待补打回执"), f.textIndex("打印测试页"); r < 0 || r > d {
+		t.Errorf("the failed receipt is not shown first (%d, actions at %d): %q", r, d, f.texts())
+	}
+	f.tapExact(t, "补打回执") // the printer is still jammed
+	f.mustShow(t, "操作失败", line, "补打回执  工作人员卡  失败：")
+	if f.p.count() != 0 {
+		t.Fatalf("%d jobs out of a jammed printer", f.p.count())
+	}
+	f.p.set(printerOK, nil)
+	f.tapExact(t, "补打回执")
+	f.mustShow(t, "已补打回执 "+txn, "补打回执  工作人员卡  成功  "+txn, "今日待补打回执")
+	f.mustNotShow(t, line)
+	if f.lookup("补打回执", true) != nil {
+		t.Error("a reprint button is left")
+	}
+	if f.p.count() != 1 {
+		t.Errorf("%d print jobs, want the receipt", f.p.count())
+	}
+	// With nothing due the section moves below the actions.
+	if r, d := f.textIndex("今日待补打回执"), f.textIndex("打印测试页"); r < d {
+		t.Errorf("an empty receipt list still comes first (%d, actions at %d)", r, d)
+	}
+	if e, err := f.k.Payments().Get(context.Background(), 1); err != nil || e.Receipt != payment.ReceiptPrinted {
+		t.Errorf("journal after the reprint: %v %v", e, err)
+	}
+	want := []string{"staff-login staff-card", "staff-reprint-receipt staff-card", "staff-reprint-receipt staff-card"}
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	f.ui.SetLanguage("en")
+	f.mustShow(t, "Receipts to reprint today", "receipt reprint  staff card  done  "+txn)
+}
+
+// Without payments on the kiosk the staff screen has no receipt section.
+func TestStaffNoReceiptSectionWithoutPayments(t *testing.T) {
+	f, _ := newStaffFixture(t)
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式")
+	f.mustNotShow(t, "今日待补打回执")
 }

@@ -538,19 +538,46 @@ func TestStaffGestureNeedsQuickTaps(t *testing.T) {
 	}
 }
 
-// Every key screen lays out in portrait 1080x1920 and in landscape 1920x1080: what it needs fits.
+// Every key screen lays out in portrait 1080x1920 and in landscape 1920x1080, in Chinese and
+// in English, in standard and in elder mode's large text, with the default hall name and with a
+// long one: what it needs fits, the header's toggles stay touch targets, and the hall's name is
+// given the height it needs (wrapped, when it has to be).
 func TestScreensFitPortraitAndLandscape(t *testing.T) {
 	font, err := LoadFont(pinnedFont)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, large := range []bool{false, true} {
+	type variant struct {
+		lang  string
+		large bool
+		long  bool // a long hall name
+	}
+	var variants []variant
+	for _, lang := range Languages {
+		for _, large := range []bool{false, true} {
+			for _, long := range []bool{false, true} {
+				variants = append(variants, variant{lang, large, long})
+			}
+		}
+	}
+	for _, v := range variants {
 		th := NewTheme(font)
-		f := newFixtureWith(t, thursday, th)
+		f := newFixtureOpts(t, thursday, fixtureOptions{theme: th, edit: func(c *config.Config) {
+			if v.long {
+				c.Hall.Name, c.Hall.NameEn = "开封市龙亭区市民之家政务服务中心", "Longting District Citizen Service Center of Kaifeng"
+			}
+		}})
 		withHall(t, f)
 		withPayments(t, f, nil)
-		if large {
+		if v.large {
 			f.ui.SetLarge(true)
+		}
+		if v.lang != f.ui.Lang() {
+			f.ui.SetLanguage(v.lang)
+		}
+		toggles := []string{f.ui.t("nav.lang"), f.ui.t("nav.large")}
+		if v.large {
+			toggles[1] = f.ui.t("nav.normal")
 		}
 		fee := f.k.Catalog().Matter("crj-004") // the longest name with a fee
 		paid := payment.Entry{ID: 1, Day: "2026-11-26", Matter: fee.ID, AmountFen: fee.Fee.AmountFen, CardMasked: cardMasked,
@@ -613,8 +640,45 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 				show()
 				min := f.win.Content().MinSize()
 				if min.Width > size.Width || min.Height > size.Height {
-					t.Errorf("large=%v %s needs %.0fx%.0f, screen %.0fx%.0f", large, name, min.Width, min.Height, size.Width, size.Height)
+					t.Errorf("%+v %s needs %.0fx%.0f, screen %.0fx%.0f", v, name, min.Width, min.Height, size.Width, size.Height)
 				}
+				for _, label := range toggles {
+					b, ok := f.lookup(label, true).(*widget.Button)
+					if !ok {
+						t.Fatalf("%+v %s: no toggle %q in the header", v, name, label)
+					}
+					if s := b.Size(); s.Width < TouchTarget || s.Height < TouchTarget {
+						t.Errorf("%+v %s: toggle %q is %.0fx%.0f", v, name, label, s.Width, s.Height)
+					}
+				}
+				hall := f.ui.hall
+				if need, got := hall.MinSize().Height, hall.Size().Height; need > got {
+					t.Errorf("%+v %s %.0fx%.0f: the hall's name needs %.0f px high, has %.0fx%.0f", v, name, size.Width, size.Height, need, hall.Size().Width, got)
+				}
+			}
+		}
+	}
+}
+
+// The default hall name stays on one line in every mode on a portrait screen: elder mode's
+// large English is where it used to push the header past the screen's width.
+func TestHeaderOneLineWithDefaultName(t *testing.T) {
+	font, err := LoadFont(pinnedFont)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, thursday, NewTheme(font))
+	for _, lang := range Languages {
+		for _, large := range []bool{false, true} {
+			f.ui.SetLarge(large)
+			f.ui.SetLanguage(lang)
+			f.ui.Home()
+			line := widget.NewLabelWithStyle(f.ui.hall.Text, fyne.TextAlignLeading, f.ui.hall.TextStyle).MinSize()
+			if got := f.ui.hall.MinSize(); got.Height != line.Height || f.ui.hall.Size().Width < line.Width {
+				t.Errorf("%s large=%v: %q wraps: %v at %v, one line is %v", lang, large, f.ui.hall.Text, got, f.ui.hall.Size(), line)
+			}
+			if min := f.win.Content().MinSize(); min.Width > 1080 {
+				t.Errorf("%s large=%v: %.0f px wide", lang, large, min.Width)
 			}
 		}
 	}
