@@ -139,9 +139,17 @@ func (k *Kiosk) writeStaffAudit(ctx context.Context, by StaffVia, action string,
 		ok, msg = 0, failed.Error()
 	}
 	at := k.now().UnixNano()
+	id := "staff-" + hex.EncodeToString(raw[:])
 	return k.store.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO command_audit (id, name, by_user, args, received_at, done_at, executed, ok, error, reply)
-			VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, '{}')`, "staff-"+hex.EncodeToString(raw[:]), action, string(by), string(a), at, at, ok, msg)
-		return err
+			VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, '{}')`, id, action, string(by), string(a), at, at, ok, msg)
+		if err != nil || action != AuditStaffReset || failed != nil {
+			return err
+		}
+		// The hall learns of a reset on site as of a remote one: the same event, by staff.
+		if r := k.recorder(); r != nil {
+			return r.RecordEvent(tx, "kiosk.reset", map[string]string{"audit": id, "by": string(by)})
+		}
+		return nil
 	})
 }

@@ -276,3 +276,22 @@ func TestStaffReceiptsUnprintedToday(t *testing.T) {
 		t.Errorf("audit without payments: %+v", rows)
 	}
 }
+
+// A reset on site reaches the hall as the remote one does: a kiosk.reset event, in the audit
+// row's transaction, naming staff as who did it.
+func TestStaffResetIsAnEvent(t *testing.T) {
+	r := newRig(t, nil)
+	ev := &events{}
+	r.k.SetEventRecorder(ev)
+	r.k.StaffLock(context.Background(), StaffByPIN, "")
+	r.k.StaffReset(context.Background(), StaffByCard)
+	if n := ev.count("kiosk.reset"); n != 1 {
+		t.Fatalf("%d kiosk.reset events for one staff reset (events %v)", n, ev.types)
+	}
+	ev.mu.Lock()
+	d, _ := ev.data[len(ev.data)-1].(map[string]string)
+	ev.mu.Unlock()
+	if d["by"] != "staff-card" || !strings.HasPrefix(d["audit"], "staff-") {
+		t.Errorf("kiosk.reset data %v", d)
+	}
+}
