@@ -56,7 +56,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// The exact bytes of the receipt and the self-test page are pinned, like the ticket's.
+// The exact bytes of every template are pinned: a change to a slip's layout shows in review.
 func TestTemplatesGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -64,6 +64,12 @@ func TestTemplatesGolden(t *testing.T) {
 		paper escpos.Paper
 		qr    escpos.QRMode
 	}{
+		{"ticket-80mm-zh", sample(false, false), escpos.Paper80, escpos.QRNative},
+		{"ticket-80mm-en-priority", sample(true, true), escpos.Paper80, escpos.QRNative},
+		{"ticket-58mm-raster", sample(false, false), escpos.Paper58, escpos.QRRaster},
+		{"complaint-80mm-zh", sampleComplaint(false, false), escpos.Paper80, escpos.QRNative},
+		{"complaint-58mm-en-raster", sampleComplaint(true, false), escpos.Paper58, escpos.QRRaster},
+		{"complaint-80mm-demo", sampleComplaint(false, true), escpos.Paper80, escpos.QRNative},
 		{"receipt-80mm-zh", sampleReceipt(false), escpos.Paper80, escpos.QRNative},
 		{"receipt-58mm-en", sampleReceipt(true), escpos.Paper58, escpos.QRNative},
 		{"selftest-80mm-zh", sampleSelfTest(false, escpos.Paper80, escpos.QRNative), escpos.Paper80, escpos.QRNative},
