@@ -1,23 +1,17 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/catalog"
-	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/fleet"
-	"citizenhome/kiosk/store"
-	"citizenhome/kiosk/telemetry"
 	"citizenhome/kiosk/telemetry/mqtttest"
+	"citizenhome/kiosk/telemetry/telemetrytest"
 	"citizenhome/kiosk/telemetry/wire"
 )
 
@@ -25,26 +19,7 @@ import (
 
 func startKiosk(t *testing.T, env mqtttest.Env, id string) *kiosk.Kiosk {
 	t.Helper()
-	mqtttest.ClearRetained(t, env, id)
-	cfg := config.Default()
-	cfg.Hall.ID, cfg.Kiosk.ID = env.Hall, id
-	cfg.Hours.Weekday, cfg.Hours.Weekend = []string{"00:00-23:59"}, []string{"00:00-23:59"}
-	st, err := store.Open(filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()), Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := telemetry.New(telemetry.Options{Kiosk: k, Store: st, Link: env.Kiosk(id), Log: log, Version: "9.9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start(context.Background())
-	t.Cleanup(func() { a.Close() })
+	k, _, _ := telemetrytest.StartKiosk(t, env, id, "9.9")
 	// Connected and born: its retained state says so.
 	rec := mqtttest.Record(t, env.Staff(), "citizenhome/v1/"+env.Hall+"/"+id+"/state", mqtttest.RecordOptions{})
 	rec.Wait(t, 10*time.Second, "the kiosk's birth", func(ms []mqtttest.Msg) bool {

@@ -4,47 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/catalog"
-	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/fleet"
 	"citizenhome/kiosk/store"
 	"citizenhome/kiosk/telemetry"
 	"citizenhome/kiosk/telemetry/mqtttest"
+	"citizenhome/kiosk/telemetry/telemetrytest"
 	"citizenhome/kiosk/telemetry/wire"
 )
 
 // This package's kiosk ids on the shared broker: k20-k29.
 
 func startKiosk(t *testing.T, env mqtttest.Env, id string) (*kiosk.Kiosk, *store.Store, *telemetry.Agent) {
-	t.Helper()
-	mqtttest.ClearRetained(t, env, id)
-	cfg := config.Default()
-	cfg.Hall.ID, cfg.Kiosk.ID = env.Hall, id
-	cfg.Hours.Weekday, cfg.Hours.Weekend = []string{"00:00-23:59"}, []string{"00:00-23:59"}
-	st, err := store.Open(filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()), Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := telemetry.New(telemetry.Options{Kiosk: k, Store: st, Link: env.Kiosk(id), Log: log, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start(context.Background())
-	t.Cleanup(func() { a.Close() })
-	return k, st, a
+	return telemetrytest.StartKiosk(t, env, id, "test")
 }
 
 func waitView(t *testing.T, v *fleet.View, id wire.Kiosk, what string, cond func(fleet.Kiosk) bool) fleet.Kiosk {
