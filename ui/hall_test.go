@@ -99,26 +99,12 @@ func (f *fixture) noPersonalData(t *testing.T, secrets ...string) {
 // bigTexts lists the canvas texts drawn large (ticket and complaint numbers).
 func (f *fixture) bigTexts() []string {
 	var out []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
+	f.visit(false, func(o fyne.CanvasObject) bool {
 		if c, ok := o.(*canvas.Text); ok && c.TextSize >= 60 {
 			out = append(out, c.Text)
 		}
-		switch w := o.(type) {
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(f.win.Canvas().Content())
+		return true
+	})
 	return out
 }
 
@@ -353,26 +339,12 @@ func TestProgressFindsComplaintByNumber(t *testing.T) {
 func (f *fixture) chooseLevel(t *testing.T, row int, level string) {
 	t.Helper()
 	var found []*Tile
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
+	f.visit(false, func(o fyne.CanvasObject) bool {
 		if b, ok := o.(*Tile); ok && b.Text == level {
 			found = append(found, b)
 		}
-		switch w := o.(type) {
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(f.win.Canvas().Content())
+		return true
+	})
 	if row >= len(found) {
 		t.Fatalf("no row %d of %q: %d found", row, level, len(found))
 	}

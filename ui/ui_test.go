@@ -151,23 +151,19 @@ func mustZone(n string) *time.Location {
 	return l
 }
 
-// texts lists every text on screen: labels, buttons, canvas texts, in popups too.
-func (f *fixture) texts() []string {
-	var out []string
+// visit calls fn for every visible object on screen, depth first, the window's content then
+// its overlays (popups), or the overlays first when overlaysFirst; fn returning false ends the
+// walk.
+func (f *fixture) visit(overlaysFirst bool, fn func(o fyne.CanvasObject) bool) {
+	done := false
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
+		if done || o == nil || !o.Visible() {
 			return
 		}
-		switch w := o.(type) {
-		case *widget.Label:
-			out = append(out, w.Text)
-		case *widget.Button:
-			out = append(out, w.Text)
-		case *Tile:
-			out = append(out, w.Text)
-		case *canvas.Text:
-			out = append(out, w.Text)
+		if !fn(o) {
+			done = true
+			return
 		}
 		switch w := o.(type) {
 		case *fyne.Container:
@@ -180,10 +176,36 @@ func (f *fixture) texts() []string {
 			}
 		}
 	}
-	walk(f.win.Canvas().Content())
-	for _, o := range f.win.Canvas().Overlays().List() {
-		walk(o)
+	overlays := func() {
+		for _, o := range f.win.Canvas().Overlays().List() {
+			walk(o)
+		}
 	}
+	if overlaysFirst {
+		overlays()
+	}
+	walk(f.win.Canvas().Content())
+	if !overlaysFirst {
+		overlays()
+	}
+}
+
+// texts lists every text on screen: labels, buttons, canvas texts, in popups too.
+func (f *fixture) texts() []string {
+	var out []string
+	f.visit(false, func(o fyne.CanvasObject) bool {
+		switch w := o.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.Button:
+			out = append(out, w.Text)
+		case *Tile:
+			out = append(out, w.Text)
+		case *canvas.Text:
+			out = append(out, w.Text)
+		}
+		return true
+	})
 	return out
 }
 
@@ -222,35 +244,16 @@ func (f *fixture) find(t *testing.T, s string, exact bool) fyne.Tappable {
 
 func (f *fixture) lookup(s string, exact bool) fyne.Tappable {
 	var found fyne.Tappable
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
-		}
-		match := func(text string) bool { return text == s || !exact && strings.Contains(text, s) }
+	match := func(text string) bool { return text == s || !exact && strings.Contains(text, s) }
+	f.visit(true, func(o fyne.CanvasObject) bool {
 		if b, ok := o.(*widget.Button); ok && match(b.Text) && !b.Disabled() {
 			found = b
-			return
 		}
 		if b, ok := o.(*Tile); ok && match(b.Text) && !b.Disabled() {
 			found = b
-			return
 		}
-		switch w := o.(type) {
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	for _, o := range f.win.Canvas().Overlays().List() {
-		walk(o)
-	}
-	walk(f.win.Canvas().Content())
+		return found == nil
+	})
 	return found
 }
 
