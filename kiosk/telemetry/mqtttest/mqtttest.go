@@ -195,7 +195,8 @@ func StartMosquitto(t testing.TB, e Env) *Mosquitto { return startMosquitto(t, e
 
 // StartMosquittoTLS is StartMosquitto with a TLS listener only: a fresh CA signs the broker's
 // certificate (localhost, 127.0.0.1) and a client certificate, which the broker requires. The
-// URL is ssl://localhost:PORT and CAFile, CertFile, KeyFile are set.
+// URL is ssl://127.0.0.1:PORT (an address, not a name: a fresh machine may have no /etc/hosts,
+// and "localhost" would then go to DNS) and CAFile, CertFile, KeyFile are set.
 func StartMosquittoTLS(t testing.TB, e Env) *Mosquitto { return startMosquitto(t, e, true) }
 
 func startMosquitto(t testing.TB, e Env, withTLS bool) *Mosquitto {
@@ -230,7 +231,7 @@ func startMosquitto(t testing.TB, e Env, withTLS bool) *Mosquitto {
 		m.Port = freePort(t)
 		m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
 		if withTLS {
-			m.URL = fmt.Sprintf("ssl://localhost:%d", m.Port)
+			m.URL = fmt.Sprintf("ssl://127.0.0.1:%d", m.Port)
 		}
 		conf := fmt.Sprintf(`# private test broker
 user %s
@@ -300,7 +301,8 @@ func (m *Mosquitto) start(bin string) error {
 			return fmt.Errorf("mosquitto exited: %v\n%s", werr, log)
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
-			return fmt.Errorf("mosquitto not ready: %v", err)
+			log, _ := os.ReadFile(m.Log)
+			return fmt.Errorf("mosquitto not ready: %v\n%s", err, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
