@@ -31,6 +31,17 @@ const (
 // Usable reports whether a device in this state can do its job (paper-low still prints).
 func (s DeviceState) Usable() bool { return s == StateOK || s == StatePaperLow }
 
+// Degraded reports whether a device the kiosk has is not usable now (one not configured, absent,
+// does not count): the kiosk then serves with less, which the hall sees as state "degraded".
+func Degraded(devs map[string]Device) bool {
+	for _, d := range devs {
+		if d.State != StateAbsent && !d.State.Usable() {
+			return true
+		}
+	}
+	return false
+}
+
 // Device is one device's state and since when.
 type Device struct {
 	State  DeviceState

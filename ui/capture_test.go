@@ -58,9 +58,7 @@ func TestReferenceImages(t *testing.T) {
 	for i := 0; i < StaffTaps; i++ {
 		test.Tap(f.ui.hall)
 	}
-	for _, d := range "246810" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "246810")
 	f.tapExact(t, "确认")
 	shot("staff")
 	f.tap(t, "退出工作人员模式")

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,18 +13,19 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
+	"citizenhome/devices/idcard"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/hall"
 )
 
-// withCheckDigit completes 17 digits of an ID number (GB 11643).
+// withCheckDigit completes 17 digits of an ID number (GB 11643). It panics on anything but 17
+// digits: it only makes the package's fixed test numbers.
 func withCheckDigit(base17 string) string {
-	w := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := range 17 {
-		sum += int(base17[i]-'0') * w[i]
+	c, err := idcard.CheckDigit(base17)
+	if err != nil || len(base17) != 17 {
+		panic(fmt.Sprintf("withCheckDigit(%q): %v", base17, err))
 	}
-	return base17 + string("10X98765432"[sum%11])
+	return base17 + string(c)
 }
 
 // The citizens of the hall data, one per check-in outcome. The fixture's clock is Thursday
@@ -303,9 +305,7 @@ func TestProgressByCode(t *testing.T) {
 		{"AB", []string{"没有查到", "查询码格式不正确"}},
 		{"ZZZZ9999", []string{"没有查到", "没有找到这个查询码的记录"}},
 	} {
-		for _, k := range c.code {
-			f.tapExact(t, string(k))
-		}
+		f.typeKeys(t, c.code)
 		f.mustShow(t, "查询码："+c.code)
 		f.tapExact(t, "查询")
 		f.mustShow(t, c.shows...)
@@ -327,9 +327,7 @@ func TestProgressFindsComplaintByNumber(t *testing.T) {
 	}
 	f.k.Sessions().End("finished")
 	f.tap(t, "办件查询")
-	for _, k := range res.Number {
-		f.tapExact(t, string(k))
-	}
+	f.typeKeys(t, res.Number)
 	f.tapExact(t, "查询")
 	f.mustShow(t, "投诉 "+res.Number, "设施设备", "已提交", "2026-11-26")
 }
@@ -377,11 +375,7 @@ func ratings(t *testing.T, f *fixture) []storedRating {
 
 func TestRatingLinkedToTicketOncePerTicket(t *testing.T) {
 	f, _ := newHallFixture(t)
-	f.tap(t, "取号")
-	sec := f.k.Offer().Sections[0]
-	f.tap(t, sec.Section.Name.Zh)
-	f.tap(t, sec.Matters[0].Name.Zh)
-	f.tap(t, "确认取号")
+	sec := f.takeFirstTicket(t)
 	code := sec.Matters[0].Queue + "001"
 	f.tap(t, "评价本次服务")
 	f.mustShow(t, "评价本次办理（号票 "+code+"）", "评价大厅整体服务", "整体满意度（必选）", "服务效率（选填）",
@@ -466,24 +460,18 @@ func TestComplaintFlow(t *testing.T) {
 	}
 	f.tap(t, "窗口无人或工作人员离岗")
 	f.tap(t, "等候时间太长")
-	for _, k := range "A3" {
-		f.tapExact(t, string(k))
-	}
+	f.typeKeys(t, "A3")
 	f.mustShow(t, "窗口无人或工作人员离岗；等候时间太长A3", "已输入 20 / 500 字")
 	f.tapExact(t, "⌫")
 	f.mustShow(t, "窗口无人或工作人员离岗；等候时间太长A", "已输入 19 / 500 字")
 	f.tapExact(t, "下一步")
 	f.mustShow(t, "联系电话（选填）")
-	for _, d := range "138" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "138")
 	f.mustShow(t, "电话号码至少 7 位")
 	if f.enabled("提交投诉") {
 		t.Fatal("submit enabled with a 3-digit phone")
 	}
-	for _, d := range "0013800" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "0013800")
 	f.mustShow(t, "1380013800")
 	f.tapExact(t, "提交投诉")
 	f.mustShow(t, "投诉已提交", "您的投诉编号", "投诉类别：工作纪律与作风", "已打印投诉回执", "办件查询")
@@ -559,9 +547,7 @@ func TestIdleTimeoutWipesHallData(t *testing.T) {
 	f.tap(t, "服务态度")
 	f.tap(t, "工作人员态度不好")
 	f.tapExact(t, "下一步")
-	for _, d := range "13900001111" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "13900001111")
 	f.mustShow(t, "13900001111")
 	idle()
 	f.mustNotShow(t, "13900001111")
@@ -573,11 +559,7 @@ func TestIdleTimeoutWipesHallData(t *testing.T) {
 	f.mustShow(t, "已输入 0 / 500 字")
 	// A ticket and a rating being chosen: the next citizen does not rate it.
 	f.tap(t, "首页")
-	f.tap(t, "取号")
-	sec := f.k.Offer().Sections[0]
-	f.tap(t, sec.Section.Name.Zh)
-	f.tap(t, sec.Matters[0].Name.Zh)
-	f.tap(t, "确认取号")
+	f.takeFirstTicket(t)
 	f.tap(t, "评价本次服务")
 	f.chooseLevel(t, 0, "满意")
 	idle()
@@ -587,9 +569,7 @@ func TestIdleTimeoutWipesHallData(t *testing.T) {
 	// The lookup code typed.
 	f.tap(t, "首页")
 	f.tap(t, "办件查询")
-	for _, k := range "K7Q2" {
-		f.tapExact(t, string(k))
-	}
+	f.typeKeys(t, "K7Q2")
 	idle()
 	f.mustNotShow(t, "K7Q2")
 }

@@ -121,21 +121,28 @@ const (
 	payFee      = 2000
 )
 
-// toConfirm goes home → 办事指南 → the matter's detail → 缴费 ¥20.00.
-func toConfirm(t *testing.T, f *fixture) {
+// payFixture is a fixture on a Thursday with payments set up (withPayments; edit may be nil).
+func payFixture(t *testing.T, edit func(*cardsim.Config)) (*fixture, *payKit) {
+	t.Helper()
+	f := newFixture(t, thursday)
+	return f, withPayments(t, f, edit)
+}
+
+// payFromGuide goes home → 办事指南 → the matter's detail → 缴费 ¥20.00 → 确认缴费 ¥20.00,
+// which pays at once when the session's card is on the reader and asks for a tap otherwise.
+func payFromGuide(t *testing.T, f *fixture) {
 	t.Helper()
 	f.ui.Home()
 	f.tap(t, "办事指南")
 	f.tap(t, payMatterZh)
 	f.tapExact(t, "缴费 ¥20.00")
 	f.mustShow(t, "请确认缴费", "¥20.00", payMatterZh)
+	f.tapExact(t, "确认缴费 ¥20.00")
 }
 
 func TestPayFromGuideTapThenDone(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	// No card read in this session yet: the tap is asked for, nothing is taken before it.
 	f.mustShow(t, "请将市民卡放在读卡区", "缴费完成前请勿移开卡片")
 	if k.card.Count(cardsim.CmdInitPurchase) != 0 {
@@ -161,8 +168,7 @@ func TestPayFromGuideTapThenDone(t *testing.T) {
 
 // A matter without a fee has no pay button; one with a fee says how much.
 func TestGuideDetailPayButtonOnlyWithFee(t *testing.T) {
-	f := newFixture(t, thursday)
-	withPayments(t, f, nil)
+	f, _ := payFixture(t, nil)
 	var free string
 	for _, m := range f.k.Catalog().All() {
 		if m.Fee.Free {
@@ -183,8 +189,7 @@ func TestGuideDetailPayButtonOnlyWithFee(t *testing.T) {
 }
 
 func TestPayFromCityCardScreenWithCardRead(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
+	f, k := payFixture(t, nil)
 	k.tapCity(t, f) // the card read first: the one-card screen shows it
 	f.tap(t, "一卡通")
 	f.mustShow(t, cardMasked, "¥123.45")
@@ -208,10 +213,8 @@ func TestPayFromCityCardScreenWithCardRead(t *testing.T) {
 }
 
 func TestPayInsufficientBalanceShowsBalance(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, func(c *cardsim.Config) { c.BalanceFen = 1050 })
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, func(c *cardsim.Config) { c.BalanceFen = 1050 })
+	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.mustShow(t, "卡内余额不足", "未扣款", "请充值", "¥10.50", "¥20.00")
 	if k.card.Balance() != 1050 || f.p.count() != 0 {
@@ -222,10 +225,8 @@ func TestPayInsufficientBalanceShowsBalance(t *testing.T) {
 }
 
 func TestPayLockedCard(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, func(c *cardsim.Config) { c.Locked = true })
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, func(c *cardsim.Config) { c.Locked = true })
+	payFromGuide(t, f)
 	// A locked card reads no public data: the rig would say unreadable; the tap prompt's own
 	// button pays with the card on the reader.
 	f.tapExact(t, "卡片已放好，开始缴费")
@@ -236,10 +237,8 @@ func TestPayLockedCard(t *testing.T) {
 }
 
 func TestPayNoCardOnReaderAsksForIt(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.term.SetCard(nil)
 	f.tapExact(t, "卡片已放好，开始缴费")
 	f.mustShow(t, "请将市民卡放在读卡区", "未检测到市民卡")
@@ -249,10 +248,8 @@ func TestPayNoCardOnReaderAsksForIt(t *testing.T) {
 
 // The card taken away before DEBIT went out: nothing taken; putting it back pays.
 func TestPayCardLeftBeforeDebit(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.card.Inject(cardsim.Fault{On: cardsim.CmdInitPurchase, Leave: true})
 	k.tapCity(t, f)
 	f.mustShow(t, "缴费未成功", "卡片已移开，未扣款", "请将市民卡放在读卡区", "重新缴费")
@@ -269,10 +266,8 @@ func TestPayCardLeftBeforeDebit(t *testing.T) {
 // The card pulled during DEBIT, which it carried out: the kiosk cannot know until the card
 // comes back; then it finishes the payment (receipt) and never charges twice.
 func TestPayCardPulledMidDebitTakenThenBack(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true, After: true})
 	k.tapCity(t, f)
 	f.mustShow(t, "请把卡片放回读卡区", "正在确认是否已扣款", "不会重复扣款")
@@ -290,10 +285,8 @@ func TestPayCardPulledMidDebitTakenThenBack(t *testing.T) {
 // The card pulled during DEBIT, which it never got: cancelled on its return; paying again
 // takes the fee once.
 func TestPayCardPulledMidDebitNotTaken(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true})
 	k.tapCity(t, f)
 	f.mustShow(t, "请把卡片放回读卡区")
@@ -313,10 +306,8 @@ func TestPayCardPulledMidDebitNotTaken(t *testing.T) {
 // screen; and a session wiped meanwhile (the card pulled with removal ending it) still gets the
 // outcome shown.
 func TestPayingHoldsTheScreenAndTheSession(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	ran := false
 	k.onDebit = func() {
 		ran = true
@@ -346,8 +337,7 @@ func TestPayingHoldsTheScreenAndTheSession(t *testing.T) {
 	f.mustNotShow(t, cardMasked)
 
 	// The card leaves during DEBIT (carried out) and removal ends the session.
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	payFromGuide(t, f)
 	k.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true, After: true})
 	k.onDebit = func() { f.k.Sessions().End(session.CardLeft) }
 	k.tapCity(t, f)
@@ -361,16 +351,13 @@ func TestPayingHoldsTheScreenAndTheSession(t *testing.T) {
 
 // The same fee again within minutes: nothing taken until the citizen confirms a second payment.
 func TestPayAlreadyPaidThenPayAgain(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.mustShow(t, "缴费成功")
 	f.tap(t, "完成")
 
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.mustShow(t, "此事项已缴费", "未重复扣款", "还要再缴一次吗", "上次缴费：¥20.00，10:00")
 	if k.card.Balance() != cardBalance-payFee || f.p.count() != 1 {
@@ -383,8 +370,7 @@ func TestPayAlreadyPaidThenPayAgain(t *testing.T) {
 	}
 	f.tap(t, "完成")
 
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.tapExact(t, "不用了")
 	f.mustShow(t, "您好，请选择要办理的业务")
@@ -396,10 +382,8 @@ func TestPayAlreadyPaidThenPayAgain(t *testing.T) {
 // An earlier payment that the card cannot settle (used elsewhere since it was torn): refused,
 // nothing taken, the citizen told to tap again or ask staff; the payments pause for staff.
 func TestPayPendingEarlierPayment(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	k.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true})
 	k.tapCity(t, f)
 	f.mustShow(t, "请把卡片放回读卡区")
@@ -413,8 +397,7 @@ func TestPayPendingEarlierPayment(t *testing.T) {
 	if _, err := citycard.NewPurchase(citycard.NewSession(k.card), citycard.NewPSAM(other), 200).Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	payFromGuide(t, f)
 	f.tapExact(t, "卡片已放好，开始缴费")
 	f.mustShow(t, "有一笔缴费尚待确认", "未扣款", "重新放到读卡区", "联系工作人员")
 	if k.card.Balance() != cardBalance-200 || f.p.count() != 0 {
@@ -430,10 +413,8 @@ func TestPayPendingEarlierPayment(t *testing.T) {
 }
 
 func TestPayReceiptNotPrinted(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	f, k := payFixture(t, nil)
+	payFromGuide(t, f)
 	f.p.set(printerOK, errors.New("paper jam"))
 	k.tapCity(t, f)
 	txn := f.k.Payments()
@@ -483,8 +464,7 @@ func TestPayUnavailable(t *testing.T) {
 }
 
 func TestPayInEnglishAndElderMode(t *testing.T) {
-	f := newFixture(t, thursday)
-	k := withPayments(t, f, nil)
+	f, k := payFixture(t, nil)
 	f.tap(t, "大字模式")
 	f.tap(t, "English")
 	f.tap(t, "City card")
@@ -506,8 +486,7 @@ func TestPayInEnglishAndElderMode(t *testing.T) {
 // Every device name the core reports, and every state, has its text in both languages: the
 // staff screen shows u.t("device."+name), and a key missing would show the key itself.
 func TestDeviceNamesTranslated(t *testing.T) {
-	f := newFixture(t, thursday)
-	withPayments(t, f, nil)
+	f, _ := payFixture(t, nil)
 	f.k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
 	f.k.SetDevice(kiosk.DeviceCardReader, kiosk.StateOK, "")
 	names := map[string]bool{kiosk.DevicePrinter: true, kiosk.DeviceIDReader: true, kiosk.DeviceCardReader: true, kiosk.DevicePayment: true}

@@ -125,14 +125,10 @@ func TestStaffActionsAuditedAndShown(t *testing.T) {
 	for i := 0; i < StaffTaps; i++ {
 		test.Tap(f.ui.hall)
 	}
-	for _, d := range "1111" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "1111")
 	f.tapExact(t, "确认")
 	// The staff card works on the PIN pad too; here staff type on.
-	for _, d := range "246810" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "246810")
 	f.tapExact(t, "确认")
 	f.mustShow(t, "已登录：工作人员密码", "登录失败  工作人员密码  失败：wrong staff PIN", "登录  工作人员密码  成功",
 		"最近设备异常", "无")
@@ -205,8 +201,7 @@ func (f *fixture) textIndex(s string) int {
 func TestStaffReprintsFailedReceipt(t *testing.T) {
 	f, _ := newStaffFixture(t)
 	k := withPayments(t, f, nil)
-	toConfirm(t, f)
-	f.tapExact(t, "确认缴费 ¥20.00")
+	payFromGuide(t, f)
 	f.p.set(printerOK, errors.New("paper jam"))
 	k.tapCity(t, f)
 	const txn = "20261126000001"

@@ -233,6 +233,26 @@ func (f *fixture) tapExact(t *testing.T, s string) {
 	test.Tap(f.find(t, s, true))
 }
 
+// typeKeys taps the keypad's keys for each character of s in turn.
+func (f *fixture) typeKeys(t *testing.T, s string) {
+	t.Helper()
+	for _, k := range s {
+		f.tapExact(t, string(k))
+	}
+}
+
+// takeFirstTicket goes 取号 → the first section offered → its first matter → 确认取号, and
+// returns that section's offer.
+func (f *fixture) takeFirstTicket(t *testing.T) kiosk.SectionOffer {
+	t.Helper()
+	f.tap(t, "取号")
+	sec := f.k.Offer().Sections[0]
+	f.tap(t, sec.Section.Name.Zh)
+	f.tap(t, sec.Matters[0].Name.Zh)
+	f.tap(t, "确认取号")
+	return sec
+}
+
 func (f *fixture) find(t *testing.T, s string, exact bool) fyne.Tappable {
 	t.Helper()
 	b := f.lookup(s, exact)
@@ -318,11 +338,7 @@ func TestClosedScreenSaysWhenOpen(t *testing.T) {
 func TestPrinterOutOfPaperScreen(t *testing.T) {
 	f := newFixture(t, thursday)
 	f.p.set(printerPaperOut, nil)
-	f.tap(t, "取号")
-	sec := f.k.Offer().Sections[0]
-	f.tap(t, sec.Section.Name.Zh)
-	f.tap(t, sec.Matters[0].Name.Zh)
-	f.tap(t, "确认取号")
+	f.takeFirstTicket(t)
 	if !f.shows("暂时无法办理") || !f.shows("缺纸") || !f.shows("其他自助机") {
 		t.Errorf("paper-out screen: %q", f.texts())
 	}
@@ -491,9 +507,7 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 	if !f.shows("工作人员登录") {
 		t.Fatalf("no staff login after 5 taps: %q", f.texts())
 	}
-	for _, d := range "1111" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "1111")
 	if !f.shows("●●●●") {
 		t.Errorf("PIN not masked: %q", f.texts())
 	}
@@ -501,9 +515,7 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 	if !f.shows("密码错误，还可尝试 4 次") {
 		t.Fatalf("wrong PIN: %q", f.texts())
 	}
-	for _, d := range "246810" {
-		f.tapExact(t, string(d))
-	}
+	f.typeKeys(t, "246810")
 	f.tapExact(t, "确认")
 	if !f.shows("工作人员模式") || !f.shows("出票机") || !f.shows("正常") || !f.shows("已发 0") {
 		t.Fatalf("staff screen: %q", f.texts())

@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,9 +106,7 @@ func adjtimex() (int32, int, error) {
 }
 
 func runDoctor(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "JSON output")
+	fs, asJSON := commandFlags("doctor", stderr)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long each check may take")
 	if err := fs.Parse(args); err != nil {
@@ -233,19 +228,19 @@ func (d *doctor) checkStore(ctx context.Context) checkResult {
 	if fi.IsDir() {
 		return failCheck(name, "kiosk.store must name a file", "%s is a directory", path)
 	}
-	detail, version, err := inspectStore(ctx, path)
-	const restore = "stop the kiosk (systemctl stop kioskd or citizenhome-kiosk), move the file and its -wal/-shm aside for the record, start the kiosk (it begins an empty store; today's ticket numbers restart)"
-	switch {
-	case err != nil:
-		return failCheck(name, "run kioskctl doctor as root or as the kiosk's user", "%s: %v", path, err)
-	case detail != "":
-		return failCheck(name, restore, "%s is damaged: %s", path, detail)
-	}
+	version, err := store.Check(ctx, path)
+	var ce *store.CorruptError
+	var tn *store.TooNewError
 	latest := len(store.Migrations)
 	switch {
-	case version > latest:
+	case errors.As(err, &ce):
+		return failCheck(name, "stop the kiosk (systemctl stop kioskd or citizenhome-kiosk), move the file and its -wal/-shm aside for the record, start the kiosk (it begins an empty store; today's ticket numbers restart)",
+			"%s is damaged: %s", path, ce.Detail)
+	case errors.As(err, &tn):
 		return failCheck(name, "install the same version of kioskctl as the kiosk (apt policy citizenhome-kiosk)",
-			"%s has schema version %d, this kioskctl knows up to %d", path, version, latest)
+			"%s has schema version %d, this kioskctl knows up to %d", path, tn.Have, tn.Known)
+	case err != nil:
+		return failCheck(name, "run kioskctl doctor as root or as the kiosk's user", "%v", err)
 	case version < latest:
 		return warnCheck(name, "restart the kiosk: it migrates the store when it starts",
 			"%s is healthy, schema version %d of %d", path, version, latest)
@@ -261,71 +256,6 @@ func sizeOf(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// inspectStore reads the header, PRAGMA integrity_check and user_version on a read-only
-// connection. detail is non-empty when the file is damaged or not a database; err is for
-// failures that say nothing about the file (permissions, a lock held too long).
-func inspectStore(ctx context.Context, path string) (detail string, version int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	head := make([]byte, 16)
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	if n == 0 {
-		return "", 0, nil // empty: SQLite makes a database of it at the kiosk's next start
-	}
-	if string(head[:n]) != "SQLite format 3\x00" {
-		return fmt.Sprintf("not a SQLite database (header %q)", head[:n]), 0, nil
-	}
-	q := url.Values{}
-	q.Set("mode", "ro")
-	q.Set("_busy_timeout", "5000")
-	p := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
-	db, err := sql.Open("sqlite3", "file:"+p+"?"+q.Encode())
-	if err != nil {
-		return "", 0, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check(20)")
-	if err != nil {
-		if isCorrupt(err) {
-			return err.Error(), 0, nil
-		}
-		return "", 0, err
-	}
-	var lines []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return "", 0, err
-		}
-		lines = append(lines, s)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		if isCorrupt(err) {
-			return err.Error(), 0, nil
-		}
-		return "", 0, err
-	}
-	if len(lines) != 1 || lines[0] != "ok" {
-		return strings.Join(lines, "; "), 0, nil
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return "", 0, err
-	}
-	return "", version, nil
-}
-
-func isCorrupt(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "malformed") || strings.Contains(s, "not a database") || strings.Contains(s, "corrupt")
 }
 
 func (d *doctor) checkCardReaders(ctx context.Context) checkResult {

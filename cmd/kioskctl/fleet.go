@@ -148,9 +148,7 @@ func isFleetCommand(cmd string) bool {
 }
 
 func runFleet(cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "JSON output")
+	fs, asJSON := commandFlags(cmd, stderr)
 	var f fleetFlags
 	addFleetFlags(fs, &f)
 	pos, err := parseInterspersed(fs, args)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,9 +48,7 @@ type hallFlags struct {
 }
 
 func runHall(cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "JSON output")
+	fs, asJSON := commandFlags(cmd, stderr)
 	var f hallFlags
 	fs.StringVar(&f.config, "config", defaultConfig, "configuration file")
 	if cmd == "ratings" {

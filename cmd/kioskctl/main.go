@@ -54,9 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd == "payments" {
 		return runPayments(rest, stdout, stderr)
 	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "JSON output")
+	fs, asJSON := commandFlags(cmd, stderr)
 	if err := fs.Parse(rest); err != nil {
 		return 2
 	}
@@ -102,6 +100,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", cmd, usage)
 	return 2
+}
+
+// commandFlags makes the flag set of a command, with the --json flag that every command takes.
+// Parse prints its errors (and -h) on stderr and returns them instead of exiting: the caller
+// exits 2.
+func commandFlags(cmd string, stderr io.Writer) (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.Bool("json", false, "JSON output")
 }
 
 type printer struct {

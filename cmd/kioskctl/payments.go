@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -33,10 +32,8 @@ payments (on the kiosk, from its store, read-only beside the running kiosk):
 // runPayments prints one day's payment report (payment.DailyReport). The store is opened
 // read-only, so it runs beside the kiosk and never migrates or repairs the file.
 func runPayments(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("payments", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, asJSON := commandFlags("payments", stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, paymentsUsage) }
-	asJSON := fs.Bool("json", false, "JSON output")
 	cfgPath := fs.String("config", defaultConfig, "configuration file (for the store path and the hall's zone)")
 	storePath := fs.String("store", "", "the kiosk's store (default: kiosk.store of the configuration)")
 	date := fs.String("date", "", "local date, YYYY-MM-DD (default: today)")

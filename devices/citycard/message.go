@@ -68,21 +68,24 @@ func CitizenMessage(err error) Message {
 			return MsgPSAM
 		}
 	}
-	switch {
-	case errors.Is(err, ErrPSAM):
-		return MsgPSAM
-	case errors.Is(err, ErrInsufficientBalance):
-		return MsgInsufficientBalance
-	case errors.Is(err, ErrAppLocked):
-		return MsgAppLocked
-	case errors.Is(err, ErrMACInvalid):
-		return MsgMACInvalid
-	case errors.Is(err, ErrKeyLocked):
-		return MsgKeyLocked
-	case errors.Is(err, ErrKeyNotFound):
-		return MsgKeyNotFound
-	case errors.Is(err, ErrNoResponse):
-		return MsgCardLeft
+	for _, c := range causes {
+		if errors.Is(err, c.err) {
+			return c.msg
+		}
 	}
 	return MsgNotDebited
+}
+
+// causes are what picks the message when nothing was taken, first match wins.
+var causes = []struct {
+	err error
+	msg Message
+}{
+	{ErrPSAM, MsgPSAM},
+	{ErrInsufficientBalance, MsgInsufficientBalance},
+	{ErrAppLocked, MsgAppLocked},
+	{ErrMACInvalid, MsgMACInvalid},
+	{ErrKeyLocked, MsgKeyLocked},
+	{ErrKeyNotFound, MsgKeyNotFound},
+	{ErrNoResponse, MsgCardLeft},
 }

@@ -67,10 +67,8 @@ func (s *Server) coreState() string {
 	if locked, _ := s.core.Locked(); locked {
 		return wire.StateLocked
 	}
-	for _, d := range s.core.Devices() {
-		if d.State != kiosk.StateAbsent && !d.State.Usable() {
-			return wire.StateDegraded
-		}
+	if kiosk.Degraded(s.core.Devices()) {
+		return wire.StateDegraded
 	}
 	return wire.StateReady
 }

@@ -484,45 +484,31 @@ func (v *validator) parseJSON(data []byte) *batch {
 		}
 	}
 	if t.Appointments != nil {
-		list := make([]appointment, 0, len(*t.Appointments))
-		for i, raw := range *t.Appointments {
-			rec := fmt.Sprintf("appointments[%d]", i)
-			var r rawAppointment
-			if decodeRecord(v, rec, raw, &r) {
-				if a, ok := v.appointment(rec, r); ok {
-					list = append(list, a)
-				}
-			}
-		}
-		b.appointments = &list
+		b.appointments = decodeList(v, "appointments", *t.Appointments, v.appointment)
 	}
 	if t.Applications != nil {
-		list := make([]application, 0, len(*t.Applications))
-		for i, raw := range *t.Applications {
-			rec := fmt.Sprintf("applications[%d]", i)
-			var r rawApplication
-			if decodeRecord(v, rec, raw, &r) {
-				if a, ok := v.application(rec, r); ok {
-					list = append(list, a)
-				}
-			}
-		}
-		b.applications = &list
+		b.applications = decodeList(v, "applications", *t.Applications, v.application)
 	}
 	if t.Complaints != nil {
-		list := make([]complaintUpdate, 0, len(*t.Complaints))
-		for i, raw := range *t.Complaints {
-			rec := fmt.Sprintf("complaints[%d]", i)
-			var r rawComplaint
-			if decodeRecord(v, rec, raw, &r) {
-				if c, ok := v.complaint(rec, r); ok {
-					list = append(list, c)
-				}
-			}
-		}
-		b.complaints = &list
+		b.complaints = decodeList(v, "complaints", *t.Complaints, v.complaint)
 	}
 	return b
+}
+
+// decodeList decodes and checks each record of one JSON list (kind[i]), keeping the valid ones;
+// the problems go to v.
+func decodeList[R, T any](v *validator, kind string, raws []json.RawMessage, check func(rec string, r R) (T, bool)) *[]T {
+	list := make([]T, 0, len(raws))
+	for i, raw := range raws {
+		rec := fmt.Sprintf("%s[%d]", kind, i)
+		var r R
+		if decodeRecord(v, rec, raw, &r) {
+			if x, ok := check(rec, r); ok {
+				list = append(list, x)
+			}
+		}
+	}
+	return &list
 }
 
 func decodeRecord(v *validator, rec string, raw json.RawMessage, into any) bool {

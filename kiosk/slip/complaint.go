@@ -30,14 +30,7 @@ func (c Complaint) Doc() escpos.Doc {
 	}
 	center := escpos.AlignCenter
 	en := c.English
-	var d escpos.Doc
-	d.Add(escpos.Text{Text: c.Hall, Width: 2, Height: 2, Bold: true, Align: center})
-	if en && c.HallEn != "" {
-		d.Add(escpos.Text{Text: c.HallEn, Align: center})
-	}
-	if c.Demo {
-		d.Add(escpos.Text{Text: "演示回执 DEMO - 无效", Bold: true, Align: center})
-	}
+	d := hallHead(c.Hall, c.HallEn, en, c.Demo, "演示回执 DEMO - 无效")
 	title := "投诉回执"
 	if en {
 		title += " Complaint receipt"

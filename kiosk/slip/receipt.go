@@ -95,14 +95,7 @@ func (r Receipt) Doc() escpos.Doc {
 	}
 	center := escpos.AlignCenter
 	en := r.English
-	var d escpos.Doc
-	d.Add(escpos.Text{Text: r.Hall, Width: 2, Height: 2, Bold: true, Align: center})
-	if en && r.HallEn != "" {
-		d.Add(escpos.Text{Text: r.HallEn, Align: center})
-	}
-	if r.Demo {
-		d.Add(escpos.Text{Text: "演示凭证 DEMO - 无效", Bold: true, Align: center})
-	}
+	d := hallHead(r.Hall, r.HallEn, en, r.Demo, "演示凭证 DEMO - 无效")
 	title := "缴费凭证"
 	if en {
 		title += " Payment receipt"

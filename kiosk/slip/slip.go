@@ -26,6 +26,21 @@ type Ticket struct {
 // scanner and the hall's platform recognise, so it can be typed in too.
 func LookupURI(code string) string { return "citizenhome:lookup:" + code }
 
+// hallHead starts a slip the way the ticket, the receipt and the complaint slip all start: the
+// hall's name large (and in English under it when en), and demoMark when demo, so that a demo
+// slip cannot pass for a real one.
+func hallHead(hall, hallEn string, en, demo bool, demoMark string) escpos.Doc {
+	var d escpos.Doc
+	d.Add(escpos.Text{Text: hall, Width: 2, Height: 2, Bold: true, Align: escpos.AlignCenter})
+	if en && hallEn != "" {
+		d.Add(escpos.Text{Text: hallEn, Align: escpos.AlignCenter})
+	}
+	if demo {
+		d.Add(escpos.Text{Text: demoMark, Bold: true, Align: escpos.AlignCenter})
+	}
+	return d
+}
+
 // Doc lays the ticket out: the hall, the number very large, section and matter, the queue ahead,
 // the time, and a QR code with the lookup code.
 func (t Ticket) Doc() escpos.Doc {
@@ -34,14 +49,7 @@ func (t Ticket) Doc() escpos.Doc {
 		loc = time.Local
 	}
 	center := escpos.AlignCenter
-	var d escpos.Doc
-	d.Add(escpos.Text{Text: t.Hall, Width: 2, Height: 2, Bold: true, Align: center})
-	if t.English && t.HallEn != "" {
-		d.Add(escpos.Text{Text: t.HallEn, Align: center})
-	}
-	if t.Demo {
-		d.Add(escpos.Text{Text: "演示号票 DEMO - 无效", Bold: true, Align: center})
-	}
+	d := hallHead(t.Hall, t.HallEn, t.English, t.Demo, "演示号票 DEMO - 无效")
 	d.Add(escpos.Rule{Char: '='})
 	label := "排队号"
 	if t.English {

@@ -8,7 +8,7 @@ import (
 // Sentinels for errors.Is. Every error of the matching type below matches its sentinel.
 var (
 	// ErrCorrupt is matched by *CorruptError: the file failed its integrity check or is not a
-	// SQLite database at all, and was moved aside.
+	// SQLite database at all, and was moved aside (by Open; Check leaves it in place).
 	ErrCorrupt = errors.New("store: database corrupt")
 	// ErrTooNew is matched by *TooNewError: the file was written by a newer binary.
 	ErrTooNew = errors.New("store: database newer than this program")
@@ -16,17 +16,21 @@ var (
 	ErrMigration = errors.New("store: migration failed")
 )
 
-// CorruptError reports a database that Open refused and moved aside. The original bytes are
-// kept at MovedTo (with its "-wal", "-shm" and "-journal" files when those existed), so nothing is
-// lost; Path no longer exists and a second Open creates an empty database there.
+// CorruptError reports a damaged database. From Open, the file was refused and moved aside: the
+// original bytes are kept at MovedTo (with its "-wal", "-shm" and "-journal" files when those
+// existed), so nothing is lost; Path no longer exists and a second Open creates an empty
+// database there. From Check, MovedTo and Err are empty and the file is still at Path.
 type CorruptError struct {
-	Path    string // the path given to Open
-	MovedTo string // where the file now is; empty if moving it failed (then Err says why)
+	Path    string // the path given to Open or Check
+	MovedTo string // where the file now is; empty if moving it failed (then Err says why) or Check found it
 	Detail  string // what SQLite reported (first lines of integrity_check, or the open error)
 	Err     error  // the error that stopped the move, if any
 }
 
 func (e *CorruptError) Error() string {
+	if e.MovedTo == "" && e.Err == nil {
+		return fmt.Sprintf("store: %s is corrupt (%s)", e.Path, e.Detail)
+	}
 	if e.MovedTo == "" {
 		return fmt.Sprintf("store: %s is corrupt (%s) and could not be moved aside: %v", e.Path, e.Detail, e.Err)
 	}

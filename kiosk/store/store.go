@@ -87,7 +87,7 @@ func OpenWith(path string, opt Options) (*Store, error) {
 	// Check before the read-write open: opening read-write lets SQLite checkpoint a WAL into a
 	// damaged file or delete it on close, destroying what we promise to keep.
 	ctx := context.Background()
-	detail, err := check(ctx, path, opt.BusyTimeout)
+	detail, _, err := check(ctx, path, opt.BusyTimeout)
 	var se sqlite3.Error
 	checkRW := false
 	if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly && exists(path+"-journal") {
@@ -154,37 +154,69 @@ func dsn(path string, q url.Values) string {
 // sqliteMagic starts every SQLite 3 database file.
 const sqliteMagic = "SQLite format 3\x00"
 
+// Check inspects the database at path without changing it, for tools that run beside the
+// kiosk: it never creates, moves aside, migrates or repairs the file, unlike Open. It reads the
+// header by hand and runs integrity_check on a read-only connection, which can neither
+// checkpoint nor remove a WAL.
+//
+// It returns the schema version (PRAGMA user_version; 0 for an empty file, which Open would
+// turn into a database). Errors:
+//   - *CorruptError (ErrCorrupt) with MovedTo empty: the file is damaged or not a SQLite
+//     database, so Open would move it aside;
+//   - *TooNewError (ErrTooNew), together with the version: the file was written by a newer
+//     binary than this one;
+//   - an error wrapping fs.ErrNotExist when there is no file;
+//   - other errors (no permission, a directory at path, a lock held longer than
+//     DefaultBusyTimeout, a crash's rollback journal that only a writer may roll back) say
+//     nothing about the file's contents.
+func Check(ctx context.Context, path string) (version int, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	detail, version, err := check(ctx, path, DefaultBusyTimeout)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("store: check %s: %w", path, err)
+	case detail != "":
+		return 0, &CorruptError{Path: path, Detail: detail}
+	case version > len(Migrations):
+		return version, &TooNewError{Path: path, Have: version, Known: len(Migrations)}
+	}
+	return version, nil
+}
+
 // check returns a non-empty description when the file at path is damaged or not a database, and
-// an error only for failures that say nothing about its contents. A missing or empty file is
-// fine: SQLite creates the database. The check never writes: the header is read by hand, and
-// integrity_check runs on a read-only connection, which can neither checkpoint nor remove a WAL.
-func check(ctx context.Context, path string, busy time.Duration) (string, error) {
+// an error only for failures that say nothing about its contents; otherwise the file's schema
+// version. A missing or empty file is fine (version 0): SQLite creates the database. The check
+// never writes: the header is read by hand, and integrity_check runs on a read-only connection,
+// which can neither checkpoint nor remove a WAL.
+func check(ctx context.Context, path string, busy time.Duration) (detail string, version int, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return "", 0, nil
 	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return "", err
+		return "", 0, err
 	}
 	if fi.IsDir() {
 		f.Close()
-		return "", errors.New("is a directory")
+		return "", 0, errors.New("is a directory")
 	}
 	head := make([]byte, 100)
 	n, err := io.ReadFull(f, head)
 	f.Close()
 	switch {
 	case n == 0 && fi.Size() == 0:
-		return "", nil
+		return "", 0, nil
 	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
-		return "", err
+		return "", 0, err
 	case n < len(head) || string(head[:len(sqliteMagic)]) != sqliteMagic:
-		return fmt.Sprintf("not a SQLite 3 database (%d bytes, header %q)", fi.Size(), head[:min(n, 16)]), nil
+		return fmt.Sprintf("not a SQLite database (%d bytes, header %q)", fi.Size(), head[:min(n, 16)]), 0, nil
 	}
 
 	q := url.Values{}
@@ -192,11 +224,17 @@ func check(ctx context.Context, path string, busy time.Duration) (string, error)
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	db, err := sql.Open("sqlite3", dsn(path, q))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	return integrity(ctx, db)
+	if detail, err := integrity(ctx, db); detail != "" || err != nil {
+		return detail, 0, err
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return "", 0, err
+	}
+	return "", version, nil
 }
 
 // integrity returns a non-empty description when the file is damaged or not a database, and an

@@ -491,3 +491,58 @@ func TestOpenWithLeftoverJournal(t *testing.T) {
 		t.Fatalf("moved aside: %v", m)
 	}
 }
+
+// Check reports what Open would find, and leaves every byte where it was.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s, err := Open(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(fmt.Sprintf("PRAGMA user_version = %d", len(Migrations)+1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	newer, _ := os.ReadFile(good)
+	old := filepath.Join(dir, "old.db")
+	if s, err = OpenWith(old, Options{Migrations: Migrations[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		path    string
+		version int
+		is      error
+	}{
+		{"old schema", old, 1, nil},
+		{"newer", write("newer.db", newer), len(Migrations) + 1, ErrTooNew},
+		{"empty", write("empty.db", nil), 0, nil},
+		{"missing", filepath.Join(dir, "none.db"), 0, os.ErrNotExist},
+		{"not sqlite", write("hello.db", []byte("hello")), 0, ErrCorrupt},
+		{"garbage", write("junk.db", []byte("SQLite format 3\x00"+strings.Repeat("garbage ", 600))), 0, ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tt.path)
+			v, err := Check(context.Background(), tt.path)
+			if v != tt.version || !errors.Is(err, tt.is) || (tt.is == nil) != (err == nil) {
+				t.Fatalf("Check = %d, %v; want %d, %v", v, err, tt.version, tt.is)
+			}
+			if after, _ := os.ReadFile(tt.path); !bytes.Equal(before, after) {
+				t.Fatal("Check changed the file")
+			}
+			if m, _ := filepath.Glob(tt.path + ".corrupt-*"); len(m) != 0 {
+				t.Fatalf("moved aside: %v", m)
+			}
+		})
+	}
+}

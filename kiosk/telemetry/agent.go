@@ -232,10 +232,8 @@ func (a *Agent) lifecycle() string {
 	if locked, _ := a.k.Locked(); locked {
 		return wire.StateLocked
 	}
-	for _, d := range a.k.Devices() {
-		if d.State != kiosk.StateAbsent && !d.State.Usable() {
-			return wire.StateDegraded
-		}
+	if kiosk.Degraded(a.k.Devices()) {
+		return wire.StateDegraded
 	}
 	return wire.StateReady
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"citizenhome/devices/citycard"
+	"citizenhome/devices/citycard/internal/sim"
 )
 
 // Config describes a card. Dates are 2006-01-02, record times RFC 3339.
@@ -224,17 +225,16 @@ type Card struct {
 	public   []byte
 	records  [][]byte
 	selected string // "", "mf", "pse", or the App
-	pending  []byte // data waiting for GET RESPONSE
-	faults   []Fault
-	gone     bool
-	log      [][]byte
+	chip     sim.Chip[Command]
 	balance  int64
 	purse    *purse // nil: no purchases
 }
 
 // New builds a card from a Config, checking that every value can be encoded.
 func New(c Config) (*Card, error) {
-	card := &Card{cfg: c, atr: DefaultATR, balance: c.BalanceFen}
+	card := &Card{cfg: c, atr: DefaultATR, balance: c.BalanceFen, chip: sim.Chip[Command]{
+		Classify: Classify, GetResponse: CmdGetResponse, Removed: ErrRemoved, T0: c.T0, Chunk: c.Chunk,
+	}}
 	if c.ATR != "" {
 		atr, err := hex.DecodeString(c.ATR)
 		if err != nil || len(atr) < 2 {
@@ -337,14 +337,14 @@ func (c *Card) ATR() []byte { return append([]byte(nil), c.atr...) }
 func (c *Card) Inject(f Fault) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.faults = append(c.faults, f)
+	c.chip.Inject(sim.Fault[Command](f))
 }
 
 // Leave makes the card leave the field now: every later command fails with ErrRemoved.
 func (c *Card) Leave() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gone = true
+	c.chip.Leave()
 }
 
 // Reinsert puts the card back, as after a fresh tap: nothing selected, a purchase begun by
@@ -353,7 +353,8 @@ func (c *Card) Leave() {
 func (c *Card) Reinsert() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gone, c.selected, c.pending = false, "", nil
+	c.chip.Reset()
+	c.selected = ""
 	if c.purse != nil {
 		c.purse.init = nil
 	}
@@ -383,97 +384,22 @@ func (c *Card) Records() [][]byte {
 func (c *Card) Log() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([][]byte, len(c.log))
-	for i, a := range c.log {
-		out[i] = append([]byte(nil), a...)
-	}
-	return out
+	return c.chip.Log()
 }
 
 // Count is how many commands of this kind the card received.
 func (c *Card) Count(cmd Command) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
-	for _, a := range c.log {
-		if Classify(a) == cmd {
-			n++
-		}
-	}
-	return n
+	return c.chip.Count(cmd)
 }
 
 // Transmit answers one command APDU.
 func (c *Card) Transmit(apdu []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gone {
-		return nil, ErrRemoved
-	}
-	c.log = append(c.log, append([]byte(nil), apdu...))
-	cmd := Classify(apdu)
-	f, hit := c.takeFault(cmd)
-	if hit && !f.After && !f.Corrupt {
-		if f.Leave {
-			c.gone = true
-			return []byte{}, nil
-		}
-		return sw(f.SW), nil
-	}
-	if cmd != CmdGetResponse {
-		c.pending = nil
-		if c.purse != nil && cmd != CmdInitPurchase && cmd != CmdDebit {
-			c.purse.init = nil // DEBIT must follow INITIALIZE directly
-		}
-	}
-	data, status := c.answer(cmd, apdu)
-	if hit && f.Corrupt && len(data) > 0 {
-		data[len(data)-1] ^= 0x01
-	}
-	if hit && f.Leave && f.After {
-		c.gone, c.pending = true, nil
-		return []byte{}, nil
-	}
-	if status == 0x9000 && len(data) > 0 && c.cfg.T0 && cmd != CmdGetResponse {
-		c.pending = data
-		return sw(0x6100 | uint16(c.chunk(len(data)))), nil
-	}
-	return append(data, sw(status)...), nil
+	return c.chip.Transmit(apdu, c.answer)
 }
-
-func (c *Card) chunk(n int) int {
-	if c.cfg.Chunk > 0 && n > c.cfg.Chunk {
-		n = c.cfg.Chunk
-	}
-	if n > 255 {
-		n = 0 // 61 00: 256 or more
-	}
-	return n
-}
-
-// takeFault finds the first fault for cmd and uses it up once. c.mu is held.
-func (c *Card) takeFault(cmd Command) (Fault, bool) {
-	for i, f := range c.faults {
-		if f.On != "" && f.On != cmd {
-			continue
-		}
-		if f.Skip > 0 {
-			c.faults[i].Skip--
-			continue
-		}
-		switch {
-		case f.Times < 0:
-		case f.Times <= 1:
-			c.faults = append(c.faults[:i:i], c.faults[i+1:]...)
-		default:
-			c.faults[i].Times--
-		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
-func sw(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // le gives the Le of a case 2 APDU (CLA INS P1 P2 Le), or -1.
 func le(apdu []byte) int {
@@ -485,6 +411,9 @@ func le(apdu []byte) int {
 
 // answer runs a command on the card state and gives the data and status word. c.mu is held.
 func (c *Card) answer(cmd Command, apdu []byte) ([]byte, uint16) {
+	if c.purse != nil && cmd != CmdGetResponse && cmd != CmdInitPurchase && cmd != CmdDebit {
+		c.purse.init = nil // DEBIT must follow INITIALIZE directly
+	}
 	if len(apdu) < 4 {
 		return nil, 0x6700
 	}
@@ -578,26 +507,7 @@ func (c *Card) answer(cmd Command, apdu []byte) ([]byte, uint16) {
 		}
 		return c.purchase(cmd, apdu)
 	case CmdGetResponse:
-		if c.pending == nil {
-			return nil, 0x6985
-		}
-		want := le(apdu)
-		if want == 0 {
-			want = 256
-		}
-		if want < 0 {
-			return nil, 0x6700
-		}
-		if want > len(c.pending) {
-			return nil, 0x6C00 | uint16(c.chunk(len(c.pending)))
-		}
-		out := append([]byte(nil), c.pending[:want]...)
-		c.pending = c.pending[want:]
-		if len(c.pending) > 0 {
-			return out, 0x6100 | uint16(c.chunk(len(c.pending)))
-		}
-		c.pending = nil
-		return out, 0x9000
+		return c.chip.GetResponseAnswer(apdu)
 	}
 	return nil, 0x6D00
 }

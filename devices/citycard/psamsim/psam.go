@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"citizenhome/devices/citycard"
+	"citizenhome/devices/citycard/internal/sim"
 )
 
 // Config describes a PSAM.
@@ -173,19 +174,17 @@ type PSAM struct {
 	dir      [2]byte
 	terminal [6]byte
 	serial   uint32
-	t0       bool
 	keys     []key
 	selected bool // the purse directory
 	session  *session
-	pending  []byte
-	faults   []Fault
-	gone     bool
-	log      [][]byte
+	chip     sim.Chip[Command]
 }
 
 // New builds a PSAM from a Config, checking every value.
 func New(c Config) (*PSAM, error) {
-	p := &PSAM{atr: DefaultATR, t0: c.T0}
+	p := &PSAM{atr: DefaultATR, chip: sim.Chip[Command]{
+		Classify: Classify, GetResponse: CmdGetResponse, Removed: ErrRemoved, T0: c.T0,
+	}}
 	if c.ATR != "" {
 		atr, err := hex.DecodeString(c.ATR)
 		if err != nil || len(atr) < 2 {
@@ -230,7 +229,7 @@ func (p *PSAM) ATR() []byte { return append([]byte(nil), p.atr...) }
 func (p *PSAM) Inject(f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.faults = append(p.faults, f)
+	p.chip.Inject(sim.Fault[Command](f))
 }
 
 // Reset is a power cycle: the PSAM is back in contact, nothing selected, the session of the last
@@ -238,7 +237,8 @@ func (p *PSAM) Inject(f Fault) {
 func (p *PSAM) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.gone, p.selected, p.session, p.pending = false, false, nil, nil
+	p.chip.Reset()
+	p.selected, p.session = false, nil
 }
 
 // TerminalSerial is the serial the next MAC1 will give.
@@ -252,83 +252,22 @@ func (p *PSAM) TerminalSerial() uint32 {
 func (p *PSAM) Log() [][]byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([][]byte, len(p.log))
-	for i, a := range p.log {
-		out[i] = append([]byte(nil), a...)
-	}
-	return out
+	return p.chip.Log()
 }
 
 // Count is how many commands of this kind the PSAM received.
 func (p *PSAM) Count(cmd Command) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := 0
-	for _, a := range p.log {
-		if Classify(a) == cmd {
-			n++
-		}
-	}
-	return n
+	return p.chip.Count(cmd)
 }
 
 // Transmit answers one command APDU.
 func (p *PSAM) Transmit(apdu []byte) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.gone {
-		return nil, ErrRemoved
-	}
-	p.log = append(p.log, append([]byte(nil), apdu...))
-	cmd := Classify(apdu)
-	f, hit := p.takeFault(cmd)
-	if hit && !f.After && !f.Corrupt {
-		if f.Leave {
-			p.gone = true
-			return []byte{}, nil
-		}
-		return sw(f.SW), nil
-	}
-	if cmd != CmdGetResponse {
-		p.pending = nil
-	}
-	data, status := p.answer(cmd, apdu)
-	if hit && f.Corrupt && len(data) > 0 {
-		data[len(data)-1] ^= 0x01
-	}
-	if hit && f.Leave && f.After {
-		p.gone, p.pending = true, nil
-		return []byte{}, nil
-	}
-	if status == 0x9000 && len(data) > 0 && p.t0 && cmd != CmdGetResponse {
-		p.pending = data
-		return sw(0x6100 | uint16(len(data))), nil
-	}
-	return append(data, sw(status)...), nil
+	return p.chip.Transmit(apdu, p.answer)
 }
-
-func (p *PSAM) takeFault(cmd Command) (Fault, bool) {
-	for i, f := range p.faults {
-		if f.On != "" && f.On != cmd {
-			continue
-		}
-		if f.Skip > 0 {
-			p.faults[i].Skip--
-			continue
-		}
-		switch {
-		case f.Times < 0:
-		case f.Times <= 1:
-			p.faults = append(p.faults[:i:i], p.faults[i+1:]...)
-		default:
-			p.faults[i].Times--
-		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
-func sw(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // body splits a short case 3 or 4 APDU into its data; false for another shape.
 func body(apdu []byte) ([]byte, bool) {
@@ -394,26 +333,7 @@ func (p *PSAM) answer(cmd Command, apdu []byte) ([]byte, uint16) {
 		}
 		return nil, 0x9000
 	case CmdGetResponse:
-		if p.pending == nil {
-			return nil, 0x6985
-		}
-		if len(apdu) != 5 {
-			return nil, 0x6700
-		}
-		want := int(apdu[4])
-		if want == 0 {
-			want = 256
-		}
-		if want > len(p.pending) {
-			return nil, 0x6C00 | uint16(len(p.pending))
-		}
-		out := append([]byte(nil), p.pending[:want]...)
-		p.pending = p.pending[want:]
-		if len(p.pending) > 0 {
-			return out, 0x6100 | uint16(len(p.pending))
-		}
-		p.pending = nil
-		return out, 0x9000
+		return p.chip.GetResponseAnswer(apdu)
 	}
 	return nil, 0x6D00
 }
