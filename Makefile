@@ -10,7 +10,7 @@ BIN     := bin
 export GOFLAGS ?= -buildvcs=false -tags=no_emoji
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo package
+.PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo package soak
 
 all: build
 
@@ -42,6 +42,16 @@ test: deps-test vet
 # Unit tests only, no services: quick feedback while editing.
 test-unit: deps-build
 	$(GO) test -short ./...
+
+# The soak test for SOAK_DURATION (an hour): kioskd on simulated devices under random faults
+# (cmd/kioskd/soak); the figures go to bin/soak.txt. make test runs a one-minute pass of it.
+# SOAK_SEED=N replays a run's random choices; SOAK_TIMEOUT must exceed SOAK_DURATION.
+SOAK_DURATION ?= 1h
+SOAK_TIMEOUT ?= 2h
+soak: deps-test
+	@mkdir -p $(BIN)
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_REPORT=$(abspath $(BIN))/soak.txt scripts/testenv.sh \
+		$(GO) test -race -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' -v ./cmd/kioskd/soak/
 
 # Benchmarks; figures go to docs/benchmarks.md.
 bench: deps-test

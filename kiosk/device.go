@@ -1,6 +1,9 @@
 package kiosk
 
 import (
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"citizenhome/devices/escpos"
@@ -88,6 +91,12 @@ func (k *Kiosk) Devices() map[string]Device {
 
 // SetDevice records a device's state; a change is published as an EventDevice. Device watchers
 // (the printer poller, the card reader loops) call it.
+//
+// A change of state is logged, once: a fault reported again at every poll is one line, and so is
+// one whose detail changes from poll to poll (the detail is updated, and published, but Since
+// stays when the state began). Faults (offline, error, paper out, cover open) and paper low are
+// warnings, a device back to ok is info; each line names the device, its state, the state before
+// and the detail (the reason), which never holds personal data.
 func (k *Kiosk) SetDevice(name string, state DeviceState, detail string) {
 	k.mu.Lock()
 	old, ok := k.devices[name]
@@ -96,9 +105,77 @@ func (k *Kiosk) SetDevice(name string, state DeviceState, detail string) {
 		return
 	}
 	d := Device{State: state, Detail: detail, Since: k.now()}
+	if ok && old.State == state {
+		d.Since = old.Since
+	}
 	k.devices[name] = d
 	k.mu.Unlock()
+	if !ok || old.State != state {
+		logDevice(k.log, name, old, d, ok)
+	}
 	k.emit(Event{Kind: EventDevice, Device: name, State: d})
+}
+
+// logDevice writes the line of a device's change of state from was (known: there was a state
+// before) to now.
+func logDevice(log *slog.Logger, name string, was, now Device, known bool) {
+	args := []any{"device", name, "state", string(now.State)}
+	if known {
+		args = append(args, "was", string(was.State))
+	}
+	if now.Detail != "" {
+		args = append(args, "detail", now.Detail)
+	}
+	switch now.State {
+	case StateOK:
+		if known && was.State != StateAbsent {
+			log.Info("device back", args...)
+		} else {
+			log.Info("device ok", args...)
+		}
+	case StateAbsent:
+		log.Info("device not configured", args...)
+	case StatePaperLow:
+		log.Warn("printer paper low", args...)
+	case StatePaperOut:
+		log.Warn("printer out of paper", args...)
+	case StateCoverOpen:
+		log.Warn("printer cover open", args...)
+	case StateOffline:
+		log.Warn("device offline", args...)
+	default:
+		log.Warn("device error", args...)
+	}
+}
+
+// Alert is a device fault while it lasts, as the hall sees it (telemetry's alert/{code}, the
+// status's "alerts"): one per device whose state is neither ok nor absent.
+type Alert struct {
+	// Code is "{device}-{state}": "printer-offline", "printer-paper-out", "id-reader-offline",
+	// "payment-error".
+	Code   string
+	Device string
+	State  DeviceState
+	// Warning is set for a fault the device still works with (paper low); the rest are errors.
+	Warning bool
+	Detail  string
+	Since   time.Time
+}
+
+// Alerts derives the alerts from devs (Devices()), sorted by code; none (nil) when every device
+// is ok or absent. Both the telemetry agent and kioskd's status without telemetry list these, so
+// the two cannot disagree.
+func Alerts(devs map[string]Device) []Alert {
+	var out []Alert
+	for name, d := range devs {
+		if d.State == StateOK || d.State == StateAbsent {
+			continue
+		}
+		out = append(out, Alert{Code: name + "-" + string(d.State), Device: name, State: d.State,
+			Warning: d.State == StatePaperLow, Detail: d.Detail, Since: d.Since})
+	}
+	slices.SortFunc(out, func(a, b Alert) int { return strings.Compare(a.Code, b.Code) })
+	return out
 }
 
 // PrinterState maps a printer status reply to the telemetry contract's device state. No answer

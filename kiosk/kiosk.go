@@ -57,6 +57,7 @@ type Kiosk struct {
 	log      *slog.Logger
 	version  string
 	demo     bool
+	started  time.Time
 	sched    *hours.Schedule
 	queue    *queue.Queue
 	sessions *session.Manager
@@ -120,7 +121,7 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 	}
 	k := &Kiosk{
 		cfg: o.Config, store: o.Store, catalog: o.Catalog, printer: o.Printer, now: o.Now,
-		log: o.Log, version: o.Version, demo: o.Demo, sched: sched, queue: q,
+		log: o.Log, version: o.Version, demo: o.Demo, started: o.Now(), sched: sched, queue: q,
 		sessions: session.NewManager(o.Config.Kiosk.IdleTimeout.Duration, o.Config.Kiosk.IdleWarning.Duration, o.Now),
 		devices:  map[string]Device{},
 	}
@@ -133,6 +134,8 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 		cancel()
 		k.devices[DevicePrinter] = Device{State: PrinterState(st, err), Detail: errDetail(err), Since: o.Now()}
 	}
+	// The watchers report only changes from here on: the printer's first state is logged now.
+	logDevice(k.log, DevicePrinter, Device{}, k.devices[DevicePrinter], false)
 	return k, nil
 }
 
@@ -156,6 +159,12 @@ func (k *Kiosk) Queue() *queue.Queue { return k.queue }
 
 // Now is the kiosk's clock.
 func (k *Kiosk) Now() time.Time { return k.now() }
+
+// Started is when the core was built (New), on its clock: the start of the status's uptime.
+func (k *Kiosk) Started() time.Time { return k.started }
+
+// Uptime is how long the core has run, on its clock; never negative (a clock set back gives 0).
+func (k *Kiosk) Uptime() time.Duration { return max(k.now().Sub(k.started), 0) }
 
 // Hours reports whether the hall serves now.
 func (k *Kiosk) Hours() hours.Status { return k.sched.Status(k.now()) }

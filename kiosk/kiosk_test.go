@@ -3,10 +3,13 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"citizenhome/devices/escpos"
 	"citizenhome/kiosk/catalog"
@@ -296,6 +299,32 @@ func TestPrintFailureKeepsNumberForReprint(t *testing.T) {
 	next, _ := r.k.TakeTicket(context.Background(), m.ID)
 	if next.Ticket.Number != 2 {
 		t.Errorf("next number %d, want 2", next.Ticket.Number)
+	}
+}
+
+// A driver's error can be longer than the queue keeps (the device path, the cause, a newline):
+// the ticket is still issued and marked for reprint, and the caller hears of the print error
+// only (found by the soak test, where a long pty path made the reprint mark fail and the API
+// answer 500 for a ticket in the citizen's hand).
+func TestLongPrintErrorStillMarksReprint(t *testing.T) {
+	r := newRig(t, nil)
+	m := matter(t, r.k, false)
+	long := fmt.Errorf("escpos: print: write /tmp/%s/printer: input/output error\nretry 打印机", strings.Repeat("长路径", 40))
+	r.p.set(okStatus, nil, long)
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil {
+		t.Fatalf("a ticket issued but not printed is not an error: %v", err)
+	}
+	if !errors.Is(is.PrintErr, long) || is.Ticket.Code == "" {
+		t.Fatalf("print failure not reported: %+v", is)
+	}
+	rep, err := r.k.Queue().Reprints(context.Background())
+	if err != nil || len(rep) != 1 || rep[0].ID != is.Ticket.ID {
+		t.Fatalf("reprints %+v %v", rep, err)
+	}
+	reason := rep[0].PrintError
+	if len(reason) > 128 || !utf8.ValidString(reason) || strings.ContainsAny(reason, "\n\r") || !strings.HasPrefix(reason, "printer error: escpos: print: write /tmp/") || !strings.HasSuffix(reason, "…") {
+		t.Errorf("reason %q (%d bytes)", reason, len(reason))
 	}
 }
 

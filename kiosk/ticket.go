@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/hours"
@@ -154,8 +157,12 @@ func (k *Kiosk) issueWith(ctx context.Context, req queue.Request, m *catalog.Mat
 	is := Issued{Ticket: t, Matter: m}
 	if perr := k.print(ctx, k.ticketSlip(t, m)); perr != nil {
 		is.PrintErr = perr
-		if err := k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, perr.Error()); err != nil {
-			return is, fmt.Errorf("ticket %s not printed and not marked for reprint: %w", t.Code, err)
+		// The ticket is issued and may even be on paper (a job can fail after the cut): the
+		// caller learns of the print error, never of the bookkeeping. A ticket left Pending is
+		// turned into a reprint by Recover at the next start.
+		if err := k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, reprintReason(perr)); err != nil {
+			k.log.Error("ticket not printed and not marked for reprint", "ticket", t.Code, "print_err", perr, "err", err)
+			return is, nil
 		}
 		k.log.Warn("ticket not printed, marked for reprint", "ticket", t.Code, "err", perr)
 		return is, nil
@@ -179,7 +186,7 @@ func (k *Kiosk) Reprint(ctx context.Context, id int64) (queue.Ticket, error) {
 	}
 	m := k.catalog.Current().Matter(t.MatterID)
 	if err := k.print(ctx, k.ticketSlip(t, m)); err != nil {
-		_ = k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, err.Error())
+		_ = k.queue.MarkReprint(context.WithoutCancel(ctx), t.ID, reprintReason(err))
 		return t, err
 	}
 	if err := k.queue.MarkPrinted(context.WithoutCancel(ctx), t.ID); err != nil {
@@ -264,4 +271,24 @@ func (k *Kiosk) priority(category string) (bool, string) {
 		return true, queue.ReasonElder
 	}
 	return false, ""
+}
+
+// reprintReason is a print error as the queue keeps it (queue.MarkReprint: one line of at most
+// 128 bytes): a driver's error names the device path and its cause, which can be longer.
+func reprintReason(err error) string {
+	const limit = 128
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, err.Error())
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # package.sh VERSION: builds the binaries with VERSION stamped in and the three .deb packages
-# into bin/ (nfpm from packaging/go.mod).
+# into bin/ (nfpm from packaging/go.mod), or into the directory PKG_OUT names (package-test.sh
+# builds into its own, so that it never overwrites bin/ nor reads one half-written by another run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:-0.0.0}
 case "$version" in [0-9]*) ;; *) version="0.0.0+$version" ;; esac
 export VERSION=$version
-mkdir -p bin
+mkdir -p "${PKG_OUT:-bin}"
+# The nfpm files take the binaries from $PKG_BIN.
+PKG_BIN=$(cd "${PKG_OUT:-bin}" && pwd)
+export PKG_BIN
 for b in kiosk kioskd kioskctl; do
-  go build -tags no_emoji -ldflags "-s -w -X main.version=$version" -o "bin/$b" "./cmd/$b"
+  go build -tags no_emoji -ldflags "-s -w -X main.version=$version" -o "$PKG_BIN/$b" "./cmd/$b"
 done
-(cd packaging && go build -o ../bin/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm)
+(cd packaging && go build -o "$PKG_BIN/nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm)
 for p in common kioskd kiosk; do
-  bin/nfpm package --config "packaging/nfpm-$p.yaml" --packager deb --target bin/ >/dev/null
+  "$PKG_BIN/nfpm" package --config "packaging/nfpm-$p.yaml" --packager deb --target "$PKG_BIN/" >/dev/null
 done
-ls bin/*.deb
+ls "$PKG_BIN"/citizenhome-*_"$version"_*.deb

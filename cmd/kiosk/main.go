@@ -38,26 +38,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
 		os.Exit(2)
 	}
-	if err := run(*cfgPath, *demo, *dataDir, *demoMQTT, log); err != nil {
+	log.Info("kiosk starting", "version", version, "config", *cfgPath, "demo", *demo, "pid", os.Getpid())
+	reason, err := run(*cfgPath, *demo, *dataDir, *demoMQTT, log)
+	if err != nil {
+		// The message as it was written, then the stop line (priority err under journald).
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
+		log.Error("kiosk stopped on an error", "err", err)
 		os.Exit(1)
 	}
+	log.Info("kiosk stopped", "reason", reason)
 }
 
-func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) error {
+// run shows the kiosk until its window closes or SIGTERM/SIGINT ends it, and returns which; or
+// an error of the start.
+func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) (reason string, err error) {
 	cfg, err := loadConfig(cfgPath, demo, dataDir)
 	if err != nil {
-		return err
+		return "", err
 	}
 	font, err := ui.LoadFont(cfg.Devices.Font)
 	if err != nil {
-		return fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
+		return "", fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer run.Close()
 	k, devs := run.Kiosk, run.Devices
@@ -70,7 +77,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	}
 	tel, err := telemetry.Launch(ctx, cfg, lo)
 	if err != nil && !demo {
-		return err
+		return "", err
 	} else if err != nil {
 		log.Warn("demo without telemetry", "err", err)
 	}
@@ -96,7 +103,17 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	go func() {
 		<-sig.Done()
 		if ctx.Err() == nil {
+			log.Info("kiosk stopping", "reason", context.Cause(sig).Error())
 			fyne.Do(a.Quit)
+		}
+	}()
+	// Read before the deferred stopSig and cancel end sig for their own reasons.
+	defer func() {
+		if err == nil {
+			reason = "app closed"
+			if sig.Err() != nil && ctx.Err() == nil {
+				reason = context.Cause(sig).Error()
+			}
 		}
 	}()
 	win := a.NewWindow(cfg.Hall.Name)
@@ -110,7 +127,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	th := ui.NewTheme(font)
 	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if demo {
 		win.Resize(fyne.NewSize(720, 1280))
@@ -135,7 +152,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 		}
 	}()
 	win.ShowAndRun()
-	return nil
+	return "", nil // the reason is set by the deferred function above
 }
 
 func loadConfig(path string, demo bool, dataDir string) (config.Config, error) {

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/idcard"
 	"citizenhome/devices/pcsc"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
@@ -37,8 +38,11 @@ import (
 
 const doctorUsage = `
 on the kiosk:
-  doctor [-config FILE] [--timeout D]   checklist: config, catalog, hall key, store, card readers,
-                         ID reader, printer, broker, clock; exit 1 on any FAIL
+  doctor [-config FILE] [-user NAME] [--timeout D]
+                        checklist: config, catalog, hall key, store, API token (kioskd), card
+                        readers, ID reader, printer, broker, clock; exit 1 on any FAIL. Files and
+                        devices are checked as the user the installed kioskd.service or
+                        citizenhome-kiosk.service runs as (run it as root), or as -user NAME
 `
 
 // Outcomes of a check. warn does not change the exit status.
@@ -54,6 +58,8 @@ type checkResult struct {
 	Status  string `json:"status"` // ok, FAIL, warn
 	Message string `json:"message"`
 	Fix     string `json:"fix,omitempty"` // what to do, for FAIL and warn
+	// Details are further lines: every problem of a configuration file after the first.
+	Details []string `json:"details,omitempty"`
 }
 
 func okCheck(name, format string, args ...any) checkResult {
@@ -84,14 +90,33 @@ type doctor struct {
 	// kioskProcs are the process names (comm) of the kiosk, whose holding a port is normal;
 	// skipProcs are names not counted as holders at all.
 	kioskProcs, skipProcs map[string]bool
+	// user is -user: check access as this user instead of the installed unit's.
+	user string
+	// unitDirs are searched for kioskd.service and citizenhome-kiosk.service (systemdDirs).
+	unitDirs []string
+	// exe is this program, started again as the daemon's user to check access.
+	exe string
+	// configPath is the configuration file, whose access is checked too ("": none).
+	configPath string
+
+	prepared sync.Once
+	plan     *accessPlan
+	access   map[probeKey]accessAnswer
+	// accessErr: the access check could not run; every check then says nothing of access.
+	accessErr error
+
+	kioskdOnce sync.Once
+	kd         kioskdView
 }
 
 // doctorHook, when set (by tests), adjusts every doctor runDoctor makes.
 var doctorHook func(*doctor)
 
 func newDoctor(cfg config.Config, timeout time.Duration) *doctor {
+	exe, _ := os.Executable()
 	return &doctor{cfg: cfg, timeout: timeout, listReaders: pcsc.ListReaders, timedatectl: timedatectl,
-		adjtimex: adjtimex, proc: "/proc", kioskProcs: map[string]bool{"kiosk": true, "kioskd": true}}
+		adjtimex: adjtimex, proc: "/proc", kioskProcs: map[string]bool{"kiosk": true, "kioskd": true},
+		unitDirs: systemdDirs, exe: exe}
 }
 
 func timedatectl(ctx context.Context) (string, error) {
@@ -109,6 +134,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs, asJSON := commandFlags("doctor", stderr)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long each check may take")
+	asUser := fs.String("user", "", "check file and device access as this user (default: the installed unit's User=)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -118,19 +144,86 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	}
 	out := printer{w: stdout, json: *asJSON}
 	var results []checkResult
-	cfg, err := config.Load(*cfgPath)
+	cfg, warnings, err := config.Inspect(*cfgPath)
 	if err != nil {
-		results = append(results, failCheck("config", "fix the line named (kioskctl check-config "+*cfgPath+"); every key is explained in /usr/share/doc/citizenhome-common/kiosk.example.toml",
-			"%v", err), warnCheck("others", "", "the other checks need a valid configuration"))
+		r := failCheck("config", "fix the lines named (kioskctl check-config "+*cfgPath+" lists them all); every key is explained in "+exampleConfig,
+			"%v", err)
+		var es config.Errors
+		if errors.As(err, &es) && len(es) > 1 {
+			r.Message = fmt.Sprintf("%v (and %d more below)", es[0], len(es)-1)
+			for _, e := range es[1:] {
+				r.Details = append(r.Details, e.Error())
+			}
+		}
+		results = append(results, r, warnCheck("others", "", "the other checks need a valid configuration"))
 	} else {
-		results = append(results, okCheck("config", "%s is valid (hall %s, kiosk %s)", *cfgPath, cfg.Hall.ID, cfg.Kiosk.ID))
 		d := newDoctor(cfg, *timeout)
+		d.user, d.configPath = *asUser, *cfgPath
 		if doctorHook != nil {
 			doctorHook(d)
 		}
-		results = append(results, d.run(context.Background())...)
+		ctx := context.Background()
+		d.prepare(ctx)
+		results = append(results, d.checkConfig(warnings))
+		results = append(results, d.run(ctx)...)
 	}
 	return printChecks(out, results)
+}
+
+// checkConfig is the first line: the file is valid, whom the doctor checks as, whether that
+// user may read the file, and the example's placeholder ids left in place.
+func (d *doctor) checkConfig(warnings []config.Warning) checkResult {
+	const name = "config"
+	p := d.plan
+	r := okCheck(name, "%s is valid (hall %s, kiosk %s)", d.configPath, d.cfg.Hall.ID, d.cfg.Kiosk.ID)
+	worse := func(status, msg, fix string) {
+		if status == checkFail || r.Status == checkOK {
+			r.Status = status
+		}
+		r.Message += "; " + msg
+		r.Fix = joinNote(r.Fix, fix)
+	}
+	switch {
+	case p.fail != "":
+		worse(checkFail, p.fail, p.fix)
+	case d.accessErr != nil:
+		worse(checkWarn, fmt.Sprintf("file access not checked as %s: %v", p.target.Name, d.accessErr), "run kioskctl doctor as root")
+	default:
+		how := p.checked.Name
+		if p.unit.Name != "" && p.checked.UID == p.target.UID {
+			how += " (" + p.unit.Name + ")"
+		} else if p.from != "" && !strings.HasPrefix(p.from, "User=") && p.checked.UID == p.target.UID {
+			how += " (" + p.from + ")"
+		}
+		r.Message += fmt.Sprintf("; files checked as %s, groups %s", how, p.checked.groupList())
+		if p.warn != "" {
+			worse(checkWarn, p.warn, p.fix)
+		}
+		if pid, missing := d.staleGroups(p); len(missing) > 0 {
+			names := make([]string, len(missing))
+			for i, g := range missing {
+				names[i] = groupName(g)
+			}
+			worse(checkWarn, fmt.Sprintf("%s (pid %d) runs without group %s, which %s has been given since it started: it may not open what the group allows",
+				p.program(), pid, strings.Join(names, ", "), p.target.Name), p.restartHint()+" (a service takes its groups when it starts)")
+		}
+		if msg, fix, bad := d.refused(d.configPath, wantRead, kindShared); bad {
+			worse(checkFail, msg, fix)
+		}
+	}
+	var keys []string
+	for _, w := range warnings {
+		line := ""
+		if w.Line > 0 {
+			line = fmt.Sprintf(" (line %d)", w.Line)
+		}
+		worse(checkWarn, fmt.Sprintf("%s%s: %s", w.Key, line, w.Msg), "")
+		keys = append(keys, w.Key)
+	}
+	if len(keys) > 0 {
+		r.Fix = joinNote(r.Fix, fmt.Sprintf("set %s in %s, then restart the kiosk", strings.Join(keys, " and "), d.configPath))
+	}
+	return r
 }
 
 func printChecks(out printer, results []checkResult) int {
@@ -146,6 +239,9 @@ func printChecks(out printer, results []checkResult) int {
 	}
 	for _, r := range results {
 		fmt.Fprintf(out.w, "%-4s  %-12s %s\n", r.Status, r.Name, r.Message)
+		for _, l := range r.Details {
+			fmt.Fprintf(out.w, "      %-12s %s\n", "", l)
+		}
 		if r.Fix != "" {
 			fmt.Fprintf(out.w, "      %-12s → %s\n", "", r.Fix)
 		}
@@ -153,16 +249,35 @@ func printChecks(out printer, results []checkResult) int {
 	return code
 }
 
+// prepare decides whom to check access as and asks about every file and device the
+// configuration names, once, before the checks run: as another user that takes a process.
+func (d *doctor) prepare(ctx context.Context) {
+	d.prepared.Do(func() {
+		d.plan = d.whom()
+		if d.plan.fail != "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, d.timeout)
+		defer cancel()
+		d.access, d.accessErr = d.runProbes(ctx, d.plan, d.probes())
+	})
+}
+
 // run runs every check at once, each under the timeout, and returns them in a fixed order.
 func (d *doctor) run(ctx context.Context) []checkResult {
-	checks := []struct {
+	d.prepare(ctx)
+	type check struct {
 		name string
 		fn   func(context.Context) checkResult
-	}{
-		{"catalog", d.checkCatalog}, {"hall-key", d.checkKey}, {"store", d.checkStore},
+	}
+	checks := []check{{"catalog", d.checkCatalog}, {"hall-key", d.checkKey}, {"store", d.checkStore}}
+	if d.tokenApplies() {
+		checks = append(checks, check{"api-token", d.checkToken})
+	}
+	checks = append(checks, []check{
 		{"card-readers", d.checkCardReaders}, {"id-reader", d.checkIDReader}, {"printer", d.checkPrinter},
 		{"broker", d.checkBroker}, {"clock", d.checkClock},
-	}
+	}...)
 	results := make([]checkResult, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
@@ -196,6 +311,9 @@ func (d *doctor) checkCatalog(context.Context) checkResult {
 	if err != nil {
 		return failCheck(name, "fix the file (kioskctl check-catalog "+d.cfg.Kiosk.Catalog+" names the matter and field) or put the previous one back", "%v", err)
 	}
+	if msg, fix, bad := d.refused(d.cfg.Kiosk.Catalog, wantRead, kindShared); bad {
+		return failCheck(name, fix, "%s", msg)
+	}
 	return okCheck(name, "%s: %d sections, %d matters", d.cfg.Kiosk.Catalog, len(c.Sections()), len(c.All()))
 }
 
@@ -203,6 +321,12 @@ func (d *doctor) checkKey(context.Context) checkResult {
 	const name = "hall-key"
 	path := d.cfg.Privacy.KeyFile
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if msg, fix, bad := d.refused(path, wantCreate, kindState); bad {
+			return failCheck(name, fix, "%s does not exist yet, and the kiosk cannot create it: %s", path, msg)
+		}
+		if msg, fix := d.sandboxWrite(filepath.Dir(path)); msg != "" {
+			return failCheck(name, fix, "%s does not exist yet, and the kiosk cannot create it: %s", path, msg)
+		}
 		return warnCheck(name, "start the kiosk once (it creates the key), or copy the hall's key file here with mode 600",
 			"%s does not exist yet", path)
 	}
@@ -210,7 +334,62 @@ func (d *doctor) checkKey(context.Context) checkResult {
 	if _, err := hall.LoadKey(path); err != nil {
 		return failCheck(name, "chmod 600 the file, owned by the kiosk's user; if its content is damaged, copy the hall's key back (a new key makes the stored hashes useless: push the hall data again)", "%v", err)
 	}
-	return okCheck(name, "%s readable, owner only", path)
+	// Read above as the doctor; what counts is whether the daemon's user may: without the key
+	// the hall services are off.
+	if msg, fix, bad := d.refused(path, wantRead, kindSecret); bad {
+		return failCheck(name, fix, "%s (without the key the hall services are off)", msg)
+	}
+	return okCheck(name, "%s readable%s, owner only", path, d.by())
+}
+
+// by is " by citizenhome": whom the access checks were for ("" when they could not run).
+func (d *doctor) by() string {
+	if d.plan == nil || d.plan.fail != "" || d.accessErr != nil {
+		return ""
+	}
+	return " by " + d.plan.checked.Name
+}
+
+// checkToken checks kioskd's API token file as kioskd would read it (api.LoadToken's rules:
+// readable by its owner, and its group if any, writable by its owner only; at least 16
+// characters) and as kioskd's user. The rules are repeated here because LoadToken creates a
+// missing file, and the doctor creates nothing.
+func (d *doctor) checkToken(context.Context) checkResult {
+	const name = "api-token"
+	path := d.cfg.API.TokenFile
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if msg, fix, bad := d.refused(path, wantCreate, kindState); bad {
+			return failCheck(name, fix, "%s does not exist yet, and kioskd cannot create it: %s", path, msg)
+		}
+		if msg, fix := d.sandboxWrite(filepath.Dir(path)); msg != "" {
+			return failCheck(name, fix, "%s does not exist yet, and kioskd cannot create it: %s", path, msg)
+		}
+		return warnCheck(name, "start kioskd: it creates the token at its first start", "%s does not exist yet", path)
+	}
+	if err != nil {
+		return failCheck(name, "run kioskctl doctor as root", "%v", err)
+	}
+	if fi.Mode().Perm()&0o037 != 0 {
+		return failCheck(name, "chmod 640 "+path+" (its group: the window applications' users) or chmod 600: anyone who can read it can read citizens' ID cards through the API",
+			"%s has mode %04o: kioskd refuses a token others may read or anyone but its owner may write", path, fi.Mode().Perm())
+	}
+	if msg, fix, bad := d.refused(path, wantRead, kindSecret); bad {
+		return failCheck(name, fix, "%s (kioskd does not start without its token)", msg)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return failCheck(name, "run kioskctl doctor as root", "%v", err)
+	}
+	if len(strings.TrimSpace(string(b))) < 16 {
+		return failCheck(name, "remove the file: kioskd makes a new one at its next start (give it to the window software again)",
+			"%s: token too short (at least 16 characters)", path)
+	}
+	who := "owner only"
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().Perm()&0o040 != 0 {
+		who = "owner and group " + groupName(st.Gid)
+	}
+	return okCheck(name, "%s readable%s, %s", path, d.by(), who)
 }
 
 // checkStore checks the database without changing it: store.Open would move a damaged file
@@ -220,6 +399,12 @@ func (d *doctor) checkStore(ctx context.Context) checkResult {
 	path := d.cfg.Kiosk.Store
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if msg, fix, bad := d.refused(path, wantCreate, kindState); bad {
+			return failCheck(name, fix, "%s does not exist yet, and the kiosk cannot create it: %s", path, msg)
+		}
+		if msg, fix := d.sandboxWrite(filepath.Dir(path)); msg != "" {
+			return failCheck(name, fix, "%s does not exist yet, and the kiosk cannot create it: %s", path, msg)
+		}
 		return warnCheck(name, "start the kiosk: it creates the store", "%s does not exist yet", path)
 	}
 	if err != nil {
@@ -241,11 +426,32 @@ func (d *doctor) checkStore(ctx context.Context) checkResult {
 			"%s has schema version %d, this kioskctl knows up to %d", path, tn.Have, tn.Known)
 	case err != nil:
 		return failCheck(name, "run kioskctl doctor as root or as the kiosk's user", "%v", err)
-	case version < latest:
+	}
+	// The kiosk writes the file and, next to it, its -wal and -shm files.
+	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if msg, fix, bad := d.refused(f, wantWrite, kindState); bad {
+			return failCheck(name, fix, "%s (the kiosk cannot keep tickets)", msg)
+		}
+	}
+	if msg, fix, bad := d.refused(path+"-wal", wantCreate, kindState); bad {
+		return failCheck(name, fix, "%s: it cannot make %s-wal next to the store", msg, filepath.Base(path))
+	}
+	if msg, fix := d.sandboxWrite(filepath.Dir(path)); msg != "" {
+		return failCheck(name, fix, "%s (the kiosk cannot keep tickets)", msg)
+	}
+	if version < latest {
 		return warnCheck(name, "restart the kiosk: it migrates the store when it starts",
 			"%s is healthy, schema version %d of %d", path, version, latest)
 	}
-	return okCheck(name, "%s healthy (%s, schema version %d)", path, sizeOf(fi.Size()), version)
+	return okCheck(name, "%s healthy (%s, schema version %d)%s", path, sizeOf(fi.Size()), version, writable(d.by()))
+}
+
+// writable is ", writable by citizenhome" from d.by's " by citizenhome".
+func writable(by string) string {
+	if by == "" {
+		return ""
+	}
+	return ", writable" + by
 }
 
 func sizeOf(n int64) string {
@@ -308,47 +514,137 @@ func quoteAll(ss []string) []string {
 
 const udevFix = "plug it in; check its udev name (ls -l /dev/citizenhome-*; udevadm info --attribute-walk --name=/dev/ttyUSB0) and the rule in /lib/udev/rules.d/70-citizenhome.rules"
 
-// serialDevice checks that path is a character device the kiosk can open, and says who holds it.
-func (d *doctor) serialDevice(name, key, path string) (target string, holders []holder, r *checkResult) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		c := failCheck(name, udevFix, "%s (%s) does not exist", path, key)
-		return "", nil, &c
+// adapterGlobs are where USB serial adapters appear.
+var adapterGlobs = []string{"/dev/ttyUSB*", "/dev/ttyACM*"}
+
+// adaptersPresent says which USB serial adapters the kernel has now: what a missing device's
+// link should point to.
+func adaptersPresent() string {
+	var found []string
+	for _, g := range adapterGlobs {
+		m, _ := filepath.Glob(g)
+		found = append(found, m...)
 	}
-	if err != nil {
-		c := failCheck(name, udevFix, "%s (%s): %v", path, key, err)
-		return "", nil, &c
+	if len(found) == 0 {
+		return "no USB serial adapter is present at all (the kernel sees none: cable, power, dmesg)"
 	}
-	if fi.Mode()&os.ModeCharDevice == 0 {
-		c := failCheck(name, "devices."+key+" must name the serial device (/dev/citizenhome-...)", "%s is not a serial device", path)
-		return "", nil, &c
-	}
-	target, _ = filepath.EvalSymlinks(path)
-	if err := unix.Access(path, unix.R_OK|unix.W_OK); err != nil {
-		c := failCheck(name, "the udev rule gives the device to group citizenhome (GROUP, MODE 0660); the kiosk's user must be in that group", "%s: %v", path, err)
-		return target, nil, &c
-	}
-	return target, d.holders(path), nil
+	return "USB serial adapters present: " + strings.Join(found, ", ")
 }
 
-func (d *doctor) checkIDReader(context.Context) checkResult {
+// node checks the device node at path (devices.<key>) before anything talks to it, and names
+// what is wrong in the order a technician fixes it: no node, a udev link to a device that is
+// gone, not a serial device, the daemon's user may not open it. target is where a link leads.
+func (d *doctor) node(name, key, path string) (target string, r *checkResult) {
+	fail := func(fix, format string, args ...any) (string, *checkResult) {
+		c := failCheck(name, fix, format, args...)
+		return target, &c
+	}
+	li, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fail(udevFix, "%s (devices.%s) does not exist: no device node; %s", path, key, adaptersPresent())
+	}
+	if err != nil {
+		return fail("run kioskctl doctor as root", "%s (devices.%s): %v", path, key, err)
+	}
+	if li.Mode()&os.ModeSymlink != 0 {
+		link, _ := os.Readlink(path)
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return fail("plug the device in: udev makes the link again when it comes back; if the adapter is in, udevadm trigger --subsystem-match=tty re-applies the rule (a link made by hand is removed with rm "+path+")",
+				"%s (devices.%s) is a link to %s, which does not exist: the device it named is gone (unplugged, or back under another name); %s", path, key, link, adaptersPresent())
+		}
+		target, _ = filepath.EvalSymlinks(path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fail("run kioskctl doctor as root", "%s (devices.%s): %v", path, key, err)
+	}
+	if fi.Mode()&os.ModeCharDevice == 0 {
+		return fail("devices."+key+" must name the serial device (/dev/citizenhome-...)", "%s is not a serial device", path)
+	}
+	if msg, fix, bad := d.refused(path, wantWrite, kindDevice); bad {
+		return fail(fix, "%s", msg)
+	}
+	if msg, fix := d.sandboxDevice(path, target); msg != "" {
+		return fail(fix, "%s", msg)
+	}
+	return target, nil
+}
+
+// shown is "path → target" for a udev link, else path.
+func shown(path, target string) string {
+	if target != "" && target != path {
+		return path + " → " + target
+	}
+	return path
+}
+
+// checkIDReader: the node, then who holds the port (the kiosk: ask kioskd what it sees), then the
+// reader itself with a SAM status request.
+func (d *doctor) checkIDReader(ctx context.Context) checkResult {
 	const name = "id-reader"
 	path := d.cfg.Devices.IDReader
 	if path == "" {
 		return okCheck(name, "no SAM ID card reader configured (devices.id_reader)")
 	}
-	target, hs, r := d.serialDevice(name, "id_reader", path)
+	target, r := d.node(name, "id_reader", path)
 	if r != nil {
 		return *r
 	}
-	msg := path
-	if target != "" && target != path {
-		msg += " → " + target
-	}
-	if r := d.heldBy(name, path, hs); r != nil {
+	msg := shown(path, target)
+	hs := d.holders(path)
+	if r := d.heldBy(name, msg, hs); r != nil {
+		if r.Status == checkOK {
+			return d.idReaderFromKioskd(ctx, *r)
+		}
 		return *r
 	}
-	return okCheck(name, "%s present", msg)
+	rd, err := idcard.Open(path, d.cfg.Devices.IDReaderBaud)
+	var pe *serial.PortError
+	if errors.As(err, &pe) && pe.Code() == serial.PortBusy {
+		return d.idReaderFromKioskd(ctx, okCheck(name, "%s in use by the kiosk (the port is busy)", msg))
+	}
+	if err != nil {
+		return failCheck(name, udevFix, "%s: %v", msg, err)
+	}
+	defer rd.Close()
+	err = rd.SAMStatus(ctx)
+	var st idcard.Status
+	var fe *idcard.FrameError
+	switch {
+	case err == nil:
+		return okCheck(name, "%s: the reader answers, its SAM is ready", msg)
+	case errors.Is(err, idcard.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
+		return failCheck(name, fmt.Sprintf("check the reader's power (its light) and its USB cable; then devices.id_reader_baud (%d) against the reader's manual (most SAM readers use 115200)", d.cfg.Devices.IDReaderBaud),
+			"%s opens, but the reader does not answer a SAM status request", msg)
+	case errors.As(err, &fe):
+		return failCheck(name, fmt.Sprintf("devices.id_reader_baud (%d) does not match the reader's speed (most SAM readers use 115200); a loose cable garbles bytes too", d.cfg.Devices.IDReaderBaud),
+			"%s answers with garbled bytes (%v)", msg, err)
+	case errors.As(err, &st):
+		return failCheck(name, "switch the reader off and on (unplug its USB cable for a few seconds); if it stays, the reader's SAM module needs the vendor",
+			"%s answers, but its SAM reports: %s", msg, st.Meaning())
+	}
+	return failCheck(name, "check the reader's power and cable", "%s: %v", msg, err)
+}
+
+// idReaderFromKioskd: the kiosk holds the reader; a running kioskd says what it sees of it.
+func (d *doctor) idReaderFromKioskd(ctx context.Context, held checkResult) checkResult {
+	kd := d.kioskd(ctx)
+	dev, ok := kd.device("id-reader") // kiosk.DeviceIDReader
+	if !ok {
+		return held
+	}
+	where := "kioskd at " + d.cfg.API.Listen
+	switch dev.State {
+	case "ok":
+		return okCheck(held.Name, "%s says the ID reader is: ok", where)
+	case "offline", "absent":
+		return failCheck(held.Name, "check the reader's power (its light) and its USB cable, then devices.id_reader_baud; kioskd reopens it by itself",
+			"%s holds the port but says the ID reader is %s: it does not answer (%s)", where, dev.State, dev.Detail)
+	}
+	return failCheck(held.Name, "journalctl -u kioskd", "%s says the ID reader is %s (%s)", where, dev.State, dev.Detail)
 }
 
 // heldBy says who holds the device: the kiosk is fine, anything else keeps the kiosk from it. nil
@@ -426,12 +722,26 @@ func printerStateResult(state, where string) checkResult {
 		return failCheck(name, "close the printer's cover until it clicks", "%s: cover open", where)
 	case "error":
 		return failCheck(name, "clear the paper jam or cutter; switch the printer off and on", "%s: printer error (cutter, head too hot, or jam)", where)
-	case "offline", "timeout", "garbled":
-		return failCheck(name, "check the printer's power and cable, and devices.printer_baud against the printer's self-test page (hold FEED at power-on)", "%s: %s (no usable answer to a status request)", where, state)
+	case "offline", "timeout":
+		return failCheck(name, "the device node is there and may be opened, so: check the printer's power (its light) and its cable; then devices.printer_baud against the printer's self-test page (hold FEED at power-on)",
+			"%s: %s (the port opens, but no usable answer to a status request)", where, state)
+	case "garbled":
+		return failCheck(name, "devices.printer_baud does not match the printer: its self-test page (hold FEED at power-on) shows its speed; a loose cable garbles bytes too",
+			"%s: garbled (the port opens, but the answer to a status request is garbled)", where)
 	case "absent":
 		return failCheck(name, udevFix, "%s: absent", where)
 	}
 	return failCheck(name, "journalctl -u kioskd -u citizenhome-kiosk", "%s: %s", where, state)
+}
+
+// deviceFault: a state in which the device itself may be missing or out of reach, so that its
+// node is worth a look.
+func deviceFault(state string) bool {
+	switch state {
+	case "offline", "timeout", "garbled", "absent", "error":
+		return true
+	}
+	return false
 }
 
 func (d *doctor) checkPrinter(ctx context.Context) checkResult {
@@ -440,14 +750,23 @@ func (d *doctor) checkPrinter(ctx context.Context) checkResult {
 	if path == "" {
 		return warnCheck(name, "set devices.printer to /dev/citizenhome-printer", "no printer configured: the kiosk cannot print tickets")
 	}
-	if r, running := d.askKioskd(ctx); running {
+	if r, state, running := d.askKioskd(ctx); running {
+		// kioskd's word for a printer it cannot reach is "offline", whatever the cause: the
+		// node says which cause it is.
+		if r.Status == checkFail && deviceFault(state) {
+			if _, nr := d.node(name, "printer", path); nr != nil {
+				nr.Message = r.Message + "; " + nr.Message
+				return *nr
+			}
+		}
 		return r
 	}
-	_, hs, r := d.serialDevice(name, "printer", path)
+	target, r := d.node(name, "printer", path)
 	if r != nil {
 		return *r
 	}
-	if r := d.heldBy(name, path, hs); r != nil {
+	where := shown(path, target)
+	if r := d.heldBy(name, where, d.holders(path)); r != nil {
 		if r.Status == checkOK {
 			r.Message += "; its state shows in kioskctl status and on the staff screen"
 		}
@@ -456,10 +775,10 @@ func (d *doctor) checkPrinter(ctx context.Context) checkResult {
 	p, err := escpos.Open(path, escpos.SerialConfig{Baud: d.cfg.Devices.PrinterBaud, RTSCTS: d.cfg.Devices.PrinterFlow == "rtscts"})
 	var pe *serial.PortError
 	if errors.As(err, &pe) && pe.Code() == serial.PortBusy {
-		return okCheck(name, "%s in use by the kiosk (the port is busy); its state shows in kioskctl status and on the staff screen", path)
+		return okCheck(name, "%s in use by the kiosk (the port is busy); its state shows in kioskctl status and on the staff screen", where)
 	}
 	if err != nil {
-		return failCheck(name, udevFix, "%s: %v", path, err)
+		return failCheck(name, udevFix, "%s: %v", where, err)
 	}
 	defer p.Close()
 	st, err := p.Status(ctx)
@@ -468,44 +787,75 @@ func (d *doctor) checkPrinter(ctx context.Context) checkResult {
 		return printerStateResult(ee.Code.String(), path)
 	}
 	if err != nil {
-		return failCheck(name, "check the printer's power and cable", "%s: %v", path, err)
+		return failCheck(name, "check the printer's power and cable", "%s: %v", where, err)
 	}
 	return printerStateResult(st.State().String(), path)
 }
 
-// askKioskd asks a running kioskd (the local API, api.listen) for the printer: it holds the
-// port. running is false when nothing answers there.
-func (d *doctor) askKioskd(ctx context.Context) (checkResult, bool) {
-	const name = "printer"
-	c := apiClient(d.cfg.API.Listen)
-	base := "http://kioskd"
-	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var health struct {
-		State string `json:"state"`
+// kioskdView is what a running kioskd says: its overall state (/healthz) and, with the token,
+// its status (/v1/status).
+type kioskdView struct {
+	running bool
+	health  string
+	status  *wire.Status
+}
+
+func (v kioskdView) device(name string) (wire.Device, bool) {
+	if v.status == nil {
+		return wire.Device{}, false
 	}
-	if code, err := getJSON(hctx, c, base+"/healthz", "", &health); err != nil || code != http.StatusOK {
-		return checkResult{}, false
-	}
-	where := "kioskd at " + d.cfg.API.Listen
-	token, terr := os.ReadFile(d.cfg.API.TokenFile)
-	if terr == nil {
+	dev, ok := v.status.Devices[name]
+	return dev, ok
+}
+
+// kioskd asks a running kioskd (the local API, api.listen), once for all checks.
+func (d *doctor) kioskd(ctx context.Context) kioskdView {
+	d.kioskdOnce.Do(func() {
+		c := apiClient(d.cfg.API.Listen)
+		base := "http://kioskd"
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		var health struct {
+			State string `json:"state"`
+		}
+		if code, err := getJSON(hctx, c, base+"/healthz", "", &health); err != nil || code != http.StatusOK {
+			return
+		}
+		d.kd = kioskdView{running: true, health: health.State}
+		token, err := os.ReadFile(d.cfg.API.TokenFile)
+		if err != nil {
+			return
+		}
 		var st wire.Status
 		if code, err := getJSON(ctx, c, base+"/v1/status", strings.TrimSpace(string(token)), &st); err == nil && code == http.StatusOK {
-			if dev, ok := st.Devices["printer"]; ok {
-				return printerStateResult(dev.State, where+" says the printer is"), true
-			}
+			d.kd.status = &st
 		}
+	})
+	return d.kd
+}
+
+// askKioskd asks a running kioskd for the printer: it holds the port. running is false when
+// nothing answers there; state is the printer's state as kioskd reports it, or kioskd's own
+// overall state when it does not report devices to this caller (no token).
+func (d *doctor) askKioskd(ctx context.Context) (r checkResult, state string, running bool) {
+	const name = "printer"
+	kd := d.kioskd(ctx)
+	if !kd.running {
+		return checkResult{}, "", false
+	}
+	where := "kioskd at " + d.cfg.API.Listen
+	if dev, ok := kd.device("printer"); ok {
+		return printerStateResult(dev.State, where+" says the printer is"), dev.State, true
 	}
 	// This kioskd does not report its devices one by one: its overall state says whether one
 	// of them is unusable.
-	switch health.State {
+	switch kd.health {
 	case "ready":
-		return okCheck(name, "%s holds the printer; its devices are fine (state ready)", where), true
+		return okCheck(name, "%s holds the printer; its devices are fine (state ready)", where), "ok", true
 	case "locked":
-		return warnCheck(name, "kioskctl unlock, or unlock in staff mode", "%s holds the printer; the kiosk is locked (暂停服务)", where), true
+		return warnCheck(name, "kioskctl unlock, or unlock in staff mode", "%s holds the printer; the kiosk is locked (暂停服务)", where), "ok", true
 	}
-	return failCheck(name, "kioskctl status shows which device; journalctl -u kioskd", "%s holds the printer; state %s: a device is not usable", where, health.State), true
+	return failCheck(name, "kioskctl status shows which device; journalctl -u kioskd", "%s holds the printer; state %s: a device is not usable", where, kd.health), "offline", true
 }
 
 // apiClient reaches the local API at listen (host:port or unix:/path).
@@ -551,6 +901,14 @@ func (d *doctor) checkBroker(ctx context.Context) checkResult {
 	m := d.cfg.MQTT
 	if !m.Enabled {
 		return okCheck(name, "telemetry off (mqtt.enabled = false)")
+	}
+	for _, f := range []struct {
+		path string
+		kind fileKind
+	}{{m.CredentialsFile, kindSecret}, {m.CAFile, kindShared}, {m.CertFile, kindShared}, {m.KeyFile, kindSecret}} {
+		if msg, fix, bad := d.refused(f.path, wantRead, f.kind); bad {
+			return failCheck(name, fix, "%s (the kiosk cannot reach the broker)", msg)
+		}
 	}
 	s := link.Settings{URL: m.URL, CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile}
 	if m.CredentialsFile != "" {

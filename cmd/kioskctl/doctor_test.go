@@ -116,10 +116,12 @@ func (s *kioskSetup) cfg(t *testing.T) config.Config {
 }
 
 // testProbes makes the doctor's clock synchronised (a container has no NTP) and ignores socat,
-// which keeps both ends of a ptytest line open.
+// which keeps both ends of a ptytest line open. The machine's own units (a kioskd.service the
+// packaging test left installed) do not decide whom the doctor checks as: the tests do.
 func testProbes(d *doctor) {
 	d.timedatectl = func(context.Context) (string, error) { return "yes", nil }
 	d.skipProcs = map[string]bool{"socat": true}
+	d.unitDirs = nil
 }
 
 func withProbes(t *testing.T, extra func(*doctor)) {
@@ -182,7 +184,7 @@ func kioskCredentials(t *testing.T, dir string, env mqtttest.Env, pass string) s
 func TestDoctorAllOK(t *testing.T) {
 	env := mqtttest.Shared(t)
 	emu, line := startPrinter(t)
-	_, idLine := startPrinter(t) // any serial device will do for the SAM reader's presence
+	idLine := startSAM(t) // the doctor asks the SAM reader for its status: it must be one
 	s := newSetup(t)
 	s.printer, s.idReader = line.Path, idLine.Path
 	s.mqtt = fmt.Sprintf("enabled = true\nurl = %q\ncredentials_file = %q", env.URL, kioskCredentials(t, s.dir, env, env.KioskPassword))

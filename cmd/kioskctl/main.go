@@ -24,7 +24,8 @@ var version = "dev"
 const usage = `usage: kioskctl COMMAND [ARGS]
 
 commands:
-  check-config FILE     validate a kiosk.toml; names the key and line of the first problem
+  check-config FILE     validate a kiosk.toml; lists every problem with its line and key, and
+                        warns of the example's placeholder ids
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
   hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
   version               print the version
@@ -51,6 +52,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd == "doctor" {
 		return runDoctor(rest, stdout, stderr)
 	}
+	if cmd == accessHelperArg { // not in the usage: the doctor runs it as the daemon's user
+		return runAccessHelper(stdin, stdout)
+	}
 	if cmd == "payments" {
 		return runPayments(rest, stdout, stderr)
 	}
@@ -65,8 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		_, err := config.Load(fs.Arg(0))
-		return out.result(err, "configuration ok")
+		return checkConfig(out, fs.Arg(0))
 	case "check-catalog":
 		if fs.NArg() != 1 {
 			fmt.Fprint(stderr, usage)
@@ -138,4 +141,62 @@ func (p printer) result(err error, ok string) int {
 	}
 	fmt.Fprintln(p.w, ok)
 	return 0
+}
+
+// checkConfig lists every problem of a configuration file, one per line, then how many; a file
+// that loads gets "configuration ok" and a warning line for each setting that is probably not
+// meant (the example's placeholder ids). Exit status 1 on any problem; warnings leave it 0.
+func checkConfig(out printer, path string) int {
+	_, warnings, err := config.Inspect(path)
+	var es config.Errors
+	if err != nil && !errors.As(err, &es) {
+		return out.result(err, "") // the file cannot be read
+	}
+	if out.json {
+		type item struct {
+			File    string `json:"file"`
+			Line    int    `json:"line,omitempty"`
+			Key     string `json:"key,omitempty"`
+			Where   string `json:"where,omitempty"`
+			Message string `json:"message"`
+		}
+		problems, warns := []item{}, []item{}
+		for _, e := range es {
+			problems = append(problems, item{e.File, e.Line, e.Key, e.Where, e.Msg})
+		}
+		for _, w := range warnings {
+			warns = append(warns, item{w.File, w.Line, w.Key, "", w.Msg})
+		}
+		v := map[string]any{"ok": err == nil, "problems": problems, "warnings": warns}
+		if err != nil {
+			v["error"] = err.Error()
+		} else {
+			v["message"] = "configuration ok"
+		}
+		out.emit(v)
+		if err != nil {
+			return 1
+		}
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(out.w, err)
+		fmt.Fprintf(out.w, "%s: %s (every key is explained in %s)\n", path, plural(len(es), "problem"), exampleConfig)
+		return 1
+	}
+	fmt.Fprintln(out.w, "configuration ok")
+	for _, w := range warnings {
+		fmt.Fprintln(out.w, "warning: "+w.String())
+	}
+	return 0
+}
+
+// exampleConfig is where the packages put the documented example of every key.
+const exampleConfig = "/usr/share/doc/citizenhome-common/kiosk.example.toml"
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -73,3 +73,67 @@ func TestUsage(t *testing.T) {
 		t.Errorf("unknown command: %d", code)
 	}
 }
+
+// check-config lists every problem of the file, each on its line with its key, then how many;
+// --json gives them as a list.
+func TestCheckConfigListsEveryProblem(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "kiosk.toml")
+	os.WriteFile(p, []byte(`[hall]
+id = "kf"
+colour = "red"
+[kiosk]
+id = "k01"
+idle_timeout = "sixty"
+[[queue.category]]
+letter = "A"
+[[queue.category]]
+letter = "C"
+counters = "3"
+`), 0o644)
+	code, out, _ := runCtl([]string{"check-config", p}, "")
+	want := p + `:3: hall.colour: unknown key (every key of [hall] is in /usr/share/doc/citizenhome-common/kiosk.example.toml)
+` + p + `:6: kiosk.idle_timeout: "sixty" is not a duration (write it like "60s" or "5m")
+` + p + `:11: queue.category[1].counters (letter "C"): expected a whole number like 3, got the text "3" (remove the quotes)
+` + p + `: 3 problems (every key is explained in /usr/share/doc/citizenhome-common/kiosk.example.toml)
+`
+	if code != 1 || out != want {
+		t.Errorf("exit %d, got\n%s\nwant\n%s", code, out, want)
+	}
+	code, out, _ = runCtl([]string{"check-config", "--json", p}, "")
+	var m struct {
+		OK       bool `json:"ok"`
+		Problems []struct {
+			File, Key, Where, Message string
+			Line                      int
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil || code != 1 || m.OK || len(m.Problems) != 3 ||
+		m.Problems[2].Line != 11 || m.Problems[2].Key != "queue.category[1].counters" || m.Problems[2].Where != `letter "C"` || m.Problems[2].File != p {
+		t.Errorf("--json: %d %s %+v", code, out, m)
+	}
+}
+
+// A file that loads with the example's placeholder ids: ok (exit 0), and a warning line each.
+func TestCheckConfigWarnsOfPlaceholders(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "kiosk.toml")
+	os.WriteFile(p, []byte("[hall]\nid = \"hall\"\n"), 0o644)
+	code, out, _ := runCtl([]string{"check-config", p}, "")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || lines[0] != "configuration ok" ||
+		!strings.HasPrefix(lines[1], "warning: "+p+`:2: hall.id: "hall" is the example's placeholder`) ||
+		!strings.HasPrefix(lines[2], "warning: "+p+`: kiosk.id: not set, so the default "kiosk-01", the example's placeholder`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCtl([]string{"check-config", "--json", p}, "")
+	var m struct {
+		OK       bool              `json:"ok"`
+		Warnings []json.RawMessage `json:"warnings"`
+	}
+	if json.Unmarshal([]byte(out), &m) != nil || code != 0 || !m.OK || len(m.Warnings) != 2 {
+		t.Errorf("--json: %d %s", code, out)
+	}
+	// A missing file: said so, exit 1.
+	if code, out, _ := runCtl([]string{"check-config", p + ".gone"}, ""); code != 1 || !strings.Contains(out, "no such file") {
+		t.Errorf("missing: %d %q", code, out)
+	}
+}

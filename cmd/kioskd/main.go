@@ -35,50 +35,66 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(2)
 	}
-	if err := run(*cfgPath, log); err != nil {
+	log.Info("kioskd starting", "version", version, "config", *cfgPath, "pid", os.Getpid())
+	reason, err := run(*cfgPath, log)
+	if err != nil {
+		// The message as it was written (a configuration's errors, one a line), then the stop
+		// line, which under journald is filed at priority err.
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
+		log.Error("kioskd stopped on an error", "err", err)
 		os.Exit(1)
 	}
+	log.Info("kioskd stopped", "reason", reason)
 }
 
-func run(cfgPath string, log *slog.Logger) error {
+// run serves until SIGTERM or SIGINT, and returns which ended it; or an error, start-up's or the
+// server's. The start line is main's; "kioskd serving" says the API listens.
+func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		return err
+		return "", err
 	}
+	// The cause of ctx's end names the signal ("terminated signal received").
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Version: version, Log: log})
+	defer func() {
+		if err == nil && ctx.Err() != nil {
+			reason = context.Cause(ctx).Error()
+		}
+	}()
+	// The API promises that a card's data go when the card leaves the reader.
+	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Version: version, Log: log, WipeOnRemoval: true})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer run.Close()
-	// The API promises that a card's data go when the card leaves the reader.
-	run.Devices.WipeOnRemoval = true
 	k := run.Kiosk
 	// Telemetry ([mqtt]); its Close, deferred after run.Close, runs first: the planned
 	// "disconnected" goes out while the store is still open.
 	tel, err := telemetry.Launch(ctx, cfg, telemetry.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer tel.Close()
 
 	token, err := api.LoadToken(cfg.API.TokenFile)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ln, err := listen(cfg.API.Listen)
 	if err != nil {
-		return err
+		return "", err
 	}
-	h := api.New(k, token)
+	h := api.New(k, token, api.WithLog(log))
 	if tel != nil {
 		h.UseTelemetry(tel.Agent)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
+		if c := context.Cause(ctx); c != context.Canceled { // a signal, not run's own return
+			log.Info("kioskd stopping", "reason", c.Error())
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
@@ -88,10 +104,12 @@ func run(cfgPath string, log *slog.Logger) error {
 	_ = sdNotify("READY=1")
 	go watchdog(ctx, func() bool { k.Devices(); return true })
 	defer sdNotify("STOPPING=1")
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	err = srv.Serve(ln)
+	h.FlushLog() // the refused tokens of the last minute
+	if !errors.Is(err, http.ErrServerClosed) {
+		return "", err
 	}
-	return nil
+	return "stopped", nil
 }
 
 func listen(addr string) (net.Listener, error) {

@@ -88,7 +88,9 @@ const readSlice = 50 * time.Millisecond
 // (unplugged USB serial adapter, closed pipe). The operation fails with ErrOffline; if
 // Config.Reopen is set the port is closed and the next Status or Print reopens it (at most
 // once per ReopenInterval), so a device that disappears and returns is picked up without a
-// restart. Reopen forces this immediately.
+// restart. Reopen forces this immediately. A call between two attempts touches nothing and
+// fails at once with the last attempt's error (or the port failure's), word for word, so a
+// caller that polls through an outage sees one fault, not one per poll.
 //
 // A write that times out is never retried. If the port has no write deadline the write
 // keeps running in the background; later operations wait for it and fail with ErrTimeout
@@ -105,10 +107,13 @@ type Printer struct {
 	closed   bool
 	pending  chan writeResult // a timed-out write still running on port
 	lastOpen time.Time
-	openErr  error
-	last     Status
-	lastAt   time.Time
-	resync   int
+	// openErr is the last failed open's error as dial returned it, lostErr the port failure
+	// that closed the port: what a call inside the reopen backoff reports, so that the same
+	// outage reads the same from one call to the next.
+	openErr, lostErr error
+	last             Status
+	lastAt           time.Time
+	resync           int
 
 	baud     int       // effective line speed, 0 if unknown
 	lineFree time.Time // when the line will have carried everything written (baud known)
@@ -326,7 +331,15 @@ func (p *Printer) ensure(op string) error {
 		return &Error{Code: CodeOffline, Op: op, Err: errors.New("no port")}
 	}
 	if !p.lastOpen.IsZero() && p.cfg.Now().Sub(p.lastOpen) < p.cfg.ReopenInterval {
-		return &Error{Code: CodeOffline, Op: op, Err: fmt.Errorf("reopen backoff; last attempt: %w", p.openErr)}
+		// Nothing is tried: the error is the last attempt's (or the port failure's), word
+		// for word, so that a caller polling through an outage sees one unchanging fault.
+		switch {
+		case p.openErr != nil:
+			return p.openErr
+		case p.lostErr != nil:
+			return &Error{Code: CodeOffline, Op: op, Err: p.lostErr}
+		}
+		return &Error{Code: CodeOffline, Op: op, Err: errors.New("reopen backoff")}
 	}
 	return p.dial()
 }
@@ -334,27 +347,27 @@ func (p *Printer) ensure(op string) error {
 func (p *Printer) dial() error {
 	p.lastOpen = p.cfg.Now()
 	port, err := p.cfg.Reopen()
-	if err != nil {
-		p.openErr = err
-		if e := (*Error)(nil); errors.As(err, &e) {
-			return err
-		}
-		return &Error{Code: CodeOffline, Op: "open", Err: err}
+	if err == nil && port == nil {
+		err = errors.New("Reopen returned a nil port")
 	}
-	if port == nil {
-		p.openErr = errors.New("Reopen returned a nil port")
-		return &Error{Code: CodeOffline, Op: "open", Err: p.openErr}
+	if err != nil {
+		if e := (*Error)(nil); !errors.As(err, &e) {
+			err = &Error{Code: CodeOffline, Op: "open", Err: err}
+		}
+		p.openErr = err
+		return err
 	}
 	p.attach(port)
-	p.openErr = nil
+	p.openErr, p.lostErr = nil, nil
 	return nil
 }
 
 // fail handles a port error that is not a timeout: the device is gone. With a Reopen
 // function the port is closed so the next operation opens a fresh one.
-func (p *Printer) fail(error) {
+func (p *Printer) fail(err error) {
 	if p.cfg.Reopen != nil {
 		p.dropPort()
+		p.lostErr = err
 	}
 }
 

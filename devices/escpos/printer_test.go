@@ -633,3 +633,54 @@ func TestStatusFreshSkipsPreJobQuery(t *testing.T) {
 		t.Fatalf("printer fine again, print refused: %v", err)
 	}
 }
+
+// A printer polled through an outage reads the same fault from one poll to the next: inside the
+// backoff the error is the last attempt's, word for word (a poller publishing every change
+// would otherwise flap between "backoff" and "cannot open"), and it still names the cause.
+func TestReopenBackoffErrorSteady(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2024, 5, 21, 9, 0, 0, 0, time.UTC)}
+	opens := 0
+	var port *scripted
+	cfg := fast()
+	cfg.Now = clock.Now
+	cfg.Reopen = func() (escpos.Port, error) {
+		opens++
+		if opens > 1 {
+			return nil, syscall.ENOENT
+		}
+		port = &scripted{reply: func(n byte) []byte { return []byte{0x16, 0x12, 0x12, 0x12}[n-1 : n] }}
+		return port, nil
+	}
+	p := escpos.New(nil, cfg)
+	defer p.Close()
+	ctx := context.Background()
+	if _, err := p.Status(ctx); err != nil {
+		t.Fatalf("first status: %v", err)
+	}
+	port.mu.Lock()
+	port.readErr = syscall.EIO
+	port.mu.Unlock()
+	_, lost := p.Status(ctx)
+	if !errors.Is(lost, syscall.EIO) {
+		t.Fatalf("status after unplug: %v", lost)
+	}
+	// The port failed right after an open: inside the backoff, the failure again.
+	clock.Advance(100 * time.Millisecond)
+	if _, err := p.Status(ctx); err == nil || err.Error() != lost.Error() {
+		t.Errorf("inside the backoff after the failure: %v, want %q", err, lost)
+	}
+	clock.Advance(2 * time.Second)
+	_, failed := p.Status(ctx)
+	if !errors.Is(failed, escpos.ErrOffline) || !errors.Is(failed, syscall.ENOENT) {
+		t.Fatalf("status with the device gone: %v", failed)
+	}
+	for range 5 {
+		clock.Advance(100 * time.Millisecond)
+		if _, err := p.Status(ctx); err == nil || err.Error() != failed.Error() || !errors.Is(err, syscall.ENOENT) {
+			t.Fatalf("inside the backoff: %v, want %q", err, failed)
+		}
+	}
+	if opens != 2 {
+		t.Errorf("%d opens, want 2", opens)
+	}
+}

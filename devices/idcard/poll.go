@@ -20,10 +20,13 @@ const (
 	// EventReadFailed: a card came but could not be read after Options.ReadAttempts tries
 	// (or its data failed validation); Err says why. Reported once per presence.
 	EventReadFailed
-	// EventRemoved: the card reported before is gone.
+	// EventRemoved: the card reported before is gone, or can no longer be vouched for: when the
+	// reader fails, a card reported present is reported removed first (Err is then the
+	// reader's error), and it is read again when the reader answers again.
 	EventRemoved
 	// EventReaderFailed: the reader stopped answering (timeout, bad frames, port error, a SAM
-	// fault); Err says why. Reported once until the reader answers again.
+	// fault, its device gone: ErrOffline while it is reopened); Err says why. Reported once
+	// until the reader answers again, after EventRemoved for a card that was present.
 	EventReaderFailed
 	// EventReaderOK: the reader answers again after EventReaderFailed.
 	EventReaderOK
@@ -50,7 +53,7 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind     EventKind
 	Identity *Identity // EventArrived only
-	Err      error     // EventReadFailed and EventReaderFailed only
+	Err      error     // EventReadFailed, EventReaderFailed; EventRemoved when the reader failed
 }
 
 // Poll looks for a card every interval (DefaultPollInterval if every <= 0) until ctx ends,
@@ -61,7 +64,9 @@ type Event struct {
 //
 // The pace is steady: each poll starts one interval after the previous one started, and a
 // poll that overran (a read takes about a second) is followed by the next one at once, never
-// by a burst. Poll returns ctx.Err().
+// by a burst. While the reader is away its port is reopened at Options.ReopenMin..ReopenMax
+// (no faster than the polls), so it is found again within ReopenMax plus one interval of its
+// return. Poll returns ctx.Err().
 func (r *Reader) Poll(ctx context.Context, every time.Duration, fn func(Event)) error {
 	if every <= 0 {
 		every = DefaultPollInterval
@@ -133,6 +138,13 @@ func (p *poller) once(ctx context.Context) {
 			}
 		}
 	default:
+		// Whatever was read from a reader that no longer answers cannot be vouched for: the
+		// card goes first, and is read again when the reader is back.
+		p.misses, p.attempts = 0, 0
+		if p.present {
+			p.present = false
+			p.fn(Event{Kind: EventRemoved, Err: err})
+		}
 		if !p.failing {
 			p.failing = true
 			p.fn(Event{Kind: EventReaderFailed, Err: err})

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"citizenhome/devices/idcard"
 	"citizenhome/devices/idcard/samsim"
+	"citizenhome/devices/idcard/samsim/ptytest"
 )
 
 // openPTY gives the master side of a new pty and the path of its slave.
@@ -74,5 +76,102 @@ func TestOpenOverPTY(t *testing.T) {
 	}
 	if _, err := idcard.Open("/dev/does-not-exist", 0); err == nil {
 		t.Error("opened a missing device")
+	}
+}
+
+// The reader's USB adapter pulled while a card is on it, then plugged in again as another tty
+// behind the same udev link: Poll reports the card removed and the reader failed, then, at
+// most ReopenMax plus one poll after the new tty appears, the reader back and the card read
+// again, through the real serial driver.
+func TestPollReaderReturnsOverPTY(t *testing.T) {
+	sim := samsim.New()
+	sim.SetReadDelay(0, 0)
+	line := ptytest.Start(t, sim)
+	// Hold the first tty, so that the kernel cannot hand its number out again: the link must
+	// lead to another device when the reader comes back.
+	old, err := os.OpenFile(line.TTY(), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	oldTTY := line.TTY()
+	r, err := idcard.Open(line.Path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	type stamped struct {
+		idcard.Event
+		at time.Time
+	}
+	events := make(chan stamped, 32)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Poll(ctx, 0, func(e idcard.Event) { events <- stamped{e, time.Now()} })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	next := func(want idcard.EventKind) stamped {
+		t.Helper()
+		select {
+		case e := <-events:
+			if e.Kind != want {
+				t.Fatalf("event %v (%v), want %v", e.Kind, e.Err, want)
+			}
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %v event", want)
+		}
+		panic("unreachable")
+	}
+
+	p, want := sample(t, "adult")
+	if err := sim.PlacePerson(p); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(idcard.EventArrived); !sameIdentity(*e.Identity, *want) {
+		t.Fatalf("arrived %v", e.Identity)
+	}
+	reads := sim.Count(idcard.CmdRead)
+
+	line.Vanish()
+	if e := next(idcard.EventRemoved); e.Err == nil {
+		t.Error("the removal for a failed reader carries no error")
+	}
+	failed := next(idcard.EventReaderFailed)
+	var pe *idcard.PortError
+	if !errors.As(failed.Err, &pe) {
+		t.Errorf("reader failed with %v, want a port error", failed.Err)
+	}
+	// Away long enough for the back-off to reach its cap.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		select {
+		case e := <-events:
+			t.Fatalf("event %v while the reader is away", e.Kind)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	line.Return()
+	back := time.Now()
+	if line.TTY() == oldTTY {
+		t.Fatalf("the link leads to %s again", oldTTY)
+	}
+	ok := next(idcard.EventReaderOK)
+	e := next(idcard.EventArrived)
+	if !sameIdentity(*e.Identity, *want) {
+		t.Fatalf("arrived again %v", e.Identity)
+	}
+	took := ok.at.Sub(back)
+	t.Logf("reader back %v after the new tty appeared, card read again %v after", took.Round(time.Millisecond), e.at.Sub(back).Round(time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("reader back %v after it returned, want within 2 s", took)
+	}
+	if sim.Count(idcard.CmdRead) != reads+1 {
+		t.Errorf("card read %d times after the return, want once", sim.Count(idcard.CmdRead)-reads)
 	}
 }

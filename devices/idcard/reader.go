@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +20,30 @@ const DefaultBaud = 115200
 // mid-reset). A *CommandError names the command.
 var ErrTimeout = errors.New("idcard: reader did not answer in time")
 
+// ErrOffline: the reader has no open port: its device could not be opened (missing, busy, no
+// permission; the cause is wrapped too), or the next attempt to reopen it is not due yet (see
+// Options.Reopen). A *CommandError names the command; nothing was sent.
+var ErrOffline = errors.New("idcard: reader offline")
+
+// ErrClosed: the Reader was closed. A *CommandError names the command.
+var ErrClosed = errors.New("idcard: reader closed")
+
+// PortError is a failure of the port itself, not of the reader's answer: a read or write that
+// fails (EIO when a USB serial adapter is unplugged or a pty's other side closes, a closed
+// pipe). It comes wrapped in a *CommandError (and, when it cut a frame short, as the Cause of
+// a *FrameError). A Reader with Options.Reopen closes its port after one and opens the device
+// again later.
+type PortError struct{ Err error }
+
+// Error gives the port's error unchanged: "input/output error".
+func (e *PortError) Error() string { return e.Err.Error() }
+
+// Unwrap gives Err.
+func (e *PortError) Unwrap() error { return e.Err }
+
 // CommandError is a failed SAM command: Err is a Status (errors.Is(err, ErrNoCard)), a
-// *FrameError, ErrTimeout, a context error or the port's error.
+// *FrameError, ErrTimeout, a context error, the port's error (a *PortError), ErrOffline (with
+// the cause) or ErrClosed.
 type CommandError struct {
 	Cmd Command
 	Err error
@@ -71,6 +94,24 @@ type Options struct {
 	// ReadAttempts is how often Poll tries to read a card that fails before reporting
 	// EventReadFailed: default 3.
 	ReadAttempts int
+
+	// Reopen, if set, opens the reader's port (again); SerialOpener makes one for a device
+	// path, and Open sets it. With it, NewReader may be given a nil Port (the first command
+	// opens it), and after a *PortError the port is closed and a later command opens a new one,
+	// so that a reader unplugged and plugged in again, at the same path or at a udev symlink
+	// that now points at another tty, is found again without a restart. A reader that only
+	// stops answering (ErrTimeout, bad frames) keeps its port. Without Reopen a failed port
+	// keeps failing.
+	Reopen func() (Port, error)
+	// ReopenMin and ReopenMax pace the attempts to open the port while it cannot be opened or
+	// fails again before the reader answered: the first attempt after a port error is made at
+	// once, each later one waits ReopenMin, then twice as long, up to ReopenMax (defaults
+	// 100 ms and 1 s; ReopenMax below ReopenMin counts as ReopenMin). A command asked before
+	// the next attempt is due fails at once with ErrOffline and touches nothing, so a caller
+	// that polls (Poll does) finds the reader again within ReopenMax plus its poll interval of
+	// its return. The first reply from the reader starts the pace again from ReopenMin. The
+	// waits are measured with Now.
+	ReopenMin, ReopenMax time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -89,83 +130,219 @@ func (o *Options) setDefaults() {
 	if o.ReadAttempts <= 0 {
 		o.ReadAttempts = 3
 	}
+	if o.ReopenMin <= 0 {
+		o.ReopenMin = 100 * time.Millisecond
+	}
+	if o.ReopenMax <= 0 {
+		o.ReopenMax = time.Second
+	}
+	o.ReopenMax = max(o.ReopenMax, o.ReopenMin)
 }
 
 // Reader drives a SAM reader over a Port. Its methods are safe for concurrent use; commands
 // go to the reader one at a time.
 type Reader struct {
-	mu    sync.Mutex
-	port  Port
+	mu    sync.Mutex // one command at a time; guards everything below but port and closed
 	src   deadlineReader
 	dec   *Decoder
 	opt   Options
-	dirty bool // a command failed: stale bytes may be in flight
+	dirty bool // a command failed, or the port is new: stale bytes may be in flight
+
+	nextOpen time.Time     // no reopen attempt before this
+	backoff  time.Duration // the wait after the next attempt
+	openErr  error         // why the last attempt failed
+
+	// pmu guards port and closed apart from mu, so that Close need not wait for a command in
+	// flight: closing the port is what ends it.
+	pmu    sync.Mutex
+	port   Port
+	closed bool
 }
 
-// NewReader returns a Reader on p. Close closes p if p is an io.Closer.
+// NewReader returns a Reader on p. Close closes p if p is an io.Closer. p may be nil when
+// o.Reopen is set: the first command opens the port.
 func NewReader(p Port, o Options) *Reader {
 	o.setDefaults()
-	r := &Reader{port: p, opt: o}
-	r.src = deadlineReader{p: p, now: o.Now}
+	r := &Reader{port: p, opt: o, backoff: o.ReopenMin}
+	r.src = deadlineReader{now: o.Now}
 	r.dec = NewDecoder(&r.src)
 	return r
 }
 
 // Open opens the serial device at path (8N1, baud 0 meaning DefaultBaud) and returns a Reader
-// with default Options on it.
+// with default Options on it that reopens path after the device vanished (Options.Reopen with
+// SerialOpener). A device missing now is an error (wrapping the system's); to start without
+// it, use NewReader(nil, Options{Reopen: SerialOpener(path, baud)}).
 func Open(path string, baud int) (*Reader, error) {
+	open := SerialOpener(path, baud)
+	p, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("idcard: %w", err)
+	}
+	return NewReader(p, Options{Reopen: open}), nil
+}
+
+// SerialOpener returns a function, for Options.Reopen, that opens the serial device at path
+// (8N1, baud 0 meaning DefaultBaud) each time it is called. path is resolved anew each time,
+// so a symbolic link that udev points at another tty leads to the new one. Errors read
+// "open PATH: CAUSE" and wrap the system's: errors.Is(err, fs.ErrNotExist) for a missing node,
+// fs.ErrPermission when the device may not be opened.
+func SerialOpener(path string, baud int) func() (Port, error) {
 	if baud <= 0 {
 		baud = DefaultBaud
 	}
-	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, fmt.Errorf("idcard: open %s: %w", path, err)
+	return func() (Port, error) {
+		p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, serialErr(err))
+		}
+		return p, nil
 	}
-	return NewReader(p, Options{}), nil
 }
 
-// Close closes the port if it can be closed.
+// serialErr keeps the system's cause reachable: go.bug.st/serial reports EACCES as a
+// *serial.PortError that does not wrap it (a missing node comes as the errno itself).
+func serialErr(err error) error {
+	var pe *serial.PortError
+	if errors.As(err, &pe) && pe.Code() == serial.PermissionDenied {
+		return fmt.Errorf("%w (%w)", err, fs.ErrPermission)
+	}
+	return err
+}
+
+// Close closes the port if it can be closed, at once, also while a command waits for its
+// reply (which then fails); later commands fail with ErrClosed and nothing is reopened.
+// Close is idempotent.
 func (r *Reader) Close() error {
-	if c, ok := r.port.(io.Closer); ok {
+	r.pmu.Lock()
+	defer r.pmu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	p := r.port
+	r.port = nil
+	if c, ok := p.(io.Closer); ok {
 		return c.Close()
 	}
 	return nil
 }
 
+// ensure gives the port to use, opening it through Reopen when it is closed and an attempt
+// is due. Caller holds mu.
+func (r *Reader) ensure() (Port, error) {
+	r.pmu.Lock()
+	p, closed := r.port, r.closed
+	r.pmu.Unlock()
+	switch {
+	case closed:
+		return nil, ErrClosed
+	case p != nil:
+		return p, nil
+	case r.opt.Reopen == nil:
+		return nil, fmt.Errorf("%w: no port", ErrOffline)
+	}
+	now := r.opt.Now()
+	if now.Before(r.nextOpen) {
+		return nil, fmt.Errorf("%w: %w", ErrOffline, r.openErr)
+	}
+	// Every attempt, failed or not, pushes the next one back: a device that opens and then
+	// fails before it ever answers must not be reopened at each command either.
+	r.nextOpen = now.Add(r.backoff)
+	r.backoff = min(r.backoff*2, r.opt.ReopenMax)
+	p, err := r.opt.Reopen()
+	if err == nil && p == nil {
+		err = errors.New("Reopen returned no port")
+	}
+	if err != nil {
+		r.openErr = err
+		return nil, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	r.pmu.Lock()
+	defer r.pmu.Unlock()
+	if r.closed { // closed while opening
+		if c, ok := p.(io.Closer); ok {
+			_ = c.Close()
+		}
+		return nil, ErrClosed
+	}
+	r.port, r.openErr = p, nil
+	// Whatever the device sent before it was opened is not an answer to us.
+	r.dirty = true
+	r.dec.Reset()
+	return p, nil
+}
+
+// dropPort closes p after a port error, so that the next command opens the device again. A
+// Reader without Reopen keeps its port (there is nothing to open instead). Caller holds mu.
+func (r *Reader) dropPort(p Port) {
+	if r.opt.Reopen == nil {
+		return
+	}
+	r.pmu.Lock()
+	if r.port == p {
+		r.port = nil
+	}
+	r.pmu.Unlock()
+	if c, ok := p.(io.Closer); ok {
+		_ = c.Close() // the port is already broken; its close error says nothing new
+	}
+}
+
+// answered notes a well-formed reply: the reader is there, so a later loss of its port is
+// retried at once, then from ReopenMin. Caller holds mu.
+func (r *Reader) answered() {
+	r.backoff, r.nextOpen = r.opt.ReopenMin, time.Time{}
+}
+
 // Do sends one command and returns the data of its reply. A reply whose status is not
 // StatusOK or StatusFound is an error (a *CommandError wrapping the Status). ctx cancels the
 // wait for the reply; after any error the next command first discards what the line still
-// holds, so a late reply is not taken for the next one's.
+// holds, so a late reply is not taken for the next one's. With Options.Reopen, a *PortError
+// closes the port and a later command reopens it (see Options.Reopen); until then commands
+// fail with ErrOffline. After Close every command fails with ErrClosed.
 func (r *Reader) Do(ctx context.Context, cmd Command) ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	p, err := r.ensure()
+	if err != nil {
+		return nil, &CommandError{Cmd: cmd, Err: err}
+	}
 	timeout := r.opt.Timeout
 	if cmd == CmdRead || cmd == CmdReadWithPrint || cmd == CmdReadAddress {
 		timeout = r.opt.ReadTimeout
 	}
-	data, err := r.do(ctx, cmd, timeout)
+	data, err := r.do(ctx, p, cmd, timeout)
+	var st Status
+	var pe *PortError
+	switch {
+	case err == nil, errors.As(err, &st):
+		// A Status is a well-formed answer: the line is in step, and the reader is there.
+		r.answered()
+	case errors.As(err, &pe):
+		r.dirty = true
+		r.dropPort(p)
+	default:
+		r.dirty = true
+	}
 	if err != nil {
-		// A Status is a well-formed answer: the line is in step.
-		var st Status
-		if !errors.As(err, &st) {
-			r.dirty = true
-		}
 		return data, &CommandError{Cmd: cmd, Err: err}
 	}
 	return data, nil
 }
 
-func (r *Reader) do(ctx context.Context, cmd Command, timeout time.Duration) ([]byte, error) {
+func (r *Reader) do(ctx context.Context, p Port, cmd Command, timeout time.Duration) ([]byte, error) {
 	if r.dirty {
-		r.drain()
+		r.drain(p)
 		r.dirty = false
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := r.port.Write(cmd.Encode()); err != nil {
-		return nil, err
+	if _, err := p.Write(cmd.Encode()); err != nil {
+		return nil, &PortError{Err: err}
 	}
+	r.src.p = p
 	r.src.ctx = ctx
 	r.src.deadline = r.opt.Now().Add(timeout)
 	body, err := r.dec.Next()
@@ -180,17 +357,17 @@ func (r *Reader) do(ctx context.Context, cmd Command, timeout time.Duration) ([]
 }
 
 // drain discards what the line holds: the rest of a bad frame, a reply that came too late.
-func (r *Reader) drain() {
+func (r *Reader) drain(p Port) {
 	r.dec.Reset()
-	if rb, ok := r.port.(interface{ ResetInputBuffer() error }); ok {
+	if rb, ok := p.(interface{ ResetInputBuffer() error }); ok {
 		_ = rb.ResetInputBuffer()
 	}
 	buf := make([]byte, 256)
 	for range 64 {
-		if err := r.port.SetReadTimeout(20 * time.Millisecond); err != nil {
+		if err := p.SetReadTimeout(20 * time.Millisecond); err != nil {
 			return
 		}
-		if n, err := r.port.Read(buf); n == 0 || err != nil {
+		if n, err := p.Read(buf); n == 0 || err != nil {
 			return
 		}
 	}
@@ -277,11 +454,14 @@ func (d *deadlineReader) Read(b []byte) (int, error) {
 			return 0, ErrTimeout
 		}
 		if err := d.p.SetReadTimeout(min(rem, readSlice)); err != nil {
-			return 0, err
+			return 0, &PortError{Err: err}
 		}
 		n, err := d.p.Read(b)
-		if n > 0 || err != nil {
-			return n, err
+		if err != nil {
+			return n, &PortError{Err: err}
+		}
+		if n > 0 {
+			return n, nil
 		}
 	}
 }

@@ -1,9 +1,9 @@
 // Package api is kioskd's local HTTP API (../shared/spec/local-api.md): what the staff's own
 // applications at a service window, and scripts on a kiosk, use to reach the kiosk's devices.
 //
-// Every endpoint but /healthz needs the bearer token; a wrong or missing token is answered 401
-// and counted. Bodies over 64 KiB are refused with 413. Errors are
-// {"error": {"code": "...", "message": "..."}}.
+// Every endpoint but /healthz needs the bearer token; a wrong or missing token is answered 401,
+// counted, and logged (at most a line a minute, see WithLog). Bodies over 64 KiB are refused with
+// 413. Errors are {"error": {"code": "...", "message": "..."}}.
 package api
 
 import (
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/journal"
 )
 
 // MaxBody is the largest request body accepted.
@@ -40,13 +42,38 @@ type Server struct {
 	core         Core
 	token        []byte
 	unauthorized atomic.Int64
+	refused      *journal.Limited
 	tel          atomic.Pointer[Telemetry]
 	mux          *http.ServeMux
 }
 
+// Option tunes New.
+type Option func(*options)
+
+type options struct {
+	log   *slog.Logger
+	limit journal.LimitOptions
+}
+
+// WithLog logs requests refused for their token to log (default slog.Default()): a warning
+// naming the remote address, the method and the endpoint (a path that is no endpoint is not
+// repeated: it is the caller's text), never the token. A flood is written at most once a minute
+// (journal.Limited), each line with "count", the refusals it stands for.
+func WithLog(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
+// WithClock gives the refused-token log its clock and timer (journal.LimitOptions), for tests.
+func WithClock(now func() time.Time, afterFunc func(time.Duration, func())) Option {
+	return func(o *options) { o.limit.Now, o.limit.AfterFunc = now, afterFunc }
+}
+
 // New returns the API over core, accepting token.
-func New(core Core, token string) *Server {
-	s := &Server{core: core, token: []byte(token), mux: http.NewServeMux()}
+func New(core Core, token string, opts ...Option) *Server {
+	o := options{log: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	s := &Server{core: core, token: []byte(token), mux: http.NewServeMux(),
+		refused: journal.NewLimited(o.log.With("component", "api"), slog.LevelWarn, "API request refused: wrong or missing token", o.limit)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /v1/status", s.auth(s.status))
 	s.mux.Handle("POST /v1/tickets", s.auth(s.tickets))
@@ -55,6 +82,10 @@ func New(core Core, token string) *Server {
 	s.mux.Handle("GET /v1/events", s.auth(newEvents(core).serve))
 	return s
 }
+
+// FlushLog writes the refused-token log's pending summary now (see WithLog); call it when the
+// server stops, or the refusals of its last minute are not logged.
+func (s *Server) FlushLog() { s.refused.Flush() }
 
 // Unauthorized counts requests refused for a wrong or missing token.
 func (s *Server) Unauthorized() int64 { return s.unauthorized.Load() }
@@ -120,12 +151,30 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 			if t := s.telemetry(); t != nil {
 				t.CountError()
 			}
+			s.logRefused(r, ok)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kioskd"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
 			return
 		}
 		h(w, r)
 	})
+}
+
+// logRefused logs a request refused for its token; hadToken says whether it carried one.
+func (s *Server) logRefused(r *http.Request, hadToken bool) {
+	remote := r.RemoteAddr
+	if remote == "" || remote == "@" {
+		remote = "unix socket" // a unix socket's peer has no address
+	}
+	endpoint := "unknown"
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		endpoint = pattern
+	}
+	reason := "no token"
+	if hadToken {
+		reason = "wrong token"
+	}
+	s.refused.Log("remote", remote, "endpoint", endpoint, "reason", reason)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -211,8 +260,10 @@ func writeError(w http.ResponseWriter, code int, errCode, msg string) {
 }
 
 // LoadToken reads the bearer token from path, creating it (mode 0600, 32 random bytes in hex)
-// when it does not exist. A token file readable by others is refused: anyone who can read it can
-// read citizens' ID cards through the API.
+// when it does not exist. A token file readable by others, or writable by anyone but its owner,
+// is refused: anyone who can read it can read citizens' ID cards through the API. Mode 0640 is
+// taken: the packages give the file to the group citizenhome-api, whose members are the window
+// applications' users (docs/operator-guide.md); a new file is still created 0600, for the owner.
 func LoadToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -241,8 +292,8 @@ func LoadToken(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s: token file must be readable by its owner only (chmod 600)", path)
+	if fi.Mode().Perm()&0o037 != 0 {
+		return "", fmt.Errorf("%s: token file has mode %04o: it must be readable by its owner only (chmod 600), or by its owner and group (chmod 640)", path, fi.Mode().Perm())
 	}
 	tok := strings.TrimSpace(string(b))
 	if len(tok) < 16 {

@@ -21,7 +21,9 @@ type Telemetry interface {
 
 // UseTelemetry makes /healthz and /v1/status answer what the hall sees over MQTT. Without it
 // (telemetry off) they answer from the core alone: the state from the lock and the devices, and a
-// status with the devices, the lock message and today's tickets, boot and seq 0.
+// status with the devices, their alerts (kiosk.Alerts, as telemetry derives them), the lock
+// message, the uptime, today's tickets and the requests refused for their token since the start
+// (errors), boot and seq 0.
 func (s *Server) UseTelemetry(t Telemetry) { s.tel.Store(&t) }
 
 func (s *Server) telemetry() Telemetry {
@@ -44,15 +46,27 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	for _, name := range []string{kiosk.DevicePrinter, kiosk.DeviceIDReader, kiosk.DeviceCardReader} {
 		st.Devices[name] = wire.Device{State: string(kiosk.StateAbsent)}
 	}
-	for name, d := range s.core.Devices() {
+	devs := s.core.Devices()
+	for name, d := range devs {
 		st.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: d.Since}
+	}
+	for _, al := range kiosk.Alerts(devs) {
+		if wire.ValidCode(al.Code) { // as the telemetry agent publishes them
+			st.Alerts = append(st.Alerts, al.Code)
+		}
 	}
 	if c, ok := s.core.(interface {
 		Now() time.Time
 		Version() string
-		TicketCounts(context.Context) (queue.Counts, error)
 	}); ok {
 		st.TS, st.Version = c.Now(), c.Version()
+	}
+	if c, ok := s.core.(interface{ Uptime() time.Duration }); ok {
+		st.UptimeS = int64(c.Uptime() / time.Second)
+	}
+	if c, ok := s.core.(interface {
+		TicketCounts(context.Context) (queue.Counts, error)
+	}); ok {
 		if n, err := c.TicketCounts(r.Context()); err == nil {
 			st.Counters.Tickets = int64(n.Issued)
 		}

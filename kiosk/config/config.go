@@ -2,17 +2,22 @@
 //
 // Every key, its meaning and its default are documented in packaging/kiosk.example.toml; a test
 // keeps that file and Default in step. Loading is strict: an unknown key, a value of the wrong type
-// or a value that fails validation stops the program with an *Error that names the key and the
-// line, so a technician editing the file on a kiosk sees at once what to fix.
+// or a value that fails validation stops the program with Errors, every problem of the file,
+// each an *Error naming its line and key in words a technician reads ("expected a whole number
+// like 3, got the text \"3\" (remove the quotes)"), so that one edit fixes them all.
 package config
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
@@ -139,8 +144,7 @@ type Staff struct {
 // Duration is a time.Duration written as a Go duration string ("60s", "1m30s") in the file.
 type Duration struct{ time.Duration }
 
-// durationError is what the TOML decoder hands back unwrapped, with no key: decodeError finds the
-// key from the value.
+// durationError is a text that time.ParseDuration refuses; the decoder puts the key before it.
 type durationError struct{ value string }
 
 func (e *durationError) Error() string {
@@ -194,15 +198,18 @@ func Default() Config {
 	}
 }
 
-// ErrInvalid is matched by every *Error.
+// ErrInvalid is matched by every *Error and by Errors.
 var ErrInvalid = errors.New("invalid configuration")
 
 // Error is a configuration problem tied to one key.
 type Error struct {
 	File string // may be empty when parsing bytes
 	Key  string // dotted path, "queue.category[1].letter"; empty for a syntax error
-	Line int    // 1-based; 0 when the key is absent from the file (a missing required value)
-	Msg  string
+	// Where names the entry of an array of tables the key is in, for a reader who does not count
+	// [[queue.category]] tables: `letter "C"`. Empty elsewhere.
+	Where string
+	Line  int // 1-based; 0 when the key is absent from the file (a missing required value)
+	Msg   string
 }
 
 func (e *Error) Error() string {
@@ -218,7 +225,11 @@ func (e *Error) Error() string {
 		b.WriteString(" ")
 	}
 	if e.Key != "" {
-		fmt.Fprintf(&b, "%s: ", e.Key)
+		b.WriteString(e.Key)
+		if e.Where != "" {
+			fmt.Fprintf(&b, " (%s)", e.Where)
+		}
+		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()
@@ -227,64 +238,130 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
+// Errors is every problem of one file, in the order of their lines (problems with no line, a
+// value missing from the file, come last). Parse and Load return it whenever the file has a
+// problem; it is never empty then. A syntax error, or a key defined twice, is the only problem
+// listed: what follows it cannot be read reliably. Otherwise every unknown key, every value of
+// the wrong type and every value that fails validation is listed.
+//
+// errors.As(err, &e) with e an *Error gives the first problem; errors.Is(err, ErrInvalid) holds.
+type Errors []*Error
+
+// Error gives one problem per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap gives the problems, for errors.As and errors.Is.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Is makes errors.Is(err, ErrInvalid) true, even for an empty list built by hand.
+func (es Errors) Is(target error) bool { return target == ErrInvalid }
+
 // Load reads and validates the file at path. A missing file is an error: a kiosk must not run
-// on defaults by accident.
+// on defaults by accident. A bad file gives Errors, each naming path.
 func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	c, err := Parse(data)
-	var ce *Error
-	if errors.As(err, &ce) {
-		ce.File = path
-	}
+	c, _, err := Inspect(path)
 	return c, err
 }
 
-// Parse decodes data over Default and validates the result. The error is an *Error (first problem
-// found) naming the key and its line.
-func Parse(data []byte) (Config, error) {
-	c := Default()
-	lines, values, perr := scan(data)
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, decodeError(err, perr, lines, values)
+// Inspect is Load that also returns the warnings of a file that loads: settings that are valid
+// but almost certainly not meant, such as the example's placeholder ids left in place. The
+// warnings are nil when err is not.
+func Inspect(path string) (Config, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, nil, err
 	}
-	if err := c.validate(); err != nil {
-		var ce *Error
-		if errors.As(err, &ce) {
-			ce.Line = lines.line(ce.Key)
+	c, ws, err := parse(data)
+	var es Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			e.File = path
 		}
-		return Config{}, err
 	}
-	return c, nil
+	for i := range ws {
+		ws[i].File = path
+	}
+	return c, ws, err
 }
 
-func decodeError(err error, perr error, lines lineMap, values map[string]string) error {
-	var sm *toml.StrictMissingError
-	if errors.As(err, &sm) && len(sm.Errors) > 0 {
-		de := sm.Errors[0]
-		row, _ := de.Position()
-		return &Error{Key: strings.Join(de.Key(), "."), Line: row, Msg: "unknown key"}
+// Parse decodes data over Default and validates the result. The error is Errors: every problem
+// of the file, each naming its key and line.
+func Parse(data []byte) (Config, error) {
+	c, _, err := parse(data)
+	return c, err
+}
+
+func parse(data []byte) (Config, []Warning, error) {
+	lines, err := keyLines(data)
+	if err != nil {
+		return Config{}, nil, Errors{err.(*Error)}
 	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		row, _ := de.Position()
-		return &Error{Key: strings.Join(de.Key(), "."), Line: row, Msg: firstLine(de.Error())}
-	}
-	if perr != nil {
-		return perr
-	}
-	var du *durationError
-	if errors.As(err, &du) {
-		for k, v := range values {
-			if _, perr := time.ParseDuration(v); v == du.value && perr != nil {
-				return &Error{Key: k, Line: lines.line(k), Msg: err.Error()}
-			}
+	var doc map[string]any
+	if err := toml.Unmarshal(data, &doc); err != nil {
+		e := &Error{Msg: err.Error()}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			e.Line, _ = de.Position()
+			e.Key = lines.keyAt(e.Line, strings.Join(de.Key(), "."))
+			e.Msg = strings.TrimPrefix(firstLine(de.Error()), "toml: ")
 		}
+		return Config{}, nil, Errors{e}
 	}
-	return &Error{Msg: err.Error()}
+	c := Default()
+	p := &problems{lines: lines}
+	p.decodeTable(reflect.ValueOf(&c).Elem(), doc, "")
+	c.validate(p)
+	if len(p.list) > 0 {
+		for _, e := range p.list {
+			e.Where = where(doc, e.Key)
+		}
+		slices.SortStableFunc(p.list, func(a, b *Error) int {
+			la, lb := a.Line, b.Line
+			if la == 0 {
+				la = math.MaxInt
+			}
+			if lb == 0 {
+				lb = math.MaxInt
+			}
+			return cmp.Or(cmp.Compare(la, lb), cmp.Compare(a.Key, b.Key))
+		})
+		return Config{}, nil, Errors(p.list)
+	}
+	return c, c.warnings(lines), nil
+}
+
+// where names the [[queue.category]] entry key is in by its letter, as the file writes it.
+func where(doc map[string]any, key string) string {
+	rest, ok := strings.CutPrefix(key, "queue.category[")
+	if !ok {
+		return ""
+	}
+	i, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, ']'), 0)])
+	if err != nil {
+		return ""
+	}
+	q, _ := doc["queue"].(map[string]any)
+	list, _ := q["category"].([]any)
+	if i < 0 || i >= len(list) {
+		return ""
+	}
+	cat, _ := list[i].(map[string]any)
+	if l, ok := cat["letter"].(string); ok && l != "" && len(l) <= 8 {
+		return fmt.Sprintf("letter %q", l)
+	}
+	return fmt.Sprintf("category %d of %d", i+1, len(list))
 }
 
 func firstLine(s string) string {
@@ -300,138 +377,136 @@ var (
 	reCard   = regexp.MustCompile(`^[0-9A-F]{8,20}$`)
 )
 
-func bad(key, format string, args ...any) error {
-	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (c *Config) validate() error {
+func (c *Config) validate(p *problems) {
 	if !reName.MatchString(c.Hall.ID) {
-		return bad("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Hall.ID)
+		p.add("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Hall.ID)
 	}
 	if !reName.MatchString(c.Kiosk.ID) {
-		return bad("kiosk.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Kiosk.ID)
+		p.add("kiosk.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Kiosk.ID)
 	}
 	if strings.TrimSpace(c.Hall.Name) == "" {
-		return bad("hall.name", "must not be empty (it is printed on every ticket)")
+		p.add("hall.name", "must not be empty (it is printed on every ticket)")
 	}
 	if _, err := time.LoadLocation(c.Hall.TimeZone); err != nil || c.Hall.TimeZone == "" {
-		return bad("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", c.Hall.TimeZone)
+		p.add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", c.Hall.TimeZone)
 	}
 	if c.Kiosk.Language != "zh" && c.Kiosk.Language != "en" {
-		return bad("kiosk.language", "%q must be zh or en", c.Kiosk.Language)
+		p.add("kiosk.language", "%q must be zh or en", c.Kiosk.Language)
 	}
 	if c.Kiosk.Store == "" {
-		return bad("kiosk.store", "must name the SQLite file")
+		p.add("kiosk.store", "must name the SQLite file")
 	}
+	timeoutOK := !p.has("kiosk.idle_timeout")
 	if c.Kiosk.IdleTimeout.Duration < 15*time.Second || c.Kiosk.IdleTimeout.Duration > 10*time.Minute {
-		return bad("kiosk.idle_timeout", "%s must be between 15s and 10m", c.Kiosk.IdleTimeout.Duration)
+		p.add("kiosk.idle_timeout", "%s must be between 15s and 10m", c.Kiosk.IdleTimeout.Duration)
+		timeoutOK = false
 	}
-	if w := c.Kiosk.IdleWarning.Duration; w <= 0 || w >= c.Kiosk.IdleTimeout.Duration {
-		return bad("kiosk.idle_warning", "%s must be above 0 and below idle_timeout", w)
+	// Against an idle_timeout that is itself wrong the comparison says nothing new.
+	if w := c.Kiosk.IdleWarning.Duration; timeoutOK && (w <= 0 || w >= c.Kiosk.IdleTimeout.Duration) {
+		p.add("kiosk.idle_warning", "%s must be above 0 and below idle_timeout (%s)", w, c.Kiosk.IdleTimeout.Duration)
 	}
 	for i, s := range c.Hours.Weekday {
 		if _, _, err := hours.ParseSpan(s); err != nil {
-			return bad(fmt.Sprintf("hours.weekday[%d]", i), "%v", err)
+			p.add(fmt.Sprintf("hours.weekday[%d]", i), "%v", err)
 		}
 	}
 	for i, s := range c.Hours.Weekend {
 		if _, _, err := hours.ParseSpan(s); err != nil {
-			return bad(fmt.Sprintf("hours.weekend[%d]", i), "%v", err)
+			p.add(fmt.Sprintf("hours.weekend[%d]", i), "%v", err)
 		}
 	}
 	for i, s := range c.Hours.Closed {
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			return bad(fmt.Sprintf("hours.closed[%d]", i), "%q is not a date like 2026-10-01", s)
+			p.add(fmt.Sprintf("hours.closed[%d]", i), "%q is not a date like 2026-10-01", s)
 		}
 	}
 	for i, s := range c.Hours.Workdays {
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			return bad(fmt.Sprintf("hours.workdays[%d]", i), "%q is not a date like 2026-10-11", s)
+			p.add(fmt.Sprintf("hours.workdays[%d]", i), "%q is not a date like 2026-10-11", s)
 		}
 	}
 	if c.Queue.ElderAge < 50 || c.Queue.ElderAge > 120 {
-		return bad("queue.elder_age", "%d must be between 50 and 120", c.Queue.ElderAge)
+		p.add("queue.elder_age", "%d must be between 50 and 120", c.Queue.ElderAge)
 	}
 	seen := map[string]bool{}
 	for i, cat := range c.Queue.Categories {
 		k := fmt.Sprintf("queue.category[%d]", i)
-		if !reLetter.MatchString(cat.Letter) {
-			return bad(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
-		}
-		if seen[cat.Letter] {
-			return bad(k+".letter", "%q is configured twice", cat.Letter)
+		switch {
+		case !reLetter.MatchString(cat.Letter):
+			p.add(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
+		case seen[cat.Letter]:
+			p.add(k+".letter", "%q is configured twice", cat.Letter)
 		}
 		seen[cat.Letter] = true
 		if cat.AvgService.Duration < 0 || cat.AvgService.Duration > 4*time.Hour {
-			return bad(k+".avg_service", "%s must be between 0 and 4h", cat.AvgService.Duration)
+			p.add(k+".avg_service", "%s must be between 0 and 4h", cat.AvgService.Duration)
 		}
 		if cat.Counters < 0 || cat.Counters > 200 {
-			return bad(k+".counters", "%d must be between 0 and 200", cat.Counters)
+			p.add(k+".counters", "%d must be between 0 and 200", cat.Counters)
 		}
 	}
 	for i, l := range c.Queue.PriorityCategories {
 		if !reLetter.MatchString(l) {
-			return bad(fmt.Sprintf("queue.priority_categories[%d]", i), "%q must be one capital letter A-Z", l)
+			p.add(fmt.Sprintf("queue.priority_categories[%d]", i), "%q must be one capital letter A-Z", l)
 		}
 	}
 	d := c.Devices
 	if d.PrinterBaud <= 0 || d.PrinterBaud > 921600 {
-		return bad("devices.printer_baud", "%d is not a usable baud rate", d.PrinterBaud)
+		p.add("devices.printer_baud", "%d is not a usable baud rate", d.PrinterBaud)
 	}
 	if d.IDReaderBaud <= 0 || d.IDReaderBaud > 921600 {
-		return bad("devices.id_reader_baud", "%d is not a usable baud rate", d.IDReaderBaud)
+		p.add("devices.id_reader_baud", "%d is not a usable baud rate", d.IDReaderBaud)
 	}
 	if d.PrinterFlow != "none" && d.PrinterFlow != "rtscts" {
-		return bad("devices.printer_flow", "%q must be none or rtscts", d.PrinterFlow)
+		p.add("devices.printer_flow", "%q must be none or rtscts", d.PrinterFlow)
 	}
 	if d.PrinterPaper != "58mm" && d.PrinterPaper != "80mm" {
-		return bad("devices.printer_paper", "%q must be 58mm or 80mm", d.PrinterPaper)
+		p.add("devices.printer_paper", "%q must be 58mm or 80mm", d.PrinterPaper)
 	}
 	if d.PrinterQR != "native" && d.PrinterQR != "raster" {
-		return bad("devices.printer_qr", "%q must be native (GS ( k) or raster (GS v 0)", d.PrinterQR)
+		p.add("devices.printer_qr", "%q must be native (GS ( k) or raster (GS v 0)", d.PrinterQR)
 	}
 	m := c.MQTT
 	if m.Enabled && !m.Embedded {
 		if !strings.HasPrefix(m.URL, "tcp://") && !strings.HasPrefix(m.URL, "ssl://") &&
 			!strings.HasPrefix(m.URL, "tls://") && !strings.HasPrefix(m.URL, "mqtts://") {
-			return bad("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
+			p.add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
 		}
 		if m.CredentialsFile == "" && m.CertFile == "" {
-			return bad("mqtt.credentials_file", "an external broker needs credentials (or cert_file)")
+			p.add("mqtt.credentials_file", "an external broker needs credentials (or cert_file)")
 		}
 	}
 	if (m.CertFile == "") != (m.KeyFile == "") {
-		return bad("mqtt.key_file", "cert_file and key_file go together")
+		p.add("mqtt.key_file", "cert_file and key_file go together")
 	}
 	if m.Heartbeat.Duration < time.Second {
-		return bad("mqtt.heartbeat", "%s must be at least 1s", m.Heartbeat.Duration)
+		p.add("mqtt.heartbeat", "%s must be at least 1s", m.Heartbeat.Duration)
 	}
 	if err := checkListen(c.API.Listen); err != nil {
-		return bad("api.listen", "%v", err)
+		p.add("api.listen", "%v", err)
 	}
 	if c.Staff.PINHash != "" {
 		if _, err := parsePINHash(c.Staff.PINHash); err != nil {
-			return bad("staff.pin_hash", "%v", err)
+			p.add("staff.pin_hash", "%v", err)
 		}
 	}
 	if c.Privacy.KeyFile == "" {
-		return bad("privacy.key_file", "must name the hall key file (created at first start)")
+		p.add("privacy.key_file", "must name the hall key file (created at first start)")
 	}
 	if c.Privacy.RetentionDays < 1 || c.Privacy.RetentionDays > 3650 {
-		return bad("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
+		p.add("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
 	}
 	if e := c.Appointments.Early.Duration; e < 0 || e > 4*time.Hour {
-		return bad("appointments.early", "%s must be between 0 and 4h", e)
+		p.add("appointments.early", "%s must be between 0 and 4h", e)
 	}
 	if l := c.Appointments.Late.Duration; l < 0 || l > 4*time.Hour {
-		return bad("appointments.late", "%s must be between 0 and 4h", l)
+		p.add("appointments.late", "%s must be between 0 and 4h", l)
 	}
 	for i, card := range c.Staff.Cards {
 		if !reCard.MatchString(card) {
-			return bad(fmt.Sprintf("staff.cards[%d]", i), "must be the card UID in upper-case hex")
+			p.add(fmt.Sprintf("staff.cards[%d]", i), "must be the card UID in upper-case hex")
 		}
 	}
-	return nil
 }
 
 // Location returns the hall's time zone (validated by Parse, so only a hand-built Config fails).

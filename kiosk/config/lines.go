@@ -11,14 +11,7 @@ import (
 // but fails validation can still be reported with its line. Keys inside an array of tables carry
 // the table's index: "queue.category[1].letter". A syntax error is returned as an *Error.
 func keyLines(data []byte) (lineMap, error) {
-	lines, _, err := scan(data)
-	return lines, err
-}
-
-// scan also returns the scalar values by key, to find which value a decoder error is about.
-func scan(data []byte) (lineMap, map[string]string, error) {
 	lines := lineMap{}
-	values := map[string]string{}
 	p := unstable.Parser{}
 	p.Reset(data)
 	var table string
@@ -42,9 +35,6 @@ func scan(data []byte) (lineMap, map[string]string, error) {
 				key = table + "." + key
 			}
 			lines[key] = firstKeyLine(&p, n)
-			if v := n.Value(); v.Kind == unstable.String || v.Kind == unstable.Integer || v.Kind == unstable.Float {
-				values[key] = string(v.Data)
-			}
 		}
 	}
 	if err := p.Error(); err != nil {
@@ -53,9 +43,9 @@ func scan(data []byte) (lineMap, map[string]string, error) {
 		if asParserError(err, &pe) && len(pe.Highlight) > 0 {
 			e.Line = p.Shape(p.Range(pe.Highlight)).Start.Line
 		}
-		return lines, values, e
+		return lines, e
 	}
-	return lines, values, nil
+	return lines, nil
 }
 
 // firstKeyLine is the line of a table header's or key-value's key (the nodes themselves carry no
@@ -100,4 +90,17 @@ func (m lineMap) line(key string) int {
 		}
 		key = key[:max(i, j)]
 	}
+}
+
+// keyAt completes key, as go-toml names it (relative to its table: "id" for a second hall.id),
+// to the full key written on line; key itself when no key on that line ends with it.
+func (m lineMap) keyAt(line int, key string) string {
+	best := key
+	for k, l := range m {
+		if l == line && (k == key || strings.HasSuffix(k, "."+key)) &&
+			(len(k) > len(best) || len(k) == len(best) && k < best) {
+			best = k
+		}
+	}
+	return best
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,5 +414,33 @@ func TestLabels(t *testing.T) {
 	}
 	if !StatusIssued.Finished() || StatusCorrection.Finished() || StatusRejected.Valid() == false {
 		t.Error("Finished / Valid")
+	}
+}
+
+// OpenKey says created for exactly one of several processes creating the key together, and
+// never for a key that was there.
+func TestOpenKeyCreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hall.key")
+	var n atomic.Int32
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, created, err := OpenKey(path)
+			if err != nil {
+				t.Error(err)
+			}
+			if created {
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n.Load() != 1 {
+		t.Errorf("%d callers created the key, want 1", n.Load())
+	}
+	if _, created, err := OpenKey(path); err != nil || created {
+		t.Errorf("reopening: created %v, %v", created, err)
 	}
 }

@@ -72,17 +72,28 @@ func NewKey(secret []byte) (*Key, error) {
 // writable by group or others (chmod 600 it: a key anyone can read protects nothing). I/O
 // failures are returned as they are, naming the path.
 func LoadKey(path string) (*Key, error) {
+	k, _, err := OpenKey(path)
+	return k, err
+}
+
+// OpenKey is LoadKey that also says whether this call created the key file: a new hall key is
+// worth a line in the log (stored hashes made under another key no longer match). created is
+// false when another process created the file first.
+func OpenKey(path string) (k *Key, created bool, err error) {
 	if path == "" {
-		return nil, errf(CodeKey, "no key file configured (privacy.key_file)")
+		return nil, false, errf(CodeKey, "no key file configured (privacy.key_file)")
 	}
-	k, err := readKey(path)
+	k, err = readKey(path)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return k, err
+		return k, false, err
 	}
-	if err := createKey(path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, err
+	err = createKey(path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, false, err
 	}
-	return readKey(path)
+	created = err == nil
+	k, err = readKey(path)
+	return k, created && err == nil, err
 }
 
 func readKey(path string) (*Key, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
@@ -25,6 +26,9 @@ type BootOptions struct {
 	Demo    bool // the demo's simulated devices instead of the configured ones
 	Version string
 	Log     *slog.Logger
+	// WipeOnRemoval is Devices.WipeOnRemoval (kioskd sets it), set before the devices are
+	// watched: setting the field on the Devices Boot returned would race with the watchers.
+	WipeOnRemoval bool
 }
 
 // Boot opens the store (refusing a corrupt one, see below), the catalog (the file configured,
@@ -75,8 +79,29 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 	if err := startPayments(ctx, cfg, k, devs, o.Demo, o.Log); err != nil {
 		o.Log.Error("one-card payments are unavailable", "err", err)
 	}
+	devs.WipeOnRemoval = o.WipeOnRemoval
 	go devs.Watch(ctx, k)
+	devs.awaitPCSC(ctx, k)
 	return &Running{Kiosk: k, Devices: devs, Store: st}, nil
+}
+
+// PCSCStartWait bounds how long Boot waits for pcscd's first answer, so that the card reader's
+// first state is what pcscd says (ok, reader missing, pcscd not running: each known in
+// milliseconds) and a pcscd that hangs still lets the kiosk start, reported offline.
+const PCSCStartWait = 2 * time.Second
+
+func (d *Devices) awaitPCSC(ctx context.Context, k *kiosk.Kiosk) {
+	if d.PCSC == nil {
+		return
+	}
+	t := time.NewTimer(PCSCStartWait)
+	defer t.Stop()
+	select {
+	case <-d.pcscSeen:
+	case <-ctx.Done():
+	case <-t.C:
+		k.SetDevice(kiosk.DeviceCardReader, kiosk.StateOffline, "pcscd did not answer at start")
+	}
 }
 
 // Close closes the devices, then the store.

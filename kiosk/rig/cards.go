@@ -46,6 +46,7 @@ func (d *Devices) watchPCSC(ctx context.Context, k *kiosk.Kiosk) {
 	up := false
 	listed := map[string]bool{}
 	report := func() {
+		defer d.pcscSeenOnce.Do(func() { close(d.pcscSeen) })
 		if !up {
 			k.SetDevice(kiosk.DeviceCardReader, kiosk.StateOffline, "pcscd not running")
 			return
@@ -79,8 +80,12 @@ func (d *Devices) watchPCSC(ctx context.Context, k *kiosk.Kiosk) {
 			}
 			report()
 		case pcsc.EventServiceDown:
+			// Every card and reader was reported gone just before; this catches what a
+			// reader not reported (never listed) might still have left.
 			up = false
 			clear(listed)
+			d.readerLost(k, "")
+			d.psamLost()
 			report()
 			d.log.Warn("pcscd not reachable; retrying", "err", e.Err)
 		case pcsc.EventReaderAdded:
@@ -88,6 +93,12 @@ func (d *Devices) watchPCSC(ctx context.Context, k *kiosk.Kiosk) {
 			report()
 		case pcsc.EventReaderRemoved:
 			delete(listed, e.Reader)
+			if d.pcscReaders.cards(e.Reader) {
+				d.readerLost(k, e.Reader)
+			}
+			if pcsc.MatchReader(d.pcscReaders.psam, e.Reader) {
+				d.psamLost()
+			}
 			report()
 		case pcsc.EventCardInserted:
 			if d.pcscReaders.cards(e.Reader) {
@@ -134,6 +145,7 @@ func (d *Devices) readCard(k *kiosk.Kiosk, e pcsc.Event) {
 		d.log.Info("card could not be read", "reader", e.Reader, "kind", present.Kind, "err", err)
 		k.CardUnreadable(present.Kind, err)
 	case c.Kind == pcsc.KindCityCard:
+		d.cityFrom = e.Reader
 		k.SetCityCard(CityCardOf(c.City))
 	case c.Kind == pcsc.KindIDCard:
 		// Only the UID: the identity needs the SAM reader. A tap is a touch.
@@ -168,6 +180,42 @@ func (d *Devices) cardLeft(k *kiosk.Kiosk, reader string) {
 	k.CardRemoved(reader)
 	if had && d.WipeOnRemoval {
 		k.Sessions().End(session.CardLeft)
+	}
+}
+
+// readerLost wipes what was read from reader, which stopped answering (its device vanished,
+// pcscd went away): the card recorded on it, and the session when a card was recorded there or
+// the session holds data read from it (the person for the SAM reader, the city card for the
+// PC/SC reader it came from). Unlike a card that leaves, this ends the session in the kiosk too
+// (session.ReaderLost): nothing read from a reader that is not answering outlives it. reader ""
+// stands for every PC/SC reader (pcscd gone).
+func (d *Devices) readerLost(k *kiosk.Kiosk, reader string) {
+	had := false
+	for _, c := range k.Cards() {
+		if c.Reader == reader || reader == "" && c.Reader != kiosk.DeviceIDReader {
+			had = true
+			k.CardRemoved(c.Reader)
+		}
+	}
+	var holds bool
+	switch reader {
+	case kiosk.DeviceIDReader:
+		holds = k.Person() != nil
+	case "":
+		holds = d.cityFrom != "" && k.CityCard() != nil
+	default:
+		holds = d.cityFrom == reader && k.CityCard() != nil
+	}
+	if had || holds {
+		k.Sessions().End(session.ReaderLost)
+	}
+}
+
+// psamLost drops the PSAM connection kept between payments: it died with its reader or pcscd,
+// and the next payment connects anew instead of failing on it first.
+func (d *Devices) psamLost() {
+	if d.psam != nil {
+		d.psam.forget()
 	}
 }
 

@@ -54,7 +54,7 @@ func Demo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Devices, e
 	s.emu = emu
 	host, dev := net.Pipe()
 	go func() { _ = emu.Serve(dev) }()
-	d := &Devices{log: log, Sim: s}
+	d := &Devices{log: log, Sim: s, pcscSeen: make(chan struct{})}
 	d.Printer = escpos.New(escpos.ConnPort(host), pc)
 
 	s.sam = samsim.New()

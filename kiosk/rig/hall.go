@@ -28,9 +28,14 @@ func startHall(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, demo bool
 	if demo {
 		keyFile = filepath.Join(filepath.Dir(cfg.Kiosk.Store), "hall.key")
 	}
-	key, err := hall.LoadKey(keyFile)
+	key, created, err := hall.OpenKey(keyFile)
 	if err != nil {
 		return fmt.Errorf("hall services off: %w", err)
+	}
+	if created {
+		// A warning: right at a first start, but a kiosk whose key was lost and made anew no
+		// longer matches what was stored, or the other kiosks of a hall sharing one key.
+		log.Warn("hall key created", "path", keyFile, "note", "first start: fine; otherwise the previous key is lost (docs/hall-data.md)")
 	}
 	svc, err := k.UseHall(key, nil, nil)
 	if err != nil {

@@ -114,3 +114,39 @@ func TestHallKeyUnusable(t *testing.T) {
 		t.Errorf("progress without the hall: %v", perr)
 	}
 }
+
+// The first start creates the hall key and says so, once: a second start reads it quietly.
+func TestHallKeyCreatedLogged(t *testing.T) {
+	k, _, _ := demoKiosk(t)
+	cfg := config.Default()
+	cfg.Privacy.KeyFile = filepath.Join(t.TempDir(), "keys", "hall.key")
+	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "x.db")
+	var b strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return b.Write(p)
+	}), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range 2 {
+		if err := startHall(ctx, cfg, k, false, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	out := b.String()
+	mu.Unlock()
+	if n := strings.Count(out, `msg="hall key created"`); n != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, cfg.Privacy.KeyFile) {
+		t.Errorf("%d \"hall key created\" lines, want 1 warning naming the file:\n%s", n, out)
+	}
+	key, _ := os.ReadFile(cfg.Privacy.KeyFile)
+	if len(key) < 64 || strings.Contains(out, strings.TrimSpace(string(key))) {
+		t.Errorf("the key itself is in the log, or no key: %q", out)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -109,13 +109,20 @@ func (t *pcscTerminal) drop(c *pcsc.Card) {
 	}
 }
 
-func (t *pcscTerminal) Close() error {
+// forget closes the kept PSAM connection, if any; the next payment connects again. A payment
+// using it meanwhile fails as it would have (its reader or pcscd is gone).
+func (t *pcscTerminal) forget() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.conn != nil {
 		t.conn.Close()
 		t.conn = nil
 	}
+}
+
+// Close forgets the kept connection.
+func (t *pcscTerminal) Close() error {
+	t.forget()
 	return nil
 }
 
@@ -149,6 +156,7 @@ func (d *Devices) payTerminal(dc config.Devices) payment.Terminal {
 		return nil
 	}
 	t := &pcscTerminal{m: d.PCSC, card: dc.CardReader, psam: dc.PSAMReader}
+	d.psam = t
 	d.closers = append(d.closers, t)
 	return t
 }

@@ -204,3 +204,33 @@ func TestPCSCDPayPSAMMissing(t *testing.T) {
 		t.Error("the card was asked to pay")
 	}
 }
+
+// TestPCSCDPayAfterRestart: the PSAM connection kept between payments dies with pcscd; it is
+// dropped when pcscd goes, so the first payment after pcscd is back connects anew and is paid,
+// instead of failing on the dead connection.
+func TestPCSCDPayAfterRestart(t *testing.T) {
+	e := openPayEnv(t)
+	pk, err := bootPayKiosk(t.TempDir(), 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pk.close()
+	ready := func() bool {
+		return pk.k.Devices()[kiosk.DeviceCardReader].State == kiosk.StateOK
+	}
+	pcsctest.Eventually(t, "the card readers", 10*time.Second, ready)
+	for i, how := range []string{"first", "after pcscd restarted"} {
+		if i > 0 {
+			e.env.Restart(t)
+			e.env.WaitReaders(t, pcsctest.CityReaderSlot, psamReader+" 00 00")
+			pcsctest.Eventually(t, "the card readers back", 2*time.Second, ready)
+		}
+		card := cityCard(t, 70+i, nil)
+		tap(t, e, pk.k, card)
+		paid, err := pk.k.Pay(context.Background(), payMatter)
+		if err != nil || paid.Payment.Status != payment.StatusPaid {
+			t.Fatalf("%s payment: %v (%s)", how, err, payment.Message(err).En)
+		}
+		untap(t, e, pk.k)
+	}
+}

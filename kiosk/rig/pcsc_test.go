@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"citizenhome/kiosk/api"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/session"
 	"citizenhome/kiosk/store"
 )
 
@@ -32,9 +35,18 @@ type pcscKiosk struct {
 	env *pcsctest.Env
 	k   *kiosk.Kiosk
 	srv *httptest.Server
+
+	mu    sync.Mutex
+	ended []session.EndReason
 }
 
 func newPCSCKiosk(t *testing.T) *pcscKiosk {
+	t.Helper()
+	return newPCSCKioskWipe(t, true)
+}
+
+// newPCSCKioskWipe is newPCSCKiosk with WipeOnRemoval as given: false is the kiosk's screen.
+func newPCSCKioskWipe(t *testing.T, wipe bool) *pcscKiosk {
 	t.Helper()
 	env := pcsctest.Open(t)
 	dir := t.TempDir()
@@ -50,7 +62,7 @@ func newPCSCKiosk(t *testing.T) *pcscKiosk {
 	if devs.PCSC == nil {
 		t.Fatal("no PC/SC monitor for configured readers")
 	}
-	devs.WipeOnRemoval = true
+	devs.WipeOnRemoval = wipe
 	t.Cleanup(func() { devs.Close() })
 	st, err := store.Open(cfg.Kiosk.Store)
 	if err != nil {
@@ -62,6 +74,14 @@ func newPCSCKiosk(t *testing.T) *pcscKiosk {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &pcscKiosk{t: t, env: env, k: k}
+	k.Sessions().Subscribe(func(e session.Event) {
+		if e.Kind == session.Ended {
+			p.mu.Lock()
+			p.ended = append(p.ended, e.Reason)
+			p.mu.Unlock()
+		}
+	})
 	done := make(chan struct{})
 	go func() { devs.Watch(ctx, k); close(done) }()
 	t.Cleanup(func() {
@@ -72,11 +92,16 @@ func newPCSCKiosk(t *testing.T) *pcscKiosk {
 			t.Error("Watch did not return")
 		}
 	})
-	srv := httptest.NewServer(api.New(k, apiToken))
-	t.Cleanup(srv.Close)
-	p := &pcscKiosk{t: t, env: env, k: k, srv: srv}
+	p.srv = httptest.NewServer(api.New(k, apiToken))
+	t.Cleanup(p.srv.Close)
 	p.waitDevice(kiosk.StateOK, "")
 	return p
+}
+
+func (p *pcscKiosk) endReasons() []session.EndReason {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ended)
 }
 
 func (p *pcscKiosk) waitDevice(state kiosk.DeviceState, detail string) {
@@ -271,4 +296,75 @@ func TestPCSCDKioskReaderMissing(t *testing.T) {
 	p.waitDevice(kiosk.StateOffline, "reader not connected: "+pcsctest.CityReader)
 	p.env.WithReader(t)
 	p.waitDevice(kiosk.StateOK, "")
+}
+
+// The city card reader unplugged with a citizen's card on it (pcscd lists it no more), and
+// pcscd killed with a card on the reader: at once the card is gone from /v1/card, the city card
+// from the session and the session ended, in kioskd and in the kiosk's screen alike; the reader
+// is offline. Back, the reader is ok and the card read again within 2 s of pcscd listing it.
+func TestPCSCDReaderLostWithCard(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		wipe bool
+	}{{"kioskd", true}, {"kiosk", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPCSCKioskWipe(t, c.wipe)
+			lost := func(how string, gone func(), back func()) {
+				t.Helper()
+				city, _ := cardsim.New(cardsim.Sample())
+				if err := p.env.CitySlot.Insert(city); err != nil {
+					t.Fatal(err)
+				}
+				p.waitCard("city-card")
+				if p.k.CityCard() == nil {
+					t.Fatal("the city card did not join the session")
+				}
+				before := len(p.endReasons())
+				gone()
+				p.waitCard("")
+				p.waitDevice(kiosk.StateOffline, "")
+				if p.k.CityCard() != nil {
+					t.Errorf("%s: the session kept the city card", how)
+				}
+				if _, active := p.k.Sessions().Active(); active {
+					t.Errorf("%s: the session outlived its reader", how)
+				}
+				reasons := p.endReasons()[before:]
+				// kioskd ends the session as the card is reported gone (card-left), just
+				// before its reader; the kiosk, which keeps a card that left, when the reader goes.
+				want := session.ReaderLost
+				if c.wipe {
+					want = session.CardLeft
+				}
+				if len(reasons) != 1 || reasons[0] != want {
+					t.Errorf("%s: session ended with %v, want [%s]", how, reasons, want)
+				}
+				back()
+				listed := time.Now()
+				p.waitDevice(kiosk.StateOK, "")
+				ok := time.Since(listed)
+				p.waitCard("city-card")
+				read := time.Since(listed)
+				t.Logf("%s: card reader ok %v, card read again %v after pcscd listed the reader", how, ok.Round(time.Millisecond), read.Round(time.Millisecond))
+				if ok > 2*time.Second || read > 2*time.Second {
+					t.Errorf("%s: reader ok %v, card again %v after it was back, want within 2 s", how, ok, read)
+				}
+				if err := p.env.CitySlot.Remove(); err != nil {
+					t.Fatal(err)
+				}
+				p.waitCard("")
+			}
+			lost("reader unplugged", func() {
+				p.env.WithoutReader(t, pcsctest.CityReader)
+			}, func() {
+				p.env.WithReader(t) // returns once pcscd lists both readers
+			})
+			lost("pcscd killed", func() {
+				p.env.Kill(t)
+			}, func() {
+				p.env.Start(t)
+				p.env.WaitReaders(t, pcsctest.CityReaderSlot, pcsctest.IDReaderSlot)
+			})
+		})
+	}
 }

@@ -21,9 +21,16 @@ import (
 	"citizenhome/kiosk/payment"
 )
 
-// PrinterPoll is how often the printer's status is asked while it is idle, so the hall learns
-// of an open cover or an empty roll before a citizen does.
+// PrinterPoll is how often the printer's status is asked while it is idle and can print, so
+// the hall learns of an open cover or an empty roll before a citizen does.
 const PrinterPoll = 5 * time.Second
+
+// PrinterRetry is how often the printer's status is asked while it cannot print (offline, out
+// of paper, cover open, in error), so that it is back in service within 2 s of being fixed or
+// plugged in again: the driver reopens a vanished port at most once per
+// escpos.Config.ReopenInterval (1 s), and a status asked between two attempts fails at once
+// without touching the line.
+const PrinterRetry = 250 * time.Millisecond
 
 // Devices are the opened devices. A nil field is a device that is not configured.
 type Devices struct {
@@ -44,15 +51,26 @@ type Devices struct {
 
 	log         *slog.Logger
 	pcscReaders pcscReaders
-	closers     []io.Closer
-	wg          sync.WaitGroup
+	psam        *pcscTerminal // Pay over pcscd, nil without
+	// cityFrom is the PC/SC reader the last city card joined to a session was read from, so
+	// that the session is ended when that reader is lost. Only the PC/SC watcher's goroutine
+	// uses it.
+	cityFrom string
+	// pcscSeen is closed when the PC/SC watcher first knows the card reader's state, so
+	// that Boot reports a known state rather than a guess (see Watch).
+	pcscSeen     chan struct{}
+	pcscSeenOnce sync.Once
+	closers      []io.Closer
+	wg           sync.WaitGroup
 }
 
 // Open opens the devices the configuration names. A device that is configured but not there now
-// is not an error: the kiosk starts, shows the function as unavailable, and picks the device up
-// when it appears (the printer reopens its port; the ID reader is retried).
+// is not an error: the kiosk starts, Watch reports it offline (shown as unavailable), and the
+// device is picked up within 2 s of appearing, and again after it vanished and came back (the
+// printer and the ID reader reopen their paths with back-off; the PC/SC monitor reconnects to
+// pcscd and finds its readers).
 func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
-	d := &Devices{log: log}
+	d := &Devices{log: log, pcscSeen: make(chan struct{})}
 	dc := cfg.Devices
 	if dc.Printer != "" {
 		sc := escpos.SerialConfig{Baud: dc.PrinterBaud, RTSCTS: dc.PrinterFlow == "rtscts", Printer: printerConfig(cfg)}
@@ -62,13 +80,11 @@ func Open(cfg config.Config, log *slog.Logger) (*Devices, error) {
 		d.closers = append(d.closers, d.Printer)
 	}
 	if dc.IDReader != "" {
-		r, err := idcard.Open(dc.IDReader, dc.IDReaderBaud)
-		if err != nil {
-			log.Warn("ID card reader not available; retrying in the background", "path", dc.IDReader, "err", err)
-		} else {
-			d.IDReader = r
-			d.closers = append(d.closers, r)
-		}
+		// Opened by its first command, and again whenever its device vanished and is back
+		// (at the same path, or a udev link now pointing at another tty): Watch reports it
+		// offline meanwhile.
+		d.IDReader = idcard.NewReader(nil, idcard.Options{Reopen: idcard.SerialOpener(dc.IDReader, dc.IDReaderBaud)})
+		d.closers = append(d.closers, d.IDReader)
 	}
 	d.pcscReaders = pcscReadersOf(dc)
 	if names := d.pcscReaders.names(); len(names) > 0 {
@@ -130,7 +146,8 @@ func (d *Devices) Watch(ctx context.Context, k *kiosk.Kiosk) {
 		k.SetDevice(kiosk.DeviceIDReader, kiosk.StateAbsent, "")
 	}
 	if d.PCSC != nil {
-		k.SetDevice(kiosk.DeviceCardReader, kiosk.StateOffline, "pcscd not checked yet")
+		// No state until pcscd has been asked (Boot waits for it, PCSCStartWait): a
+		// provisional "offline" would be logged and counted as a fault at every start.
 		wg.Add(1)
 		go func() { defer wg.Done(); d.watchPCSC(ctx, k) }()
 	} else {
@@ -140,9 +157,14 @@ func (d *Devices) Watch(ctx context.Context, k *kiosk.Kiosk) {
 }
 
 func (d *Devices) watchPrinter(ctx context.Context, k *kiosk.Kiosk) {
-	t := time.NewTicker(PrinterPoll)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		// A job in progress holds the printer; asking now would only queue behind it, and the
 		// job checks the status itself before and after.
 		if !k.Sessions().InTransaction() {
@@ -157,17 +179,36 @@ func (d *Devices) watchPrinter(ctx context.Context, k *kiosk.Kiosk) {
 			}
 			k.SetDevice(kiosk.DevicePrinter, state, detail)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		// The pace follows what the printer told, not what the core recorded: a job's own
+		// checks may have seen it since.
+		next := PrinterPoll
+		if !k.Devices()[kiosk.DevicePrinter].State.Usable() {
+			next = PrinterRetry
 		}
+		t.Reset(next)
 	}
 }
 
 func (d *Devices) watchIDReader(ctx context.Context, k *kiosk.Kiosk) {
 	loc, _ := k.Config().Location()
-	k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
+	// Poll reports only changes; whether the reader answers at all is asked first, as Poll
+	// asks it (a find: no card is an answer too), until it does.
+	for {
+		err := d.IDReader.Find(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil || errors.Is(err, idcard.ErrNoCard) {
+			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
+			break
+		}
+		k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOffline, err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(idcard.DefaultPollInterval):
+		}
+	}
 	_ = d.IDReader.Poll(ctx, 0, func(e idcard.Event) {
 		switch e.Kind {
 		case idcard.EventArrived:
@@ -182,8 +223,13 @@ func (d *Devices) watchIDReader(ctx context.Context, k *kiosk.Kiosk) {
 			k.CardUnreadable(kiosk.CardID, e.Err)
 			d.log.Info("ID card could not be read", "err", e.Err)
 		case idcard.EventRemoved:
-			d.cardLeft(k, kiosk.DeviceIDReader)
+			if e.Err != nil {
+				d.readerLost(k, kiosk.DeviceIDReader) // the reader failed: EventReaderFailed follows
+			} else {
+				d.cardLeft(k, kiosk.DeviceIDReader)
+			}
 		case idcard.EventReaderFailed:
+			d.readerLost(k, kiosk.DeviceIDReader)
 			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOffline, e.Err.Error())
 		case idcard.EventReaderOK:
 			k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")

@@ -25,6 +25,11 @@ const (
 	Reset    EndReason = "reset"    // the hall or staff reset the kiosk
 	Locked   EndReason = "locked"   // the hall locked the kiosk
 	CardLeft EndReason = "card-left"
+	// ReaderLost: a reader the session's personal data were read from stopped answering (its
+	// device vanished, pcscd went away, the reader was unplugged). What it read can no longer
+	// be vouched for, so it goes, whether or not the kiosk keeps a card's data after the card
+	// left.
+	ReaderLost EndReason = "reader-lost"
 )
 
 // EventKind is what happened to the session.

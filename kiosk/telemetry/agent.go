@@ -67,16 +67,15 @@ type Options struct {
 
 // Agent is a kiosk's telemetry. Create it with New, run it with Run (or Start).
 type Agent struct {
-	o       Options
-	k       *kiosk.Kiosk
-	st      *store.Store
-	id      wire.Kiosk
-	loc     *time.Location
-	out     *Outbox
-	log     *slog.Logger
-	now     func() time.Time
-	started time.Time
-	selft   SelfTester
+	o     Options
+	k     *kiosk.Kiosk
+	st    *store.Store
+	id    wire.Kiosk
+	loc   *time.Location
+	out   *Outbox
+	log   *slog.Logger
+	now   func() time.Time
+	selft SelfTester
 
 	changed chan struct{} // coalesced: something the status shows changed
 	rebirth chan struct{} // coalesced: publish the birth again
@@ -162,7 +161,7 @@ func New(o Options) (*Agent, error) {
 	}
 	a := &Agent{
 		o: o, k: o.Kiosk, st: o.Store, id: id, loc: loc, log: o.Log.With("component", "telemetry"),
-		now: o.Now, started: o.Now(), selft: o.SelfTest,
+		now: o.Now, selft: o.SelfTest,
 		out:     NewOutbox(o.Store, o.Now),
 		changed: make(chan struct{}, 1), rebirth: make(chan struct{}, 1), cmds: make(chan inbound, 64),
 		devs: o.Kiosk.Devices(), devWake: make(chan struct{}, 1), connWait: make(chan struct{}),

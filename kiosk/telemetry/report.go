@@ -203,31 +203,28 @@ var (
 	}
 )
 
-// activeAlerts derives the alerts from the devices: one per device in a fault state, coded
-// "{device}-{state}" ("printer-paper-out"); paper-low is a warning, the rest errors.
+// activeAlerts are the core's alerts (kiosk.Alerts: one per device in a fault state, coded
+// "{device}-{state}", "printer-paper-out"; paper-low a warning, the rest errors) as the contract
+// publishes them.
 func (a *Agent) activeAlerts() map[string]wire.Alert {
 	out := map[string]wire.Alert{}
-	for name, d := range a.k.Devices() {
-		if d.State == kiosk.StateOK || d.State == kiosk.StateAbsent {
-			continue
-		}
-		code := name + "-" + string(d.State)
-		if !wire.ValidCode(code) {
+	for _, al := range kiosk.Alerts(a.k.Devices()) {
+		if !wire.ValidCode(al.Code) {
 			continue
 		}
 		sev := wire.SeverityError
-		if d.State == kiosk.StatePaperLow {
+		if al.Warning {
 			sev = wire.SeverityWarning
 		}
-		dn := deviceNames[name]
+		dn := deviceNames[al.Device]
 		if dn == "" {
-			dn = name
+			dn = al.Device
 		}
-		sn := stateNames[d.State]
+		sn := stateNames[al.State]
 		if sn == "" {
-			sn = string(d.State)
+			sn = string(al.State)
 		}
-		out[code] = wire.Alert{Severity: sev, Device: name, Code: code, Message: dn + ": " + sn, Since: a.stamp(d.Since)}
+		out[al.Code] = wire.Alert{Severity: sev, Device: al.Device, Code: al.Code, Message: dn + ": " + sn, Since: a.stamp(al.Since)}
 	}
 	return out
 }
@@ -244,7 +241,7 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 	now := a.now()
 	s := wire.Status{
 		TS: a.stamp(now), Version: a.o.Version, State: a.lifecycle(), Session: wire.SessionIdle,
-		UptimeS: int64(now.Sub(a.started) / time.Second), Devices: map[string]wire.Device{},
+		UptimeS: int64(a.k.Uptime() / time.Second), Devices: map[string]wire.Device{},
 		Alerts: slices.Sorted(maps.Keys(a.activeAlerts())),
 	}
 	if s.Alerts == nil {
@@ -262,7 +259,7 @@ func (a *Agent) Snapshot(ctx context.Context) wire.Status {
 		s.LockMessage = msg
 	}
 	for _, name := range contractDevices {
-		s.Devices[name] = wire.Device{State: string(kiosk.StateAbsent), Since: a.stamp(a.started)}
+		s.Devices[name] = wire.Device{State: string(kiosk.StateAbsent), Since: a.stamp(a.k.Started())}
 	}
 	for name, d := range a.k.Devices() {
 		s.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: a.stamp(d.Since)}

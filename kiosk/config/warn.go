@@ -1,0 +1,60 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Warning is a setting that is valid but almost certainly not meant. It does not stop the
+// program; kioskctl check-config and kioskctl doctor show it.
+type Warning struct {
+	File string // empty when parsing bytes
+	Key  string
+	Line int // 0 when the key is not written in the file (its default is in force)
+	Msg  string
+}
+
+// String gives "file:line: key: message", the layout of an Error.
+func (w Warning) String() string {
+	var b strings.Builder
+	if w.File != "" {
+		b.WriteString(w.File + ":")
+	}
+	if w.Line > 0 {
+		fmt.Fprintf(&b, "%d:", w.Line)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	return b.String() + w.Key + ": " + w.Msg
+}
+
+// Placeholder ids: the values packaging/kiosk.example.toml ships. Left in place they put every
+// such kiosk on the same MQTT topics, where each one's status overwrites the others' and a
+// command meant for one reaches them all.
+const (
+	placeholderHall  = "hall"
+	placeholderKiosk = "kiosk-01"
+)
+
+// warnings lists the placeholder ids still in force, written in the file (with their line) or
+// left to their default (line 0).
+func (c Config) warnings(lines lineMap) []Warning {
+	var ws []Warning
+	add := func(key, value, why string) {
+		w := Warning{Key: key, Line: lines[key]}
+		if w.Line == 0 {
+			w.Msg = fmt.Sprintf("not set, so the default %q, the example's placeholder: %s", value, why)
+		} else {
+			w.Msg = fmt.Sprintf("%q is the example's placeholder: %s", value, why)
+		}
+		ws = append(ws, w)
+	}
+	if c.Hall.ID == placeholderHall {
+		add("hall.id", c.Hall.ID, "give the hall its own id, the same on all its kiosks (it is in every MQTT topic)")
+	}
+	if c.Kiosk.ID == placeholderKiosk {
+		add("kiosk.id", c.Kiosk.ID, "give this kiosk an id of its own in the hall (two kiosks with one id overwrite each other's status and obey each other's commands)")
+	}
+	return ws
+}
