@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"sync"
 
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/queue"
 )
 
 // hallServices holds the hall services once UseHall installed them (the Kiosk's services field).
 type hallServices struct {
 	mu  sync.Mutex
-	svc *hall.Service
+	svc *civic.Service
 }
 
 // ErrNoHall is returned by the hall-service methods (CheckIn, Progress, Rate, Complain) before
@@ -24,12 +24,12 @@ var ErrNoHall = errors.New("the hall services are not set up on this kiosk")
 // UseHall sets up the hall services (appointments, progress lookup, 好差评, complaints) over the
 // kiosk's store, catalog, opening hours, queue and clock, with the configured check-in window
 // (appointments.early, appointments.late) and retention period (privacy.retention_days). key is
-// the hall key (hall.LoadKey(cfg.Privacy.KeyFile)); src is the platform's data, nil for the local
+// the hall key (civic.LoadKey(cfg.Privacy.KeyFile)); src is the platform's data, nil for the local
 // store fed by imports; sink receives the events in the transactions of their records, nil for
 // the kiosk's EventRecorder (telemetry's outbox, looked up at each event since telemetry starts
 // after the core; no recorder, no event). Calling it again replaces the services. Starting the daily purge is the caller's:
 // go svc.PurgeEvery(ctx, 24*time.Hour, log).
-func (k *Kiosk) UseHall(key *hall.Key, src hall.Source, sink hall.EventSink) (*hall.Service, error) {
+func (k *Kiosk) UseHall(key *civic.Key, src civic.Source, sink civic.EventSink) (*civic.Service, error) {
 	if sink == nil {
 		sink = func(tx *sql.Tx, typ string, data any) error {
 			if r := k.recorder(); r != nil {
@@ -38,7 +38,7 @@ func (k *Kiosk) UseHall(key *hall.Key, src hall.Source, sink hall.EventSink) (*h
 			return nil
 		}
 	}
-	svc, err := hall.New(hall.Options{
+	svc, err := civic.New(civic.Options{
 		Store: k.store, Key: key, Catalog: k.catalog, Schedule: k.sched, Source: src, Queue: k.queue,
 		Sink: sink, Now: k.now, Early: k.cfg.Appointments.Early.Duration, Late: k.cfg.Appointments.Late.Duration,
 		RetentionDays: k.cfg.Privacy.RetentionDays,
@@ -53,13 +53,13 @@ func (k *Kiosk) UseHall(key *hall.Key, src hall.Source, sink hall.EventSink) (*h
 }
 
 // Hall returns the hall services, nil before UseHall.
-func (k *Kiosk) Hall() *hall.Service {
+func (k *Kiosk) Hall() *civic.Service {
 	k.services.mu.Lock()
 	defer k.services.mu.Unlock()
 	return k.services.svc
 }
 
-func (k *Kiosk) hallService() (*hall.Service, error) {
+func (k *Kiosk) hallService() (*civic.Service, error) {
 	if svc := k.Hall(); svc != nil {
 		return svc, nil
 	}
@@ -67,8 +67,8 @@ func (k *Kiosk) hallService() (*hall.Service, error) {
 }
 
 // identity is the session's ID card and city card numbers; zero when neither was tapped.
-func (k *Kiosk) identity() hall.Identity {
-	var who hall.Identity
+func (k *Kiosk) identity() civic.Identity {
+	var who civic.Identity
 	if p := k.Person(); p != nil {
 		who.IDNumber = p.Number
 	}
@@ -80,7 +80,7 @@ func (k *Kiosk) identity() hall.Identity {
 
 // CheckIn is a booking checked in, with its priority ticket.
 type CheckIn struct {
-	Appointment hall.Appointment
+	Appointment civic.Appointment
 	Issued      Issued // the ticket; PrintErr as for TakeTicket
 }
 
@@ -89,10 +89,10 @@ type CheckIn struct {
 // (queue.ReasonAppointment) for the booking's matter. The check-in is committed in the same
 // transaction as the ticket's number: both or neither. A booking is checked in once.
 //
-// Refusals, nothing issued: ErrNoHall; ErrLocked; *ClosedError; hall.ErrNoIdentity when no card
-// was tapped; hall.ErrNoAppointment; a *hall.CheckInError (errors.Is hall.ErrTooEarly,
+// Refusals, nothing issued: ErrNoHall; ErrLocked; *ClosedError; civic.ErrNoIdentity when no card
+// was tapped; civic.ErrNoAppointment; a *civic.CheckInError (errors.Is civic.ErrTooEarly,
 // ErrTooLate, ErrWrongDay, ErrCancelled, ErrAlreadyCheckedIn) whose NormalTicket says whether to
-// offer TakeTicket for its Appointment.Matter instead; hall.ErrUnknownMatter when the booking's
+// offer TakeTicket for its Appointment.Matter instead; civic.ErrUnknownMatter when the booking's
 // matter is not in the catalog in force; ErrNotOnWeekend; *PrinterError. A print failure after
 // the commit is reported in Issued.PrintErr, as for TakeTicket.
 func (k *Kiosk) CheckIn(ctx context.Context) (CheckIn, error) {
@@ -106,7 +106,7 @@ func (k *Kiosk) CheckIn(ctx context.Context) (CheckIn, error) {
 	}
 	who := k.identity()
 	if who.IsZero() {
-		return CheckIn{}, hall.ErrNoIdentity
+		return CheckIn{}, civic.ErrNoIdentity
 	}
 	k.sessions.Touch()
 	a, err := svc.Due(ctx, who)
@@ -115,7 +115,7 @@ func (k *Kiosk) CheckIn(ctx context.Context) (CheckIn, error) {
 	}
 	m := k.catalog.Current().Matter(a.Matter)
 	if m == nil {
-		return CheckIn{}, fmt.Errorf("%w: booking %s is for matter %q, which the catalog in force lacks", hall.ErrUnknownMatter, a.ID, a.Matter)
+		return CheckIn{}, fmt.Errorf("%w: booking %s is for matter %q, which the catalog in force lacks", civic.ErrUnknownMatter, a.ID, a.Matter)
 	}
 	if st.Weekend && !m.Weekend {
 		return CheckIn{}, ErrNotOnWeekend

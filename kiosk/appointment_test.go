@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"citizenhome/devices/idcard"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/queue"
 )
 
@@ -54,10 +54,10 @@ func (r *recorded) list() []string {
 
 // hallRig is the core rig with hall services and two bookings today: Wang (ID card) at 09:10 for
 // zh-001, Zhao (city card) at 10:00 for sb-001.
-func hallRig(t *testing.T) (*rigT, *hall.Service, *recorded) {
+func hallRig(t *testing.T) (*rigT, *civic.Service, *recorded) {
 	t.Helper()
 	r := newRig(t, nil)
-	key, err := hall.NewKey([]byte(strings.Repeat("k", hall.KeySize)))
+	key, err := civic.NewKey([]byte(strings.Repeat("k", civic.KeySize)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func hallRig(t *testing.T) (*rigT, *hall.Service, *recorded) {
 	  {"id": "YY2", "city_card": "` + cardZhao + `", "matter": "sb-001", "start": "2026-11-26T10:00:00+08:00"}],
 	 "applications": [{"id": "SL1", "id_number": "` + idWang + `", "matter": "sb-003", "status": "办理中",
 	  "accepted": "2026-11-20", "updated": "2026-11-24T16:00:00+08:00"}]}`
-	if _, err := svc.Import(context.Background(), strings.NewReader(data), hall.JSON); err != nil {
+	if _, err := svc.Import(context.Background(), strings.NewReader(data), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
 	return r, svc, rec
@@ -89,10 +89,10 @@ func TestHallServicesNeedUseHall(t *testing.T) {
 	if _, err := r.k.Progress(ctx, "K7Q2M9XAB1"); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Progress: %v", err)
 	}
-	if _, err := r.k.Rate(ctx, hall.Rating{Overall: 5}); !errors.Is(err, ErrNoHall) {
+	if _, err := r.k.Rate(ctx, civic.Rating{Overall: 5}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Rate: %v", err)
 	}
-	if _, err := r.k.Complain(ctx, hall.Complaint{Category: hall.CategoryOther, Text: "x"}); !errors.Is(err, ErrNoHall) {
+	if _, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Complain: %v", err)
 	}
 	if _, err := r.k.UseHall(nil, nil, nil); err == nil {
@@ -103,7 +103,7 @@ func TestHallServicesNeedUseHall(t *testing.T) {
 func TestCheckIn(t *testing.T) {
 	r, _, rec := hallRig(t)
 	ctx := context.Background()
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, hall.ErrNoIdentity) {
+	if _, err := r.k.CheckIn(ctx); !errors.Is(err, civic.ErrNoIdentity) {
 		t.Fatalf("no card tapped: %v", err)
 	}
 	r.k.SetPerson(&Person{Name: "王五", Number: idWang, Birth: time.Date(1985, 3, 1, 0, 0, 0, 0, shanghai)})
@@ -118,7 +118,7 @@ func TestCheckIn(t *testing.T) {
 	if ci.Appointment.ID != "YY1" || ci.Appointment.Ticket != "A001" || ci.Issued.PrintErr != nil || r.p.count() != 1 {
 		t.Errorf("check-in %+v, %d prints", ci, r.p.count())
 	}
-	if got := rec.list(); len(got) != 1 || got[0] != hall.EventCheckedIn {
+	if got := rec.list(); len(got) != 1 || got[0] != civic.EventCheckedIn {
 		t.Errorf("events %v", got)
 	}
 	if printed, _ := r.k.Queue().ByID(ctx, tk.ID); printed.Print != queue.Printed {
@@ -126,8 +126,8 @@ func TestCheckIn(t *testing.T) {
 	}
 	// One check-in per booking.
 	_, err = r.k.CheckIn(ctx)
-	var ce *hall.CheckInError
-	if !errors.As(err, &ce) || ce.Code != hall.CodeAlreadyCheckedIn || ce.Appointment.Ticket != "A001" || ce.NormalTicket() {
+	var ce *civic.CheckInError
+	if !errors.As(err, &ce) || ce.Code != civic.CodeAlreadyCheckedIn || ce.Appointment.Ticket != "A001" || ce.NormalTicket() {
 		t.Errorf("second check-in: %v", err)
 	}
 	if c, _ := r.k.Queue().CountToday(ctx); c.Issued != 1 {
@@ -142,8 +142,8 @@ func TestCheckInLateOffersNormalTicket(t *testing.T) {
 	r.clock.set(at("2026-11-26", "10:16"))
 	r.k.SetCityCard(&CityCard{CardNo: cardZhao})
 	_, err := r.k.CheckIn(ctx)
-	var ce *hall.CheckInError
-	if !errors.As(err, &ce) || !errors.Is(err, hall.ErrTooLate) || !ce.NormalTicket() || ce.Appointment.Matter != "sb-001" {
+	var ce *civic.CheckInError
+	if !errors.As(err, &ce) || !errors.Is(err, civic.ErrTooLate) || !ce.NormalTicket() || ce.Appointment.Matter != "sb-001" {
 		t.Fatalf("late: %v", err)
 	}
 	if !ce.Closes.Equal(at("2026-11-26", "10:15")) {
@@ -156,7 +156,7 @@ func TestCheckInLateOffersNormalTicket(t *testing.T) {
 	// The next day the booking is on the wrong day.
 	r.clock.set(at("2026-11-27", "10:00"))
 	r.k.SetCityCard(&CityCard{CardNo: cardZhao})
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, hall.ErrWrongDay) {
+	if _, err := r.k.CheckIn(ctx); !errors.Is(err, civic.ErrWrongDay) {
 		t.Errorf("next day: %v", err)
 	}
 }
@@ -177,7 +177,7 @@ func TestCheckInRefusalsCommitNothing(t *testing.T) {
 		t.Errorf("paper out: %v", err)
 	}
 	r.p.set(okStatus, nil, nil)
-	rec.failOn = hall.EventCheckedIn
+	rec.failOn = civic.EventCheckedIn
 	if _, err := r.k.CheckIn(ctx); err == nil {
 		t.Error("check-in with a refused event went through")
 	}
@@ -210,7 +210,7 @@ func TestCheckInRefusalsCommitNothing(t *testing.T) {
 func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	r, _, rec := hallRig(t)
 	ctx := context.Background()
-	if _, err := r.k.Progress(ctx, ""); !errors.Is(err, hall.ErrNoIdentity) {
+	if _, err := r.k.Progress(ctx, ""); !errors.Is(err, civic.ErrNoIdentity) {
 		t.Errorf("no card: %v", err)
 	}
 	r.k.SetPerson(&Person{Number: idWang})
@@ -224,26 +224,26 @@ func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed hall: %+v %v", is, err)
 	}
-	if _, err := r.k.Rate(ctx, hall.Rating{Overall: hall.VeryDissatisfied}); !errors.Is(err, hall.ErrInvalid) {
+	if _, err := r.k.Rate(ctx, civic.Rating{Overall: civic.VeryDissatisfied}); !errors.Is(err, civic.ErrInvalid) {
 		t.Errorf("bad rating without reasons: %v", err)
 	}
-	if _, err := r.k.Rate(ctx, hall.Rating{Overall: hall.Satisfied}); err != nil {
+	if _, err := r.k.Rate(ctx, civic.Rating{Overall: civic.Satisfied}); err != nil {
 		t.Errorf("rating: %v", err)
 	}
 	before := r.p.count()
-	c, err := r.k.Complain(ctx, hall.Complaint{Category: hall.CategoryProcess, Text: "材料清单与窗口要求不一致", Phone: "13800138000"})
+	c, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryProcess, Text: "材料清单与窗口要求不一致", Phone: "13800138000"})
 	if err != nil || c.PrintErr != nil || !strings.HasPrefix(c.Number, "TS20261126") {
 		t.Fatalf("complaint: %+v %v", c, err)
 	}
 	if r.p.count() != before+1 {
 		t.Error("no slip printed")
 	}
-	if got := rec.list(); len(got) != 2 || got[0] != hall.EventRating || got[1] != hall.EventComplaint {
+	if got := rec.list(); len(got) != 2 || got[0] != civic.EventRating || got[1] != civic.EventComplaint {
 		t.Errorf("events %v", got)
 	}
 	// The slip's number finds the complaint; the citizen's own lookup lists it.
 	p, err = r.k.Progress(ctx, "citizenhome:lookup:"+c.Number)
-	if err != nil || len(p.Complaints) != 1 || p.Complaints[0].State != hall.ComplaintSubmitted {
+	if err != nil || len(p.Complaints) != 1 || p.Complaints[0].State != civic.ComplaintSubmitted {
 		t.Errorf("by number: %+v %v", p, err)
 	}
 	if p, _ := r.k.Progress(ctx, ""); len(p.Complaints) != 1 {
@@ -251,16 +251,16 @@ func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	}
 	// Paper out: the complaint is filed all the same.
 	r.p.set(outStatus, nil, nil)
-	c2, err := r.k.Complain(ctx, hall.Complaint{Category: hall.CategoryFacility, Text: "自助机打印不出"})
+	c2, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryFacility, Text: "自助机打印不出"})
 	if err != nil || !errors.Is(c2.PrintErr, ErrNoPrinter) || c2.Number == "" {
 		t.Errorf("complaint without paper: %+v %v", c2, err)
 	}
 	r.k.Lock("")
 	for name, err := range map[string]error{
 		"progress": func() error { _, err := r.k.Progress(ctx, c.Number); return err }(),
-		"rate":     func() error { _, err := r.k.Rate(ctx, hall.Rating{Overall: 5}); return err }(),
+		"rate":     func() error { _, err := r.k.Rate(ctx, civic.Rating{Overall: 5}); return err }(),
 		"complain": func() error {
-			_, err := r.k.Complain(ctx, hall.Complaint{Category: hall.CategoryOther, Text: "x"})
+			_, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"})
 			return err
 		}(),
 	} {

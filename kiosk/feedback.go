@@ -4,47 +4,47 @@ import (
 	"context"
 	"strings"
 
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/slip"
 )
 
 // Progress looks applications and complaints up (办件查询). With code "" it shows those of the
-// session's citizen, identified by the ID card or city card tapped (hall.ErrNoIdentity when none
+// session's citizen, identified by the ID card or city card tapped (civic.ErrNoIdentity when none
 // was); otherwise those under code, scanned from the QR code of a ticket, a receipt or a
-// complaint slip, or typed (see hall.ParseCode). Only the citizen's own records are shown.
+// complaint slip, or typed (see civic.ParseCode). Only the citizen's own records are shown.
 //
-// Errors: ErrNoHall, ErrLocked, hall.ErrInvalid for a malformed code, hall.ErrNotFound for a
-// code that finds nothing, and the Source's errors (hall.ErrSource: try again later). Lookups
+// Errors: ErrNoHall, ErrLocked, civic.ErrInvalid for a malformed code, civic.ErrNotFound for a
+// code that finds nothing, and the Source's errors (civic.ErrSource: try again later). Lookups
 // work outside opening hours.
-func (k *Kiosk) Progress(ctx context.Context, code string) (hall.Progress, error) {
+func (k *Kiosk) Progress(ctx context.Context, code string) (civic.Progress, error) {
 	svc, err := k.hallService()
 	if err != nil {
-		return hall.Progress{}, err
+		return civic.Progress{}, err
 	}
 	if locked, _ := k.Locked(); locked {
-		return hall.Progress{}, ErrLocked
+		return civic.Progress{}, ErrLocked
 	}
 	k.sessions.Touch()
 	if strings.TrimSpace(code) != "" {
-		return svc.Progress(ctx, hall.Query{Code: code})
+		return svc.Progress(ctx, civic.Query{Code: code})
 	}
 	who := k.identity()
 	if who.IsZero() {
-		return hall.Progress{}, hall.ErrNoIdentity
+		return civic.Progress{}, civic.ErrNoIdentity
 	}
-	return svc.Progress(ctx, hall.Query{Who: who})
+	return svc.Progress(ctx, civic.Query{Who: who})
 }
 
-// Rate records a 好差评 (see hall.Rating: reasons are required for 不满意 and 非常不满意; one
+// Rate records a 好差评 (see civic.Rating: reasons are required for 不满意 and 非常不满意; one
 // rating per ticket). It works outside opening hours. Errors: ErrNoHall, ErrLocked, and those of
-// hall.Service.Rate (ErrInvalid, ErrNotFound, ErrAlreadyRated).
-func (k *Kiosk) Rate(ctx context.Context, r hall.Rating) (hall.Rated, error) {
+// civic.Service.Rate (ErrInvalid, ErrNotFound, ErrAlreadyRated).
+func (k *Kiosk) Rate(ctx context.Context, r civic.Rating) (civic.Rated, error) {
 	svc, err := k.hallService()
 	if err != nil {
-		return hall.Rated{}, err
+		return civic.Rated{}, err
 	}
 	if locked, _ := k.Locked(); locked {
-		return hall.Rated{}, ErrLocked
+		return civic.Rated{}, ErrLocked
 	}
 	k.sessions.Touch()
 	return svc.Rate(ctx, r)
@@ -52,7 +52,7 @@ func (k *Kiosk) Rate(ctx context.Context, r hall.Rating) (hall.Rated, error) {
 
 // Complained is a filed complaint and its slip.
 type Complained struct {
-	hall.Submitted
+	civic.Submitted
 	// PrintErr is nil when the slip was printed. Otherwise the complaint is filed all the same
 	// and the screen shows the number for the citizen to note.
 	PrintErr error
@@ -61,8 +61,8 @@ type Complained struct {
 // Complain files a complaint (art. 15), in the name of the session's citizen when a card was
 // tapped (their progress lookups then list it), and prints a slip with its number. The complaint
 // is stored before printing starts; a printer that cannot print only sets PrintErr. It works
-// outside opening hours. Errors: ErrNoHall, ErrLocked, hall.ErrInvalid (see hall.Complaint).
-func (k *Kiosk) Complain(ctx context.Context, c hall.Complaint) (Complained, error) {
+// outside opening hours. Errors: ErrNoHall, ErrLocked, civic.ErrInvalid (see civic.Complaint).
+func (k *Kiosk) Complain(ctx context.Context, c civic.Complaint) (Complained, error) {
 	svc, err := k.hallService()
 	if err != nil {
 		return Complained{}, err

@@ -25,7 +25,7 @@ var ErrNoPayments = errors.New("one-card payments are not set up on this kiosk")
 // ErrFree: the matter has no fee to pay.
 var ErrFree = errors.New("this matter has no fee")
 
-// CardHasher gives the keyed hash of a city card number; hall.Key is one.
+// CardHasher gives the keyed hash of a city card number; civic.Key is one.
 type CardHasher interface {
 	CardHash(cardNo string) []byte
 }

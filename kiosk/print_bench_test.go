@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/escpos/driver"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/escpos/emulator/ptytest"
 	"citizenhome/kiosk/catalog"
@@ -42,9 +43,9 @@ func benchConfirm(b *testing.B, baud int) {
 	}
 	defer emu.Close()
 	line := ptytest.Start(b, emu)
-	p, err := escpos.Open(line.Path, escpos.SerialConfig{Baud: baud,
-		// StatusFresh as kiosk/rig sets it: the core has just asked, the driver need not again.
-		Printer: escpos.Config{Paper: escpos.Paper80, StatusTimeout: 2 * time.Second, StatusFresh: 500 * time.Millisecond}})
+	p, err := driver.Open(line.Path, driver.SerialConfig{Baud: baud,
+		// StatusFresh as internal/rig sets it: the core has just asked, the driver need not again.
+		Printer: driver.Config{Paper: escpos.Paper80, StatusTimeout: 2 * time.Second, StatusFresh: 500 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
 	}

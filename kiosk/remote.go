@@ -12,7 +12,7 @@ import (
 	"citizenhome/kiosk/queue"
 )
 
-// What the hall's telemetry (kiosk/telemetry) hooks into: the event outbox written in the same
+// What the hall's telemetry (telemetry/agent) hooks into: the event outbox written in the same
 // transaction as the business record, and the few settings the hall may change remotely.
 
 // EventRecorder writes one event for the hall into the store, inside tx: the transaction that

@@ -18,7 +18,7 @@
 #            -> CITIZENHOME_MQTT_URL, CITIZENHOME_MQTT_HALL, CITIZENHOME_MQTT_KIOSKS (kiosk ids with
 #               accounts kiosk-HALL-ID, all with CITIZENHOME_MQTT_KIOSK_PASSWORD),
 #               CITIZENHOME_MQTT_STAFF_USER/_PASSWORD, CITIZENHOME_MQTT_CONTROLLER_USER/_PASSWORD;
-#               see kiosk/telemetry/mqtttest. Tests that kill a broker start their own.
+#               see telemetry/mqtttest. Tests that kill a broker start their own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$(mktemp -d /tmp/citizenhome-testenv.XXXXXX)

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
@@ -82,8 +82,8 @@ func TestReferenceImages(t *testing.T) {
 	f.tapExact(t, "等候时间长")
 	shot("rating")
 	// A complaint's number is random: the screen is drawn for a fixed one.
-	f.ui.complained(kiosk.Complained{Submitted: hall.Submitted{Number: "TS20261126K7Q2M9",
-		Category: hall.CategoryAttitude, At: thursday}}, nil)
+	f.ui.complained(kiosk.Complained{Submitted: civic.Submitted{Number: "TS20261126K7Q2M9",
+		Category: civic.CategoryAttitude, At: thursday}}, nil)
 	shot("complaint-done")
 
 	// One-card payment (一卡通缴费) from the guide: confirm, then done after the tap.

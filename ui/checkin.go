@@ -11,7 +11,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // CheckIn starts 预约签到: with a card already read in this session it checks in at once;
@@ -76,15 +76,15 @@ func (u *UI) checkedIn(ci kiosk.CheckIn, err error) {
 // checkInError says why there is no priority ticket and what to do instead: come back at the
 // time the window opens, or take a normal ticket now.
 func (u *UI) checkInError(err error) {
-	var ce *hall.CheckInError
+	var ce *civic.CheckInError
 	switch {
 	case errors.As(err, &ce):
 		u.checkInRefused(ce)
-	case errors.Is(err, hall.ErrNoIdentity):
+	case errors.Is(err, civic.ErrNoIdentity):
 		u.cardPrompt(waitCheckIn, u.t("checkin.title"), u.t("checkin.tap"))
-	case errors.Is(err, hall.ErrNoAppointment):
+	case errors.Is(err, civic.ErrNoAppointment):
 		u.checkInAnswer(u.t("checkin.none_title"), u.t("checkin.none"), nil, true)
-	case errors.Is(err, hall.ErrUnknownMatter):
+	case errors.Is(err, civic.ErrUnknownMatter):
 		u.message(u.t("error.title"), u.t("checkin.unknown_matter"), nil)
 	case errors.Is(err, kiosk.ErrNotOnWeekend):
 		u.message(u.t("error.title"), u.t("error.weekend"), nil)
@@ -93,7 +93,7 @@ func (u *UI) checkInError(err error) {
 	}
 }
 
-func (u *UI) checkInRefused(ce *hall.CheckInError) {
+func (u *UI) checkInRefused(ce *civic.CheckInError) {
 	a := ce.Appointment
 	var m *catalog.Matter
 	name := a.Matter
@@ -112,15 +112,15 @@ func (u *UI) checkInRefused(ce *hall.CheckInError) {
 		data["At"] = ""
 	}
 	switch {
-	case errors.Is(ce, hall.ErrTooEarly):
+	case errors.Is(ce, civic.ErrTooEarly):
 		u.checkInAnswer(u.t("checkin.early_title"), u.tf("checkin.early", data), nil, false)
-	case errors.Is(ce, hall.ErrTooLate):
+	case errors.Is(ce, civic.ErrTooLate):
 		u.checkInAnswer(u.t("checkin.late_title"), u.tf("checkin.late", data), m, true)
-	case errors.Is(ce, hall.ErrWrongDay):
+	case errors.Is(ce, civic.ErrWrongDay):
 		u.checkInAnswer(u.t("checkin.wrong_day_title"), u.tf("checkin.wrong_day", data), m, true)
-	case errors.Is(ce, hall.ErrCancelled):
+	case errors.Is(ce, civic.ErrCancelled):
 		u.checkInAnswer(u.t("checkin.cancelled_title"), u.tf("checkin.cancelled", data), m, true)
-	case errors.Is(ce, hall.ErrAlreadyCheckedIn):
+	case errors.Is(ce, civic.ErrAlreadyCheckedIn):
 		u.set(func() fyne.CanvasObject {
 			items := []fyne.CanvasObject{layout.NewSpacer()}
 			if a.Ticket != "" {

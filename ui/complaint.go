@@ -13,13 +13,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // complaintForm is the complaint being written. Text and phone are personal data: they live
 // here only until the session ends (onEvent drops the flow) or the complaint is filed.
 type complaintForm struct {
-	category hall.ComplaintCategory
+	category civic.ComplaintCategory
 	text     string
 	phone    string
 }
@@ -28,7 +28,7 @@ type complaintForm struct {
 // IME on the kiosk), letters and digits from the keypad (a window number, a name in pinyin).
 const textKeys = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-// Phone numbers are 7 to 15 digits (hall.Complaint).
+// Phone numbers are 7 to 15 digits (civic.Complaint).
 const (
 	minPhone = 7
 	maxPhone = 15
@@ -48,7 +48,7 @@ func (u *UI) complaintCategory() {
 			cols = 1
 		}
 		g := container.NewGridWithColumns(cols)
-		for _, c := range hall.ComplaintCategories {
+		for _, c := range civic.ComplaintCategories {
 			c := c
 			g.Add(NewTile(c.Label().In(u.lang), u.flow.complaint.category == c, func() {
 				u.touch()
@@ -79,7 +79,7 @@ func (u *UI) complaintText() {
 		setText := func(s string) { f.text = s; u.complaintText() }
 		cat := u.bold(u.tf("complaint.category_is", map[string]any{"C": f.category.Label().In(u.lang)}))
 		typed := u.wrap(u.t("complaint.text_hint"))
-		count := widget.NewLabel(u.tf("complaint.count", map[string]any{"N": utf8.RuneCountInString(f.text), "Max": hall.MaxComplaintText}))
+		count := widget.NewLabel(u.tf("complaint.count", map[string]any{"N": utf8.RuneCountInString(f.text), "Max": civic.MaxComplaintText}))
 		if f.text != "" {
 			typed = u.bold(f.text)
 		}
@@ -97,7 +97,7 @@ func (u *UI) complaintText() {
 					s += u.t("complaint.sep")
 				}
 				s += p
-				if utf8.RuneCountInString(s) <= hall.MaxComplaintText {
+				if utf8.RuneCountInString(s) <= civic.MaxComplaintText {
 					setText(s)
 				}
 			}))
@@ -108,10 +108,10 @@ func (u *UI) complaintText() {
 			body.Add(tall(u.button(u.t("guide.clear"), func() { u.touch(); setText("") })))
 		} else {
 			body.Add(widget.NewLabelWithStyle(u.t("complaint.keys"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-			pad := u.charPad(f.text, textKeys, 7, hall.MaxComplaintText, setText)
+			pad := u.charPad(f.text, textKeys, 7, civic.MaxComplaintText, setText)
 			space := tall(u.button(u.t("guide.space"), func() {
 				u.touch()
-				if utf8.RuneCountInString(f.text) < hall.MaxComplaintText {
+				if utf8.RuneCountInString(f.text) < civic.MaxComplaintText {
 					setText(f.text + " ")
 				}
 			}))
@@ -183,7 +183,7 @@ func (u *UI) complain() {
 		return
 	}
 	f := u.flow.complaint
-	c := hall.Complaint{Category: f.category, Text: f.text, Phone: f.phone}
+	c := civic.Complaint{Category: f.category, Text: f.text, Phone: f.phone}
 	u.working(u.t("complaint.working"))
 	u.async(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), hallCall)
@@ -195,7 +195,7 @@ func (u *UI) complain() {
 
 func (u *UI) complained(res kiosk.Complained, err error) {
 	if err != nil {
-		if errors.Is(err, hall.ErrInvalid) {
+		if errors.Is(err, civic.ErrInvalid) {
 			u.message(u.t("error.title"), u.t("complaint.invalid"), u.complaintText)
 			return
 		}

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/session"
 )
 
@@ -20,11 +20,11 @@ import (
 // the core; *kiosk.Kiosk implements it. A core without it, or whose Hall() is nil (UseHall was
 // not called: no hall key, no data), shows the four tiles as unavailable.
 type HallServices interface {
-	Hall() *hall.Service
+	Hall() *civic.Service
 	CheckIn(ctx context.Context) (kiosk.CheckIn, error)
-	Progress(ctx context.Context, code string) (hall.Progress, error)
-	Rate(ctx context.Context, r hall.Rating) (hall.Rated, error)
-	Complain(ctx context.Context, c hall.Complaint) (kiosk.Complained, error)
+	Progress(ctx context.Context, code string) (civic.Progress, error)
+	Rate(ctx context.Context, r civic.Rating) (civic.Rated, error)
+	Complain(ctx context.Context, c civic.Complaint) (kiosk.Complained, error)
 }
 
 // services returns the hall services when they are set up.
@@ -164,7 +164,7 @@ func (u *UI) hallError(err error, back func()) {
 		u.message(u.t("error.title"), u.tf("error.printer", map[string]any{"S": u.t("printer." + string(pe.State))}), nil)
 	case errors.Is(err, kiosk.ErrNoHall):
 		u.message(u.t("error.title"), u.t("error.no_hall"), nil)
-	case errors.Is(err, hall.ErrSource), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, civic.ErrSource), errors.Is(err, context.DeadlineExceeded):
 		u.message(u.t("error.title"), u.t("error.source"), back)
 	default:
 		u.message(u.t("error.title"), u.t("error.other"), back)

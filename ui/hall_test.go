@@ -15,7 +15,7 @@ import (
 
 	"citizenhome/devices/idcard"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // withCheckDigit completes 17 digits of an ID number (GB 11643). It panics on anything but 17
@@ -57,9 +57,9 @@ const hallData = `{"appointments": [
    "accepted": "2026-11-05", "finished": "2026-11-12", "updated": "2026-11-12T15:00:00+08:00"}]}`
 
 // withHall sets the hall services up on f's kiosk, with hallData imported, and redraws home.
-func withHall(t *testing.T, f *fixture) *hall.Service {
+func withHall(t *testing.T, f *fixture) *civic.Service {
 	t.Helper()
-	key, err := hall.NewKey([]byte(strings.Repeat("k", hall.KeySize)))
+	key, err := civic.NewKey([]byte(strings.Repeat("k", civic.KeySize)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +69,14 @@ func withHall(t *testing.T, f *fixture) *hall.Service {
 	}
 	data := strings.NewReplacer("{{wang}}", idWang, "{{early}}", idEarly, "{{late}}", cardLate,
 		"{{wrong}}", idWrong, "{{cancel}}", idCancel).Replace(hallData)
-	if _, err := svc.Import(context.Background(), strings.NewReader(data), hall.JSON); err != nil {
+	if _, err := svc.Import(context.Background(), strings.NewReader(data), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
 	f.ui.Home()
 	return svc
 }
 
-func newHallFixture(t *testing.T) (*fixture, *hall.Service) {
+func newHallFixture(t *testing.T) (*fixture, *civic.Service) {
 	t.Helper()
 	f := newFixture(t, thursday)
 	return f, withHall(t, f)
@@ -248,12 +248,12 @@ func TestProgressByCardListsApplications(t *testing.T) {
 	f, svc := newHallFixture(t)
 	f.k.SetPerson(person("王小明", idWang))
 	// A complaint filed by this citizen, answered by the hall since.
-	res, err := f.k.Complain(context.Background(), hall.Complaint{Category: hall.CategoryEfficiency, Text: "等候时间太长"})
+	res, err := f.k.Complain(context.Background(), civic.Complaint{Category: civic.CategoryEfficiency, Text: "等候时间太长"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	upd := `{"complaints": [{"number": "` + res.Number + `", "status": "处理中", "reply": "已转窗口核查", "updated": "2026-11-26T09:59:00+08:00"}]}`
-	if _, err := svc.Import(context.Background(), strings.NewReader(upd), hall.JSON); err != nil {
+	if _, err := svc.Import(context.Background(), strings.NewReader(upd), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
 	f.tap(t, "办件查询")
@@ -321,7 +321,7 @@ func TestProgressByCode(t *testing.T) {
 
 func TestProgressFindsComplaintByNumber(t *testing.T) {
 	f, _ := newHallFixture(t)
-	res, err := f.k.Complain(context.Background(), hall.Complaint{Category: hall.CategoryFacility, Text: "自助设备故障"})
+	res, err := f.k.Complain(context.Background(), civic.Complaint{Category: civic.CategoryFacility, Text: "自助设备故障"})
 	if err != nil {
 		t.Fatal(err)
 	}

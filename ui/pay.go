@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"citizenhome/devices/citycard"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/payment"
@@ -298,14 +297,14 @@ func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool
 	}
 	msg := payment.Message(err)
 	switch msg {
-	case citycard.MsgUnknown:
+	case payment.MsgUnknown:
 		u.flow.pay.torn = paid.Payment.ID
 		u.payTorn("")
-	case citycard.MsgInsufficientBalance:
+	case payment.MsgInsufficientBalance:
 		u.payBalance(m, paid.BalanceFen)
-	case citycard.MsgCardLeft, citycard.MsgMACInvalid, citycard.MsgNotDebited:
+	case payment.MsgCardLeft, payment.MsgMACInvalid, payment.MsgNotDebited:
 		u.payRetry(u.t("pay.failed_title"), u.msg(msg))
-	case citycard.MsgAppLocked, citycard.MsgKeyLocked:
+	case payment.MsgAppLocked, payment.MsgKeyLocked:
 		u.payFailed(u.t("pay.card_locked_title"), u.msg(msg))
 	default: // the PSAM, a key the card lacks: this kiosk cannot take this payment
 		u.payFailed(u.t("pay.failed_title"), u.msg(msg))
@@ -313,7 +312,7 @@ func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool
 }
 
 // msg is a message of the core in the screen's language.
-func (u *UI) msg(m citycard.Message) string {
+func (u *UI) msg(m payment.Notice) string {
 	if u.lang == "en" {
 		return m.En
 	}
@@ -397,7 +396,7 @@ func (u *UI) payAlready(paid kiosk.Paid) {
 // read into the session), and the screen then shows how it ended.
 func (u *UI) payTorn(note string) {
 	u.set(func() fyne.CanvasObject {
-		items := []fyne.CanvasObject{layout.NewSpacer(), u.heading(u.msg(citycard.MsgUnknown)),
+		items := []fyne.CanvasObject{layout.NewSpacer(), u.heading(u.msg(payment.MsgUnknown)),
 			u.centred(u.wrap(u.t("pay.torn_help")))}
 		if note != "" {
 			items = append(items, u.centred(u.bold(note)))
@@ -456,7 +455,7 @@ func (u *UI) payBalance(m *catalog.Matter, balance int64) {
 			form.Append(u.t("citycard.balance"), widget.NewLabel(yuan(balance)))
 		}
 		return u.page(u.t("pay.balance_title"), nil, container.NewVBox(layout.NewSpacer(),
-			u.wrap(u.msg(citycard.MsgInsufficientBalance)), form, layout.NewSpacer(), u.finish()))
+			u.wrap(u.msg(payment.MsgInsufficientBalance)), form, layout.NewSpacer(), u.finish()))
 	})
 }
 

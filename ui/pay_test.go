@@ -17,7 +17,7 @@ import (
 	"citizenhome/devices/citycard/cardsim"
 	"citizenhome/devices/citycard/psamsim"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/session"
 )
@@ -87,7 +87,7 @@ func withPayments(t *testing.T, f *fixture, edit func(*cardsim.Config)) *payKit 
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := hall.NewKey([]byte(strings.Repeat("p", hall.KeySize)))
+	key, err := civic.NewKey([]byte(strings.Repeat("p", civic.KeySize)))
 	if err != nil {
 		t.Fatal(err)
 	}

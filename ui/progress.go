@@ -14,14 +14,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // codeKeys are the keys of the lookup-code keypad: codes and complaint numbers are digits and
-// capital letters (hall.ParseCode).
+// capital letters (civic.ParseCode).
 const codeKeys = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-// maxCode bounds what can be typed: the longest lookup code hall.ParseCode accepts.
+// maxCode bounds what can be typed: the longest lookup code civic.ParseCode accepts.
 const maxCode = 40
 
 // Progress starts 办件查询: by the ID card or city card (read already, or tapped now), or by the
@@ -73,17 +73,17 @@ func (u *UI) lookup(code string) {
 	})
 }
 
-func (u *UI) found(code string, p hall.Progress, err error) {
+func (u *UI) found(code string, p civic.Progress, err error) {
 	back := func() { u.progress(code) }
 	switch {
 	case err == nil:
-	case errors.Is(err, hall.ErrNoIdentity):
+	case errors.Is(err, civic.ErrNoIdentity):
 		u.progress(code)
 		return
-	case errors.Is(err, hall.ErrInvalid):
+	case errors.Is(err, civic.ErrInvalid):
 		u.message(u.t("progress.title_none"), u.t("progress.invalid"), back)
 		return
-	case errors.Is(err, hall.ErrNotFound):
+	case errors.Is(err, civic.ErrNotFound):
 		u.message(u.t("progress.title_none"), u.t("progress.not_found"), back)
 		return
 	default:
@@ -134,7 +134,7 @@ func card(items ...fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewStack(bg, container.NewPadded(container.NewVBox(items...)))
 }
 
-func (u *UI) application(a hall.Application) fyne.CanvasObject {
+func (u *UI) application(a civic.Application) fyne.CanvasObject {
 	name := a.MatterName.In(u.lang)
 	if a.MatterName.IsZero() {
 		name = a.Matter
@@ -158,7 +158,7 @@ func (u *UI) application(a hall.Application) fyne.CanvasObject {
 	if a.Finished != "" {
 		form.Append(u.t("progress.finished"), widget.NewLabel(a.Finished))
 	}
-	if a.Status != hall.StatusRejected && !a.MatterName.IsZero() {
+	if a.Status != civic.StatusRejected && !a.MatterName.IsZero() {
 		form.Append(u.t("guide.promised"), u.wrap(u.deadline(a.Promised)))
 		form.Append(u.t("guide.legal"), u.wrap(u.deadline(a.Legal)))
 	}
@@ -181,7 +181,7 @@ func (u *UI) flag(s string, c color.Color) fyne.CanvasObject {
 }
 
 // deadline is a time limit as a citizen reads it: "5 个工作日（2026-11-27 前）".
-func (u *UI) deadline(d hall.Deadline) string {
+func (u *UI) deadline(d civic.Deadline) string {
 	switch {
 	case d.None:
 		return u.t("progress.no_limit")
@@ -199,7 +199,7 @@ func (u *UI) deadline(d hall.Deadline) string {
 	return s
 }
 
-func (u *UI) complaintStatus(c hall.ComplaintStatus) fyne.CanvasObject {
+func (u *UI) complaintStatus(c civic.ComplaintStatus) fyne.CanvasObject {
 	form := widget.NewForm(
 		widget.NewFormItem(u.t("complaint.category"), widget.NewLabel(c.Category.Label().In(u.lang))),
 		widget.NewFormItem(u.t("complaint.submitted_at"), widget.NewLabel(u.day(c.Submitted))),

@@ -11,13 +11,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 )
 
 // ratingForm is the 好差评 being filled in.
 type ratingForm struct {
-	levels  map[hall.Dimension]hall.Level
-	reasons []hall.Reason
+	levels  map[civic.Dimension]civic.Level
+	reasons []civic.Reason
 	general bool // rate the hall in general, not the ticket of this session
 }
 
@@ -32,14 +32,14 @@ func (f ratingForm) bad() bool {
 }
 
 // levelsShown are the five national levels, best first, as citizens read them.
-var levelsShown = []hall.Level{hall.VerySatisfied, hall.Satisfied, hall.Fair, hall.Dissatisfied, hall.VeryDissatisfied}
+var levelsShown = []civic.Level{civic.VerySatisfied, civic.Satisfied, civic.Fair, civic.Dissatisfied, civic.VeryDissatisfied}
 
 // Rating starts 好差评: the five national levels on the four national dimensions (elder mode
 // asks the overall satisfaction only: fewer choices), with the reasons required for the two
 // lowest, linked to the ticket taken in this session unless the citizen rates the hall in
 // general.
 func (u *UI) Rating() {
-	u.flow.rating = ratingForm{levels: map[hall.Dimension]hall.Level{}}
+	u.flow.rating = ratingForm{levels: map[civic.Dimension]civic.Level{}}
 	u.rating()
 }
 
@@ -47,7 +47,7 @@ func (u *UI) rating() {
 	u.set(func() fyne.CanvasObject {
 		f := &u.flow.rating
 		if f.levels == nil {
-			f.levels = map[hall.Dimension]hall.Level{}
+			f.levels = map[civic.Dimension]civic.Level{}
 		}
 		body := container.NewVBox()
 		if t := u.flow.ticket; t != nil {
@@ -59,7 +59,7 @@ func (u *UI) rating() {
 			all := NewTile(u.t("rating.general"), f.general, func() { u.touch(); f.general = true; u.rating() })
 			body.Add(container.NewGridWithColumns(2, this, all))
 		}
-		dims := hall.Dimensions
+		dims := civic.Dimensions
 		if u.theme.Large {
 			dims = dims[:1]
 		}
@@ -69,7 +69,7 @@ func (u *UI) rating() {
 		}
 		for _, d := range dims {
 			label := d.Label().In(u.lang)
-			if d == hall.Overall {
+			if d == civic.Overall {
 				label = u.tf("rating.required", map[string]any{"D": label})
 			} else {
 				label = u.tf("rating.optional", map[string]any{"D": label})
@@ -80,7 +80,7 @@ func (u *UI) rating() {
 				d, l := d, l
 				g.Add(NewTile(l.Label().In(u.lang), f.levels[d] == l, func() {
 					u.touch()
-					if f.levels[d] == l && d != hall.Overall {
+					if f.levels[d] == l && d != civic.Overall {
 						delete(f.levels, d) // a second tap takes an optional answer back
 					} else {
 						f.levels[d] = l
@@ -97,13 +97,13 @@ func (u *UI) rating() {
 				rcols = 2
 			}
 			g := container.NewGridWithColumns(rcols)
-			for _, r := range hall.Reasons {
+			for _, r := range civic.Reasons {
 				r := r
 				on := slices.Contains(f.reasons, r)
 				g.Add(NewTile(r.Label().In(u.lang), on, func() {
 					u.touch()
 					if on {
-						f.reasons = slices.DeleteFunc(f.reasons, func(x hall.Reason) bool { return x == r })
+						f.reasons = slices.DeleteFunc(f.reasons, func(x civic.Reason) bool { return x == r })
 					} else {
 						f.reasons = append(f.reasons, r)
 					}
@@ -115,7 +115,7 @@ func (u *UI) rating() {
 		submit := u.primary(u.t("rating.submit"), func() { u.touch(); u.rate() })
 		hint := ""
 		switch {
-		case f.levels[hall.Overall] == 0:
+		case f.levels[civic.Overall] == 0:
 			hint = u.t("rating.need_overall")
 		case f.bad() && len(f.reasons) == 0:
 			hint = u.t("rating.need_reason")
@@ -137,13 +137,13 @@ func (u *UI) rate() {
 		return
 	}
 	f := u.flow.rating
-	r := hall.Rating{
-		Overall: f.levels[hall.Overall], Efficiency: f.levels[hall.Efficiency],
-		Skill: f.levels[hall.Skill], Attitude: f.levels[hall.Attitude],
+	r := civic.Rating{
+		Overall: f.levels[civic.Overall], Efficiency: f.levels[civic.Efficiency],
+		Skill: f.levels[civic.Skill], Attitude: f.levels[civic.Attitude],
 	}
 	if f.bad() {
 		// In the national order, whatever order they were tapped in.
-		for _, re := range hall.Reasons {
+		for _, re := range civic.Reasons {
 			if slices.Contains(f.reasons, re) {
 				r.Reasons = append(r.Reasons, re)
 			}
@@ -179,10 +179,10 @@ func (u *UI) rate() {
 
 func (u *UI) rateError(err error) {
 	switch {
-	case errors.Is(err, hall.ErrAlreadyRated), errors.Is(err, hall.ErrNotFound):
+	case errors.Is(err, civic.ErrAlreadyRated), errors.Is(err, civic.ErrNotFound):
 		text := u.tf("rating.already", map[string]any{"T": u.flow.ticket.code()})
 		title := u.t("rating.already_title")
-		if errors.Is(err, hall.ErrNotFound) {
+		if errors.Is(err, civic.ErrNotFound) {
 			text, title = u.t("rating.no_ticket"), u.t("error.title")
 		}
 		u.answer(title, text, tall(u.primary(u.t("rating.rate_general"), func() {
@@ -190,7 +190,7 @@ func (u *UI) rateError(err error) {
 			u.flow.rating.general = true
 			u.rating()
 		})))
-	case errors.Is(err, hall.ErrInvalid):
+	case errors.Is(err, civic.ErrInvalid):
 		u.message(u.t("error.title"), u.t("rating.invalid"), u.rating)
 	default:
 		u.hallError(err, u.rating)

@@ -17,8 +17,8 @@ import (
 	"citizenhome/devices/escpos"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/hall"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
 )
@@ -631,12 +631,12 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 			"rating": func() {
 				f.ui.flow.ticket = &sessionTicket{ID: 1, Code: "A001"}
 				f.ui.Rating()
-				f.ui.flow.rating.levels[hall.Overall] = hall.VeryDissatisfied
+				f.ui.flow.rating.levels[civic.Overall] = civic.VeryDissatisfied
 				f.ui.rating()
 			},
 			"complaint": func() {
 				f.ui.Complaint()
-				f.ui.flow.complaint.category = hall.CategoryConduct
+				f.ui.flow.complaint.category = civic.CategoryConduct
 				f.ui.flow.complaint.text = strings.Repeat("窗口无人或工作人员离岗；", 12)
 				f.ui.complaintText()
 			},
@@ -645,8 +645,8 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 				f.ui.complaintPhone()
 			},
 			"complaint-done": func() {
-				f.ui.complained(kiosk.Complained{Submitted: hall.Submitted{Number: "TS20261126K7Q2M9",
-					Category: hall.CategoryAttitude, At: thursday}}, nil)
+				f.ui.complained(kiosk.Complained{Submitted: civic.Submitted{Number: "TS20261126K7Q2M9",
+					Category: civic.CategoryAttitude, At: thursday}}, nil)
 			},
 		}
 		for name, show := range screens {

@@ -17,10 +17,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"citizenhome/internal/logging"
+	"citizenhome/internal/rig"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/journal"
-	"citizenhome/kiosk/rig"
-	"citizenhome/kiosk/telemetry"
+	"citizenhome/telemetry/agent"
 	"citizenhome/ui"
 )
 
@@ -30,8 +30,8 @@ func main() {
 	cfgPath := flag.String("config", "", "configuration file (default /etc/citizenhome/kiosk.toml; with -demo, the demo's own)")
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
-	demoMQTT := flag.String("demo-mqtt", telemetry.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
-	logger := journal.Flags(flag.CommandLine)
+	demoMQTT := flag.String("demo-mqtt", agent.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
+	logger := logging.Flags(flag.CommandLine)
 	flag.Parse()
 	log, err := logger()
 	if err != nil {
@@ -71,11 +71,11 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
 	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
 	// while the store is open.
-	lo := telemetry.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log}
+	lo := agent.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log}
 	if demo && demoMQTT != "" {
 		lo.DemoDir, lo.DemoAddr = filepath.Dir(cfg.Kiosk.Store), demoMQTT
 	}
-	tel, err := telemetry.Launch(ctx, cfg, lo)
+	tel, err := agent.Launch(ctx, cfg, lo)
 	if err != nil && !demo {
 		return "", err
 	} else if err != nil {

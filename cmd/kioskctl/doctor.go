@@ -26,14 +26,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/escpos/driver"
 	"citizenhome/devices/idcard"
+	"citizenhome/devices/idcard/tty"
 	"citizenhome/devices/pcsc"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/hall"
 	"citizenhome/kiosk/store"
-	"citizenhome/kiosk/telemetry/link"
-	"citizenhome/kiosk/telemetry/wire"
+	"citizenhome/telemetry/link"
+	"citizenhome/telemetry/wire"
 )
 
 const doctorUsage = `
@@ -331,7 +333,7 @@ func (d *doctor) checkKey(context.Context) checkResult {
 			"%s does not exist yet", path)
 	}
 	// The file exists, so LoadKey only reads it.
-	if _, err := hall.LoadKey(path); err != nil {
+	if _, err := civic.LoadKey(path); err != nil {
 		return failCheck(name, "chmod 600 the file, owned by the kiosk's user; if its content is damaged, copy the hall's key back (a new key makes the stored hashes useless: push the hall data again)", "%v", err)
 	}
 	// Read above as the doctor; what counts is whether the daemon's user may: without the key
@@ -350,7 +352,7 @@ func (d *doctor) by() string {
 	return " by " + d.plan.checked.Name
 }
 
-// checkToken checks kioskd's API token file as kioskd would read it (api.LoadToken's rules:
+// checkToken checks kioskd's API token file as kioskd would read it (localapi.LoadToken's rules:
 // readable by its owner, and its group if any, writable by its owner only; at least 16
 // characters) and as kioskd's user. The rules are repeated here because LoadToken creates a
 // missing file, and the doctor creates nothing.
@@ -601,7 +603,7 @@ func (d *doctor) checkIDReader(ctx context.Context) checkResult {
 		}
 		return *r
 	}
-	rd, err := idcard.Open(path, d.cfg.Devices.IDReaderBaud)
+	rd, err := tty.Open(path, d.cfg.Devices.IDReaderBaud)
 	var pe *serial.PortError
 	if errors.As(err, &pe) && pe.Code() == serial.PortBusy {
 		return d.idReaderFromKioskd(ctx, okCheck(name, "%s in use by the kiosk (the port is busy)", msg))
@@ -772,7 +774,7 @@ func (d *doctor) checkPrinter(ctx context.Context) checkResult {
 		}
 		return *r
 	}
-	p, err := escpos.Open(path, escpos.SerialConfig{Baud: d.cfg.Devices.PrinterBaud, RTSCTS: d.cfg.Devices.PrinterFlow == "rtscts"})
+	p, err := driver.Open(path, driver.SerialConfig{Baud: d.cfg.Devices.PrinterBaud, RTSCTS: d.cfg.Devices.PrinterFlow == "rtscts"})
 	var pe *serial.PortError
 	if errors.As(err, &pe) && pe.Code() == serial.PortBusy {
 		return okCheck(name, "%s in use by the kiosk (the port is busy); its state shows in kioskctl status and on the staff screen", where)

@@ -23,8 +23,9 @@ import (
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/idcard"
 	"citizenhome/devices/idcard/samsim"
+	"citizenhome/devices/idcard/tty"
+	"citizenhome/internal/localapi"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/api"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/store"
 )
@@ -227,7 +228,7 @@ func TestDoctorKioskdOfflineNamesNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.New(k, "0123456789abcdef0123")}
+	srv := &http.Server{Handler: localapi.New(k, "0123456789abcdef0123")}
 	go srv.Serve(ln)
 	defer srv.Close()
 	os.WriteFile(s.tokenPath, []byte("0123456789abcdef0123\n"), 0o600)
@@ -250,7 +251,7 @@ func TestDoctorKioskdOfflineNamesNode(t *testing.T) {
 	// The ID reader held by the kiosk (here: this test process, named as the kiosk): what kioskd
 	// says of it.
 	sam := startSAM(t)
-	held, err := idcard.Open(sam.Path, 0)
+	held, err := tty.Open(sam.Path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,17 +16,18 @@ import (
 	"time"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/escpos/driver"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/escpos/emulator/ptytest"
 	"citizenhome/devices/pcsc/pcsctest"
+	"citizenhome/internal/localapi"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/api"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/hall"
 	"citizenhome/kiosk/store"
-	"citizenhome/kiosk/telemetry/link"
-	"citizenhome/kiosk/telemetry/mqtttest"
+	"citizenhome/telemetry/link"
+	"citizenhome/telemetry/mqtttest"
 )
 
 // This package's kiosk ids on the shared broker: k30-k39 (k38 for the doctor).
@@ -56,7 +57,7 @@ func newSetup(t *testing.T) *kioskSetup {
 		t.Fatal(err)
 	}
 	st.Close()
-	if _, err := hall.LoadKey(s.keyPath); err != nil {
+	if _, err := civic.LoadKey(s.keyPath); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -354,7 +355,7 @@ func TestDoctorPrinter(t *testing.T) {
 	emu.SetCondition(emulator.Ready)
 
 	// Held by the kiosk (here: this test process, named as the kiosk): ok, and not asked.
-	held, err := escpos.Open(line.Path, escpos.SerialConfig{Baud: 115200})
+	held, err := driver.Open(line.Path, driver.SerialConfig{Baud: 115200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +418,7 @@ func TestDoctorAsksKioskd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.New(k, "secret")}
+	srv := &http.Server{Handler: localapi.New(k, "secret")}
 	go srv.Serve(ln)
 	defer srv.Close()
 	os.WriteFile(s.tokenPath, []byte("secret\n"), 0o600)

@@ -16,9 +16,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"citizenhome/kiosk/fleet"
-	"citizenhome/kiosk/telemetry/link"
-	"citizenhome/kiosk/telemetry/wire"
+	"citizenhome/hall/fleet"
+	"citizenhome/hall/fleet/fleetsim"
+	"citizenhome/telemetry/link"
+	"citizenhome/telemetry/wire"
 )
 
 // Environment variables for the connection flags.
@@ -485,8 +486,8 @@ func simulate(ctx context.Context, s link.Settings, f fleetFlags, out printer, l
 		f.dur = 30 * time.Second
 	}
 	raiseFDLimit(2*f.n + 256)
-	rep, err := fleet.Measure(ctx, fleet.MeasureOptions{
-		View: s, Sim: fleet.SimOptions{Link: s, Hall: f.hall, N: f.n, Prefix: f.prefix, Password: f.simPass, Every: f.every},
+	rep, err := fleetsim.Measure(ctx, fleetsim.MeasureOptions{
+		View: s, Sim: fleetsim.SimOptions{Link: s, Hall: f.hall, N: f.n, Prefix: f.prefix, Password: f.simPass, Every: f.every},
 		For: f.dur, Log: log,
 	})
 	if err != nil {

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"citizenhome/hall/fleet/fleetsim"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/fleet"
-	"citizenhome/kiosk/telemetry/mqtttest"
-	"citizenhome/kiosk/telemetry/telemetrytest"
-	"citizenhome/kiosk/telemetry/wire"
+	"citizenhome/telemetry/mqtttest"
+	"citizenhome/telemetry/telemetrytest"
+	"citizenhome/telemetry/wire"
 )
 
 // This package's kiosk ids on the shared broker: k30-k39.
@@ -159,16 +159,16 @@ func TestSimulate(t *testing.T) {
 	const n = 5
 	var ids []string
 	for i := 1; i <= n; i++ {
-		ids = append(ids, fleet.SimName("sim", i))
+		ids = append(ids, fleetsim.SimName("sim", i))
 	}
 	m := mqtttest.StartMosquitto(t, mqtttest.NewEnv("simhall", ids...))
 	code, out, errs := runCtl([]string{"simulate", "--json", "--url", m.URL, "--user", m.StaffUser, "--password", m.StaffPassword,
 		"--hall", "simhall", "-n", "5", "--for", "2s", "--every", "200ms", "--kiosk-password", m.KioskPassword}, "")
-	var r fleet.Report
+	var r fleetsim.Report
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
 		t.Fatalf("simulate: %d %q %q", code, out, errs)
 	}
-	if r.Connected != n || r.Lost != 0 || r.Received < n*5 || r.LagMax >= fleet.MaxLag {
+	if r.Connected != n || r.Lost != 0 || r.Received < n*5 || r.LagMax >= fleetsim.MaxLag {
 		t.Errorf("simulate report: %+v", r)
 	}
 }

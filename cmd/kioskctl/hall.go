@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/hall"
 	"citizenhome/kiosk/hours"
 	"citizenhome/kiosk/store"
 )
@@ -106,7 +106,7 @@ type pushError struct {
 }
 
 func push(ctx context.Context, cfg config.Config, path string, out printer) int {
-	format, err := hall.FormatFor(path)
+	format, err := civic.FormatFor(path)
 	if err != nil {
 		return out.result(err, "")
 	}
@@ -126,9 +126,9 @@ func push(ctx context.Context, cfg config.Config, path string, out printer) int 
 	}
 	// A missing key is not created here: a key made by kioskctl (often run as root) would be
 	// unreadable for the kiosk. A file with no ID or card numbers needs none.
-	var key *hall.Key
+	var key *civic.Key
 	if _, err := os.Stat(cfg.Privacy.KeyFile); err == nil {
-		if key, err = hall.LoadKey(cfg.Privacy.KeyFile); err != nil {
+		if key, err = civic.LoadKey(cfg.Privacy.KeyFile); err != nil {
 			return out.result(err, "")
 		}
 	}
@@ -137,14 +137,14 @@ func push(ctx context.Context, cfg config.Config, path string, out printer) int 
 		return out.result(err, "")
 	}
 	defer st.Close()
-	sum, err := hall.Import(ctx, st, key, bytes.NewReader(data), format, hall.ImportOptions{
+	sum, err := civic.Import(ctx, st, key, bytes.NewReader(data), format, civic.ImportOptions{
 		Catalog: cat, Loc: loc, RetentionDays: cfg.Privacy.RetentionDays,
 	})
-	var ies hall.ImportErrors
+	var ies civic.ImportErrors
 	switch {
 	case errors.As(err, &ies):
 		return pushRejected(out, path, format, data, ies)
-	case errors.Is(err, hall.ErrKey) && key == nil:
+	case errors.Is(err, civic.ErrKey) && key == nil:
 		return out.result(fmt.Errorf("%w: no hall key at %s (privacy.key_file): start the kiosk once, it creates the key", err, cfg.Privacy.KeyFile), "")
 	case err != nil:
 		return out.result(err, "")
@@ -172,9 +172,9 @@ var (
 
 // pushRejected prints every problem as FILE:LINE: ..., the way compilers do, so an editor jumps
 // to it.
-func pushRejected(out printer, path string, f hall.Format, data []byte, ies hall.ImportErrors) int {
+func pushRejected(out printer, path string, f civic.Format, data []byte, ies civic.ImportErrors) int {
 	var lines map[string]int
-	if f == hall.JSON {
+	if f == civic.JSON {
 		lines = recordLines(data)
 	}
 	errs := make([]pushError, 0, len(ies))
@@ -301,7 +301,7 @@ func ratings(ctx context.Context, cfg config.Config, f hallFlags, out printer) i
 		}
 		f.from = to.Format("2006-01") + "-01"
 	}
-	if f.by != string(hall.Daily) && f.by != string(hall.Monthly) {
+	if f.by != string(civic.Daily) && f.by != string(civic.Monthly) {
 		return out.result(fmt.Errorf("--by %q: day or month", f.by), "")
 	}
 	st, err := openStore(cfg)
@@ -309,13 +309,13 @@ func ratings(ctx context.Context, cfg config.Config, f hallFlags, out printer) i
 		return out.result(err, "")
 	}
 	defer st.Close()
-	aggs, err := hall.Aggregates(ctx, st, hall.Period(f.by), f.from, f.to)
+	aggs, err := civic.Aggregates(ctx, st, civic.Period(f.by), f.from, f.to)
 	if err != nil {
 		return out.result(err, "")
 	}
 	switch {
 	case f.csv:
-		if err := hall.WriteAggregatesCSV(out.w, aggs); err != nil {
+		if err := civic.WriteAggregatesCSV(out.w, aggs); err != nil {
 			return out.result(err, "")
 		}
 		return 0
@@ -352,7 +352,7 @@ func ratings(ctx context.Context, cfg config.Config, f hallFlags, out printer) i
 	}
 	for _, a := range aggs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f%%\t%.2f\n", a.Period, dash(a.Section), dash(a.Window), a.Count,
-			a.Levels[5], a.Levels[4], a.Levels[3], a.Levels[2], a.Levels[1], a.Bad(), 100*a.Satisfaction(), a.Mean[hall.Overall])
+			a.Levels[5], a.Levels[4], a.Levels[3], a.Levels[2], a.Levels[1], a.Bad(), 100*a.Satisfaction(), a.Mean[civic.Overall])
 	}
 	tw.Flush()
 	fmt.Fprintln(out.w, "(section and window \"-\": ratings not linked to a called ticket)")
@@ -372,8 +372,8 @@ type complaintRow struct {
 	Purged    bool   `json:"purged,omitempty"`
 }
 
-var complaintStates = []hall.ComplaintState{hall.ComplaintSubmitted, hall.ComplaintAccepted,
-	hall.ComplaintProcessing, hall.ComplaintResolved, hall.ComplaintRejected}
+var complaintStates = []civic.ComplaintState{civic.ComplaintSubmitted, civic.ComplaintAccepted,
+	civic.ComplaintProcessing, civic.ComplaintResolved, civic.ComplaintRejected}
 
 func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer) int {
 	if f.status != "" {
@@ -410,7 +410,7 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 	rows := []complaintRow{}
 	dec := json.NewDecoder(&buf)
 	for dec.More() {
-		var e hall.ExportedComplaint
+		var e civic.ExportedComplaint
 		if err := dec.Decode(&e); err != nil {
 			return out.result(err, "")
 		}
@@ -438,19 +438,19 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 		if t, err := time.Parse(time.RFC3339, r.Submitted); err == nil {
 			sub = t.Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, sub, hall.ComplaintCategory(r.Category).Label().Zh,
-			hall.ComplaintState(r.State).Label().Zh, orDash(r.Phone), text, orDash(oneLine(r.Reply, 40)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, sub, civic.ComplaintCategory(r.Category).Label().Zh,
+			civic.ComplaintState(r.State).Label().Zh, orDash(r.Phone), text, orDash(oneLine(r.Reply, 40)))
 	}
 	tw.Flush()
 	return 0
 }
 
 // hallService builds the hall services over the kiosk's store, for reading what the kiosk filed.
-func hallService(cfg config.Config) (*hall.Service, *store.Store, error) {
+func hallService(cfg config.Config) (*civic.Service, *store.Store, error) {
 	if _, err := os.Stat(cfg.Privacy.KeyFile); errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("no hall key at %s (privacy.key_file): the complaints cannot be read without it", cfg.Privacy.KeyFile)
 	}
-	key, err := hall.LoadKey(cfg.Privacy.KeyFile)
+	key, err := civic.LoadKey(cfg.Privacy.KeyFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -467,7 +467,7 @@ func hallService(cfg config.Config) (*hall.Service, *store.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := hall.New(hall.Options{Store: st, Key: key, Catalog: catalog.NewHolder(catalog.Demo()), Schedule: sched,
+	svc, err := civic.New(civic.Options{Store: st, Key: key, Catalog: catalog.NewHolder(catalog.Demo()), Schedule: sched,
 		RetentionDays: cfg.Privacy.RetentionDays})
 	if err != nil {
 		st.Close()

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"citizenhome/kiosk/catalog"
-	"citizenhome/kiosk/hall"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/hours"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
@@ -22,14 +22,14 @@ var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
 // hallService opens the setup's store with the hall services at a fixed clock, for the test to
 // put ratings and complaints in (as the kiosk would) or read what a push wrote.
-func (s *kioskSetup) hall(t *testing.T, now time.Time) (*hall.Service, *queue.Queue, *store.Store) {
+func (s *kioskSetup) hall(t *testing.T, now time.Time) (*civic.Service, *queue.Queue, *store.Store) {
 	t.Helper()
 	st, err := store.Open(s.storePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	key, err := hall.LoadKey(s.keyPath)
+	key, err := civic.LoadKey(s.keyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func (s *kioskSetup) hall(t *testing.T, now time.Time) (*hall.Service, *queue.Qu
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := hall.New(hall.Options{Store: st, Key: key, Catalog: catalog.NewHolder(catalog.Demo()), Schedule: sched,
+	svc, err := civic.New(civic.Options{Store: st, Key: key, Catalog: catalog.NewHolder(catalog.Demo()), Schedule: sched,
 		Queue: q, Now: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestPush(t *testing.T) {
 	}
 	// The booking is found by the ID number hashed under the hall key: the push used the key.
 	svc, _, _ := s.hall(t, now)
-	as, err := svc.Appointments(context.Background(), hall.Identity{IDNumber: "41020419800101018X"})
+	as, err := svc.Appointments(context.Background(), civic.Identity{IDNumber: "41020419800101018X"})
 	if err != nil || len(as) != 1 || as[0].ID != "YY1" {
 		t.Errorf("the pushed booking by ID number: %v %+v", err, as)
 	}
@@ -194,7 +194,7 @@ func TestRatings(t *testing.T) {
 	s := newSetup(t)
 	p := s.write(t)
 	ctx := context.Background()
-	rate := func(when string, r hall.Rating, cat, window string) {
+	rate := func(when string, r civic.Rating, cat, window string) {
 		t.Helper()
 		now, _ := time.ParseInLocation("2006-01-02 15:04", when, shanghai)
 		svc, q, st := s.hall(t, now)
@@ -213,10 +213,10 @@ func TestRatings(t *testing.T) {
 		}
 		st.Close()
 	}
-	rate("2026-11-26 10:00", hall.Rating{Overall: 5}, "A", "3")
-	rate("2026-11-26 11:00", hall.Rating{Overall: 1, Reasons: []hall.Reason{hall.ReasonWaitLong}}, "A", "3")
-	rate("2026-11-27 10:00", hall.Rating{Overall: 4}, "B", "12")
-	rate("2026-12-01 10:00", hall.Rating{Overall: 3}, "", "")
+	rate("2026-11-26 10:00", civic.Rating{Overall: 5}, "A", "3")
+	rate("2026-11-26 11:00", civic.Rating{Overall: 1, Reasons: []civic.Reason{civic.ReasonWaitLong}}, "A", "3")
+	rate("2026-11-27 10:00", civic.Rating{Overall: 4}, "B", "12")
+	rate("2026-12-01 10:00", civic.Rating{Overall: 3}, "", "")
 
 	code, out, errs := runCtl([]string{"ratings", "-config", p, "--from", "2026-11-01", "--to", "2026-11-30", "--csv"}, "")
 	if code != 0 {
@@ -271,19 +271,19 @@ func TestComplaints(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
 	svc, _, st := s.hall(t, now)
-	a, err := svc.Submit(ctx, hall.Complaint{Category: hall.CategoryAttitude, Text: "窗口人员态度差，\n等了很久", Phone: "138 0013 8000"}, hall.Identity{})
+	a, err := svc.Submit(ctx, civic.Complaint{Category: civic.CategoryAttitude, Text: "窗口人员态度差，\n等了很久", Phone: "138 0013 8000"}, civic.Identity{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 	svc, _, st = s.hall(t, now.Add(5*time.Minute))
-	b, err := svc.Submit(ctx, hall.Complaint{Category: hall.CategoryFacility, Text: "打印机没纸"}, hall.Identity{})
+	b, err := svc.Submit(ctx, civic.Complaint{Category: civic.CategoryFacility, Text: "打印机没纸"}, civic.Identity{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The hall answers the first.
 	upd := `{"complaints": [{"number": "` + a.Number + `", "status": "resolved", "reply": "已约谈", "updated": "2026-11-26T12:00:00+08:00"}]}`
-	if _, err := svc.Import(ctx, strings.NewReader(upd), hall.JSON); err != nil {
+	if _, err := svc.Import(ctx, strings.NewReader(upd), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

@@ -16,7 +16,7 @@ import (
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/escpos/emulator/ptytest"
-	"citizenhome/kiosk/journal/journaltest"
+	"citizenhome/internal/logging/journaltest"
 )
 
 // kioskd under a real journald, its stderr connected as systemd connects a service's: a crew

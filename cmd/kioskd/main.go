@@ -17,18 +17,18 @@ import (
 	"syscall"
 	"time"
 
-	"citizenhome/kiosk/api"
+	"citizenhome/internal/localapi"
+	"citizenhome/internal/logging"
+	"citizenhome/internal/rig"
 	"citizenhome/kiosk/config"
-	"citizenhome/kiosk/journal"
-	"citizenhome/kiosk/rig"
-	"citizenhome/kiosk/telemetry"
+	"citizenhome/telemetry/agent"
 )
 
 var version = "dev"
 
 func main() {
 	cfgPath := flag.String("config", "/etc/citizenhome/kiosk.toml", "configuration file")
-	logger := journal.Flags(flag.CommandLine)
+	logger := logging.Flags(flag.CommandLine)
 	flag.Parse()
 	log, err := logger()
 	if err != nil {
@@ -71,13 +71,13 @@ func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	k := run.Kiosk
 	// Telemetry ([mqtt]); its Close, deferred after run.Close, runs first: the planned
 	// "disconnected" goes out while the store is still open.
-	tel, err := telemetry.Launch(ctx, cfg, telemetry.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log})
+	tel, err := agent.Launch(ctx, cfg, agent.LaunchOptions{Kiosk: k, Store: run.Store, Version: version, Log: log})
 	if err != nil {
 		return "", err
 	}
 	defer tel.Close()
 
-	token, err := api.LoadToken(cfg.API.TokenFile)
+	token, err := localapi.LoadToken(cfg.API.TokenFile)
 	if err != nil {
 		return "", err
 	}
@@ -85,7 +85,7 @@ func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-	h := api.New(k, token, api.WithLog(log))
+	h := localapi.New(k, token, localapi.WithLog(log))
 	if tel != nil {
 		h.UseTelemetry(tel.Agent)
 	}

@@ -46,9 +46,48 @@ func Encode(d Doc, o Options) ([]byte, error) {
 	return e.out, nil
 }
 
+// Job is a document encoded for one paper, as a driver sends it: Bytes is what Encode returns;
+// the job also knows where its commands with a payload lie, so that a driver whose write was cut
+// off part way can finish the command the printer was left in (Resync).
+type Job struct {
+	Bytes []byte
+	spans []span
+}
+
+// EncodeJob is Encode for a driver: the same bytes, and the command spans Resync needs. Errors
+// as Encode.
+func EncodeJob(d Doc, o Options) (Job, error) {
+	e, err := encode(d, o)
+	if err != nil {
+		return Job{}, err
+	}
+	return Job{Bytes: e.out, spans: e.spans}, nil
+}
+
+// Resync returns how many NUL bytes finish any command of j that may have been cut off, given
+// that between lo and hi of its bytes were delivered: 0 when hi is 0 (nothing was sent), else at
+// least 4. A printer ignores NUL between commands, so the padding is harmless where nothing was
+// cut.
+func (j Job) Resync(lo, hi int) int { return resyncLen(j.spans, lo, hi) }
+
 // span is a multi-byte command with a payload, [start, end) in the job. A printer
-// interrupted inside one keeps taking bytes as payload; Printer uses spans to pad it out.
+// interrupted inside one keeps taking bytes as payload; Job.Resync uses spans to pad it out.
 type span struct{ start, end int }
+
+// resyncLen returns how many NUL bytes finish any command that may have been cut off,
+// given that between lo and hi bytes of the job were delivered.
+func resyncLen(spans []span, lo, hi int) int {
+	if hi == 0 {
+		return 0
+	}
+	pad := 4 // longest fixed-size command we send, minus one, plus a GB18030 trail byte
+	for _, s := range spans {
+		if max(lo, s.start+1) <= min(hi, s.end-1) {
+			pad = max(pad, s.end-lo)
+		}
+	}
+	return pad
+}
 
 type encoder struct {
 	o       Options

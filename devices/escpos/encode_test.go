@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/escpos/escpostest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.bin golden files")
@@ -222,7 +223,7 @@ func TestEncodeNeverEmitsControlBytesFromText(t *testing.T) {
 }
 
 func TestEncodeDeterministic(t *testing.T) {
-	d := sampleDoc()
+	d := escpostest.SampleDoc()
 	for _, mode := range []escpos.QRMode{escpos.QRNative, escpos.QRRaster} {
 		a, err := escpos.Encode(d, escpos.Options{QRMode: mode})
 		if err != nil {

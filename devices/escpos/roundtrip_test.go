@@ -10,39 +10,8 @@ import (
 
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/escpos/emulator"
+	"citizenhome/devices/escpos/escpostest"
 )
-
-// sampleDoc is a queue ticket with every block kind.
-func sampleDoc() escpos.Doc {
-	var d escpos.Doc
-	d.Add(
-		escpos.Text{Text: "市民之家 Citizen Hall", Width: 2, Height: 2, Bold: true, Align: escpos.AlignCenter},
-		escpos.Rule{Char: '='},
-		escpos.Text{Text: "排队号 Queue No.", Align: escpos.AlignCenter},
-		escpos.Text{Text: "A023", Width: 4, Height: 4, Bold: true, Align: escpos.AlignCenter},
-		escpos.Text{Text: "业务：社保卡补办 Social security card replacement"},
-		escpos.Text{Text: "前面还有 12 人等候。请留意叫号屏幕，过号请重新取号。Please watch the display; a missed number must be taken again."},
-		escpos.Rule{},
-		escpos.Feed{Lines: 1},
-		escpos.QR{Data: "https://hall.example.cn/q?t=A023&d=20240521", Module: 5, Align: escpos.AlignCenter},
-		escpos.Feed{Lines: 1},
-		escpos.Barcode{Data: "A023-0521", HRI: true, Align: escpos.AlignCenter},
-		escpos.Text{Text: "2024-05-21 09:41  3号窗口", Align: escpos.AlignRight},
-		escpos.Feed{Lines: 2},
-		escpos.Cut{Partial: true},
-	)
-	return d
-}
-
-func newEmu(t *testing.T, paper escpos.Paper) *emulator.Printer {
-	t.Helper()
-	e, err := emulator.New(emulator.Config{Paper: paper})
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
-}
 
 func TestRoundTripLinesAndCodes(t *testing.T) {
 	for _, tc := range []struct {
@@ -56,12 +25,12 @@ func TestRoundTripLinesAndCodes(t *testing.T) {
 		{"80-raster", escpos.Paper80, escpos.QRRaster},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := sampleDoc()
+			d := escpostest.SampleDoc()
 			job, err := escpos.Encode(d, escpos.Options{Paper: tc.paper, QRMode: tc.mode})
 			if err != nil {
 				t.Fatal(err)
 			}
-			emu := newEmu(t, tc.paper)
+			emu := escpostest.NewEmulator(t, tc.paper)
 			if _, err := emu.Write(job); err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,9 @@
 //   - A SAM reader (the 公安部 security module, GA 467 family) on a serial line speaks a framed
 //     binary protocol: [EncodeCommand], [Decoder], [Reply] and the [Status] errors implement it,
 //     and [Reader] drives a reader over any [Port] (a go.bug.st/serial port, a pty, a net.Conn).
-//     Only the SAM can decrypt the card, so this is the only way to the holder's [Identity].
+//     Package tty, below this one, opens the serial line, so that this package links no serial
+//     library. Only the SAM can decrypt the card, so this is the only way to the holder's
+//     [Identity].
 //   - A contactless PC/SC reader reaches the card without a SAM and can only read its physical
 //     UID: [ReadUID] over any [Card], an opaque handle for "the same card again".
 //

@@ -15,6 +15,7 @@ import (
 	"citizenhome/devices/idcard"
 	"citizenhome/devices/idcard/samsim"
 	"citizenhome/devices/idcard/samsim/ptytest"
+	"citizenhome/devices/idcard/tty"
 )
 
 // openPTY gives the master side of a new pty and the path of its slave.
@@ -46,7 +47,7 @@ func TestOpenOverPTY(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sim.Serve(ctx, m) }()
-	r, err := idcard.Open(slave, 0)
+	r, err := tty.Open(slave, 0)
 	if err != nil {
 		cancel()
 		m.Close()
@@ -74,7 +75,7 @@ func TestOpenOverPTY(t *testing.T) {
 	if got, err := r.Read(context.Background()); err != nil || !sameIdentity(*got, *want) {
 		t.Fatalf("read after the timeout: %v", err)
 	}
-	if _, err := idcard.Open("/dev/does-not-exist", 0); err == nil {
+	if _, err := tty.Open("/dev/does-not-exist", 0); err == nil {
 		t.Error("opened a missing device")
 	}
 }
@@ -95,7 +96,7 @@ func TestPollReaderReturnsOverPTY(t *testing.T) {
 	}
 	defer old.Close()
 	oldTTY := line.TTY()
-	r, err := idcard.Open(line.Path, 0)
+	r, err := tty.Open(line.Path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
-
-	"go.bug.st/serial"
 )
 
 // DefaultBaud is the line speed of most SAM readers.
@@ -95,13 +92,13 @@ type Options struct {
 	// EventReadFailed: default 3.
 	ReadAttempts int
 
-	// Reopen, if set, opens the reader's port (again); SerialOpener makes one for a device
-	// path, and Open sets it. With it, NewReader may be given a nil Port (the first command
-	// opens it), and after a *PortError the port is closed and a later command opens a new one,
-	// so that a reader unplugged and plugged in again, at the same path or at a udev symlink
-	// that now points at another tty, is found again without a restart. A reader that only
-	// stops answering (ErrTimeout, bad frames) keeps its port. Without Reopen a failed port
-	// keeps failing.
+	// Reopen, if set, opens the reader's port (again); tty.SerialOpener (package idcard/tty)
+	// makes one for a device path, and tty.Open sets it. With it, NewReader may be given a nil
+	// Port (the first command opens it), and after a *PortError the port is closed and a later
+	// command opens a new one, so that a reader unplugged and plugged in again, at the same path
+	// or at a udev symlink that now points at another tty, is found again without a restart. A
+	// reader that only stops answering (ErrTimeout, bad frames) keeps its port. Without Reopen a
+	// failed port keeps failing.
 	Reopen func() (Port, error)
 	// ReopenMin and ReopenMax pace the attempts to open the port while it cannot be opened or
 	// fails again before the reader answered: the first attempt after a port error is made at
@@ -167,47 +164,6 @@ func NewReader(p Port, o Options) *Reader {
 	r.src = deadlineReader{now: o.Now}
 	r.dec = NewDecoder(&r.src)
 	return r
-}
-
-// Open opens the serial device at path (8N1, baud 0 meaning DefaultBaud) and returns a Reader
-// with default Options on it that reopens path after the device vanished (Options.Reopen with
-// SerialOpener). A device missing now is an error (wrapping the system's); to start without
-// it, use NewReader(nil, Options{Reopen: SerialOpener(path, baud)}).
-func Open(path string, baud int) (*Reader, error) {
-	open := SerialOpener(path, baud)
-	p, err := open()
-	if err != nil {
-		return nil, fmt.Errorf("idcard: %w", err)
-	}
-	return NewReader(p, Options{Reopen: open}), nil
-}
-
-// SerialOpener returns a function, for Options.Reopen, that opens the serial device at path
-// (8N1, baud 0 meaning DefaultBaud) each time it is called. path is resolved anew each time,
-// so a symbolic link that udev points at another tty leads to the new one. Errors read
-// "open PATH: CAUSE" and wrap the system's: errors.Is(err, fs.ErrNotExist) for a missing node,
-// fs.ErrPermission when the device may not be opened.
-func SerialOpener(path string, baud int) func() (Port, error) {
-	if baud <= 0 {
-		baud = DefaultBaud
-	}
-	return func() (Port, error) {
-		p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, serialErr(err))
-		}
-		return p, nil
-	}
-}
-
-// serialErr keeps the system's cause reachable: go.bug.st/serial reports EACCES as a
-// *serial.PortError that does not wrap it (a missing node comes as the errno itself).
-func serialErr(err error) error {
-	var pe *serial.PortError
-	if errors.As(err, &pe) && pe.Code() == serial.PermissionDenied {
-		return fmt.Errorf("%w (%w)", err, fs.ErrPermission)
-	}
-	return err
 }
 
 // Close closes the port if it can be closed, at once, also while a command waits for its

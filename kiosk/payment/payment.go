@@ -110,17 +110,36 @@ var (
 	ErrNotFound = errors.New("payment: no such payment")
 )
 
+// Notice is what to tell the citizen, Chinese first: the card library's Message, named here so
+// that the screens tell a payment's outcome apart without importing the device library.
+type Notice = citycard.Message
+
 // The citizen-facing messages of this package's own refusals (Chinese first).
 var (
-	MsgPending = citycard.Message{Zh: "此卡有一笔支付尚待确认，暂不能再次支付，未扣款。请联系工作人员。",
+	MsgPending = Notice{Zh: "此卡有一笔支付尚待确认，暂不能再次支付，未扣款。请联系工作人员。",
 		En: "This card has a payment still being checked; nothing was charged now. Please ask staff."}
-	MsgAlreadyPaid = citycard.Message{Zh: "此事项已用此卡缴费，未重复扣款。如需再次缴费，请确认后重试。",
+	MsgAlreadyPaid = Notice{Zh: "此事项已用此卡缴费，未重复扣款。如需再次缴费，请确认后重试。",
 		En: "This card has already paid this fee; nothing was charged again. Confirm to pay once more."}
+)
+
+// The card's messages, which Message gives for a failed purchase (citycard.CitizenMessage says
+// which when).
+var (
+	MsgUnknown             = citycard.MsgUnknown
+	MsgDebited             = citycard.MsgDebited
+	MsgInsufficientBalance = citycard.MsgInsufficientBalance
+	MsgAppLocked           = citycard.MsgAppLocked
+	MsgMACInvalid          = citycard.MsgMACInvalid
+	MsgKeyLocked           = citycard.MsgKeyLocked
+	MsgKeyNotFound         = citycard.MsgKeyNotFound
+	MsgPSAM                = citycard.MsgPSAM
+	MsgCardLeft            = citycard.MsgCardLeft
+	MsgNotDebited          = citycard.MsgNotDebited
 )
 
 // Message gives what to tell the citizen about an error of Pay: this package's refusals, then
 // citycard.CitizenMessage (which says first of all whether money was taken).
-func Message(err error) citycard.Message {
+func Message(err error) Notice {
 	switch {
 	case errors.Is(err, ErrPending):
 		return MsgPending
@@ -133,7 +152,7 @@ func Message(err error) citycard.Message {
 // Options are what New needs.
 type Options struct {
 	Store *store.Store
-	// Hash is the keyed hash of a card number (hall.Key.CardHash); required: it is how a card
+	// Hash is the keyed hash of a card number (civic.Key.CardHash); required: it is how a card
 	// finds its open payments again without its number being stored.
 	Hash func(cardNo string) []byte
 	// Events records an event in the transaction of the record it describes (the telemetry

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"citizenhome/devices/escpos"
+	"citizenhome/devices/escpos/driver"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/escpos/emulator/ptytest"
 )
@@ -80,8 +81,8 @@ func benchPrintSerial(b *testing.B, baud int, paper escpos.Paper, qr escpos.QRMo
 	}
 	defer emu.Close()
 	line := ptytest.Start(b, emu)
-	p, err := escpos.Open(line.Path, escpos.SerialConfig{Baud: baud,
-		Printer: escpos.Config{Paper: paper, QRMode: qr, StatusTimeout: 2 * time.Second}})
+	p, err := driver.Open(line.Path, driver.SerialConfig{Baud: baud,
+		Printer: driver.Config{Paper: paper, QRMode: qr, StatusTimeout: 2 * time.Second}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -98,7 +98,7 @@ CREATE TABLE remote_setting (
 ) STRICT, WITHOUT ROWID;
 `},
 	{Version: 3, Name: "hall services: appointments, applications, check-ins, ratings, complaints", SQL: `
--- What the hall's platform pushes (kiosk/hall): bookings and applications. A person appears only
+-- What the hall's platform pushes (kiosk/civic): bookings and applications. A person appears only
 -- as an HMAC-SHA256 of the ID or city card number under the hall key (privacy.key_file), so the
 -- file reveals no number. Rows older than privacy.retention_days are purged daily.
 CREATE TABLE hall_appointment (

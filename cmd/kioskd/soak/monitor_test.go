@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/telemetry/wire"
+	"citizenhome/telemetry/wire"
 )
 
 // monitor follows kioskd's device states by polling GET /v1/status: when a device the harness

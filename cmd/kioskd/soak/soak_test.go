@@ -29,8 +29,8 @@ import (
 	"citizenhome/devices/pcsc/pcsctest"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
-	"citizenhome/kiosk/telemetry/mqtttest"
-	"citizenhome/kiosk/telemetry/wire"
+	"citizenhome/telemetry/mqtttest"
+	"citizenhome/telemetry/wire"
 )
 
 // Bounds and paces of the soak. The bounds are what the test holds kioskd to; the paces are how

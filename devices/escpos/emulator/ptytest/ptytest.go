@@ -1,7 +1,7 @@
 // Package ptytest puts an emulator.Printer on a real serial line for tests: socat makes a pair
 // of pseudo-terminals joined back to back (like a null-modem cable), the emulator serves one
 // end, and the code under test opens the other by its path, with the real serial driver
-// (escpos.Open, go.bug.st/serial), exactly as it would open /dev/ttyUSB0.
+// (escpos/driver: Open, go.bug.st/serial), exactly as it would open /dev/ttyUSB0.
 //
 // The line can vanish (as when a USB serial adapter is unplugged: the host's open descriptor
 // fails with EIO and the path disappears) and come back on the same path, with the same
@@ -34,7 +34,7 @@ const Timeout = 10 * time.Second
 // Line is a pty pair carrying one emulated printer. Its methods are safe for concurrent use.
 type Line struct {
 	// Path is the host's end, a symbolic link to /dev/pts/N that stays the same across
-	// Vanish and Return. Give it to escpos.Open (or a configuration's devices.printer).
+	// Vanish and Return. Give it to driver.Open (or a configuration's devices.printer).
 	Path string
 	// Dev is the printer's end; the emulator has it open while the line is up.
 	Dev string

@@ -2,7 +2,7 @@
 
 // Package ptytest puts a samsim.Sim on a real pseudo-terminal for tests: the sim serves the
 // pty's master side, and the code under test opens the slave side by a path, with the real
-// serial driver (idcard.Open, idcard.SerialOpener, go.bug.st/serial), exactly as it would open
+// serial driver (idcard/tty: Open, SerialOpener, go.bug.st/serial), exactly as it would open
 // /dev/ttyUSB0.
 //
 // The path is a symbolic link to /dev/pts/N, as udev makes one (/dev/idreader ->

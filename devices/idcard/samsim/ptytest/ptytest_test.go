@@ -11,6 +11,7 @@ import (
 	"citizenhome/devices/idcard"
 	"citizenhome/devices/idcard/samsim"
 	"citizenhome/devices/idcard/samsim/ptytest"
+	"citizenhome/devices/idcard/tty"
 )
 
 // The host may close and open the line again while it is up (the sim keeps serving); Vanish
@@ -23,7 +24,7 @@ func TestLine(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 2 {
-		r, err := idcard.Open(l.Path, 0)
+		r, err := tty.Open(l.Path, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +33,7 @@ func TestLine(t *testing.T) {
 		}
 		r.Close()
 	}
-	r, err := idcard.Open(l.Path, 0)
+	r, err := tty.Open(l.Path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,133 @@
+package fleet_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"citizenhome/hall/fleet"
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/store"
+	"citizenhome/telemetry/agent"
+	"citizenhome/telemetry/mqtttest"
+	"citizenhome/telemetry/telemetrytest"
+	"citizenhome/telemetry/wire"
+)
+
+// This package's kiosk ids on the shared broker: k20-k29.
+
+func startKiosk(t *testing.T, env mqtttest.Env, id string) (*kiosk.Kiosk, *store.Store, *agent.Agent) {
+	return telemetrytest.StartKiosk(t, env, id, "test")
+}
+
+func waitView(t *testing.T, v *fleet.View, id wire.Kiosk, what string, cond func(fleet.Kiosk) bool) fleet.Kiosk {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		k, ok := v.Kiosk(id)
+		if ok && cond(k) {
+			return k
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %+v", what, k)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestConnCommandsAndView(t *testing.T) {
+	env := mqtttest.Shared(t)
+	k, _, a := startKiosk(t, env, "k20")
+	id := wire.Kiosk{Hall: env.Hall, Kiosk: "k20"}
+	v := fleet.NewView()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := fleet.Dial(ctx, env.Staff(), v, fleet.DialOptions{Hall: env.Hall, By: "crew-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitView(t, v, id, "ready", func(k fleet.Kiosk) bool { return k.State == wire.StateReady && k.Status != nil })
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	r, err := c.Command(cctx, id, wire.CmdLock, map[string]string{"message": "维护"})
+	ccancel()
+	if err != nil || !r.OK {
+		t.Fatalf("lock: %+v %v", r, err)
+	}
+	if locked, msg := k.Locked(); !locked || msg != "维护" {
+		t.Errorf("kiosk after lock: %v %q", locked, msg)
+	}
+	waitView(t, v, id, "locked", func(k fleet.Kiosk) bool { return k.State == wire.StateLocked })
+	cctx, ccancel = context.WithTimeout(ctx, 10*time.Second)
+	_, err = c.Command(cctx, id, "dance", nil)
+	ccancel()
+	var ce *fleet.CommandError
+	if !errors.As(err, &ce) || ce.Reply.Code != wire.RefuseUnknown {
+		t.Errorf("unknown command: %v", err)
+	}
+	// No kiosk: no reply, in time.
+	cctx, ccancel = context.WithTimeout(ctx, 500*time.Millisecond)
+	_, err = c.Command(cctx, wire.Kiosk{Hall: env.Hall, Kiosk: "k29"}, wire.CmdUnlock, nil)
+	ccancel()
+	if !errors.Is(err, fleet.ErrNoReply) {
+		t.Errorf("command to an absent kiosk: %v", err)
+	}
+	a.Close()
+	waitView(t, v, id, "disconnected", func(k fleet.Kiosk) bool { return k.State == wire.StateDisconnected })
+
+	// A view that starts now sees the retained picture.
+	v2 := fleet.NewView()
+	c2, err := fleet.Dial(ctx, env.Staff(), v2, fleet.DialOptions{Hall: env.Hall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if k, ok := v2.Kiosk(id); !ok || k.State != wire.StateDisconnected || k.Status == nil {
+		t.Errorf("retained picture after Dial: %+v", k)
+	}
+}
+
+// A gap in seq makes the view ask the kiosk for a rebirth, which it answers.
+func TestConnRebirthOnGap(t *testing.T) {
+	env := mqtttest.Shared(t)
+	_, st, _ := startKiosk(t, env, "k21")
+	id := wire.Kiosk{Hall: env.Hall, Kiosk: "k21"}
+	v := fleet.NewView()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := fleet.Dial(ctx, env.Staff(), v, fleet.DialOptions{Hall: env.Hall, By: "crew-2", AutoRebirth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	k := waitView(t, v, id, "ready", func(k fleet.Kiosk) bool { return k.State == wire.StateReady && k.Status != nil })
+	// Two live messages with a hole between them, as if the view had missed some: an event
+	// one ahead (the baseline), then one three further.
+	forge := func(seq int64) {
+		s := env.Kiosk("k21")
+		s.ClientID = "forger-" + mqtttest.RandomHex(3)
+		b, _ := json.Marshal(wire.Event{ID: mqtttest.RandomHex(8), Boot: k.Boot, Seq: seq, Type: "test", Data: json.RawMessage(`{}`)})
+		if tok := mqtttest.Connect(t, s).Publish(id.Topic(wire.KindEvent), 1, false, b); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	forge(k.LastSeq + 1)
+	forge(k.LastSeq + 5)
+	waitView(t, v, id, "a rebirth asked", func(k fleet.Kiosk) bool { return k.Rebirths == 1 && k.Gaps == 1 })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := st.DB().QueryRow(`SELECT count(*) FROM command_audit WHERE name = 'rebirth' AND by_user = 'crew-2' AND ok = 1`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the kiosk never got the rebirth command")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

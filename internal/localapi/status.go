@@ -1,0 +1,88 @@
+package localapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/queue"
+	"citizenhome/telemetry/wire"
+)
+
+// Telemetry is what /healthz and /v1/status need of the telemetry agent (agent.Agent, telemetry/agent):
+// the lifecycle state and the status snapshot it publishes, and a counter for requests refused
+// for their token (the status's "errors" counter).
+type Telemetry interface {
+	State() string
+	Snapshot(ctx context.Context) wire.Status
+	CountError()
+}
+
+// UseTelemetry makes /healthz and /v1/status answer what the hall sees over MQTT. Without it
+// (telemetry off) they answer from the core alone: the state from the lock and the devices, and a
+// status with the devices, their alerts (kiosk.Alerts, as telemetry derives them), the lock
+// message, the uptime, today's tickets and the requests refused for their token since the start
+// (errors), boot and seq 0.
+func (s *Server) UseTelemetry(t Telemetry) { s.tel.Store(&t) }
+
+func (s *Server) telemetry() Telemetry {
+	if p := s.tel.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	if t := s.telemetry(); t != nil {
+		writeJSON(w, http.StatusOK, t.Snapshot(r.Context()))
+		return
+	}
+	st := wire.Status{State: s.coreState(), Session: wire.SessionIdle, Devices: map[string]wire.Device{}, Alerts: []string{}}
+	if locked, msg := s.core.Locked(); locked {
+		st.LockMessage = msg
+	}
+	// The contract's three devices are always named, as the telemetry agent's status does.
+	for _, name := range []string{kiosk.DevicePrinter, kiosk.DeviceIDReader, kiosk.DeviceCardReader} {
+		st.Devices[name] = wire.Device{State: string(kiosk.StateAbsent)}
+	}
+	devs := s.core.Devices()
+	for name, d := range devs {
+		st.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: d.Since}
+	}
+	for _, al := range kiosk.Alerts(devs) {
+		if wire.ValidCode(al.Code) { // as the telemetry agent publishes them
+			st.Alerts = append(st.Alerts, al.Code)
+		}
+	}
+	if c, ok := s.core.(interface {
+		Now() time.Time
+		Version() string
+	}); ok {
+		st.TS, st.Version = c.Now(), c.Version()
+	}
+	if c, ok := s.core.(interface{ Uptime() time.Duration }); ok {
+		st.UptimeS = int64(c.Uptime() / time.Second)
+	}
+	if c, ok := s.core.(interface {
+		TicketCounts(context.Context) (queue.Counts, error)
+	}); ok {
+		if n, err := c.TicketCounts(r.Context()); err == nil {
+			st.Counters.Tickets = int64(n.Issued)
+		}
+	}
+	st.Counters.Errors = s.unauthorized.Load()
+	writeJSON(w, http.StatusOK, st)
+}
+
+// coreState is the lifecycle state as the telemetry agent would derive it, for a kiosk without
+// telemetry.
+func (s *Server) coreState() string {
+	if locked, _ := s.core.Locked(); locked {
+		return wire.StateLocked
+	}
+	if kiosk.Degraded(s.core.Devices()) {
+		return wire.StateDegraded
+	}
+	return wire.StateReady
+}

@@ -1,0 +1,323 @@
+package civic
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"citizenhome/kiosk/catalog"
+)
+
+// ComplaintCategory is what a complaint is about.
+type ComplaintCategory string
+
+// Complaint categories.
+const (
+	CategoryAttitude   ComplaintCategory = "attitude"   // 服务态度
+	CategoryEfficiency ComplaintCategory = "efficiency" // 办事效率
+	CategoryConduct    ComplaintCategory = "conduct"    // 工作纪律与作风 (不作为、乱作为, art. 26)
+	CategoryProcess    ComplaintCategory = "process"    // 办事流程与材料
+	CategoryFacility   ComplaintCategory = "facility"   // 设施设备
+	CategoryOther      ComplaintCategory = "other"      // 其他
+)
+
+// ComplaintCategories lists the categories in display order. Do not modify it.
+var ComplaintCategories = []ComplaintCategory{CategoryAttitude, CategoryEfficiency, CategoryConduct, CategoryProcess, CategoryFacility, CategoryOther}
+
+var categoryLabels = map[ComplaintCategory]catalog.Text{
+	CategoryAttitude:   {Zh: "服务态度", En: "Staff attitude"},
+	CategoryEfficiency: {Zh: "办事效率", En: "Efficiency"},
+	CategoryConduct:    {Zh: "工作纪律与作风", En: "Conduct and discipline"},
+	CategoryProcess:    {Zh: "办事流程与材料", En: "Procedure and materials"},
+	CategoryFacility:   {Zh: "设施设备", En: "Facilities"},
+	CategoryOther:      {Zh: "其他", En: "Other"},
+}
+
+// Valid reports whether c is a known category.
+func (c ComplaintCategory) Valid() bool { _, ok := categoryLabels[c]; return ok }
+
+// Label is the display name; an unknown c yields its raw value.
+func (c ComplaintCategory) Label() catalog.Text {
+	if t, ok := categoryLabels[c]; ok {
+		return t
+	}
+	return catalog.Text{Zh: string(c), En: string(c)}
+}
+
+// Limits of a complaint.
+const (
+	MaxComplaintText = 500 // characters (runes)
+	maxReply         = 500
+)
+
+// Complaint is what a citizen files (投诉). Text and Phone are personal data: String and LogValue
+// show neither.
+type Complaint struct {
+	Category ComplaintCategory
+	Text     string // required, 1 to MaxComplaintText characters; newlines allowed
+	// Phone is optional, for the hall to call back: 7 to 15 digits, an optional leading +;
+	// spaces and hyphens are dropped.
+	Phone string
+}
+
+// String shows the category only.
+func (c Complaint) String() string {
+	return fmt.Sprintf("complaint{%s, %d characters, phone given: %v}", c.Category, utf8.RuneCountInString(c.Text), c.Phone != "")
+}
+
+// GoString is String.
+func (c Complaint) GoString() string { return c.String() }
+
+// LogValue shows the category only.
+func (c Complaint) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Submitted is a filed complaint, as printed on the slip.
+type Submitted struct {
+	Number   string // TS + local date + 6 random characters: TS20261126K7Q2M9
+	Category ComplaintCategory
+	At       time.Time
+}
+
+func normPhone(p string) (string, error) {
+	p = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(p))
+	if p == "" {
+		return "", nil
+	}
+	digits := strings.TrimPrefix(p, "+")
+	if len(digits) < 7 || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
+		return "", errf(CodeInvalid, "phone must be 7 to 15 digits")
+	}
+	return p, nil
+}
+
+func checkText(s string, maxRunes int, what string) error {
+	if !utf8.ValidString(s) {
+		return errf(CodeInvalid, "%s is not valid UTF-8", what)
+	}
+	if n := utf8.RuneCountInString(s); n > maxRunes {
+		return errf(CodeInvalid, "%s has %d characters, at most %d", what, n, maxRunes)
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0 {
+		return errf(CodeInvalid, "%s contains control characters", what)
+	}
+	return nil
+}
+
+// crockford is the alphabet of complaint numbers: no I, L, O, U, so a number read aloud or typed
+// survives.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// Submit files a complaint, in the name of who when who is not zero (the person's later progress
+// lookups then list it), and sends complaint.submitted. The text and phone are sealed before they
+// reach the store. Errors: ErrInvalid for an unknown category, an empty or too long text, control
+// characters, a malformed phone.
+func (s *Service) Submit(ctx context.Context, c Complaint, who Identity) (Submitted, error) {
+	if !c.Category.Valid() {
+		return Submitted{}, errf(CodeInvalid, "unknown complaint category %q", c.Category)
+	}
+	text := strings.TrimSpace(c.Text)
+	if text == "" {
+		return Submitted{}, errf(CodeInvalid, "the complaint text is empty")
+	}
+	if err := checkText(text, MaxComplaintText, "the complaint text"); err != nil {
+		return Submitted{}, err
+	}
+	phone, err := normPhone(c.Phone)
+	if err != nil {
+		return Submitted{}, err
+	}
+	id, card := s.key.hashes(who)
+	person := id
+	if person == nil {
+		person = card
+	}
+	var sub Submitted
+	err = s.st.Tx(ctx, func(tx *sql.Tx) error {
+		now := time.Unix(0, s.now().UnixNano()).In(s.Location())
+		number, err := s.newComplaintNumber(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		sealedText, err := s.key.seal(text, "complaint:"+number+":text")
+		if err != nil {
+			return err
+		}
+		var sealedPhone []byte
+		if phone != "" {
+			if sealedPhone, err = s.key.seal(phone, "complaint:"+number+":phone"); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO hall_complaint (number, at, day, category, text, phone, person_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, number, now.UnixNano(), s.day(now), string(c.Category), sealedText, sealedPhone, person)
+		if err != nil {
+			return fmt.Errorf("hall: complaint: %w", err)
+		}
+		sub = Submitted{Number: number, Category: c.Category, At: now}
+		return s.emit(tx, EventComplaint, ComplaintEvent{Number: number, Category: string(c.Category), TS: now.Format(time.RFC3339)})
+	})
+	if err != nil {
+		return Submitted{}, err
+	}
+	return sub, nil
+}
+
+func (s *Service) newComplaintNumber(ctx context.Context, tx *sql.Tx, now time.Time) (string, error) {
+	// 30 random bits a day: numbers from several kiosks of one hall practically never meet,
+	// and a number cannot be guessed to read another's complaint status.
+	for range 5 {
+		b := make([]byte, 6)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("hall: random: %w", err)
+		}
+		for i := range b {
+			b[i] = crockford[b[i]&31]
+		}
+		n := "TS" + now.Format("20060102") + string(b)
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM hall_complaint WHERE number = ?)
+			OR EXISTS (SELECT 1 FROM hall_complaint_status WHERE number = ?)`, n, n).Scan(&taken); err != nil {
+			return "", fmt.Errorf("hall: complaint number: %w", err)
+		}
+		if !taken {
+			return n, nil
+		}
+	}
+	return "", errors.New("hall: no free complaint number after 5 draws (broken random source?)")
+}
+
+// complaintCols selects what scanComplaint reads, over hall_complaint c and
+// hall_complaint_status st (either may be missing), with the number taken from number.
+func complaintCols(number string) string {
+	return `SELECT ` + number + `, coalesce(c.category, ''), coalesce(c.at, 0),
+	coalesce(st.status, 'submitted'), coalesce(st.reply, ''), coalesce(st.updated_at, c.at, 0)`
+}
+
+func (s *Service) scanComplaint(row interface{ Scan(...any) error }) (ComplaintStatus, error) {
+	var c ComplaintStatus
+	var cat, state string
+	var at, upd int64
+	if err := row.Scan(&c.Number, &cat, &at, &state, &c.Reply, &upd); err != nil {
+		return ComplaintStatus{}, err
+	}
+	loc := s.Location()
+	c.Category, c.State = ComplaintCategory(cat), ComplaintState(state)
+	if at != 0 {
+		c.Submitted = time.Unix(0, at).In(loc)
+	}
+	if upd != 0 {
+		c.Updated = time.Unix(0, upd).In(loc)
+	}
+	return c, nil
+}
+
+// complaintStatus finds a complaint filed here or known from an import.
+func (s *Service) complaintStatus(ctx context.Context, number string) (ComplaintStatus, error) {
+	c, err := s.scanComplaint(s.st.DB().QueryRowContext(ctx, complaintCols("n.number")+`
+		FROM (SELECT ? AS number) n
+		LEFT JOIN hall_complaint c ON c.number = n.number
+		LEFT JOIN hall_complaint_status st ON st.number = n.number
+		WHERE c.number IS NOT NULL OR st.number IS NOT NULL`, number))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ComplaintStatus{}, errf(CodeNotFound, "no complaint %s", number)
+	}
+	if err != nil {
+		return ComplaintStatus{}, fmt.Errorf("hall: complaint %s: %w", number, err)
+	}
+	return c, nil
+}
+
+// complaintsOf lists the complaints filed in who's name, newest first.
+func (s *Service) complaintsOf(ctx context.Context, who Identity) ([]ComplaintStatus, error) {
+	id, card := s.key.hashes(who)
+	rows, err := s.st.DB().QueryContext(ctx, complaintCols("c.number")+`
+		FROM hall_complaint c
+		LEFT JOIN hall_complaint_status st ON st.number = c.number
+		WHERE c.person_hash IN (?, ?) ORDER BY c.at DESC, c.number`, id, card)
+	if err != nil {
+		return nil, fmt.Errorf("hall: complaints: %w", err)
+	}
+	defer rows.Close()
+	var out []ComplaintStatus
+	for rows.Next() {
+		c, err := s.scanComplaint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("hall: complaints: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ExportedComplaint is one complaint as ExportComplaints writes it, for the hall's complaint
+// office. It holds personal data (the text, the phone): it goes to a file the office reads, never
+// to telemetry or a log.
+type ExportedComplaint struct {
+	Number    string `json:"number"`
+	Submitted string `json:"submitted"` // RFC 3339
+	Category  string `json:"category"`
+	Text      string `json:"text"`
+	Phone     string `json:"phone,omitempty"`
+	State     string `json:"state"`
+	Reply     string `json:"reply,omitempty"`   // the hall's answer, as last pushed
+	Updated   string `json:"updated,omitempty"` // RFC 3339: when the hall last changed the state
+	Purged    bool   `json:"purged,omitempty"`  // past the retention period: text and phone are gone
+}
+
+// ExportComplaints writes the complaints filed at this kiosk at or after since, oldest first, one
+// JSON object (ExportedComplaint) a line, with text and phone opened. It returns how many it
+// wrote. A sealed field that does not open with the key stops the export with an ErrKey error.
+func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.Time) (int, error) {
+	rows, err := s.st.DB().QueryContext(ctx, `SELECT c.number, c.at, c.category, c.text, c.phone,
+		coalesce(st.status, 'submitted'), coalesce(st.reply, ''), coalesce(st.updated_at, 0), c.purged_at IS NOT NULL
+		FROM hall_complaint c LEFT JOIN hall_complaint_status st ON st.number = c.number
+		WHERE c.at >= ? ORDER BY c.at, c.number`, since.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("hall: export complaints: %w", err)
+	}
+	defer rows.Close()
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	n := 0
+	for rows.Next() {
+		var e ExportedComplaint
+		var at, upd int64
+		var text, phone []byte
+		if err := rows.Scan(&e.Number, &at, &e.Category, &text, &phone, &e.State, &e.Reply, &upd, &e.Purged); err != nil {
+			return n, fmt.Errorf("hall: export complaints: %w", err)
+		}
+		e.Submitted = time.Unix(0, at).In(s.Location()).Format(time.RFC3339)
+		if upd != 0 {
+			e.Updated = time.Unix(0, upd).In(s.Location()).Format(time.RFC3339)
+		}
+		if text != nil {
+			if e.Text, err = s.key.open(text, "complaint:"+e.Number+":text"); err != nil {
+				return n, fmt.Errorf("complaint %s: %w", e.Number, err)
+			}
+		}
+		if phone != nil {
+			if e.Phone, err = s.key.open(phone, "complaint:"+e.Number+":phone"); err != nil {
+				return n, fmt.Errorf("complaint %s: %w", e.Number, err)
+			}
+		}
+		if err := enc.Encode(e); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}

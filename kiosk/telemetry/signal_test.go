@@ -1,9 +1,0 @@
-package telemetry
-
-import (
-	"os"
-	"os/signal"
-	"syscall"
-)
-
-func signalNotify(c chan os.Signal) { signal.Notify(c, syscall.SIGTERM, os.Interrupt) }
