@@ -230,4 +230,10 @@ CONF
   fi
 fi
 
-"$@"
+# CMD does not get the pcscd lock's descriptor: a process it leaves behind (a socat of a test
+# killed half-way) would otherwise hold the lock, and every later run would skip its PC/SC tests.
+if [ -n "${pcsc_machine_lock:-}" ]; then
+  "$@" {pcsc_machine_lock}>&-
+else
+  "$@"
+fi
