@@ -13,6 +13,7 @@ import (
 	"citizenhome/devices/idcard"
 	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/queue"
+	"citizenhome/telemetry/wire"
 )
 
 // withCheckDigit completes 17 digits of an ID number (GB 11643). It panics on anything but 17
@@ -62,13 +63,15 @@ func hallRig(t *testing.T) (*rigT, *civic.Service, *recorded) {
 		t.Fatal(err)
 	}
 	rec := &recorded{}
-	svc, err := r.k.UseHall(key, nil, rec.sink)
+	h, err := r.k.UseHall(key, nil, rec.sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.k.Hall() != svc {
-		t.Fatal("Hall() is not the service UseHall made")
+	svc := h.Service()
+	if svc == nil || h.Ready() != nil {
+		t.Fatalf("UseHall gave no service: %v", h.Ready())
 	}
+	r.hall = h
 	data := `{"appointments": [
 	  {"id": "YY1", "id_number": "` + idWang + `", "matter": "zh-001", "start": "2026-11-26T09:10:00+08:00"},
 	  {"id": "YY2", "city_card": "` + cardZhao + `", "matter": "sb-001", "start": "2026-11-26T10:00:00+08:00"}],
@@ -80,19 +83,24 @@ func hallRig(t *testing.T) (*rigT, *civic.Service, *recorded) {
 	return r, svc, rec
 }
 
+// Without UseHall the kiosk has no hall services: what stands in for them refuses every call.
 func TestHallServicesNeedUseHall(t *testing.T) {
 	r := newRig(t, nil)
 	ctx := context.Background()
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, ErrNoHall) {
+	no := NoHall{Reason: errors.New("hall key unreadable")}
+	if err := no.Ready(); !errors.Is(err, ErrNoHall) || !strings.Contains(err.Error(), "hall key unreadable") {
+		t.Errorf("Ready: %v", err)
+	}
+	if _, err := no.CheckIn(ctx); !errors.Is(err, ErrNoHall) {
 		t.Errorf("CheckIn: %v", err)
 	}
-	if _, err := r.k.Progress(ctx, "K7Q2M9XAB1"); !errors.Is(err, ErrNoHall) {
+	if _, err := no.Progress(ctx, "K7Q2M9XAB1"); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Progress: %v", err)
 	}
-	if _, err := r.k.Rate(ctx, civic.Rating{Overall: 5}); !errors.Is(err, ErrNoHall) {
+	if _, err := no.Rate(ctx, civic.Rating{Overall: 5}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Rate: %v", err)
 	}
-	if _, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"}); !errors.Is(err, ErrNoHall) {
+	if _, err := no.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Complain: %v", err)
 	}
 	if _, err := r.k.UseHall(nil, nil, nil); err == nil {
@@ -103,11 +111,11 @@ func TestHallServicesNeedUseHall(t *testing.T) {
 func TestCheckIn(t *testing.T) {
 	r, _, rec := hallRig(t)
 	ctx := context.Background()
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, civic.ErrNoIdentity) {
+	if _, err := r.hall.CheckIn(ctx); !errors.Is(err, civic.ErrNoIdentity) {
 		t.Fatalf("no card tapped: %v", err)
 	}
 	r.k.SetPerson(&Person{Name: "王五", Number: idWang, Birth: time.Date(1985, 3, 1, 0, 0, 0, 0, shanghai)})
-	ci, err := r.k.CheckIn(ctx)
+	ci, err := r.hall.CheckIn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,22 +123,22 @@ func TestCheckIn(t *testing.T) {
 	if !tk.Priority || tk.PriorityReason != queue.ReasonAppointment || tk.MatterID != "zh-001" || tk.Category != "A" || tk.Code != "A001" {
 		t.Errorf("ticket %+v", tk)
 	}
-	if ci.Appointment.ID != "YY1" || ci.Appointment.Ticket != "A001" || ci.Issued.PrintErr != nil || r.p.count() != 1 {
-		t.Errorf("check-in %+v, %d prints", ci, r.p.count())
+	if ci.Appointment.ID != "YY1" || ci.Appointment.Ticket != "A001" || ci.Issued.PrintErr != nil || r.p.Printed() != 1 {
+		t.Errorf("check-in %+v, %d prints", ci, r.p.Printed())
 	}
-	if got := rec.list(); len(got) != 1 || got[0] != civic.EventCheckedIn {
+	if got := rec.list(); len(got) != 1 || got[0] != wire.EventCheckedIn {
 		t.Errorf("events %v", got)
 	}
-	if printed, _ := r.k.Queue().ByID(ctx, tk.ID); printed.Print != queue.Printed {
+	if printed, _ := r.k.queue.ByID(ctx, tk.ID); printed.Print != queue.Printed {
 		t.Errorf("print state %s", printed.Print)
 	}
 	// One check-in per booking.
-	_, err = r.k.CheckIn(ctx)
+	_, err = r.hall.CheckIn(ctx)
 	var ce *civic.CheckInError
 	if !errors.As(err, &ce) || ce.Code != civic.CodeAlreadyCheckedIn || ce.Appointment.Ticket != "A001" || ce.NormalTicket() {
 		t.Errorf("second check-in: %v", err)
 	}
-	if c, _ := r.k.Queue().CountToday(ctx); c.Issued != 1 {
+	if c, _ := r.k.queue.CountToday(ctx); c.Issued != 1 {
 		t.Errorf("%d tickets issued", c.Issued)
 	}
 }
@@ -139,9 +147,9 @@ func TestCheckIn(t *testing.T) {
 func TestCheckInLateOffersNormalTicket(t *testing.T) {
 	r, _, _ := hallRig(t)
 	ctx := context.Background()
-	r.clock.set(at("2026-11-26", "10:16"))
+	r.clock.Set(at("2026-11-26", "10:16"))
 	r.k.SetCityCard(&CityCard{CardNo: cardZhao})
-	_, err := r.k.CheckIn(ctx)
+	_, err := r.hall.CheckIn(ctx)
 	var ce *civic.CheckInError
 	if !errors.As(err, &ce) || !errors.Is(err, civic.ErrTooLate) || !ce.NormalTicket() || ce.Appointment.Matter != "sb-001" {
 		t.Fatalf("late: %v", err)
@@ -154,9 +162,9 @@ func TestCheckInLateOffersNormalTicket(t *testing.T) {
 		t.Errorf("normal ticket: %+v %v", is.Ticket, err)
 	}
 	// The next day the booking is on the wrong day.
-	r.clock.set(at("2026-11-27", "10:00"))
+	r.clock.Set(at("2026-11-27", "10:00"))
 	r.k.SetCityCard(&CityCard{CardNo: cardZhao})
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, civic.ErrWrongDay) {
+	if _, err := r.hall.CheckIn(ctx); !errors.Is(err, civic.ErrWrongDay) {
 		t.Errorf("next day: %v", err)
 	}
 }
@@ -167,42 +175,42 @@ func TestCheckInRefusalsCommitNothing(t *testing.T) {
 	r, _, rec := hallRig(t)
 	ctx := context.Background()
 	r.k.SetPerson(&Person{Number: idWang})
-	r.clock.set(at("2026-11-26", "12:10")) // lunch break
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, ErrClosed) {
+	r.clock.Set(at("2026-11-26", "12:10")) // lunch break
+	if _, err := r.hall.CheckIn(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("lunch break: %v", err)
 	}
-	r.clock.set(at("2026-11-26", "09:00"))
-	r.p.set(outStatus, nil, nil)
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, ErrNoPrinter) {
+	r.clock.Set(at("2026-11-26", "09:00"))
+	r.p.Set(outStatus, nil, nil)
+	if _, err := r.hall.CheckIn(ctx); !errors.Is(err, ErrNoPrinter) {
 		t.Errorf("paper out: %v", err)
 	}
-	r.p.set(okStatus, nil, nil)
-	rec.failOn = civic.EventCheckedIn
-	if _, err := r.k.CheckIn(ctx); err == nil {
+	r.p.Set(okStatus, nil, nil)
+	rec.failOn = wire.EventCheckedIn
+	if _, err := r.hall.CheckIn(ctx); err == nil {
 		t.Error("check-in with a refused event went through")
 	}
-	if c, _ := r.k.Queue().CountToday(ctx); c.Issued != 0 {
+	if c, _ := r.k.queue.CountToday(ctx); c.Issued != 0 {
 		t.Errorf("%d numbers used by refused check-ins", c.Issued)
 	}
 	rec.failOn = ""
-	r.k.Lock("")
-	if _, err := r.k.CheckIn(ctx); !errors.Is(err, ErrLocked) {
+	hallCmd(r.k).Lock(ctx, "")
+	if _, err := r.hall.CheckIn(ctx); !errors.Is(err, ErrLocked) {
 		t.Errorf("locked: %v", err)
 	}
-	r.k.Unlock()
+	hallCmd(r.k).Unlock(ctx)
 	r.k.SetPerson(&Person{Number: idWang})
-	if ci, err := r.k.CheckIn(ctx); err != nil || ci.Issued.Ticket.Code != "A001" {
+	if ci, err := r.hall.CheckIn(ctx); err != nil || ci.Issued.Ticket.Code != "A001" {
 		t.Errorf("after the refusals the booking is still there: %+v %v", ci, err)
 	}
 	// A print failure after the commit: checked in, ticket marked for reprint.
-	r.clock.set(at("2026-11-26", "09:50"))
+	r.clock.Set(at("2026-11-26", "09:50"))
 	r.k.SetCityCard(&CityCard{CardNo: cardZhao})
-	r.p.set(okStatus, nil, errors.New("jam"))
-	ci, err := r.k.CheckIn(ctx)
+	r.p.Set(okStatus, nil, errors.New("jam"))
+	ci, err := r.hall.CheckIn(ctx)
 	if err != nil || ci.Issued.PrintErr == nil {
 		t.Fatalf("print failure: %+v %v", ci, err)
 	}
-	if tk, _ := r.k.Queue().ByID(ctx, ci.Issued.Ticket.ID); tk.Print != queue.Reprint {
+	if tk, _ := r.k.queue.ByID(ctx, ci.Issued.Ticket.ID); tk.Print != queue.Reprint {
 		t.Errorf("print state %s", tk.Print)
 	}
 }
@@ -210,57 +218,57 @@ func TestCheckInRefusalsCommitNothing(t *testing.T) {
 func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	r, _, rec := hallRig(t)
 	ctx := context.Background()
-	if _, err := r.k.Progress(ctx, ""); !errors.Is(err, civic.ErrNoIdentity) {
+	if _, err := r.hall.Progress(ctx, ""); !errors.Is(err, civic.ErrNoIdentity) {
 		t.Errorf("no card: %v", err)
 	}
 	r.k.SetPerson(&Person{Number: idWang})
-	p, err := r.k.Progress(ctx, "")
+	p, err := r.hall.Progress(ctx, "")
 	if err != nil || len(p.Applications) != 1 || p.Applications[0].Promised.Date == "" {
 		t.Fatalf("by ID card: %+v %v", p, err)
 	}
 	// Ratings and complaints work after hours too.
-	r.clock.set(at("2026-11-26", "19:00"))
+	r.clock.Set(at("2026-11-26", "19:00"))
 	is, err := r.k.TakeTicketInCategory(ctx, "A", false)
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed hall: %+v %v", is, err)
 	}
-	if _, err := r.k.Rate(ctx, civic.Rating{Overall: civic.VeryDissatisfied}); !errors.Is(err, civic.ErrInvalid) {
+	if _, err := r.hall.Rate(ctx, civic.Rating{Overall: civic.VeryDissatisfied}); !errors.Is(err, civic.ErrInvalid) {
 		t.Errorf("bad rating without reasons: %v", err)
 	}
-	if _, err := r.k.Rate(ctx, civic.Rating{Overall: civic.Satisfied}); err != nil {
+	if _, err := r.hall.Rate(ctx, civic.Rating{Overall: civic.Satisfied}); err != nil {
 		t.Errorf("rating: %v", err)
 	}
-	before := r.p.count()
-	c, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryProcess, Text: "材料清单与窗口要求不一致", Phone: "13800138000"})
+	before := r.p.Printed()
+	c, err := r.hall.Complain(ctx, civic.Complaint{Category: civic.CategoryProcess, Text: "材料清单与窗口要求不一致", Phone: "13800138000"})
 	if err != nil || c.PrintErr != nil || !strings.HasPrefix(c.Number, "TS20261126") {
 		t.Fatalf("complaint: %+v %v", c, err)
 	}
-	if r.p.count() != before+1 {
+	if r.p.Printed() != before+1 {
 		t.Error("no slip printed")
 	}
-	if got := rec.list(); len(got) != 2 || got[0] != civic.EventRating || got[1] != civic.EventComplaint {
+	if got := rec.list(); len(got) != 2 || got[0] != wire.EventRating || got[1] != wire.EventComplaint {
 		t.Errorf("events %v", got)
 	}
 	// The slip's number finds the complaint; the citizen's own lookup lists it.
-	p, err = r.k.Progress(ctx, "citizenhome:lookup:"+c.Number)
+	p, err = r.hall.Progress(ctx, "citizenhome:lookup:"+c.Number)
 	if err != nil || len(p.Complaints) != 1 || p.Complaints[0].State != civic.ComplaintSubmitted {
 		t.Errorf("by number: %+v %v", p, err)
 	}
-	if p, _ := r.k.Progress(ctx, ""); len(p.Complaints) != 1 {
+	if p, _ := r.hall.Progress(ctx, ""); len(p.Complaints) != 1 {
 		t.Errorf("own complaints: %+v", p.Complaints)
 	}
 	// Paper out: the complaint is filed all the same.
-	r.p.set(outStatus, nil, nil)
-	c2, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryFacility, Text: "自助机打印不出"})
+	r.p.Set(outStatus, nil, nil)
+	c2, err := r.hall.Complain(ctx, civic.Complaint{Category: civic.CategoryFacility, Text: "自助机打印不出"})
 	if err != nil || !errors.Is(c2.PrintErr, ErrNoPrinter) || c2.Number == "" {
 		t.Errorf("complaint without paper: %+v %v", c2, err)
 	}
-	r.k.Lock("")
+	hallCmd(r.k).Lock(ctx, "")
 	for name, err := range map[string]error{
-		"progress": func() error { _, err := r.k.Progress(ctx, c.Number); return err }(),
-		"rate":     func() error { _, err := r.k.Rate(ctx, civic.Rating{Overall: 5}); return err }(),
+		"progress": func() error { _, err := r.hall.Progress(ctx, c.Number); return err }(),
+		"rate":     func() error { _, err := r.hall.Rate(ctx, civic.Rating{Overall: 5}); return err }(),
 		"complain": func() error {
-			_, err := r.k.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"})
+			_, err := r.hall.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"})
 			return err
 		}(),
 	} {

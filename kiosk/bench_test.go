@@ -24,7 +24,7 @@ func BenchmarkConfirmToCommitted(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i > 0 && i%5000 == 0 { // a category has at most 9999 numbers a day
-			r.clock.set(r.clock.now().AddDate(0, 0, 7)) // next Thursday: open, a weekday
+			r.clock.Set(r.clock.Now().AddDate(0, 0, 7)) // next Thursday: open, a weekday
 		}
 		start = time.Now()
 		if _, err := r.k.TakeTicket(ctx, m.ID); err != nil {

@@ -3,7 +3,6 @@ package kiosk
 import (
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"citizenhome/devices/citycard"
 	"citizenhome/devices/idcard"
+	"citizenhome/mask"
 )
 
 // CardUnknown is the kind of a card that is neither an ID card (CardID) nor a city card
@@ -51,10 +51,25 @@ func (c PresentCard) String() string {
 }
 
 // Format prints String for every verb, so %+v cannot print a field.
-func (c PresentCard) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+func (c PresentCard) Format(f fmt.State, verb rune) { mask.Format(f, verb, c.String()) }
 
-// LogValue is masked.
-func (c PresentCard) LogValue() slog.Value { return slog.StringValue(c.String()) }
+// LogValue is masked: the kind, the reader and the card's data as they log themselves.
+func (c PresentCard) LogValue() slog.Value { return c.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives; never the UID. The local API, which hands out the
+// card's data, maps the fields itself.
+func (c PresentCard) MarshalJSON() ([]byte, error) { return c.fields().MarshalJSON() }
+
+func (c PresentCard) fields() mask.Fields {
+	fs := mask.Fields{}.Add("kind", c.Kind).Add("reader", c.Reader)
+	if c.ID != nil {
+		fs = fs.Add("id", *c.ID)
+	}
+	if c.City != nil {
+		fs = fs.Add("city", *c.City)
+	}
+	return fs.Add("read_failed", c.Err != nil)
+}
 
 // UIDHex is the UID in upper-case hex, "" without one.
 func (c PresentCard) UIDHex() string { return strings.ToUpper(hex.EncodeToString(c.UID)) }

@@ -23,7 +23,7 @@ func TestCardsOnReaders(t *testing.T) {
 	if len(cards) != 2 || cards[0].Kind != CardID || cards[1].City != info || cards[0].UIDHex() != "0102030405060708" {
 		t.Fatalf("cards %v", cards)
 	}
-	if !cards[0].Since.Equal(r.clock.now()) {
+	if !cards[0].Since.Equal(r.clock.Now()) {
 		t.Errorf("since %v", cards[0].Since)
 	}
 	// A new card on the same reader replaces the old one.

@@ -3,12 +3,14 @@ package kiosk
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // CityCard is what the kiosk keeps of a city one-card (市民卡) for one session. The full card
-// number is personal data: String, LogValue and Masked show it masked.
+// number is personal data: Masked, and every fmt verb, slog and JSON, show it masked (package
+// mask); code that must show it reads the field.
 type CityCard struct {
 	CardNo     string
 	Issuer     string
@@ -24,27 +26,25 @@ type CardRecord struct {
 	AmountFen int64
 }
 
-// MaskedCard keeps the first 4 and last 4 digits: 3104********1234.
-func MaskedCard(no string) string {
-	if len(no) <= 8 {
-		return strings.Repeat("*", len(no))
-	}
-	return no[:4] + strings.Repeat("*", len(no)-8) + no[len(no)-4:]
+// Masked is the card number as it may be shown, printed or sent: 3104********1234 (package
+// mask; a number of 8 digits or fewer is all stars).
+func (c CityCard) Masked() string { return mask.Card(c.CardNo) }
+
+// String is masked: "city card 3104********1234". A nil *CityCard prints "<nil>" with fmt.
+func (c CityCard) String() string { return fmt.Sprintf("city card %s", c.Masked()) }
+
+// Format prints String for every verb, so %#v or %+v cannot print the card number.
+func (c CityCard) Format(f fmt.State, verb rune) { mask.Format(f, verb, c.String()) }
+
+// LogValue gives slog the masked number and the issuer.
+func (c CityCard) LogValue() slog.Value { return c.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (c CityCard) MarshalJSON() ([]byte, error) { return c.fields().MarshalJSON() }
+
+func (c CityCard) fields() mask.Fields {
+	return mask.Fields{}.Add("card_no", c.Masked()).Add("issuer", c.Issuer)
 }
-
-// Masked is the card number as it may be shown, printed or sent.
-func (c *CityCard) Masked() string { return MaskedCard(c.CardNo) }
-
-// String is masked.
-func (c *CityCard) String() string {
-	if c == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("city card %s", c.Masked())
-}
-
-// LogValue is masked.
-func (c *CityCard) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Wipe drops the data.
 func (c *CityCard) Wipe() { *c = CityCard{} }

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"citizenhome/devices/escpos"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/store"
 )
 
@@ -80,7 +82,7 @@ func (l *logLines) deviceLines(t *testing.T, device string) []map[string]any {
 }
 
 // loggedKiosk is a core with printer p (nil: none) logging JSON to the returned lines.
-func loggedKiosk(t *testing.T, p Printer) (*Kiosk, *clock, *logLines) {
+func loggedKiosk(t *testing.T, p Printer) (*Kiosk, *kiosktest.Clock, *logLines) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "kiosk.db")
@@ -89,11 +91,11 @@ func loggedKiosk(t *testing.T, p Printer) (*Kiosk, *clock, *logLines) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: at("2026-11-26", "09:00")}
+	c := kiosktest.NewClock(at("2026-11-26", "09:00"))
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
 	ll := &logLines{}
-	k, err := New(context.Background(), Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now,
+	k, err := New(context.Background(), Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.Now,
 		Log: slog.New(slog.NewJSONHandler(ll, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +106,13 @@ func loggedKiosk(t *testing.T, p Printer) (*Kiosk, *clock, *logLines) {
 // A fault reported at every poll, its detail different each time, is one line; so is its end.
 // Levels: faults and paper low warn, back to ok is info. Since is when the state began.
 func TestDeviceChangesLoggedOnce(t *testing.T) {
-	k, clk, ll := loggedKiosk(t, &fakePrinter{status: okStatus})
+	k, clk, ll := loggedKiosk(t, kiosktest.NewPrinter(okStatus))
 	if got := ll.deviceLines(t, DevicePrinter); len(got) != 1 || got[0]["msg"] != "device ok" || got[0]["level"] != "INFO" {
 		t.Fatalf("the printer's first state: %v", got)
 	}
-	began := clk.now()
+	began := clk.Now()
 	for i := range 200 {
-		clk.set(began.Add(time.Duration(i) * 5 * time.Second))
+		clk.Set(began.Add(time.Duration(i) * 5 * time.Second))
 		k.SetDevice(DevicePrinter, StateOffline, fmt.Sprintf("escpos: reopen backoff; attempt %d: no such file", i))
 	}
 	got := ll.deviceLines(t, DevicePrinter)
@@ -162,7 +164,9 @@ func TestDeviceChangesLoggedOnce(t *testing.T) {
 
 // A printer that does not answer at start is logged then (the pollers only report changes).
 func TestPrinterOfflineAtStartLogged(t *testing.T) {
-	_, _, ll := loggedKiosk(t, &fakePrinter{stErr: errors.New("escpos: open /dev/citizenhome-printer: no such file or directory")})
+	offline := &kiosktest.Printer{}
+	offline.SetStatus(escpos.Status{}, errors.New("escpos: open /dev/citizenhome-printer: no such file or directory"))
+	_, _, ll := loggedKiosk(t, offline)
 	got := ll.deviceLines(t, DevicePrinter)
 	if len(got) != 1 || got[0]["msg"] != "device offline" || got[0]["level"] != "WARN" || got[0]["detail"] == nil {
 		t.Errorf("printer offline at start: %v", got)
@@ -192,15 +196,15 @@ func TestAlerts(t *testing.T) {
 
 func TestUptime(t *testing.T) {
 	k, clk, _ := loggedKiosk(t, nil)
-	start := clk.now()
+	start := clk.Now()
 	if k.Uptime() != 0 || !k.Started().Equal(start) {
 		t.Fatalf("uptime at start %v, started %v", k.Uptime(), k.Started())
 	}
-	clk.set(start.Add(90 * time.Minute))
+	clk.Set(start.Add(90 * time.Minute))
 	if k.Uptime() != 90*time.Minute {
 		t.Errorf("uptime %v, want 1h30m", k.Uptime())
 	}
-	clk.set(start.Add(-time.Hour)) // the clock set back
+	clk.Set(start.Add(-time.Hour)) // the clock set back
 	if k.Uptime() != 0 {
 		t.Errorf("uptime after the clock went back: %v", k.Uptime())
 	}

@@ -13,10 +13,11 @@ import (
 // was); otherwise those under code, scanned from the QR code of a ticket, a receipt or a
 // complaint slip, or typed (see civic.ParseCode). Only the citizen's own records are shown.
 //
-// Errors: ErrNoHall, ErrLocked, civic.ErrInvalid for a malformed code, civic.ErrNotFound for a
+// Errors: ErrLocked, civic.ErrInvalid for a malformed code, civic.ErrNotFound for a
 // code that finds nothing, and the Source's errors (civic.ErrSource: try again later). Lookups
 // work outside opening hours.
-func (k *Kiosk) Progress(ctx context.Context, code string) (civic.Progress, error) {
+func (h *HallServices) Progress(ctx context.Context, code string) (civic.Progress, error) {
+	k := h.k
 	svc, err := k.hallService()
 	if err != nil {
 		return civic.Progress{}, err
@@ -36,9 +37,10 @@ func (k *Kiosk) Progress(ctx context.Context, code string) (civic.Progress, erro
 }
 
 // Rate records a 好差评 (see civic.Rating: reasons are required for 不满意 and 非常不满意; one
-// rating per ticket). It works outside opening hours. Errors: ErrNoHall, ErrLocked, and those of
+// rating per ticket). It works outside opening hours. Errors: ErrLocked, and those of
 // civic.Service.Rate (ErrInvalid, ErrNotFound, ErrAlreadyRated).
-func (k *Kiosk) Rate(ctx context.Context, r civic.Rating) (civic.Rated, error) {
+func (h *HallServices) Rate(ctx context.Context, r civic.Rating) (civic.Rated, error) {
+	k := h.k
 	svc, err := k.hallService()
 	if err != nil {
 		return civic.Rated{}, err
@@ -61,8 +63,9 @@ type Complained struct {
 // Complain files a complaint (art. 15), in the name of the session's citizen when a card was
 // tapped (their progress lookups then list it), and prints a slip with its number. The complaint
 // is stored before printing starts; a printer that cannot print only sets PrintErr. It works
-// outside opening hours. Errors: ErrNoHall, ErrLocked, civic.ErrInvalid (see civic.Complaint).
-func (k *Kiosk) Complain(ctx context.Context, c civic.Complaint) (Complained, error) {
+// outside opening hours. Errors: ErrLocked, civic.ErrInvalid (see civic.Complaint).
+func (h *HallServices) Complain(ctx context.Context, c civic.Complaint) (Complained, error) {
+	k := h.k
 	svc, err := k.hallService()
 	if err != nil {
 		return Complained{}, err

@@ -65,9 +65,7 @@ type Kiosk struct {
 	mu      sync.Mutex
 	devices map[string]Device
 	subs    []func(Event)
-	locked  string // the lock message while locked by the hall; "" when not locked
-	isLock  bool
-	lockMsg string        // the default lock message set remotely (remote.go); "" = configured
+	lock    lockState
 	events  EventRecorder // the telemetry outbox (remote.go); nil without telemetry
 
 	staffFails       int       // wrong staff PINs in a row
@@ -76,6 +74,16 @@ type Kiosk struct {
 	cards    cardBoard    // the cards on the readers now (card.go)
 	services hallServices // appointments, progress, ratings, complaints (appointment.go)
 	payments paySetup     // one-card payments (pay.go)
+}
+
+// lockState is whether service is stopped (暂停服务), by the hall or by staff on site, and with
+// what message: the kiosk's one lock, whoever locked it.
+type lockState struct {
+	on      bool
+	message string // shown while on
+	// fallback is the message of a lock without one, set remotely (hall.locked_message); ""
+	// uses the configured one.
+	fallback string
 }
 
 // New builds the core over an opened store, recovering tickets whose printing was interrupted
@@ -154,9 +162,6 @@ func (k *Kiosk) Sessions() *session.Manager { return k.sessions }
 // Catalog returns the service catalog in force.
 func (k *Kiosk) Catalog() *catalog.Catalog { return k.catalog.Current() }
 
-// Queue gives access to the ticket queue (staff functions, kioskd).
-func (k *Kiosk) Queue() *queue.Queue { return k.queue }
-
 // Now is the kiosk's clock.
 func (k *Kiosk) Now() time.Time { return k.now() }
 
@@ -165,9 +170,6 @@ func (k *Kiosk) Started() time.Time { return k.started }
 
 // Uptime is how long the core has run, on its clock; never negative (a clock set back gives 0).
 func (k *Kiosk) Uptime() time.Duration { return max(k.now().Sub(k.started), 0) }
-
-// Hours reports whether the hall serves now.
-func (k *Kiosk) Hours() hours.Status { return k.sched.Status(k.now()) }
 
 // Subscribe registers fn for every later event (session, device and lock changes). fn is called
 // from the goroutine that caused the event and must not block; a UI hands it to its own loop.
@@ -187,42 +189,41 @@ func (k *Kiosk) emit(e Event) {
 	}
 }
 
-// Lock stops service (暂停服务) with message, or the configured message when it is empty. The
-// session in progress, if any, ends and its data is wiped.
-func (k *Kiosk) Lock(message string) {
+// lockWith stops service (暂停服务) with message, or the default message when it is empty, and
+// returns the message shown. The session in progress, if any, ends and its data is wiped.
+func (k *Kiosk) lockWith(message string) string {
 	k.mu.Lock()
 	if message == "" {
-		message = k.lockMsg
+		message = k.lock.fallback
 	}
 	if message == "" {
 		message = k.cfg.Hall.LockedMessage
 	}
-	k.isLock, k.locked = true, message
+	k.lock.on, k.lock.message = true, message
 	k.mu.Unlock()
 	k.sessions.End(session.Locked)
 	k.emit(Event{Kind: EventLock, Locked: true, Message: message})
+	return message
 }
 
-// Unlock resumes service.
-func (k *Kiosk) Unlock() {
+// unlock resumes service; an event only when the kiosk was locked.
+func (k *Kiosk) unlock() {
 	k.mu.Lock()
-	was := k.isLock
-	k.isLock, k.locked = false, ""
+	was := k.lock.on
+	k.lock.on, k.lock.message = false, ""
 	k.mu.Unlock()
 	if was {
 		k.emit(Event{Kind: EventLock})
 	}
 }
 
-// Locked reports whether the hall has locked the kiosk, with the message to show.
+// Locked reports whether service is stopped (by the hall or by staff: StaffHandle.Lock), with
+// the message to show; false and "" while the kiosk serves.
 func (k *Kiosk) Locked() (bool, string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.isLock, k.locked
+	return k.lock.on, k.lock.message
 }
-
-// Reset ends the session in progress and wipes its data (the hall's reset command, staff mode).
-func (k *Kiosk) Reset() { k.sessions.End(session.Reset) }
 
 // Error codes of the core, matched with errors.Is. The UI maps each to a screen that says what to
 // do next.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,67 +14,33 @@ import (
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/hours"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
 )
 
-// fakePrinter is a Printer for the core's logic tests; the real driver is tested against the
-// printer emulator in devices/escpos.
-type fakePrinter struct {
-	mu      sync.Mutex
-	status  escpos.Status
-	stErr   error
-	failJob error
-	jobs    []escpos.Doc
-}
-
-func (p *fakePrinter) Print(_ context.Context, d escpos.Doc) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.failJob != nil {
-		return p.failJob
-	}
-	p.jobs = append(p.jobs, d)
-	return nil
-}
-
-func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.status, p.stErr
-}
-
-func (p *fakePrinter) set(st escpos.Status, stErr, job error) {
-	p.mu.Lock()
-	p.status, p.stErr, p.failJob = st, stErr, job
-	p.mu.Unlock()
-}
-
-func (p *fakePrinter) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.jobs)
-}
+// The core's logic tests print on kiosktest.Printer (the real driver is tested against the
+// printer emulator in devices/escpos). It is checked against Printer here: kiosktest does not
+// import the core, so that these tests, inside package kiosk, can use it.
+var _ Printer = (*kiosktest.Printer)(nil)
 
 var (
-	okStatus  = escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}
+	okStatus  = kiosktest.Ready
 	outStatus = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true, PaperNearEnd: true}
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 type rigT struct {
 	k     *Kiosk
-	clock *clock
-	p     *fakePrinter
+	clock *kiosktest.Clock
+	p     *kiosktest.Printer
 	cfg   config.Config
+	hall  *HallServices // set by hallRig
 }
+
+// hallCmd is the staff handle of a hall command, as telemetry uses it: it writes no audit row of
+// its own (the command pipeline writes the command's).
+func hallCmd(k *Kiosk) *StaffHandle { return k.Staff(Remote("test-ops")) }
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
@@ -100,11 +65,11 @@ func newRig(t testing.TB, edit func(*config.Config)) *rigT {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: at("2026-11-26", "09:00")}
-	p := &fakePrinter{status: okStatus}
+	c := kiosktest.NewClock(at("2026-11-26", "09:00"))
+	p := kiosktest.NewPrinter(okStatus)
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
-	k, err := New(context.Background(), Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now})
+	k, err := New(context.Background(), Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +105,10 @@ func TestTakeTicketPrintsAndNumbers(t *testing.T) {
 	if b.Ticket.WaitingAhead != 1 || b.Ticket.Priority {
 		t.Errorf("second ticket: %+v", b.Ticket)
 	}
-	if r.p.count() != 2 {
-		t.Errorf("%d jobs printed, want 2", r.p.count())
+	if r.p.Printed() != 2 {
+		t.Errorf("%d jobs printed, want 2", r.p.Printed())
 	}
-	got, err := r.k.Queue().ByID(context.Background(), a.Ticket.ID)
+	got, err := r.k.queue.ByID(context.Background(), a.Ticket.ID)
 	if err != nil || got.Print != "printed" {
 		t.Errorf("first ticket print state %q (%v)", got.Print, err)
 	}
@@ -160,7 +125,7 @@ func TestClosedHoursIssueNothing(t *testing.T) {
 		{at("2026-11-26", "12:30"), hours.Break},
 		{at("2026-11-26", "18:00"), hours.AfterClosing},
 	} {
-		r.clock.set(tc.at)
+		r.clock.Set(tc.at)
 		_, err := r.k.TakeTicket(context.Background(), m.ID)
 		var ce *ClosedError
 		if !errors.As(err, &ce) || !errors.Is(err, ErrClosed) || ce.Status.Reason != tc.reason || ce.Status.Next.IsZero() {
@@ -170,10 +135,10 @@ func TestClosedHoursIssueNothing(t *testing.T) {
 			t.Errorf("%s: offer while closed: %+v", tc.at, o)
 		}
 	}
-	if r.p.count() != 0 {
+	if r.p.Printed() != 0 {
 		t.Error("printed while closed")
 	}
-	r.clock.set(at("2026-11-26", "13:30"))
+	r.clock.Set(at("2026-11-26", "13:30"))
 	is, err := r.k.TakeTicket(context.Background(), m.ID)
 	if err != nil || is.Ticket.Number != 1 {
 		t.Fatalf("first ticket after opening: %+v %v", is.Ticket, err)
@@ -182,7 +147,7 @@ func TestClosedHoursIssueNothing(t *testing.T) {
 
 func TestWeekendOffersOnlyWeekendMatters(t *testing.T) {
 	r := newRig(t, nil)
-	r.clock.set(at("2026-11-28", "10:00")) // Saturday
+	r.clock.Set(at("2026-11-28", "10:00")) // Saturday
 	o := r.k.Offer()
 	if !o.Hours.Open || !o.Hours.Weekend || len(o.Sections) == 0 {
 		t.Fatalf("Saturday offer: %+v", o.Hours)
@@ -195,7 +160,7 @@ func TestWeekendOffersOnlyWeekendMatters(t *testing.T) {
 			}
 		}
 	}
-	r.clock.set(at("2026-11-26", "10:00"))
+	r.clock.Set(at("2026-11-26", "10:00"))
 	for _, so := range r.k.Offer().Sections {
 		for _, m := range so.Matters {
 			if !m.Weekend {
@@ -206,7 +171,7 @@ func TestWeekendOffersOnlyWeekendMatters(t *testing.T) {
 	if weekday == 0 {
 		t.Error("on Thursday the weekday-only matters must be offered")
 	}
-	r.clock.set(at("2026-11-28", "10:00"))
+	r.clock.Set(at("2026-11-28", "10:00"))
 	if _, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID); !errors.Is(err, ErrNotOnWeekend) {
 		t.Errorf("weekday matter on Saturday: %v", err)
 	}
@@ -228,7 +193,7 @@ func TestElderGetsPriority(t *testing.T) {
 	if err != nil || !is.Ticket.Priority || is.Ticket.PriorityReason != queue.ReasonElder {
 		t.Fatalf("65 today: %+v %v", is.Ticket, err)
 	}
-	r.k.Reset()
+	hallCmd(r.k).Reset(context.Background())
 	if r.k.Person() != nil {
 		t.Fatal("reset kept the person")
 	}
@@ -237,7 +202,7 @@ func TestElderGetsPriority(t *testing.T) {
 	if err != nil || is.Ticket.Priority {
 		t.Fatalf("65 tomorrow: %+v %v", is.Ticket, err)
 	}
-	r.k.Reset()
+	hallCmd(r.k).Reset(context.Background())
 	is, err = r.k.TakeTicket(context.Background(), m.ID)
 	if err != nil || is.Ticket.Priority {
 		t.Fatalf("no card: %+v %v", is.Ticket, err)
@@ -258,7 +223,7 @@ func TestPriorityCategory(t *testing.T) {
 func TestPrinterOutOfPaperRefusesBeforeNumbering(t *testing.T) {
 	r := newRig(t, nil)
 	m := matter(t, r.k, false)
-	r.p.set(outStatus, nil, nil)
+	r.p.Set(outStatus, nil, nil)
 	_, err := r.k.TakeTicket(context.Background(), m.ID)
 	var pe *PrinterError
 	if !errors.As(err, &pe) || pe.State != StatePaperOut {
@@ -267,7 +232,7 @@ func TestPrinterOutOfPaperRefusesBeforeNumbering(t *testing.T) {
 	if d := r.k.Devices()[DevicePrinter]; d.State != StatePaperOut {
 		t.Errorf("device state %+v", d)
 	}
-	r.p.set(okStatus, nil, nil)
+	r.p.Set(okStatus, nil, nil)
 	is, err := r.k.TakeTicket(context.Background(), m.ID)
 	if err != nil || is.Ticket.Number != 1 {
 		t.Fatalf("a refused ticket must not use a number: %+v %v", is.Ticket, err)
@@ -277,7 +242,7 @@ func TestPrinterOutOfPaperRefusesBeforeNumbering(t *testing.T) {
 func TestPrintFailureKeepsNumberForReprint(t *testing.T) {
 	r := newRig(t, nil)
 	m := matter(t, r.k, false)
-	r.p.set(okStatus, nil, escpos.ErrPaperOut)
+	r.p.Set(okStatus, nil, escpos.ErrPaperOut)
 	is, err := r.k.TakeTicket(context.Background(), m.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -285,15 +250,15 @@ func TestPrintFailureKeepsNumberForReprint(t *testing.T) {
 	if is.PrintErr == nil || is.Ticket.Code == "" {
 		t.Fatalf("print failure not reported: %+v", is)
 	}
-	rep, err := r.k.Queue().Reprints(context.Background())
+	rep, err := r.k.queue.Reprints(context.Background())
 	if err != nil || len(rep) != 1 || rep[0].ID != is.Ticket.ID {
 		t.Fatalf("reprints %+v %v", rep, err)
 	}
-	r.p.set(okStatus, nil, nil)
-	if _, err := r.k.Reprint(context.Background(), is.Ticket.ID); err != nil {
+	r.p.Set(okStatus, nil, nil)
+	if _, err := hallCmd(r.k).Reprint(context.Background(), is.Ticket.Code); err != nil {
 		t.Fatal(err)
 	}
-	if rep, _ := r.k.Queue().Reprints(context.Background()); len(rep) != 0 {
+	if rep, _ := r.k.queue.Reprints(context.Background()); len(rep) != 0 {
 		t.Errorf("still to reprint after reprint: %+v", rep)
 	}
 	next, _ := r.k.TakeTicket(context.Background(), m.ID)
@@ -310,7 +275,7 @@ func TestLongPrintErrorStillMarksReprint(t *testing.T) {
 	r := newRig(t, nil)
 	m := matter(t, r.k, false)
 	long := fmt.Errorf("escpos: print: write /tmp/%s/printer: input/output error\nretry 打印机", strings.Repeat("长路径", 40))
-	r.p.set(okStatus, nil, long)
+	r.p.Set(okStatus, nil, long)
 	is, err := r.k.TakeTicket(context.Background(), m.ID)
 	if err != nil {
 		t.Fatalf("a ticket issued but not printed is not an error: %v", err)
@@ -318,7 +283,7 @@ func TestLongPrintErrorStillMarksReprint(t *testing.T) {
 	if !errors.Is(is.PrintErr, long) || is.Ticket.Code == "" {
 		t.Fatalf("print failure not reported: %+v", is)
 	}
-	rep, err := r.k.Queue().Reprints(context.Background())
+	rep, err := r.k.queue.Reprints(context.Background())
 	if err != nil || len(rep) != 1 || rep[0].ID != is.Ticket.ID {
 		t.Fatalf("reprints %+v %v", rep, err)
 	}
@@ -343,7 +308,7 @@ func TestLockRefusesAndEndsSession(t *testing.T) {
 	var got []Event
 	r.k.Subscribe(func(e Event) { got = append(got, e) })
 	r.k.SetPerson(&Person{Name: "王五", Number: "z"})
-	r.k.Lock("")
+	hallCmd(r.k).Lock(context.Background(), "")
 	if ok, msg := r.k.Locked(); !ok || msg != r.cfg.Hall.LockedMessage {
 		t.Fatalf("locked %v %q", ok, msg)
 	}
@@ -353,7 +318,7 @@ func TestLockRefusesAndEndsSession(t *testing.T) {
 	if _, err := r.k.TakeTicket(context.Background(), matter(t, r.k, false).ID); !errors.Is(err, ErrLocked) {
 		t.Errorf("take while locked: %v", err)
 	}
-	r.k.Unlock()
+	hallCmd(r.k).Unlock(context.Background())
 	if ok, _ := r.k.Locked(); ok {
 		t.Error("still locked")
 	}
@@ -385,15 +350,15 @@ func TestTicketInCategory(t *testing.T) {
 
 func TestMasking(t *testing.T) {
 	for in, want := range map[string]string{"张三": "张*", "张三丰": "张*丰", "欧阳娜娜": "欧**娜", "": "*"} {
-		if got := MaskedName(in); got != want {
+		if got := (Person{Name: in}).MaskedName(); got != want {
 			t.Errorf("MaskedName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := MaskedNumber("41010219900101123X"); got != "410***********123X" {
-		t.Errorf("MaskedNumber = %q", got)
+	if got := mask.ID("41010219900101123X"); got != "410***********123X" {
+		t.Errorf("mask.ID = %q", got)
 	}
-	if got := MaskedCard("3104000012345678"); got != "3104********5678" {
-		t.Errorf("MaskedCard = %q", got)
+	if got := (CityCard{CardNo: "3104000012345678"}).Masked(); got != "3104********5678" {
+		t.Errorf("Masked = %q", got)
 	}
 	p := &Person{Name: "张三丰", Number: "41010219900101123X"}
 	if s := p.String(); s != "张*丰 410***********123X" {

@@ -2,7 +2,6 @@ package kiosk
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -44,54 +43,6 @@ func (k *Kiosk) paySet() (*payment.Journal, payment.Terminal) {
 	return k.payments.j, k.payments.term
 }
 
-// UsePayments sets up one-card payments over the kiosk's store, clock and event recorder
-// (telemetry's outbox, looked up at each event), with the card reader and PSAM of t and the
-// card hashes keyed by key (the hall key). tune, when not nil, adjusts the journal's options
-// (tests set AfterStep and Grace). It then settles what it can of the journal without a card
-// (payment.Journal.RecoverStart), prints the receipts a stop cut off, and reports the payment
-// device (error while a payment is undecided). Calling it again replaces the setup.
-func (k *Kiosk) UsePayments(ctx context.Context, key CardHasher, t payment.Terminal, tune func(*payment.Options)) (*payment.Journal, error) {
-	if key == nil || t == nil {
-		return nil, errors.New("payments need the hall key and a terminal")
-	}
-	o := payment.Options{
-		Store: k.store, Hash: key.CardHash, Now: k.now, Location: k.sched.Location(),
-		Events: func(tx *sql.Tx, typ string, data any) error {
-			if r := k.recorder(); r != nil {
-				return r.RecordEvent(tx, typ, data)
-			}
-			return nil
-		},
-	}
-	if tune != nil {
-		tune(&o)
-	}
-	j, err := payment.New(o)
-	if err != nil {
-		return nil, err
-	}
-	k.payments.mu.Lock()
-	k.payments.j, k.payments.term = j, t
-	k.payments.mu.Unlock()
-	rec, err := j.RecoverStart(ctx)
-	if err != nil {
-		return j, fmt.Errorf("payments: recovery at start: %w", err)
-	}
-	for _, e := range rec.Settled {
-		k.log.Info("payment settled at start", "payment", e.Txn(), "status", e.Status, "reason", e.Reason)
-	}
-	k.printDue(ctx, j)
-	k.armFlag(j)
-	k.reportPayments(ctx, j)
-	return j, nil
-}
-
-// Payments returns the payment journal, nil before UsePayments.
-func (k *Kiosk) Payments() *payment.Journal {
-	j, _ := k.paySet()
-	return j
-}
-
 // Paid is what a tap to pay gave.
 type Paid struct {
 	// Payment is the journal entry: Status paid when the money was taken. With
@@ -108,31 +59,6 @@ type Paid struct {
 	// when the money was taken; read from the card when it refused for insufficient balance
 	// (94 01 carries none); -1 when unknown (any other outcome, or the card gone).
 	BalanceFen int64
-}
-
-// Pay takes the fee of matterID (catalog fee.amount_fen) from the city card on the card reader,
-// through the PSAM, and prints the receipt (slip.Receipt). The payment journal makes it safe
-// (see package payment): a debit that happened always ends in a record, a payment.completed or
-// payment.recovered event and a receipt, and a card is never charged twice.
-//
-// It refuses, taking nothing, when the kiosk is locked (ErrLocked), the hall is closed
-// (*ClosedError), the matter is unknown (ErrUnknownMatter) or free (ErrFree), payments are not
-// set up (ErrNoPayments), the printer cannot print the receipt (*PrinterError), no card is on
-// the reader (payment.ErrNoCard) or the PSAM does not answer (payment.ErrNoPSAM). The card's
-// refusals and faults come as the payment's errors: payment.Message(err) is what to tell the
-// citizen, and says first whether money was taken. A payment whose DEBIT was in doubt when the
-// card left stays open until the card comes back (CardTapped) and is flagged to the hall after
-// payment.DefaultGrace. The same card paying the same matter again within
-// payment.DefaultRepeatWindow is refused with payment.ErrAlreadyPaid (Paid.Payment is the earlier
-// payment): a double touch must not pay twice; PayAgain is for a second payment the citizen
-// confirmed.
-func (k *Kiosk) Pay(ctx context.Context, matterID string) (Paid, error) {
-	return k.pay(ctx, matterID, false)
-}
-
-// PayAgain is Pay for a citizen who confirmed paying the same matter once more.
-func (k *Kiosk) PayAgain(ctx context.Context, matterID string) (Paid, error) {
-	return k.pay(ctx, matterID, true)
 }
 
 func (k *Kiosk) pay(ctx context.Context, matterID string, allowRepeat bool) (Paid, error) {
@@ -170,7 +96,7 @@ func (k *Kiosk) pay(ctx context.Context, matterID string, allowRepeat bool) (Pai
 	switch {
 	case res.Entry.Status == payment.StatusPaid && res.Entry.BalanceBeforeFen >= 0 && !errors.Is(err, payment.ErrAlreadyPaid):
 		paid.BalanceFen = res.Entry.BalanceAfterFen()
-		k.cardPaid(res.Entry)
+		k.cardPaid(ctx, j, res.Entry)
 	case errors.Is(err, citycard.ErrInsufficientBalance):
 		// One GET BALANCE on the card that just refused: the citizen wants to know how much
 		// is missing.
@@ -198,12 +124,17 @@ func (k *Kiosk) pay(ctx context.Context, matterID string, allowRepeat bool) (Pai
 
 // cardPaid brings the session's city card (what the one-card screen shows) up to date with a
 // payment just made from it: its balance after and the purchase on top of its records. The card
-// is recognised by its masked number (the journal keeps no other); a session with another card,
-// or none, is left alone. A new copy goes into the session (which wipes the old one): screens
-// read the card afresh from the session each time they are drawn.
-func (k *Kiosk) cardPaid(e payment.Entry) {
+// is recognised by its keyed hash (payment.Journal.SameCard): a masked number is shared by many
+// cards, and by every card of 8 digits or fewer. A session with another card, or none, is left
+// alone, and so is the session when the journal cannot tell. A new copy goes into the session
+// (which wipes the old one): screens read the card afresh from the session each time they are
+// drawn.
+func (k *Kiosk) cardPaid(ctx context.Context, j *payment.Journal, e payment.Entry) {
 	c := k.CityCard()
-	if c == nil || c.Masked() != e.CardMasked {
+	if c == nil {
+		return
+	}
+	if same, err := j.SameCard(ctx, e.ID, c.CardNo); err != nil || !same {
 		return
 	}
 	n := *c
@@ -213,41 +144,8 @@ func (k *Kiosk) cardPaid(e payment.Entry) {
 	k.sessions.Put(keyCity, &n)
 }
 
-// CardTapped settles the unsettled payments of a city card just tapped (its number read by the
-// rig, card the connection still open on it): a card without any costs one query and no APDU.
-// It returns the payments settled (paid ones got their receipt printed), and an error when the
-// card could not be read for it (the entries stay as they were, for the next tap).
-func (k *Kiosk) CardTapped(ctx context.Context, cardNo string, card citycard.Card) ([]payment.Entry, error) {
-	j, _ := k.paySet()
-	if j == nil || card == nil {
-		return nil, nil
-	}
-	pending, err := j.Pending(ctx, cardNo)
-	if err != nil || !pending {
-		return nil, err
-	}
-	rec, err := j.Recover(ctx, card)
-	out := append(rec.Settled, rec.Flagged...)
-	for i, e := range out {
-		if e.Status == payment.StatusPaid && e.Receipt == payment.ReceiptNone {
-			k.printReceipt(context.WithoutCancel(ctx), j, &out[i])
-		}
-		k.log.Info("payment settled on a tap of its card", "payment", e.Txn(), "status", e.Status, "reason", e.Reason)
-	}
-	k.armFlag(j)
-	k.reportPayments(context.WithoutCancel(ctx), j)
-	return out, err
-}
-
-// ReprintReceipt prints a paid payment's receipt again (staff, after a printer fault) and
-// records it.
-func (k *Kiosk) ReprintReceipt(ctx context.Context, id int64) error {
-	_, err := k.reprintReceipt(ctx, id)
-	return err
-}
-
-// reprintReceipt is ReprintReceipt giving the entry as it stands afterwards (zero when there is
-// no such paid payment).
+// reprintReceipt prints a paid payment's receipt again (StaffHandle.ReprintReceipt) and gives
+// the entry as it stands afterwards (zero when there is no such paid payment).
 func (k *Kiosk) reprintReceipt(ctx context.Context, id int64) (payment.Entry, error) {
 	j, _ := k.paySet()
 	if j == nil {
@@ -264,29 +162,6 @@ func (k *Kiosk) reprintReceipt(ctx context.Context, id int64) (payment.Entry, er
 		return e, err
 	}
 	return e, k.printReceipt(ctx, j, &e)
-}
-
-// ReceiptsUnprinted lists today's paid payments (the day of their intent, in the hall's zone)
-// whose receipt did not come out: failed at the printer, or never attempted (a stop between the
-// debit and the printer that the start could not print either). Oldest first; none is an empty
-// list. Without payments set up it returns ErrNoPayments. A payment of an earlier day no longer
-// shows: staff look those up with kioskctl payments.
-func (k *Kiosk) ReceiptsUnprinted(ctx context.Context) ([]payment.Entry, error) {
-	if j, _ := k.paySet(); j == nil {
-		return nil, ErrNoPayments
-	}
-	loc := k.sched.Location()
-	r, err := payment.DailyReport(ctx, k.store.DB(), k.now().In(loc).Format(time.DateOnly), loc)
-	if err != nil {
-		return nil, err
-	}
-	var out []payment.Entry
-	for _, e := range r.Entries {
-		if e.Status == payment.StatusPaid && e.Receipt != payment.ReceiptPrinted {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }
 
 // printReceipt prints e's receipt and journals the outcome (e is updated).

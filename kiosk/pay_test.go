@@ -16,6 +16,8 @@ import (
 	"citizenhome/devices/citycard/psamsim"
 	"citizenhome/devices/escpos"
 	"citizenhome/kiosk/payment"
+	"citizenhome/kiosk/payment/paymenttest"
+	"citizenhome/telemetry/wire"
 )
 
 type testHasher struct{}
@@ -55,9 +57,10 @@ func (e *events) count(typ string) int {
 
 type payRig struct {
 	*rigT
+	pay  *Payments
 	card *cardsim.Card
 	psam *psamsim.PSAM
-	term *payment.Fake
+	term *paymenttest.Terminal
 	ev   *events
 }
 
@@ -72,9 +75,9 @@ func newPayRig(t *testing.T, tune func(*payment.Options)) *payRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &payRig{rigT: r, card: card, psam: psam, term: payment.NewFake(card, psam), ev: &events{}}
+	p := &payRig{rigT: r, card: card, psam: psam, term: paymenttest.NewTerminal(card, psam), ev: &events{}}
 	r.k.SetEventRecorder(p.ev)
-	if _, err := r.k.UsePayments(context.Background(), testHasher{}, p.term, tune); err != nil {
+	if p.pay, err = r.k.UsePayments(context.Background(), testHasher{}, p.term, tune); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -108,7 +111,7 @@ const paidMatter = "zh-001"
 
 func TestPayPrintsReceipt(t *testing.T) {
 	p := newPayRig(t, nil)
-	paid, err := p.k.Pay(context.Background(), paidMatter)
+	paid, err := p.pay.Pay(context.Background(), paidMatter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +122,10 @@ func TestPayPrintsReceipt(t *testing.T) {
 	if got := p.card.Balance(); got != 12345-e.AmountFen {
 		t.Errorf("balance %d", got)
 	}
-	if p.p.count() != 1 {
-		t.Fatalf("%d print jobs", p.p.count())
+	if p.p.Printed() != 1 {
+		t.Fatalf("%d print jobs", p.p.Printed())
 	}
-	txt := docText(p.p.jobs[0])
+	txt := docText(p.p.Doc(0))
 	for _, want := range []string{"缴费凭证", e.TAC, e.Txn(), "3104********5678", "20.00 元", "103.45 元"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("receipt lacks %q:\n%s", want, txt)
@@ -131,7 +134,7 @@ func TestPayPrintsReceipt(t *testing.T) {
 	if strings.Contains(txt, "3104000012345678") {
 		t.Error("receipt prints the full card number")
 	}
-	if p.ev.count(payment.EventCompleted) != 1 || len(p.ev.types) != 1 {
+	if p.ev.count(wire.EventPaymentCompleted) != 1 || len(p.ev.types) != 1 {
 		t.Errorf("events %v", p.ev.types)
 	}
 	if d := p.k.Devices()[DevicePayment]; d.State != StateOK {
@@ -139,15 +142,15 @@ func TestPayPrintsReceipt(t *testing.T) {
 	}
 	// A double touch does not pay twice.
 	p.term.SetCard(p.card)
-	again, err := p.k.Pay(context.Background(), paidMatter)
+	again, err := p.pay.Pay(context.Background(), paidMatter)
 	if !errors.Is(err, payment.ErrAlreadyPaid) || again.Payment.ID != e.ID || p.card.Balance() != 12345-e.AmountFen {
 		t.Fatalf("second pay: %v %v balance %d", err, again.Payment, p.card.Balance())
 	}
-	if _, err := p.k.PayAgain(context.Background(), paidMatter); err != nil {
+	if _, err := p.pay.PayAgain(context.Background(), paidMatter); err != nil {
 		t.Fatal(err)
 	}
-	if p.card.Balance() != 12345-2*e.AmountFen || p.p.count() != 2 {
-		t.Errorf("pay again: balance %d, %d receipts", p.card.Balance(), p.p.count())
+	if p.card.Balance() != 12345-2*e.AmountFen || p.p.Printed() != 2 {
+		t.Errorf("pay again: balance %d, %d receipts", p.card.Balance(), p.p.Printed())
 	}
 }
 
@@ -160,31 +163,30 @@ func TestPayRefusesBeforeCharging(t *testing.T) {
 			free = m.ID
 		}
 	}
-	if _, err := p.k.Pay(ctx, free); !errors.Is(err, ErrFree) {
+	if _, err := p.pay.Pay(ctx, free); !errors.Is(err, ErrFree) {
 		t.Errorf("free matter: %v", err)
 	}
-	if _, err := p.k.Pay(ctx, "no-such"); !errors.Is(err, ErrUnknownMatter) {
+	if _, err := p.pay.Pay(ctx, "no-such"); !errors.Is(err, ErrUnknownMatter) {
 		t.Errorf("unknown matter: %v", err)
 	}
-	p.p.set(outStatus, nil, nil)
-	if _, err := p.k.Pay(ctx, paidMatter); !errors.Is(err, ErrNoPrinter) {
+	p.p.Set(outStatus, nil, nil)
+	if _, err := p.pay.Pay(ctx, paidMatter); !errors.Is(err, ErrNoPrinter) {
 		t.Errorf("paper out: %v", err)
 	}
-	p.p.set(okStatus, nil, nil)
-	p.k.Lock("")
-	if _, err := p.k.Pay(ctx, paidMatter); !errors.Is(err, ErrLocked) {
+	p.p.Set(okStatus, nil, nil)
+	hallCmd(p.k).Lock(ctx, "")
+	if _, err := p.pay.Pay(ctx, paidMatter); !errors.Is(err, ErrLocked) {
 		t.Errorf("locked: %v", err)
 	}
-	p.k.Unlock()
+	hallCmd(p.k).Unlock(ctx)
 	p.term.SetCard(nil)
-	if _, err := p.k.Pay(ctx, paidMatter); !errors.Is(err, payment.ErrNoCard) {
+	if _, err := p.pay.Pay(ctx, paidMatter); !errors.Is(err, payment.ErrNoCard) {
 		t.Errorf("no card: %v", err)
 	}
-	if p.card.Count(cardsim.CmdInitPurchase) != 0 || p.p.count() != 0 || len(p.ev.types) != 0 {
+	if p.card.Count(cardsim.CmdInitPurchase) != 0 || p.p.Printed() != 0 || len(p.ev.types) != 0 {
 		t.Error("something was sent, printed or recorded")
 	}
-	r := newRig(t, nil)
-	if _, err := r.k.Pay(ctx, paidMatter); !errors.Is(err, ErrNoPayments) {
+	if _, err := (NoPayments{}).Pay(ctx, paidMatter); !errors.Is(err, ErrNoPayments) {
 		t.Errorf("no payments: %v", err)
 	}
 }
@@ -193,18 +195,18 @@ func TestPayRefusesBeforeCharging(t *testing.T) {
 // the receipt is marked failed, staff reprint it.
 func TestPayReceiptFails(t *testing.T) {
 	p := newPayRig(t, nil)
-	p.p.set(okStatus, nil, errors.New("paper jam"))
-	paid, err := p.k.Pay(context.Background(), paidMatter)
+	p.p.Set(okStatus, nil, errors.New("paper jam"))
+	paid, err := p.pay.Pay(context.Background(), paidMatter)
 	if err != nil || paid.PrintErr == nil || paid.Payment.Status != payment.StatusPaid || paid.Payment.Receipt != payment.ReceiptFailed {
 		t.Fatalf("err %v paid %+v", err, paid)
 	}
-	p.p.set(okStatus, nil, nil)
-	if err := p.k.ReprintReceipt(context.Background(), paid.Payment.ID); err != nil {
+	p.p.Set(okStatus, nil, nil)
+	if _, err := hallCmd(p.k).ReprintReceipt(context.Background(), paid.Payment.ID); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := p.k.Payments().Get(context.Background(), paid.Payment.ID)
-	if e.Receipt != payment.ReceiptPrinted || p.p.count() != 1 {
-		t.Errorf("after reprint: %v %s, %d jobs", e, e.Receipt, p.p.count())
+	e, _ := p.pay.Entry(context.Background(), paid.Payment.ID)
+	if e.Receipt != payment.ReceiptPrinted || p.p.Printed() != 1 {
+		t.Errorf("after reprint: %v %s, %d jobs", e, e.Receipt, p.p.Printed())
 	}
 }
 
@@ -213,24 +215,24 @@ func TestPayReceiptFails(t *testing.T) {
 func TestPayTornThenTapped(t *testing.T) {
 	p := newPayRig(t, nil)
 	p.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true, After: true})
-	paid, err := p.k.Pay(context.Background(), paidMatter)
+	paid, err := p.pay.Pay(context.Background(), paidMatter)
 	if m := payment.Message(err); m != citycard.MsgUnknown {
 		t.Fatalf("err %v: message %q", err, m.En)
 	}
-	if paid.Payment.Status != payment.StatusOpen || p.p.count() != 0 {
-		t.Fatalf("torn payment %v, %d receipts", paid.Payment, p.p.count())
+	if paid.Payment.Status != payment.StatusOpen || p.p.Printed() != 0 {
+		t.Fatalf("torn payment %v, %d receipts", paid.Payment, p.p.Printed())
 	}
 	p.card.Reinsert()
-	settled, err := p.k.CardTapped(context.Background(), "3104000012345678", p.card)
+	settled, err := p.pay.CardTapped(context.Background(), "3104000012345678", p.card)
 	if err != nil || len(settled) != 1 || settled[0].Status != payment.StatusPaid || settled[0].Receipt != payment.ReceiptPrinted {
 		t.Fatalf("tap: %v %v", settled, err)
 	}
-	if p.ev.count(payment.EventRecovered) != 1 || p.p.count() != 1 || p.card.Balance() != 12345-2000 {
-		t.Errorf("events %v, %d receipts, balance %d", p.ev.types, p.p.count(), p.card.Balance())
+	if p.ev.count(wire.EventPaymentRecovered) != 1 || p.p.Printed() != 1 || p.card.Balance() != 12345-2000 {
+		t.Errorf("events %v, %d receipts, balance %d", p.ev.types, p.p.Printed(), p.card.Balance())
 	}
 	// A card with nothing pending costs no APDU.
 	n := len(p.card.Log())
-	if s, err := p.k.CardTapped(context.Background(), "3104000012345678", p.card); err != nil || s != nil || len(p.card.Log()) != n {
+	if s, err := p.pay.CardTapped(context.Background(), "3104000012345678", p.card); err != nil || s != nil || len(p.card.Log()) != n {
 		t.Errorf("second tap: %v %v, %d APDUs", s, err, len(p.card.Log())-n)
 	}
 }
@@ -241,22 +243,22 @@ func TestPayTornThenTapped(t *testing.T) {
 func TestPayUndecidedRaisesDevice(t *testing.T) {
 	p := newPayRig(t, func(o *payment.Options) { o.Grace = 1 }) // 1 ns: overdue at once
 	p.card.Inject(cardsim.Fault{On: cardsim.CmdDebit, Leave: true})
-	p.k.Pay(context.Background(), paidMatter)
-	p.clock.set(p.clock.now().Add(time.Minute)) // the card does not come back
+	p.pay.Pay(context.Background(), paidMatter)
+	p.clock.Set(p.clock.Now().Add(time.Minute)) // the card does not come back
 	payEventually(t, "the payment device in error", func() bool { return p.k.Devices()[DevicePayment].State == StateError })
 	if d := p.k.Devices()[DevicePayment]; !strings.Contains(d.Detail, "undecided") {
 		t.Errorf("detail %q", d.Detail)
 	}
 	p.card.Reinsert()
-	settled, err := p.k.CardTapped(context.Background(), "3104000012345678", p.card)
+	settled, err := p.pay.CardTapped(context.Background(), "3104000012345678", p.card)
 	if err != nil || len(settled) != 1 || settled[0].Status != payment.StatusNotCharged {
 		t.Fatalf("tap: %v %v", settled, err)
 	}
 	if d := p.k.Devices()[DevicePayment]; d.State != StateOK {
 		t.Errorf("payment device after settling: %+v", d)
 	}
-	if p.card.Balance() != 12345 || p.p.count() != 0 || len(p.ev.types) != 0 {
-		t.Errorf("balance %d, %d receipts, events %v", p.card.Balance(), p.p.count(), p.ev.types)
+	if p.card.Balance() != 12345 || p.p.Printed() != 0 || len(p.ev.types) != 0 {
+		t.Errorf("balance %d, %d receipts, events %v", p.card.Balance(), p.p.Printed(), p.ev.types)
 	}
 }
 
@@ -272,18 +274,19 @@ func TestPayRestartPrintsDueReceipt(t *testing.T) {
 	})
 	func() {
 		defer func() { recover() }()
-		p.k.Pay(context.Background(), paidMatter)
+		p.pay.Pay(context.Background(), paidMatter)
 	}()
-	if p.p.count() != 0 {
+	if p.p.Printed() != 0 {
 		t.Fatal("printed before the cut")
 	}
 	if _, err := p.k.UsePayments(context.Background(), testHasher{}, p.term, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p.p.count() != 1 || p.ev.count(payment.EventRecovered) != 1 || len(p.ev.types) != 1 {
-		t.Fatalf("%d receipts, events %v", p.p.count(), p.ev.types)
+	if p.p.Printed() != 1 || p.ev.count(wire.EventPaymentRecovered) != 1 || len(p.ev.types) != 1 {
+		t.Fatalf("%d receipts, events %v", p.p.Printed(), p.ev.types)
 	}
-	due, _ := p.k.Payments().ReceiptsDue(context.Background())
+	j, _ := p.k.paySet()
+	due, _ := j.ReceiptsDue(context.Background())
 	if len(due) != 0 || p.card.Balance() != 12345-2000 {
 		t.Errorf("due %v, balance %d", due, p.card.Balance())
 	}

@@ -3,9 +3,9 @@ package kiosk
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"citizenhome/mask"
 )
 
 // Session keys of the personal data a session holds.
@@ -14,8 +14,9 @@ const (
 	keyCity   = "city-card"
 )
 
-// Person is what the kiosk keeps of a citizen's ID card, for one session only. Its String and
-// LogValue are masked, so it cannot reach a log by accident.
+// Person is what the kiosk keeps of a citizen's ID card, for one session only. It prints itself
+// masked with every fmt verb, slog and JSON (package mask), so it cannot reach a log by accident;
+// code that must show the real values reads the fields.
 type Person struct {
 	Name   string
 	Number string // the ID number
@@ -38,39 +39,24 @@ func (p *Person) Age(t time.Time) int {
 	return age
 }
 
-// MaskedName shows the first and last characters of a name: 张*三, 李*; names of one character
-// show nothing.
-func MaskedName(name string) string {
-	r := []rune(strings.TrimSpace(name))
-	switch len(r) {
-	case 0, 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	default:
-		return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-	}
-}
+// MaskedName is the name as it may be shown: 张*丰 (package mask).
+func (p Person) MaskedName() string { return mask.Name(p.Name) }
 
-// MaskedNumber keeps the first 3 and last 4 characters: 410***********1234.
-func MaskedNumber(n string) string {
-	if utf8.RuneCountInString(n) <= 7 {
-		return strings.Repeat("*", utf8.RuneCountInString(n))
-	}
-	r := []rune(n)
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
-}
+// String is masked: "张*丰 410***********1234". A nil *Person prints "<nil>" with fmt.
+func (p Person) String() string { return p.MaskedName() + " " + mask.ID(p.Number) }
 
-// String is masked.
-func (p *Person) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("%s %s", MaskedName(p.Name), MaskedNumber(p.Number))
-}
+// Format prints String for every verb, so %#v or %+v cannot print the name or the number.
+func (p Person) Format(f fmt.State, verb rune) { mask.Format(f, verb, p.String()) }
 
-// LogValue is masked.
-func (p *Person) LogValue() slog.Value { return slog.StringValue(p.String()) }
+// LogValue gives slog the masked name and number, and the kind of card.
+func (p Person) LogValue() slog.Value { return p.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (p Person) MarshalJSON() ([]byte, error) { return p.fields().MarshalJSON() }
+
+func (p Person) fields() mask.Fields {
+	return mask.Fields{}.Add("name", p.MaskedName()).Add("number", mask.ID(p.Number)).Add("kind", p.Kind)
+}
 
 // Wipe drops the data (Go strings cannot be overwritten in place; dropping the last reference is
 // what can be done).

@@ -10,6 +10,7 @@ import (
 
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/queue"
+	"citizenhome/telemetry/wire"
 )
 
 // What the hall's telemetry (telemetry/agent) hooks into: the event outbox written in the same
@@ -62,7 +63,7 @@ func ticketEvent(t queue.Ticket) TicketEvent {
 // recordIssued runs inside the ticket's issuing transaction (queue.IssueWith).
 func (k *Kiosk) recordIssued(tx *sql.Tx, t queue.Ticket) error {
 	if r := k.recorder(); r != nil {
-		return r.RecordEvent(tx, "ticket.issued", ticketEvent(t))
+		return r.RecordEvent(tx, wire.EventTicketIssued, ticketEvent(t))
 	}
 	return nil
 }
@@ -74,7 +75,7 @@ func (k *Kiosk) recordReprinted(ctx context.Context, t queue.Ticket) error {
 	if r == nil {
 		return nil
 	}
-	err := k.store.Tx(ctx, func(tx *sql.Tx) error { return r.RecordEvent(tx, "ticket.reprinted", ticketEvent(t)) })
+	err := k.store.Tx(ctx, func(tx *sql.Tx) error { return r.RecordEvent(tx, wire.EventTicketReprinted, ticketEvent(t)) })
 	if err != nil {
 		k.log.Error("ticket reprinted but its event not recorded", "ticket", t.Code, "err", err)
 	}
@@ -82,12 +83,14 @@ func (k *Kiosk) recordReprinted(ctx context.Context, t queue.Ticket) error {
 }
 
 // SetLockedMessage replaces the configured hall.locked_message (the 暂停服务 text shown when the
-// hall locks the kiosk without a message) until the process ends; "" goes back to the
-// configured one. The screen shows it at the next lock.
-func (k *Kiosk) SetLockedMessage(msg string) {
-	k.mu.Lock()
-	k.lockMsg = msg
-	k.mu.Unlock()
+// kiosk is locked without a message) until the process ends; "" goes back to the configured one.
+// The screen shows it at the next lock. The hall sets it with set-config; on site it is audited
+// as AuditStaffSetConfig.
+func (h *StaffHandle) SetLockedMessage(ctx context.Context, msg string) {
+	h.k.mu.Lock()
+	h.k.lock.fallback = msg
+	h.k.mu.Unlock()
+	h.audit(ctx, AuditStaffSetConfig, map[string]string{"hall.locked_message": msg}, nil)
 }
 
 // Idle timeout bounds, as the configuration file allows them.
@@ -96,19 +99,24 @@ const (
 	MaxIdleTimeout = 10 * time.Minute
 )
 
-// ErrSetting is matched by a remote setting refused by SetIdleTimeout.
+// ErrSetting is matched by a setting refused by StaffHandle.SetIdleTimeout.
 var ErrSetting = errors.New("setting out of range")
 
 // SetIdleTimeout changes the session idle timeout from now on (a session in progress gets it at
 // its next touch). It must lie in [MinIdleTimeout, MaxIdleTimeout] and above the configured
-// idle warning; otherwise nothing changes and the error matches ErrSetting.
-func (k *Kiosk) SetIdleTimeout(d time.Duration) error {
-	_, warn := k.sessions.Timeout()
+// idle warning; otherwise nothing changes and the error matches ErrSetting. The hall sets it with
+// set-config; on site it is audited as AuditStaffSetConfig.
+func (h *StaffHandle) SetIdleTimeout(ctx context.Context, d time.Duration) error {
+	sessions := h.k.sessions
+	_, warn := sessions.Timeout()
+	var err error
 	if d < MinIdleTimeout || d > MaxIdleTimeout || d <= warn {
-		return fmt.Errorf("%w: idle timeout %s must be between %s and %s and above the warning (%s)", ErrSetting, d, MinIdleTimeout, MaxIdleTimeout, warn)
+		err = fmt.Errorf("%w: idle timeout %s must be between %s and %s and above the warning (%s)", ErrSetting, d, MinIdleTimeout, MaxIdleTimeout, warn)
+	} else {
+		sessions.SetTimeout(d, warn)
 	}
-	k.sessions.SetTimeout(d, warn)
-	return nil
+	h.audit(ctx, AuditStaffSetConfig, map[string]string{"kiosk.idle_timeout": d.String()}, err)
+	return err
 }
 
 // ErrNoCatalogFile is returned by ReloadCatalog when the kiosk serves the built-in demo catalog.
@@ -116,8 +124,15 @@ var ErrNoCatalogFile = errors.New("no catalog file is configured (kiosk.catalog)
 
 // ReloadCatalog loads kiosk.catalog again and serves it if it is entirely valid and uses only
 // queue categories the kiosk numbers tickets for (those configured and those of the catalog it
-// started with); otherwise the catalog in force stays, and the error says why.
-func (k *Kiosk) ReloadCatalog() error {
+// started with); otherwise the catalog in force stays, and the error says why (ErrNoCatalogFile
+// for the built-in demo catalog). On site it is audited as AuditStaffReload.
+func (h *StaffHandle) ReloadCatalog(ctx context.Context) error {
+	err := h.k.reloadCatalog()
+	h.audit(ctx, AuditStaffReload, nil, err)
+	return err
+}
+
+func (k *Kiosk) reloadCatalog() error {
 	path := k.cfg.Kiosk.Catalog
 	if path == "" {
 		return ErrNoCatalogFile

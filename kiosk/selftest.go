@@ -7,18 +7,18 @@ import (
 	"citizenhome/kiosk/slip"
 )
 
-// SelfTest prints the printer self-test page (slip.SelfTest: the printer's state, this kiosk's
+// selfTest prints the printer self-test page (slip.SelfTest: the printer's state, this kiosk's
 // ID, the hall, the software version, the time, a QR code, a barcode and a ruler of the
 // configured paper's columns) and returns the printer's state after printing it (whatever it
 // is: the page is out, so a roll that ran out with it is reported, not an error).
 //
-// It is a staff and technician function: it prints while the kiosk is locked or the hall is
-// closed, and it neither starts nor touches a citizen session. It refuses, printing nothing,
+// It is a staff and technician function (StaffHandle.SelfTest): it prints while the kiosk is
+// locked or the hall is closed, and it neither starts nor touches a citizen session. It refuses, printing nothing,
 // with a *PrinterError (errors.Is ErrNoPrinter) when no printer is configured (StateAbsent) or
 // the printer cannot print now (paper out, cover open, error, offline). A page that fails part
 // way is a *PrinterError wrapping the driver's error, which tells how far the job got; it is
 // never printed again by itself.
-func (k *Kiosk) SelfTest(ctx context.Context) (DeviceState, error) {
+func (k *Kiosk) selfTest(ctx context.Context) (DeviceState, error) {
 	if k.printer == nil {
 		return StateAbsent, &PrinterError{State: StateAbsent}
 	}

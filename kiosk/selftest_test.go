@@ -11,6 +11,7 @@ import (
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/slip"
 )
 
@@ -53,12 +54,12 @@ func TestSelfTestPrintsPage(t *testing.T) {
 				c.Devices.PrinterPaper = tc.paper
 				c.Kiosk.ID = "kiosk-07"
 			})
-			r.p.set(tc.status, nil, nil)
-			got, err := r.k.SelfTest(context.Background())
+			r.p.Set(tc.status, nil, nil)
+			got, err := hallCmd(r.k).SelfTest(context.Background())
 			if err != nil || got != tc.want {
 				t.Fatalf("SelfTest = %v, %v; want %v", got, err, tc.want)
 			}
-			if n := r.p.count(); n != 1 {
+			if n := r.p.Printed(); n != 1 {
 				t.Fatalf("%d jobs printed, want the page once", n)
 			}
 			if d := r.k.Devices()[DevicePrinter]; d.State != tc.want {
@@ -68,7 +69,7 @@ func TestSelfTestPrintsPage(t *testing.T) {
 			if tc.paper == "58mm" {
 				paper = escpos.Paper58
 			}
-			lines := pageLines(t, r.p.jobs[0], paper)
+			lines := pageLines(t, r.p.Doc(0), paper)
 			text := strings.Join(lines, "\n")
 			for _, w := range []string{"打印机自检页", "(" + string(tc.want) + ")", "kiosk-07", r.cfg.Hall.Name,
 				"2026-11-26 09:00:00", slip.SelfTestQR("kiosk-07")} {
@@ -99,13 +100,13 @@ func TestSelfTestRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, nil)
-			r.p.set(tc.status, tc.stErr, nil)
-			got, err := r.k.SelfTest(context.Background())
+			r.p.Set(tc.status, tc.stErr, nil)
+			got, err := hallCmd(r.k).SelfTest(context.Background())
 			var pe *PrinterError
 			if !errors.As(err, &pe) || pe.State != tc.want || got != tc.want || !errors.Is(err, ErrNoPrinter) {
 				t.Fatalf("SelfTest = %v, %v; want a PrinterError %v", got, err, tc.want)
 			}
-			if r.p.count() != 0 {
+			if r.p.Printed() != 0 {
 				t.Error("a page was printed")
 			}
 			if d := r.k.Devices()[DevicePrinter]; d.State != tc.want {
@@ -118,8 +119,8 @@ func TestSelfTestRefuses(t *testing.T) {
 func TestSelfTestJobFails(t *testing.T) {
 	r := newRig(t, nil)
 	partial := &escpos.Error{Code: escpos.CodeOffline, Op: "print", Sent: 100, Total: 800}
-	r.p.set(okStatus, nil, partial)
-	got, err := r.k.SelfTest(context.Background())
+	r.p.Set(okStatus, nil, partial)
+	got, err := hallCmd(r.k).SelfTest(context.Background())
 	var pe *PrinterError
 	if !errors.As(err, &pe) || got != StateError || !errors.Is(err, escpos.ErrOffline) {
 		t.Fatalf("SelfTest = %v, %v; want error state wrapping the driver's error", got, err)
@@ -135,11 +136,11 @@ func TestSelfTestNoPrinter(t *testing.T) {
 	r := newRig(t, nil)
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
-	k, err := New(context.Background(), Options{Config: cfg, Store: r.k.store, Catalog: h, Now: r.clock.now})
+	k, err := New(context.Background(), Options{Config: cfg, Store: r.k.store, Catalog: h, Now: r.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := k.SelfTest(context.Background())
+	got, err := hallCmd(k).SelfTest(context.Background())
 	var pe *PrinterError
 	if !errors.As(err, &pe) || pe.State != StateAbsent || got != StateAbsent {
 		t.Fatalf("SelfTest without a printer = %v, %v", got, err)
@@ -150,13 +151,13 @@ func TestSelfTestNoPrinter(t *testing.T) {
 // does not start a citizen session.
 func TestSelfTestWhenLockedOrClosed(t *testing.T) {
 	r := newRig(t, nil)
-	r.k.Lock("维护中")
-	r.clock.set(at("2026-11-26", "23:30"))
-	if _, err := r.k.SelfTest(context.Background()); err != nil {
+	hallCmd(r.k).Lock(context.Background(), "维护中")
+	r.clock.Set(at("2026-11-26", "23:30"))
+	if _, err := hallCmd(r.k).SelfTest(context.Background()); err != nil {
 		t.Fatalf("SelfTest while locked and closed: %v", err)
 	}
-	if r.p.count() != 1 {
-		t.Errorf("%d pages", r.p.count())
+	if r.p.Printed() != 1 {
+		t.Errorf("%d pages", r.p.Printed())
 	}
 	if r.k.Sessions().InTransaction() {
 		t.Error("a session transaction is left open")
@@ -168,28 +169,28 @@ func TestSelfTestWhenLockedOrClosed(t *testing.T) {
 
 // statusAfter is a printer whose status changes once a job was printed.
 type statusAfter struct {
-	*fakePrinter
+	*kiosktest.Printer
 	after escpos.Status
 }
 
 func (p *statusAfter) Status(ctx context.Context) (escpos.Status, error) {
-	if p.count() > 0 {
+	if p.Printed() > 0 {
 		return p.after, nil
 	}
-	return p.fakePrinter.Status(ctx)
+	return p.Printer.Status(ctx)
 }
 
 // The state returned is the one after the page: the page took the last of the roll.
 func TestSelfTestReportsStateAfterPage(t *testing.T) {
 	r := newRig(t, nil)
-	p := &statusAfter{fakePrinter: r.p, after: outStatus}
+	p := &statusAfter{Printer: r.p, after: outStatus}
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
-	k, err := New(context.Background(), Options{Config: r.cfg, Store: r.k.store, Catalog: h, Printer: p, Now: r.clock.now})
+	k, err := New(context.Background(), Options{Config: r.cfg, Store: r.k.store, Catalog: h, Printer: p, Now: r.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := k.SelfTest(context.Background())
+	got, err := hallCmd(k).SelfTest(context.Background())
 	if err != nil || got != StatePaperOut {
 		t.Fatalf("SelfTest = %v, %v; want paper-out and no error (the page printed)", got, err)
 	}

@@ -32,19 +32,51 @@ func (e *StaffLockedOutError) Error() string {
 // Is makes errors.Is(err, ErrStaffLockedOut) true.
 func (e *StaffLockedOutError) Is(target error) bool { return target == ErrStaffLockedOut }
 
-// StaffPIN checks a staff PIN. It returns nil when right; ErrStaffPIN when wrong (with the tries
-// left, see StaffTriesLeft); a *StaffLockedOutError while entry is locked, whatever the PIN (a
-// right PIN during the lockout is refused too, so guessing gains nothing); ErrStaffNoPIN when
-// no PIN is configured. Each attempt is written to the audit log (AuditStaffLogin or
-// AuditStaffLoginFailed by StaffByPIN, with the reason); the PIN itself never is.
-func (k *Kiosk) StaffPIN(pin string) error {
-	err := k.checkStaffPIN(pin)
-	action := AuditStaffLogin
+// StaffLogin is the way into staff mode at the screen: the staff PIN, or a configured staff
+// card. Each way in gives the StaffHandle of whoever came in, whose actions the audit log then
+// names by it. Every attempt is written to the audit log (AuditStaffLogin, AuditStaffLoginFailed)
+// but a card that is no staff card: every citizen's tap would be a row otherwise.
+type StaffLogin struct{ k *Kiosk }
+
+// StaffLogin gives the way into staff mode.
+func (k *Kiosk) StaffLogin() *StaffLogin { return &StaffLogin{k: k} }
+
+// PIN checks a staff PIN and returns the handle of staff by PIN (StaffByPIN) when it is right.
+// Otherwise the handle is nil and the error is ErrStaffPIN when wrong (with the tries left, see
+// TriesLeft); a *StaffLockedOutError while entry is locked, whatever the PIN (a right PIN during
+// the lockout is refused too, so guessing gains nothing); ErrStaffNoPIN when no PIN is
+// configured. Each attempt is written to the audit log with the reason; the PIN itself never is.
+func (l *StaffLogin) PIN(pin string) (*StaffHandle, error) {
+	h := l.k.Staff(onSite(StaffByPIN))
+	err := l.k.checkStaffPIN(pin)
 	if err != nil {
-		action = AuditStaffLoginFailed
+		h.audit(context.Background(), AuditStaffLoginFailed, nil, err)
+		return nil, err
 	}
-	k.staffAudit(context.Background(), StaffByPIN, action, nil, err)
-	return err
+	h.audit(context.Background(), AuditStaffLogin, nil, nil)
+	return h, nil
+}
+
+// Card lets a staff member in by their card: uid is the card's UID in hex (any case,
+// PresentCard.UIDHex). A configured staff card is written to the audit log as a login by
+// StaffByCard and gives its handle; any other card, or none (""), returns ErrNotStaffCard and is
+// not logged. A staff card works while PIN entry is locked out: the lockout stops guessing, and a
+// card cannot be guessed at the screen.
+func (l *StaffLogin) Card(uid string) (*StaffHandle, error) {
+	if uid == "" || !l.k.cfg.Staff.IsStaffCard(uid) {
+		return nil, ErrNotStaffCard
+	}
+	h := l.k.Staff(onSite(StaffByCard))
+	h.audit(context.Background(), AuditStaffLogin, nil, nil)
+	return h, nil
+}
+
+// TriesLeft is how many wrong PINs remain before the lockout; StaffMaxTries after a right PIN
+// and after a lockout.
+func (l *StaffLogin) TriesLeft() int {
+	l.k.mu.Lock()
+	defer l.k.mu.Unlock()
+	return StaffMaxTries - l.k.staffFails
 }
 
 func (k *Kiosk) checkStaffPIN(pin string) error {
@@ -75,13 +107,3 @@ func (k *Kiosk) checkStaffPIN(pin string) error {
 	}
 	return ErrStaffPIN
 }
-
-// StaffTriesLeft is how many wrong PINs remain before the lockout.
-func (k *Kiosk) StaffTriesLeft() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return StaffMaxTries - k.staffFails
-}
-
-// StaffCard reports whether a card UID (hex) is a configured staff card.
-func (k *Kiosk) StaffCard(uid string) bool { return k.cfg.Staff.IsStaffCard(uid) }

@@ -19,72 +19,75 @@ func TestStaffAuditLog(t *testing.T) {
 	}
 	r := newRig(t, func(c *config.Config) { c.Staff.PINHash = hash; c.Staff.Cards = []string{"04A1B2C3"} })
 	ctx := context.Background()
-	step := func() { r.clock.set(r.clock.now().Add(time.Second)) } // one instant per row: a stable order
+	step := func() { r.clock.Set(r.clock.Now().Add(time.Second)) } // one instant per row: a stable order
 
 	type row struct{ name, by, err string }
 	var want []row
-	if err := r.k.StaffPIN("111111"); !errors.Is(err, ErrStaffPIN) {
+	login := r.k.StaffLogin()
+	if _, err := login.PIN("111111"); !errors.Is(err, ErrStaffPIN) {
 		t.Fatalf("wrong PIN: %v", err)
 	}
 	want = append(want, row{AuditStaffLoginFailed, "staff-pin", "wrong staff PIN"})
 	step()
-	if err := r.k.StaffPIN("246810"); err != nil {
+	byPIN, err := login.PIN("246810")
+	if err != nil {
 		t.Fatal(err)
 	}
 	want = append(want, row{AuditStaffLogin, "staff-pin", ""})
 	step()
-	if err := r.k.StaffCardLogin("deadbeef"); !errors.Is(err, ErrNotStaffCard) {
+	if h, err := login.Card("deadbeef"); !errors.Is(err, ErrNotStaffCard) || h != nil {
 		t.Fatalf("citizen card: %v", err)
 	}
-	if err := r.k.StaffCardLogin(""); !errors.Is(err, ErrNotStaffCard) {
+	if _, err := login.Card(""); !errors.Is(err, ErrNotStaffCard) {
 		t.Fatalf("no UID: %v", err)
 	}
-	if err := r.k.StaffCardLogin("04a1b2c3"); err != nil {
+	byCard, err := login.Card("04a1b2c3")
+	if err != nil {
 		t.Fatalf("staff card: %v", err)
 	}
 	want = append(want, row{AuditStaffLogin, "staff-card", ""})
 	step()
-	r.k.StaffLock(ctx, StaffByCard, "维护中")
+	byCard.Lock(ctx, "维护中")
 	if locked, msg := r.k.Locked(); !locked || msg != "维护中" {
 		t.Errorf("StaffLock: %v %q", locked, msg)
 	}
 	want = append(want, row{AuditStaffLock, "staff-card", ""})
 	step()
-	r.k.StaffUnlock(ctx, StaffByCard)
+	byCard.Unlock(ctx)
 	if locked, _ := r.k.Locked(); locked {
 		t.Error("StaffUnlock left the kiosk locked")
 	}
 	want = append(want, row{AuditStaffUnlock, "staff-card", ""})
 	step()
 	r.k.Sessions().Touch()
-	r.k.StaffReset(ctx, StaffByCard)
+	byCard.Reset(ctx)
 	if _, ok := r.k.Sessions().Active(); ok {
 		t.Error("StaffReset left the session")
 	}
 	want = append(want, row{AuditStaffReset, "staff-card", ""})
 	step()
-	if _, err := r.k.StaffReprint(ctx, StaffByCard); err == nil {
+	if _, err := byCard.Reprint(ctx, LastTicket); err == nil {
 		t.Fatal("reprint with no ticket today succeeded")
 	}
 	want = append(want, row{AuditStaffReprint, "staff-card", "?"})
 	step()
-	if s, err := r.k.StaffSelfTest(ctx, StaffByPIN); err != nil || s != StateOK {
+	if s, err := byPIN.SelfTest(ctx); err != nil || s != StateOK {
 		t.Fatalf("self test: %v %v", s, err)
 	}
 	want = append(want, row{AuditStaffSelfTest, "staff-pin", ""})
 	step()
-	if s := r.k.StaffPaperReplaced(ctx, StaffByPIN); s != StateOK {
+	if s := byPIN.PaperReplaced(ctx); s != StateOK {
 		t.Fatalf("paper: %v", s)
 	}
 	want = append(want, row{AuditStaffPaper, "staff-pin", ""})
 	step()
-	r.k.StaffLogout(ctx, StaffByPIN)
+	byPIN.Logout(ctx)
 	want = append(want, row{AuditStaffLogout, "staff-pin", ""})
 	step()
-	r.k.StaffQuit(ctx, StaffByPIN)
+	byPIN.Quit(ctx)
 	want = append(want, row{AuditStaffQuit, "staff-pin", ""})
 
-	got, err := r.k.AuditLog(ctx, 100)
+	got, err := byPIN.AuditLog(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +130,11 @@ func TestStaffAuditLog(t *testing.T) {
 	if err := r.k.store.DB().QueryRow(`SELECT reply FROM command_audit WHERE name = ?`, AuditStaffQuit).Scan(&reply); err != nil || reply != "{}" {
 		t.Errorf("reply %q %v", reply, err)
 	}
-	last, err := r.k.AuditLog(ctx, 3)
+	last, err := byCard.AuditLog(ctx, 3)
 	if err != nil || len(last) != 3 || last[0].Name != AuditStaffQuit || last[2].Name != AuditStaffPaper {
 		t.Errorf("last 3: %+v %v", last, err)
 	}
-	if none, err := r.k.AuditLog(ctx, 0); err != nil || none != nil {
+	if none, err := byCard.AuditLog(ctx, 0); err != nil || none != nil {
 		t.Errorf("AuditLog(0): %v %v", none, err)
 	}
 }
@@ -142,17 +145,19 @@ func TestStaffLockoutIsAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRig(t, func(c *config.Config) { c.Staff.PINHash = hash; c.Staff.Cards = []string{"04A1B2C3"} })
+	login := r.k.StaffLogin()
 	for range StaffMaxTries {
-		r.k.StaffPIN("000000")
+		login.PIN("000000")
 	}
-	if err := r.k.StaffPIN("246810"); !errors.Is(err, ErrStaffLockedOut) {
+	if _, err := login.PIN("246810"); !errors.Is(err, ErrStaffLockedOut) {
 		t.Fatalf("locked out: %v", err)
 	}
 	// The card still works during the PIN lockout.
-	if err := r.k.StaffCardLogin("04A1B2C3"); err != nil {
+	byCard, err := login.Card("04A1B2C3")
+	if err != nil {
 		t.Fatalf("staff card during the lockout: %v", err)
 	}
-	rows, err := r.k.AuditLog(context.Background(), 100)
+	rows, err := byCard.AuditLog(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,10 +177,10 @@ func TestStaffLockoutIsAudited(t *testing.T) {
 
 func TestStaffNoPINIsAudited(t *testing.T) {
 	r := newRig(t, nil)
-	if err := r.k.StaffPIN("1"); !errors.Is(err, ErrStaffNoPIN) {
+	if _, err := r.k.StaffLogin().PIN("1"); !errors.Is(err, ErrStaffNoPIN) {
 		t.Fatal(err)
 	}
-	rows, err := r.k.AuditLog(context.Background(), 20)
+	rows, err := r.k.Staff(LocalAPI).AuditLog(context.Background(), 20)
 	if err != nil || len(rows) != 1 || rows[0].Name != AuditStaffLoginFailed || rows[0].OK {
 		t.Errorf("%+v %v", rows, err)
 	}
@@ -187,14 +192,15 @@ func TestStaffNoPINIsAudited(t *testing.T) {
 func TestStaffReprintReceipt(t *testing.T) {
 	p := newPayRig(t, nil)
 	ctx := context.Background()
-	step := func() { p.clock.set(p.clock.now().Add(time.Second)) }
-	p.p.set(okStatus, nil, errors.New("paper jam"))
-	paid, err := p.k.Pay(ctx, paidMatter)
+	step := func() { p.clock.Set(p.clock.Now().Add(time.Second)) }
+	p.p.Set(okStatus, nil, errors.New("paper jam"))
+	paid, err := p.pay.Pay(ctx, paidMatter)
 	if err != nil || paid.PrintErr == nil || paid.Payment.Receipt != payment.ReceiptFailed {
 		t.Fatalf("pay with a jammed printer: %v %+v", err, paid)
 	}
 	txn := paid.Payment.Txn()
-	due, err := p.k.ReceiptsUnprinted(ctx)
+	byCard, byPIN := p.k.Staff(onSite(StaffByCard)), p.k.Staff(onSite(StaffByPIN))
+	due, err := byCard.ReceiptsUnprinted(ctx)
 	if err != nil || len(due) != 1 || due[0].ID != paid.Payment.ID || due[0].CardMasked != "3104********5678" {
 		t.Fatalf("receipts unprinted: %+v %v", due, err)
 	}
@@ -205,34 +211,34 @@ func TestStaffReprintReceipt(t *testing.T) {
 	}
 	var want []row
 	step()
-	if _, err := p.k.StaffReprintReceipt(ctx, StaffByCard, 999); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := byCard.ReprintReceipt(ctx, 999); !errors.Is(err, payment.ErrNotFound) {
 		t.Fatalf("unknown payment: %v", err)
 	}
 	want = append(want, row{false, `{"payment":"999"}`})
 	step()
-	e, err := p.k.StaffReprintReceipt(ctx, StaffByCard, paid.Payment.ID)
+	e, err := byCard.ReprintReceipt(ctx, paid.Payment.ID)
 	if err == nil || e.Receipt != payment.ReceiptFailed {
 		t.Fatalf("reprint on a jammed printer: %v %v", e, err)
 	}
 	want = append(want, row{false, `{"payment":"1","txn":"` + txn + `"}`})
-	if p.p.count() != 0 {
-		t.Fatalf("%d jobs printed by a jammed printer", p.p.count())
+	if p.p.Printed() != 0 {
+		t.Fatalf("%d jobs printed by a jammed printer", p.p.Printed())
 	}
-	p.p.set(okStatus, nil, nil)
+	p.p.Set(okStatus, nil, nil)
 	step()
-	e, err = p.k.StaffReprintReceipt(ctx, StaffByPIN, paid.Payment.ID)
+	e, err = byPIN.ReprintReceipt(ctx, paid.Payment.ID)
 	if err != nil || e.Receipt != payment.ReceiptPrinted || e.ReceiptAt.IsZero() {
 		t.Fatalf("reprint: %v %v", e, err)
 	}
 	want = append(want, row{true, `{"payment":"1","txn":"` + txn + `"}`})
-	if p.p.count() != 1 || !strings.Contains(docText(p.p.jobs[0]), txn) {
-		t.Fatalf("%d jobs; the receipt does not carry %s", p.p.count(), txn)
+	if p.p.Printed() != 1 || !strings.Contains(docText(p.p.Doc(0)), txn) {
+		t.Fatalf("%d jobs; the receipt does not carry %s", p.p.Printed(), txn)
 	}
-	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
+	if due, err := byPIN.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
 		t.Errorf("still unprinted after the reprint: %+v %v", due, err)
 	}
 
-	rows, err := p.k.AuditLog(ctx, 10)
+	rows, err := byPIN.AuditLog(ctx, 10)
 	if err != nil || len(rows) != len(want) {
 		t.Fatalf("audit %+v %v", rows, err)
 	}
@@ -254,25 +260,27 @@ func TestStaffReprintReceipt(t *testing.T) {
 func TestStaffReceiptsUnprintedToday(t *testing.T) {
 	p := newPayRig(t, nil)
 	ctx := context.Background()
-	p.p.set(okStatus, nil, errors.New("paper jam"))
-	if _, err := p.k.Pay(ctx, paidMatter); err != nil {
+	p.p.Set(okStatus, nil, errors.New("paper jam"))
+	if _, err := p.pay.Pay(ctx, paidMatter); err != nil {
 		t.Fatal(err)
 	}
-	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 1 {
+	staff := p.k.Staff(onSite(StaffByPIN))
+	if due, err := staff.ReceiptsUnprinted(ctx); err != nil || len(due) != 1 {
 		t.Fatalf("today: %v %v", due, err)
 	}
-	p.clock.set(p.clock.now().Add(24 * time.Hour))
-	if due, err := p.k.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
+	p.clock.Set(p.clock.Now().Add(24 * time.Hour))
+	if due, err := staff.ReceiptsUnprinted(ctx); err != nil || len(due) != 0 {
 		t.Errorf("the next day: %v %v", due, err)
 	}
 	r := newRig(t, nil)
-	if _, err := r.k.ReceiptsUnprinted(ctx); !errors.Is(err, ErrNoPayments) {
+	staff = r.k.Staff(onSite(StaffByPIN))
+	if _, err := staff.ReceiptsUnprinted(ctx); !errors.Is(err, ErrNoPayments) {
 		t.Errorf("no payments: %v", err)
 	}
-	if _, err := r.k.StaffReprintReceipt(ctx, StaffByPIN, 1); !errors.Is(err, ErrNoPayments) {
+	if _, err := staff.ReprintReceipt(ctx, 1); !errors.Is(err, ErrNoPayments) {
 		t.Errorf("no payments: %v", err)
 	}
-	if rows, _ := r.k.AuditLog(ctx, 10); len(rows) != 1 || rows[0].OK {
+	if rows, _ := staff.AuditLog(ctx, 10); len(rows) != 1 || rows[0].OK {
 		t.Errorf("audit without payments: %+v", rows)
 	}
 }
@@ -283,8 +291,8 @@ func TestStaffResetIsAnEvent(t *testing.T) {
 	r := newRig(t, nil)
 	ev := &events{}
 	r.k.SetEventRecorder(ev)
-	r.k.StaffLock(context.Background(), StaffByPIN, "")
-	r.k.StaffReset(context.Background(), StaffByCard)
+	r.k.Staff(onSite(StaffByPIN)).Lock(context.Background(), "")
+	r.k.Staff(onSite(StaffByCard)).Reset(context.Background())
 	if n := ev.count("kiosk.reset"); n != 1 {
 		t.Fatalf("%d kiosk.reset events for one staff reset (events %v)", n, ev.types)
 	}

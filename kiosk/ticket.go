@@ -175,8 +175,8 @@ func (k *Kiosk) issueWith(ctx context.Context, req queue.Request, m *catalog.Mat
 	return is, nil
 }
 
-// Reprint prints an issued ticket again (staff, or the hall's reprint command) and records it.
-func (k *Kiosk) Reprint(ctx context.Context, id int64) (queue.Ticket, error) {
+// reprint prints an issued ticket again (StaffHandle.Reprint) and records it.
+func (k *Kiosk) reprint(ctx context.Context, id int64) (queue.Ticket, error) {
 	t, err := k.queue.ByID(ctx, id)
 	if err != nil {
 		return queue.Ticket{}, err
@@ -232,6 +232,11 @@ func errDetail(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TicketCounts returns today's ticket figures (the staff screen, the status's counters).
+func (k *Kiosk) TicketCounts(ctx context.Context) (queue.Counts, error) {
+	return k.queue.CountToday(ctx)
 }
 
 // Estimate is what a citizen is told before taking a ticket.

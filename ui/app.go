@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"image/color"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/session"
 )
 
@@ -26,8 +28,8 @@ import (
 // hall sees the kiosk as under maintenance (telemetry's Agent.SetMaintenance).
 type Maintenance interface{ SetMaintenance(on bool) }
 
-// Core is what the screens need of the kiosk core (*kiosk.Kiosk implements it). Tests feed the
-// screens through it.
+// Core is what the screens need of the kiosk core (*kiosk.Kiosk). The staff actions, the hall
+// services and payments come apart, handed in at wiring (Options).
 type Core interface {
 	Config() config.Config
 	Demo() bool
@@ -36,13 +38,26 @@ type Core interface {
 	Offer() kiosk.Offer
 	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
 	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
+	TicketCounts(ctx context.Context) (queue.Counts, error)
 	Sessions() *session.Manager
 	Person() *kiosk.Person
 	CityCard() *kiosk.CityCard
 	Locked() (bool, string)
 	Devices() map[string]kiosk.Device
 	Subscribe(func(kiosk.Event))
+	SubscribeCards(func(kiosk.CardEvent))
 }
+
+// What the core hands the screens, and what stands in for a service it runs without.
+var (
+	_ Core         = (*kiosk.Kiosk)(nil)
+	_ StaffLogin   = (*kiosk.StaffLogin)(nil)
+	_ Staff        = (*kiosk.StaffHandle)(nil)
+	_ HallServices = (*kiosk.HallServices)(nil)
+	_ HallServices = kiosk.NoHall{}
+	_ Payments     = (*kiosk.Payments)(nil)
+	_ Payments     = kiosk.NoPayments{}
+)
 
 // UI is the kiosk's screen in one window.
 type UI struct {
@@ -52,24 +67,23 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall      *tapLabel
-	header    *headerLayout // the header row's layout, kept across rebuilds (header.go)
-	clock     *widget.Label
-	badge     fyne.CanvasObject
-	body      *fyne.Container
-	idle      *widget.PopUp
-	async     func(func())             // runs slow work (printing) off the UI goroutine
-	current   func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
-	onHome    bool                     // the home screen is shown: device changes redraw it
-	onLocked  bool                     // the locked screen is shown (a staff card works there)
-	taps      []time.Time              // recent taps on the hall's name (the staff gesture)
-	waitCard  string                   // what the screen shown waits a card for (waitCity, ...)
-	quit      func()                   // staff mode's quit; nil: no quit button action
-	maint     Maintenance              // nil: nobody to tell
-	flow      flow                     // what the citizen chose in this session
-	staff     staffMode                // staff mode (staff.go)
-	devErrors []devError               // recent device problems, newest last (staff screen)
-	paying    bool                     // a payment is with the card: nothing may leave its screen
+	hall     *tapLabel
+	header   *headerLayout // the header row's layout, kept across rebuilds (header.go)
+	clock    *widget.Label
+	badge    fyne.CanvasObject
+	body     *fyne.Container
+	idle     *widget.PopUp
+	async    func(func())             // runs slow work (printing) off the UI goroutine
+	current  func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+	onHome   bool                     // the home screen is shown: device changes redraw it
+	onLocked bool                     // the locked screen is shown (a staff card works there)
+	waitCard string                   // what the screen shown waits a card for (waitCity, ...)
+	quit     func()                   // staff mode's quit; nil: no quit button action
+	maint    Maintenance              // nil: nobody to tell
+	flow     flow                     // what the citizen chose in this session
+	staff    *staffDesk               // staff mode (staff.go)
+	services HallServices             // or kiosk.NoHall
+	pay      *payDesk                 // the payment screens (pay.go)
 }
 
 // flow is what the citizen entered or was given in the session in progress: all of it is
@@ -105,10 +119,23 @@ type Options struct {
 	Quit func()
 	// Maintenance is told when staff mode starts and ends; nil for none.
 	Maintenance Maintenance
+
+	// Staff lets staff in (kiosk.Kiosk.StaffLogin); required.
+	Staff StaffLogin
+	// Hall is the hall services (what kiosk.Kiosk.UseHall gave), or kiosk.NoHall with the reason
+	// the kiosk runs without them: their tiles then show as unavailable. Required.
+	Hall HallServices
+	// Payments is one-card payments (what kiosk.Kiosk.UsePayments gave), or kiosk.NoPayments with
+	// the reason the kiosk runs without them: the pay buttons then show as unavailable. Required.
+	Payments Payments
 }
 
-// New builds the UI in win and shows the home screen.
+// New builds the UI in win and shows the home screen. It refuses Options without Staff, Hall or
+// Payments: a service the kiosk runs without is handed in as what stands in for it.
 func New(win fyne.Window, core Core, o Options) (*UI, error) {
+	if o.Staff == nil || o.Hall == nil || o.Payments == nil {
+		return nil, errors.New("ui: Options.Staff, Hall and Payments are required (kiosk.NoHall, kiosk.NoPayments stand in for a service the kiosk runs without)")
+	}
 	t, err := loadTexts()
 	if err != nil {
 		return nil, err
@@ -123,23 +150,24 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 		u.async = func(f func()) { f() }
 	}
 	fyne.CurrentApp().Settings().SetTheme(th)
-	u.hall = newTapLabel(u.hallTapped)
+	u.staff = &staffDesk{u: u, logins: o.Staff}
+	u.hall = newTapLabel(u.staff.hallTapped)
 	u.header = &headerLayout{}
 	u.quit = o.Quit
 	u.maint = o.Maintenance
+	u.services = o.Hall
+	u.pay = &payDesk{u: u, svc: o.Payments}
 	u.clock = widget.NewLabel("")
 	u.body = container.NewStack()
 	u.build()
 	core.Subscribe(func(e kiosk.Event) { fyne.Do(func() { u.onEvent(e) }) })
-	if st, ok := core.(Staff); ok {
-		st.SubscribeCards(func(e kiosk.CardEvent) {
-			if e.Inserted && len(e.UID) > 0 {
-				uid := kiosk.PresentCard{UID: e.UID}.UIDHex()
-				fyne.Do(func() { u.cardTapped(uid) })
-			}
-		})
-	}
-	u.Home()
+	core.SubscribeCards(func(e kiosk.CardEvent) {
+		if e.Inserted && len(e.UID) > 0 {
+			uid := kiosk.PresentCard{UID: e.UID}.UIDHex()
+			fyne.Do(func() { u.staff.cardTapped(uid) })
+		}
+	})
+	u.showHome()
 	u.Tick()
 	return u, nil
 }
@@ -163,12 +191,12 @@ func (u *UI) build() {
 		u.hall.Wrapping = fyne.TextWrapBreak // no spaces between Chinese words
 		u.hall.SetText(cfg.Hall.Name)
 	}
-	langBtn := u.button(u.t("nav.lang"), func() { u.touch(); u.SetLanguage(other(u.lang)) })
+	langBtn := u.button(u.t("nav.lang"), func() { u.touch(); u.setLanguage(other(u.lang)) })
 	sizeKey := "nav.large"
 	if u.theme.Large {
 		sizeKey = "nav.normal"
 	}
-	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.SetLarge(!u.theme.Large) })
+	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.setLarge(!u.theme.Large) })
 	var toggles fyne.CanvasObject = container.NewHBox(tall(sizeBtn), tall(langBtn))
 	if u.theme.Large {
 		// In elder mode the toggles keep the standard text size the citizen found them in:
@@ -197,15 +225,15 @@ func other(lang string) string {
 	return "zh"
 }
 
-// SetLanguage switches the screen's language and redraws the current screen.
-func (u *UI) SetLanguage(lang string) {
+// setLanguage switches the screen's language and redraws the current screen.
+func (u *UI) setLanguage(lang string) {
 	u.lang = lang
 	u.build()
 	u.redraw()
 }
 
-// SetLarge switches elder mode's large text on or off.
-func (u *UI) SetLarge(on bool) {
+// setLarge switches elder mode's large text on or off.
+func (u *UI) setLarge(on bool) {
 	u.theme.Large = on
 	fyne.CurrentApp().Settings().SetTheme(u.theme)
 	u.build()
@@ -226,7 +254,7 @@ func (u *UI) redraw() {
 // set shows a screen built by f (kept to rebuild it after a language change). Any screen but
 // staff mode's own leaves staff mode.
 func (u *UI) set(f func() fyne.CanvasObject) {
-	u.leaveStaff()
+	u.staff.leave()
 	u.show(f)
 }
 
@@ -266,7 +294,7 @@ func (u *UI) onEvent(e kiosk.Event) {
 		case session.Ended:
 			u.hideIdle()
 			u.flow = flow{}
-			if u.paying {
+			if u.pay.paying {
 				// The card left with the session (removal wipes it) while the debit ran: the
 				// paying screen stays; the outcome follows in a session of its own.
 				return
@@ -279,37 +307,37 @@ func (u *UI) onEvent(e kiosk.Event) {
 			// screen: every screen is rebuilt from the core, which no longer has the data.
 			u.lang = u.core.Config().Kiosk.Language
 			u.build()
-			u.Home()
+			u.showHome()
 		}
 	case kiosk.EventDevice:
-		u.noteDevice(e.Device, e.State)
+		u.staff.noteDevice(e.Device, e.State)
 		switch {
 		case u.staff.on:
 			u.redraw()
 		case u.onHome:
-			u.Home()
+			u.showHome()
 		}
 	case kiosk.EventCard:
 		switch {
-		case u.paying:
+		case u.pay.paying:
 			// The payment has the card; a read of it (pulled and put back) changes nothing
 			// on the paying screen, whose outcome follows.
 		case u.staff.on:
 			// A staff card is no citizen's card: its "unreadable" is not news.
 		case e.CardErr != nil && u.waitCard == waitPay:
-			u.payTap(u.t("card.unreadable"))
+			u.pay.tap(u.t("card.unreadable"))
 		case e.CardErr != nil && u.waitCard == waitPaySettle:
-			u.payTorn(u.t("card.unreadable"))
+			u.pay.torn(u.t("card.unreadable"))
 		case e.CardErr != nil:
 			u.message(u.t("card.unreadable_title"), u.t("card.unreadable"), nil)
 		case u.onHome:
-			u.Home() // the greeting shows the (masked) name
+			u.showHome() // the greeting shows the (masked) name
 		case e.Card == kiosk.CardCity && u.waitCard == waitCity:
-			u.CityCard()
+			u.showCityCard()
 		case e.Card == kiosk.CardCity && u.waitCard == waitPay:
-			u.payNow(false, false)
+			u.pay.pay(false, false)
 		case e.Card == kiosk.CardCity && u.waitCard == waitPaySettle:
-			u.paySettled()
+			u.pay.settled()
 		case u.waitCard == waitCheckIn:
 			u.checkIn()
 		case u.waitCard == waitProgress:
@@ -319,12 +347,12 @@ func (u *UI) onEvent(e kiosk.Event) {
 		switch {
 		case u.staff.on:
 			u.redraw() // the staff screen shows lock or unlock
-		case u.paying:
+		case u.pay.paying:
 			// The outcome of the payment is shown first; its Done leads to the locked screen.
 		case e.Locked:
-			u.Locked(e.Message)
+			u.showLocked(e.Message)
 		default:
-			u.Home()
+			u.showHome()
 		}
 	}
 }
@@ -345,8 +373,8 @@ func (u *UI) hideIdle() {
 	}
 }
 
-// IdleShown reports whether the idle warning is on screen (tests).
-func (u *UI) IdleShown() bool { return u.idle != nil }
+// idleShown reports whether the idle warning is on screen (tests).
+func (u *UI) idleShown() bool { return u.idle != nil }
 
 // button is a touch-sized button (at least 80 px high).
 func (u *UI) button(label string, tap func()) *widget.Button {
@@ -376,13 +404,13 @@ func (u *UI) page(title string, back func(), content fyne.CanvasObject) fyne.Can
 	if back != nil {
 		nav = append(nav, tall(u.button(u.t("nav.back"), func() { u.touch(); back() })))
 	}
-	nav = append(nav, tall(u.button(u.t("nav.home"), func() { u.touch(); u.Home() })))
+	nav = append(nav, tall(u.button(u.t("nav.home"), func() { u.touch(); u.showHome() })))
 	bar := container.NewGridWithColumns(len(nav), nav...)
 	return container.NewBorder(h, bar, nil, nil, content)
 }
 
-// Locked shows the 暂停服务 screen until the hall unlocks the kiosk.
-func (u *UI) Locked(message string) {
+// showLocked shows the 暂停服务 screen until the hall unlocks the kiosk.
+func (u *UI) showLocked(message string) {
 	u.hideIdle()
 	u.set(func() fyne.CanvasObject {
 		title := widget.NewLabelWithStyle(u.t("locked.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"image/png"
 	"os"
@@ -62,9 +63,9 @@ func TestReferenceImages(t *testing.T) {
 	f.tapExact(t, "确认")
 	shot("staff")
 	f.tap(t, "退出工作人员模式")
-	f.k.Lock("设备维护中，请到其他自助机办理")
+	f.hallCmd().Lock(context.Background(), "设备维护中，请到其他自助机办理")
 	shot("locked")
-	f.k.Unlock()
+	f.hallCmd().Unlock(context.Background())
 
 	// The hall services.
 	f.k.SetPerson(person("王小明", idWang))
@@ -88,7 +89,7 @@ func TestReferenceImages(t *testing.T) {
 
 	// One-card payment (一卡通缴费) from the guide: confirm, then done after the tap.
 	f.tap(t, "完成")
-	f.ui.GuideDetail(f.k.Catalog().Matter(payMatter), f.ui.Guide)
+	f.ui.showGuideDetail(f.k.Catalog().Matter(payMatter), f.ui.showGuide)
 	f.tapExact(t, "缴费 ¥20.00")
 	shot("pay-confirm")
 	f.tapExact(t, "确认缴费 ¥20.00")

@@ -14,10 +14,10 @@ import (
 	"citizenhome/kiosk/civic"
 )
 
-// CheckIn starts 预约签到: with a card already read in this session it checks in at once;
+// showCheckIn starts 预约签到: with a card already read in this session it checks in at once;
 // otherwise it asks for the ID card or city card the booking was made with, and checks in as
 // soon as the card is read.
-func (u *UI) CheckIn() {
+func (u *UI) showCheckIn() {
 	if !u.identified() {
 		u.cardPrompt(waitCheckIn, u.t("checkin.title"), u.t("checkin.tap"))
 		return
@@ -27,9 +27,9 @@ func (u *UI) CheckIn() {
 
 // checkIn checks the session's citizen in off the UI goroutine (it prints the ticket).
 func (u *UI) checkIn() {
-	h, ok := u.services()
-	if !ok {
-		u.hallError(kiosk.ErrNoHall, nil)
+	h := u.services
+	if err := h.Ready(); err != nil {
+		u.hallError(err, nil)
 		return
 	}
 	u.working(u.t("checkin.working"))
@@ -147,6 +147,6 @@ func (u *UI) checkInAnswer(title, text string, m *catalog.Matter, offer bool) {
 			u.takeFor(m, nil)
 			return
 		}
-		u.Sections()
+		u.showSections()
 	})))
 }

@@ -34,9 +34,9 @@ const (
 	maxPhone = 15
 )
 
-// Complaint starts 投诉建议: the category, then the text (common phrases and a keypad), then an
+// showComplaint starts 投诉建议: the category, then the text (common phrases and a keypad), then an
 // optional phone number; the complaint's number is shown large, and printed on a slip.
-func (u *UI) Complaint() {
+func (u *UI) showComplaint() {
 	u.flow.complaint = complaintForm{}
 	u.complaintCategory()
 }
@@ -177,9 +177,9 @@ func (u *UI) complaintPhone() {
 
 // complain files the complaint off the UI goroutine (its slip prints).
 func (u *UI) complain() {
-	h, ok := u.services()
-	if !ok {
-		u.hallError(kiosk.ErrNoHall, nil)
+	h := u.services
+	if err := h.Ready(); err != nil {
+		u.hallError(err, nil)
 		return
 	}
 	f := u.flow.complaint

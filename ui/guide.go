@@ -11,10 +11,10 @@ import (
 	"citizenhome/kiosk/catalog"
 )
 
-// Guide shows the service guide (办事指南): search by pinyin initials or English words on an
+// showGuide shows the service guide (办事指南): search by pinyin initials or English words on an
 // on-screen keypad (the kiosk has no keyboard and Fyne's input methods are poor), common topics
 // as one-tap searches, and the matters found; with nothing typed, every matter by section.
-func (u *UI) Guide() { u.guide("") }
+func (u *UI) showGuide() { u.guide("") }
 
 // guideKeywords are one-tap searches for what citizens most often come for, in Chinese (no IME).
 var guideKeywords = []string{"身份证", "社保", "医保", "护照", "营业执照", "不动产", "居住证", "退休"}
@@ -67,7 +67,7 @@ func (u *UI) guide(query string) {
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
 	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.Handling.Label().In(u.lang))
-	return NewTile(label, false, func() { u.touch(); u.GuideDetail(m, func() { u.guide(query) }) })
+	return NewTile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
 }
 
 // keypad is an on-screen keyboard of the Latin letters (pinyin initials, English words), with
@@ -93,10 +93,10 @@ func (u *UI) keypad(query string, set func(string)) fyne.CanvasObject {
 	return g
 }
 
-// GuideDetail shows every field of a matter's guide (art. 22 of the regulations: basis,
+// showGuideDetail shows every field of a matter's guide (art. 22 of the regulations: basis,
 // conditions, procedure, legal and promised time limits, fees, forms), and a button to take a
 // ticket for it and, for a matter with a fee, one to pay it by city card (一卡通缴费).
-func (u *UI) GuideDetail(m *catalog.Matter, back func()) {
+func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 	u.set(func() fyne.CanvasObject {
 		c := u.core.Catalog()
 		section := m.Section
@@ -154,8 +154,8 @@ func (u *UI) GuideDetail(m *catalog.Matter, back func()) {
 			forms = append(forms, fmt.Sprintf("%s（%s）", f.Name.In(u.lang), strings.Join([]string{f.Blank, f.Sample}, "、")))
 		}
 		list(u.t("guide.forms"), forms)
-		var take fyne.CanvasObject = tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.GuideDetail(m, u.Guide) }) }))
-		if pay := u.payButton(m, func() { u.GuideDetail(m, back) }); pay != nil {
+		var take fyne.CanvasObject = tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) }))
+		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
 			cols := 2
 			if u.theme.Large {
 				cols = 1
@@ -179,7 +179,7 @@ func (u *UI) takeFor(m *catalog.Matter, back func()) {
 	for _, so := range o.Sections {
 		for _, x := range so.Matters {
 			if x.ID == m.ID {
-				u.Confirm(so, x)
+				u.showConfirm(so, x)
 				return
 			}
 		}

@@ -16,24 +16,16 @@ import (
 	"citizenhome/kiosk/session"
 )
 
-// HallServices is what the hall-service screens (预约签到, 办件查询, 好差评, 投诉建议) need of
-// the core; *kiosk.Kiosk implements it. A core without it, or whose Hall() is nil (UseHall was
-// not called: no hall key, no data), shows the four tiles as unavailable.
+// HallServices is what the hall-service screens (预约签到, 办件查询, 好差评, 投诉建议) need
+// (*kiosk.HallServices). On a kiosk without them (no hall key) kiosk.NoHall stands in: its Ready
+// says why, and the four tiles show as unavailable.
 type HallServices interface {
-	Hall() *civic.Service
+	// Ready is nil when the services can be used; otherwise why not (kiosk.ErrNoHall).
+	Ready() error
 	CheckIn(ctx context.Context) (kiosk.CheckIn, error)
 	Progress(ctx context.Context, code string) (civic.Progress, error)
 	Rate(ctx context.Context, r civic.Rating) (civic.Rated, error)
 	Complain(ctx context.Context, c civic.Complaint) (kiosk.Complained, error)
-}
-
-// services returns the hall services when they are set up.
-func (u *UI) services() (HallServices, bool) {
-	h, ok := u.core.(HallServices)
-	if !ok || h.Hall() == nil {
-		return nil, false
-	}
-	return h, true
 }
 
 // hallCall is how long a hall-service call may take before the screen says so; a check-in and
@@ -120,8 +112,8 @@ func (u *UI) finish() fyne.CanvasObject {
 // services are set up: the rating names the ticket), and done.
 func (u *UI) doneButtons() []fyne.CanvasObject {
 	var out []fyne.CanvasObject
-	if _, ok := u.services(); ok {
-		out = append(out, tall(u.button(u.t("ticket.rate"), func() { u.touch(); u.Rating() })))
+	if u.services.Ready() == nil {
+		out = append(out, tall(u.button(u.t("ticket.rate"), func() { u.touch(); u.showRating() })))
 	}
 	return append(out, u.finish())
 }
@@ -157,7 +149,7 @@ func (u *UI) hallError(err error, back func()) {
 	switch {
 	case errors.Is(err, kiosk.ErrLocked):
 		_, msg := u.core.Locked()
-		u.Locked(msg)
+		u.showLocked(msg)
 	case errors.As(err, &ce):
 		u.closed(kiosk.Offer{Hours: ce.Status})
 	case errors.As(err, &pe):

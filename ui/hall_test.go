@@ -63,16 +63,19 @@ func withHall(t *testing.T, f *fixture) *civic.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := f.k.UseHall(key, nil, nil)
+	h, err := f.k.UseHall(key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As cmd/kiosk hands them in when the rig started them.
+	f.hall, f.ui.services = h, h
+	svc := h.Service()
 	data := strings.NewReplacer("{{wang}}", idWang, "{{early}}", idEarly, "{{late}}", cardLate,
 		"{{wrong}}", idWrong, "{{cancel}}", idCancel).Replace(hallData)
 	if _, err := svc.Import(context.Background(), strings.NewReader(data), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
-	f.ui.Home()
+	f.ui.showHome()
 	return svc
 }
 
@@ -160,8 +163,8 @@ func TestCheckInByCardTap(t *testing.T) {
 	if got := f.bigTexts(); len(got) != 1 || got[0] != "A001" {
 		t.Errorf("number shown large: %q", got)
 	}
-	if f.p.count() != 1 {
-		t.Errorf("%d print jobs", f.p.count())
+	if f.p.Printed() != 1 {
+		t.Errorf("%d print jobs", f.p.Printed())
 	}
 	f.noPersonalData(t, "王小明")
 	f.tap(t, "完成")
@@ -204,8 +207,8 @@ func TestCheckInRefusalsSayWhatToDo(t *testing.T) {
 			c.tap(f)
 			f.mustShow(t, c.shows...)
 			f.noPersonalData(t)
-			if f.p.count() != 0 {
-				t.Errorf("%d print jobs for a refusal", f.p.count())
+			if f.p.Printed() != 0 {
+				t.Errorf("%d print jobs for a refusal", f.p.Printed())
 			}
 			if c.normal == "" {
 				if f.enabled("取普通号") {
@@ -228,13 +231,13 @@ func TestCheckInRefusalsSayWhatToDo(t *testing.T) {
 
 func TestCheckInPrinterProblems(t *testing.T) {
 	f, _ := newHallFixture(t)
-	f.p.set(printerPaperOut, nil)
+	f.p.Set(printerPaperOut, nil, nil)
 	f.k.SetPerson(person("王小明", idWang))
 	f.tap(t, "预约签到")
 	f.mustShow(t, "暂时无法办理", "出票机暂时无法出票（缺纸）", "其他自助机")
 	// The printer answers its status but the job fails: the check-in stands, the number is
 	// the citizen's, and the screen says to note it.
-	f.p.set(printerOK, errors.New("jammed"))
+	f.p.Set(printerOK, nil, errors.New("jammed"))
 	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StateOK, "") // staff replaced the roll
 	f.tap(t, "首页")
 	f.tap(t, "预约签到")
@@ -248,7 +251,7 @@ func TestProgressByCardListsApplications(t *testing.T) {
 	f, svc := newHallFixture(t)
 	f.k.SetPerson(person("王小明", idWang))
 	// A complaint filed by this citizen, answered by the hall since.
-	res, err := f.k.Complain(context.Background(), civic.Complaint{Category: civic.CategoryEfficiency, Text: "等候时间太长"})
+	res, err := f.hall.Complain(context.Background(), civic.Complaint{Category: civic.CategoryEfficiency, Text: "等候时间太长"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +324,7 @@ func TestProgressByCode(t *testing.T) {
 
 func TestProgressFindsComplaintByNumber(t *testing.T) {
 	f, _ := newHallFixture(t)
-	res, err := f.k.Complain(context.Background(), civic.Complaint{Category: civic.CategoryFacility, Text: "自助设备故障"})
+	res, err := f.hall.Complain(context.Background(), civic.Complaint{Category: civic.CategoryFacility, Text: "自助设备故障"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,8 +482,8 @@ func TestComplaintFlow(t *testing.T) {
 	if len(got) != 1 || !complaintNo.MatchString(got[0]) {
 		t.Fatalf("complaint number shown large: %q", got)
 	}
-	if f.p.count() != 1 {
-		t.Errorf("%d slips printed", f.p.count())
+	if f.p.Printed() != 1 {
+		t.Errorf("%d slips printed", f.p.Printed())
 	}
 	f.noPersonalData(t, "1380013800", "王小明", "等候时间太长A")
 	if f.ui.flow.complaint != (complaintForm{}) {
@@ -497,7 +500,7 @@ func TestComplaintFlow(t *testing.T) {
 
 func TestComplaintWithoutPhoneAndSlipNotPrinted(t *testing.T) {
 	f, _ := newHallFixture(t)
-	f.p.set(printerPaperOut, nil)
+	f.p.Set(printerPaperOut, nil, nil)
 	f.tap(t, "投诉建议")
 	f.tap(t, "设施设备")
 	f.tap(t, "自助设备故障")
@@ -507,8 +510,8 @@ func TestComplaintWithoutPhoneAndSlipNotPrinted(t *testing.T) {
 	if got := f.bigTexts(); len(got) != 1 || !complaintNo.MatchString(got[0]) {
 		t.Fatalf("complaint number: %q", got)
 	}
-	if f.p.count() != 0 {
-		t.Errorf("%d slips printed with no paper", f.p.count())
+	if f.p.Printed() != 0 {
+		t.Errorf("%d slips printed with no paper", f.p.Printed())
 	}
 }
 
@@ -528,7 +531,7 @@ func TestIdleTimeoutWipesHallData(t *testing.T) {
 	f, _ := newHallFixture(t)
 	idle := func() {
 		t.Helper()
-		f.clock.add(2 * time.Minute)
+		f.clock.Add(2 * time.Minute)
 		f.k.Sessions().Tick()
 		f.mustShow(t, "您好，请选择要办理的业务")
 	}
@@ -580,7 +583,7 @@ func TestHallServicesOnLockedKiosk(t *testing.T) {
 	f.tap(t, "服务态度")
 	f.tap(t, "工作人员态度不好")
 	f.tapExact(t, "下一步")
-	f.k.Lock("设备维护中")
+	f.hallCmd().Lock(context.Background(), "设备维护中")
 	f.mustShow(t, "暂停服务", "设备维护中")
 	if !f.ui.flow.empty() {
 		t.Error("lock kept the complaint")

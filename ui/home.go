@@ -11,11 +11,11 @@ import (
 	"citizenhome/kiosk"
 )
 
-// Home shows the start screen. It is also where every session ends.
-func (u *UI) Home() {
+// showHome shows the start screen. It is also where every session ends.
+func (u *UI) showHome() {
 	u.hideIdle()
 	if locked, msg := u.core.Locked(); locked {
-		u.Locked(msg)
+		u.showLocked(msg)
 		return
 	}
 	u.set(u.home)
@@ -28,18 +28,18 @@ func (u *UI) home() fyne.CanvasObject {
 	hint := widget.NewLabelWithStyle(u.t("home.tap_card"), fyne.TextAlignCenter, fyne.TextStyle{})
 	top := container.NewVBox(welcome, hint)
 	if p := u.core.Person(); p != nil {
-		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": kiosk.MaskedName(p.Name)}),
+		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": p.MaskedName()}),
 			fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
 	unavailable := map[string]string{}
 	ready := map[string]func(){
-		"home.ticket":      func() { u.touch(); u.Sections() },
-		"home.appointment": func() { u.touch(); u.CheckIn() },
-		"home.guide":       func() { u.touch(); u.Guide() },
-		"home.progress":    func() { u.touch(); u.Progress() },
-		"home.citycard":    func() { u.touch(); u.CityCard() },
-		"home.rating":      func() { u.touch(); u.Rating() },
-		"home.complaint":   func() { u.touch(); u.Complaint() },
+		"home.ticket":      func() { u.touch(); u.showSections() },
+		"home.appointment": func() { u.touch(); u.showCheckIn() },
+		"home.guide":       func() { u.touch(); u.showGuide() },
+		"home.progress":    func() { u.touch(); u.showProgress() },
+		"home.citycard":    func() { u.touch(); u.showCityCard() },
+		"home.rating":      func() { u.touch(); u.showRating() },
+		"home.complaint":   func() { u.touch(); u.showComplaint() },
 	}
 	down := func(key, why string) {
 		if _, ok := unavailable[key]; !ok {
@@ -49,7 +49,7 @@ func (u *UI) home() fyne.CanvasObject {
 	}
 	// A function that cannot work now is shown, disabled, with the reason: a citizen who sees
 	// it greyed out knows to go to a window instead of waiting.
-	if _, ok := u.services(); !ok {
+	if u.services.Ready() != nil {
 		for _, key := range []string{"home.appointment", "home.progress", "home.rating", "home.complaint"} {
 			down(key, u.t("home.no_hall"))
 		}
@@ -79,10 +79,10 @@ func (u *UI) home() fyne.CanvasObject {
 	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(grid, layout.NewSpacer())))
 }
 
-// CityCard shows the city card of the session: masked number, balance, recent records; without
+// showCityCard shows the city card of the session: masked number, balance, recent records; without
 // one it asks for a tap and shows the card as soon as it is read. Both lead to 一卡通缴费
-// (PayChoose), or say why payments are unavailable.
-func (u *UI) CityCard() {
+// (payDesk.showChoose), or say why payments are unavailable.
+func (u *UI) showCityCard() {
 	defer func() {
 		if u.core.CityCard() == nil {
 			u.waitCard = waitCity
@@ -92,7 +92,7 @@ func (u *UI) CityCard() {
 		c := u.core.CityCard()
 		if c == nil {
 			l := widget.NewLabelWithStyle(u.t("citycard.tap"), fyne.TextAlignCenter, fyne.TextStyle{})
-			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer(), u.payEntry()))
+			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer(), u.pay.entry()))
 		}
 		form := widget.NewForm(
 			widget.NewFormItem(u.t("citycard.number"), widget.NewLabel(c.Masked())),
@@ -102,7 +102,7 @@ func (u *UI) CityCard() {
 		for _, r := range c.Records {
 			list.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", r.Time.Format("2006-01-02 15:04"), r.Type, yuan(r.AmountFen))))
 		}
-		return u.page(u.t("citycard.title"), nil, container.NewBorder(nil, u.payEntry(), nil, nil, container.NewVScroll(container.NewVBox(form, list))))
+		return u.page(u.t("citycard.title"), nil, container.NewBorder(nil, u.pay.entry(), nil, nil, container.NewVScroll(container.NewVBox(form, list))))
 	})
 }
 

@@ -17,13 +17,17 @@ import (
 	"citizenhome/kiosk/session"
 )
 
-// Payments is what the payment screens (一卡通缴费) need of the core; *kiosk.Kiosk implements
-// it. A core without it, or whose Payments() is nil (UsePayments was not called: no PSAM), shows
-// the pay buttons disabled with the reason, and the flow cannot be entered.
+// Payments is what the payment screens (一卡通缴费) need (*kiosk.Payments). On a kiosk without
+// payments (no PSAM) kiosk.NoPayments stands in: its Ready says why, the pay buttons show
+// disabled with the reason, and the flow cannot be entered.
 type Payments interface {
-	Payments() *payment.Journal
+	// Ready is nil when payments can be made on this kiosk; otherwise why not
+	// (kiosk.ErrNoPayments).
+	Ready() error
 	Pay(ctx context.Context, matterID string) (kiosk.Paid, error)
 	PayAgain(ctx context.Context, matterID string) (kiosk.Paid, error)
+	// Entry is a payment of the journal as it stands now.
+	Entry(ctx context.Context, id int64) (payment.Entry, error)
 }
 
 // payCall bounds a payment: the debit itself takes well under a second, the receipt a few. The
@@ -43,24 +47,24 @@ type payForm struct {
 	torn   int64  // the journal id of a payment torn mid-debit, waiting for its card; 0 none
 }
 
-// payments returns the payments when they are set up.
-func (u *UI) payments() (Payments, bool) {
-	p, ok := u.core.(Payments)
-	if !ok || p.Payments() == nil {
-		return nil, false
-	}
-	return p, true
+// payDesk is the payment screens (一卡通缴费): the payments they use, or what stands in for them,
+// and whether a payment is with the card now.
+type payDesk struct {
+	u      *UI
+	svc    Payments // or kiosk.NoPayments
+	paying bool     // a payment is with the card: nothing may leave its screen
 }
 
 // hasFee reports whether m has a fee to pay at the kiosk.
 func hasFee(m *catalog.Matter) bool { return m != nil && !m.Fee.Free && m.Fee.AmountFen > 0 }
 
-// payReady says whether a payment can be made now, and if not why, in the citizen's words: no
+// ready says whether a payment can be made now, and if not why, in the citizen's words: no
 // payments on this kiosk, the payment journal waiting for staff (the payment device in error),
 // the printer that must print the receipt, or the card reader down. Like the ticket tile with
 // the printer, the pay buttons are then shown disabled with this reason.
-func (u *UI) payReady() (string, bool) {
-	if _, ok := u.payments(); !ok {
+func (pd *payDesk) ready() (string, bool) {
+	u := pd.u
+	if pd.svc.Ready() != nil {
 		return u.t("pay.none"), false
 	}
 	devs := u.core.Devices()
@@ -76,35 +80,38 @@ func (u *UI) payReady() (string, bool) {
 	return "", true
 }
 
-// payButton is the pay entry for m (guide detail): "缴费 ¥20.00", or disabled with the reason
+// button is the pay entry for m (guide detail): "缴费 ¥20.00", or disabled with the reason
 // when payments cannot be made now. nil for a free matter.
-func (u *UI) payButton(m *catalog.Matter, back func()) fyne.CanvasObject {
+func (pd *payDesk) button(m *catalog.Matter, back func()) fyne.CanvasObject {
+	u := pd.u
 	if !hasFee(m) {
 		return nil
 	}
 	label := u.tf("pay.button", map[string]any{"A": yuan(m.Fee.AmountFen)})
-	if why, ok := u.payReady(); !ok {
+	if why, ok := pd.ready(); !ok {
 		t := NewTile(label+"\n"+why, false, nil)
 		t.Disable()
 		return t
 	}
-	return tall(u.button(label, func() { u.touch(); u.PayConfirm(m, back) }))
+	return tall(u.button(label, func() { u.touch(); pd.showConfirm(m, back) }))
 }
 
-// payEntry is the 一卡通 screen's way into payments: to the list of matters with a fee, or
+// entry is the 一卡通 screen's way into payments: to the list of matters with a fee, or
 // disabled with the reason.
-func (u *UI) payEntry() fyne.CanvasObject {
-	if why, ok := u.payReady(); !ok {
+func (pd *payDesk) entry() fyne.CanvasObject {
+	u := pd.u
+	if why, ok := pd.ready(); !ok {
 		t := NewTile(u.t("pay.title")+"\n"+why, false, nil)
 		t.Disable()
 		return t
 	}
-	return NewTile(u.t("pay.title"), true, func() { u.touch(); u.PayChoose() })
+	return NewTile(u.t("pay.title"), true, func() { u.touch(); pd.showChoose() })
 }
 
-// PayChoose lists the catalog's matters with a fee, by section, as large buttons.
-func (u *UI) PayChoose() {
-	if why, ok := u.payReady(); !ok {
+// showChoose lists the catalog's matters with a fee, by section, as large buttons.
+func (pd *payDesk) showChoose() {
+	u := pd.u
+	if why, ok := pd.ready(); !ok {
 		u.message(u.t("pay.title"), why, nil)
 		return
 	}
@@ -124,17 +131,18 @@ func (u *UI) PayChoose() {
 			list.Add(widget.NewLabelWithStyle(s.Name.In(u.lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			for _, m := range ms {
 				list.Add(NewTile(fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), yuan(m.Fee.AmountFen)), false,
-					func() { u.touch(); u.PayConfirm(m, u.PayChoose) }))
+					func() { u.touch(); pd.showConfirm(m, pd.showChoose) }))
 			}
 		}
-		return u.page(u.t("pay.choose"), u.CityCard, container.NewVScroll(list))
+		return u.page(u.t("pay.choose"), u.showCityCard, container.NewVScroll(list))
 	})
 }
 
-// PayConfirm starts the payment of m's fee: the matter and the amount to confirm; back is where
+// showConfirm starts the payment of m's fee: the matter and the amount to confirm; back is where
 // Back goes. Refused with the reason when payments cannot be made now or the hall is closed.
-func (u *UI) PayConfirm(m *catalog.Matter, back func()) {
-	if why, ok := u.payReady(); !ok {
+func (pd *payDesk) showConfirm(m *catalog.Matter, back func()) {
+	u := pd.u
+	if why, ok := pd.ready(); !ok {
 		u.message(u.t("pay.title"), why, back)
 		return
 	}
@@ -147,13 +155,14 @@ func (u *UI) PayConfirm(m *catalog.Matter, back func()) {
 		return
 	}
 	u.flow.pay = payForm{matter: m, back: back}
-	u.payConfirm()
+	pd.confirm()
 }
 
-func (u *UI) payConfirm() {
+func (pd *payDesk) confirm() {
+	u := pd.u
 	m, back := u.flow.pay.matter, u.flow.pay.back
 	if m == nil { // the session ended: nothing to confirm any more
-		u.Home()
+		u.showHome()
 		return
 	}
 	u.set(func() fyne.CanvasObject {
@@ -167,28 +176,30 @@ func (u *UI) payConfirm() {
 		}
 		amount := container.NewVBox(u.centred(widget.NewLabel(u.t("pay.amount"))), u.big(yuan(m.Fee.AmountFen), 96))
 		note := u.centred(u.wrap(u.t("pay.confirm_note")))
-		ok := tall(u.primary(u.tf("pay.confirm", map[string]any{"A": yuan(m.Fee.AmountFen)}), func() { u.touch(); u.payStart() }))
+		ok := tall(u.primary(u.tf("pay.confirm", map[string]any{"A": yuan(m.Fee.AmountFen)}), func() { u.touch(); pd.start() }))
 		// The button stays in reach; what it confirms scrolls in elder mode's large text.
 		return u.page(u.t("pay.confirm_title"), back, container.NewBorder(nil, ok, nil, nil, container.NewVScroll(container.NewVBox(form, amount, note))))
 	})
 }
 
-// payStart follows the confirmation: with a city card read in this session (most likely still
+// start follows the confirmation: with a city card read in this session (most likely still
 // on the reader) it pays at once; otherwise, or when the card is no longer there, it asks for
 // the tap and pays as soon as the card is read.
-func (u *UI) payStart() {
+func (pd *payDesk) start() {
+	u := pd.u
 	if u.core.CityCard() != nil {
-		u.payNow(false, true)
+		pd.pay(false, true)
 		return
 	}
-	u.payTap("")
+	pd.tap("")
 }
 
-// payTap asks for the city card; note says why again (nothing found, a retry).
-func (u *UI) payTap(note string) {
+// tap asks for the city card; note says why again (nothing found, a retry).
+func (pd *payDesk) tap(note string) {
+	u := pd.u
 	m := u.flow.pay.matter
 	if m == nil {
-		u.Home()
+		u.showHome()
 		return
 	}
 	u.set(func() fyne.CanvasObject {
@@ -199,25 +210,25 @@ func (u *UI) payTap(note string) {
 		if note != "" {
 			items = append(items, u.centred(u.wrap(note)))
 		}
-		items = append(items, layout.NewSpacer(), tall(u.button(u.t("pay.card_placed"), func() { u.touch(); u.payNow(false, false) })))
-		return u.page(u.t("pay.title"), u.payConfirm, container.NewVBox(items...))
+		items = append(items, layout.NewSpacer(), tall(u.button(u.t("pay.card_placed"), func() { u.touch(); pd.pay(false, false) })))
+		return u.page(u.t("pay.title"), pd.confirm, container.NewVBox(items...))
 	})
 	u.waitCard = waitPay
 }
 
-// payNow pays off the UI goroutine, the paying screen shown meanwhile. The screen has no way
+// pay pays off the UI goroutine, the paying screen shown meanwhile. The screen has no way
 // out and the session is held in a transaction (no idle end) until the core returns: a citizen
 // must not walk away from a debit half done. quiet: a card missing is no news (the automatic
 // attempt after the confirmation), the tap prompt just shows.
-func (u *UI) payNow(again, quiet bool) {
-	p, ok := u.payments()
-	m := u.flow.pay.matter
-	if !ok || m == nil {
-		u.Home()
+func (pd *payDesk) pay(again, quiet bool) {
+	u := pd.u
+	p, m := pd.svc, u.flow.pay.matter
+	if p.Ready() != nil || m == nil {
+		u.showHome()
 		return
 	}
 	done := u.core.Sessions().Begin()
-	u.paying = true
+	pd.paying = true
 	u.set(func() fyne.CanvasObject {
 		bar := widget.NewProgressBarInfinite()
 		return container.NewVBox(layout.NewSpacer(), u.heading(u.t("pay.paying")),
@@ -232,27 +243,28 @@ func (u *UI) payNow(again, quiet bool) {
 		}
 		paid, err := pay(ctx, m.ID)
 		fyne.Do(func() {
-			u.paying = false
+			pd.paying = false
 			done()
 			// The session may have ended meanwhile (the card taken away with removal wiping
 			// it): the outcome is shown all the same, in a session of its own, so that the
 			// screen still returns home when left alone.
 			u.touch()
-			u.payResult(m, paid, err, quiet)
+			pd.result(m, paid, err, quiet)
 		})
 	})
 }
 
-// payResult shows what a payment did and what to do next.
-func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool) {
+// result shows what a payment did and what to do next.
+func (pd *payDesk) result(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool) {
+	u := pd.u
 	if u.flow.pay.matter == nil {
-		u.flow.pay = payForm{matter: m, back: u.PayChoose}
+		u.flow.pay = payForm{matter: m, back: pd.showChoose}
 	}
 	var ce *kiosk.ClosedError
 	var pe *kiosk.PrinterError
 	switch {
 	case errors.Is(err, payment.ErrAlreadyPaid):
-		u.payAlready(paid)
+		pd.already(paid)
 		return
 	case paid.Payment.Status == payment.StatusPaid:
 		// Paid, also when a step after the debit failed (the message says so).
@@ -260,7 +272,7 @@ func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool
 		if err != nil {
 			note = u.msg(payment.Message(err))
 		}
-		u.payDone(paid.Payment, m, paid.BalanceFen, paid.PrintErr == nil, note, paid.Settled)
+		pd.showPaid(paid.Payment, m, paid.BalanceFen, paid.PrintErr == nil, note, paid.Settled)
 		return
 	case err == nil:
 		u.message(u.t("error.title"), u.t("error.other"), nil) // no payment and no error: not expected
@@ -270,14 +282,14 @@ func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool
 		if quiet {
 			note = ""
 		}
-		u.payTap(note)
+		pd.tap(note)
 		return
 	case errors.Is(err, payment.ErrPending):
-		u.payRetry(u.t("pay.pending_title"), u.msg(payment.MsgPending)+"\n"+u.t("pay.pending_help"))
+		pd.retry(u.t("pay.pending_title"), u.msg(payment.MsgPending)+"\n"+u.t("pay.pending_help"))
 		return
 	case errors.Is(err, kiosk.ErrLocked):
 		_, msg := u.core.Locked()
-		u.Locked(msg)
+		u.showLocked(msg)
 		return
 	case errors.As(err, &ce):
 		u.closed(kiosk.Offer{Hours: ce.Status})
@@ -299,15 +311,15 @@ func (u *UI) payResult(m *catalog.Matter, paid kiosk.Paid, err error, quiet bool
 	switch msg {
 	case payment.MsgUnknown:
 		u.flow.pay.torn = paid.Payment.ID
-		u.payTorn("")
+		pd.torn("")
 	case payment.MsgInsufficientBalance:
-		u.payBalance(m, paid.BalanceFen)
+		pd.balance(m, paid.BalanceFen)
 	case payment.MsgCardLeft, payment.MsgMACInvalid, payment.MsgNotDebited:
-		u.payRetry(u.t("pay.failed_title"), u.msg(msg))
+		pd.retry(u.t("pay.failed_title"), u.msg(msg))
 	case payment.MsgAppLocked, payment.MsgKeyLocked:
-		u.payFailed(u.t("pay.card_locked_title"), u.msg(msg))
+		pd.failed(u.t("pay.card_locked_title"), u.msg(msg))
 	default: // the PSAM, a key the card lacks: this kiosk cannot take this payment
-		u.payFailed(u.t("pay.failed_title"), u.msg(msg))
+		pd.failed(u.t("pay.failed_title"), u.msg(msg))
 	}
 }
 
@@ -319,9 +331,10 @@ func (u *UI) msg(m payment.Notice) string {
 	return m.Zh
 }
 
-// payDone is the receipt screen: the amount, the balance after, the card masked, and whether
+// showPaid is the receipt screen: the amount, the balance after, the card masked, and whether
 // the receipt came out; when it did not, the transaction number to note for staff to reprint.
-func (u *UI) payDone(e payment.Entry, m *catalog.Matter, balance int64, printed bool, note string, settled []payment.Entry) {
+func (pd *payDesk) showPaid(e payment.Entry, m *catalog.Matter, balance int64, printed bool, note string, settled []payment.Entry) {
+	u := pd.u
 	u.flow.pay.torn = 0
 	if balance < 0 {
 		balance = e.BalanceAfterFen()
@@ -354,7 +367,7 @@ func (u *UI) payDone(e payment.Entry, m *catalog.Matter, balance int64, printed 
 			items = append(items, u.centred(u.wrap(note)))
 		}
 		for _, s := range settled {
-			items = append(items, u.wrap(u.settledLine(s)))
+			items = append(items, u.wrap(pd.settledLine(s)))
 		}
 		items = append(items, layout.NewSpacer())
 		items = append(items, u.doneButtons()...)
@@ -363,7 +376,8 @@ func (u *UI) payDone(e payment.Entry, m *catalog.Matter, balance int64, printed 
 }
 
 // settledLine tells of an earlier payment of the card that this tap settled.
-func (u *UI) settledLine(e payment.Entry) string {
+func (pd *payDesk) settledLine(e payment.Entry) string {
+	u := pd.u
 	key := "pay.settled_not_charged"
 	switch e.Status {
 	case payment.StatusPaid:
@@ -374,9 +388,10 @@ func (u *UI) settledLine(e payment.Entry) string {
 	return u.tf(key, map[string]any{"A": yuan(e.AmountFen), "T": e.Time(u.loc()).Format("01-02 15:04"), "N": e.Txn()})
 }
 
-// payAlready: the card paid this fee a few minutes ago. Nothing was taken; the citizen is asked
+// already: the card paid this fee a few minutes ago. Nothing was taken; the citizen is asked
 // whether to pay once more (PayAgain) or not.
-func (u *UI) payAlready(paid kiosk.Paid) {
+func (pd *payDesk) already(paid kiosk.Paid) {
+	u := pd.u
 	m, e := u.flow.pay.matter, paid.Payment
 	u.set(func() fyne.CanvasObject {
 		items := []fyne.CanvasObject{layout.NewSpacer(), u.wrap(u.msg(payment.MsgAlreadyPaid))}
@@ -385,16 +400,17 @@ func (u *UI) payAlready(paid kiosk.Paid) {
 				"A": yuan(e.AmountFen), "T": e.Time(u.loc()).Format("15:04"), "N": e.Txn()})))
 		}
 		items = append(items, u.centred(u.heading(u.t("pay.again_q"))), layout.NewSpacer(),
-			tall(u.primary(u.tf("pay.again", map[string]any{"A": yuan(m.Fee.AmountFen)}), func() { u.touch(); u.payNow(true, false) })),
+			tall(u.primary(u.tf("pay.again", map[string]any{"A": yuan(m.Fee.AmountFen)}), func() { u.touch(); pd.pay(true, false) })),
 			tall(u.button(u.t("pay.no_again"), func() { u.touch(); u.core.Sessions().End(session.Finished) })))
 		return u.page(u.t("pay.already_title"), nil, container.NewVBox(items...))
 	})
 }
 
-// payTorn: the card left while the debit was in flight. The kiosk cannot know yet whether the
+// torn: the card left while the debit was in flight. The kiosk cannot know yet whether the
 // money was taken; the card's return tells (the core settles it on the tap, before the card is
 // read into the session), and the screen then shows how it ended.
-func (u *UI) payTorn(note string) {
+func (pd *payDesk) torn(note string) {
+	u := pd.u
 	u.set(func() fyne.CanvasObject {
 		items := []fyne.CanvasObject{layout.NewSpacer(), u.heading(u.msg(payment.MsgUnknown)),
 			u.centred(u.wrap(u.t("pay.torn_help")))}
@@ -410,45 +426,47 @@ func (u *UI) payTorn(note string) {
 	u.waitCard = waitPaySettle
 }
 
-// paySettled looks up the torn payment once its card is back.
-func (u *UI) paySettled() {
-	p, ok := u.payments()
-	id := u.flow.pay.torn
-	if !ok || id == 0 {
-		u.Home()
+// settled looks up the torn payment once its card is back.
+func (pd *payDesk) settled() {
+	u := pd.u
+	p, id := pd.svc, u.flow.pay.torn
+	if p.Ready() != nil || id == 0 {
+		u.showHome()
 		return
 	}
-	e, err := p.Payments().Get(context.Background(), id)
+	e, err := p.Entry(context.Background(), id)
 	if err != nil {
-		u.payFailed(u.t("pay.failed_title"), u.t("pay.undecided"))
+		pd.failed(u.t("pay.failed_title"), u.t("pay.undecided"))
 		return
 	}
 	switch e.Status {
 	case payment.StatusPaid:
-		u.payDone(e, u.flow.pay.matter, -1, e.Receipt == payment.ReceiptPrinted, u.t("pay.recovered"), nil)
+		pd.showPaid(e, u.flow.pay.matter, -1, e.Receipt == payment.ReceiptPrinted, u.t("pay.recovered"), nil)
 	case payment.StatusNotCharged:
 		u.flow.pay.torn = 0
-		u.payRetry(u.t("pay.cancelled_title"), u.t("pay.torn_not_charged"))
+		pd.retry(u.t("pay.cancelled_title"), u.t("pay.torn_not_charged"))
 	case payment.StatusUndecided:
-		u.payFailed(u.t("pay.failed_title"), u.tf("pay.undecided_n", map[string]any{"N": e.Txn()}))
+		pd.failed(u.t("pay.failed_title"), u.tf("pay.undecided_n", map[string]any{"N": e.Txn()}))
 	default: // still open: the card read was not enough, or another card came
-		u.payTorn(u.t("pay.still_checking"))
+		pd.torn(u.t("pay.still_checking"))
 	}
 }
 
-// payRetry: nothing was taken and another tap may work: the message, the card awaited again (a
+// retry: nothing was taken and another tap may work: the message, the card awaited again (a
 // tap pays at once), and a button for a card already on the reader.
-func (u *UI) payRetry(title, text string) {
+func (pd *payDesk) retry(title, text string) {
+	u := pd.u
 	u.set(func() fyne.CanvasObject {
 		return u.page(title, nil, container.NewVBox(layout.NewSpacer(), u.wrap(text), u.centred(u.bold(u.t("pay.tap"))), layout.NewSpacer(),
-			tall(u.primary(u.t("pay.retry"), func() { u.touch(); u.payNow(false, false) })), u.finish()))
+			tall(u.primary(u.t("pay.retry"), func() { u.touch(); pd.pay(false, false) })), u.finish()))
 	})
 	u.waitCard = waitPay
 }
 
-// payBalance: 94 01. The balance is shown next to the fee, so that the citizen knows how much
+// balance: 94 01. The balance is shown next to the fee, so that the citizen knows how much
 // to top up.
-func (u *UI) payBalance(m *catalog.Matter, balance int64) {
+func (pd *payDesk) balance(m *catalog.Matter, balance int64) {
+	u := pd.u
 	u.set(func() fyne.CanvasObject {
 		form := widget.NewForm(widget.NewFormItem(u.t("pay.amount"), widget.NewLabel(yuan(m.Fee.AmountFen))))
 		if balance >= 0 {
@@ -459,8 +477,9 @@ func (u *UI) payBalance(m *catalog.Matter, balance int64) {
 	})
 }
 
-// payFailed: nothing to retry here (a locked card, the payment module): the message, and done.
-func (u *UI) payFailed(title, text string) {
+// failed: nothing to retry here (a locked card, the payment module): the message, and done.
+func (pd *payDesk) failed(title, text string) {
+	u := pd.u
 	u.set(func() fyne.CanvasObject {
 		return u.page(title, nil, container.NewVBox(layout.NewSpacer(), u.wrap(text), layout.NewSpacer(), u.finish()))
 	})

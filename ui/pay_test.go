@@ -19,6 +19,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/payment"
+	"citizenhome/kiosk/payment/paymenttest"
 	"citizenhome/kiosk/session"
 )
 
@@ -35,7 +36,7 @@ const (
 type payKit struct {
 	card *cardsim.Card
 	psam *psamsim.PSAM
-	term *payment.Fake
+	term *paymenttest.Terminal
 
 	mu      sync.Mutex
 	onDebit func()
@@ -91,11 +92,14 @@ func withPayments(t *testing.T, f *fixture, edit func(*cardsim.Config)) *payKit 
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &payKit{card: card, psam: psam, term: payment.NewFake(card, psam)}
-	if _, err := f.k.UsePayments(context.Background(), key, k, nil); err != nil {
+	k := &payKit{card: card, psam: psam, term: paymenttest.NewTerminal(card, psam)}
+	pay, err := f.k.UsePayments(context.Background(), key, k, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.ui.Home()
+	// As cmd/kiosk hands them in when the rig started them.
+	f.pay, f.ui.pay.svc = pay, pay
+	f.ui.showHome()
 	return k
 }
 
@@ -104,7 +108,7 @@ func withPayments(t *testing.T, f *fixture, edit func(*cardsim.Config)) *payKit 
 func (k *payKit) tapCity(t *testing.T, f *fixture) {
 	t.Helper()
 	k.term.SetCard(k.card)
-	if _, err := f.k.CardTapped(context.Background(), cardNo, k.card); err != nil {
+	if _, err := f.pay.CardTapped(context.Background(), cardNo, k.card); err != nil {
 		t.Fatalf("tap: %v", err)
 	}
 	info, err := citycard.Read(k.card)
@@ -132,7 +136,7 @@ func payFixture(t *testing.T, edit func(*cardsim.Config)) (*fixture, *payKit) {
 // which pays at once when the session's card is on the reader and asks for a tap otherwise.
 func payFromGuide(t *testing.T, f *fixture) {
 	t.Helper()
-	f.ui.Home()
+	f.ui.showHome()
 	f.tap(t, "办事指南")
 	f.tap(t, payMatterZh)
 	f.tapExact(t, "缴费 ¥20.00")
@@ -155,8 +159,8 @@ func TestPayFromGuideTapThenDone(t *testing.T) {
 	if got := k.card.Balance(); got != cardBalance-payFee {
 		t.Errorf("balance %d", got)
 	}
-	if f.p.count() != 1 {
-		t.Errorf("%d print jobs, want the receipt", f.p.count())
+	if f.p.Printed() != 1 {
+		t.Errorf("%d print jobs, want the receipt", f.p.Printed())
 	}
 	f.tap(t, "完成")
 	f.mustShow(t, "您好，请选择要办理的业务")
@@ -181,7 +185,7 @@ func TestGuideDetailPayButtonOnlyWithFee(t *testing.T) {
 	f.tap(t, free)
 	f.mustShow(t, "取号办理此事项")
 	f.mustNotShow(t, "缴费 ¥")
-	f.ui.Guide()
+	f.ui.showGuide()
 	f.tap(t, payMatterZh)
 	if !f.enabled("缴费 ¥20.00") {
 		t.Fatalf("no pay button: %q", f.texts())
@@ -208,7 +212,7 @@ func TestPayFromCityCardScreenWithCardRead(t *testing.T) {
 	// The card was read in this session and is still on the reader: paid at once.
 	f.mustShow(t, "缴费成功", "¥120.00", "¥3.45", "回执已打印")
 	// The one-card screen is up to date with it.
-	f.ui.CityCard()
+	f.ui.showCityCard()
 	f.mustShow(t, "¥3.45", "¥120.00")
 }
 
@@ -217,8 +221,8 @@ func TestPayInsufficientBalanceShowsBalance(t *testing.T) {
 	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.mustShow(t, "卡内余额不足", "未扣款", "请充值", "¥10.50", "¥20.00")
-	if k.card.Balance() != 1050 || f.p.count() != 0 {
-		t.Errorf("balance %d, %d prints", k.card.Balance(), f.p.count())
+	if k.card.Balance() != 1050 || f.p.Printed() != 0 {
+		t.Errorf("balance %d, %d prints", k.card.Balance(), f.p.Printed())
 	}
 	f.tap(t, "完成")
 	f.mustShow(t, "您好，请选择要办理的业务")
@@ -231,7 +235,7 @@ func TestPayLockedCard(t *testing.T) {
 	// button pays with the card on the reader.
 	f.tapExact(t, "卡片已放好，开始缴费")
 	f.mustShow(t, "此卡暂不能缴费", "此卡已锁定", "市民卡服务网点")
-	if k.card.Balance() != cardBalance || f.p.count() != 0 {
+	if k.card.Balance() != cardBalance || f.p.Printed() != 0 {
 		t.Error("charged or printed")
 	}
 }
@@ -272,13 +276,13 @@ func TestPayCardPulledMidDebitTakenThenBack(t *testing.T) {
 	k.tapCity(t, f)
 	f.mustShow(t, "请把卡片放回读卡区", "正在确认是否已扣款", "不会重复扣款")
 	f.mustNotShow(t, "首页") // Back, Home: none; the card is what settles it
-	if f.p.count() != 0 {
+	if f.p.Printed() != 0 {
 		t.Fatal("a receipt before the outcome is known")
 	}
 	k.tapCity(t, f)
 	f.mustShow(t, "缴费成功", "¥20.00", "已确认扣款", "回执已打印", "¥103.45")
-	if k.card.Balance() != cardBalance-payFee || k.card.Count(cardsim.CmdDebit) != 1 || f.p.count() != 1 {
-		t.Errorf("balance %d, %d DEBITs, %d receipts", k.card.Balance(), k.card.Count(cardsim.CmdDebit), f.p.count())
+	if k.card.Balance() != cardBalance-payFee || k.card.Count(cardsim.CmdDebit) != 1 || f.p.Printed() != 1 {
+		t.Errorf("balance %d, %d DEBITs, %d receipts", k.card.Balance(), k.card.Count(cardsim.CmdDebit), f.p.Printed())
 	}
 }
 
@@ -292,8 +296,8 @@ func TestPayCardPulledMidDebitNotTaken(t *testing.T) {
 	f.mustShow(t, "请把卡片放回读卡区")
 	k.tapCity(t, f)
 	f.mustShow(t, "未扣款", "已取消")
-	if k.card.Balance() != cardBalance || f.p.count() != 0 {
-		t.Fatalf("balance %d, %d receipts", k.card.Balance(), f.p.count())
+	if k.card.Balance() != cardBalance || f.p.Printed() != 0 {
+		t.Fatalf("balance %d, %d receipts", k.card.Balance(), f.p.Printed())
 	}
 	f.tapExact(t, "重新缴费")
 	f.mustShow(t, "缴费成功")
@@ -313,9 +317,9 @@ func TestPayingHoldsTheScreenAndTheSession(t *testing.T) {
 		ran = true
 		f.mustShow(t, "正在缴费", "缴费完成前请勿移开卡片")
 		f.mustNotShow(t, "首页", "返回")
-		f.clock.add(10 * time.Minute)
+		f.clock.Add(10 * time.Minute)
 		f.k.Sessions().Tick()
-		if _, ok := f.k.Sessions().Active(); !ok || f.ui.IdleShown() {
+		if _, ok := f.k.Sessions().Active(); !ok || f.ui.idleShown() {
 			t.Error("the idle timeout cut the debit")
 		}
 		for range StaffTaps {
@@ -331,7 +335,7 @@ func TestPayingHoldsTheScreenAndTheSession(t *testing.T) {
 	}
 	f.mustShow(t, "缴费成功")
 	// Now idle works again.
-	f.clock.add(10 * time.Minute)
+	f.clock.Add(10 * time.Minute)
 	f.k.Sessions().Tick()
 	f.mustShow(t, "您好，请选择要办理的业务")
 	f.mustNotShow(t, cardMasked)
@@ -360,13 +364,13 @@ func TestPayAlreadyPaidThenPayAgain(t *testing.T) {
 	payFromGuide(t, f)
 	k.tapCity(t, f)
 	f.mustShow(t, "此事项已缴费", "未重复扣款", "还要再缴一次吗", "上次缴费：¥20.00，10:00")
-	if k.card.Balance() != cardBalance-payFee || f.p.count() != 1 {
-		t.Fatalf("balance %d, %d receipts", k.card.Balance(), f.p.count())
+	if k.card.Balance() != cardBalance-payFee || f.p.Printed() != 1 {
+		t.Fatalf("balance %d, %d receipts", k.card.Balance(), f.p.Printed())
 	}
 	f.tapExact(t, "再次缴费 ¥20.00")
 	f.mustShow(t, "缴费成功", "¥83.45")
-	if k.card.Balance() != cardBalance-2*payFee || f.p.count() != 2 {
-		t.Errorf("balance %d, %d receipts", k.card.Balance(), f.p.count())
+	if k.card.Balance() != cardBalance-2*payFee || f.p.Printed() != 2 {
+		t.Errorf("balance %d, %d receipts", k.card.Balance(), f.p.Printed())
 	}
 	f.tap(t, "完成")
 
@@ -400,8 +404,8 @@ func TestPayPendingEarlierPayment(t *testing.T) {
 	payFromGuide(t, f)
 	f.tapExact(t, "卡片已放好，开始缴费")
 	f.mustShow(t, "有一笔缴费尚待确认", "未扣款", "重新放到读卡区", "联系工作人员")
-	if k.card.Balance() != cardBalance-200 || f.p.count() != 0 {
-		t.Errorf("balance %d, %d receipts", k.card.Balance(), f.p.count())
+	if k.card.Balance() != cardBalance-200 || f.p.Printed() != 0 {
+		t.Errorf("balance %d, %d receipts", k.card.Balance(), f.p.Printed())
 	}
 	// The undecided payment pauses payments on this kiosk (the payment device in error).
 	f.tap(t, "完成")
@@ -415,10 +419,9 @@ func TestPayPendingEarlierPayment(t *testing.T) {
 func TestPayReceiptNotPrinted(t *testing.T) {
 	f, k := payFixture(t, nil)
 	payFromGuide(t, f)
-	f.p.set(printerOK, errors.New("paper jam"))
+	f.p.Set(printerOK, nil, errors.New("paper jam"))
 	k.tapCity(t, f)
-	txn := f.k.Payments()
-	uns, _ := txn.ReceiptsDue(context.Background())
+	uns, _ := journal(t, f).ReceiptsDue(context.Background())
 	if len(uns) != 0 {
 		t.Fatalf("receipt left undone: %v", uns)
 	}
@@ -436,26 +439,26 @@ func TestPayUnavailable(t *testing.T) {
 	if f.enabled("缴费 ¥20.00") {
 		t.Fatal("pay offered without payments")
 	}
-	f.ui.CityCard()
+	f.ui.showCityCard()
 	f.mustShow(t, "一卡通缴费\n本机未开通一卡通缴费")
 	if f.enabled("一卡通缴费") {
 		t.Fatal("pay offered without payments")
 	}
-	f.ui.PayConfirm(f.k.Catalog().Matter(payMatter), nil)
+	f.ui.pay.showConfirm(f.k.Catalog().Matter(payMatter), nil)
 	f.mustShow(t, "本机未开通一卡通缴费")
 	f.mustNotShow(t, "确认缴费")
-	f.ui.PayChoose()
+	f.ui.pay.showChoose()
 	f.mustNotShow(t, payMatterZh)
 
 	k := withPayments(t, f, nil)
 	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StatePaperOut, "")
-	f.ui.CityCard()
+	f.ui.showCityCard()
 	f.mustShow(t, "一卡通缴费\n出票机缺纸，无法打印回执")
 	if f.enabled("一卡通缴费") {
 		t.Fatal("pay offered with the printer out of paper")
 	}
 	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StateOK, "")
-	f.ui.CityCard()
+	f.ui.showCityCard()
 	f.tap(t, "一卡通缴费")
 	f.mustShow(t, payMatterZh)
 	if k.card.Count(cardsim.CmdInitPurchase) != 0 {
@@ -510,10 +513,10 @@ func TestDeviceNamesTranslated(t *testing.T) {
 			}
 		}
 	}
-	f.ui.enterStaff(kiosk.StaffByPIN)
+	f.ui.staff.enter(f.staffByPIN(t))
 	f.mustShow(t, "支付")
 	f.mustNotShow(t, "device.")
-	f.ui.SetLanguage("en")
+	f.ui.setLanguage("en")
 	f.mustShow(t, "Payments")
 	f.mustNotShow(t, "device.")
 }
@@ -553,5 +556,13 @@ func TestTranslationKeysInCodeExist(t *testing.T) {
 	}
 }
 
-// The core the kiosk runs is the one these screens pay with.
-var _ Payments = (*kiosk.Kiosk)(nil)
+// journal reads the kiosk's payment journal through one of its own over the store (it hashes no
+// card: it only reads).
+func journal(t *testing.T, f *fixture) *payment.Journal {
+	t.Helper()
+	j, err := payment.New(payment.Options{Store: f.st, Hash: func(string) []byte { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}

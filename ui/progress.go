@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
 )
 
@@ -24,9 +23,9 @@ const codeKeys = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // maxCode bounds what can be typed: the longest lookup code civic.ParseCode accepts.
 const maxCode = 40
 
-// Progress starts 办件查询: by the ID card or city card (read already, or tapped now), or by the
+// showProgress starts 办件查询: by the ID card or city card (read already, or tapped now), or by the
 // lookup code printed on a ticket, a receipt or a complaint slip, typed on an on-screen keypad.
-func (u *UI) Progress() { u.progress("") }
+func (u *UI) showProgress() { u.progress("") }
 
 func (u *UI) progress(code string) {
 	u.set(func() fyne.CanvasObject {
@@ -59,9 +58,9 @@ func (u *UI) progress(code string) {
 
 // lookup asks the core: by the session's card when code is "", else by code.
 func (u *UI) lookup(code string) {
-	h, ok := u.services()
-	if !ok {
-		u.hallError(kiosk.ErrNoHall, nil)
+	h := u.services
+	if err := h.Ready(); err != nil {
+		u.hallError(err, nil)
 		return
 	}
 	u.working(u.t("progress.working"))
@@ -94,7 +93,7 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 		list := container.NewVBox()
 		if code == "" {
 			if who := u.core.Person(); who != nil {
-				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": kiosk.MaskedName(who.Name)})))
+				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": who.MaskedName()})))
 			} else if c := u.core.CityCard(); c != nil {
 				list.Add(u.bold(u.tf("progress.of_card", map[string]any{"Card": c.Masked()})))
 			}

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
 )
 
@@ -34,11 +33,11 @@ func (f ratingForm) bad() bool {
 // levelsShown are the five national levels, best first, as citizens read them.
 var levelsShown = []civic.Level{civic.VerySatisfied, civic.Satisfied, civic.Fair, civic.Dissatisfied, civic.VeryDissatisfied}
 
-// Rating starts 好差评: the five national levels on the four national dimensions (elder mode
+// showRating starts 好差评: the five national levels on the four national dimensions (elder mode
 // asks the overall satisfaction only: fewer choices), with the reasons required for the two
 // lowest, linked to the ticket taken in this session unless the citizen rates the hall in
 // general.
-func (u *UI) Rating() {
+func (u *UI) showRating() {
 	u.flow.rating = ratingForm{levels: map[civic.Dimension]civic.Level{}}
 	u.rating()
 }
@@ -131,9 +130,9 @@ func (u *UI) rating() {
 
 // rate sends the rating (a quick local write: no printing).
 func (u *UI) rate() {
-	h, ok := u.services()
-	if !ok {
-		u.hallError(kiosk.ErrNoHall, nil)
+	h := u.services
+	if err := h.Ready(); err != nil {
+		u.hallError(err, nil)
 		return
 	}
 	f := u.flow.rating
@@ -170,7 +169,7 @@ func (u *UI) rate() {
 		}
 		if bad {
 			items = append(items, u.wrap(u.t("rating.bad_followup")),
-				tall(u.button(u.t("home.complaint"), func() { u.touch(); u.Complaint() })))
+				tall(u.button(u.t("home.complaint"), func() { u.touch(); u.showComplaint() })))
 		}
 		items = append(items, layout.NewSpacer(), u.finish())
 		return u.page(u.t("rating.title"), nil, container.NewVBox(items...))

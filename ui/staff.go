@@ -19,34 +19,44 @@ import (
 	"citizenhome/kiosk/queue"
 )
 
-// Staff is what the staff screens need of the core, beyond Core (*kiosk.Kiosk implements it).
-// Every action goes through the Staff* methods, which write the audit log.
-type Staff interface {
-	StaffPIN(pin string) error
-	StaffTriesLeft() int
-	StaffCardLogin(uid string) error
-	SubscribeCards(fn func(kiosk.CardEvent))
-	TicketCounts(ctx context.Context) (queue.Counts, error)
-	AuditLog(ctx context.Context, n int) ([]kiosk.AuditEntry, error)
-	StaffReprint(ctx context.Context, by kiosk.StaffVia) (queue.Ticket, error)
-	StaffSelfTest(ctx context.Context, by kiosk.StaffVia) (kiosk.DeviceState, error)
-	StaffPaperReplaced(ctx context.Context, by kiosk.StaffVia) kiosk.DeviceState
-	StaffLock(ctx context.Context, by kiosk.StaffVia, message string)
-	StaffUnlock(ctx context.Context, by kiosk.StaffVia)
-	StaffReset(ctx context.Context, by kiosk.StaffVia)
-	StaffLogout(ctx context.Context, by kiosk.StaffVia)
-	StaffQuit(ctx context.Context, by kiosk.StaffVia)
-	// ReceiptsUnprinted and StaffReprintReceipt: payments whose receipt did not come out
-	// (kiosk.ErrNoPayments: no payments on this kiosk, and no such section on the screen).
-	ReceiptsUnprinted(ctx context.Context) ([]payment.Entry, error)
-	StaffReprintReceipt(ctx context.Context, by kiosk.StaffVia, id int64) (payment.Entry, error)
+// StaffLogin is the ways into staff mode at the screen (*kiosk.StaffLogin): the PIN pad and
+// staff cards. Each gives the handle of whoever came in (its type is the core's: Go has no
+// covariant results), which the screen then holds as Staff.
+type StaffLogin interface {
+	PIN(pin string) (*kiosk.StaffHandle, error)
+	Card(uid string) (*kiosk.StaffHandle, error)
+	TriesLeft() int
 }
 
-// staffMode is whether staff are logged in on the screen, and how they proved it.
-type staffMode struct {
-	on    bool
-	via   kiosk.StaffVia
-	login bool // the PIN pad is shown (a staff card works there too)
+// Staff is what the staff screen does, as the staff member logged in (*kiosk.StaffHandle):
+// every action is written to the audit log by the core.
+type Staff interface {
+	Via() kiosk.StaffVia
+	AuditLog(ctx context.Context, n int) ([]kiosk.AuditEntry, error)
+	Reprint(ctx context.Context, code string) (queue.Ticket, error)
+	SelfTest(ctx context.Context) (kiosk.DeviceState, error)
+	PaperReplaced(ctx context.Context) kiosk.DeviceState
+	Lock(ctx context.Context, message string) string
+	Unlock(ctx context.Context)
+	Reset(ctx context.Context)
+	Logout(ctx context.Context)
+	Quit(ctx context.Context)
+	// ReceiptsUnprinted and ReprintReceipt: payments whose receipt did not come out
+	// (kiosk.ErrNoPayments: no payments on this kiosk, and no such section on the screen).
+	ReceiptsUnprinted(ctx context.Context) ([]payment.Entry, error)
+	ReprintReceipt(ctx context.Context, id int64) (payment.Entry, error)
+}
+
+// staffDesk is staff mode on the screen: the ways in (the hidden gesture and the PIN pad, a staff
+// card), who is logged in, and the staff screen with what it keeps (recent device problems).
+type staffDesk struct {
+	u         *UI
+	logins    StaffLogin
+	on        bool
+	by        Staff       // the staff member logged in, while on
+	login     bool        // the PIN pad is shown (a staff card works there too)
+	taps      []time.Time // recent taps on the hall's name (the gesture)
+	devErrors []devError  // recent device problems, newest last
 }
 
 // StaffAuditRows is how many rows of the audit log the staff screen shows.
@@ -63,13 +73,14 @@ type devError struct {
 	Detail string
 }
 
-func (u *UI) noteDevice(name string, d kiosk.Device) {
-	if d.State == kiosk.StateOK {
+// noteDevice keeps a device problem for the staff screen.
+func (d *staffDesk) noteDevice(name string, dev kiosk.Device) {
+	if dev.State == kiosk.StateOK {
 		return
 	}
-	u.devErrors = append(u.devErrors, devError{At: d.Since, Name: name, State: d.State, Detail: d.Detail})
-	if n := len(u.devErrors); n > staffDeviceErrors {
-		u.devErrors = slices.Delete(u.devErrors, 0, n-staffDeviceErrors)
+	d.devErrors = append(d.devErrors, devError{At: dev.Since, Name: name, State: dev.State, Detail: dev.Detail})
+	if n := len(d.devErrors); n > staffDeviceErrors {
+		d.devErrors = slices.Delete(d.devErrors, 0, n-staffDeviceErrors)
 	}
 }
 
@@ -96,122 +107,114 @@ func newTapLabel(onTap func()) *tapLabel {
 // Tapped implements fyne.Tappable.
 func (l *tapLabel) Tapped(*fyne.PointEvent) { l.onTap() }
 
-func (u *UI) hallTapped() {
-	if u.paying {
+// hallTapped counts a tap on the hall's name: the gesture opens the PIN pad.
+func (d *staffDesk) hallTapped() {
+	u := d.u
+	if u.pay.paying {
 		return // no staff screen over a debit in progress
 	}
 	now := u.core.Now()
-	u.taps = append(u.taps, now)
-	for len(u.taps) > 0 && now.Sub(u.taps[0]) > StaffTapWindow {
-		u.taps = u.taps[1:]
+	d.taps = append(d.taps, now)
+	for len(d.taps) > 0 && now.Sub(d.taps[0]) > StaffTapWindow {
+		d.taps = d.taps[1:]
 	}
-	if len(u.taps) >= StaffTaps {
-		u.taps = nil
-		u.StaffLogin()
+	if len(d.taps) >= StaffTaps {
+		d.taps = nil
+		d.showLogin()
 	}
 }
 
-// StaffLogin asks for the staff PIN on an on-screen number pad.
-func (u *UI) StaffLogin() { u.staffLogin("", "") }
-
-// InStaffMode reports whether staff are logged in on the screen.
-func (u *UI) InStaffMode() bool { return u.staff.on }
+// showLogin asks for the staff PIN on an on-screen number pad.
+func (d *staffDesk) showLogin() { d.pinPad("", "") }
 
 // cardTapped lets staff in by their card, on the home, locked and PIN screens: not in the
 // middle of a citizen's business.
-func (u *UI) cardTapped(uid string) {
-	st, ok := u.core.(Staff)
-	if !ok || u.staff.on || !(u.onHome || u.onLocked || u.staff.login) {
+func (d *staffDesk) cardTapped(uid string) {
+	u := d.u
+	if d.on || !(u.onHome || u.onLocked || d.login) {
 		return
 	}
-	if st.StaffCardLogin(uid) == nil {
-		u.enterStaff(kiosk.StaffByCard)
+	if st, err := d.logins.Card(uid); err == nil {
+		d.enter(st)
 	}
 }
 
-// enterStaff starts staff mode: the hall is told the kiosk is under maintenance.
-func (u *UI) enterStaff(via kiosk.StaffVia) {
-	u.staff.via = via
-	if !u.staff.on {
-		u.staff.on = true
+// enter starts staff mode as by: the hall is told the kiosk is under maintenance.
+func (d *staffDesk) enter(by Staff) {
+	u := d.u
+	d.by = by
+	if !d.on {
+		d.on = true
 		if u.maint != nil {
 			u.maint.SetMaintenance(true)
 		}
 	}
 	u.touch()
-	u.StaffScreen("")
+	d.show("")
 }
 
-// leaveStaff ends staff mode, if on: audited, and the hall told maintenance is over.
-func (u *UI) leaveStaff() {
-	u.staff.login = false
-	if !u.staff.on {
+// leave ends staff mode, if on: audited, and the hall told maintenance is over.
+func (d *staffDesk) leave() {
+	d.login = false
+	if !d.on {
 		return
 	}
-	u.staff.on = false
-	if st, ok := u.core.(Staff); ok {
-		st.StaffLogout(context.Background(), u.staff.via)
-	}
-	if u.maint != nil {
-		u.maint.SetMaintenance(false)
+	d.on = false
+	d.by.Logout(context.Background())
+	if m := d.u.maint; m != nil {
+		m.SetMaintenance(false)
 	}
 }
 
-func (u *UI) staffLogin(pin, note string) {
-	st, ok := u.core.(Staff)
-	if !ok {
-		return
-	}
+// pinPad is the PIN pad with pin typed so far and note (why the last PIN was refused).
+func (d *staffDesk) pinPad(pin, note string) {
+	u := d.u
 	u.touch()
 	u.set(func() fyne.CanvasObject {
 		shown := widget.NewLabelWithStyle(strings.Repeat("●", len(pin)), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		shown.SizeName = "headingText"
 		msg := u.wrap(note)
 		pad := container.NewGridWithColumns(3)
-		for _, d := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
-			d := d
-			pad.Add(tall(u.button(d, func() { u.staffLogin(pin+d, "") })))
+		for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
+			pad.Add(tall(u.button(k, func() { d.pinPad(pin+k, "") })))
 		}
 		pad.Add(tall(u.button("⌫", func() {
 			if len(pin) > 0 {
-				u.staffLogin(pin[:len(pin)-1], "")
+				d.pinPad(pin[:len(pin)-1], "")
 			}
 		})))
-		pad.Add(tall(u.button("0", func() { u.staffLogin(pin+"0", "") })))
+		pad.Add(tall(u.button("0", func() { d.pinPad(pin+"0", "") })))
 		pad.Add(tall(u.primary(u.t("staff.enter"), func() {
-			err := st.StaffPIN(pin)
+			st, err := d.logins.PIN(pin)
 			var lo *kiosk.StaffLockedOutError
 			switch {
 			case err == nil:
-				u.enterStaff(kiosk.StaffByPIN)
+				d.enter(st)
 			case errors.As(err, &lo):
-				u.staffLogin("", u.tf("staff.locked_out", map[string]any{"T": lo.Until.Format("15:04")}))
+				d.pinPad("", u.tf("staff.locked_out", map[string]any{"T": lo.Until.Format("15:04")}))
 			case errors.Is(err, kiosk.ErrStaffNoPIN):
-				u.staffLogin("", u.t("staff.no_pin"))
+				d.pinPad("", u.t("staff.no_pin"))
 			default:
-				u.staffLogin("", u.tf("staff.wrong", map[string]any{"N": st.StaffTriesLeft()}))
+				d.pinPad("", u.tf("staff.wrong", map[string]any{"N": d.logins.TriesLeft()}))
 			}
 		})))
 		return u.page(u.t("staff.login"), nil, container.NewVBox(shown, msg, pad))
 	})
-	u.staff.login = true
+	d.login = true
 }
 
-// StaffScreen is the staff mode: devices, today's counters, the service actions, today's
-// receipts to reprint (first, when there are any), recent device problems and the audit log.
-// note is the result of the last action. Outside staff mode it shows the PIN pad instead.
-func (u *UI) StaffScreen(note string) {
-	st, ok := u.core.(Staff)
-	if !ok {
+// show is the staff screen: devices, today's counters, the service actions, today's receipts to
+// reprint (first, when there are any), recent device problems and the audit log. note is the
+// result of the last action. Outside staff mode it shows the PIN pad instead.
+func (d *staffDesk) show(note string) {
+	u := d.u
+	if !d.on {
+		d.showLogin()
 		return
 	}
-	if !u.staff.on {
-		u.StaffLogin()
-		return
-	}
+	st := d.by
 	u.show(func() fyne.CanvasObject {
 		ctx := context.Background()
-		by := u.staff.via
 		devs := u.core.Devices()
 		names := make([]string, 0, len(devs))
 		for n := range devs {
@@ -227,7 +230,7 @@ func (u *UI) StaffScreen(note string) {
 			}
 			form.Append(u.t("device."+n), u.wrap(s))
 		}
-		if c, err := st.TicketCounts(ctx); err == nil {
+		if c, err := u.core.TicketCounts(ctx); err == nil {
 			form.Append(u.t("staff.counts"), widget.NewLabel(u.tf("staff.counts_value",
 				map[string]any{"I": c.Issued, "P": c.Priority, "W": c.Waiting, "R": c.Reprint})))
 		}
@@ -239,38 +242,38 @@ func (u *UI) StaffScreen(note string) {
 				u.touch()
 				note := f()
 				u.touch()
-				u.StaffScreen(note)
+				d.show(note)
 			}
 		}
 		locked, _ := u.core.Locked()
-		lock := u.button(u.t("staff.lock"), do(func() string { st.StaffLock(ctx, by, ""); return u.t("staff.done_lock") }))
+		lock := u.button(u.t("staff.lock"), do(func() string { st.Lock(ctx, ""); return u.t("staff.done_lock") }))
 		if locked {
-			lock = u.button(u.t("staff.unlock"), do(func() string { st.StaffUnlock(ctx, by); return u.t("staff.done_unlock") }))
+			lock = u.button(u.t("staff.unlock"), do(func() string { st.Unlock(ctx); return u.t("staff.done_unlock") }))
 		}
 		actions := container.NewGridWithColumns(2,
 			tall(u.button(u.t("staff.reprint"), do(func() string {
-				t, err := st.StaffReprint(ctx, by)
+				t, err := st.Reprint(ctx, kiosk.LastTicket)
 				if err != nil {
 					return u.tf("staff.failed", map[string]any{"E": err.Error()})
 				}
 				return u.tf("staff.done_reprint", map[string]any{"T": t.Code})
 			}))),
 			tall(u.button(u.t("staff.selftest"), do(func() string {
-				s, err := st.StaffSelfTest(ctx, by)
+				s, err := st.SelfTest(ctx)
 				if err != nil {
 					return u.tf("staff.failed", map[string]any{"E": err.Error()})
 				}
 				return u.tf("staff.done_selftest", map[string]any{"S": u.t("device." + string(s))})
 			}))),
 			tall(u.button(u.t("staff.paper"), do(func() string {
-				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.StaffPaperReplaced(ctx, by)))})
+				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.PaperReplaced(ctx)))})
 			}))),
 			tall(lock),
-			tall(u.button(u.t("staff.reset"), do(func() string { st.StaffReset(ctx, by); return u.t("staff.done_reset") }))),
-			tall(u.button(u.t("staff.leave"), func() { u.Home() })),
+			tall(u.button(u.t("staff.reset"), do(func() string { st.Reset(ctx); return u.t("staff.done_reset") }))),
+			tall(u.button(u.t("staff.leave"), func() { u.showHome() })),
 			tall(u.button(u.t("staff.quit"), func() {
-				st.StaffQuit(ctx, by)
-				u.staff.on = false
+				st.Quit(ctx)
+				d.on = false
 				if u.maint != nil {
 					u.maint.SetMaintenance(false)
 				}
@@ -279,11 +282,11 @@ func (u *UI) StaffScreen(note string) {
 				}
 			})),
 		)
-		who := u.t("staff.by." + string(by))
+		who := u.t("staff.by." + string(st.Via()))
 		body := container.NewVBox(widget.NewLabel(u.tf("staff.logged_in", map[string]any{"By": who})))
 		// A receipt the printer failed comes first: a citizen may be waiting for it at the
 		// kiosk. With none, the section sits below the actions.
-		receipts, due := u.staffReceipts(ctx, st, by, do)
+		receipts, due := d.receipts(ctx, st, do)
 		if due {
 			body.Add(receipts)
 		}
@@ -294,11 +297,11 @@ func (u *UI) StaffScreen(note string) {
 			body.Add(receipts)
 		}
 		body.Add(widget.NewLabelWithStyle(u.t("staff.device_errors"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		if len(u.devErrors) == 0 {
+		if len(d.devErrors) == 0 {
 			body.Add(widget.NewLabel(u.t("staff.none")))
 		}
-		for i := len(u.devErrors) - 1; i >= 0; i-- {
-			e := u.devErrors[i]
+		for i := len(d.devErrors) - 1; i >= 0; i-- {
+			e := d.devErrors[i]
 			s := fmt.Sprintf("%s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), u.t("device."+e.Name), u.t("device."+string(e.State)))
 			if e.Detail != "" {
 				s += "（" + e.Detail + "）"
@@ -311,15 +314,16 @@ func (u *UI) StaffScreen(note string) {
 			body.Add(u.wrap(u.tf("staff.failed", map[string]any{"E": err.Error()})))
 		}
 		for _, e := range rows {
-			body.Add(u.wrap(u.auditLine(e)))
+			body.Add(u.wrap(d.auditLine(e)))
 		}
 		return u.page(u.t("staff.title"), nil, container.NewVScroll(body))
 	})
 }
 
-// staffReceipts is the section of today's payments whose receipt did not come out, each with
+// receipts is the section of today's payments whose receipt did not come out, each with
 // its reprint button; due reports whether there is any. nil without payments on this kiosk.
-func (u *UI) staffReceipts(ctx context.Context, st Staff, by kiosk.StaffVia, do func(func() string) func()) (o fyne.CanvasObject, due bool) {
+func (d *staffDesk) receipts(ctx context.Context, st Staff, do func(func() string) func()) (o fyne.CanvasObject, due bool) {
+	u := d.u
 	list, err := st.ReceiptsUnprinted(ctx)
 	if errors.Is(err, kiosk.ErrNoPayments) {
 		return nil, false
@@ -343,7 +347,7 @@ func (u *UI) staffReceipts(ctx context.Context, st Staff, by kiosk.StaffVia, do 
 		line := u.tf("staff.receipt_line", map[string]any{"T": e.Time(u.loc()).Format("15:04"), "M": name,
 			"A": yuan(e.AmountFen), "C": e.CardMasked, "N": e.Txn()})
 		btn := tall(u.primary(u.t("staff.receipt_reprint"), do(func() string {
-			e, err := st.StaffReprintReceipt(ctx, by, id)
+			e, err := st.ReprintReceipt(ctx, id)
 			if err != nil {
 				return u.tf("staff.failed", map[string]any{"E": err.Error()})
 			}
@@ -355,7 +359,8 @@ func (u *UI) staffReceipts(ctx context.Context, st Staff, by kiosk.StaffVia, do 
 }
 
 // auditLine is one audit row as staff read it: when, what, by whom, how it went.
-func (u *UI) auditLine(e kiosk.AuditEntry) string {
+func (d *staffDesk) auditLine(e kiosk.AuditEntry) string {
+	u := d.u
 	name := e.Name
 	if u.text.has(u.lang, "audit."+e.Name) {
 		name = u.t("audit." + e.Name)

@@ -53,7 +53,7 @@ func (f *fixture) tapCard(uid []byte) {
 // auditNames lists the audit rows as "name by", sorted.
 func auditNames(t *testing.T, f *fixture) []string {
 	t.Helper()
-	rows, err := f.k.AuditLog(context.Background(), 100)
+	rows, err := f.k.Staff(kiosk.LocalAPI).AuditLog(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,19 +71,19 @@ func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡", "操作记录（最近 20 条）", "登录  工作人员卡  成功")
 	f.mustNotShow(t, "读卡失败")
-	if !f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true}) {
-		t.Fatalf("staff mode %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	if !f.ui.staff.on || !slices.Equal(m.list(), []bool{true}) {
+		t.Fatalf("staff mode %v, maintenance %v", f.ui.staff.on, m.list())
 	}
 	f.tap(t, "暂停服务")
-	if locked, _ := f.k.Locked(); !locked || !f.ui.InStaffMode() {
-		t.Fatalf("lock by card: locked %v, staff %v", locked, f.ui.InStaffMode())
+	if locked, _ := f.k.Locked(); !locked || !f.ui.staff.on {
+		t.Fatalf("lock by card: locked %v, staff %v", locked, f.ui.staff.on)
 	}
 	f.mustShow(t, "已暂停服务", "暂停服务  工作人员卡  成功")
 	f.tap(t, "退出工作人员模式")
 	// Back to the citizens' side, which is locked.
 	f.mustShow(t, "暂停服务")
-	if f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true, false}) {
-		t.Fatalf("after leaving: staff %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	if f.ui.staff.on || !slices.Equal(m.list(), []bool{true, false}) {
+		t.Fatalf("after leaving: staff %v, maintenance %v", f.ui.staff.on, m.list())
 	}
 	// The staff card opens staff mode on the locked screen too: that is where it is needed.
 	f.tapCard(staffUID)
@@ -105,14 +105,14 @@ func TestOtherCardsDoNotEnterStaffMode(t *testing.T) {
 	f, m := newStaffFixture(t)
 	f.tapCard([]byte{0xDE, 0xAD, 0xBE, 0xEF})
 	f.mustShow(t, "读卡失败")
-	if f.ui.InStaffMode() || len(m.list()) != 0 {
+	if f.ui.staff.on || len(m.list()) != 0 {
 		t.Fatal("a citizen's card opened staff mode")
 	}
 	// A staff card in the middle of a citizen's business does not take the screen from them.
 	f.tap(t, "首页")
 	f.tap(t, "办事指南")
 	f.k.CardInserted(kiosk.PresentCard{Kind: kiosk.CardUnknown, Reader: "UID reader", UID: staffUID})
-	if f.ui.InStaffMode() {
+	if f.ui.staff.on {
 		t.Fatal("staff card over a citizen's screen")
 	}
 	if got := auditNames(t, f); len(got) != 0 {
@@ -166,11 +166,11 @@ func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 	f.mustShow(t, "工作人员模式")
 	f.tap(t, "重置") // ends the session the tap started; staff stay
 	f.mustShow(t, "工作人员模式")
-	f.clock.add(2 * time.Minute)
+	f.clock.Add(2 * time.Minute)
 	f.k.Sessions().Tick()
 	f.mustShow(t, "您好，请选择要办理的业务")
-	if f.ui.InStaffMode() || !slices.Equal(m.list(), []bool{true, false}) {
-		t.Fatalf("staff %v, maintenance %v", f.ui.InStaffMode(), m.list())
+	if f.ui.staff.on || !slices.Equal(m.list(), []bool{true, false}) {
+		t.Fatalf("staff %v, maintenance %v", f.ui.staff.on, m.list())
 	}
 	want := []string{"staff-login staff-card", "staff-logout staff-card", "staff-reset staff-card"}
 	if got := auditNames(t, f); !slices.Equal(got, want) {
@@ -180,7 +180,7 @@ func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 
 func TestStaffLockedOutPINButCardWorks(t *testing.T) {
 	f, _ := newStaffFixture(t)
-	f.ui.StaffLogin()
+	f.ui.staff.showLogin()
 	for i := 0; i < kiosk.StaffMaxTries; i++ {
 		f.tapExact(t, "9")
 		f.tapExact(t, "确认")
@@ -202,7 +202,7 @@ func TestStaffReprintsFailedReceipt(t *testing.T) {
 	f, _ := newStaffFixture(t)
 	k := withPayments(t, f, nil)
 	payFromGuide(t, f)
-	f.p.set(printerOK, errors.New("paper jam"))
+	f.p.Set(printerOK, nil, errors.New("paper jam"))
 	k.tapCity(t, f)
 	const txn = "20261126000001"
 	f.mustShow(t, "回执未能打印", txn, "工作人员补打回执")
@@ -217,31 +217,31 @@ func TestStaffReprintsFailedReceipt(t *testing.T) {
 	}
 	f.tapExact(t, "补打回执") // the printer is still jammed
 	f.mustShow(t, "操作失败", line, "补打回执  工作人员卡  失败：")
-	if f.p.count() != 0 {
-		t.Fatalf("%d jobs out of a jammed printer", f.p.count())
+	if f.p.Printed() != 0 {
+		t.Fatalf("%d jobs out of a jammed printer", f.p.Printed())
 	}
-	f.p.set(printerOK, nil)
+	f.p.Set(printerOK, nil, nil)
 	f.tapExact(t, "补打回执")
 	f.mustShow(t, "已补打回执 "+txn, "补打回执  工作人员卡  成功  "+txn, "今日待补打回执")
 	f.mustNotShow(t, line)
 	if f.lookup("补打回执", true) != nil {
 		t.Error("a reprint button is left")
 	}
-	if f.p.count() != 1 {
-		t.Errorf("%d print jobs, want the receipt", f.p.count())
+	if f.p.Printed() != 1 {
+		t.Errorf("%d print jobs, want the receipt", f.p.Printed())
 	}
 	// With nothing due the section moves below the actions.
 	if r, d := f.textIndex("今日待补打回执"), f.textIndex("打印测试页"); r < d {
 		t.Errorf("an empty receipt list still comes first (%d, actions at %d)", r, d)
 	}
-	if e, err := f.k.Payments().Get(context.Background(), 1); err != nil || e.Receipt != payment.ReceiptPrinted {
+	if e, err := f.pay.Entry(context.Background(), 1); err != nil || e.Receipt != payment.ReceiptPrinted {
 		t.Errorf("journal after the reprint: %v %v", e, err)
 	}
 	want := []string{"staff-login staff-card", "staff-reprint-receipt staff-card", "staff-reprint-receipt staff-card"}
 	if got := auditNames(t, f); !slices.Equal(got, want) {
 		t.Errorf("audit %q, want %q", got, want)
 	}
-	f.ui.SetLanguage("en")
+	f.ui.setLanguage("en")
 	f.mustShow(t, "Receipts to reprint today", "receipt reprint  staff card  done  "+txn)
 }
 

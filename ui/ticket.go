@@ -16,8 +16,8 @@ import (
 	"citizenhome/kiosk/catalog"
 )
 
-// Sections starts the take-a-ticket flow: the hall sections with something to offer now.
-func (u *UI) Sections() {
+// showSections starts the take-a-ticket flow: the hall sections with something to offer now.
+func (u *UI) showSections() {
 	o := u.core.Offer()
 	if !o.Hours.Open {
 		u.closed(o)
@@ -31,23 +31,23 @@ func (u *UI) Sections() {
 		}
 		for _, so := range o.Sections {
 			so := so
-			items = append(items, NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.Matters(so) }))
+			items = append(items, NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.showMatters(so) }))
 		}
 		return u.page(u.t("ticket.choose_section"), nil, container.NewVScroll(container.NewVBox(items...)))
 	})
 }
 
-// Matters lists a section's matters offered now.
-func (u *UI) Matters(so kiosk.SectionOffer) {
+// showMatters lists a section's matters offered now.
+func (u *UI) showMatters(so kiosk.SectionOffer) {
 	u.set(func() fyne.CanvasObject {
 		var items []fyne.CanvasObject
 		for _, m := range so.Matters {
 			m := m
 			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
-			items = append(items, NewTile(label, false, func() { u.touch(); u.Confirm(so, m) }))
+			items = append(items, NewTile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
-		return u.page(title, u.Sections, container.NewVScroll(container.NewVBox(items...)))
+		return u.page(title, u.showSections, container.NewVScroll(container.NewVBox(items...)))
 	})
 }
 
@@ -67,8 +67,8 @@ func handlingKey(h catalog.Handling) string {
 	return string(h)
 }
 
-// Confirm shows the matter, the queue ahead and the estimated wait before the number is taken.
-func (u *UI) Confirm(so kiosk.SectionOffer, m *catalog.Matter) {
+// showConfirm shows the matter, the queue ahead and the estimated wait before the number is taken.
+func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 	u.set(func() fyne.CanvasObject {
 		est, err := u.core.Estimate(context.Background(), m.ID)
 		form := widget.NewForm(
@@ -84,7 +84,7 @@ func (u *UI) Confirm(so kiosk.SectionOffer, m *catalog.Matter) {
 			}
 		}
 		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
-		return u.page(u.t("ticket.confirm_title"), func() { u.Matters(so) },
+		return u.page(u.t("ticket.confirm_title"), func() { u.showMatters(so) },
 			container.NewVBox(info, layout.NewSpacer(), ok))
 	})
 }
@@ -160,12 +160,12 @@ func (u *UI) ticketError(err error) {
 	case errors.As(err, &pe):
 		u.message(u.t("error.title"), u.tf("error.printer", map[string]any{"S": u.t("printer." + string(pe.State))}), nil)
 	case errors.Is(err, kiosk.ErrNotOnWeekend):
-		u.message(u.t("error.title"), u.t("error.weekend"), u.Sections)
+		u.message(u.t("error.title"), u.t("error.weekend"), u.showSections)
 	case errors.Is(err, kiosk.ErrUnknownMatter):
-		u.message(u.t("error.title"), u.t("error.unknown"), u.Sections)
+		u.message(u.t("error.title"), u.t("error.unknown"), u.showSections)
 	case errors.Is(err, kiosk.ErrLocked):
 		_, msg := u.core.Locked()
-		u.Locked(msg)
+		u.showLocked(msg)
 	default:
 		u.message(u.t("error.title"), u.t("error.other"), nil)
 	}

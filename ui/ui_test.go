@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,70 +18,40 @@ import (
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
 )
 
-type fakePrinter struct {
-	mu     sync.Mutex
-	status escpos.Status
-	jobs   int
-	fail   error // Print fails with it when set
-}
-
-func (p *fakePrinter) Print(context.Context, escpos.Doc) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return p.fail
-	}
-	p.jobs++
-	return nil
-}
-
-func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.status, nil
-}
-
-func (p *fakePrinter) set(st escpos.Status, fail error) {
-	p.mu.Lock()
-	p.status, p.fail = st, fail
-	p.mu.Unlock()
-}
-
-func (p *fakePrinter) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.jobs
-}
-
 var (
-	printerOK       = escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}
+	printerOK       = kiosktest.Ready
 	printerPaperOut = escpos.Status{Have: 0x0F, Raw: [4]byte{0x1A, 0x32, 0x12, 0x7E}, PaperEnd: true}
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type fixture struct {
 	ui    *UI
 	k     *kiosk.Kiosk
 	st    *store.Store
 	win   fyne.Window
-	clock *clock
-	p     *fakePrinter
+	clock *kiosktest.Clock
+	p     *kiosktest.Printer
+	hall  *kiosk.HallServices // withHall
+	pay   *kiosk.Payments     // withPayments
 }
+
+// staffByPIN logs staff in with the fixture's PIN, as the PIN pad does, and gives their handle.
+func (f *fixture) staffByPIN(t *testing.T) *kiosk.StaffHandle {
+	t.Helper()
+	h, err := f.k.StaffLogin().PIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// hallCmd is the staff handle of a hall command, for a test that acts as the hall would (a lock
+// from the control room).
+func (f *fixture) hallCmd() *kiosk.StaffHandle { return f.k.Staff(kiosk.Remote("test-ops")) }
 
 func newFixture(t *testing.T, at time.Time) *fixture {
 	t.Helper()
@@ -116,16 +85,19 @@ func newFixtureOpts(t *testing.T, at time.Time, o fixtureOptions) *fixture {
 	t.Cleanup(func() { st.Close() })
 	h := &catalog.Holder{}
 	h.Replace(catalog.Demo())
-	c := &clock{t: at}
-	p := &fakePrinter{status: printerOK}
-	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.now, Demo: true})
+	c := kiosktest.NewClock(at)
+	p := kiosktest.NewPrinter(printerOK)
+	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: h, Printer: p, Now: c.Now, Demo: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1080, 1920))
 	t.Cleanup(w.Close)
-	u, err := New(w, k, Options{Sync: true, Theme: o.theme, Maintenance: o.maint})
+	// As cmd/kiosk wires a kiosk without hall services and payments; withHall and withPayments
+	// hand them in.
+	u, err := New(w, k, Options{Sync: true, Theme: o.theme, Maintenance: o.maint,
+		Staff: k.StaffLogin(), Hall: kiosk.NoHall{}, Payments: kiosk.NoPayments{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,8 +287,8 @@ func TestTakeTicketFlow(t *testing.T) {
 	if !f.shows("取号成功") || !f.shows(code) || !f.shows("请取走号票") {
 		t.Fatalf("done screen: %q", f.texts())
 	}
-	if f.p.count() != 1 {
-		t.Errorf("%d print jobs", f.p.count())
+	if f.p.Printed() != 1 {
+		t.Errorf("%d print jobs", f.p.Printed())
 	}
 	f.tap(t, "完成")
 	if !f.shows("您好，请选择要办理的业务") {
@@ -337,7 +309,7 @@ func TestClosedScreenSaysWhenOpen(t *testing.T) {
 
 func TestPrinterOutOfPaperScreen(t *testing.T) {
 	f := newFixture(t, thursday)
-	f.p.set(printerPaperOut, nil)
+	f.p.Set(printerPaperOut, nil, nil)
 	f.takeFirstTicket(t)
 	if !f.shows("暂时无法办理") || !f.shows("缺纸") || !f.shows("其他自助机") {
 		t.Errorf("paper-out screen: %q", f.texts())
@@ -347,7 +319,7 @@ func TestPrinterOutOfPaperScreen(t *testing.T) {
 func TestIdleWarningThenHomeAndWipe(t *testing.T) {
 	f := newFixture(t, thursday)
 	f.k.SetPerson(&kiosk.Person{Name: "张三丰", Number: "410102195001011234", Birth: time.Date(1950, 1, 1, 0, 0, 0, 0, thursday.Location())})
-	f.ui.Home()
+	f.ui.showHome()
 	if !f.shows("您好，张*丰") {
 		t.Fatalf("masked greeting missing: %q", f.texts())
 	}
@@ -357,16 +329,16 @@ func TestIdleWarningThenHomeAndWipe(t *testing.T) {
 		}
 	}
 	f.tap(t, "取号")
-	f.clock.add(51 * time.Second)
+	f.clock.Add(51 * time.Second)
 	f.k.Sessions().Tick()
-	if !f.ui.IdleShown() || !f.shows("您还在吗") {
+	if !f.ui.idleShown() || !f.shows("您还在吗") {
 		t.Fatalf("no idle warning: %q", f.texts())
 	}
 	f.tap(t, "继续办理")
-	if f.ui.IdleShown() {
+	if f.ui.idleShown() {
 		t.Fatal("warning stays after 继续办理")
 	}
-	f.clock.add(61 * time.Second)
+	f.clock.Add(61 * time.Second)
 	f.k.Sessions().Tick()
 	if f.k.Person() != nil {
 		t.Error("person kept after idle end")
@@ -394,11 +366,11 @@ func TestLanguageSwitch(t *testing.T) {
 
 func TestLockedScreen(t *testing.T) {
 	f := newFixture(t, thursday)
-	f.k.Lock("设备维护中")
+	f.hallCmd().Lock(context.Background(), "设备维护中")
 	if !f.shows("暂停服务") || !f.shows("设备维护中") {
 		t.Fatalf("locked: %q", f.texts())
 	}
-	f.k.Unlock()
+	f.hallCmd().Unlock(context.Background())
 	if !f.shows("取号") {
 		t.Errorf("unlocked: %q", f.texts())
 	}
@@ -521,8 +493,8 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 		t.Fatalf("staff screen: %q", f.texts())
 	}
 	f.tap(t, "打印测试页")
-	if !f.shows("测试页已打印") || f.p.count() != 1 {
-		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.count())
+	if !f.shows("测试页已打印") || f.p.Printed() != 1 {
+		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.Printed())
 	}
 	f.tap(t, "暂停服务")
 	if locked, _ := f.k.Locked(); !locked || !f.shows("已暂停服务") {
@@ -546,7 +518,7 @@ func TestStaffGestureNeedsQuickTaps(t *testing.T) {
 	f := newFixture(t, thursday)
 	for i := 0; i < StaffTaps; i++ {
 		test.Tap(f.ui.hall)
-		f.clock.add(time.Second) // 5 taps over 5 s: too slow
+		f.clock.Add(time.Second) // 5 taps over 5 s: too slow
 	}
 	if f.shows("工作人员登录") {
 		t.Fatal("slow taps opened staff login")
@@ -585,10 +557,10 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 		withHall(t, f)
 		withPayments(t, f, nil)
 		if v.large {
-			f.ui.SetLarge(true)
+			f.ui.setLarge(true)
 		}
 		if v.lang != f.ui.Lang() {
-			f.ui.SetLanguage(v.lang)
+			f.ui.setLanguage(v.lang)
 		}
 		toggles := []string{f.ui.t("nav.lang"), f.ui.t("nav.large")}
 		if v.large {
@@ -598,44 +570,44 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 		paid := payment.Entry{ID: 1, Day: "2026-11-26", Matter: fee.ID, AmountFen: fee.Fee.AmountFen, CardMasked: cardMasked,
 			BalanceBeforeFen: cardBalance, TxTime: "20261126100000", Status: payment.StatusPaid}
 		payScreen := func(show func()) func() {
-			return func() { f.ui.flow.pay = payForm{matter: fee, back: f.ui.PayChoose}; show() }
+			return func() { f.ui.flow.pay = payForm{matter: fee, back: f.ui.pay.showChoose}; show() }
 		}
 		screens := map[string]func(){
-			"pay-choose": f.ui.PayChoose,
+			"pay-choose": f.ui.pay.showChoose,
 			"pay-confirm": func() {
 				f.k.SetCityCard(&kiosk.CityCard{CardNo: cardNo, BalanceFen: cardBalance})
-				f.ui.PayConfirm(fee, f.ui.PayChoose)
+				f.ui.pay.showConfirm(fee, f.ui.pay.showChoose)
 			},
-			"pay-tap": payScreen(func() { f.ui.payTap(f.ui.t("pay.no_card")) }),
+			"pay-tap": payScreen(func() { f.ui.pay.tap(f.ui.t("pay.no_card")) }),
 			"pay-done": payScreen(func() {
-				f.ui.payDone(paid, fee, -1, false, f.ui.t("pay.recovered"), []payment.Entry{paid})
+				f.ui.pay.showPaid(paid, fee, -1, false, f.ui.t("pay.recovered"), []payment.Entry{paid})
 			}),
-			"pay-already": payScreen(func() { f.ui.payAlready(kiosk.Paid{Payment: paid}) }),
-			"pay-torn":    payScreen(func() { f.ui.payTorn(f.ui.t("pay.still_checking")) }),
-			"pay-balance": payScreen(func() { f.ui.payBalance(fee, 1050) }),
+			"pay-already": payScreen(func() { f.ui.pay.already(kiosk.Paid{Payment: paid}) }),
+			"pay-torn":    payScreen(func() { f.ui.pay.torn(f.ui.t("pay.still_checking")) }),
+			"pay-balance": payScreen(func() { f.ui.pay.balance(fee, 1050) }),
 			"pay-pending": payScreen(func() {
-				f.ui.payRetry(f.ui.t("pay.pending_title"), f.ui.msg(payment.MsgPending)+"\n"+f.ui.t("pay.pending_help"))
+				f.ui.pay.retry(f.ui.t("pay.pending_title"), f.ui.msg(payment.MsgPending)+"\n"+f.ui.t("pay.pending_help"))
 			}),
-			"home":     f.ui.Home,
-			"sections": f.ui.Sections,
-			"guide":    f.ui.Guide,
-			"staff":    func() { f.ui.enterStaff(kiosk.StaffByPIN) },
-			"login":    f.ui.StaffLogin,
-			"citycard": f.ui.CityCard,
-			"checkin":  f.ui.CheckIn,
-			"progress": f.ui.Progress,
+			"home":     f.ui.showHome,
+			"sections": f.ui.showSections,
+			"guide":    f.ui.showGuide,
+			"staff":    func() { f.ui.staff.enter(f.staffByPIN(t)) },
+			"login":    f.ui.staff.showLogin,
+			"citycard": f.ui.showCityCard,
+			"checkin":  f.ui.showCheckIn,
+			"progress": f.ui.showProgress,
 			"results": func() {
 				f.k.SetPerson(person("王小明", idWang))
 				f.ui.lookup("")
 			},
 			"rating": func() {
 				f.ui.flow.ticket = &sessionTicket{ID: 1, Code: "A001"}
-				f.ui.Rating()
+				f.ui.showRating()
 				f.ui.flow.rating.levels[civic.Overall] = civic.VeryDissatisfied
 				f.ui.rating()
 			},
 			"complaint": func() {
-				f.ui.Complaint()
+				f.ui.showComplaint()
 				f.ui.flow.complaint.category = civic.CategoryConduct
 				f.ui.flow.complaint.text = strings.Repeat("窗口无人或工作人员离岗；", 12)
 				f.ui.complaintText()
@@ -685,9 +657,9 @@ func TestHeaderOneLineWithDefaultName(t *testing.T) {
 	f := newFixtureWith(t, thursday, NewTheme(font))
 	for _, lang := range Languages {
 		for _, large := range []bool{false, true} {
-			f.ui.SetLarge(large)
-			f.ui.SetLanguage(lang)
-			f.ui.Home()
+			f.ui.setLarge(large)
+			f.ui.setLanguage(lang)
+			f.ui.showHome()
 			line := widget.NewLabelWithStyle(f.ui.hall.Text, fyne.TextAlignLeading, f.ui.hall.TextStyle).MinSize()
 			if got := f.ui.hall.MinSize(); got.Height != line.Height || f.ui.hall.Size().Width < line.Width {
 				t.Errorf("%s large=%v: %q wraps: %v at %v, one line is %v", lang, large, f.ui.hall.Text, got, f.ui.hall.Size(), line)

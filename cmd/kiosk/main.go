@@ -19,6 +19,7 @@ import (
 
 	"citizenhome/internal/logging"
 	"citizenhome/internal/rig"
+	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
 	"citizenhome/telemetry/agent"
 	"citizenhome/ui"
@@ -125,7 +126,9 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 		font = sub
 	}
 	th := ui.NewTheme(font)
-	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint})
+	hall, pay := services(run)
+	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
+		Staff: k.StaffLogin(), Hall: hall, Payments: pay})
 	if err != nil {
 		return "", err
 	}
@@ -153,6 +156,20 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) 
 	}()
 	win.ShowAndRun()
 	return "", nil // the reason is set by the deferred function above
+}
+
+// services hands the screens the hall services and payments the rig started, or, for each it
+// could not start, what stands in for it with the reason.
+func services(run *rig.Running) (ui.HallServices, ui.Payments) {
+	var hall ui.HallServices = kiosk.NoHall{Reason: run.HallOff}
+	if run.Hall != nil {
+		hall = run.Hall
+	}
+	var pay ui.Payments = kiosk.NoPayments{Reason: run.PaymentsOff}
+	if run.Payments != nil {
+		pay = run.Payments
+	}
+	return hall, pay
 }
 
 func loadConfig(path string, demo bool, dataDir string) (config.Config, error) {

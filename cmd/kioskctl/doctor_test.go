@@ -445,7 +445,7 @@ func TestDoctorAsksKioskd(t *testing.T) {
 	check("degraded", 1, checkFail, "degraded")
 	k.SetDevice(kiosk.DevicePrinter, kiosk.StateOK, "")
 	check("ready", 0, checkOK, "state ready")
-	k.Lock("")
+	k.Staff(kiosk.Remote("test-ops")).Lock(context.Background(), "")
 	check("locked", 0, checkWarn, "locked")
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"strings"
@@ -117,9 +118,9 @@ func TestFleetCommands(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	k.Lock("")
+	k.Staff(kiosk.Remote("test-ops")).Lock(context.Background(), "")
 	<-done
-	k.Unlock()
+	k.Staff(kiosk.Remote("test-ops")).Unlock(context.Background())
 	out = wout.String()
 	var sawLock bool
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

@@ -20,6 +20,7 @@ import (
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/hours"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
 )
 
 // defaultConfig is where the packages install the configuration.
@@ -366,7 +367,7 @@ type complaintRow struct {
 	Category  string `json:"category"`
 	State     string `json:"state"`
 	Text      string `json:"text"`
-	Phone     string `json:"phone,omitempty"` // masked: 138****5678
+	Phone     string `json:"phone,omitempty"` // masked (mask.Phone): 138****5678
 	Reply     string `json:"reply,omitempty"` // the hall's answer, as last pushed
 	Updated   string `json:"updated,omitempty"`
 	Purged    bool   `json:"purged,omitempty"`
@@ -418,7 +419,7 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 			continue
 		}
 		rows = append(rows, complaintRow{Number: e.Number, Submitted: e.Submitted, Category: e.Category, State: e.State,
-			Text: e.Text, Phone: maskPhone(e.Phone), Reply: e.Reply, Updated: e.Updated, Purged: e.Purged})
+			Text: e.Text, Phone: mask.Phone(e.Phone), Reply: e.Reply, Updated: e.Updated, Purged: e.Purged})
 	}
 	if out.json {
 		return out.emit(rows)
@@ -474,21 +475,6 @@ func hallService(cfg config.Config) (*civic.Service, *store.Store, error) {
 		return nil, nil, err
 	}
 	return svc, st, nil
-}
-
-// maskPhone keeps the first three and last four digits of a mobile number (138****5678), the
-// last four of a shorter one.
-func maskPhone(p string) string {
-	n := utf8.RuneCountInString(p)
-	switch {
-	case p == "":
-		return ""
-	case n >= 11:
-		return p[:3] + strings.Repeat("*", n-7) + p[n-4:]
-	case n > 4:
-		return strings.Repeat("*", n-4) + p[n-4:]
-	}
-	return strings.Repeat("*", n)
 }
 
 func oneLine(s string, max int) string {

@@ -16,6 +16,7 @@ import (
 	"citizenhome/kiosk/hours"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
 )
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
@@ -338,8 +339,8 @@ func TestMaskPhone(t *testing.T) {
 		"3771234":        "***1234",
 		"1234":           "****",
 	} {
-		if got := maskPhone(in); got != want {
-			t.Errorf("maskPhone(%q) = %q, want %q", in, got, want)
+		if got := mask.Phone(in); got != want {
+			t.Errorf("mask.Phone(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"citizenhome/internal/localapi"
 	"citizenhome/internal/logging"
 	"citizenhome/internal/rig"
+	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
 	"citizenhome/telemetry/agent"
 )
@@ -85,7 +86,8 @@ func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-	h := localapi.New(k, token, localapi.WithLog(log))
+	// The API's self-test is a staff action, by the API (no audit row: the API keeps none).
+	h := localapi.New(k, token, localapi.WithLog(log), localapi.WithSelfTest(k.Staff(kiosk.LocalAPI)))
 	if tel != nil {
 		h.UseTelemetry(tel.Agent)
 	}

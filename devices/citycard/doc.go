@@ -7,8 +7,9 @@
 // the transaction log (SFI 0x18). Exchange handles the T=0 status words 61xx and 6Cxx, and
 // every other status word comes back as an SW error (errors.Is(err, ErrAppLocked)).
 //
-// The full card number is personal data: Info and State print themselves masked
-// (3104********1234).
+// The full card number, and the card serial made of its digits, are personal data: Info,
+// Public, State, MAC1Request and Purchase print themselves masked (package mask:
+// 3104********1234) with every fmt verb, slog and JSON.
 //
 // # Purchases
 //

@@ -3,8 +3,11 @@ package citycard
 import (
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // AppType is the application type byte of the public data (SFI 0x15).
@@ -81,6 +84,39 @@ func ParsePublic(b []byte) (Public, error) {
 		return Public{}, fmt.Errorf("%w: expiry date before start date", ErrMalformed)
 	}
 	return p, nil
+}
+
+// String gives "public data: card 3104********5678, issuer 3140000000000001": the card number
+// masked (package mask), without the serial.
+func (p Public) String() string {
+	return fmt.Sprintf("public data: card %s, issuer %s", mask.Card(p.CardNo), p.Issuer)
+}
+
+// Format prints String for every verb, so %+v or %x cannot leak the card number or serial.
+func (p Public) Format(f fmt.State, verb rune) { mask.Format(f, verb, p.String()) }
+
+// LogValue gives slog the masked number, the serial masked like it, and what is not personal.
+func (p Public) LogValue() slog.Value { return p.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (p Public) MarshalJSON() ([]byte, error) { return p.fields().MarshalJSON() }
+
+func (p Public) fields() mask.Fields {
+	return mask.Fields{}.Add("card_no", mask.Card(p.CardNo)).Add("app_serial", maskSerial(p.AppSerial)).
+		Add("issuer", p.Issuer).Add("app_type", p.AppType.String()).Add("version", int(p.Version)).
+		Add("valid_from", day(p.ValidFrom)).Add("valid_to", day(p.ValidTo))
+}
+
+// maskSerial masks a card serial like a card number: its hex digits are the BCD digits of the
+// number's right part.
+func maskSerial(s [8]byte) string { return mask.Card(strings.ToUpper(hex.EncodeToString(s[:]))) }
+
+// day is a date as YYYY-MM-DD, "" for the zero time.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
 }
 
 func cardNumber(b []byte) (string, error) {

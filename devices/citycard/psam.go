@@ -2,8 +2,12 @@ package citycard
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+
+	"citizenhome/mask"
 )
 
 // ErrPSAM marks every failure that comes from the PSAM side (a status word from the PSAM, its
@@ -78,6 +82,27 @@ type MAC1Request struct {
 	KeyVersion    byte
 	Algorithm     byte
 	CardSerial    [8]byte // the rightmost 8 bytes of the card number field (Public.AppSerial)
+}
+
+// String gives "MAC1 request: 200 fen, offline serial 5, card serial 0000********5678": the card
+// serial (the card number's digits) masked.
+func (r MAC1Request) String() string {
+	return fmt.Sprintf("MAC1 request: %d fen, offline serial %d, card serial %s", r.AmountFen, r.OfflineSerial, maskSerial(r.CardSerial))
+}
+
+// Format prints String for every verb, so %+v or %x cannot leak the card serial.
+func (r MAC1Request) Format(f fmt.State, verb rune) { mask.Format(f, verb, r.String()) }
+
+// LogValue gives slog the request with the card serial masked.
+func (r MAC1Request) LogValue() slog.Value { return r.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (r MAC1Request) MarshalJSON() ([]byte, error) { return r.fields().MarshalJSON() }
+
+func (r MAC1Request) fields() mask.Fields {
+	return mask.Fields{}.Add("amount_fen", r.AmountFen).Add("offline_serial", int(r.OfflineSerial)).
+		Add("type", r.Type.String()).Add("date_time", hex.EncodeToString(r.DateTime[:])).
+		Add("key_version", int(r.KeyVersion)).Add("algorithm", int(r.Algorithm)).Add("card_serial", maskSerial(r.CardSerial))
 }
 
 // MAC1 sends the MAC1 command (80 70 00 00 1C: random, offline serial, amount, type,

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // Step is how far a purchase has got. A kiosk writes each step to its journal, durably, before
@@ -146,6 +149,18 @@ func (p *Purchase) State() State { return p.st }
 
 // Outcome gives whether the money is taken, as far as the terminal knows now.
 func (p *Purchase) Outcome() Outcome { return p.outcome }
+
+// String gives the state so far, masked: "purchase 200 fen, card 3104********5678, debited".
+func (p Purchase) String() string { return p.st.String() }
+
+// Format prints String for every verb: %+v of a Purchase would otherwise print its state whole.
+func (p Purchase) Format(f fmt.State, verb rune) { mask.Format(f, verb, p.String()) }
+
+// LogValue is the state's.
+func (p Purchase) LogValue() slog.Value { return p.st.LogValue() }
+
+// MarshalJSON is the state's.
+func (p Purchase) MarshalJSON() ([]byte, error) { return p.st.MarshalJSON() }
 
 func (p *Purchase) fail(step Step, side Side, out Outcome, err error) error {
 	if side != SideTerminal && errors.Is(err, ErrPSAM) {

@@ -1,13 +1,12 @@
 package citycard
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // MaxRecords is how many log records a purse keeps, and how many Read asks for.
@@ -138,35 +137,23 @@ type Info struct {
 	Records    []Record // newest first
 }
 
-// MaskedCardNo gives the card number with all but the first and last 4 digits starred.
-func (i Info) MaskedCardNo() string { return MaskCardNo(i.CardNo) }
-
-// MaskCardNo stars all but the first and last 4 digits: 3104********1234. A number of 8
-// digits or fewer keeps only its last 4 (or none if 4 or fewer).
-func MaskCardNo(no string) string {
-	switch n := len(no); {
-	case n <= 4:
-		return strings.Repeat("*", n)
-	case n <= 8:
-		return strings.Repeat("*", n-4) + no[n-4:]
-	default:
-		return no[:4] + strings.Repeat("*", n-8) + no[n-4:]
-	}
-}
+// MaskedCardNo gives the card number masked (package mask): 3104********1234, all starred for
+// a number of 8 digits or fewer.
+func (i Info) MaskedCardNo() string { return mask.Card(i.CardNo) }
 
 // String gives "citycard 3104********1234 (MOHURD)".
 func (i Info) String() string { return "citycard " + i.MaskedCardNo() + " (" + i.App.Name() + ")" }
 
 // Format prints String for every verb, so %+v or %#v cannot leak the card number.
-func (i Info) Format(f fmt.State, _ rune) { io.WriteString(f, i.String()) }
+func (i Info) Format(f fmt.State, verb rune) { mask.Format(f, verb, i.String()) }
 
 // LogValue gives slog the masked number and the application only.
-func (i Info) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("card_no", i.MaskedCardNo()), slog.String("app", string(i.App)))
-}
+func (i Info) LogValue() slog.Value { return i.fields().LogValue() }
 
 // MarshalJSON writes the masked number and the application only: JSON is a common way into
 // logs. Code that must send the full data (the local API) maps the fields itself.
-func (i Info) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"card_no": i.MaskedCardNo(), "app": string(i.App)})
+func (i Info) MarshalJSON() ([]byte, error) { return i.fields().MarshalJSON() }
+
+func (i Info) fields() mask.Fields {
+	return mask.Fields{}.Add("card_no", i.MaskedCardNo()).Add("app", string(i.App))
 }

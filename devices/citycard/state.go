@@ -3,12 +3,12 @@ package citycard
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // State is what a purchase has got so far, and all that recovery needs: the card (CardNo,
@@ -67,8 +67,8 @@ func (s State) DateTime() [7]byte {
 // BalanceAfterFen is the balance the card has once this debit is done.
 func (s State) BalanceAfterFen() int64 { return s.BalanceBeforeFen - s.AmountFen }
 
-// MaskedCardNo gives the card number with all but the first and last 4 digits starred.
-func (s State) MaskedCardNo() string { return MaskCardNo(s.CardNo) }
+// MaskedCardNo gives the card number masked (package mask): 3104********1234.
+func (s State) MaskedCardNo() string { return mask.Card(s.CardNo) }
 
 // String gives "purchase 200 fen, card 3104********5678, debited".
 func (s State) String() string {
@@ -76,28 +76,21 @@ func (s State) String() string {
 }
 
 // Format prints String for every verb, so %+v or %#v cannot leak the card number.
-func (s State) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+func (s State) Format(f fmt.State, verb rune) { mask.Format(f, verb, s.String()) }
 
 // LogValue gives slog the purchase without the card number (masked) or the serial.
-func (s State) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("step", s.Step.String()), slog.String("card_no", s.MaskedCardNo()),
-		slog.Int64("amount_fen", s.AmountFen), slog.Int64("balance_before_fen", s.BalanceBeforeFen),
-		slog.Int("offline_serial", int(s.OfflineSerial)), slog.Uint64("terminal_serial", uint64(s.TerminalSerial)),
-		slog.String("terminal", strings.ToUpper(hex.EncodeToString(s.Terminal[:]))),
-		slog.String("time", wall(s.Time)), slog.String("tac", strings.ToUpper(hex.EncodeToString(s.TAC[:]))),
-	)
-}
+func (s State) LogValue() slog.Value { return s.fields().LogValue() }
 
 // MarshalJSON writes what LogValue gives: the card number masked, no card serial. A journal
 // uses MarshalBinary.
-func (s State) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]any{
-		"step": s.Step.String(), "card_no": s.MaskedCardNo(), "amount_fen": s.AmountFen,
-		"balance_before_fen": s.BalanceBeforeFen, "offline_serial": s.OfflineSerial,
-		"terminal_serial": s.TerminalSerial, "terminal": strings.ToUpper(hex.EncodeToString(s.Terminal[:])),
-		"time": wall(s.Time), "tac": strings.ToUpper(hex.EncodeToString(s.TAC[:])),
-	})
+func (s State) MarshalJSON() ([]byte, error) { return s.fields().MarshalJSON() }
+
+func (s State) fields() mask.Fields {
+	return mask.Fields{}.Add("step", s.Step.String()).Add("card_no", s.MaskedCardNo()).
+		Add("amount_fen", s.AmountFen).Add("balance_before_fen", s.BalanceBeforeFen).
+		Add("offline_serial", int(s.OfflineSerial)).Add("terminal_serial", s.TerminalSerial).
+		Add("terminal", strings.ToUpper(hex.EncodeToString(s.Terminal[:]))).
+		Add("time", wall(s.Time)).Add("tac", strings.ToUpper(hex.EncodeToString(s.TAC[:])))
 }
 
 // wall gives t's wall clock as YYYYMMDDhhmmss in t's own zone: what the card stores.

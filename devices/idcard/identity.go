@@ -3,10 +3,10 @@ package idcard
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
+
+	"citizenhome/mask"
 )
 
 // CardType tells which card a text block came from; each has its own layout.
@@ -171,31 +171,23 @@ func (id *Identity) ValidAt(at time.Time) bool {
 	return !id.ValidTo.Expired(at)
 }
 
-// String gives the masked form: `resident 张*三 410***********1234`.
+// String gives the masked form (package mask): `resident 张*三 410***********1234`.
 func (id Identity) String() string {
-	return fmt.Sprintf("%s %s %s", id.Type, MaskName(id.displayName()), MaskNumber(id.Number))
+	return fmt.Sprintf("%s %s %s", id.Type, mask.Name(id.displayName()), mask.ID(id.Number))
 }
 
 // Format prints the masked String for every verb, so %d, %+v or %#v cannot leak a field.
-func (id Identity) Format(f fmt.State, _ rune) { io.WriteString(f, id.String()) }
+func (id Identity) Format(f fmt.State, verb rune) { mask.Format(f, verb, id.String()) }
 
 // LogValue gives slog the masked type, name and number only.
-func (id Identity) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("type", id.Type.String()),
-		slog.String("name", MaskName(id.displayName())),
-		slog.String("number", MaskNumber(id.Number)),
-	)
-}
+func (id Identity) LogValue() slog.Value { return id.fields().LogValue() }
 
 // MarshalJSON writes the masked type, name and number only: JSON is a common way into logs.
 // Code that must send the full identity (the local API) maps the fields itself.
-func (id Identity) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{
-		"type":   id.Type.String(),
-		"name":   MaskName(id.displayName()),
-		"number": MaskNumber(id.Number),
-	})
+func (id Identity) MarshalJSON() ([]byte, error) { return id.fields().MarshalJSON() }
+
+func (id Identity) fields() mask.Fields {
+	return mask.Fields{}.Add("type", id.Type.String()).Add("name", mask.Name(id.displayName())).Add("number", mask.ID(id.Number))
 }
 
 func (id Identity) displayName() string {
@@ -213,39 +205,13 @@ type Photo []byte
 func (p Photo) String() string { return fmt.Sprintf("photo(%d bytes)", len(p)) }
 
 // Format prints String for every verb (%x would otherwise dump the block).
-func (p Photo) Format(f fmt.State, _ rune) { io.WriteString(f, p.String()) }
+func (p Photo) Format(f fmt.State, verb rune) { mask.Format(f, verb, p.String()) }
 
 // LogValue gives slog the length only.
 func (p Photo) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // MarshalJSON writes the String form, not the bytes.
 func (p Photo) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
-
-// MaskName keeps the first and last character of a name and stars the rest: 张*三, 司马相如
-// becomes 司**如, a two-character name keeps its first (李*), a one-character name is "*".
-// It counts characters (runes), not bytes; an empty name stays empty.
-func MaskName(name string) string {
-	r := []rune(name)
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
-
-// MaskNumber keeps the first 3 and last 4 characters of a document number and stars the
-// rest: 410***********1234. A number of 7 characters or fewer is starred entirely.
-func MaskNumber(number string) string {
-	r := []rune(number)
-	if len(r) <= 7 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
-}
 
 // dayOf is at's calendar day in at's own location, as midnight UTC like the card's dates.
 func dayOf(at time.Time) time.Time {

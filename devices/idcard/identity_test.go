@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"citizenhome/devices/idcard"
+	"citizenhome/mask"
+	"citizenhome/mask/masktest"
 )
 
 func TestCheckDigit(t *testing.T) {
@@ -46,10 +48,12 @@ func TestCheckDigit(t *testing.T) {
 }
 
 func TestMask(t *testing.T) {
-	names := map[string]string{"": "", "李": "*", "张三": "张*", "张小三": "张*三", "司马相如": "司**如", "ANNA": "A**A"}
+	// "" was "" here and "*" in the kiosk; package mask takes "*", so that no name cannot be
+	// told from a short one.
+	names := map[string]string{"": "*", "李": "*", "张三": "张*", "张小三": "张*三", "司马相如": "司**如", "ANNA": "A**A"}
 	for in, want := range names {
-		if got := idcard.MaskName(in); got != want {
-			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
+		if got := mask.Name(in); got != want {
+			t.Errorf("mask.Name(%q) = %q, want %q", in, got, want)
 		}
 	}
 	numbers := map[string]string{
@@ -60,8 +64,8 @@ func TestMask(t *testing.T) {
 		"":                   "",
 	}
 	for in, want := range numbers {
-		if got := idcard.MaskNumber(in); got != want {
-			t.Errorf("MaskNumber(%q) = %q, want %q", in, got, want)
+		if got := mask.ID(in); got != want {
+			t.Errorf("mask.ID(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -137,6 +141,27 @@ func TestSexNation(t *testing.T) {
 	}
 	if idcard.Nation(1).String() != "汉" || idcard.Nation(3).Code() != "03" || idcard.Nation(0).String() != "" || idcard.Nation(77).String() != "未知(77)" {
 		t.Error("nation strings")
+	}
+}
+
+// Every card type, printed every way (package masktest), shows nothing of its holder.
+func TestIdentityMasked(t *testing.T) {
+	for _, id := range []idcard.Identity{
+		{Type: idcard.Resident, Name: "李秀英", Number: "410204195603080026", Address: "开封市鼓楼区中山路北段", Nation: 1,
+			Birth: date("1956-03-08"), Authority: "开封市公安局鼓楼分局", Photo: bytes.Repeat([]byte{0xAB}, 1024)},
+		{Type: idcard.Foreigner, EnglishName: "MUELLER, ANNA", Number: "DEU410085031204", Nationality: "DEU",
+			Birth: date("1985-03-12")},
+		{Type: idcard.HMT, Name: "陈嘉欣", Number: "810000199007160042", Address: "广东省深圳市福田区福华路",
+			PassNumber: "H60213377", IssueCount: 2, Birth: date("1990-07-16")},
+	} {
+		name := id.Name
+		if name == "" {
+			name = id.EnglishName
+		}
+		masktest.Check(t, id, masktest.Name(name), masktest.Number("ID number", id.Number),
+			masktest.Number("address", id.Address), masktest.Number("pass number", id.PassNumber),
+			masktest.Number("birth date", id.Birth.Format(time.DateOnly)))
+		masktest.Check(t, id.Photo, masktest.Number("photo", "\xab\xab\xab\xab\xab"), masktest.Number("photo", "abababababab"))
 	}
 }
 

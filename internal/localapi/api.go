@@ -30,18 +30,32 @@ import (
 // MaxBody is the largest request body accepted.
 const MaxBody = 64 << 10
 
-// Core is what the API needs of the kiosk core.
+// Core is what the API needs of the kiosk core (*kiosk.Kiosk), one small interface per
+// endpoint. The self-test, a staff action, comes apart: WithSelfTest.
 type Core interface {
-	Devices() map[string]kiosk.Device
-	Locked() (bool, string)
+	StatusSource
+	Tickets
+	CardSource
+	EventSource
+}
+
+// Tickets is what POST /v1/tickets needs of the core.
+type Tickets interface {
 	TakeTicketInCategory(ctx context.Context, category string, priority bool) (kiosk.Issued, error)
 }
+
+// The kiosk core has every part of Core, and a staff handle the self-test.
+var (
+	_ Core       = (*kiosk.Kiosk)(nil)
+	_ SelfTester = (*kiosk.StaffHandle)(nil)
+)
 
 // Server serves the API.
 type Server struct {
 	core         Core
+	selfTest     SelfTester // nil: POST /v1/printer/selftest answers 501
 	token        []byte
-	unauthorized atomic.Int64
+	unauthorized atomic.Int64 // requests refused for their token: the status's errors counter
 	refused      *logging.Limited
 	tel          atomic.Pointer[Telemetry]
 	mux          *http.ServeMux
@@ -51,8 +65,9 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	log   *slog.Logger
-	limit logging.LimitOptions
+	log      *slog.Logger
+	limit    logging.LimitOptions
+	selfTest SelfTester
 }
 
 // WithLog logs requests refused for their token to log (default slog.Default()): a warning
@@ -61,8 +76,12 @@ type options struct {
 // (logging.Limited), each line with "count", the refusals it stands for.
 func WithLog(log *slog.Logger) Option { return func(o *options) { o.log = log } }
 
-// WithClock gives the refused-token log its clock and timer (logging.LimitOptions), for tests.
-func WithClock(now func() time.Time, afterFunc func(time.Duration, func())) Option {
+// WithSelfTest serves POST /v1/printer/selftest with st (kioskd: the core's staff handle for the
+// API, kiosk.LocalAPI). Without it the endpoint answers 501 not-supported.
+func WithSelfTest(st SelfTester) Option { return func(o *options) { o.selfTest = st } }
+
+// withClock gives the refused-token log its clock and timer (logging.LimitOptions), for tests.
+func withClock(now func() time.Time, afterFunc func(time.Duration, func())) Option {
 	return func(o *options) { o.limit.Now, o.limit.AfterFunc = now, afterFunc }
 }
 
@@ -72,7 +91,7 @@ func New(core Core, token string, opts ...Option) *Server {
 	for _, f := range opts {
 		f(&o)
 	}
-	s := &Server{core: core, token: []byte(token), mux: http.NewServeMux(),
+	s := &Server{core: core, selfTest: o.selfTest, token: []byte(token), mux: http.NewServeMux(),
 		refused: logging.NewLimited(o.log.With("component", "api"), slog.LevelWarn, "API request refused: wrong or missing token", o.limit)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /v1/status", s.auth(s.status))
@@ -86,9 +105,6 @@ func New(core Core, token string, opts ...Option) *Server {
 // FlushLog writes the refused-token log's pending summary now (see WithLog); call it when the
 // server stops, or the refusals of its last minute are not logged.
 func (s *Server) FlushLog() { s.refused.Flush() }
-
-// Unauthorized counts requests refused for a wrong or missing token.
-func (s *Server) Unauthorized() int64 { return s.unauthorized.Load() }
 
 // ServeHTTP implements http.Handler. A body announced over MaxBody is refused (413) whatever
 // the endpoint, before it is read; one that turns out longer than announced (chunked) is cut at

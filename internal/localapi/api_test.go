@@ -26,6 +26,15 @@ type fakeCore struct {
 
 func (f *fakeCore) Devices() map[string]kiosk.Device { return f.devices }
 func (f *fakeCore) Locked() (bool, string)           { return f.locked, "" }
+
+// The parts a core may have nothing of: no cards, no events, no figures.
+func (f *fakeCore) Cards() []kiosk.PresentCard                         { return nil }
+func (f *fakeCore) Subscribe(func(kiosk.Event))                        {}
+func (f *fakeCore) SubscribeCards(func(kiosk.CardEvent))               {}
+func (f *fakeCore) Now() time.Time                                     { return time.Time{} }
+func (f *fakeCore) Version() string                                    { return "" }
+func (f *fakeCore) Uptime() time.Duration                              { return 0 }
+func (f *fakeCore) TicketCounts(context.Context) (queue.Counts, error) { return queue.Counts{}, nil }
 func (f *fakeCore) TakeTicketInCategory(_ context.Context, c string, prio bool) (kiosk.Issued, error) {
 	f.got = append(f.got, c)
 	if f.err != nil {
@@ -87,8 +96,8 @@ func TestTokenRequiredAndCounted(t *testing.T) {
 			t.Errorf("auth %q: %d %v", auth, w.Code, m)
 		}
 	}
-	if s.Unauthorized() != 4 {
-		t.Errorf("counted %d refusals, want 4", s.Unauthorized())
+	if s.unauthorized.Load() != 4 {
+		t.Errorf("counted %d refusals, want 4", s.unauthorized.Load())
 	}
 	if len(c.got) != 0 {
 		t.Error("a refused request reached the core")

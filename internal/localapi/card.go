@@ -9,8 +9,8 @@ import (
 	"citizenhome/kiosk"
 )
 
-// CardSource is what GET /v1/card needs of the core (*kiosk.Kiosk has it): the cards on the
-// readers now, newest first. A Core without it answers 404 no-card.
+// CardSource is what GET /v1/card needs of the core: the cards on the readers now, newest first;
+// none (the endpoint answers 404 no-card) is nil or empty.
 type CardSource interface {
 	Cards() []kiosk.PresentCard
 }
@@ -72,10 +72,7 @@ type errorBody struct {
 // UID (a PC/SC reader) and through the SAM reader is one card: the object has both. Nothing is
 // logged and nothing cached (Cache-Control: no-store).
 func (s *Server) card(w http.ResponseWriter, _ *http.Request) {
-	var cards []kiosk.PresentCard
-	if src, ok := s.core.(CardSource); ok {
-		cards = src.Cards()
-	}
+	cards := s.core.Cards()
 	w.Header().Set("Cache-Control", "no-store")
 	if len(cards) == 0 {
 		writeError(w, http.StatusNotFound, "no-card", "no card on the readers")

@@ -86,8 +86,8 @@ func TestCardAuthAndAbsence(t *testing.T) {
 			t.Errorf("%s with a bad token: %d %v", path, w.Code, m)
 		}
 	}
-	if s.Unauthorized() != 2 {
-		t.Errorf("refusals counted: %d", s.Unauthorized())
+	if s.unauthorized.Load() != 2 {
+		t.Errorf("refusals counted: %d", s.unauthorized.Load())
 	}
 	if w, m := do(t, s, "GET", "/v1/card", "Bearer "+token, ""); w.Code != 404 || errCode(m) != "no-card" {
 		t.Errorf("no card: %d %v", w.Code, m)

@@ -10,8 +10,8 @@ import (
 	"citizenhome/kiosk"
 )
 
-// EventSource is what GET /v1/events needs of the core (*kiosk.Kiosk has it). With a Core
-// without it the stream carries only its keep-alive comments.
+// EventSource is what GET /v1/events needs of the core: its device events and card events (a
+// core that sends none leaves the stream with its keep-alive comments only).
 type EventSource interface {
 	Subscribe(fn func(kiosk.Event))
 	SubscribeCards(fn func(kiosk.CardEvent))
@@ -44,12 +44,8 @@ type events struct {
 	servers map[*http.Server]bool // whose Shutdown ends the streams
 }
 
-func newEvents(core Core) *events {
+func newEvents(src EventSource) *events {
 	h := &events{clients: map[chan sse]struct{}{}, servers: map[*http.Server]bool{}}
-	src, ok := core.(EventSource)
-	if !ok {
-		return h
-	}
 	src.SubscribeCards(func(e kiosk.CardEvent) {
 		m := map[string]any{"kind": e.Kind, "reader": e.Reader, "time": e.Time.Format(time.RFC3339)}
 		name := "card.removed"

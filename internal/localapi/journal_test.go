@@ -13,56 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"citizenhome/devices/escpos"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/store"
 )
-
-// testClock is a settable clock whose AfterFunc timers fire when it is moved past them.
-type testClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	timers []struct {
-		at time.Time
-		f  func()
-	}
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) afterFunc(d time.Duration, f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.timers = append(c.timers, struct {
-		at time.Time
-		f  func()
-	}{c.t.Add(d), f})
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	var due []func()
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if tm.at.After(c.t) {
-			kept = append(kept, tm)
-		} else {
-			due = append(due, tm.f)
-		}
-	}
-	c.timers = kept
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
 
 type jsonLog struct {
 	mu sync.Mutex
@@ -98,8 +54,8 @@ func (l *jsonLog) take(t *testing.T) (lines []map[string]any, raw string) {
 // never the token; a flood after it is one line a minute with its count; none is left out.
 func TestRefusedTokensLogged(t *testing.T) {
 	log := &jsonLog{}
-	clk := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	s := New(&fakeCore{}, token, WithLog(slog.New(slog.NewJSONHandler(log, nil))), WithClock(clk.now, clk.afterFunc))
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	s := New(&fakeCore{}, token, WithLog(slog.New(slog.NewJSONHandler(log, nil))), withClock(clk.Now, clk.AfterFunc))
 	const wrong = "Bearer wrong-token-0123456789-SECRET"
 	refuse := func(auth, path, remote string) {
 		t.Helper()
@@ -130,14 +86,14 @@ func TestRefusedTokensLogged(t *testing.T) {
 	// A hundred more within the minute, one of them to a path that is no endpoint (the caller's
 	// own text, not repeated in the log).
 	for range 99 {
-		clk.advance(500 * time.Millisecond)
+		clk.Add(500 * time.Millisecond)
 		refuse("", "/v1/status", "192.0.2.8:4000")
 	}
 	refuse(wrong, "/v1/Zhang-San-410105198503071234", "192.0.2.9:4001")
 	if lines, raw := log.take(t); len(lines) != 0 {
 		t.Fatalf("lines within the minute:\n%s", raw)
 	}
-	clk.advance(time.Minute)
+	clk.Add(time.Minute)
 	lines, raw = log.take(t)
 	if len(lines) != 1 || lines[0]["count"] != 100.0 || lines[0]["remote"] != "192.0.2.9:4001" || lines[0]["endpoint"] != "unknown" {
 		t.Fatalf("summary: %v\n%s", lines, raw)
@@ -145,34 +101,26 @@ func TestRefusedTokensLogged(t *testing.T) {
 	if strings.Contains(raw, "Zhang") || strings.Contains(raw, "410105") {
 		t.Errorf("the caller's path is in the log: %s", raw)
 	}
-	if s.Unauthorized() != 101 {
-		t.Errorf("counted %d, want 101", s.Unauthorized())
+	if s.unauthorized.Load() != 101 {
+		t.Errorf("counted %d, want 101", s.unauthorized.Load())
 	}
 	// A unix socket's caller has no address.
-	clk.advance(time.Hour)
+	clk.Add(time.Hour)
 	refuse("", "/v1/status", "")
 	if lines, _ := log.take(t); len(lines) != 1 || lines[0]["remote"] != "unix socket" || lines[0]["reason"] != "no token" {
 		t.Errorf("unix socket: %v", lines)
 	}
 }
 
-// statusPrinter is a kiosk.Printer whose status the test sets.
-type statusPrinter struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (p *statusPrinter) Print(context.Context, escpos.Doc) error {
-	return errors.New("not in this test")
-}
-func (p *statusPrinter) Status(context.Context) (escpos.Status, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return escpos.Status{Have: 0x0F, Raw: [4]byte{0x16, 0x12, 0x12, 0x12}, Online: true}, p.err
+// statusPrinter is a printer whose status error the test sets; these tests print nothing.
+func statusPrinter(err error) *kiosktest.Printer {
+	p := kiosktest.NewPrinter(kiosktest.Ready)
+	p.Set(kiosktest.Ready, err, errors.New("not in this test"))
+	return p
 }
 
 // realCore is a kiosk core on a temporary store, its clock settable.
-func realCore(t *testing.T, p kiosk.Printer) (*kiosk.Kiosk, *testClock) {
+func realCore(t *testing.T, p kiosk.Printer) (*kiosk.Kiosk, *kiosktest.Clock) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "kiosk.db")
@@ -181,9 +129,9 @@ func realCore(t *testing.T, p kiosk.Printer) (*kiosk.Kiosk, *testClock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()),
-		Printer: p, Now: clk.now, Version: "test", Log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+		Printer: p, Now: clk.Now, Version: "test", Log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +141,7 @@ func realCore(t *testing.T, p kiosk.Printer) (*kiosk.Kiosk, *testClock) {
 // Without telemetry, /v1/status answers from the core: an idle start has no error and an uptime
 // that grows; a printer that goes offline has its alert while it lasts, and the state degraded.
 func TestStatusFromCore(t *testing.T) {
-	p := &statusPrinter{}
+	p := statusPrinter(nil)
 	k, clk := realCore(t, p)
 	s := New(k, token, WithLog(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))))
 	status := func() (map[string]any, []any, map[string]any) {
@@ -213,7 +161,7 @@ func TestStatusFromCore(t *testing.T) {
 	if m["state"] != "ready" || len(al) != 0 || cn["errors"] != 0.0 || m["uptime_s"] != 0.0 {
 		t.Fatalf("idle start: %v", m)
 	}
-	clk.advance(7*time.Minute + 30*time.Second)
+	clk.Add(7*time.Minute + 30*time.Second)
 	if m, _, cn := status(); m["uptime_s"] != 450.0 || cn["errors"] != 0.0 {
 		t.Errorf("7m30s later: uptime_s %v, errors %v", m["uptime_s"], cn["errors"])
 	}
@@ -250,7 +198,7 @@ func TestStatusFromCore(t *testing.T) {
 
 // A printer that does not answer at start has its alert from the first status on.
 func TestStatusPrinterOfflineAtStart(t *testing.T) {
-	k, _ := realCore(t, &statusPrinter{err: errors.New("escpos: open: no such file or directory")})
+	k, _ := realCore(t, statusPrinter(errors.New("escpos: open: no such file or directory")))
 	s := New(k, token, WithLog(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))))
 	_, m := do(t, s, "GET", "/v1/status", "Bearer "+token, "")
 	if al, _ := m["alerts"].([]any); m["state"] != "degraded" || len(al) != 1 || al[0] != "printer-offline" {

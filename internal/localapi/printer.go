@@ -10,8 +10,8 @@ import (
 	"citizenhome/kiosk"
 )
 
-// SelfTester is what POST /v1/printer/selftest needs of the core (*kiosk.Kiosk has it). A Core
-// without it answers that endpoint 501 not-supported.
+// SelfTester is what POST /v1/printer/selftest needs (*kiosk.StaffHandle has it): see
+// WithSelfTest; without one the endpoint answers 501 not-supported.
 type SelfTester interface {
 	// SelfTest prints the printer self-test page and returns the printer's state, or a
 	// *kiosk.PrinterError when the printer cannot print.
@@ -32,12 +32,11 @@ func (s *Server) selftest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "reading the body: "+err.Error())
 		return
 	}
-	st, ok := s.core.(SelfTester)
-	if !ok {
+	if s.selfTest == nil {
 		writeError(w, http.StatusNotImplemented, "not-supported", "this daemon cannot print a self-test page")
 		return
 	}
-	state, err := st.SelfTest(r.Context())
+	state, err := s.selfTest.SelfTest(r.Context())
 	var pe *kiosk.PrinterError
 	switch {
 	case err == nil:

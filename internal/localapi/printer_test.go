@@ -9,7 +9,7 @@ import (
 	"citizenhome/kiosk"
 )
 
-// selfTestCore is fakeCore with the self-test the real core has.
+// selfTestCore is fakeCore with the self-test the real core's staff handle has.
 type selfTestCore struct {
 	fakeCore
 	state kiosk.DeviceState
@@ -40,7 +40,7 @@ func TestPrinterSelfTest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &selfTestCore{state: tc.state, err: tc.err}
-			s := New(c, token)
+			s := New(c, token, WithSelfTest(c))
 			w, m := do(t, s, "POST", "/v1/printer/selftest", "Bearer "+token, "")
 			if w.Code != tc.code {
 				t.Fatalf("status %d, want %d: %v", w.Code, tc.code, m)
@@ -61,14 +61,14 @@ func TestPrinterSelfTest(t *testing.T) {
 
 func TestPrinterSelfTestAccess(t *testing.T) {
 	c := &selfTestCore{state: kiosk.StateOK}
-	s := New(c, token)
+	s := New(c, token, WithSelfTest(c))
 	for _, auth := range []string{"", "Bearer nope"} {
 		if w, m := do(t, s, "POST", "/v1/printer/selftest", auth, ""); w.Code != 401 || errCode(m) != "unauthorized" {
 			t.Errorf("auth %q: %d %v", auth, w.Code, m)
 		}
 	}
-	if c.calls != 0 || s.Unauthorized() != 2 {
-		t.Errorf("refused requests: %d self-tests, %d counted", c.calls, s.Unauthorized())
+	if c.calls != 0 || s.unauthorized.Load() != 2 {
+		t.Errorf("refused requests: %d self-tests, %d counted", c.calls, s.unauthorized.Load())
 	}
 	// A body is optional and ignored, but bounded.
 	if w, _ := do(t, s, "POST", "/v1/printer/selftest", "Bearer "+token, "{}"); w.Code != 200 {
@@ -89,6 +89,3 @@ func TestPrinterSelfTestUnsupportedCore(t *testing.T) {
 		t.Errorf("%d %v", w.Code, m)
 	}
 }
-
-// The real core satisfies the interface the endpoint needs.
-var _ SelfTester = (*kiosk.Kiosk)(nil)

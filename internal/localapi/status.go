@@ -19,6 +19,17 @@ type Telemetry interface {
 	CountError()
 }
 
+// StatusSource is what /healthz and /v1/status need of the core without telemetry: the devices,
+// the lock, and the figures of the status (its clock, version, uptime and today's tickets).
+type StatusSource interface {
+	Devices() map[string]kiosk.Device
+	Locked() (bool, string)
+	Now() time.Time
+	Version() string
+	Uptime() time.Duration
+	TicketCounts(ctx context.Context) (queue.Counts, error)
+}
+
 // UseTelemetry makes /healthz and /v1/status answer what the hall sees over MQTT. Without it
 // (telemetry off) they answer from the core alone: the state from the lock and the devices, and a
 // status with the devices, their alerts (kiosk.Alerts, as telemetry derives them), the lock
@@ -55,21 +66,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			st.Alerts = append(st.Alerts, al.Code)
 		}
 	}
-	if c, ok := s.core.(interface {
-		Now() time.Time
-		Version() string
-	}); ok {
-		st.TS, st.Version = c.Now(), c.Version()
-	}
-	if c, ok := s.core.(interface{ Uptime() time.Duration }); ok {
-		st.UptimeS = int64(c.Uptime() / time.Second)
-	}
-	if c, ok := s.core.(interface {
-		TicketCounts(context.Context) (queue.Counts, error)
-	}); ok {
-		if n, err := c.TicketCounts(r.Context()); err == nil {
-			st.Counters.Tickets = int64(n.Issued)
-		}
+	st.TS, st.Version = s.core.Now(), s.core.Version()
+	st.UptimeS = int64(s.core.Uptime() / time.Second)
+	if n, err := s.core.TicketCounts(r.Context()); err == nil {
+		st.Counters.Tickets = int64(n.Issued)
 	}
 	st.Counters.Errors = s.unauthorized.Load()
 	writeJSON(w, http.StatusOK, st)

@@ -8,57 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"citizenhome/kiosk/kiosktest"
 )
-
-// fakeTimers is a clock whose AfterFunc timers fire when the test moves the time past them.
-type fakeTimers struct {
-	mu     sync.Mutex
-	t      time.Time
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	f  func()
-}
-
-func (c *fakeTimers) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeTimers) afterFunc(d time.Duration, f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.timers = append(c.timers, fakeTimer{c.t.Add(d), f})
-}
-
-// advance moves the clock by d, firing the timers due on the way.
-func (c *fakeTimers) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	var due []func()
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if !tm.at.After(c.t) {
-			due = append(due, tm.f)
-		} else {
-			kept = append(kept, tm)
-		}
-	}
-	c.timers = kept
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
-
-func (c *fakeTimers) armed() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
 
 type limitLine struct {
 	Msg    string `json:"msg"`
@@ -90,29 +42,29 @@ func limitLines(t *testing.T, b *bytes.Buffer) []limitLine {
 // minute the next one is written at once again. No occurrence goes uncounted.
 func TestLimited(t *testing.T) {
 	var b bytes.Buffer
-	clk := &fakeTimers{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	l := NewLimited(slog.New(slog.NewJSONHandler(&b, nil)), slog.LevelWarn, "refused",
-		LimitOptions{Every: time.Minute, Now: clk.now, AfterFunc: clk.afterFunc})
+		LimitOptions{Every: time.Minute, Now: clk.Now, AfterFunc: clk.AfterFunc})
 
 	l.Log("remote", "a")
 	if got := limitLines(t, &b); len(got) != 1 || got[0].Count != 1 || got[0].Remote != "a" || got[0].Level != "WARN" {
 		t.Fatalf("first occurrence: %+v", got)
 	}
 	for i := range 50 {
-		clk.advance(time.Second)
+		clk.Add(time.Second)
 		l.Log("remote", string(rune('b'+i%3)))
 	}
 	if got := limitLines(t, &b); len(got) != 0 {
 		t.Fatalf("lines within the minute: %+v", got)
 	}
-	if clk.armed() != 1 {
-		t.Fatalf("%d summary timers armed, want 1", clk.armed())
+	if clk.Pending() != 1 {
+		t.Fatalf("%d summary timers armed, want 1", clk.Pending())
 	}
-	clk.advance(9 * time.Second) // 59 s after the first line
+	clk.Add(9 * time.Second) // 59 s after the first line
 	if got := limitLines(t, &b); len(got) != 0 {
 		t.Fatalf("summary before the minute: %+v", got)
 	}
-	clk.advance(time.Second)
+	clk.Add(time.Second)
 	got := limitLines(t, &b)
 	if len(got) != 1 || got[0].Count != 50 || got[0].Remote != "c" || got[0].Over != "1m0s" {
 		t.Fatalf("summary: %+v", got)
@@ -121,16 +73,16 @@ func TestLimited(t *testing.T) {
 	// Occurrences keep coming: one line a minute.
 	for range 3 {
 		for range 5 {
-			clk.advance(10 * time.Second)
+			clk.Add(10 * time.Second)
 			l.Log("remote", "d")
 		}
-		clk.advance(10 * time.Second)
+		clk.Add(10 * time.Second)
 		if got := limitLines(t, &b); len(got) != 1 || got[0].Count != 5 {
 			t.Fatalf("steady flood: %+v", got)
 		}
 	}
 	// A quiet minute (nothing pending: the timer writes nothing), then one at once again.
-	clk.advance(5 * time.Minute)
+	clk.Add(5 * time.Minute)
 	if got := limitLines(t, &b); len(got) != 0 {
 		t.Fatalf("lines while quiet: %+v", got)
 	}
@@ -143,9 +95,9 @@ func TestLimited(t *testing.T) {
 // Many goroutines at once: every occurrence is counted exactly once across the lines.
 func TestLimitedConcurrent(t *testing.T) {
 	var b bytes.Buffer
-	clk := &fakeTimers{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	l := NewLimited(slog.New(slog.NewJSONHandler(&syncWriter{w: &b}, nil)), slog.LevelWarn, "refused",
-		LimitOptions{Now: clk.now, AfterFunc: clk.afterFunc})
+		LimitOptions{Now: clk.Now, AfterFunc: clk.AfterFunc})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -157,7 +109,7 @@ func TestLimitedConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	clk.advance(DefaultEvery)
+	clk.Add(DefaultEvery)
 	var total int64
 	lines := limitLines(t, &b)
 	for _, ll := range lines {
@@ -182,9 +134,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Flush writes what is pending at once (a program stopping), and the timer then writes nothing.
 func TestLimitedFlush(t *testing.T) {
 	var b bytes.Buffer
-	clk := &fakeTimers{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	l := NewLimited(slog.New(slog.NewJSONHandler(&b, nil)), slog.LevelWarn, "refused",
-		LimitOptions{Now: clk.now, AfterFunc: clk.afterFunc})
+		LimitOptions{Now: clk.Now, AfterFunc: clk.AfterFunc})
 	l.Flush()
 	if b.Len() != 0 {
 		t.Fatalf("flush with nothing seen: %q", b.String())
@@ -193,12 +145,12 @@ func TestLimitedFlush(t *testing.T) {
 		l.Log("remote", "x")
 	}
 	limitLines(t, &b)
-	clk.advance(10 * time.Second)
+	clk.Add(10 * time.Second)
 	l.Flush()
 	if got := limitLines(t, &b); len(got) != 1 || got[0].Count != 3 || got[0].Over != "10s" {
 		t.Fatalf("flush: %+v", got)
 	}
-	clk.advance(time.Minute)
+	clk.Add(time.Minute)
 	if got := limitLines(t, &b); len(got) != 0 {
 		t.Errorf("the timer wrote again after the flush: %+v", got)
 	}

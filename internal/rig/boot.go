@@ -19,6 +19,14 @@ type Running struct {
 	Kiosk   *kiosk.Kiosk
 	Devices *Devices
 	Store   *store.Store
+	// Hall is the hall services (appointments, progress, 好差评, complaints); nil when the kiosk
+	// runs without them, HallOff saying why (the Reason of the kiosk.NoHall that stands in).
+	Hall    *kiosk.HallServices
+	HallOff error
+	// Payments is one-card payments; nil when the kiosk runs without them, PaymentsOff saying
+	// why (the Reason of the kiosk.NoPayments that stands in).
+	Payments    *kiosk.Payments
+	PaymentsOff error
 }
 
 // BootOptions tune Boot.
@@ -73,16 +81,23 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 		st.Close()
 		return nil, err
 	}
-	if err := startHall(ctx, cfg, k, o.Demo, o.Log); err != nil {
-		o.Log.Error("appointments, progress lookup, ratings and complaints are unavailable", "err", err)
+	r := &Running{Kiosk: k, Devices: devs, Store: st}
+	r.Hall, r.HallOff = startHall(ctx, cfg, k, o.Demo, o.Log)
+	if r.HallOff != nil {
+		o.Log.Error("appointments, progress lookup, ratings and complaints are unavailable", "err", r.HallOff)
 	}
-	if err := startPayments(ctx, cfg, k, devs, o.Demo, o.Log); err != nil {
-		o.Log.Error("one-card payments are unavailable", "err", err)
+	r.Payments, r.PaymentsOff = startPayments(ctx, cfg, k, devs, o.Demo)
+	switch {
+	case r.Payments != nil && r.PaymentsOff != nil:
+		o.Log.Error("one-card payments started with an error", "err", r.PaymentsOff)
+		r.PaymentsOff = nil
+	case r.PaymentsOff != nil && devs.Pay != nil:
+		o.Log.Error("one-card payments are unavailable", "err", r.PaymentsOff)
 	}
 	devs.WipeOnRemoval = o.WipeOnRemoval
 	go devs.Watch(ctx, k)
 	devs.awaitPCSC(ctx, k)
-	return &Running{Kiosk: k, Devices: devs, Store: st}, nil
+	return r, nil
 }
 
 // PCSCStartWait bounds how long Boot waits for pcscd's first answer, so that the card reader's

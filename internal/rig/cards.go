@@ -123,7 +123,7 @@ func (d *Devices) readCard(k *kiosk.Kiosk, e pcsc.Event) {
 			c, err = pcsc.Read(card, card.ATR())
 			if err == nil && c.Kind == pcsc.KindCityCard && c.City != nil {
 				// A card with a payment in doubt settles it on this tap, on this connection.
-				d.tapped(k, e.Reader, c.City.CardNo, card)
+				d.tapped(e.Reader, c.City.CardNo, card)
 			}
 			card.Close()
 		}

@@ -37,6 +37,9 @@ type Sim struct {
 	k       *kiosk.Kiosk
 	tickets []func([]byte)
 	n       int
+
+	// payments settles the sample card's torn payments on its taps; nil without payments.
+	payments *kiosk.Payments
 }
 
 // Demo opens the simulated devices. Printed tickets are written as PNG files to
@@ -77,7 +80,7 @@ func Demo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Devices, e
 		return nil, fmt.Errorf("demo PSAM: %w", err)
 	}
 	s.psam = psam
-	d.Pay = payment.NewFake(city, psam)
+	d.Pay = simTerminal{card: city, psam: psam}
 	d.closers = append(d.closers, closer(func() error {
 		cancel()
 		samDev.Close()
@@ -86,6 +89,24 @@ func Demo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Devices, e
 	}), d.Printer, closer(emu.Close))
 	return d, nil
 }
+
+// simTerminal is the demo's payment terminal: the sample city card, always on the card reader
+// (a tap is TapCityCard), and the PSAM model, both reached in process instead of over pcscd.
+type simTerminal struct {
+	card *cardsim.Card
+	psam *psamsim.PSAM
+}
+
+// Card implements payment.Terminal.
+func (t simTerminal) Card(context.Context) (payment.Conn, error) { return simConn{t.card}, nil }
+
+// PSAM implements payment.Terminal.
+func (t simTerminal) PSAM(context.Context) (payment.Conn, error) { return simConn{t.psam}, nil }
+
+// simConn is a model's connection: closing it leaves the model as it is.
+type simConn struct{ citycard.Card }
+
+func (simConn) Close() error { return nil }
 
 type closer func() error
 
@@ -138,7 +159,7 @@ func (s *Sim) TapIDCard(key string) error {
 // TapCityCard reads the sample city card as the card reader would and joins it to the session.
 func (s *Sim) TapCityCard() error {
 	s.mu.Lock()
-	k := s.k
+	k, payments := s.k, s.payments
 	s.mu.Unlock()
 	if k == nil {
 		return fmt.Errorf("the kiosk is not running yet")
@@ -148,8 +169,10 @@ func (s *Sim) TapCityCard() error {
 	if err != nil {
 		return err
 	}
-	if _, err := k.CardTapped(context.Background(), info.CardNo, s.city); err != nil {
-		s.log.Warn("demo: payment recovery on the tap failed", "err", err)
+	if payments != nil {
+		if _, err := payments.CardTapped(context.Background(), info.CardNo, s.city); err != nil {
+			s.log.Warn("demo: payment recovery on the tap failed", "err", err)
+		}
 	}
 	k.SetCityCard(CityCardOf(info))
 	return nil

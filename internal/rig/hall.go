@@ -22,32 +22,33 @@ import (
 // seeds bookings and applications for its sample cards.
 //
 // A key that cannot be read or created leaves the kiosk without these services (the screens say
-// so) rather than without tickets: the error is for the log.
-func startHall(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, demo bool, log *slog.Logger) error {
+// so) rather than without tickets: nil, and the error for the log (and kiosk.NoHall).
+func startHall(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, demo bool, log *slog.Logger) (*kiosk.HallServices, error) {
 	keyFile := cfg.Privacy.KeyFile
 	if demo {
 		keyFile = filepath.Join(filepath.Dir(cfg.Kiosk.Store), "hall.key")
 	}
 	key, created, err := civic.OpenKey(keyFile)
 	if err != nil {
-		return fmt.Errorf("hall services off: %w", err)
+		return nil, fmt.Errorf("hall services off: %w", err)
 	}
 	if created {
 		// A warning: right at a first start, but a kiosk whose key was lost and made anew no
 		// longer matches what was stored, or the other kiosks of a hall sharing one key.
 		log.Warn("hall key created", "path", keyFile, "note", "first start: fine; otherwise the previous key is lost (docs/hall-data.md)")
 	}
-	svc, err := k.UseHall(key, nil, nil)
+	h, err := k.UseHall(key, nil, nil)
 	if err != nil {
-		return fmt.Errorf("hall services off: %w", err)
+		return nil, fmt.Errorf("hall services off: %w", err)
 	}
+	svc := h.Service()
 	if demo {
 		if err := seedDemoHall(ctx, svc, k.Now()); err != nil {
 			log.Warn("demo hall data not loaded", "err", err)
 		}
 	}
 	go svc.PurgeEvery(ctx, 24*time.Hour, log)
-	return nil
+	return h, nil
 }
 
 // seedDemoHall books the demo's adult sample for a check-in now and its elder sample for later

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"sync"
 
@@ -129,11 +128,12 @@ func (t *pcscTerminal) Close() error {
 // startPayments sets up one-card payments when a PSAM is configured (devices.psam_reader, and a
 // card reader) or in the demo (the sample card and PSAM models): the journal over the store, its
 // card hashes keyed by the hall key (the demo keeps its key beside its store, as startHall does).
-// Without a PSAM the kiosk has no payments (kiosk.ErrNoPayments). A key that cannot be read
-// leaves payments off, the error for the log.
-func startPayments(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, d *Devices, demo bool, log *slog.Logger) error {
+// Without a PSAM the kiosk has no payments: nil, and an error that says so (for kiosk.NoPayments).
+// A key that cannot be read leaves payments off, the error for the log. A recovery at start that
+// failed leaves them on (both returned): what it could not settle waits for its card.
+func startPayments(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, d *Devices, demo bool) (*kiosk.Payments, error) {
 	if d.Pay == nil {
-		return nil
+		return nil, errors.New("no PSAM reader is configured (devices.psam_reader)")
 	}
 	keyFile := cfg.Privacy.KeyFile
 	if demo {
@@ -141,12 +141,28 @@ func startPayments(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, d *De
 	}
 	key, err := civic.LoadKey(keyFile)
 	if err != nil {
-		return fmt.Errorf("payments off: %w", err)
+		return nil, fmt.Errorf("payments off: %w", err)
 	}
-	if _, err := k.UsePayments(ctx, key, d.Pay, nil); err != nil {
-		return fmt.Errorf("payments: %w", err)
+	p, err := d.usePayments(ctx, k, key, nil)
+	if err != nil {
+		return p, fmt.Errorf("payments: %w", err)
 	}
-	return nil
+	return p, nil
+}
+
+// usePayments sets payments up on k over d's terminal (kiosk.UsePayments) and keeps them for the
+// card reader's taps (tapped). Call it before Watch: the watchers read what it keeps.
+func (d *Devices) usePayments(ctx context.Context, k *kiosk.Kiosk, key kiosk.CardHasher, tune func(*payment.Options)) (*kiosk.Payments, error) {
+	p, err := k.UsePayments(ctx, key, d.Pay, tune)
+	if p != nil {
+		d.payments = p
+		if d.Sim != nil {
+			d.Sim.mu.Lock()
+			d.Sim.payments = p
+			d.Sim.mu.Unlock()
+		}
+	}
+	return p, err
 }
 
 // payTerminal is the payment terminal of the configured readers: nil unless both the card
@@ -162,12 +178,12 @@ func (d *Devices) payTerminal(dc config.Devices) payment.Terminal {
 }
 
 // tapped settles the payments of a city card just read on the card reader, with its connection
-// still open (kiosk.CardTapped: no APDU unless the card has one unsettled).
-func (d *Devices) tapped(k *kiosk.Kiosk, reader, cardNo string, card *pcsc.Card) {
-	if d.Pay == nil || !pcsc.MatchReader(d.pcscReaders.card, reader) {
+// still open (kiosk.Payments.CardTapped: no APDU unless the card has one unsettled).
+func (d *Devices) tapped(reader, cardNo string, card *pcsc.Card) {
+	if d.payments == nil || !pcsc.MatchReader(d.pcscReaders.card, reader) {
 		return
 	}
-	settled, err := k.CardTapped(context.Background(), cardNo, card)
+	settled, err := d.payments.CardTapped(context.Background(), cardNo, card)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		d.log.Warn("payment recovery on a tap failed; the next tap tries again", "reader", reader, "err", err, "settled", len(settled))
 	}

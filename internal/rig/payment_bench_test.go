@@ -59,7 +59,7 @@ func BenchmarkPCSCDPay(b *testing.B) {
 	for b.Loop() {
 		c0, p0 := len(card.Log()), len(e.psam.Log())
 		t0 := time.Now()
-		paid, err := pk.k.PayAgain(ctx, payMatter)
+		paid, err := pk.pay.PayAgain(ctx, payMatter)
 		if err != nil || paid.PrintErr != nil {
 			b.Fatalf("pay: %v %v", err, paid.PrintErr)
 		}

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"citizenhome/devices/citycard"
 	"citizenhome/devices/citycard/cardsim"
 	"citizenhome/devices/pcsc/pcsctest"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
+	"citizenhome/telemetry/wire"
 )
 
 // The crash test re-executes this test binary as the kiosk: it pays (and is killed with
@@ -79,7 +80,7 @@ func payChild(mode string) error {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		paid, err := pk.k.Pay(context.Background(), payMatter)
+		paid, err := pk.pay.Pay(context.Background(), payMatter)
 		fmt.Printf("paid %s %v\n", paid.Payment.Status, err)
 	}
 	time.Sleep(time.Minute)
@@ -185,7 +186,7 @@ func TestPCSCDPayCrash(t *testing.T) {
 		t.Run(c.kill, func(t *testing.T) {
 			dir := t.TempDir()
 			card := cityCard(t, 200+i, nil)
-			masked := citycard.MaskCardNo(fmt.Sprintf("310400001234%04d", 200+i))
+			masked := mask.Card(fmt.Sprintf("310400001234%04d", 200+i))
 			start := card.Balance()
 			model := &killOnDebit{Card: card}
 			if c.kill != "debit" {
@@ -233,9 +234,9 @@ func TestPCSCDPayCrash(t *testing.T) {
 				t.Errorf("%d DEBITs", card.Count(cardsim.CmdDebit))
 			}
 			if c.paid == 1 {
-				want := payment.EventRecovered
+				want := wire.EventPaymentRecovered
 				if c.completed {
-					want = payment.EventCompleted
+					want = wire.EventPaymentCompleted
 				}
 				if l.events[want] != 1 {
 					t.Errorf("events %v, want one %s", l.events, want)

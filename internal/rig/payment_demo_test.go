@@ -2,8 +2,6 @@ package rig
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,13 +17,14 @@ func TestDemoPay(t *testing.T) {
 	k, devs, _ := demoKiosk(t)
 	cfg := config.Default()
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "demo.db")
-	if err := startPayments(context.Background(), cfg, k, devs, true, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	pay, err := startPayments(context.Background(), cfg, k, devs, true)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := devs.Sim.TapCityCard(); err != nil {
 		t.Fatal(err)
 	}
-	paid, err := k.Pay(context.Background(), "zh-001")
+	paid, err := pay.Pay(context.Background(), "zh-001")
 	if err != nil || paid.PrintErr != nil || paid.Payment.Status != payment.StatusPaid {
 		t.Fatalf("pay: %v %v %v", paid.Payment, err, paid.PrintErr)
 	}

@@ -26,6 +26,7 @@ import (
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
+	"citizenhome/telemetry/wire"
 )
 
 // The payment tests through pcscd: a kiosk whose card reader is the "City card reader" and
@@ -134,6 +135,7 @@ func (r *outboxRecorder) RecordEvent(tx *sql.Tx, typ string, data any) error {
 // tests do not need, plus the receipt file and the outbox recorder.
 type payKiosk struct {
 	k        *kiosk.Kiosk
+	pay      *kiosk.Payments
 	printer  *receiptFile
 	devs     *Devices
 	st       *store.Store
@@ -187,13 +189,14 @@ func bootPayKiosk(dir string, offset time.Duration, tune func(*payment.Options),
 		st.Close()
 		return nil, err
 	}
-	if _, err := k.UsePayments(ctx, key, devs.Pay, tune); err != nil {
+	pay, err := devs.usePayments(ctx, k, key, tune)
+	if err != nil {
 		cancel()
 		devs.Close()
 		st.Close()
 		return nil, err
 	}
-	p := &payKiosk{k: k, printer: pr, devs: devs, st: st, receipts: pr.path, cancel: cancel, done: make(chan struct{})}
+	p := &payKiosk{k: k, pay: pay, printer: pr, devs: devs, st: st, receipts: pr.path, cancel: cancel, done: make(chan struct{})}
 	go func() { devs.Watch(ctx, k); close(p.done) }()
 	return p, nil
 }
@@ -304,7 +307,7 @@ func (l ledger) agree(t testing.TB, card *cardsim.Card, start int64, wantPaid, m
 	if got, want := card.Balance(), start-l.paidFen; got != want {
 		t.Errorf("card balance %d, journal says %d", got, want)
 	}
-	if n := l.events[payment.EventCompleted] + l.events[payment.EventRecovered]; n != l.paid {
+	if n := l.events[wire.EventPaymentCompleted] + l.events[wire.EventPaymentRecovered]; n != l.paid {
 		t.Errorf("%d payment events %v for %d paid entries", n, l.events, l.paid)
 	}
 	debits := len(recordsOf(t, card))

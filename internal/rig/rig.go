@@ -53,7 +53,8 @@ type Devices struct {
 
 	log         *slog.Logger
 	pcscReaders pcscReaders
-	psam        *pcscTerminal // Pay over pcscd, nil without
+	psam        *pcscTerminal   // Pay over pcscd, nil without
+	payments    *kiosk.Payments // set up over Pay (usePayments), nil without
 	// cityFrom is the PC/SC reader the last city card joined to a session was read from, so
 	// that the session is ended when that reader is lost. Only the PC/SC watcher's goroutine
 	// uses it.

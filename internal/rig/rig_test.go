@@ -144,7 +144,7 @@ func TestDemoIDCardJoinsSession(t *testing.T) {
 	if c == nil || c.BalanceFen <= 0 || !strings.Contains(c.Masked(), "****") {
 		t.Fatalf("city card %v", c)
 	}
-	k.Reset()
+	k.Staff(kiosk.Remote("test-ops")).Reset(context.Background())
 	if k.Person() != nil || k.CityCard() != nil {
 		t.Error("reset kept personal data")
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"citizenhome/kiosk/queue"
+
+	"citizenhome/telemetry/wire"
 )
 
 // Appointment is a booking (预约) on the hall's platform. It holds no personal data: the person
@@ -166,7 +168,7 @@ func (s *Service) RecordCheckIn(ctx context.Context, tx *sql.Tx, a Appointment, 
 		return &CheckInError{Code: CodeAlreadyCheckedIn, Appointment: a, Opens: a.Start.Add(-s.early), Closes: a.Start.Add(s.late)}
 	}
 	loc := s.Location()
-	return s.emit(tx, EventCheckedIn, CheckInEvent{
+	return s.emit(tx, wire.EventCheckedIn, CheckInEvent{
 		Appointment: a.ID, Matter: a.Matter, Section: section, Start: a.Start.In(loc).Format(time.RFC3339),
 		Ticket: t.Code, Day: t.Day, TS: t.IssuedAt.In(loc).Format(time.RFC3339),
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"citizenhome/kiosk/queue"
+
+	"citizenhome/telemetry/wire"
 )
 
 func TestDecide(t *testing.T) {
@@ -132,7 +134,7 @@ func TestDueAndCheckInOnce(t *testing.T) {
 		t.Errorf("appointments %+v %v", as, err)
 	}
 	ev := r.sink.list()
-	if len(ev) != 1 || ev[0].typ != EventCheckedIn {
+	if len(ev) != 1 || ev[0].typ != wire.EventCheckedIn {
 		t.Fatalf("events %+v", ev)
 	}
 	want := CheckInEvent{Appointment: "YY1", Matter: "zh-001", Section: "zh", Start: "2026-11-26T09:20:00+08:00",

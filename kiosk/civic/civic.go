@@ -59,6 +59,7 @@ import (
 	"citizenhome/kiosk/hours"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
 )
 
 // DefaultRetentionDays is the retention period when Options.RetentionDays is 0, as the
@@ -66,8 +67,8 @@ import (
 const DefaultRetentionDays = 180
 
 // Identity is who a lookup or a check-in is for: the ID number read from the ID card, or the
-// number of a city card (市民卡), or both. It is personal data: String and LogValue mask it, and
-// nothing in the package stores or logs it in clear.
+// number of a city card (市民卡), or both. It is personal data: every fmt verb, slog and JSON
+// show it masked (package mask), and nothing in the package stores or logs it in clear.
 type Identity struct {
 	IDNumber string
 	CityCard string
@@ -78,14 +79,15 @@ func (i Identity) IsZero() bool {
 	return strings.TrimSpace(i.IDNumber) == "" && strings.TrimSpace(i.CityCard) == ""
 }
 
-// String is masked: id 410***********123X, card 3104********1234.
+// String is masked (package mask): "id 410***********123X, card 3104********1234", "nobody"
+// when neither is given.
 func (i Identity) String() string {
 	var parts []string
 	if i.IDNumber != "" {
-		parts = append(parts, "id "+mask(normID(i.IDNumber), 3, 4))
+		parts = append(parts, "id "+mask.ID(normID(i.IDNumber)))
 	}
 	if i.CityCard != "" {
-		parts = append(parts, "card "+mask(normCard(i.CityCard), 4, 4))
+		parts = append(parts, "card "+mask.Card(normCard(i.CityCard)))
 	}
 	if len(parts) == 0 {
 		return "nobody"
@@ -93,18 +95,17 @@ func (i Identity) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// GoString is masked too, so %#v cannot print the numbers.
-func (i Identity) GoString() string { return i.String() }
+// Format prints String for every verb, so %#v or %+v cannot print the numbers.
+func (i Identity) Format(f fmt.State, verb rune) { mask.Format(f, verb, i.String()) }
 
-// LogValue is masked.
-func (i Identity) LogValue() slog.Value { return slog.StringValue(i.String()) }
+// LogValue gives slog the numbers masked.
+func (i Identity) LogValue() slog.Value { return i.fields().LogValue() }
 
-func mask(s string, head, tail int) string {
-	r := []rune(s)
-	if len(r) <= head+tail {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:head]) + strings.Repeat("*", len(r)-head-tail) + string(r[len(r)-tail:])
+// MarshalJSON writes what LogValue gives.
+func (i Identity) MarshalJSON() ([]byte, error) { return i.fields().MarshalJSON() }
+
+func (i Identity) fields() mask.Fields {
+	return mask.Fields{}.Add("id_number", mask.ID(normID(i.IDNumber))).Add("city_card", mask.Card(normCard(i.CityCard)))
 }
 
 // normID is the form an ID number is hashed in: no spaces, a final x in capitals.

@@ -18,6 +18,7 @@ import (
 
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/hours"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
 )
@@ -33,14 +34,6 @@ func at(v string) time.Time {
 	}
 	panic("bad time " + v)
 }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // idn completes 17 digits with the GB 11643 check digit.
 func idn(base17 string) string {
@@ -95,7 +88,7 @@ type rig struct {
 	st    *store.Store
 	key   *Key
 	q     *queue.Queue
-	clock *clock
+	clock *kiosktest.Clock
 	sink  *sink
 	cat   *catalog.Holder
 	path  string
@@ -129,18 +122,18 @@ func newRig(t testing.TB, edit func(*Options)) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: at("2026-11-26 09:00")}
+	c := kiosktest.NewClock(at("2026-11-26 09:00"))
 	var cats []queue.Category
 	for _, l := range []string{"A", "B", "C", "D", "E", "F"} {
 		cats = append(cats, queue.Category{Letter: l, AvgService: 5 * time.Minute, Counters: 1})
 	}
-	q, err := queue.New(st, cats, shanghai, c.now)
+	q, err := queue.New(st, cats, shanghai, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{st: st, key: testKey(t), q: q, clock: c, sink: &sink{}, cat: catalog.NewHolder(catalog.Demo()), path: path}
 	o := Options{Store: st, Key: r.key, Catalog: r.cat, Schedule: schedule(t), Queue: q, Sink: r.sink.record,
-		Now: c.now, Early: 30 * time.Minute, Late: 15 * time.Minute}
+		Now: c.Now, Early: 30 * time.Minute, Late: 15 * time.Minute}
 	if edit != nil {
 		edit(&o)
 	}

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"citizenhome/kiosk/catalog"
+	"citizenhome/mask"
+	"citizenhome/telemetry/wire"
 )
 
 // ComplaintCategory is what a complaint is about.
@@ -59,8 +61,8 @@ const (
 	maxReply         = 500
 )
 
-// Complaint is what a citizen files (投诉). Text and Phone are personal data: String and LogValue
-// show neither.
+// Complaint is what a citizen files (投诉). Text and Phone are personal data: every fmt verb,
+// slog and JSON show the category, the length of the text and whether a phone is given, no more.
 type Complaint struct {
 	Category ComplaintCategory
 	Text     string // required, 1 to MaxComplaintText characters; newlines allowed
@@ -69,16 +71,24 @@ type Complaint struct {
 	Phone string
 }
 
-// String shows the category only.
+// String shows the category, the length of the text and whether a phone is given.
 func (c Complaint) String() string {
 	return fmt.Sprintf("complaint{%s, %d characters, phone given: %v}", c.Category, utf8.RuneCountInString(c.Text), c.Phone != "")
 }
 
-// GoString is String.
-func (c Complaint) GoString() string { return c.String() }
+// Format prints String for every verb.
+func (c Complaint) Format(f fmt.State, verb rune) { mask.Format(f, verb, c.String()) }
 
-// LogValue shows the category only.
-func (c Complaint) LogValue() slog.Value { return slog.StringValue(c.String()) }
+// LogValue gives slog what String gives, field by field.
+func (c Complaint) LogValue() slog.Value { return c.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (c Complaint) MarshalJSON() ([]byte, error) { return c.fields().MarshalJSON() }
+
+func (c Complaint) fields() mask.Fields {
+	return mask.Fields{}.Add("category", string(c.Category)).Add("text_chars", utf8.RuneCountInString(c.Text)).
+		Add("phone_given", c.Phone != "")
+}
 
 // Submitted is a filed complaint, as printed on the slip.
 type Submitted struct {
@@ -168,7 +178,7 @@ func (s *Service) Submit(ctx context.Context, c Complaint, who Identity) (Submit
 			return fmt.Errorf("hall: complaint: %w", err)
 		}
 		sub = Submitted{Number: number, Category: c.Category, At: now}
-		return s.emit(tx, EventComplaint, ComplaintEvent{Number: number, Category: string(c.Category), TS: now.Format(time.RFC3339)})
+		return s.emit(tx, wire.EventComplaint, ComplaintEvent{Number: number, Category: string(c.Category), TS: now.Format(time.RFC3339)})
 	})
 	if err != nil {
 		return Submitted{}, err
@@ -265,7 +275,8 @@ func (s *Service) complaintsOf(ctx context.Context, who Identity) ([]ComplaintSt
 
 // ExportedComplaint is one complaint as ExportComplaints writes it, for the hall's complaint
 // office. It holds personal data (the text, the phone): it goes to a file the office reads, never
-// to telemetry or a log.
+// to telemetry or a log. ExportComplaints writes its fields whole; anything else that prints it
+// (every fmt verb, slog, json.Marshal) gets the phone masked and the text's length only.
 type ExportedComplaint struct {
 	Number    string `json:"number"`
 	Submitted string `json:"submitted"` // RFC 3339
@@ -276,6 +287,29 @@ type ExportedComplaint struct {
 	Reply     string `json:"reply,omitempty"`   // the hall's answer, as last pushed
 	Updated   string `json:"updated,omitempty"` // RFC 3339: when the hall last changed the state
 	Purged    bool   `json:"purged,omitempty"`  // past the retention period: text and phone are gone
+}
+
+// exported is an ExportedComplaint as the export file has it: whole.
+type exported ExportedComplaint
+
+// String is "complaint TS20261126K7Q2M9 (processing), 42 characters, phone 138****8000".
+func (e ExportedComplaint) String() string {
+	return fmt.Sprintf("complaint %s (%s), %d characters, phone %s", e.Number, e.State, utf8.RuneCountInString(e.Text), mask.Phone(e.Phone))
+}
+
+// Format prints String for every verb.
+func (e ExportedComplaint) Format(f fmt.State, verb rune) { mask.Format(f, verb, e.String()) }
+
+// LogValue gives slog the complaint with the phone masked and the text's length.
+func (e ExportedComplaint) LogValue() slog.Value { return e.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives: the export file is ExportComplaints' alone.
+func (e ExportedComplaint) MarshalJSON() ([]byte, error) { return e.fields().MarshalJSON() }
+
+func (e ExportedComplaint) fields() mask.Fields {
+	return mask.Fields{}.Add("number", e.Number).Add("submitted", e.Submitted).Add("category", e.Category).
+		Add("state", e.State).Add("text_chars", utf8.RuneCountInString(e.Text)).Add("phone", mask.Phone(e.Phone)).
+		Add("updated", e.Updated).Add("purged", e.Purged)
 }
 
 // ExportComplaints writes the complaints filed at this kiosk at or after since, oldest first, one
@@ -314,7 +348,7 @@ func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.
 				return n, fmt.Errorf("complaint %s: %w", e.Number, err)
 			}
 		}
-		if err := enc.Encode(e); err != nil {
+		if err := enc.Encode(exported(e)); err != nil {
 			return n, err
 		}
 		n++

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"citizenhome/telemetry/wire"
 )
 
 func TestSubmitComplaint(t *testing.T) {
@@ -45,7 +47,7 @@ func TestSubmitComplaint(t *testing.T) {
 	}
 	// The event carries number, category and time, nothing else.
 	ev := r.sink.list()
-	if len(ev) != 2 || ev[0].typ != EventComplaint {
+	if len(ev) != 2 || ev[0].typ != wire.EventComplaint {
 		t.Fatalf("events %+v", ev)
 	}
 	b, _ := json.Marshal(ev[0].data)
@@ -119,7 +121,7 @@ func TestComplaintStatusAtProgress(t *testing.T) {
 	if c.State != ComplaintSubmitted || c.Category != CategoryEfficiency || !c.Updated.Equal(sub.At) || c.State.Label().Zh != "已提交" {
 		t.Errorf("before the hall answers: %+v", c)
 	}
-	r.clock.set(at("2026-11-28 10:00"))
+	r.clock.Set(at("2026-11-28 10:00"))
 	r.importJSON(t, obj{"complaints": []obj{
 		{"number": sub.Number, "status": "已办结", "reply": "已约谈窗口负责人，增开窗口", "updated": "2026-11-28T09:00:00+08:00"},
 		{"number": "TS20261120ABCDEF", "status": "processing", "updated": "2026-11-21T10:00:00+08:00"},

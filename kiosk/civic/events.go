@@ -3,17 +3,11 @@ package civic
 import "database/sql"
 
 // EventSink records one event for the hall inside tx, the transaction that writes the record the
-// event describes, so the two commit or roll back together (the telemetry outbox). data is one of
-// the event types below and marshals to a JSON object without personal data. An error rolls the
-// transaction back: the check-in, rating or complaint is then not recorded either.
+// event describes, so the two commit or roll back together (the telemetry outbox). typ is one of
+// the contract's names (wire.EventCheckedIn, EventRating, EventComplaint), data its type below, a
+// JSON object without personal data. An error rolls the transaction back: the check-in, rating or
+// complaint is then not recorded either.
 type EventSink func(tx *sql.Tx, typ string, data any) error
-
-// Event types, as in the telemetry contract (spec/telemetry.md).
-const (
-	EventCheckedIn = "appointment.checked-in" // data: CheckInEvent
-	EventRating    = "rating.submitted"       // data: RatingEvent
-	EventComplaint = "complaint.submitted"    // data: ComplaintEvent
-)
 
 // CheckInEvent is the data of appointment.checked-in. It names the booking by the platform's
 // booking number (so the hall can mark it attended) and never the person.

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"citizenhome/mask"
 )
 
 // KeySize is the length of the hall key in bytes; the file holds it as 64 hex digits.
@@ -170,8 +172,8 @@ func createKey(path string) error {
 // String is redacted.
 func (k *Key) String() string { return "hall key (redacted)" }
 
-// GoString is redacted.
-func (k *Key) GoString() string { return k.String() }
+// Format prints String for every verb: %d or %x would otherwise print the key's bytes.
+func (k *Key) Format(f fmt.State, verb rune) { mask.Format(f, verb, k.String()) }
 
 // LogValue is redacted.
 func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }

@@ -80,14 +80,14 @@ func TestProgressDeadlines(t *testing.T) {
 		t.Errorf("SL-WORK %+v", got["SL-WORK"])
 	}
 	// The legal deadline of SL-LATE passes at the end of 27 November, local time.
-	r.clock.set(at("2026-11-27 23:59:59"))
+	r.clock.Set(at("2026-11-27 23:59:59"))
 	p, _ = r.svc.Progress(ctx, Query{Who: Identity{IDNumber: idLi}})
 	for _, a := range p.Applications {
 		if a.ID == "SL-LATE" && a.OverdueLegal {
 			t.Error("overdue on its last day")
 		}
 	}
-	r.clock.set(at("2026-11-28 00:00"))
+	r.clock.Set(at("2026-11-28 00:00"))
 	p, _ = r.svc.Progress(ctx, Query{Who: Identity{IDNumber: idLi}})
 	for _, a := range p.Applications {
 		if a.ID == "SL-LATE" && !a.OverdueLegal {

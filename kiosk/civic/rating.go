@@ -15,6 +15,7 @@ import (
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/store"
+	"citizenhome/telemetry/wire"
 )
 
 // Level is one of the five 好差评 levels. The zero value means "not rated".
@@ -238,7 +239,7 @@ func (s *Service) Rate(ctx context.Context, r Rating) (Rated, error) {
 			return fmt.Errorf("hall: rating: %w", err)
 		}
 		out.At = now
-		return s.emit(tx, EventRating, RatingEvent{
+		return s.emit(tx, wire.EventRating, RatingEvent{
 			Rating: out.ID, Overall: int(r.Overall), Efficiency: int(r.Efficiency), Skill: int(r.Skill),
 			Attitude: int(r.Attitude), Reasons: reasons, Ticket: out.Ticket, Day: s.day(now),
 			Section: out.Section, Window: out.Window, Matter: out.Matter, TS: now.Format(time.RFC3339),

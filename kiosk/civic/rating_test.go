@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"citizenhome/kiosk/queue"
+
+	"citizenhome/telemetry/wire"
 )
 
 func TestRateValidation(t *testing.T) {
@@ -76,7 +78,7 @@ func TestRateTicketOnceWithEvent(t *testing.T) {
 		t.Errorf("%d ratings", n)
 	}
 	ev := r.sink.list()
-	if len(ev) != 1 || ev[0].typ != EventRating {
+	if len(ev) != 1 || ev[0].typ != wire.EventRating {
 		t.Fatalf("events %+v", ev)
 	}
 	b, _ := json.Marshal(ev[0].data)
@@ -113,12 +115,12 @@ func TestAggregatesByLocalDay(t *testing.T) {
 	}
 	rate := func(when string, rt Rating) {
 		t.Helper()
-		r.clock.set(at(when))
+		r.clock.Set(at(when))
 		if _, err := r.svc.Rate(ctx, rt); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.clock.set(at("2026-11-26 09:00"))
+	r.clock.Set(at("2026-11-26 09:00"))
 	a1, a2, b1 := call("A", "3"), call("A", "3"), call("B", "12")
 	rate("2026-11-26 10:00", Rating{Overall: 5, Efficiency: 5, TicketID: a1})
 	rate("2026-11-26 23:59:59", Rating{Overall: 1, Efficiency: 2, Reasons: []Reason{ReasonWaitLong, ReasonSlow}, TicketID: a2})

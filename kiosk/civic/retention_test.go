@@ -34,7 +34,7 @@ func TestPurge(t *testing.T) {
 	r := newRig(t, nil)
 	ctx := context.Background()
 	// Written on 2026-05-29 (to go) and 2026-05-30 (to stay), both imported and filed then.
-	r.clock.set(at("2026-05-29 23:59:59"))
+	r.clock.Set(at("2026-05-29 23:59:59"))
 	r.importJSON(t, obj{
 		"appointments": []obj{
 			{"id": "YY-OLD", "id_number": idZhang, "matter": "zh-001", "start": "2026-05-29T23:59:00+08:00"},
@@ -52,7 +52,7 @@ func TestPurge(t *testing.T) {
 	if _, err := r.svc.Rate(ctx, Rating{Overall: 5}); err != nil {
 		t.Fatal(err)
 	}
-	r.clock.set(at("2026-05-30 00:00"))
+	r.clock.Set(at("2026-05-30 00:00"))
 	kept, err := r.svc.Submit(ctx, Complaint{Category: CategoryOther, Text: "新投诉"}, Identity{IDNumber: idZhang})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestPurge(t *testing.T) {
 
 func TestPurgeEvery(t *testing.T) {
 	r := newRig(t, func(o *Options) { o.RetentionDays = 1 })
-	r.clock.set(at("2026-11-26 09:00"))
+	r.clock.Set(at("2026-11-26 09:00"))
 	r.importJSON(t, obj{"appointments": []obj{{"id": "YY1", "id_number": idZhang, "matter": "zh-001", "start": "2026-11-26T09:10:00+08:00"}}})
 	var logged syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -155,7 +155,7 @@ func TestPurgeEvery(t *testing.T) {
 		close(done)
 	}()
 	// Two days later the booking is past a one-day period; a run after the clock moves purges it.
-	r.clock.set(at("2026-11-28 09:00"))
+	r.clock.Set(at("2026-11-28 09:00"))
 	deadline := time.Now().Add(5 * time.Second)
 	for count(t, r.st, "hall_appointment") != 0 {
 		if time.Now().After(deadline) {

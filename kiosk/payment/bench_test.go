@@ -17,7 +17,7 @@ func BenchmarkPayModels(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		e.term.SetCard(e.card)
-		e.clk.add(time.Second)
+		e.clk.Add(time.Second)
 		conn, _ := e.term.Card(ctx)
 		psam, _ := e.term.PSAM(ctx)
 		if _, err := e.j.Pay(ctx, conn, psam, payment.Request{Matter: matter, AmountFen: 1, AllowRepeat: true}); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"citizenhome/devices/citycard"
+	"citizenhome/mask"
+	"citizenhome/telemetry/wire"
 )
 
 // Request is one payment to make.
@@ -95,7 +97,7 @@ func (j *Journal) Pay(ctx context.Context, card, psam citycard.Card, r Request) 
 		return tx.QueryRow(`INSERT INTO payment (day, created_at, updated_at, matter_id, amount_fen, card_masked, card_hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			now.In(j.o.Location).Format(time.DateOnly), now.UnixNano(), now.UnixNano(), r.Matter, r.AmountFen,
-			citycard.MaskCardNo(pub.CardNo), hash).Scan(&id)
+			mask.Card(pub.CardNo), hash).Scan(&id)
 	})
 	if err != nil {
 		return res, pre(citycard.SideTerminal, fmt.Errorf("journal: %w", err))
@@ -130,7 +132,7 @@ func (j *Journal) Pay(ctx context.Context, card, psam citycard.Card, r Request) 
 	case st.Step >= citycard.StepDebited:
 		// Debited, then the PSAM's MAC2 check (or its journal write) failed: the money is
 		// taken; the record goes to the clearing centre as it is, unverified.
-		if err := j.finish(wctx, id, EventCompleted, false, "", false, "MAC2 not confirmed by the PSAM: "+runErr.Error()); err != nil {
+		if err := j.finish(wctx, id, wire.EventPaymentCompleted, false, "", false, "MAC2 not confirmed by the PSAM: "+runErr.Error()); err != nil {
 			return res, errors.Join(runErr, err)
 		}
 	default:
@@ -141,7 +143,7 @@ func (j *Journal) Pay(ctx context.Context, card, psam citycard.Card, r Request) 
 			if rerr == nil && rec.Outcome != citycard.OutcomeUnknown {
 				// The PSAM still holds this purchase's session: it can check the proof's MAC2.
 				verified := rec.Proof != nil && p.Confirm(wctx) == nil
-				if err := j.settleFromCard(wctx, id, rec, EventCompleted, verified); err != nil {
+				if err := j.settleFromCard(wctx, id, rec, wire.EventPaymentCompleted, verified); err != nil {
 					return res, errors.Join(runErr, err)
 				}
 				if rec.Outcome == citycard.OutcomeDebited {
@@ -198,7 +200,7 @@ func (j *Journal) hook(ctx context.Context, id int64, hash []byte, s citycard.St
 				WHERE id = ? AND status = 'paid'`, blob, now, now, id); err != nil {
 				return err
 			}
-			err = j.record(tx, id, EventCompleted, "")
+			err = j.record(tx, id, wire.EventPaymentCompleted, "")
 		}
 		return err
 	})
@@ -219,7 +221,7 @@ func (j *Journal) record(tx *sql.Tx, id int64, typ string, tornAt Step) error {
 		return err
 	}
 	ev := j.event(e)
-	if typ == EventRecovered {
+	if typ == wire.EventPaymentRecovered {
 		ev.TornAt, ev.Reason = tornAt, e.Reason
 	}
 	return j.o.Events(tx, typ, ev)

@@ -28,16 +28,19 @@ package payment
 
 import (
 	"context"
+	"crypto/hmac"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"citizenhome/devices/citycard"
 	"citizenhome/kiosk/store"
+	"citizenhome/mask"
 )
 
 // Step is how far a payment got, as the journal's step column says.
@@ -76,12 +79,6 @@ const (
 	ReceiptNone    Receipt = "none"    // not printed yet (or the kiosk stopped before it)
 	ReceiptPrinted Receipt = "printed" // printed
 	ReceiptFailed  Receipt = "failed"  // the printer failed: staff reprint it
-)
-
-// Event types, as in the telemetry contract.
-const (
-	EventCompleted = "payment.completed"
-	EventRecovered = "payment.recovered"
 )
 
 // DefaultGrace is how long a payment torn at debit-sent waits for its card before it is flagged
@@ -263,8 +260,23 @@ func (e Entry) Time(loc *time.Location) time.Time {
 }
 
 // String is "payment 20261126000042 bdc-002 2500 fen card 3104********5678 paid (confirmed)".
+// The card is masked again (package mask), in case CardMasked was given a full number.
 func (e Entry) String() string {
-	return fmt.Sprintf("payment %s %s %d fen card %s %s (%s)", e.Txn(), e.Matter, e.AmountFen, e.CardMasked, e.Status, e.Step)
+	return fmt.Sprintf("payment %s %s %d fen card %s %s (%s)", e.Txn(), e.Matter, e.AmountFen, mask.Card(e.CardMasked), e.Status, e.Step)
+}
+
+// Format prints String for every verb.
+func (e Entry) Format(f fmt.State, verb rune) { mask.Format(f, verb, e.String()) }
+
+// LogValue gives slog what String gives, field by field.
+func (e Entry) LogValue() slog.Value { return e.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (e Entry) MarshalJSON() ([]byte, error) { return e.fields().MarshalJSON() }
+
+func (e Entry) fields() mask.Fields {
+	return mask.Fields{}.Add("txn", e.Txn()).Add("matter", e.Matter).Add("amount_fen", e.AmountFen).
+		Add("card", mask.Card(e.CardMasked)).Add("status", string(e.Status)).Add("step", string(e.Step))
 }
 
 // Event is the data of the payment.completed and payment.recovered events: what the hall needs
@@ -396,6 +408,22 @@ func (j *Journal) Undecided(ctx context.Context) (int, error) {
 	var n int
 	err := j.o.Store.DB().QueryRowContext(ctx, `SELECT count(*) FROM payment WHERE status = 'undecided'`).Scan(&n)
 	return n, err
+}
+
+// SameCard reports whether payment id was made with the card numbered cardNo. The journal keeps
+// no card number, only its keyed hash (Options.Hash): the masked number cannot tell two cards
+// apart (3104********5678 is many cards; a number of 8 digits or fewer is all stars). An
+// unknown id is ErrNotFound; an empty cardNo is no card (false).
+func (j *Journal) SameCard(ctx context.Context, id int64, cardNo string) (bool, error) {
+	var hash []byte
+	err := j.o.Store.DB().QueryRowContext(ctx, `SELECT card_hash FROM payment WHERE id = ?`, id).Scan(&hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("%w: %d", ErrNotFound, id)
+	case err != nil:
+		return false, fmt.Errorf("payment: journal: %w", err)
+	}
+	return cardNo != "" && hmac.Equal(hash, j.o.Hash(cardNo)), nil
 }
 
 // Pending reports whether the card has an open or undecided entry: the rig asks it on every tap

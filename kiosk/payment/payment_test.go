@@ -20,8 +20,11 @@ import (
 	"citizenhome/devices/citycard"
 	"citizenhome/devices/citycard/cardsim"
 	"citizenhome/devices/citycard/psamsim"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/payment"
+	"citizenhome/kiosk/payment/paymenttest"
 	"citizenhome/kiosk/store"
+	"citizenhome/telemetry/wire"
 )
 
 const (
@@ -33,19 +36,6 @@ const (
 
 var t0 = time.Date(2026, 11, 26, 9, 30, 5, 0, citycard.ChinaTime)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // event is one recorded event, kept only once its transaction committed.
 type event struct {
 	typ  string
@@ -55,10 +45,10 @@ type event struct {
 type env struct {
 	t      testing.TB
 	st     *store.Store
-	clk    *clock
+	clk    *kiosktest.Clock
 	card   *cardsim.Card
 	psam   *psamsim.PSAM
-	term   *payment.Fake
+	term   *paymenttest.Terminal
 	j      *payment.Journal
 	steps  []payment.Step
 	stop   payment.Step // AfterStep panics (a crash) after this step is journaled
@@ -99,7 +89,7 @@ func newEnv(t testing.TB, editCard func(*cardsim.Config), editPSAM func(*psamsim
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clk: &clock{t: t0}, card: card, psam: psam, term: payment.NewFake(card, psam)}
+	e := &env{t: t, st: st, clk: kiosktest.NewClock(t0), card: card, psam: psam, term: paymenttest.NewTerminal(card, psam)}
 	e.j = e.journal()
 	return e
 }
@@ -107,7 +97,7 @@ func newEnv(t testing.TB, editCard func(*cardsim.Config), editPSAM func(*psamsim
 // journal opens a journal over the env's store, as a (re)started kiosk does.
 func (e *env) journal() *payment.Journal {
 	j, err := payment.New(payment.Options{
-		Store: e.st, Hash: hash, Now: e.clk.now,
+		Store: e.st, Hash: hash, Now: e.clk.Now,
 		Events: func(tx *sql.Tx, typ string, data any) error {
 			ev := data.(payment.Event)
 			// Kept in the table too, so that a rolled-back step leaves no event behind.
@@ -207,7 +197,7 @@ func (e *env) agree(wantPaid int) {
 		e.t.Errorf("card balance %d, journal says %d paid: want %d", got, sum, startBalance-sum)
 	}
 	ob := e.outbox()
-	if n := ob[payment.EventCompleted] + ob[payment.EventRecovered]; n != paid {
+	if n := ob[wire.EventPaymentCompleted] + ob[wire.EventPaymentRecovered]; n != paid {
 		e.t.Errorf("%d payment events (%v) for %d paid entries", n, ob, paid)
 	}
 	if n := e.card.Count(cardsim.CmdDebit); n < paid {
@@ -240,7 +230,7 @@ func TestPay(t *testing.T) {
 	if !slices.Equal(e.steps, want) {
 		t.Errorf("journal steps %v, want %v", e.steps, want)
 	}
-	if len(e.events) != 1 || e.events[0].typ != payment.EventCompleted {
+	if len(e.events) != 1 || e.events[0].typ != wire.EventPaymentCompleted {
 		t.Fatalf("events %v", e.events)
 	}
 	ev := e.events[0].data
@@ -404,7 +394,7 @@ func TestPayMAC2Wrong(t *testing.T) {
 	if en.Status != payment.StatusPaid || en.MAC2Verified || en.Step != payment.StepDebited || en.TAC == "" || en.Closed.IsZero() {
 		t.Fatalf("entry %v mac2 %v tac %q", en, en.MAC2Verified, en.TAC)
 	}
-	if len(e.events) != 1 || e.events[0].typ != payment.EventCompleted || e.events[0].data.MAC2Verified {
+	if len(e.events) != 1 || e.events[0].typ != wire.EventPaymentCompleted || e.events[0].data.MAC2Verified {
 		t.Fatalf("events %+v", e.events)
 	}
 	e.agree(1)
@@ -475,7 +465,7 @@ func TestCardPulled(t *testing.T) {
 				if len(rec.Settled) != 1 || en.Status != payment.StatusPaid || !en.Recovered || en.TAC == "" || en.TAC != lastTAC(t, e.card) {
 					t.Fatalf("settled %v; entry %v recovered %v tac %q", rec.Settled, en, en.Recovered, en.TAC)
 				}
-				if len(e.events) != 1 || e.events[0].typ != payment.EventRecovered || e.events[0].data.TornAt != payment.StepDebitSent {
+				if len(e.events) != 1 || e.events[0].typ != wire.EventPaymentRecovered || e.events[0].data.TornAt != payment.StepDebitSent {
 					t.Errorf("events %+v", e.events)
 				}
 			} else if c.wantEntry && ens[0].Status != payment.StatusNotCharged {
@@ -505,7 +495,7 @@ func TestLostAnswerSettledAtOnce(t *testing.T) {
 	if en := res.Entry; en.Status != payment.StatusPaid || !en.MAC2Verified || en.Step != payment.StepConfirmed || en.TAC != lastTAC(t, e.card) {
 		t.Fatalf("entry %v mac2 %v tac %s", en, en.MAC2Verified, en.TAC)
 	}
-	if len(e.events) != 1 || e.events[0].typ != payment.EventCompleted {
+	if len(e.events) != 1 || e.events[0].typ != wire.EventPaymentCompleted {
 		t.Errorf("events %+v", e.events)
 	}
 	e.agree(1)
@@ -540,8 +530,8 @@ func TestCrashAtEachStep(t *testing.T) {
 		{payment.StepIntent, false, ""},
 		{payment.StepInit, false, ""},
 		{payment.StepDebitSent, false, ""}, // DEBIT never left: the card says not debited
-		{payment.StepDebited, true, payment.EventRecovered},
-		{payment.StepConfirmed, true, payment.EventCompleted},
+		{payment.StepDebited, true, wire.EventPaymentRecovered},
+		{payment.StepConfirmed, true, wire.EventPaymentCompleted},
 	} {
 		t.Run(string(c.step), func(t *testing.T) {
 			e := newEnv(t, nil, nil)
@@ -630,7 +620,7 @@ func TestFlagOverdue(t *testing.T) {
 	if err != nil || len(flagged) != 0 || waiting != 1 {
 		t.Fatalf("within grace: flagged %v waiting %d err %v", flagged, waiting, err)
 	}
-	e.clk.add(e.j.Grace() + time.Second)
+	e.clk.Add(e.j.Grace() + time.Second)
 	flagged, waiting, err = e.j.FlagOverdue(context.Background())
 	if err != nil || len(flagged) != 1 || waiting != 0 || flagged[0].Status != payment.StatusUndecided {
 		t.Fatalf("after grace: flagged %v waiting %d err %v", flagged, waiting, err)
@@ -663,7 +653,7 @@ func TestAlreadyPaid(t *testing.T) {
 	if _, err := e.pay(payment.Request{Matter: matter, AmountFen: fee, AllowRepeat: true}); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.add(payment.DefaultRepeatWindow + time.Second)
+	e.clk.Add(payment.DefaultRepeatWindow + time.Second)
 	e.term.SetCard(e.card)
 	if _, err := e.pay(payment.Request{Matter: matter, AmountFen: fee}); err != nil {
 		t.Fatal(err)
@@ -678,7 +668,7 @@ func TestPayBadRequest(t *testing.T) {
 			t.Errorf("%+v: err = %v", r, err)
 		}
 	}
-	e.term = payment.NewFake(nil, e.psam)
+	e.term = paymenttest.NewTerminal(nil, e.psam)
 	if _, err := e.pay(payment.Request{Matter: matter, AmountFen: 1}); !errors.Is(err, payment.ErrNoCard) {
 		t.Errorf("no card: %v", err)
 	}

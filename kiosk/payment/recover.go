@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"citizenhome/devices/citycard"
+
+	"citizenhome/telemetry/wire"
 )
 
 // Recovery is what a recovery run settled.
@@ -36,7 +38,7 @@ func (j *Journal) RecoverStart(ctx context.Context) (Recovery, error) {
 	for _, e := range open {
 		switch {
 		case e.Status == StatusPaid:
-			err = j.finish(ctx, e.ID, EventRecovered, true, "", false, "the kiosk stopped before the PSAM checked MAC2; TAC from the card's answer")
+			err = j.finish(ctx, e.ID, wire.EventPaymentRecovered, true, "", false, "the kiosk stopped before the PSAM checked MAC2; TAC from the card's answer")
 		case e.Step == StepIntent || e.Step == StepInit:
 			err = j.close(ctx, e.ID, StatusNotCharged, "the kiosk stopped before DEBIT was sent")
 		default:
@@ -157,7 +159,7 @@ func (j *Journal) recoverCard(ctx context.Context, sess *citycard.Session, pub c
 				// A card that left or answered badly: decide nothing now.
 				return changed, pending + 1, fmt.Errorf("payment %s: reading the card for recovery: %w", e.Txn(), err)
 			}
-			err = j.settleFromCard(ctx, e.ID, rec, EventRecovered, false)
+			err = j.settleFromCard(ctx, e.ID, rec, wire.EventPaymentRecovered, false)
 		default:
 			// debited or confirmed: paid already; nothing the card can add.
 			continue
@@ -188,7 +190,7 @@ func (j *Journal) settleFromCard(ctx context.Context, id int64, rec citycard.Rec
 		} else {
 			reason += "; the card no longer gives its TAC (settle with the clearing centre)"
 		}
-		return j.finish(ctx, id, typ, typ == EventRecovered, tac, verified, reason)
+		return j.finish(ctx, id, typ, typ == wire.EventPaymentRecovered, tac, verified, reason)
 	case citycard.OutcomeNotDebited:
 		return j.close(ctx, id, StatusNotCharged, rec.Reason)
 	}

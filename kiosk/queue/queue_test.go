@@ -14,23 +14,9 @@ import (
 	"time"
 
 	"citizenhome/kiosk/store"
+
+	"citizenhome/kiosk/kiosktest"
 )
-
-// clock is a settable fake time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var shanghai = DefaultLocation()
 
@@ -58,7 +44,7 @@ func openStore(t testing.TB) *store.Store {
 	return st
 }
 
-func newQueue(t testing.TB, c *clock) (*Queue, *store.Store) {
+func newQueue(t testing.TB, c *kiosktest.Clock) (*Queue, *store.Store) {
 	t.Helper()
 	st := openStore(t)
 	q, err := New(st, testCats, nil, c.Now)
@@ -94,7 +80,7 @@ func TestDefaultLocationIsUTC8(t *testing.T) {
 }
 
 func TestNumberingPerCategory(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, c)
 	var got []string
 	var ids []int64
@@ -127,7 +113,7 @@ func TestNumberingPerCategory(t *testing.T) {
 // The day is the local date: numbering restarts at midnight in Shanghai (16:00 UTC, while the
 // UTC date has not changed) and not at midnight UTC (08:00 in Shanghai).
 func TestDayRollover(t *testing.T) {
-	c := &clock{}
+	c := kiosktest.NewClock(time.Time{})
 	q, _ := newQueue(t, c)
 	ctx := context.Background()
 	steps := []struct {
@@ -176,7 +162,7 @@ func TestDayRollover(t *testing.T) {
 }
 
 func TestPriority(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, c)
 	ctx := context.Background()
 	elder := Request{Category: "A", Priority: true, PriorityReason: ReasonElder}
@@ -243,7 +229,7 @@ func TestPriority(t *testing.T) {
 }
 
 func TestUnknownCategory(t *testing.T) {
-	q, st := newQueue(t, &clock{t: local("2026-11-26 09:00:00")})
+	q, st := newQueue(t, kiosktest.NewClock(local("2026-11-26 09:00:00")))
 	ctx := context.Background()
 	for _, cat := range []string{"Z", "a", "", "AA", "甲"} {
 		_, err := q.Issue(ctx, Request{Category: cat})
@@ -288,7 +274,7 @@ func TestNewValidation(t *testing.T) {
 }
 
 func TestConcurrentIssue(t *testing.T) {
-	c := &clock{t: local("2026-11-26 10:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 10:00:00"))
 	q, st := newQueue(t, c)
 	const workers, each = 50, 4
 	start := make(chan struct{})
@@ -347,7 +333,7 @@ func TestConcurrentIssue(t *testing.T) {
 }
 
 func TestPrintStates(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, c)
 	ctx := context.Background()
 	state := func(id int64) (PrintState, string) {
@@ -422,7 +408,7 @@ func TestPrintStates(t *testing.T) {
 }
 
 func TestLookups(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, c)
 	ctx := context.Background()
 	if _, err := q.Last(ctx); !errors.Is(err, ErrNotFound) {
@@ -489,7 +475,7 @@ func TestLookups(t *testing.T) {
 }
 
 func TestCallAndEstimate(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, c)
 	ctx := context.Background()
 	for range 40 {
@@ -585,7 +571,7 @@ func TestCallAndEstimate(t *testing.T) {
 }
 
 func TestNumberLimits(t *testing.T) {
-	c := &clock{t: local("2026-11-26 09:00:00")}
+	c := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, st := newQueue(t, c)
 	ctx := context.Background()
 	if _, err := st.DB().Exec(`INSERT INTO queue_counter VALUES ('2026-11-26', 'A', 999), ('2026-11-26', 'B', ?)`, MaxNumber); err != nil {
@@ -618,7 +604,7 @@ func (r repeatReader) Read(p []byte) (int, error) {
 }
 
 func TestLookupCollision(t *testing.T) {
-	q, _ := newQueue(t, &clock{t: local("2026-11-26 09:00:00")})
+	q, _ := newQueue(t, kiosktest.NewClock(local("2026-11-26 09:00:00")))
 	ctx := context.Background()
 	q.rand = repeatReader(0)
 	if tk := issue(t, q, Request{Category: "A"}); tk.LookupCode != "0000000000" {
@@ -641,7 +627,7 @@ func TestLookupCollision(t *testing.T) {
 }
 
 func TestCancelledIssueUsesNoNumber(t *testing.T) {
-	q, _ := newQueue(t, &clock{t: local("2026-11-26 09:00:00")})
+	q, _ := newQueue(t, kiosktest.NewClock(local("2026-11-26 09:00:00")))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := q.Issue(ctx, Request{Category: "A"}); !errors.Is(err, context.Canceled) {
@@ -667,7 +653,7 @@ func TestErrorMessages(t *testing.T) {
 }
 
 func TestIssueWith(t *testing.T) {
-	q, st := newQueue(t, &clock{t: local("2026-11-26 09:00:00")})
+	q, st := newQueue(t, kiosktest.NewClock(local("2026-11-26 09:00:00")))
 	ctx := context.Background()
 	if _, err := st.DB().Exec(`CREATE TABLE outbox (ticket_id INTEGER, code TEXT)`); err != nil {
 		t.Fatal(err)
@@ -701,7 +687,7 @@ func TestIssueWith(t *testing.T) {
 }
 
 func TestCountToday(t *testing.T) {
-	clk := &clock{t: local("2026-11-26 09:00:00")}
+	clk := kiosktest.NewClock(local("2026-11-26 09:00:00"))
 	q, _ := newQueue(t, clk)
 	ctx := context.Background()
 	for _, p := range []bool{false, true, false} {

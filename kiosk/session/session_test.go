@@ -4,19 +4,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"citizenhome/kiosk/kiosktest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type secret struct{ b []byte }
 
@@ -27,9 +17,9 @@ func (s *secret) Wipe() {
 	s.b = nil
 }
 
-func setup() (*Manager, *clock, *[]Event) {
-	c := &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	m := NewManager(60*time.Second, 10*time.Second, c.now)
+func setup() (*Manager, *kiosktest.Clock, *[]Event) {
+	c := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	m := NewManager(60*time.Second, 10*time.Second, c.Now)
 	var evs []Event
 	m.Subscribe(func(e Event) { evs = append(evs, e) })
 	return m, c, &evs
@@ -46,15 +36,15 @@ func kinds(evs []Event) []EventKind {
 func TestIdleWarningThenEnd(t *testing.T) {
 	m, c, evs := setup()
 	id := m.Touch()
-	c.add(49 * time.Second)
+	c.Add(49 * time.Second)
 	if left := m.Tick(); left != 11*time.Second {
 		t.Fatalf("left = %s", left)
 	}
-	c.add(1 * time.Second)
+	c.Add(1 * time.Second)
 	m.Tick()
-	c.add(5 * time.Second)
+	c.Add(5 * time.Second)
 	m.Tick() // no second warning
-	c.add(5 * time.Second)
+	c.Add(5 * time.Second)
 	if left := m.Tick(); left != 0 {
 		t.Fatalf("left after timeout = %s", left)
 	}
@@ -73,10 +63,10 @@ func TestIdleWarningThenEnd(t *testing.T) {
 func TestTouchDuringWarningContinues(t *testing.T) {
 	m, c, evs := setup()
 	m.Touch()
-	c.add(55 * time.Second)
+	c.Add(55 * time.Second)
 	m.Tick()
 	m.Touch()
-	c.add(55 * time.Second)
+	c.Add(55 * time.Second)
 	m.Tick()
 	if _, ok := m.Active(); !ok {
 		t.Fatal("session ended although touched during the warning")
@@ -122,7 +112,7 @@ func TestTransactionHoldsOffTimeout(t *testing.T) {
 	if !m.InTransaction() {
 		t.Fatal("not in transaction")
 	}
-	c.add(5 * time.Minute)
+	c.Add(5 * time.Minute)
 	m.Tick()
 	if _, ok := m.Active(); !ok {
 		t.Fatal("timed out during a transaction")
@@ -132,12 +122,12 @@ func TestTransactionHoldsOffTimeout(t *testing.T) {
 	if m.InTransaction() {
 		t.Fatal("still in transaction")
 	}
-	c.add(59 * time.Second)
+	c.Add(59 * time.Second)
 	m.Tick()
 	if _, ok := m.Active(); !ok {
 		t.Fatal("idle time must count from the transaction's end")
 	}
-	c.add(2 * time.Second)
+	c.Add(2 * time.Second)
 	m.Tick()
 	if _, ok := m.Active(); ok {
 		t.Fatal("did not time out after the transaction")

@@ -3,16 +3,17 @@ package slip
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"citizenhome/devices/escpos"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/mask"
 )
 
 // Receipt is a payment receipt (缴费凭证) for a fee paid with a city card at the kiosk. It holds
 // the full card number because that is what the payment gives; the receipt prints it masked
-// (3104********5678), and String, GoString and LogValue mask it too, so a Receipt can be logged.
+// (3104********5678, package mask), and so do every fmt verb, slog and JSON, so a Receipt can be
+// logged.
 // Nothing else personal is on it: no name, no ID number.
 type Receipt struct {
 	Hall, HallEn string
@@ -21,24 +22,13 @@ type Receipt struct {
 	// FeeFen is the amount paid and BalanceFen the card balance after it, in fen (分); they
 	// print in 元 with two decimals ("12.50 元"); negative amounts print with a minus sign.
 	FeeFen, BalanceFen int64
-	CardNo             string // full; printed masked, see MaskCard
+	CardNo             string // full; printed masked (mask.Card)
 	TAC                string // the card's transaction authentication code for this debit, hex
 	Txn                string // the transaction number (交易流水号) the hall's platform gave
 	Time               time.Time
 	English            bool // add English labels and lines
 	Demo               bool // mark the receipt as a demo receipt, not valid in a real hall
 	Loc                *time.Location
-}
-
-// MaskCard keeps the first 4 and the last 4 characters of a card number and stars the rest:
-// 3104000012345678 -> 3104********5678. Numbers of 8 characters or fewer are starred entirely,
-// since 4+4 would show all of them.
-func MaskCard(no string) string {
-	r := []rune(no)
-	if len(r) <= 8 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 }
 
 // Yuan formats an amount in fen as 元 with two decimals: 1250 -> "12.50", -5 -> "-0.05".
@@ -53,15 +43,20 @@ func Yuan(fen int64) string {
 
 // String describes r with the card number masked.
 func (r Receipt) String() string {
-	return fmt.Sprintf("receipt{%s 元, card %s, txn %s}", Yuan(r.FeeFen), MaskCard(r.CardNo), r.Txn)
+	return fmt.Sprintf("receipt{%s 元, card %s, txn %s}", Yuan(r.FeeFen), mask.Card(r.CardNo), r.Txn)
 }
 
-// GoString is String, so %#v does not print the card number either.
-func (r Receipt) GoString() string { return r.String() }
+// Format prints String for every verb, so %#v or %+v do not print the card number either.
+func (r Receipt) Format(f fmt.State, verb rune) { mask.Format(f, verb, r.String()) }
 
 // LogValue logs the amount, the masked card number and the transaction number.
-func (r Receipt) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("fee", Yuan(r.FeeFen)), slog.String("card", MaskCard(r.CardNo)), slog.String("txn", r.Txn))
+func (r Receipt) LogValue() slog.Value { return r.fields().LogValue() }
+
+// MarshalJSON writes what LogValue gives.
+func (r Receipt) MarshalJSON() ([]byte, error) { return r.fields().MarshalJSON() }
+
+func (r Receipt) fields() mask.Fields {
+	return mask.Fields{}.Add("fee", Yuan(r.FeeFen)).Add("card", mask.Card(r.CardNo)).Add("txn", r.Txn)
 }
 
 // label is a field label, with its English after the Chinese when English lines are wanted.
@@ -115,7 +110,7 @@ func (r Receipt) Doc() escpos.Doc {
 	d.Add(escpos.Text{Text: label("缴费金额", "Amount", en)})
 	d.Add(escpos.Text{Text: amount, Width: 2, Height: 2, Bold: true, Align: escpos.AlignRight})
 	d.Add(escpos.Rule{})
-	d.Add(field(label("市民卡号", "Card", en), MaskCard(r.CardNo), receiptCols)...)
+	d.Add(field(label("市民卡号", "Card", en), mask.Card(r.CardNo), receiptCols)...)
 	d.Add(field(label("卡内余额", "Balance", en), Yuan(r.BalanceFen)+" 元", receiptCols)...)
 	d.Add(field(label("交易流水号", "Transaction", en), r.Txn, receiptCols)...)
 	d.Add(field(label("TAC", "", en), r.TAC, receiptCols)...)

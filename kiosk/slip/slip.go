@@ -1,6 +1,6 @@
-// Package slip lays out what the kiosk prints: queue tickets now, receipts and self-test pages
-// later. A slip is built from core data and becomes an escpos.Doc; it never holds personal data
-// (a ticket names no person; a receipt shows a card number only masked).
+// Package slip lays out what the kiosk prints: queue tickets, payment receipts, complaint slips
+// and the printer's self-test page. A slip is built from core data and becomes an escpos.Doc; it
+// never holds personal data (a ticket names no person; a receipt shows a card number only masked).
 package slip
 
 import (

@@ -13,6 +13,7 @@ import (
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/mask"
 )
 
 const fullCard = "3104000012345678"
@@ -150,8 +151,8 @@ func TestMaskCardAndYuan(t *testing.T) {
 		fullCard: "3104********5678", "12345678": "********", "": "", "123456789": "1234*6789",
 		"卡号12345678九": "卡号12***678九",
 	} {
-		if got := MaskCard(in); got != want {
-			t.Errorf("MaskCard(%q) = %q, want %q", in, got, want)
+		if got := mask.Card(in); got != want {
+			t.Errorf("mask.Card(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for fen, want := range map[int64]string{0: "0.00", 5: "0.05", 1250: "12.50", -5: "-0.05", -1250: "-12.50",

@@ -1,5 +1,6 @@
-// Package store is the kiosk's durable state: one SQLite file holding queue tickets and, later,
-// ratings, payments and the telemetry outbox.
+// Package store is the kiosk's durable state: one SQLite file holding the queue tickets, the hall
+// services' records (bookings, check-ins, applications, ratings, complaints), the payment
+// journal, the audit log, and the telemetry outbox, alerts and counters.
 //
 // The file is opened in WAL mode with synchronous=FULL, because ticket numbers and money must
 // survive a power cut the instant a transaction commits. Open checks the file's integrity first

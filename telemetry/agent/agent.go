@@ -40,11 +40,6 @@ const (
 	StatusEvery = time.Second
 )
 
-// SelfTester prints the self-test page and reports the printer's state (kiosk.Kiosk does).
-type SelfTester interface {
-	SelfTest(ctx context.Context) (kiosk.DeviceState, error)
-}
-
 // Options configure an Agent.
 type Options struct {
 	Kiosk *kiosk.Kiosk // required
@@ -56,8 +51,6 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the agent's clock (timestamps, the local day of the counters); nil: the kiosk's.
 	Now func() time.Time
-	// SelfTest runs the selftest command; nil: the kiosk's own.
-	SelfTest SelfTester
 	// MaxDefer is how long a command waits for a citizen's transaction to end; 0: 60 s.
 	MaxDefer time.Duration
 	// Window is how many events may await the broker's acknowledgement at once; 0: 256.
@@ -68,15 +61,14 @@ type Options struct {
 
 // Agent is a kiosk's telemetry. Create it with New, run it with Run (or Start).
 type Agent struct {
-	o     Options
-	k     *kiosk.Kiosk
-	st    *store.Store
-	id    wire.Kiosk
-	loc   *time.Location
-	out   *Outbox
-	log   *slog.Logger
-	now   func() time.Time
-	selft SelfTester
+	o   Options
+	k   *kiosk.Kiosk
+	st  *store.Store
+	id  wire.Kiosk
+	loc *time.Location
+	out *Outbox
+	log *slog.Logger
+	now func() time.Time
 
 	changed chan struct{} // coalesced: something the status shows changed
 	rebirth chan struct{} // coalesced: publish the birth again
@@ -162,14 +154,11 @@ func New(o Options) (*Agent, error) {
 	}
 	a := &Agent{
 		o: o, k: o.Kiosk, st: o.Store, id: id, loc: loc, log: o.Log.With("component", "telemetry"),
-		now: o.Now, selft: o.SelfTest,
+		now:     o.Now,
 		out:     NewOutbox(o.Store, o.Now),
 		changed: make(chan struct{}, 1), rebirth: make(chan struct{}, 1), cmds: make(chan inbound, 64),
 		devs: o.Kiosk.Devices(), devWake: make(chan struct{}, 1), connWait: make(chan struct{}),
 		pending: map[counterKey]int64{},
-	}
-	if a.selft == nil {
-		a.selft = o.Kiosk
 	}
 	if err := a.applyStoredSettings(context.Background()); err != nil {
 		return nil, err

@@ -44,10 +44,12 @@ func refuse(code, format string, args ...any) error {
 // runner runs a prepared command; after, when not nil, writes in the audit transaction.
 type runner func(ctx context.Context) (result any, after func(tx *sql.Tx) error, err error)
 
+// A command acts on the kiosk through the staff handle of its sender (kiosk.Remote), as staff on
+// site do through theirs: one method per action, whoever asks. Its audit row is finish's.
 type handler struct {
 	// waits: the command disturbs a citizen, so it waits for a transaction to end.
 	waits   bool
-	prepare func(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error)
+	prepare func(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error)
 }
 
 var handlers = map[string]handler{
@@ -123,7 +125,7 @@ func (a *Agent) process(ctx context.Context, in inbound) []byte {
 		}
 		delete(args, "force")
 	}
-	run, err := h.prepare(a, cmd, args)
+	run, err := h.prepare(a, a.k.Staff(kiosk.Remote(cmd.By)), cmd, args)
 	if err != nil {
 		return a.finish(ctx, cmd, in.received, false, err, nil, nil)
 	}
@@ -201,11 +203,10 @@ func (a *Agent) finish(ctx context.Context, cmd wire.Command, received time.Time
 	if len(cmd.Args) > 0 {
 		args = string(cmd.Args)
 	}
+	row := kiosk.AuditEntry{ID: cmd.ID, Name: cmd.Name, By: cmd.By, Args: args, Received: received, At: a.now(),
+		Executed: executed, OK: rep.OK, Error: rep.Error, Reply: string(b)}
 	werr := a.st.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO command_audit (id, name, by_user, args, received_at, done_at, executed, ok, error, reply)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, cmd.ID, cmd.Name, cmd.By, args, received.UnixNano(), a.now().UnixNano(),
-			executed, rep.OK, rep.Error, string(b))
-		if err != nil {
+		if err := kiosk.RecordAudit(tx, row); err != nil {
 			return err
 		}
 		if !executed {
@@ -261,15 +262,15 @@ func (a *Agent) deviceStates() map[string]string {
 	return out
 }
 
-func prepReset(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepReset(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
-		a.k.Reset()
+		h.Reset(ctx)
 		// Re-check the devices: the printer is asked at once rather than at its next poll.
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		a.k.PaperReplaced(pctx)
+		h.PaperReplaced(pctx)
 		cancel()
 		after := func(tx *sql.Tx) error {
 			return a.out.RecordEvent(tx, wire.EventKioskReset, map[string]string{"command": cmd.ID, "by": cmd.By})
@@ -278,7 +279,7 @@ func prepReset(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (run
 	}, nil
 }
 
-func prepLock(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepLock(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args, "message"); err != nil {
 		return nil, err
 	}
@@ -286,24 +287,22 @@ func prepLock(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runn
 	if err != nil {
 		return nil, err
 	}
-	return func(context.Context) (any, func(*sql.Tx) error, error) {
-		a.k.Lock(msg)
-		_, shown := a.k.Locked()
-		return map[string]string{"message": shown}, nil, nil
+	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
+		return map[string]string{"message": h.Lock(ctx, msg)}, nil, nil
 	}, nil
 }
 
-func prepUnlock(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepUnlock(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args); err != nil {
 		return nil, err
 	}
-	return func(context.Context) (any, func(*sql.Tx) error, error) {
-		a.k.Unlock()
+	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
+		h.Unlock(ctx)
 		return nil, nil, nil
 	}, nil
 }
 
-func prepReprint(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepReprint(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args, "ticket"); err != nil {
 		return nil, err
 	}
@@ -312,29 +311,31 @@ func prepReprint(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (r
 		return nil, err
 	}
 	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
-		q := a.k.Queue()
-		t, err := q.ByCode(ctx, q.Today(), code)
+		if code == kiosk.LastTicket {
+			// The hall names the ticket: "" is no ticket code (not the staff screen's last one).
+			return nil, nil, refuse(wire.RefuseBadArgs, "args.ticket %q is not a ticket code like A012", code)
+		}
+		t, err := h.Reprint(ctx, code)
 		switch {
+		case t.ID != 0 && err != nil: // found, and its printing failed
+			return map[string]string{"ticket": t.Code}, nil, err
+		case t.ID != 0:
+			return map[string]string{"ticket": t.Code}, nil, nil
 		case errors.Is(err, queue.ErrNotFound):
 			return nil, nil, refuse(wire.RefuseNotFound, "no ticket %s today", strings.ToUpper(strings.TrimSpace(code)))
 		case errors.Is(err, queue.ErrInvalid):
 			return nil, nil, refuse(wire.RefuseBadArgs, "args.ticket %q is not a ticket code like A012", code)
-		case err != nil:
-			return nil, nil, err
 		}
-		if _, err := a.k.Reprint(ctx, t.ID); err != nil {
-			return map[string]string{"ticket": t.Code}, nil, err
-		}
-		return map[string]string{"ticket": t.Code}, nil, nil
+		return nil, nil, err
 	}, nil
 }
 
-func prepReload(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepReload(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args); err != nil {
 		return nil, err
 	}
-	return func(context.Context) (any, func(*sql.Tx) error, error) {
-		if err := a.k.ReloadCatalog(); err != nil {
+	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
+		if err := h.ReloadCatalog(ctx); err != nil {
 			return nil, nil, err
 		}
 		c := a.k.Catalog()
@@ -342,7 +343,7 @@ func prepReload(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (ru
 	}, nil
 }
 
-func prepRebirth(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepRebirth(a *Agent, _ *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args); err != nil {
 		return nil, err
 	}
@@ -352,12 +353,12 @@ func prepRebirth(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (r
 	}, nil
 }
 
-func prepSelftest(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepSelftest(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if err := onlyArgs(args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
-		st, err := a.selft.SelfTest(ctx)
+		st, err := h.SelfTest(ctx)
 		res := map[string]any{"printer": string(st), "devices": a.deviceStates()}
 		return res, nil, err
 	}, nil
@@ -371,7 +372,7 @@ func prepSelftest(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (
 var RemoteSettings = map[string]struct {
 	Check func(string) error
 	fits  func(a *Agent, v string) error // nil: Check is enough
-	apply func(a *Agent, v string) error
+	apply func(ctx context.Context, h *kiosk.StaffHandle, v string) error
 }{
 	"kiosk.idle_timeout": {
 		Check: func(v string) error {
@@ -388,9 +389,9 @@ var RemoteSettings = map[string]struct {
 			}
 			return nil
 		},
-		apply: func(a *Agent, v string) error {
+		apply: func(ctx context.Context, h *kiosk.StaffHandle, v string) error {
 			d, _ := time.ParseDuration(v)
-			return a.k.SetIdleTimeout(d)
+			return h.SetIdleTimeout(ctx, d)
 		},
 	},
 	"hall.locked_message": {
@@ -400,14 +401,14 @@ var RemoteSettings = map[string]struct {
 			}
 			return nil
 		},
-		apply: func(a *Agent, v string) error {
-			a.k.SetLockedMessage(v)
+		apply: func(ctx context.Context, h *kiosk.StaffHandle, v string) error {
+			h.SetLockedMessage(ctx, v)
 			return nil
 		},
 	},
 }
 
-func prepSetConfig(a *Agent, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
+func prepSetConfig(a *Agent, h *kiosk.StaffHandle, cmd wire.Command, args map[string]json.RawMessage) (runner, error) {
 	if len(args) == 0 {
 		return nil, refuse(wire.RefuseBadArgs, "args must name at least one setting, like {\"kiosk.idle_timeout\": \"90s\"}")
 	}
@@ -433,7 +434,7 @@ func prepSetConfig(a *Agent, cmd wire.Command, args map[string]json.RawMessage) 
 	}
 	return func(ctx context.Context) (any, func(*sql.Tx) error, error) {
 		for _, k := range slices.Sorted(maps.Keys(vals)) {
-			if err := RemoteSettings[k].apply(a, vals[k]); err != nil {
+			if err := RemoteSettings[k].apply(ctx, h, vals[k]); err != nil {
 				return nil, nil, refuse(wire.RefuseBadArgs, "%s: %v", k, err)
 			}
 		}
@@ -454,16 +455,16 @@ func prepSetConfig(a *Agent, cmd wire.Command, args map[string]json.RawMessage) 
 // applyStoredSettings applies the settings the hall changed remotely before this start. One
 // that no longer passes its check (the rules changed) is skipped with a warning.
 func (a *Agent) applyStoredSettings(ctx context.Context) error {
-	rows, err := a.st.DB().QueryContext(ctx, `SELECT key, value FROM remote_setting ORDER BY key`)
+	rows, err := a.st.DB().QueryContext(ctx, `SELECT key, value, set_by FROM remote_setting ORDER BY key`)
 	if err != nil {
 		return fmt.Errorf("telemetry: remote settings: %w", err)
 	}
 	defer rows.Close()
-	type kv struct{ k, v string }
+	type kv struct{ k, v, by string }
 	var all []kv
 	for rows.Next() {
 		var x kv
-		if err := rows.Scan(&x.k, &x.v); err != nil {
+		if err := rows.Scan(&x.k, &x.v, &x.by); err != nil {
 			return fmt.Errorf("telemetry: remote settings: %w", err)
 		}
 		all = append(all, x)
@@ -478,7 +479,8 @@ func (a *Agent) applyStoredSettings(ctx context.Context) error {
 			a.log.Warn("remote setting no longer allowed; ignored", "key", x.k)
 			continue
 		}
-		if err := s.apply(a, x.v); err != nil {
+		// As the hall user who set it.
+		if err := s.apply(ctx, a.k.Staff(kiosk.Remote(x.by)), x.v); err != nil {
 			a.log.Warn("remote setting not applied", "key", x.k, "err", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/telemetry/mqtttest"
 	"citizenhome/telemetry/wire"
 )
@@ -15,7 +16,7 @@ func TestCommands(t *testing.T) {
 	env, id := sharedKiosk(t)
 	root := "citizenhome/v1/" + env.Hall + "/" + id
 	rec := mqtttest.Record(t, env.Staff(), root+"/#", mqtttest.RecordOptions{})
-	p := &fakePrinter{status: okStatus()}
+	p := kiosktest.NewPrinter(okStatus())
 	k, st := newKiosk(t, env.Hall, id, "", p)
 	a := newAgent(t, k, st, env.Kiosk(id), nil)
 	startAgent(t, a)
@@ -76,17 +77,17 @@ func TestCommands(t *testing.T) {
 			}
 		})
 	}
-	if n := p.printed(); n != 3 { // the ticket, the self-test page, the reprint
+	if n := p.Printed(); n != 3 { // the ticket, the self-test page, the reprint
 		t.Errorf("%d print jobs, want 3", n)
 	}
 	if to, _ := k.Sessions().Timeout(); to != 90*time.Second {
 		t.Errorf("idle timeout %s after set-config", to)
 	}
-	k.Lock("")
+	hall(k).Lock(context.Background(), "")
 	if _, msg := k.Locked(); msg != "暂停" {
 		t.Errorf("lock message after set-config: %q", msg)
 	}
-	k.Unlock()
+	hall(k).Unlock(context.Background())
 
 	// Every command with an id is in the audit table, with its by; only executed ones marked so.
 	rows, err := st.DB().Query(`SELECT id, name, by_user, executed, ok FROM command_audit`)
@@ -146,7 +147,7 @@ func TestCommandRepeatedID(t *testing.T) {
 	env, id := sharedKiosk(t)
 	root := "citizenhome/v1/" + env.Hall + "/" + id
 	rec := mqtttest.Record(t, env.Staff(), root+"/#", mqtttest.RecordOptions{})
-	p := &fakePrinter{status: okStatus()}
+	p := kiosktest.NewPrinter(okStatus())
 	k, st := newKiosk(t, env.Hall, id, "", p)
 	a := newAgent(t, k, st, env.Kiosk(id), nil)
 	startAgent(t, a)
@@ -166,7 +167,7 @@ func TestCommandRepeatedID(t *testing.T) {
 			t.Errorf("repeat answered %s, first %s", b, b0)
 		}
 	}
-	if n := p.printed(); n != 1 {
+	if n := p.Printed(); n != 1 {
 		t.Errorf("self-test printed %d times", n)
 	}
 	if locked, _ := k.Locked(); locked {
@@ -209,14 +210,14 @@ func TestCommandWaitsForTransaction(t *testing.T) {
 	if lat := time.Since(ended); lat > 2*time.Second {
 		t.Errorf("lock ran %s after the transaction ended", lat)
 	}
-	k.Unlock()
+	hall(k).Unlock(context.Background())
 
 	// force: no wait.
 	done = k.Sessions().Begin()
 	sendCmd(t, staff, root, cmd("force-lock", "lock", map[string]any{"force": true}))
 	rec.Wait(t, 3*time.Second, "the forced lock's reply", func(ms []mqtttest.Msg) bool { return len(replies(ms, root)["force-lock"]) > 0 })
 	done()
-	k.Unlock()
+	hall(k).Unlock(context.Background())
 
 	// A transaction that outlasts MaxDefer: busy, nothing done.
 	done = k.Sessions().Begin()

@@ -88,7 +88,7 @@ func TestSetConfigChangesNothingWhenRefused(t *testing.T) {
 	if to, _ := k.Sessions().Timeout(); to != 60*time.Second {
 		t.Errorf("idle timeout %s after a refused set-config", to)
 	}
-	k.Lock("")
+	hall(k).Lock(context.Background(), "")
 	if _, msg := k.Locked(); msg == "换纸中" {
 		t.Error("a refused set-config changed hall.locked_message")
 	}

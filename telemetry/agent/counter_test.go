@@ -11,25 +11,9 @@ import (
 	"time"
 
 	"citizenhome/kiosk"
+
+	"citizenhome/kiosk/kiosktest"
 )
-
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // storedCounter reads one row of telemetry_counter (0 when there is none).
 func storedCounter(t *testing.T, db *sql.DB, day, name string) int64 {
@@ -60,8 +44,8 @@ func TestCountersSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 26, 23, 50, 0, 0, loc)}
-	withClock := func(o *Options) { o.Now = clk.now }
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 23, 50, 0, 0, loc))
+	withClock := func(o *Options) { o.Now = clk.Now }
 
 	a1 := newAgent(t, k1, st1, offline, withClock)
 	for range 3 {
@@ -92,7 +76,7 @@ func TestCountersSurviveRestart(t *testing.T) {
 	wantCounters(t, a2, 4, 2) // pending or stored, counted once either way
 
 	// Local midnight: today starts at 0, yesterday's rows stay (until the purge).
-	clk.set(time.Date(2026, 11, 27, 0, 0, 1, 0, loc))
+	clk.Set(time.Date(2026, 11, 27, 0, 0, 1, 0, loc))
 	wantCounters(t, a2, 0, 0)
 	a2.CountError()
 	wantCounters(t, a2, 0, 1)
@@ -119,13 +103,13 @@ func TestCountersPurgedAtDayRoll(t *testing.T) {
 	ctx := context.Background()
 	k, st := newKiosk(t, "h1", "k1", "", nil)
 	loc, _ := k.Config().Location()
-	clk := &clock{t: time.Date(2026, 3, 31, 9, 0, 0, 0, loc)}
+	clk := kiosktest.NewClock(time.Date(2026, 3, 31, 9, 0, 0, 0, loc))
 	for _, day := range []string{"2026-02-18", "2026-02-19", "2026-02-20", "2026-03-30"} {
 		if _, err := st.DB().Exec(`INSERT INTO telemetry_counter (day, name, n) VALUES (?, 'errors', 1)`, day); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.now })
+	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.Now })
 	kept := func(want ...string) {
 		t.Helper()
 		if err := a.flushCounters(ctx); err != nil {
@@ -153,7 +137,7 @@ func TestCountersPurgedAtDayRoll(t *testing.T) {
 	}
 	wantCounters(t, a, 0, 0) // the first look at the day schedules the purge
 	kept("2026-02-19", "2026-02-20", "2026-03-30")
-	clk.set(time.Date(2026, 4, 1, 0, 0, 0, 0, loc))
+	clk.Set(time.Date(2026, 4, 1, 0, 0, 0, 0, loc))
 	a.CountError()
 	kept("2026-02-20", "2026-03-30", "2026-04-01")
 }
@@ -165,8 +149,8 @@ func TestCountDoesNotBlockOnStore(t *testing.T) {
 	ctx := context.Background()
 	k, st := newKiosk(t, "h1", "k1", "", nil)
 	loc, _ := k.Config().Location()
-	clk := &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, loc)}
-	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.now })
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, loc))
+	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.Now })
 	err := st.Tx(ctx, func(*sql.Tx) error {
 		done := make(chan struct{})
 		go func() {
@@ -199,8 +183,8 @@ func TestCountersConcurrent(t *testing.T) {
 	ctx := context.Background()
 	k, st := newKiosk(t, "h1", "k1", "", nil)
 	loc, _ := k.Config().Location()
-	clk := &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, loc)}
-	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.now })
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, loc))
+	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.Now })
 	const workers, each = 8, 100
 	stop := make(chan struct{})
 	watched := make(chan error, 1)
@@ -255,8 +239,8 @@ func TestSnapshotWaitsForFlush(t *testing.T) {
 	ctx := context.Background()
 	k, st := newKiosk(t, "h1", "k1", "", nil)
 	loc, _ := k.Config().Location()
-	clk := &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, loc)}
-	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.now })
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, loc))
+	a := newAgent(t, k, st, offline, func(o *Options) { o.Now = clk.Now })
 	wantCounters(t, a, 0, 0) // the day's purge, out of the way
 	if err := a.flushCounters(ctx); err != nil {
 		t.Fatal(err)

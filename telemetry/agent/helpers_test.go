@@ -47,38 +47,7 @@ func sharedKiosk(t *testing.T) (mqtttest.Env, string) {
 	return env, id
 }
 
-type fakePrinter struct {
-	mu     sync.Mutex
-	status escpos.Status
-	jobs   int
-}
-
 func okStatus() escpos.Status { return escpos.Status{Have: 0x0f, Online: true} }
-
-func (p *fakePrinter) Print(context.Context, escpos.Doc) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.jobs++
-	return nil
-}
-
-func (p *fakePrinter) Status(context.Context) (escpos.Status, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.status, nil
-}
-
-func (p *fakePrinter) set(s escpos.Status) {
-	p.mu.Lock()
-	p.status = s
-	p.mu.Unlock()
-}
-
-func (p *fakePrinter) printed() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.jobs
-}
 
 func quietLog() *slog.Logger {
 	if testing.Verbose() {
@@ -244,3 +213,7 @@ func cmd(id, name string, args any) map[string]any {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// hall is the staff handle of a hall command, for a test that acts as the hall would without
+// sending one (it writes no audit row, as the command pipeline would).
+func hall(k *kiosk.Kiosk) *kiosk.StaffHandle { return k.Staff(kiosk.Remote("test-ops")) }

@@ -17,6 +17,7 @@ import (
 
 	"citizenhome/devices/escpos"
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/mqtttest"
 	"citizenhome/telemetry/wire"
@@ -204,7 +205,7 @@ func TestStatusDebounceAndHeartbeat(t *testing.T) {
 	env, id := sharedKiosk(t)
 	root := "citizenhome/v1/" + env.Hall + "/" + id
 	rec := mqtttest.Record(t, env.Staff(), root+"/status", mqtttest.RecordOptions{})
-	p := &fakePrinter{status: okStatus()}
+	p := kiosktest.NewPrinter(okStatus())
 	k, st := newKiosk(t, env.Hall, id, "", p)
 	a := newAgent(t, k, st, env.Kiosk(id), func(o *Options) { o.Heartbeat = 1500 * time.Millisecond })
 	startAgent(t, a)
@@ -252,7 +253,7 @@ func TestAlertsAndDeviceEvents(t *testing.T) {
 	env, id := sharedKiosk(t)
 	root := "citizenhome/v1/" + env.Hall + "/" + id
 	rec := mqtttest.Record(t, env.Staff(), root+"/#", mqtttest.RecordOptions{})
-	p := &fakePrinter{status: okStatus()}
+	p := kiosktest.NewPrinter(okStatus())
 	k, st := newKiosk(t, env.Hall, id, "", p)
 	a := newAgent(t, k, st, env.Kiosk(id), nil)
 	startAgent(t, a)
@@ -313,7 +314,7 @@ func TestBirthClearsStaleAlert(t *testing.T) {
 	env, id := sharedKiosk(t)
 	root := "citizenhome/v1/" + env.Hall + "/" + id
 	path := filepath.Join(t.TempDir(), "k.db")
-	p := &fakePrinter{status: escpos.Status{Have: 0x0f, Online: true, PaperEnd: true}}
+	p := kiosktest.NewPrinter(escpos.Status{Have: 0x0f, Online: true, PaperEnd: true})
 	k, st := newKiosk(t, env.Hall, id, path, p)
 	a := newAgent(t, k, st, env.Kiosk(id), nil)
 	rec := mqtttest.Record(t, env.Staff(), root+"/#", mqtttest.RecordOptions{})
@@ -329,7 +330,7 @@ func TestBirthClearsStaleAlert(t *testing.T) {
 	_ = a.Close()
 	st.Close()
 	// The paper is replaced while the kiosk is off; the next start must clear the alert.
-	p.set(okStatus())
+	p.SetStatus(okStatus(), nil)
 	k2, st2 := newKiosk(t, env.Hall, id, path, p)
 	a2 := newAgent(t, k2, st2, env.Kiosk(id), nil)
 	startAgent(t, a2)

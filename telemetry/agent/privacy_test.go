@@ -65,7 +65,7 @@ func TestNoPersonalDataOnTheWire(t *testing.T) {
 		t.Fatalf("ticket: %v %v", err, is.PrintErr)
 	}
 	sim.SetPrinter(emulator.PaperOut)
-	k.PaperReplaced(ctx)
+	hall(k).PaperReplaced(ctx)
 	staff := staffClient(t, env)
 	sendCmd(t, staff, root, cmd("privacy-reset", "reset", nil))
 	ms := rec.Wait(t, 15*time.Second, "the flow's messages", func(ms []mqtttest.Msg) bool {

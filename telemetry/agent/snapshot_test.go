@@ -10,11 +10,12 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/store"
 )
 
 // clockedKiosk is a core on clk with no printer.
-func clockedKiosk(t *testing.T, clk *clock) (*kiosk.Kiosk, *store.Store) {
+func clockedKiosk(t *testing.T, clk *kiosktest.Clock) (*kiosk.Kiosk, *store.Store) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Hall.ID, cfg.Kiosk.ID = "h1", "k1"
@@ -25,7 +26,7 @@ func clockedKiosk(t *testing.T, clk *clock) (*kiosk.Kiosk, *store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	k, err := kiosk.New(context.Background(), kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()),
-		Now: clk.now, Log: quietLog(), Version: "test"})
+		Now: clk.Now, Log: quietLog(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +35,14 @@ func clockedKiosk(t *testing.T, clk *clock) (*kiosk.Kiosk, *store.Store) {
 
 // uptime_s counts from the core's start, connected or not, however late the agent came.
 func TestSnapshotUptimeFromCore(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	k, st := clockedKiosk(t, clk)
-	clk.set(clk.now().Add(20 * time.Second)) // devices opened, telemetry launched later
+	clk.Set(clk.Now().Add(20 * time.Second)) // devices opened, telemetry launched later
 	a := newAgent(t, k, st, offline, nil)
 	if s := a.Snapshot(context.Background()); s.UptimeS != 20 {
 		t.Errorf("uptime_s %d at the agent's start, want 20 (the core's)", s.UptimeS)
 	}
-	clk.set(clk.now().Add(10 * time.Minute))
+	clk.Set(clk.Now().Add(10 * time.Minute))
 	if s := a.Snapshot(context.Background()); s.UptimeS != 620 {
 		t.Errorf("uptime_s %d, want 620", s.UptimeS)
 	}
@@ -50,7 +51,7 @@ func TestSnapshotUptimeFromCore(t *testing.T) {
 // An idle start counts no error; a device fault has its alert while it lasts and counts once,
 // however often its watcher reports it; paper low is a warning alert.
 func TestSnapshotAlertsAndErrors(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := kiosktest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	k, st := clockedKiosk(t, clk)
 	a := newAgent(t, k, st, offline, nil)
 	k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOK, "")
@@ -60,7 +61,7 @@ func TestSnapshotAlertsAndErrors(t *testing.T) {
 		t.Fatalf("idle start: errors %d alerts %v state %s", s.Counters.Errors, s.Alerts, s.State)
 	}
 	for i := range 20 {
-		clk.set(clk.now().Add(5 * time.Second))
+		clk.Set(clk.Now().Add(5 * time.Second))
 		k.SetDevice(kiosk.DeviceIDReader, kiosk.StateOffline, "idcard: find: input/output error #"+string(rune('a'+i)))
 	}
 	s := a.Snapshot(ctx)

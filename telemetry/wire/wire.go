@@ -240,20 +240,24 @@ type Event struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// Event types of the contract.
+// Event types of the contract, declared here only: the core writes the business events to its
+// outbox with these names (it may import this package, which links nothing of the module and no
+// MQTT library), the agent adds the device and command events, and the hall reads them. Each
+// comment names the Go type of the event's data. TestEventTypesAreTheContracts holds them to the
+// list in spec/telemetry.md.
 const (
-	EventTicketIssued       = "ticket.issued"
-	EventTicketReprinted    = "ticket.reprinted"
-	EventCheckedIn          = "appointment.checked-in"
-	EventRating             = "rating.submitted"
-	EventComplaint          = "complaint.submitted"
-	EventPaymentCompleted   = "payment.completed"
-	EventPaymentRecovered   = "payment.recovered"
-	EventDeviceFault        = "device.fault"
-	EventDeviceRecovered    = "device.recovered"
-	EventCommandDone        = "command.done"
-	EventKioskReset         = "kiosk.reset"
-	EventTelemetryTestEvent = "telemetry.test" // benchmarks and tests only
+	EventTicketIssued       = "ticket.issued"          // kiosk.TicketEvent
+	EventTicketReprinted    = "ticket.reprinted"       // kiosk.TicketEvent
+	EventCheckedIn          = "appointment.checked-in" // civic.CheckInEvent
+	EventRating             = "rating.submitted"       // civic.RatingEvent
+	EventComplaint          = "complaint.submitted"    // civic.ComplaintEvent
+	EventPaymentCompleted   = "payment.completed"      // payment.Event
+	EventPaymentRecovered   = "payment.recovered"      // payment.Event
+	EventDeviceFault        = "device.fault"           // agent: device, state, previous, detail
+	EventDeviceRecovered    = "device.recovered"       // agent: as device.fault
+	EventCommandDone        = "command.done"           // agent: command, name, by, ok, error
+	EventKioskReset         = "kiosk.reset"            // kiosk: audit (the row's id), by
+	EventTelemetryTestEvent = "telemetry.test"         // benchmarks and tests only
 )
 
 // Command names.

@@ -2,6 +2,14 @@ package wire
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +162,75 @@ func FuzzParseTopic(f *testing.F) {
 			t.Fatalf("%q parsed to %+v, which names %q", s, a, want)
 		}
 	})
+}
+
+// The event types this package declares are the contract's: each Event* constant is listed in
+// spec/telemetry.md (but the one for tests), and each type listed there is a constant here.
+func TestEventTypesAreTheContracts(t *testing.T) {
+	declared := eventConstants(t)
+	if len(declared) < 10 || declared["EventTicketIssued"] != EventTicketIssued {
+		t.Fatalf("found %d event constants in wire.go (%v): the parsing is broken", len(declared), declared)
+	}
+	spec := filepath.Join("..", "..", "..", "shared", "spec", "telemetry.md")
+	b, err := os.ReadFile(spec)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s: the contracts are not beside the module here", spec)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)`event` types \\(at least\\):(.*?)\\.\\s").FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("%s: no list of event types (\"`event` types (at least): ...\")", spec)
+	}
+	listed := map[string]bool{}
+	for _, n := range regexp.MustCompile("`([a-z-]+\\.[a-z-]+)`").FindAllSubmatch(m[1], -1) {
+		listed[string(n[1])] = true
+	}
+	if len(listed) < 10 {
+		t.Fatalf("%s lists %d event types: the parsing is broken", spec, len(listed))
+	}
+	values := map[string]bool{}
+	for name, v := range declared {
+		values[v] = true
+		if !listed[v] && v != EventTelemetryTestEvent {
+			t.Errorf("%s = %q is not an event type of the contract", name, v)
+		}
+	}
+	for v := range listed {
+		if !values[v] {
+			t.Errorf("the contract's event type %q has no Event constant", v)
+		}
+	}
+}
+
+// eventConstants reads the string constants named Event* that wire.go declares, by name.
+func eventConstants(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "wire.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !strings.HasPrefix(n.Name, "Event") || !ok || lit.Kind != token.STRING {
+					continue
+				}
+				v, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[n.Name] = v
+			}
+		}
+	}
+	return out
 }

@@ -52,9 +52,13 @@ type Config struct {
 	AppType    int    `json:"app_type"`
 	Version    int    `json:"version"`
 	CardNo     string `json:"card_no"` // up to 20 digits
-	ValidFrom  string `json:"valid_from"`
-	ValidTo    string `json:"valid_to"`
-	BalanceFen int64  `json:"balance_fen"`
+	// CardNoPadded writes CardNo from the left of its 10-byte field, padded with F, as some
+	// issuers write a short number; a reader then gives it as it is (12345678). Without it the
+	// number is right-aligned behind zeros, and a reader gives at least 16 digits.
+	CardNoPadded bool   `json:"card_no_padded,omitempty"`
+	ValidFrom    string `json:"valid_from"`
+	ValidTo      string `json:"valid_to"`
+	BalanceFen   int64  `json:"balance_fen"`
 	// Records, newest first; a purse keeps at most citycard.MaxRecords.
 	Records []Record `json:"records"`
 	// Purchase makes the purse debitable; nil: the purchase commands answer 6D 00.
@@ -281,7 +285,11 @@ func encodePublic(c Config) ([]byte, error) {
 	if len(c.CardNo) == 0 || len(c.CardNo) > 20 || strings.Trim(c.CardNo, "0123456789") != "" {
 		return nil, errors.New("cardsim: card_no is not 1 to 20 digits")
 	}
-	no, _ := hex.DecodeString(strings.Repeat("0", 20-len(c.CardNo)) + c.CardNo)
+	digits := strings.Repeat("0", 20-len(c.CardNo)) + c.CardNo
+	if c.CardNoPadded {
+		digits = c.CardNo + strings.Repeat("F", 20-len(c.CardNo))
+	}
+	no, _ := hex.DecodeString(digits)
 	from, err := bcdDate(c.ValidFrom)
 	if err != nil {
 		return nil, fmt.Errorf("cardsim: valid_from: %w", err)
