@@ -2,10 +2,7 @@ package rig
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,10 +17,8 @@ import (
 	"citizenhome/devices/pcsc/pcsctest"
 	"citizenhome/internal/localapi"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/session"
-	"citizenhome/kiosk/store"
 )
 
 const apiToken = "rig0123456789abcdef0123456789abcd"
@@ -54,44 +49,12 @@ func newPCSCKioskWipe(t *testing.T, wipe bool) *pcscKiosk {
 	cfg.Kiosk.Store = filepath.Join(dir, "kiosk.db")
 	cfg.Devices.CardReader = pcsctest.CityReader
 	cfg.Devices.UIDReader = pcsctest.IDReader
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	devs, err := Open(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &pcscKiosk{t: t, env: env}
+	devs, k := bootWatched(t, cfg, wipe, false, nil, func(k *kiosk.Kiosk) { recordEnded(k, &p.mu, &p.ended) })
 	if devs.PCSC == nil {
 		t.Fatal("no PC/SC monitor for configured readers")
 	}
-	devs.WipeOnRemoval = wipe
-	t.Cleanup(func() { devs.Close() })
-	st, err := store.Open(cfg.Kiosk.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()), Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pcscKiosk{t: t, env: env, k: k}
-	k.Sessions().Subscribe(func(e session.Event) {
-		if e.Kind == session.Ended {
-			p.mu.Lock()
-			p.ended = append(p.ended, e.Reason)
-			p.mu.Unlock()
-		}
-	})
-	done := make(chan struct{})
-	go func() { devs.Watch(ctx, k); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("Watch did not return")
-		}
-	})
+	p.k = k
 	p.srv = httptest.NewServer(localapi.New(k, apiToken))
 	t.Cleanup(p.srv.Close)
 	p.waitDevice(kiosk.StateOK, "")

@@ -5,8 +5,6 @@ package rig
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -22,10 +20,8 @@ import (
 	samline "citizenhome/devices/idcard/samsim/ptytest"
 	"citizenhome/internal/localapi"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/session"
-	"citizenhome/kiosk/store"
 )
 
 // ptyKiosk runs the core on a SAM reader and a printer behind real ptys, opened by path as a
@@ -71,51 +67,18 @@ func newPTYKiosk(t *testing.T, wipe, samAway bool) *ptyKiosk {
 	cfg.Devices.PrinterBaud = 115200
 	cfg.Devices.PrinterPaper = "80mm"
 	cfg.Devices.IDReader = p.sl.Path
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	devs, err := Open(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	devs.WipeOnRemoval = wipe
-	t.Cleanup(func() { devs.Close() })
-	st, err := store.Open(cfg.Kiosk.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	// A fixed Thursday morning: the hall is open whatever the hour the test runs at.
 	now := func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
-	ctx, cancel := context.WithCancel(context.Background())
-	k, err := kiosk.New(ctx, kiosk.Options{Config: cfg, Store: st, Catalog: catalog.NewHolder(catalog.Demo()),
-		Printer: devs.KioskPrinter(), Log: log, Now: now})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
 	p.changes = map[string][]kiosk.Device{}
-	k.Subscribe(func(e kiosk.Event) {
-		if e.Kind == kiosk.EventDevice {
-			p.mu.Lock()
-			p.changes[e.Device] = append(p.changes[e.Device], e.State)
-			p.mu.Unlock()
-		}
-	})
-	k.Sessions().Subscribe(func(e session.Event) {
-		if e.Kind == session.Ended {
-			p.mu.Lock()
-			p.ended = append(p.ended, e.Reason)
-			p.mu.Unlock()
-		}
-	})
-	done := make(chan struct{})
-	go func() { devs.Watch(ctx, k); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("Watch did not return")
-		}
+	devs, k := bootWatched(t, cfg, wipe, true, now, func(k *kiosk.Kiosk) {
+		k.Subscribe(func(e kiosk.Event) {
+			if e.Kind == kiosk.EventDevice {
+				p.mu.Lock()
+				p.changes[e.Device] = append(p.changes[e.Device], e.State)
+				p.mu.Unlock()
+			}
+		})
+		recordEnded(k, &p.mu, &p.ended)
 	})
 	p.devs, p.k = devs, k
 	p.srv = httptest.NewServer(localapi.New(k, apiToken))
