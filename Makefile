@@ -25,10 +25,12 @@ build: deps-build
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # The kiosk on simulated devices (an ID card and a city card to "tap", a printer that renders
-# each ticket to a PNG), with its store in the user's data directory.
+# each ticket to a PNG), and the hall controller beside it on the demo's broker (the counter and
+# display URLs with the demo's accounts are printed), with their data in the user's data directory.
 demo: deps-demo
 	$(GO) build -o $(BIN)/kiosk ./cmd/kiosk
-	scripts/demo.sh $(BIN)/kiosk
+	$(GO) build -o $(BIN)/halld ./cmd/halld
+	scripts/demo.sh $(BIN)/kiosk $(BIN)/halld
 
 vet: deps-build
 	$(GO) vet ./...
@@ -62,10 +64,12 @@ FUZZTIME ?= 10s
 fuzz: deps-build
 	scripts/fuzz.sh $(FUZZTIME)
 
-# Debian packages in bin/: citizenhome-common, citizenhome-kiosk, citizenhome-kioskd (nfpm, pinned
-# in packaging/go.mod so that it never changes what the kiosk links).
+# Debian packages in bin/: citizenhome-common, citizenhome-kiosk, citizenhome-kioskd,
+# citizenhome-halld (with the announcement clips, made with espeak-ng) and citizenhome-display
+# (nfpm, pinned in packaging/go.mod so that it never changes what the kiosk links).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)/0.0.0+g\1/' || echo 0.0.0)
-package: deps-build
+# deps-demo: it has espeak-ng, which makes the clips.
+package: deps-demo
 	scripts/package.sh "$(VERSION)"
 
 clean:

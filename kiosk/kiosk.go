@@ -67,6 +67,7 @@ type Kiosk struct {
 	subs    []func(Event)
 	lock    lockState
 	events  EventRecorder // the telemetry outbox (remote.go); nil without telemetry
+	hall    HallNumbers   // halld's numbering (numbers.go); nil without a controller or telemetry
 
 	staffFails       int       // wrong staff PINs in a row
 	staffLockedUntil time.Time // PIN entry refused until then

@@ -38,34 +38,48 @@ func (k *Kiosk) recorder() EventRecorder {
 	return k.events
 }
 
-// TicketEvent is the data of the ticket.issued and ticket.reprinted events. It holds no personal
-// data, and not the ticket's lookup code (which lets its holder look the ticket up).
-type TicketEvent struct {
-	Ticket         string `json:"ticket"` // "A012"
-	Day            string `json:"day"`    // local date of the number
-	Category       string `json:"category"`
-	Priority       bool   `json:"priority"`
-	PriorityReason string `json:"priority_reason,omitempty"`
-	Matter         string `json:"matter,omitempty"`
-	Section        string `json:"section,omitempty"`
-	WaitingAhead   int    `json:"waiting_ahead"`
-	EstimatedWaitS int64  `json:"estimated_wait_s"`
-}
+// TicketEvent is the data of the ticket.issued and ticket.reprinted events: the contract's
+// wire.TicketIssued. It holds no personal data. Without a hall controller it carries none of the
+// numbering's additions (take, lease, number, lookup, issued_at, abandoned), as before them.
+type TicketEvent = wire.TicketIssued
 
 func ticketEvent(t queue.Ticket) TicketEvent {
-	return TicketEvent{
+	e := TicketEvent{
 		Ticket: t.Code, Day: t.Day, Category: t.Category, Priority: t.Priority,
 		PriorityReason: t.PriorityReason, Matter: t.MatterID, Section: t.Section,
 		WaitingAhead: t.WaitingAhead, EstimatedWaitS: int64(t.EstimatedWait / time.Second),
 	}
+	// A ticket of the hall's numbering tells halld where its number came from, and what halld
+	// needs to queue it as printed (the lookup code opens the public ticket page).
+	switch t.Source {
+	case queue.SourceGiven:
+		e.Take = t.TakeID
+	case queue.SourceLease:
+		e.Lease = true
+	default:
+		return e
+	}
+	e.Number, e.Lookup, e.IssuedAt = t.Number, t.LookupCode, t.IssuedAt.Truncate(time.Millisecond)
+	return e
 }
 
-// recordIssued runs inside the ticket's issuing transaction (queue.IssueWith).
-func (k *Kiosk) recordIssued(tx *sql.Tx, t queue.Ticket) error {
-	if r := k.recorder(); r != nil {
-		return r.RecordEvent(tx, wire.EventTicketIssued, ticketEvent(t))
+// recordIssued runs inside the ticket's issuing transaction (queue.IssueWith, IssueGiven,
+// IssueLeased). A ticket of the hall's numbering names the takes abandoned since the last one,
+// which are forgotten when the transaction commits.
+func (k *Kiosk) recordIssued(ctx context.Context, tx *sql.Tx, t queue.Ticket) error {
+	r := k.recorder()
+	if r == nil {
+		return nil
 	}
-	return nil
+	e := ticketEvent(t)
+	if t.Source == queue.SourceGiven || t.Source == queue.SourceLease {
+		ab, err := queue.TakeAbandoned(ctx, tx, t.TakeID)
+		if err != nil {
+			return err
+		}
+		e.Abandoned = ab
+	}
+	return r.RecordEvent(tx, wire.EventTicketIssued, e)
 }
 
 // recordReprinted records a reprint after it is marked printed. The print is done whatever

@@ -70,8 +70,14 @@ type Issued struct {
 // (ErrNotOnWeekend), or the printer is known not to be able to print (*PrinterError). A printing
 // failure after the number was committed is not an error: see Issued.PrintErr.
 //
-// The ticket is a green-channel (priority) ticket when the session's ID card shows an age of
-// at least queue.elder_age or the matter's category is configured as a priority category.
+// The ticket is a green-channel (priority) ticket when the matter is handled as urgent (急办件),
+// its category is configured as a priority category, or the session's ID card shows an age of
+// at least queue.elder_age.
+//
+// With hall.controller the number is halld's (asked with a deadline of hall.take_deadline) or,
+// when halld cannot be asked or does not answer in time, the highest unused number of this
+// kiosk's lease. Refusals then also include a *NumberError (errors.Is ErrNoNumber): halld said
+// no, or no leased number of the category is left.
 func (k *Kiosk) TakeTicket(ctx context.Context, matterID string) (Issued, error) {
 	st, err := k.serving()
 	if err != nil {
@@ -85,7 +91,7 @@ func (k *Kiosk) TakeTicket(ctx context.Context, matterID string) (Issued, error)
 		return Issued{}, ErrNotOnWeekend
 	}
 	req := queue.Request{Category: m.Queue, MatterID: m.ID, Section: m.Section}
-	req.Priority, req.PriorityReason = k.priority(m.Queue)
+	req.Priority, req.PriorityReason = k.priorityFor(m, m.Queue)
 	return k.issue(ctx, req, m)
 }
 
@@ -141,15 +147,22 @@ func (k *Kiosk) issueWith(ctx context.Context, req queue.Request, m *catalog.Mat
 	}
 	done := k.sessions.Begin()
 	defer done()
-	t, err := k.queue.IssueWith(ctx, req, func(tx *sql.Tx, t queue.Ticket) error {
-		if err := k.recordIssued(tx, t); err != nil {
+	record := func(tx *sql.Tx, t queue.Ticket) error {
+		if err := k.recordIssued(ctx, tx, t); err != nil {
 			return err
 		}
 		if also != nil {
 			return also(tx, t)
 		}
 		return nil
-	})
+	}
+	var t queue.Ticket
+	var err error
+	if k.cfg.Hall.Controller {
+		t, err = k.issueHall(ctx, req, record)
+	} else {
+		t, err = k.queue.IssueWith(ctx, req, record)
+	}
 	if err != nil {
 		return Issued{}, err
 	}
@@ -199,7 +212,7 @@ func (k *Kiosk) ticketSlip(t queue.Ticket, m *catalog.Matter) slip.Ticket {
 	c := k.catalog.Current()
 	d := slip.Ticket{
 		Hall: k.cfg.Hall.Name, HallEn: k.cfg.Hall.NameEn, Ticket: t, English: k.cfg.Devices.PrinterEnglish,
-		Demo: k.demo, Loc: k.sched.Location(),
+		Demo: k.demo, Loc: k.sched.Location(), PublicURL: k.cfg.Hall.PublicURL,
 	}
 	if m != nil {
 		d.Matter = m.Name
@@ -246,13 +259,19 @@ type Estimate struct {
 	Priority bool          // the ticket would be a green-channel ticket
 }
 
-// Estimate tells how many wait and for how long in the queue a ticket for matterID would join.
+// Estimate tells how many wait and for how long in the queue a ticket for matterID would join:
+// from halld's queue figures while they are fresh (hall.controller; FreshFigures), otherwise
+// from this kiosk's own tickets.
 func (k *Kiosk) Estimate(ctx context.Context, matterID string) (Estimate, error) {
 	m := k.catalog.Current().Matter(matterID)
 	if m == nil {
 		return Estimate{}, fmt.Errorf("%w: %q", ErrUnknownMatter, matterID)
 	}
-	prio, _ := k.priority(m.Queue)
+	prio, _ := k.priorityFor(m, m.Queue)
+	if c, ok := k.hallFigures(m.Queue); ok {
+		ahead, wait := hallAhead(c, prio)
+		return Estimate{Ahead: ahead, Wait: wait, Priority: prio}, nil
+	}
 	normal, urgent, err := k.queue.Waiting(ctx, m.Queue)
 	if err != nil {
 		return Estimate{}, err
@@ -265,6 +284,15 @@ func (k *Kiosk) Estimate(ctx context.Context, matterID string) (Estimate, error)
 	}
 	wait, err := k.queue.Estimate(ctx, m.Queue, ahead)
 	return Estimate{Ahead: ahead, Wait: wait, Priority: prio}, err
+}
+
+// priorityFor is priority for a ticket for matter m (nil: none): a matter the catalog handles
+// as urgent (急办件) is served through the green channel.
+func (k *Kiosk) priorityFor(m *catalog.Matter, category string) (bool, string) {
+	if urgent(m) {
+		return true, queue.ReasonUrgent
+	}
+	return k.priority(category)
 }
 
 // priority decides whether a ticket in category is a green-channel ticket, and why.

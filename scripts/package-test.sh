@@ -4,7 +4,9 @@
 # then, as root, installs them for real into a throwaway copy of this machine (an overlay over /
 # in a private mount and pid namespace: nothing is left behind) and moves that machine between
 # citizenhome-kiosk and citizenhome-kioskd the way docs/operator-guide.md says, checking that the
-# store and the hall key keep one owner and that each program opens them (see inside() below).
+# store and the hall key keep one owner and that each program opens them; then adds halld beside
+# the kiosk (a one-machine hall) and runs it as its unit would, and installs the display box's
+# session (see inside() below).
 #
 # Needs, for the install test: root, unshare and overlayfs, Xvfb and xdotool (scripts/deps.sh
 # test). Not root: the install test is skipped, and the last line says so. PKGTEST_DEBUG=1 shows
@@ -22,10 +24,12 @@ inside() {
   local d=$1
   export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8
   local state=/var/lib/citizenhome conf=/etc/citizenhome/kiosk.toml
-  local deb_common deb_kiosk deb_kioskd
+  local deb_common deb_kiosk deb_kioskd deb_halld deb_display
   deb_common=$(ls "$d"/citizenhome-common_"$V"_*.deb)
   deb_kiosk=$(ls "$d"/citizenhome-kiosk_"$V"_*.deb)
   deb_kioskd=$(ls "$d"/citizenhome-kioskd_"$V"_*.deb)
+  deb_halld=$(ls "$d"/citizenhome-halld_"$V"_*.deb)
+  deb_display=$(ls "$d"/citizenhome-display_"$V"_*.deb)
   step() { echo "package-test: install: $*"; }
   perms() { stat -c '%U:%G %a' "$1"; }
   want_perms() { # want_perms PATH "USER:GROUP MODE"
@@ -39,8 +43,9 @@ inside() {
   # is tested is the citizenhome packages' own files and scripts, and apt's moves between them,
   # offline and in seconds. Everything this machine has installed is the real thing.
   local deps p standins=()
-  deps=$(for f in "$deb_common" "$deb_kiosk" "$deb_kioskd"; do dpkg-deb -f "$f" Depends; done |
-    tr ',' '\n' | sed 's/[[:space:]]*(.*//; s/[[:space:]]//g' | grep -v '^citizenhome-' | sort -u)
+  # Of alternatives ("a | b"), the first stands in.
+  deps=$(for f in "$deb_common" "$deb_kiosk" "$deb_kioskd" "$deb_halld" "$deb_display"; do dpkg-deb -f "$f" Depends; done |
+    tr ',' '\n' | sed 's/[[:space:]]*|.*//; s/[[:space:]]*(.*//; s/[[:space:]]//g' | grep -v '^citizenhome-' | sort -u)
   for p in $deps; do
     installed "$p" && continue
     [ "$p" != adduser ] || fail "the install test needs adduser installed: the maintainer scripts run it"
@@ -256,18 +261,90 @@ inside() {
   want_perms "$state/copied-by-root" "citizenhome:citizenhome 600"
   rm "$state/copied-by-root"
 
-  # 5. Every maintainer script run again changes nothing and succeeds.
+  # 5. halld beside the kiosk (a one-machine hall), with the broker inside it, as its unit runs it.
+  step "apt-get install citizenhome-halld (beside the kiosk)"
+  apt-get install -y -q "$deb_halld" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log >&2; fail "install of halld"; }
+  installed citizenhome-halld || fail "citizenhome-halld not installed"
+  installed citizenhome-kiosk || fail "installing citizenhome-halld removed citizenhome-kiosk"
+  local hconf=/etc/citizenhome/halld.toml
+  want_perms "$hconf" "root:citizenhome 640"
+  cmp -s "$hconf" "$d/halld.example.toml" || fail "$hconf is not the example"
+  want_perms "$state/halld" "citizenhome:citizenhome 700"
+  state_ok
+  [ "$(find /usr/share/citizenhome/clips -name '*.wav' | wc -l)" -ge 40 ] || fail "the announcement clips are not installed"
+  runuser -u citizenhome -- test -r /usr/share/citizenhome/clips/zh/digit-0.wav || fail "citizenhome cannot read the clips"
+  # The configuration a one-machine hall writes: a display key, free ports (the throwaway root
+  # shares this machine's network), the embedded broker with the controller's account.
+  local hport mport key=pkgtest0123456789abcdef
+  for hport in $(seq $((20000 + RANDOM % 10000)) 40000); do (exec 3<>"/dev/tcp/127.0.0.1/$hport") 2>/dev/null || break; done
+  for mport in $(seq $((hport + 1)) 50000); do (exec 3<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null || break; done
+  sed -i -e "s/^display_key = \"\"/display_key = \"$key\"/" -e "s/^listen = \":8480\"/listen = \"127.0.0.1:$hport\"/" \
+    -e "s#^url = \"tcp://127.0.0.1:1883\"#url = \"tcp://127.0.0.1:$mport\"#" -e "s/^embedded = false/embedded = true/" "$hconf"
+  if ! grep -q "^embedded = true" "$hconf" || ! grep -q "127.0.0.1:$hport" "$hconf"; then fail "could not edit $hconf"; fi
+  printf 'ctl-pkgtest\n%s\n' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" >/etc/citizenhome/halld-mqtt.credentials
+  echo "# no other accounts" >/etc/citizenhome/broker.passwd
+  echo "# no other accounts" >/etc/citizenhome/broker.acl
+  chown citizenhome:citizenhome /etc/citizenhome/halld-mqtt.credentials /etc/citizenhome/broker.passwd /etc/citizenhome/broker.acl
+  chmod 0600 /etc/citizenhome/halld-mqtt.credentials /etc/citizenhome/broker.passwd /etc/citizenhome/broker.acl
+  port=$hport
+  local halld_pid
+  halld_start() { # halld_start LOG: halld as its unit runs it; waits until it refuses a request without credentials
+    as_unit halld.service /usr/bin/halld -config "$hconf" >"$1" 2>&1 &
+    halld_pid=$!
+    local t; t=$(deadline 30)
+    until [ "$(http GET /v1/queue 2>/dev/null)" = 401 ]; do
+      kill -0 "$halld_pid" 2>/dev/null || { cat "$1" >&2; fail "halld exited"; }
+      [ "$(date +%s)" -lt "$t" ] || { cat "$1" >&2; fail "halld did not refuse GET /v1/queue without credentials (401) within 30 s"; }
+      sleep 0.2
+    done
+  }
+  step "halld on a one-machine hall's configuration"
+  halld_start /tmp/halld-1.log
+  want_perms "$state/halld/halld.db" "citizenhome:citizenhome 600"
+  stop "$halld_pid" halld
+  # A counter token, as the guide makes it.
+  local htok
+  htok=$(runuser -u citizenhome -- halld token create -config "$hconf" --role counter --name pkgtest 2>/tmp/token.log |
+    grep -oE '[A-Za-z0-9_-]{20,}' | tail -n 1) || true
+  [ -n "$htok" ] || { cat /tmp/token.log >&2; fail "halld token create printed no token"; }
+  halld_start /tmp/halld-2.log
+  [ "$(http GET /v1/queue "$htok")" = 200 ] || fail "GET /v1/queue with the counter token"
+  [ "$(http GET "/display?key=$key")" = 200 ] || fail "GET /display with the display key"
+  [ "$(http GET "/display?key=wrong0123456789abcdef")" != 200 ] || fail "GET /display with a wrong key answered 200"
+  # The guide's backup, while halld runs.
+  if command -v sqlite3 >/dev/null; then
+    runuser -u citizenhome -- sqlite3 "$state/halld/halld.db" ".backup /tmp/halld-backup.db" || fail "sqlite3 .backup of the running store"
+    [ "$(sqlite3 /tmp/halld-backup.db 'PRAGMA integrity_check')" = ok ] || fail "the backup of the store is not sound"
+  fi
+  stop "$halld_pid" halld
+  state_ok
+
+  # 6. Every maintainer script run again changes nothing and succeeds.
   step "maintainer scripts again"
   local before after s
   snapshot() { find "$state" /etc/citizenhome -printf '%u:%g %m %p\n' | sort; getent passwd citizenhome; getent group citizenhome citizenhome-api; }
   before=$(snapshot)
-  for s in /var/lib/dpkg/info/citizenhome-common.postinst /var/lib/dpkg/info/citizenhome-kiosk.postinst; do
+  for s in /var/lib/dpkg/info/citizenhome-common.postinst /var/lib/dpkg/info/citizenhome-kiosk.postinst \
+    /var/lib/dpkg/info/citizenhome-halld.postinst; do
     "$s" configure "$V" || fail "$s configure, run again"
   done
   after=$(snapshot)
   [ "$before" = "$after" ] || fail "maintainer scripts run again changed: $(diff <(echo "$before") <(echo "$after"))"
+
+  # 7. The display box's session (it takes tty7 as the kiosk does: apt removes the kiosk).
+  step "apt-get install citizenhome-display (removes citizenhome-kiosk)"
+  apt-get install -y -q "$deb_display" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log >&2; fail "install of the display"; }
+  installed citizenhome-display || fail "citizenhome-display not installed"
+  ! installed citizenhome-kiosk || fail "citizenhome-kiosk still installed beside the display"
+  want_perms /etc/citizenhome/display.conf "root:citizenhome-display 640"
+  id -nG citizenhome-display | tr ' ' '\n' | grep -qx audio || fail "citizenhome-display is not in the group audio (the announcements)"
+  ! id -nG citizenhome-display | tr ' ' '\n' | grep -qx citizenhome || fail "citizenhome-display is in the group citizenhome"
+  runuser -u citizenhome-display -- test -r /etc/citizenhome/display.conf || fail "the display's user cannot read display.conf"
+  if runuser -u citizenhome-display -- test -r /etc/citizenhome/halld.toml; then fail "the display's user may read halld.toml"; fi
+  /var/lib/dpkg/info/citizenhome-display.postinst configure "$V" || fail "citizenhome-display.postinst configure, run again"
+  state_ok
   if [ -n "${PKGTEST_DEBUG:-}" ]; then tail -n +1 /tmp/*.log; find /var/lib/citizenhome /var/lib/citizenhome-kiosk -ls; fi
-  echo "package-test: install: ok (kiosk -> kioskd -> kiosk, one owner, token for citizenhome-api)"
+  echo "package-test: install: ok (kiosk -> kioskd -> kiosk, one owner, token for citizenhome-api; halld beside the kiosk; the display)"
 }
 
 case "${1:-}" in
@@ -287,7 +364,7 @@ case "${1:-}" in
   mount -t tmpfs tmpfs "$r/run" # no /run/systemd/system: the scripts leave systemd alone
   mkdir -m 0755 "$r/tmp/pkg"
   cp "$out"/citizenhome-*_"$V"_*.deb "$out/kiosk" "$out/kioskctl" "$self" docs/operator-guide.md \
-    packaging/kiosk.example.toml "$r/tmp/pkg/"
+    packaging/kiosk.example.toml packaging/halld.example.toml "$r/tmp/pkg/"
   chmod -R a+rX "$r/tmp/pkg"
   exec chroot "$r" /bin/bash /tmp/pkg/package-test.sh --inside /tmp/pkg
   ;;
@@ -316,23 +393,46 @@ has kiosk /usr/bin/kiosk -rwxr-xr-x
 has kiosk /usr/bin/kioskctl -rwxr-xr-x
 has kiosk /usr/lib/citizenhome/kiosk-session -rwxr-xr-x
 has kiosk /lib/systemd/system/citizenhome-kiosk.service -rw-r--r--
+has halld /usr/bin/halld -rwxr-xr-x
+has halld /etc/citizenhome/halld.toml -rw-r-----
+has halld /lib/systemd/system/halld.service -rw-r--r--
+has halld /var/lib/citizenhome/halld/ drwx------
+has halld /etc/citizenhome/clips/ drwxr-xr-x
+has halld /usr/share/doc/citizenhome-halld/halld.example.toml -rw-r--r--
+has halld /usr/sbin/citizenhome-acl -rwxr-xr-x
+has display /usr/lib/citizenhome/display-session -rwxr-xr-x
+has display /lib/systemd/system/citizenhome-display.service -rw-r--r--
+has display /etc/citizenhome/display.conf -rw-r-----
+# Every clip clips.sh makes is in the package, readable by all.
+for c in $(scripts/clips.sh --list | cut -f1); do has halld "/usr/share/citizenhome/clips/$c.wav" -rw-r--r--; done
 ctl=$out/control
 mkdir "$ctl"
 dpkg-deb -e "$(deb common)" "$ctl/common"
 grep -qx /etc/citizenhome/kiosk.toml "$ctl/common/conffiles" || fail "kiosk.toml is not a conffile"
-for p in kiosk kioskd; do
+dpkg-deb -e "$(deb halld)" "$ctl/halld"
+grep -qx /etc/citizenhome/halld.toml "$ctl/halld/conffiles" || fail "halld.toml is not a conffile"
+dpkg-deb -e "$(deb display)" "$ctl/display"
+grep -qx /etc/citizenhome/display.conf "$ctl/display/conffiles" || fail "display.conf is not a conffile"
+for p in kiosk kioskd halld; do
   dpkg-deb -f "$(deb $p)" Depends | grep -q "citizenhome-common (= $V)" || fail "$p does not depend on citizenhome-common"
 done
 # Both ship kioskctl and take the same devices: one or the other on a machine.
 dpkg-deb -f "$(deb kiosk)" Conflicts | grep -qx citizenhome-kioskd || fail "kiosk does not conflict with kioskd"
 dpkg-deb -f "$(deb kioskd)" Conflicts | grep -qx citizenhome-kiosk || fail "kioskd does not conflict with kiosk"
 dpkg-deb -f "$(deb kiosk)" Depends | grep -q fonts-droid-fallback || fail "kiosk lacks the CJK font dependency"
-# Both programs run as the one owner of the state (own-state).
-for u in packaging/systemd/citizenhome-kiosk.service packaging/systemd/kioskd.service; do
+# The display box and the kiosk both take tty7.
+dpkg-deb -f "$(deb display)" Conflicts | grep -qx citizenhome-kiosk || fail "display does not conflict with kiosk"
+dpkg-deb -f "$(deb display)" Depends | grep -q chromium || fail "display does not depend on chromium"
+# The programs run as the one owner of the state (own-state).
+for u in packaging/systemd/citizenhome-kiosk.service packaging/systemd/kioskd.service packaging/systemd/halld.service; do
   grep -qx User=citizenhome "$u" || fail "$u does not run as citizenhome"
 done
-# Maintainer scripts and helpers: POSIX sh syntax (the install test runs them).
-for s in packaging/scripts/* packaging/lib/*; do sh -n "$s" || fail "$s: syntax"; done
+# Both daemons tell systemd when they are ready and are watched.
+for u in packaging/systemd/kioskd.service packaging/systemd/halld.service; do
+  if ! grep -qx Type=notify "$u" || ! grep -q '^WatchdogSec=[1-9]' "$u"; then fail "$u: not Type=notify with a watchdog"; fi
+done
+# Maintainer scripts, helpers and sessions: POSIX sh syntax (the install test runs them).
+for s in packaging/scripts/* packaging/lib/* packaging/session/*; do sh -n "$s" || fail "$s: syntax"; done
 # The operator guide names only units the packages ship, and commands a minimal Debian has.
 guide=docs/operator-guide.md
 for u in $(grep -oE '(journalctl -u|systemctl [a-z-]+) [a-z][a-z.-]*' "$guide" | awk '{print $NF}' | sort -u); do
@@ -348,7 +448,7 @@ if command -v systemd-analyze >/dev/null; then
   mkdir "$units"
   cp packaging/systemd/*.service "$units/"
   # verify resolves ExecStart: point it at binaries that exist here.
-  sed -i "s#/usr/bin/kioskd#$out/kioskd#; s#/usr/bin/xinit#$(command -v true)#" "$units"/*.service
+  sed -i "s#/usr/bin/kioskd#$out/kioskd#; s#/usr/bin/halld#$out/halld#; s#/usr/bin/xinit#$(command -v true)#" "$units"/*.service
   vout=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$units"/*.service 2>&1 | grep -v -e 'Failed to load\|ProtectHome\|No such file' || true)
   if echo "$vout" | grep -qi 'unknown\|invalid\|error'; then fail "systemd-analyze verify: $vout"; fi
 else
@@ -357,7 +457,7 @@ fi
 
 # The install test.
 if [ "$(id -u)" -ne 0 ]; then
-  echo "package-test: ok (3 packages; install test SKIPPED: it needs root)"
+  echo "package-test: ok (5 packages; install test SKIPPED: it needs root)"
   exit 0
 fi
 for c in unshare Xvfb xdotool setpriv runuser; do
@@ -377,4 +477,4 @@ if ! unshare --mount --propagation private true 2>/dev/null; then
 fi
 unshare --mount --pid --fork --propagation "$prop" -- "$BASH" "$self" --namespace "$out" "$base" ||
   fail "install test (above)"
-echo "package-test: ok (3 packages, installed, switched kiosk -> kioskd -> kiosk)"
+echo "package-test: ok (5 packages, installed, switched kiosk -> kioskd -> kiosk, halld run, the display installed)"

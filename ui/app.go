@@ -39,6 +39,7 @@ type Core interface {
 	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
 	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
 	TicketCounts(ctx context.Context) (queue.Counts, error)
+	WaitingBySection(ctx context.Context) (map[string]int, error)
 	Sessions() *session.Manager
 	Person() *kiosk.Person
 	CityCard() *kiosk.CityCard
@@ -77,6 +78,7 @@ type UI struct {
 	current  func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
 	onHome   bool                     // the home screen is shown: device changes redraw it
 	onLocked bool                     // the locked screen is shown (a staff card works there)
+	waiting  *waitBoard               // the section tiles shown, whose counts Tick refreshes; nil: none shown
 	waitCard string                   // what the screen shown waits a card for (waitCity, ...)
 	quit     func()                   // staff mode's quit; nil: no quit button action
 	maint    Maintenance              // nil: nobody to tell
@@ -261,6 +263,7 @@ func (u *UI) set(f func() fyne.CanvasObject) {
 func (u *UI) show(f func() fyne.CanvasObject) {
 	u.current = f
 	u.onHome, u.onLocked, u.waitCard = false, false, ""
+	u.waiting = nil // a screen with section tiles sets its own as it is built
 	u.body.Objects = []fyne.CanvasObject{f()}
 	u.body.Refresh()
 }
@@ -274,8 +277,10 @@ func (u *UI) landscape() bool {
 // touch tells the core the citizen is there (starts a session or postpones its idle end).
 func (u *UI) touch() { u.core.Sessions().Touch() }
 
-// Tick updates the clock; cmd/kiosk calls it every second through fyne.Do.
+// Tick updates the clock and, every WaitingPoll, the section tiles' counts of those waiting;
+// cmd/kiosk calls it every second through fyne.Do.
 func (u *UI) Tick() {
+	u.pollWaiting()
 	loc, err := u.core.Config().Location()
 	if err != nil {
 		loc = time.Local

@@ -29,10 +29,14 @@ func (u *UI) showSections() {
 		if o.Hours.Weekend {
 			items = append(items, widget.NewLabelWithStyle(u.t("weekend.only"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true}))
 		}
+		tiles := map[string]*Tile{}
 		for _, so := range o.Sections {
 			so := so
-			items = append(items, NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.showMatters(so) }))
+			tile := NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.showMatters(so) })
+			tiles[so.Section.ID] = tile
+			items = append(items, tile)
 		}
+		u.newWaitBoard(tiles) // each tile says how many wait for its section
 		return u.page(u.t("ticket.choose_section"), nil, container.NewVScroll(container.NewVBox(items...)))
 	})
 }
@@ -134,6 +138,12 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 			widget.NewLabelWithStyle(is.Matter.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{}),
 			widget.NewLabelWithStyle(u.tf("ticket.waiting", map[string]any{"N": is.Ticket.WaitingAhead}), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 		}
+		// The estimate printed on the ticket (the hall's when it numbered it): with nobody
+		// ahead, or nothing to estimate from, there is no wait worth a line.
+		if is.Ticket.WaitingAhead > 0 && is.Ticket.EstimatedWait > 0 {
+			m := max(1, int(is.Ticket.EstimatedWait.Round(time.Minute).Minutes()))
+			items = append(items, widget.NewLabelWithStyle(u.tf("ticket.estimate", map[string]any{"M": m}), fyne.TextAlignCenter, fyne.TextStyle{}))
+		}
 		if is.Ticket.Priority {
 			items = append(items, widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
@@ -154,6 +164,7 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 func (u *UI) ticketError(err error) {
 	var pe *kiosk.PrinterError
 	var ce *kiosk.ClosedError
+	var ne *kiosk.NumberError
 	switch {
 	case errors.As(err, &ce):
 		u.closed(kiosk.Offer{Hours: ce.Status})
@@ -166,6 +177,10 @@ func (u *UI) ticketError(err error) {
 	case errors.Is(err, kiosk.ErrLocked):
 		_, msg := u.core.Locked()
 		u.showLocked(msg)
+	case errors.As(err, &ne) && ne.Refused:
+		u.message(u.t("error.title"), u.t("error.number_refused"), nil)
+	case errors.Is(err, kiosk.ErrNoNumber):
+		u.message(u.t("error.title"), u.t("error.no_number"), nil)
 	default:
 		u.message(u.t("error.title"), u.t("error.other"), nil)
 	}

@@ -14,7 +14,10 @@ import (
 // TouchTarget high.
 type Tile struct {
 	widget.BaseWidget
-	Text     string
+	Text string
+	// Note is a second line under Text, bold and a size larger (a section's "12 人等候"): read
+	// from a step away. Empty: none. Change it with SetNote.
+	Note     string
 	OnTapped func()
 	Primary  bool
 	disabled bool
@@ -25,6 +28,15 @@ func NewTile(text string, primary bool, tap func()) *Tile {
 	t := &Tile{Text: text, OnTapped: tap, Primary: primary}
 	t.ExtendBaseWidget(t)
 	return t
+}
+
+// SetNote replaces the tile's second line ("" removes it) and redraws the tile if it changed.
+func (t *Tile) SetNote(note string) {
+	if note == t.Note {
+		return
+	}
+	t.Note = note
+	t.Refresh()
 }
 
 // Disable greys the tile out; taps do nothing.
@@ -84,7 +96,18 @@ func (r *tileRenderer) Refresh() {
 	default:
 		r.bg.FillColor = colButton
 	}
-	r.label.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: r.t.Text, Style: style}}
+	segs := []widget.RichTextSegment{&widget.TextSegment{Text: r.t.Text, Style: style}}
+	if r.t.Note != "" {
+		// The note is a paragraph of its own, in the tile's text colour (the same contrast).
+		style.Inline = false
+		segs[0] = &widget.TextSegment{Text: r.t.Text, Style: style}
+		note := style
+		note.Inline = true
+		note.SizeName = theme.SizeNameSubHeadingText
+		note.TextStyle.Bold = true
+		segs = append(segs, &widget.TextSegment{Text: r.t.Note, Style: note})
+	}
+	r.label.Segments = segs
 	r.bg.Refresh()
 	r.label.Refresh()
 }

@@ -173,6 +173,9 @@ func (f *fixture) texts() []string {
 			out = append(out, w.Text)
 		case *Tile:
 			out = append(out, w.Text)
+			if w.Note != "" {
+				out = append(out, w.Note)
+			}
 		case *canvas.Text:
 			out = append(out, w.Text)
 		}

@@ -20,6 +20,7 @@ import (
 	"citizenhome/internal/localapi"
 	"citizenhome/internal/logging"
 	"citizenhome/internal/rig"
+	"citizenhome/internal/systemd"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
 	"citizenhome/telemetry/agent"
@@ -103,9 +104,9 @@ func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	}()
 	log.Info("kioskd serving", "listen", cfg.API.Listen, "version", version)
 	// Ready once the API listens; the watchdog proves the core's lock is not stuck.
-	_ = sdNotify("READY=1")
-	go watchdog(ctx, func() bool { k.Devices(); return true })
-	defer sdNotify("STOPPING=1")
+	_ = systemd.Notify("READY=1")
+	go systemd.Watchdog(ctx, func() bool { k.Devices(); return true })
+	defer systemd.Notify("STOPPING=1")
 	err = srv.Serve(ln)
 	h.FlushLog() // the refused tokens of the last minute
 	if !errors.Is(err, http.ErrServerClosed) {

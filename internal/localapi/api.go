@@ -227,6 +227,9 @@ func (s *Server) tickets(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, kiosk.ErrUnknownCategory):
 		writeError(w, http.StatusBadRequest, "bad-category", err.Error())
 		return
+	case errors.Is(err, kiosk.ErrNoNumber):
+		writeError(w, http.StatusServiceUnavailable, "no-number", err.Error())
+		return
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", err.Error())
 		return

@@ -123,6 +123,8 @@ func TestTickets(t *testing.T) {
 		{kiosk.ErrLocked, 409, "locked"},
 		{&kiosk.PrinterError{State: kiosk.StatePaperOut}, 503, "printer-paper-out"},
 		{kiosk.ErrUnknownCategory, 400, "bad-category"},
+		{&kiosk.NumberError{Code: "no-lease-left", Category: "A"}, 503, "no-number"},
+		{&kiosk.NumberError{Refused: true, Code: "numbers-exhausted", Category: "A"}, 503, "no-number"},
 		{errors.New("disk on fire"), 500, "internal"},
 	} {
 		c.err = tc.err

@@ -167,7 +167,8 @@ var (
 )
 
 // ParseCode normalises what a citizen scanned or typed into a lookup: the content of a QR code
-// ("citizenhome:lookup:K7Q2M9XAB1") or the code itself, in any case, with spaces around. It
+// ("citizenhome:lookup:K7Q2M9XAB1", or a ticket's public page "https://hall/t/K7Q2M9XAB1") or
+// the code itself, in any case, with spaces around. It
 // returns the code and whether it is a complaint number (TS + date + 6 characters). Errors:
 // ErrInvalid for anything else (4 to 40 characters of A-Z, 0-9, '-' and '_' are accepted as a
 // ticket or receipt code).
@@ -175,6 +176,8 @@ func ParseCode(s string) (code string, complaint bool, err error) {
 	s = strings.TrimSpace(s)
 	if len(s) >= len(lookupURI) && strings.EqualFold(s[:len(lookupURI)], lookupURI) {
 		s = s[len(lookupURI):]
+	} else if u, ok := publicTicket(s); ok {
+		s = u
 	}
 	s = strings.ToUpper(strings.TrimSpace(s))
 	switch {
@@ -184,6 +187,20 @@ func ParseCode(s string) (code string, complaint bool, err error) {
 		return s, false, nil
 	}
 	return "", false, errf(CodeInvalid, "%q is not a lookup code or complaint number", truncate(s, 48))
+}
+
+// publicTicket reads the code out of a ticket's QR code when the hall prints its public page
+// there (hall.public_url): "https://host/path/t/K7Q2M9XAB1".
+func publicTicket(s string) (string, bool) {
+	low := strings.ToLower(s)
+	if !strings.HasPrefix(low, "https://") && !strings.HasPrefix(low, "http://") {
+		return "", false
+	}
+	i := strings.LastIndex(s, "/t/")
+	if i < 0 || strings.ContainsAny(s[i+3:], "/?#") {
+		return "", false
+	}
+	return s[i+3:], true
 }
 
 func truncate(s string, n int) string {

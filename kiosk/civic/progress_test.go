@@ -178,17 +178,20 @@ func TestParseCode(t *testing.T) {
 		code      string
 		complaint bool
 	}{
-		"k7q2m9xab1":                          {"K7Q2M9XAB1", false},
-		"citizenhome:lookup:TS20261126K7Q2M9": {"TS20261126K7Q2M9", true},
-		" ts20261126k7q2m9 ":                  {"TS20261126K7Q2M9", true},
-		"TS20261126K7Q2MI":                    {"TS20261126K7Q2MI", false}, // I is not in a complaint number
+		"k7q2m9xab1":                           {"K7Q2M9XAB1", false},
+		"citizenhome:lookup:TS20261126K7Q2M9":  {"TS20261126K7Q2M9", true},
+		" ts20261126k7q2m9 ":                   {"TS20261126K7Q2M9", true},
+		"TS20261126K7Q2MI":                     {"TS20261126K7Q2MI", false}, // I is not in a complaint number
+		"https://smzj.example.cn/t/7K3M9Q2D1C": {"7K3M9Q2D1C", false},       // a ticket's public page (hall.public_url)
+		"HTTP://hall/q/t/7k3m9q2d1c":           {"7K3M9Q2D1C", false},
 	} {
 		code, c, err := ParseCode(in)
 		if err != nil || code != want.code || c != want.complaint {
 			t.Errorf("ParseCode(%q) = %q %v %v", in, code, c, err)
 		}
 	}
-	for _, in := range []string{"", "abc", "a b c d", "中文编号", strings.Repeat("A", 41), "-ABCD"} {
+	for _, in := range []string{"", "abc", "a b c d", "中文编号", strings.Repeat("A", 41), "-ABCD",
+		"https://hall/t/", "https://hall/t/7K3M9Q2D1C/x", "https://hall/t/7K3M9Q2D1C?x=1", "ftp://hall/t/7K3M9Q2D1C"} {
 		if _, _, err := ParseCode(in); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ParseCode(%q): %v", in, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -66,6 +67,15 @@ type Hall struct {
 	TimeZone string `toml:"time_zone"`
 	// LockedMessage is shown on the 暂停服务 screen when the hall locks a kiosk without a message.
 	LockedMessage string `toml:"locked_message"`
+	// Controller: the hall runs halld, which numbers every kiosk's tickets (one numbering for
+	// the hall). Needs mqtt.enabled. false: this kiosk numbers its own tickets.
+	Controller bool `toml:"controller"`
+	// TakeDeadline is how long the kiosk waits for halld's number before it issues one of its
+	// lease (100ms to 10s).
+	TakeDeadline Duration `toml:"take_deadline"`
+	// PublicURL is the base of the hall's public ticket page: a ticket's QR code holds
+	// {public_url}/t/{lookup}. Empty: the QR code holds the kiosk's own lookup payload.
+	PublicURL string `toml:"public_url"`
 }
 
 // Kiosk holds the settings of this one terminal.
@@ -170,6 +180,7 @@ func Default() Config {
 		Hall: Hall{
 			ID: "hall", Name: "市民之家", NameEn: "Citizen Service Hall", TimeZone: "Asia/Shanghai",
 			LockedMessage: "本机暂停服务，请到其他自助机或综合窗口办理。",
+			TakeDeadline:  Duration{800 * time.Millisecond},
 		},
 		Kiosk: Kiosk{
 			ID: "kiosk-01", Language: "zh", Store: "/var/lib/citizenhome/kiosk.db",
@@ -390,6 +401,15 @@ func (c *Config) validate(p *problems) {
 	if _, err := time.LoadLocation(c.Hall.TimeZone); err != nil || c.Hall.TimeZone == "" {
 		p.add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", c.Hall.TimeZone)
 	}
+	if d := c.Hall.TakeDeadline.Duration; d < 100*time.Millisecond || d > 10*time.Second {
+		p.add("hall.take_deadline", "%s must be between 100ms and 10s", d)
+	}
+	if c.Hall.Controller && !c.MQTT.Enabled {
+		p.add("hall.controller", "needs mqtt.enabled = true (halld is reached over MQTT)")
+	}
+	if err := checkPublicURL(c.Hall.PublicURL); err != nil {
+		p.add("hall.public_url", "%v", err)
+	}
 	if c.Kiosk.Language != "zh" && c.Kiosk.Language != "en" {
 		p.add("kiosk.language", "%q must be zh or en", c.Kiosk.Language)
 	}
@@ -511,6 +531,26 @@ func (c *Config) validate(p *problems) {
 
 // Location returns the hall's time zone (validated by Parse, so only a hand-built Config fails).
 func (c Config) Location() (*time.Location, error) { return time.LoadLocation(c.Hall.TimeZone) }
+
+// checkPublicURL accepts "" or an absolute http(s) URL with a host and no user, query, fragment
+// or trailing slash: {public_url}/t/{lookup} is printed as a QR code, which must open on a phone.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.Opaque != "":
+		return fmt.Errorf("%q must be an http:// or https:// URL with a host, like https://hall.example.cn", s)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#"):
+		return fmt.Errorf("%q must have no user, query or fragment", s)
+	case strings.HasSuffix(s, "/"):
+		return fmt.Errorf("%q must not end in / (the ticket's path /t/{lookup} is added to it)", s)
+	case len(s) > 200 || strings.ContainsAny(s, " \t\n"):
+		return fmt.Errorf("%q must be at most 200 characters, without spaces", s)
+	}
+	return nil
+}
 
 // checkListen keeps the local API off public interfaces: it hands out personal data.
 func checkListen(s string) error {

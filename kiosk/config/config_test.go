@@ -192,3 +192,32 @@ func TestPIN(t *testing.T) {
 		t.Error("staff card check")
 	}
 }
+
+func TestHallNumberingKeys(t *testing.T) {
+	c, err := Parse([]byte("[hall]\ncontroller = true\ntake_deadline = \"1.5s\"\npublic_url = \"https://smzj.example.cn/q\"\n[mqtt]\nenabled = true\nembedded = true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Hall.Controller || c.Hall.TakeDeadline.Duration != 1500*time.Millisecond || c.Hall.PublicURL != "https://smzj.example.cn/q" {
+		t.Errorf("parsed %+v", c.Hall)
+	}
+	for _, bad := range []struct{ file, key string }{
+		{"[hall]\ncontroller = true\n", "hall.controller"}, // mqtt off
+		{"[hall]\ntake_deadline = \"50ms\"\n", "hall.take_deadline"},
+		{"[hall]\ntake_deadline = \"11s\"\n", "hall.take_deadline"},
+		{"[hall]\npublic_url = \"hall.example.cn\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"ftp://hall.example.cn\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://hall.example.cn/\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://hall.example.cn?x=1\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://hall.example.cn#top\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://u:p@hall.example.cn\"\n", "hall.public_url"},
+		{"[hall]\npublic_url = \"https://hall.example.cn/a b\"\n", "hall.public_url"},
+	} {
+		_, err := Parse([]byte(bad.file))
+		var e *Error
+		if !errors.As(err, &e) || e.Key != bad.key || e.Line == 0 {
+			t.Errorf("%q: %v", bad.file, err)
+		}
+	}
+}

@@ -214,7 +214,8 @@ func TestEveryFieldDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := Default()
-	c.Hall = Hall{ID: "kf-smzj", Name: "开封市民之家", NameEn: "Kaifeng", TimeZone: "Asia/Urumqi", LockedMessage: "暂停"}
+	c.Hall = Hall{ID: "kf-smzj", Name: "开封市民之家", NameEn: "Kaifeng", TimeZone: "Asia/Urumqi", LockedMessage: "暂停",
+		Controller: true, TakeDeadline: Duration{2 * time.Second}, PublicURL: "https://hall.example.cn/kf"}
 	c.Kiosk = Kiosk{ID: "k07", Language: "en", Store: "/srv/k.db", Catalog: "/etc/c.json",
 		IdleTimeout: Duration{90 * time.Second}, IdleWarning: Duration{15 * time.Second}, PrintDir: "/tmp/p"}
 	c.Hours = Hours{Weekday: []string{"08:00-12:00"}, Weekend: []string{}, Closed: []string{"2026-10-01"}, Workdays: []string{"2026-10-11"}}

@@ -15,6 +15,8 @@ const (
 	CodeExpired         Code = "expired"           // Ahead on a ticket of another day
 	CodeExhausted       Code = "numbers-exhausted" // MaxNumber tickets of a category today
 	CodeConfig          Code = "bad-config"        // New was given unusable categories
+	CodeNoLease         Code = "no-lease-left"     // IssueLeased: no leased number of the category left today
+	CodeTaken           Code = "number-taken"      // IssueGiven/IssueLeased: this kiosk already holds that number, lookup or take
 )
 
 // Error is every error the package returns about its input or its tickets (database failures are
@@ -46,6 +48,8 @@ var (
 	ErrExpired         = &Error{Code: CodeExpired}
 	ErrExhausted       = &Error{Code: CodeExhausted}
 	ErrConfig          = &Error{Code: CodeConfig}
+	ErrNoLease         = &Error{Code: CodeNoLease}
+	ErrTaken           = &Error{Code: CodeTaken}
 )
 
 func errf(c Code, format string, args ...any) error {

@@ -44,6 +44,7 @@ const (
 	ReasonElder       = "elder"       // age at or above the configured elder age
 	ReasonCategory    = "category"    // the matter's category is served with priority
 	ReasonStaff       = "staff"       // asked for by a staff application through kioskd
+	ReasonUrgent      = "urgent"      // the matter's catalog handling is urgent (急办件)
 )
 
 // Limits on the free-text fields, in bytes.
@@ -111,6 +112,10 @@ type Ticket struct {
 	PrintError    string    // why the ticket is in Reprint; empty otherwise
 	CalledAt      time.Time // zero while waiting
 	Window        string    // the window that called it
+	// Source says where the number came from: the local counter, halld's answer to a take
+	// (TakeID names the take), or the kiosk's lease.
+	Source Source
+	TakeID string
 }
 
 // Queue issues and tracks tickets. It keeps no state outside the store, so several Queues (or
@@ -195,9 +200,9 @@ func checkText(name, s string) error {
 func (r Request) check() error {
 	if r.Priority {
 		switch r.PriorityReason {
-		case ReasonAppointment, ReasonElder, ReasonCategory, ReasonStaff:
+		case ReasonAppointment, ReasonElder, ReasonCategory, ReasonStaff, ReasonUrgent:
 		default:
-			return errf(CodeInvalid, "priority reason %q is not appointment, elder, category or staff", r.PriorityReason)
+			return errf(CodeInvalid, "priority reason %q is not appointment, elder, category, staff or urgent", r.PriorityReason)
 		}
 	} else if r.PriorityReason != "" {
 		return errf(CodeInvalid, "priority reason %q without priority", r.PriorityReason)
@@ -271,6 +276,7 @@ func (q *Queue) IssueWith(ctx context.Context, r Request, also func(tx *sql.Tx, 
 			Priority: r.Priority, PriorityReason: r.PriorityReason, MatterID: r.MatterID,
 			Section: r.Section, IssuedAt: now, WaitingAhead: ahead,
 			EstimatedWait: est.Truncate(time.Millisecond), LookupCode: lookup, Print: Pending,
+			Source: SourceLocal,
 		}
 		if also != nil {
 			return also(tx, t)
@@ -555,7 +561,8 @@ func (q *Queue) Recover(ctx context.Context) (int, error) {
 }
 
 const ticketCols = `id, day, category, number, priority, priority_reason, matter_id, section,
-	issued_at, waiting_ahead, estimated_ms, lookup_code, print_state, print_error, called_at, call_window`
+	issued_at, waiting_ahead, estimated_ms, lookup_code, print_state, print_error, called_at, call_window,
+	source, take_id`
 
 func (q *Queue) scan(row interface{ Scan(...any) error }) (Ticket, error) {
 	var (
@@ -567,7 +574,7 @@ func (q *Queue) scan(row interface{ Scan(...any) error }) (Ticket, error) {
 	)
 	err := row.Scan(&t.ID, &t.Day, &t.Category, &t.Number, &priorityColumn, &t.PriorityReason,
 		&t.MatterID, &t.Section, &issued, &t.WaitingAhead, &est, &t.LookupCode, &state,
-		&t.PrintError, &called, &t.Window)
+		&t.PrintError, &called, &t.Window, &t.Source, &t.TakeID)
 	if err != nil {
 		return Ticket{}, err
 	}

@@ -20,11 +20,26 @@ type Ticket struct {
 	English         bool // add English lines
 	Demo            bool // mark the ticket as a demo ticket, not valid in a real hall
 	Loc             *time.Location
+	// PublicURL is the hall's public ticket page (hall.public_url): when set, the QR code holds
+	// PublicURL/t/{lookup}, which a phone opens; empty: LookupURI.
+	PublicURL string
 }
 
 // LookupURI is what the ticket's QR code holds: the lookup code, under a scheme the kiosk's own
 // scanner and the hall's platform recognise, so it can be typed in too.
 func LookupURI(code string) string { return "citizenhome:lookup:" + code }
+
+// QRData is what the ticket's QR code holds: {PublicURL}/t/{lookup} when the hall has a public
+// ticket page, else LookupURI(lookup); "" without a lookup code.
+func (t Ticket) QRData() string {
+	switch {
+	case t.Ticket.LookupCode == "":
+		return ""
+	case t.PublicURL != "":
+		return t.PublicURL + "/t/" + t.Ticket.LookupCode
+	}
+	return LookupURI(t.Ticket.LookupCode)
+}
 
 // hallHead starts a slip the way the ticket, the receipt and the complaint slip all start: the
 // hall's name large (and in English under it when en), and demoMark when demo, so that a demo
@@ -88,7 +103,7 @@ func (t Ticket) Doc() escpos.Doc {
 	d.Add(escpos.Text{Text: "取号时间：" + t.Ticket.IssuedAt.In(loc).Format("2006-01-02 15:04:05")})
 	d.Add(escpos.Rule{})
 	if t.Ticket.LookupCode != "" {
-		d.Add(escpos.QR{Data: LookupURI(t.Ticket.LookupCode), Module: 5, Align: center})
+		d.Add(escpos.QR{Data: t.QRData(), Module: 5, Align: center})
 		d.Add(escpos.Text{Text: "查询码 " + t.Ticket.LookupCode, Align: center})
 	}
 	d.Add(escpos.Text{Text: "请留意叫号屏幕和广播，过号请重新取号", Align: center})

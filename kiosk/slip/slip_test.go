@@ -44,3 +44,30 @@ func TestTicketPrintsWhatItShould(t *testing.T) {
 	}
 	t.Logf("ticket: %d bytes (80 mm, native QR, English lines)", len(b))
 }
+
+// With the hall's public page configured, the ticket's QR code opens it on a phone; without,
+// it keeps the kiosk's own lookup payload.
+func TestTicketQRData(t *testing.T) {
+	tk := sample(false, false)
+	if got := tk.QRData(); got != LookupURI(tk.Ticket.LookupCode) {
+		t.Errorf("QRData without public_url = %q", got)
+	}
+	tk.PublicURL = "https://smzj.example.cn"
+	want := "https://smzj.example.cn/t/" + tk.Ticket.LookupCode
+	if got := tk.QRData(); got != want {
+		t.Errorf("QRData = %q, want %q", got, want)
+	}
+	found := false
+	for _, c := range tk.Doc().Blocks {
+		if q, ok := c.(escpos.QR); ok && q.Data == want {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the printed QR code does not hold %q", want)
+	}
+	tk.Ticket.LookupCode = ""
+	if tk.QRData() != "" {
+		t.Error("QRData without a lookup code")
+	}
+}

@@ -251,5 +251,36 @@ CREATE TABLE telemetry_counter (
     PRIMARY KEY (day, name)
 ) STRICT, WITHOUT ROWID;
 `},
-	// Next: {Version: 6, Name: "...", SQL: `...`},
+	{Version: 6, Name: "queue: the hall's numbering (given numbers, lease, abandoned takes)", SQL: `
+-- Where a ticket's number came from: this kiosk's own counter (local, as before a hall
+-- controller), halld's answer to a take (given; take_id names it), or the lease halld granted
+-- beforehand (lease). Older rows are local.
+ALTER TABLE queue_ticket ADD COLUMN source TEXT NOT NULL DEFAULT 'local'
+    CHECK (source IN ('local', 'given', 'lease'));
+ALTER TABLE queue_ticket ADD COLUMN take_id TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX queue_ticket_take ON queue_ticket (take_id) WHERE take_id <> '';
+
+-- Numbers halld leased to this kiosk per local day and category, issued without asking halld
+-- when it does not answer in time: highest unused first. ticket is set, in the transaction that
+-- issues the ticket, once the number is used, and never cleared: a merge of a newer lease only
+-- adds numbers.
+CREATE TABLE queue_lease (
+    day        TEXT    NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+    category   TEXT    NOT NULL CHECK (category GLOB '[A-Z]'),
+    number     INTEGER NOT NULL CHECK (number BETWEEN 1 AND 9999),
+    granted_at INTEGER NOT NULL,                 -- Unix nanoseconds
+    ticket     INTEGER REFERENCES queue_ticket (id), -- NULL while unused
+    PRIMARY KEY (day, category, number)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX queue_lease_unused ON queue_lease (day, category, number) WHERE ticket IS NULL;
+
+-- Takes this kiosk gave up on (halld did not answer in time). The next ticket of the hall's
+-- numbering names them in its ticket.issued event and deletes them in the same transaction, so
+-- halld learns of them exactly when it learns of that ticket, and voids their numbers.
+CREATE TABLE queue_abandoned (
+    take_id TEXT    PRIMARY KEY CHECK (length(take_id) = 32),
+    at      INTEGER NOT NULL                     -- Unix nanoseconds
+) STRICT, WITHOUT ROWID;
+`},
+	// Next: {Version: 7, Name: "...", SQL: `...`},
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -57,6 +58,9 @@ type Options struct {
 	Window int
 	// RetryMin and RetryMax bound the pause between connection attempts (doubling).
 	RetryMin, RetryMax time.Duration
+	// ResendEvery is how often, with a hall controller (hall.controller), the events it has not
+	// acknowledged are sent again while it is online; 0: DefaultResendEvery.
+	ResendEvery time.Duration
 }
 
 // Agent is a kiosk's telemetry. Create it with New, run it with Run (or Start).
@@ -94,6 +98,15 @@ type Agent struct {
 
 	runCancel context.CancelFunc
 	runDone   chan struct{}
+
+	// The hall's numbering (hall.go), with hall.controller only. tmu guards what follows it.
+	ctl      bool
+	tmu      sync.Mutex
+	takes    map[string]chan wire.Given // takes waiting for halld's answer, by id
+	hallQ    wire.QueueState            // halld's latest queue figures
+	hasQ     bool
+	hallq    []hallItem // leases and acks for hallLoop
+	hallWake chan struct{}
 }
 
 type devEvent struct {
@@ -135,6 +148,9 @@ func New(o Options) (*Agent, error) {
 	if o.RetryMax < o.RetryMin {
 		o.RetryMax = max(DefaultRetryMax, o.RetryMin)
 	}
+	if o.ResendEvery <= 0 {
+		o.ResendEvery = DefaultResendEvery
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -159,11 +175,16 @@ func New(o Options) (*Agent, error) {
 		changed: make(chan struct{}, 1), rebirth: make(chan struct{}, 1), cmds: make(chan inbound, 64),
 		devs: o.Kiosk.Devices(), devWake: make(chan struct{}, 1), connWait: make(chan struct{}),
 		pending: map[counterKey]int64{},
+		ctl:     cfg.Hall.Controller, takes: map[string]chan wire.Given{}, hallWake: make(chan struct{}, 1),
 	}
 	if err := a.applyStoredSettings(context.Background()); err != nil {
 		return nil, err
 	}
 	a.k.SetEventRecorder(a.out)
+	if a.ctl {
+		// The core asks halld for its numbers through the agent (kiosk.HallNumbers).
+		a.k.SetHallNumbers(a)
+	}
 	a.k.Subscribe(a.onKioskEvent)
 	return a, nil
 }
@@ -325,6 +346,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.commandLoop(ctx) }()
 	go func() { defer wg.Done(); a.deviceLoop(ctx) }()
+	if a.ctl {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.hallLoop(ctx) }()
+	}
 	defer func() {
 		wg.Wait()
 		// A planned shutdown does not wait for the counter writer: write what is pending now.
@@ -367,7 +392,12 @@ type conn struct {
 	lostErr  error
 	born     chan struct{}
 	ctrlMu   sync.Mutex
-	ctrl     int // controller state seen in this session: 0 unknown, 1 offline, 2 online
+	ctrl     int // controller state seen in this session: ctrlUnknown, ctrlOffline, ctrlOnline
+
+	// With a hall controller: signalled when it comes online (re-send what it did not
+	// acknowledge), and the newest outbox seq the send loop has published.
+	online chan struct{}
+	sent   sentMark
 
 	// reporter state (touched by the reporter goroutine only)
 	state      string
@@ -449,7 +479,8 @@ func (a *Agent) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{a: a, boot: boot, lost: make(chan struct{}), born: make(chan struct{}), alerts: map[string]bool{}}
+	c := &conn{a: a, boot: boot, lost: make(chan struct{}), born: make(chan struct{}), alerts: map[string]bool{},
+		online: make(chan struct{}, 1)}
 	will, _ := jsonMarshal(wire.State{State: wire.StateLost, Boot: boot, Since: a.stamp(a.now()), Version: a.o.Version})
 	opts.SetBinaryWill(a.id.Topic(wire.KindState), will, 1, true)
 	// A persistent session keeps the hall's commands while the kiosk is away; a fresh client
@@ -465,10 +496,14 @@ func (a *Agent) connect(ctx context.Context) (*conn, error) {
 		c.cl.Disconnect(0)
 		return nil, fmt.Errorf("connect (boot %d): %w", boot, err)
 	}
-	sub := c.cl.SubscribeMultiple(map[string]byte{
+	topics := map[string]byte{
 		a.id.Topic(wire.KindCmd):             1,
 		wire.ControllerStateTopic(a.id.Hall): 1,
-	}, nil)
+	}
+	if a.ctl {
+		maps.Copy(topics, a.hallTopics())
+	}
+	sub := c.cl.SubscribeMultiple(topics, nil)
 	if err := wait(ctx, sub, 10*time.Second); err != nil {
 		c.cl.Disconnect(0)
 		return nil, fmt.Errorf("subscribe: %w", err)
@@ -521,6 +556,10 @@ func (a *Agent) serve(ctx context.Context, c *conn) {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.report(sctx, c) }()
 	go func() { defer wg.Done(); a.send(sctx, c) }()
+	if a.ctl {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.resend(sctx, c) }()
+	}
 	a.setConn(c)
 	select {
 	case <-c.lost:
@@ -557,14 +596,20 @@ func (a *Agent) onMessage(c *conn, m paho.Message) {
 		if len(m.Payload()) == 0 || wire.Decode(m.Payload(), &s) != nil {
 			return
 		}
-		now := 1
+		now := ctrlOffline
 		if s.Online {
-			now = 2
+			now = ctrlOnline
 		}
 		c.ctrlMu.Lock()
 		was := c.ctrl
 		c.ctrl = now
 		c.ctrlMu.Unlock()
+		if a.ctl && now == ctrlOnline && was != ctrlOnline {
+			select {
+			case c.online <- struct{}{}:
+			default:
+			}
+		}
 		// A change to online: from offline, or from nothing known when the message is live (a
 		// controller starting for the first time, or after clearing its state). The retained
 		// copy the broker hands over at SUBSCRIBE is no change: the birth follows anyway.
@@ -573,6 +618,9 @@ func (a *Agent) onMessage(c *conn, m paho.Message) {
 			a.Rebirth()
 		}
 	default:
+		if a.ctl && a.onHallMessage(m) {
+			return
+		}
 		m.Ack()
 	}
 }

@@ -150,7 +150,31 @@ func (o *Outbox) Delete(ctx context.Context, upto int64) error {
 	return nil
 }
 
-// Len is the number of events not yet acknowledged by the broker.
+// Ack removes the events with these ids, in one transaction, and returns how many there were:
+// halld has committed them (with a hall controller). Ids the outbox does not hold (acknowledged
+// before, or never this kiosk's) are ignored.
+func (o *Outbox) Ack(ctx context.Context, ids []string) (int64, error) {
+	var n int64
+	err := o.st.Tx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `DELETE FROM telemetry_outbox WHERE id = ?`, id)
+			if err != nil {
+				return fmt.Errorf("telemetry: outbox ack: %w", err)
+			}
+			c, _ := res.RowsAffected()
+			n += c
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Len is the number of events not yet acknowledged: by the broker, or, with a hall controller,
+// by halld.
 func (o *Outbox) Len(ctx context.Context) (int64, error) {
 	var n int64
 	err := o.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM telemetry_outbox`).Scan(&n)

@@ -24,6 +24,9 @@ type flight struct {
 // acknowledgement at once, and deletes events from the store once acknowledged (in batches:
 // every delete is a durable commit). It starts after the birth. Whatever is not acknowledged
 // when the session ends stays in the outbox and is sent first in the next session.
+//
+// With a hall controller the broker's acknowledgement only paces the sending: an event leaves
+// the outbox when halld's ack names it (hallLoop), and resend sends it again meanwhile.
 func (a *Agent) send(ctx context.Context, c *conn) {
 	select {
 	case <-c.born:
@@ -42,6 +45,10 @@ func (a *Agent) send(ctx context.Context, c *conn) {
 	)
 	flush := func() {
 		if acked == 0 {
+			return
+		}
+		if a.ctl {
+			acked, pendingDel, lastDel = 0, 0, time.Now()
 			return
 		}
 		if err := a.out.Delete(context.WithoutCancel(ctx), acked); err != nil {
@@ -77,6 +84,7 @@ func (a *Agent) send(ctx context.Context, c *conn) {
 				}
 				q = append(q, flight{seq: e.Seq, tok: tok, at: time.Now()})
 				last = e.Seq
+				c.sent.Store(last)
 			}
 		}
 		if acked != 0 && (len(q) == 0 || pendingDel >= 128 || time.Since(lastDel) >= 100*time.Millisecond) {

@@ -126,4 +126,39 @@ func TestRulesShape(t *testing.T) {
 	if !acl.Allowed("c", "", "citizenhome/v1/h1/controller/state", true) || acl.Allowed("s", "", "citizenhome/v1/h1/controller/state", true) {
 		t.Error("controller and staff rules")
 	}
+	// The hall's numbering: a kiosk takes under its own root only and reads its own answers;
+	// only the controller answers.
+	for _, c := range []struct {
+		user, topic string
+		write, ok   bool
+	}{
+		{"k", "citizenhome/v1/h1/k01/ticket/take", true, true},
+		{"k", "citizenhome/v1/h1/k02/ticket/take", true, false},
+		{"k", "citizenhome/v1/h1/+/ticket/take", false, false},
+		{"k", "citizenhome/v1/h1/k01/ticket/given", false, true},
+		{"k", "citizenhome/v1/h1/k01/ticket/given", true, false},
+		{"k", "citizenhome/v1/h1/k02/ticket/given", false, false},
+		{"k", "citizenhome/v1/h1/k01/lease", false, true},
+		{"k", "citizenhome/v1/h1/k01/lease", true, false},
+		{"k", "citizenhome/v1/h1/k02/lease", false, false},
+		{"k", "citizenhome/v1/h1/k01/ack", false, true},
+		{"k", "citizenhome/v1/h1/k01/ack", true, false},
+		{"k", "citizenhome/v1/h1/controller/queue", false, true},
+		{"k", "citizenhome/v1/h1/controller/queue", true, false},
+		{"k", "citizenhome/v1/h1/k01/ticket/#", false, false},
+		{"c", "citizenhome/v1/h1/k01/ticket/given", true, true},
+		{"c", "citizenhome/v1/h1/k01/lease", true, true},
+		{"c", "citizenhome/v1/h1/k01/ack", true, true},
+		{"c", "citizenhome/v1/h1/controller/queue", true, true},
+		{"c", "citizenhome/v1/h1/k01/ticket/take", true, false},
+		{"c", "citizenhome/v1/h1/+/ticket/take", false, true},
+		{"c", "citizenhome/v1/h2/k01/lease", true, false},
+		{"s", "citizenhome/v1/h1/k01/lease", true, false},
+		{"s", "citizenhome/v1/h1/k01/ticket/given", true, false},
+		{"s", "citizenhome/v1/h1/controller/queue", true, false},
+	} {
+		if got := acl.Allowed(c.user, "", c.topic, c.write); got != c.ok {
+			t.Errorf("%s write=%v %s: %v, want %v", c.user, c.write, c.topic, got, c.ok)
+		}
+	}
 }

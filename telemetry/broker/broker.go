@@ -219,14 +219,19 @@ func (h *auth) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
 func (h *auth) OnDisconnect(cl *mqtt.Client, err error, expire bool) { h.takenOver.Delete(cl) }
 
 // KioskRules are the contract's rules for a kiosk account (as packaging/mosquitto/citizenhome-acl
-// writes them): publish under its own root, read its own cmd and the controller's state.
+// writes them): publish under its own root, read its own cmd and the controller's state; and,
+// for the hall's numbering, publish its own ticket/take and read its own ticket/given, lease and
+// ack and the controller's queue.
 func KioskRules(hall, kiosk string) []Rule {
 	root := "citizenhome/v1/" + hall + "/" + kiosk + "/"
+	ctl := "citizenhome/v1/" + hall + "/controller/"
 	return []Rule{
 		{Access: Write, Topic: root + "state"}, {Access: Write, Topic: root + "status"},
 		{Access: Write, Topic: root + "alert/+"}, {Access: Write, Topic: root + "event"},
-		{Access: Write, Topic: root + "reply"}, {Access: Read, Topic: root + "cmd"},
-		{Access: Read, Topic: "citizenhome/v1/" + hall + "/controller/state"},
+		{Access: Write, Topic: root + "reply"}, {Access: Write, Topic: root + "ticket/take"},
+		{Access: Read, Topic: root + "cmd"}, {Access: Read, Topic: root + "ticket/given"},
+		{Access: Read, Topic: root + "lease"}, {Access: Read, Topic: root + "ack"},
+		{Access: Read, Topic: ctl + "state"}, {Access: Read, Topic: ctl + "queue"},
 	}
 }
 
@@ -238,9 +243,14 @@ func StaffRules(hall string) []Rule {
 	}
 }
 
-// ControllerRules are the hall controller's: staff's, and its own state.
+// ControllerRules are the hall controller's: staff's, its own state and queue, and the answers
+// of the numbering to every kiosk (given numbers, leases, acks).
 func ControllerRules(hall string) []Rule {
-	return append(StaffRules(hall), Rule{Access: Write, Topic: "citizenhome/v1/" + hall + "/controller/state"})
+	h := "citizenhome/v1/" + hall + "/"
+	return append(StaffRules(hall),
+		Rule{Access: Write, Topic: h + "controller/state"}, Rule{Access: Write, Topic: h + "controller/queue"},
+		Rule{Access: Write, Topic: h + "+/ticket/given"}, Rule{Access: Write, Topic: h + "+/lease"},
+		Rule{Access: Write, Topic: h + "+/ack"})
 }
 
 // minLevel drops records below its level.

@@ -74,6 +74,11 @@ func (e Env) Settings(user, pass, clientID string) link.Settings {
 // Staff returns link settings of the staff account.
 func (e Env) Staff() link.Settings { return e.Settings(e.StaffUser, e.StaffPassword, "") }
 
+// Controller returns link settings of the hall controller's account (a random client id).
+func (e Env) Controller() link.Settings {
+	return e.Settings(e.ControllerUser, e.ControllerPassword, "")
+}
+
 // Kiosk returns link settings of a kiosk's account with its contract client id.
 func (e Env) Kiosk(kiosk string) link.Settings {
 	return e.Settings(e.KioskUser(kiosk), e.KioskPassword, e.KioskUser(kiosk))

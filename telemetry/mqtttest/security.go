@@ -55,6 +55,14 @@ func SecuritySuite(t *testing.T, e Env) {
 		{"another kiosk's cmd", rootB + "/cmd"},
 		{"its own cmd", rootA + "/cmd"},
 		{"the controller's state", "citizenhome/v1/" + e.Hall + "/controller/state"},
+		// the hall's numbering: only halld answers, and a kiosk takes only for itself
+		{"another kiosk's take", rootB + "/ticket/take"},
+		{"its own given", rootA + "/ticket/given"},
+		{"another kiosk's given", rootB + "/ticket/given"},
+		{"its own lease", rootA + "/lease"},
+		{"another kiosk's lease", rootB + "/lease"},
+		{"its own ack", rootA + "/ack"},
+		{"the controller's queue", "citizenhome/v1/" + e.Hall + "/controller/queue"},
 	}
 	for _, c := range cases {
 		t.Run("kiosk cannot publish to "+c.name, func(t *testing.T) {
@@ -73,7 +81,8 @@ func SecuritySuite(t *testing.T, e Env) {
 
 	t.Run("kiosk reads only its own cmd", func(t *testing.T) {
 		// One connection (a kiosk account has one client id), several subscriptions.
-		spy := Record(t, e.Kiosk(a), "citizenhome/#", RecordOptions{Extra: []string{rootB + "/cmd", rootB + "/#", rootA + "/cmd"}})
+		spy := Record(t, e.Kiosk(a), "citizenhome/#", RecordOptions{Extra: []string{rootB + "/cmd", rootB + "/#", rootA + "/cmd",
+			rootB + "/ticket/given", rootB + "/lease", rootB + "/ack", rootB + "/ticket/take"}})
 		recB := Record(t, e.Kiosk(b), rootB+"/cmd", RecordOptions{})
 		secret := "cmd-for-b-" + RandomHex(6)
 		publish(t, e.Staff(), rootB+"/cmd", secret)
@@ -85,6 +94,25 @@ func SecuritySuite(t *testing.T, e Env) {
 		spy.Wait(t, 5*time.Second, "a's own command", func(ms []Msg) bool { return find(ms, mine) })
 		if find(spy.Messages(), secret) {
 			t.Error("kiosk a read kiosk b's messages")
+		}
+	})
+
+	t.Run("kiosk reads only its own numbering answers", func(t *testing.T) {
+		spy := Record(t, e.Kiosk(a), rootA+"/ticket/given", RecordOptions{Extra: []string{rootA + "/lease", rootA + "/ack",
+			rootB + "/ticket/given", rootB + "/lease", rootB + "/ack", "citizenhome/v1/" + e.Hall + "/+/ticket/take"}})
+		recB := Record(t, e.Kiosk(b), rootB+"/lease", RecordOptions{})
+		secret := "for-b-" + RandomHex(6)
+		for _, kind := range []string{"/ticket/given", "/ack"} {
+			publish(t, e.Controller(), rootB+kind, secret)
+		}
+		publish(t, e.Controller(), rootB+"/lease", secret)
+		recB.Wait(t, 5*time.Second, "b's lease at b", func(ms []Msg) bool { return find(ms, secret) })
+		publish(t, e.Kiosk(b), rootB+"/ticket/take", "take-of-b-"+secret)
+		mine := "for-a-" + RandomHex(6)
+		publish(t, e.Controller(), rootA+"/ack", mine)
+		spy.Wait(t, 5*time.Second, "a's own ack", func(ms []Msg) bool { return find(ms, mine) })
+		if find(spy.Messages(), secret) {
+			t.Error("kiosk a read kiosk b's numbering messages")
 		}
 	})
 

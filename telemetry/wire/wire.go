@@ -246,8 +246,8 @@ type Event struct {
 // comment names the Go type of the event's data. TestEventTypesAreTheContracts holds them to the
 // list in spec/telemetry.md.
 const (
-	EventTicketIssued       = "ticket.issued"          // kiosk.TicketEvent
-	EventTicketReprinted    = "ticket.reprinted"       // kiosk.TicketEvent
+	EventTicketIssued       = "ticket.issued"          // TicketIssued (kiosk.TicketEvent)
+	EventTicketReprinted    = "ticket.reprinted"       // TicketIssued (kiosk.TicketEvent)
 	EventCheckedIn          = "appointment.checked-in" // civic.CheckInEvent
 	EventRating             = "rating.submitted"       // civic.RatingEvent
 	EventComplaint          = "complaint.submitted"    // civic.ComplaintEvent

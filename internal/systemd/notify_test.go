@@ -1,4 +1,4 @@
-package main
+package systemd
 
 import (
 	"context"
@@ -18,14 +18,14 @@ func TestSdNotifyAndWatchdog(t *testing.T) {
 	defer l.Close()
 	t.Setenv("NOTIFY_SOCKET", sock)
 	t.Setenv("WATCHDOG_USEC", "40000") // 40 ms: pings every 20 ms
-	if err := sdNotify("READY=1"); err != nil {
+	if err := Notify("READY=1"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	healthy := make(chan bool, 1)
 	healthy <- true
-	go watchdog(ctx, func() bool {
+	go Watchdog(ctx, func() bool {
 		select {
 		case v := <-healthy:
 			healthy <- v
@@ -62,7 +62,7 @@ func TestSdNotifyAndWatchdog(t *testing.T) {
 	}
 	// Without systemd nothing is sent and nothing fails.
 	t.Setenv("NOTIFY_SOCKET", "")
-	if err := sdNotify("READY=1"); err != nil {
+	if err := Notify("READY=1"); err != nil {
 		t.Error(err)
 	}
 }

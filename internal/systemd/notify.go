@@ -1,4 +1,7 @@
-package main
+// Package systemd speaks the two things a Type=notify service says to systemd: READY/STOPPING
+// state lines and the watchdog's pings. Without $NOTIFY_SOCKET (a daemon started by hand, a
+// test) each is a no-op, so the daemons call them unconditionally.
+package systemd
 
 import (
 	"context"
@@ -8,9 +11,9 @@ import (
 	"time"
 )
 
-// sdNotify sends a state line to systemd (Type=notify units); without $NOTIFY_SOCKET (started by
+// Notify sends a state line to systemd (Type=notify units); without $NOTIFY_SOCKET (started by
 // hand, in tests) it does nothing.
-func sdNotify(state string) error {
+func Notify(state string) error {
 	path := os.Getenv("NOTIFY_SOCKET")
 	if path == "" {
 		return nil
@@ -27,9 +30,9 @@ func sdNotify(state string) error {
 	return err
 }
 
-// watchdog pings systemd's watchdog at half its interval for as long as alive answers within
+// Watchdog pings systemd's watchdog at half its interval for as long as alive answers within
 // that time; a daemon whose core hangs stops pinging and is restarted by systemd.
-func watchdog(ctx context.Context, alive func() bool) {
+func Watchdog(ctx context.Context, alive func() bool) {
 	usec, err := strconv.ParseInt(os.Getenv("WATCHDOG_USEC"), 10, 64)
 	if err != nil || usec <= 0 {
 		return
@@ -47,7 +50,7 @@ func watchdog(ctx context.Context, alive func() bool) {
 			select {
 			case good := <-ok:
 				if good {
-					_ = sdNotify("WATCHDOG=1")
+					_ = Notify("WATCHDOG=1")
 				}
 			case <-time.After(every):
 			}

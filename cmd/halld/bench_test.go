@@ -1,0 +1,301 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"citizenhome/telemetry/mqtttest"
+	"citizenhome/telemetry/wire"
+)
+
+// simKiosk is a kiosk reduced to the numbering protocol (take → given, then its ticket event),
+// for measuring halld under many kiosks without running many kiosk processes.
+type simKiosk struct {
+	id    wire.Kiosk
+	cl    paho.Client
+	mu    sync.Mutex
+	wait  map[string]chan wire.Given
+	acked chan []string
+	seq   int64
+}
+
+func dialSim(tb testing.TB, m *mqtttest.Mosquitto, kiosk string) *simKiosk {
+	tb.Helper()
+	k := &simKiosk{id: wire.Kiosk{Hall: m.Hall, Kiosk: kiosk}, wait: map[string]chan wire.Given{}, acked: make(chan []string, 64)}
+	opts, err := m.Kiosk(kiosk).Options()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts.SetOrderMatters(false)
+	opts.SetDefaultPublishHandler(func(_ paho.Client, msg paho.Message) {
+		switch {
+		case strings.HasSuffix(msg.Topic(), "/"+wire.KindGiven):
+			g, err := wire.ParseGiven(msg.Payload())
+			if err != nil {
+				return
+			}
+			k.mu.Lock()
+			ch := k.wait[g.ID]
+			delete(k.wait, g.ID)
+			k.mu.Unlock()
+			if ch != nil {
+				ch <- g
+			}
+		case strings.HasSuffix(msg.Topic(), "/"+wire.KindAck):
+			if a, err := wire.ParseAck(msg.Payload()); err == nil {
+				select {
+				case k.acked <- a.IDs:
+				default:
+				}
+			}
+		}
+	})
+	k.cl = paho.NewClient(opts)
+	if tok := k.cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		tb.Fatalf("%s: connect: %v", kiosk, tok.Error())
+	}
+	tok := k.cl.SubscribeMultiple(map[string]byte{k.id.Topic(wire.KindGiven): 1, k.id.Topic(wire.KindAck): 1}, nil)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		tb.Fatalf("%s: subscribe: %v", kiosk, tok.Error())
+	}
+	tb.Cleanup(func() { k.cl.Disconnect(0) })
+	return k
+}
+
+// take asks halld for a number of category and returns it with the time to the answer; the
+// ticket event follows, as a kiosk's outbox would send it.
+func (k *simKiosk) take(category string, day string) (wire.Given, time.Duration, error) {
+	id := mqtttest.RandomHex(16)
+	ch := make(chan wire.Given, 1)
+	k.mu.Lock()
+	k.wait[id] = ch
+	k.mu.Unlock()
+	b, _ := json.Marshal(wire.Take{ID: id, Day: day, Category: category, Expires: time.Now().Add(5 * time.Second)})
+	t0 := time.Now()
+	k.cl.Publish(k.id.Topic(wire.KindTake), 1, false, b)
+	select {
+	case g := <-ch:
+		d := time.Since(t0)
+		if !g.OK {
+			return g, d, fmt.Errorf("refused: %+v", g.Error)
+		}
+		data, _ := json.Marshal(wire.TicketIssued{Ticket: g.Code, Day: g.Day, Category: category, Take: id, Number: g.Number, Lookup: g.Lookup, IssuedAt: time.Now()})
+		k.seq++
+		ev, _ := json.Marshal(wire.Event{ID: mqtttest.RandomHex(16), Seq: k.seq, Boot: 1, TS: time.Now(), Type: wire.EventTicketIssued, Data: data})
+		k.cl.Publish(k.id.Topic(wire.KindEvent), 1, false, ev)
+		return g, d, nil
+	case <-time.After(10 * time.Second):
+		return wire.Given{}, 0, fmt.Errorf("no answer to take %s", id)
+	}
+}
+
+// benchHall starts Mosquitto and halld for kiosks; it returns the broker and halld's pid.
+func benchHall(b *testing.B, kiosks []string, lease int) (*mqtttest.Mosquitto, *proc) {
+	b.Helper()
+	dir := b.TempDir()
+	halldBin := filepath.Join(dir, "halld")
+	buildOne(b, halldBin, ".")
+	env := mqtttest.NewEnv("bench", kiosks...)
+	m := mqtttest.StartMosquitto(b, env)
+	cfgPath, _ := hallConfig(b, dir, m.URL, env, lease)
+	p := startProcTB(b, "halld", halldBin, "-config", cfgPath)
+	// Ready when its retained state says online.
+	k := dialSim(b, m, kiosks[0])
+	online := make(chan struct{})
+	var once sync.Once
+	k.cl.Subscribe(wire.ControllerStateTopic(m.Hall), 1, func(_ paho.Client, msg paho.Message) {
+		if strings.Contains(string(msg.Payload()), `"online":true`) {
+			once.Do(func() { close(online) })
+		}
+	})
+	select {
+	case <-online:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("halld not online\n%s", p.log)
+	}
+	return m, p
+}
+
+func quantile(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// floor measures, on the same broker, what a number cannot cost less than: one request and
+// reply between two clients through the broker (a kiosk's publish echoed by the controller's
+// account, which does nothing else) plus one fsync of 4 KiB beside halld's store.
+func floor(b *testing.B, m *mqtttest.Mosquitto, kiosk string, n int) (rtt, fsync time.Duration) {
+	b.Helper()
+	k := dialSim(b, m, kiosk)
+	ctl, err := m.Settings(m.ControllerUser, m.ControllerPassword, "").Options()
+	if err != nil {
+		b.Fatal(err)
+	}
+	echo := paho.NewClient(ctl)
+	if tok := echo.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer echo.Disconnect(0)
+	got := make(chan struct{}, 1)
+	// Round trip: the kiosk publishes on its event topic, the controller's account (which reads
+	// the hall) answers at once on the kiosk's ack topic, which the kiosk reads.
+	echo.Subscribe(k.id.Topic(wire.KindEvent), 1, func(c paho.Client, msg paho.Message) {
+		c.Publish(k.id.Topic(wire.KindAck), 1, false, []byte(`{"ids":["`+strings.Repeat("0", 32)+`"]}`))
+	}).Wait()
+	go func() {
+		for range k.acked {
+			got <- struct{}{}
+		}
+	}()
+	var rtts []time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		k.cl.Publish(k.id.Topic(wire.KindEvent), 1, false, []byte(`{}`))
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+			b.Fatal("floor: no echo")
+		}
+		rtts = append(rtts, time.Since(t0))
+	}
+	f, err := os.CreateTemp(b.TempDir(), "fsync")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 4096)
+	var syncs []time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		f.Write(block)
+		f.Sync()
+		syncs = append(syncs, time.Since(t0))
+	}
+	return quantile(rtts, 0.5), quantile(syncs, 0.5)
+}
+
+// BenchmarkTakeToGiven: a kiosk's take to halld's committed number in its hands (halld as its
+// own process on a real Mosquitto), against the floor of one request and reply through the same
+// broker plus one fsync.
+func BenchmarkTakeToGiven(b *testing.B) {
+	m, _ := benchHall(b, []string{"k1", "k2"}, 10)
+	rtt, fsync := floor(b, m, "k2", 200)
+	fl := rtt + fsync
+	k := dialSim(b, m, "k1")
+	day := time.Now().In(wireLoc()).Format(time.DateOnly)
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, d, err := k.take([]string{"A", "B"}[i%2], day)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, d)
+		// A kiosk's next citizen comes seconds later, when halld has long taken in the ticket's
+		// event: the next take does not queue behind it (BenchmarkFiftyKiosks measures takes
+		// among other kiosks' events).
+		select {
+		case <-k.acked:
+		case <-time.After(5 * time.Second):
+			b.Fatal("ticket event not acknowledged")
+		}
+	}
+	b.StopTimer()
+	p50, p99 := quantile(ds, 0.5), quantile(ds, 0.99)
+	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(rtt.Microseconds())/1000, "floor-rtt-ms")
+	b.ReportMetric(float64(fsync.Microseconds())/1000, "floor-fsync-ms")
+	b.ReportMetric(float64(p50)/float64(fl), "p50/floor")
+	b.ReportMetric(float64(p99)/float64(fl), "p99/floor")
+}
+
+// BenchmarkFiftyKiosks: 50 kiosks each taking one ticket a second (at random instants within
+// it) for ten seconds per iteration, into one halld process: latency of each number, and
+// halld's CPU (user + system time over wall time; 100 % is one core of two).
+func BenchmarkFiftyKiosks(b *testing.B) {
+	var ids []string
+	for i := 1; i <= 50; i++ {
+		ids = append(ids, fmt.Sprintf("k%02d", i))
+	}
+	m, p := benchHall(b, ids, 10)
+	sims := make([]*simKiosk, len(ids))
+	for i, id := range ids {
+		sims[i] = dialSim(b, m, id)
+	}
+	day := time.Now().In(wireLoc()).Format(time.DateOnly)
+	var (
+		mu  sync.Mutex
+		ds  []time.Duration
+		bad int
+	)
+	const seconds = 10
+	b.ResetTimer()
+	cpu0, wall0 := procCPU(b, p.pid()), time.Now()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for j, k := range sims {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				for s := 0; s < seconds; s++ {
+					time.Sleep(time.Until(start.Add(time.Duration(s)*time.Second + rand.N(time.Second))))
+					_, d, err := k.take([]string{"A", "B"}[(j+s)%2], day)
+					mu.Lock()
+					if err != nil {
+						bad++
+					} else {
+						ds = append(ds, d)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	cpu, wall := procCPU(b, p.pid())-cpu0, time.Since(wall0)
+	b.StopTimer()
+	if bad > 0 {
+		b.Errorf("%d takes failed", bad)
+	}
+	b.ReportMetric(float64(quantile(ds, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(quantile(ds, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "halld-cpu-%")
+	b.ReportMetric(float64(len(ds))/wall.Seconds(), "tickets/s")
+}
+
+// procCPU is a process's user + system time so far (/proc/PID/stat, clock ticks of 10 ms).
+func procCPU(tb testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+func wireLoc() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}

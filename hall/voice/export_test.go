@@ -1,0 +1,4 @@
+package voice
+
+// ClipsDir is clipsDir for the external tests.
+var ClipsDir = clipsDir

@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+// WaitingPoll is how often Tick asks the core again how many wait for each section while
+// section tiles are on screen. halld publishes its figures at most once a second and a citizen
+// reads a tile for a few seconds: asking more often would only load the store.
+const WaitingPoll = 5 * time.Second
+
+// waitingTimeout bounds one question to the core: the screen does not wait on a busy store.
+const waitingTimeout = 2 * time.Second
+
+// waitBoard is the section tiles of the screen shown, by section ID. Only the UI goroutine
+// touches it (Tick arrives through fyne.Do; the answer of a refresh too).
+type waitBoard struct {
+	tiles  map[string]*Tile
+	polled time.Time // when the core was last asked, on the core's clock
+	busy   bool      // a refresh is under way off the UI goroutine
+}
+
+// newWaitBoard makes the board of a screen being built, fills its tiles with the core's figures
+// at once (the screen never shows without them when the core has them), and makes it the one
+// Tick refreshes.
+func (u *UI) newWaitBoard(tiles map[string]*Tile) {
+	b := &waitBoard{tiles: tiles, polled: u.core.Now()}
+	ctx, cancel := context.WithTimeout(context.Background(), waitingTimeout)
+	counts, err := u.core.WaitingBySection(ctx)
+	cancel()
+	u.fillWaiting(b, counts, err)
+	u.waiting = b
+}
+
+// pollWaiting asks the core again, off the UI goroutine, when WaitingPoll has passed since the
+// last question and none is under way. A clock set back counts as time passed: the figures are
+// not left to age until it catches up.
+func (u *UI) pollWaiting() {
+	b := u.waiting
+	if b == nil || b.busy {
+		return
+	}
+	now := u.core.Now()
+	if d := now.Sub(b.polled); d >= 0 && d < WaitingPoll {
+		return
+	}
+	b.busy, b.polled = true, now
+	u.async(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitingTimeout)
+		counts, err := u.core.WaitingBySection(ctx)
+		cancel()
+		fyne.Do(func() {
+			b.busy = false
+			if u.waiting == b { // the screen is still the one asked for
+				u.fillWaiting(b, counts, err)
+			}
+		})
+	})
+}
+
+// fillWaiting writes counts on the tiles: "12 人等候", or "无需等候" for none. A section the
+// core gave no figure for, or every section when the core failed, shows no count rather than
+// an old or made-up one.
+func (u *UI) fillWaiting(b *waitBoard, counts map[string]int, err error) {
+	for id, t := range b.tiles {
+		n, ok := counts[id]
+		switch {
+		case err != nil || !ok:
+			t.SetNote("")
+		case n == 0:
+			t.SetNote(u.t("ticket.no_wait"))
+		default:
+			t.SetNote(u.tf("ticket.section_waiting", map[string]any{"N": n}))
+		}
+	}
+}
