@@ -48,7 +48,7 @@ fi
 # would only be refused, so halld waits for the new one.
 creds=$data/mqtt-controller.credentials
 rm -f "$creds"
-"$bin" -demo -data "$data" &
+"$bin" -demo -data "$data" -demo-halld http://127.0.0.1:8480 &
 kiosk=$!
 pids+=("$kiosk")
 

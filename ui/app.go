@@ -74,7 +74,7 @@ type UI struct {
 	badge    fyne.CanvasObject
 	body     *fyne.Container
 	idle     *widget.PopUp
-	async    func(func())             // runs slow work (printing) off the UI goroutine
+	async    func(func())             // runs slow work (printing, asking for the waiting counts) off the UI goroutine
 	current  func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
 	onHome   bool                     // the home screen is shown: device changes redraw it
 	onLocked bool                     // the locked screen is shown (a staff card works there)
@@ -114,8 +114,8 @@ const (
 type Options struct {
 	// Theme is the look; nil means NewTheme(nil) (Fyne's bundled font: layout tests only).
 	Theme *Theme
-	// Sync runs slow work (printing a ticket) on the calling goroutine: tests use it so that a
-	// tap returns with the next screen shown.
+	// Sync runs slow work (printing a ticket, refreshing the waiting counts) on the calling
+	// goroutine: tests use it so that a tap returns with the next screen shown.
 	Sync bool
 	// Quit ends the program (staff mode's quit button); nil leaves the button without effect.
 	Quit func()

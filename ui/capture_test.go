@@ -53,8 +53,15 @@ func TestReferenceImages(t *testing.T) {
 	f.tap(t, "确认取号")
 	shot("ticket-done")
 	f.tap(t, "完成")
+	// The sections, each saying how many wait for it: the ticket just taken, and nobody.
+	f.tap(t, "取号")
+	shot("sections")
+	f.tap(t, "首页")
 	f.tap(t, "大字模式")
 	shot("elder-home")
+	f.tap(t, "取号")
+	shot("elder-sections")
+	f.tap(t, "首页")
 	f.tap(t, "标准字体")
 	for i := 0; i < StaffTaps; i++ {
 		test.Tap(f.ui.hall)

@@ -302,7 +302,7 @@ type kioskProc struct {
 	client *http.Client
 }
 
-func startKiosk(t *testing.T, bin, dir, id, hall, mqttURL string, env mqtttest.Env) *kioskProc {
+func startKiosk(t testing.TB, bin, dir, id, hall, mqttURL string, env mqtttest.Env) *kioskProc {
 	kdir := filepath.Join(dir, id)
 	os.MkdirAll(kdir, 0o700)
 	emu, err := emulator.New(emulator.Config{})
@@ -349,7 +349,7 @@ credentials_file = %q
 `, hall, id, filepath.Join(kdir, "kiosk.db"), line.Path, sock, tokenFile, filepath.Join(kdir, "hall.key"), mqttURL, creds)
 	cfgPath := filepath.Join(kdir, "kiosk.toml")
 	writeFile(t, cfgPath, cfg)
-	k := &kioskProc{proc: startProc(t, "kioskd "+id, bin, "-config", cfgPath), id: id, client: &http.Client{
+	k := &kioskProc{proc: startProcTB(t, "kioskd "+id, bin, "-config", cfgPath), id: id, client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
@@ -399,7 +399,7 @@ func (k *kioskProc) take(category string) (code string, printed bool, status int
 	return m.Ticket, m.Printed, 201, nil
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, log fmt.Stringer, cond func() bool) {
+func waitUntil(t testing.TB, d time.Duration, what string, log fmt.Stringer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -129,7 +129,11 @@ func serveCmd(args []string, demo bool) error {
 			log.Warn("configuration", "warning", w)
 		}
 	}
-	log.Info("halld starting", "version", version, "config", *cfgPath, "demo", demo, "pid", os.Getpid())
+	source := *cfgPath
+	if demo {
+		source = "built-in demo"
+	}
+	log.Info("halld starting", "version", version, "config", source, "pid", os.Getpid())
 	reason, err := serve(cfg, log)
 	if err != nil {
 		log.Error("halld stopped on an error", "err", err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ func main() {
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
 	demoMQTT := flag.String("demo-mqtt", agent.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
+	demoHalld := flag.String("demo-halld", "", "demo: the base URL of `halld demo` beside it (make demo): the hall numbers the tickets and their QR codes open its ticket page")
 	logger := logging.Flags(flag.CommandLine)
 	flag.Parse()
 	log, err := logger()
@@ -40,7 +42,7 @@ func main() {
 		os.Exit(2)
 	}
 	log.Info("kiosk starting", "version", version, "config", *cfgPath, "demo", *demo, "pid", os.Getpid())
-	reason, err := run(*cfgPath, *demo, *dataDir, *demoMQTT, log)
+	reason, err := run(*cfgPath, *demo, *dataDir, *demoMQTT, *demoHalld, log)
 	if err != nil {
 		// The message as it was written, then the stop line (priority err under journald).
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
@@ -52,10 +54,15 @@ func main() {
 
 // run shows the kiosk until its window closes or SIGTERM/SIGINT ends it, and returns which; or
 // an error of the start.
-func run(cfgPath string, demo bool, dataDir, demoMQTT string, log *slog.Logger) (reason string, err error) {
+func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *slog.Logger) (reason string, err error) {
 	cfg, err := loadConfig(cfgPath, demo, dataDir)
 	if err != nil {
 		return "", err
+	}
+	if demo && demoMQTT != "" && demoHalld != "" {
+		// Only with halld beside it: a kiosk whose controller never answered has no lease and
+		// would refuse every ticket, which a demo run alone must not do.
+		cfg.Hall.Controller, cfg.Hall.PublicURL = true, strings.TrimRight(demoHalld, "/")
 	}
 	font, err := ui.LoadFont(cfg.Devices.Font)
 	if err != nil {

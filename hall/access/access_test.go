@@ -169,6 +169,12 @@ func TestLoginSessionLogout(t *testing.T) {
 	if _, err := s.Login(ctx, "wang", "battery staple", "10.0.0.9"); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetPassword(ctx, "nobody", "battery staple"); !errors.Is(err, access.ErrNotFound) {
+		t.Fatalf("password of nobody: %v", err)
+	}
+	if acc, err := s.Accounts(ctx); err != nil || len(acc) != 1 || acc[0].Name != "wang" || acc[0].Role != access.Counter {
+		t.Fatalf("Accounts = %v, %v", acc, err)
+	}
 	if err := s.RemoveAccount(ctx, "wang"); err != nil {
 		t.Fatal(err)
 	}
@@ -271,5 +277,38 @@ func TestDisplayKey(t *testing.T) {
 		if _, err := k.Check(bad); !errors.Is(err, access.ErrUnauthorized) {
 			t.Errorf("key %q: %v", bad, err)
 		}
+	}
+}
+
+// A login outlives a restart of halld (the ledger reopened by a new store), so the watchdog or
+// an upgrade does not log the counters out.
+func TestSessionSurvivesRestart(t *testing.T) {
+	s, db, c := open(t)
+	if err := s.AddAccount(ctx, "zhao", access.Admin, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.Login(ctx, "zhao", "correct horse", "10.0.0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.CreateToken(ctx, "script", access.Crew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := db.Path()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := ledger.Open(path, access.Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	s2 := access.Open(db2, access.Options{Iterations: 1000, Now: c.Now})
+	if p, err := s2.Session(ctx, sess.ID); err != nil || p.Name != "zhao" || p.CSRF != sess.CSRF {
+		t.Fatalf("session after restart: %+v %v", p, err)
+	}
+	if p, err := s2.Bearer(ctx, tok); err != nil || p.Role != access.Crew {
+		t.Fatalf("token after restart: %+v %v", p, err)
 	}
 }

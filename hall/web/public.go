@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,12 @@ func (l *limiter) allow(addr string) (bool, time.Duration) {
 					delete(l.b, k)
 				}
 			}
+			for k := range l.b { // still full (a spray from many addresses): drop any
+				if len(l.b) < maxBuckets {
+					break
+				}
+				delete(l.b, k)
+			}
 		}
 		b = &bucket{tokens: l.burst, at: now}
 		l.b[addr] = b
@@ -60,9 +67,20 @@ func (l *limiter) allow(addr string) (bool, time.Duration) {
 	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 }
 
+// limitKey is what the public limit counts by: an IPv4 address, or an IPv6 address's /64 (one
+// host's share of addresses).
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
 // limited answers 429 when r's address has used its share of the public routes.
 func (s *Server) limited(w http.ResponseWriter, r *http.Request, page bool) bool {
-	ok, wait := s.public.allow(clientIP(r))
+	ok, wait := s.public.allow(limitKey(clientIP(r)))
 	if ok {
 		return false
 	}
@@ -147,7 +165,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 		return
 	}
 	name, pw, next := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
-	sess, err := s.o.Access.Login(r.Context(), name, pw, clientIP(r))
+	sess, err := s.o.Access.Login(r.Context(), name, pw, limitKey(clientIP(r)))
 	if err != nil {
 		var ae *access.Error
 		status, msg := http.StatusUnauthorized, "账号或密码不正确 · Wrong account or password"

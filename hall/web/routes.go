@@ -116,11 +116,12 @@ func (s *Server) unused(w http.ResponseWriter, r *http.Request, _ access.Princip
 	writeJSON(w, http.StatusOK, map[string]any{"unused": out})
 }
 
-// A window's action: its name in the route and what it does. body decodes the request's body
-// (nil: the action takes none, and a body sent is ignored).
+// A window's action: its name in the route and what it does. do reads the body it needs (the
+// actions without one ignore a body sent) and reports whether it has a ticket to answer with;
+// a *bodyError is answered as it says.
 type windowAction struct {
 	name string
-	do   func(s *Server, r *http.Request, window, staff string) (Ticket, bool, error) // bool: a ticket to answer with
+	do   func(s *Server, r *http.Request, window, staff string) (Ticket, bool, error)
 }
 
 var windowActions = []windowAction{
