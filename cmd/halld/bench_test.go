@@ -136,65 +136,12 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
-// floor measures, on the same broker, what a number cannot cost less than: one request and
-// reply between two clients through the broker (a kiosk's publish echoed by the controller's
-// account, which does nothing else) plus one fsync of 4 KiB beside halld's store.
-func floor(b *testing.B, m *mqtttest.Mosquitto, kiosk string, n int) (rtt, fsync time.Duration) {
-	b.Helper()
-	k := dialSim(b, m, kiosk)
-	ctl, err := m.Settings(m.ControllerUser, m.ControllerPassword, "").Options()
-	if err != nil {
-		b.Fatal(err)
-	}
-	echo := paho.NewClient(ctl)
-	if tok := echo.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		b.Fatal(tok.Error())
-	}
-	defer echo.Disconnect(0)
-	got := make(chan struct{}, 1)
-	// Round trip: the kiosk publishes on its event topic, the controller's account (which reads
-	// the hall) answers at once on the kiosk's ack topic, which the kiosk reads.
-	echo.Subscribe(k.id.Topic(wire.KindEvent), 1, func(c paho.Client, msg paho.Message) {
-		c.Publish(k.id.Topic(wire.KindAck), 1, false, []byte(`{"ids":["`+strings.Repeat("0", 32)+`"]}`))
-	}).Wait()
-	go func() {
-		for range k.acked {
-			got <- struct{}{}
-		}
-	}()
-	var rtts []time.Duration
-	for i := 0; i < n; i++ {
-		t0 := time.Now()
-		k.cl.Publish(k.id.Topic(wire.KindEvent), 1, false, []byte(`{}`))
-		select {
-		case <-got:
-		case <-time.After(5 * time.Second):
-			b.Fatal("floor: no echo")
-		}
-		rtts = append(rtts, time.Since(t0))
-	}
-	f, err := os.CreateTemp(b.TempDir(), "fsync")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 4096)
-	var syncs []time.Duration
-	for i := 0; i < n; i++ {
-		t0 := time.Now()
-		f.Write(block)
-		f.Sync()
-		syncs = append(syncs, time.Since(t0))
-	}
-	return quantile(rtts, 0.5), quantile(syncs, 0.5)
-}
-
 // BenchmarkTakeToGiven: a kiosk's take to halld's committed number in its hands (halld as its
 // own process on a real Mosquitto), against the floor of one request and reply through the same
 // broker plus one fsync.
 func BenchmarkTakeToGiven(b *testing.B) {
 	m, _ := benchHall(b, []string{"k1", "k2"}, 10)
-	rtt, fsync := floor(b, m, "k2", 200)
+	rtt, fsync := mqtttest.RequestReplyFloor(b, m.Env, "k2", 200), mqtttest.FsyncFloor(b, m.Dir, 200)
 	fl := rtt + fsync
 	k := dialSim(b, m, "k1")
 	day := time.Now().In(wireLoc()).Format(time.DateOnly)

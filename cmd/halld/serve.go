@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -88,7 +89,15 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 	}()
 
 	wo := web.Options{Queue: web.LineQueue(q), Access: acc, HallName: cfg.Hall.Name,
-		DisplayKey: cfg.HTTP.DisplayKey, Log: log}
+		DisplayKey: cfg.HTTP.DisplayKey, Location: loc, Log: log}
+	for _, p := range cfg.HTTP.TrustedProxies {
+		// Checked by settings: an address or a prefix.
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			wo.TrustedProxies = append(wo.TrustedProxies, pre)
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			wo.TrustedProxies = append(wo.TrustedProxies, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
 	if v != nil {
 		wo.Voice = v
 	}

@@ -80,7 +80,7 @@ func limitKey(ip string) string {
 
 // limited answers 429 when r's address has used its share of the public routes.
 func (s *Server) limited(w http.ResponseWriter, r *http.Request, page bool) bool {
-	ok, wait := s.public.allow(limitKey(clientIP(r)))
+	ok, wait := s.public.allow(limitKey(s.clientIP(r)))
 	if ok {
 		return false
 	}
@@ -165,7 +165,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 		return
 	}
 	name, pw, next := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
-	sess, err := s.o.Access.Login(r.Context(), name, pw, limitKey(clientIP(r)))
+	sess, err := s.o.Access.Login(r.Context(), name, pw, limitKey(s.clientIP(r)))
 	if err != nil {
 		var ae *access.Error
 		status, msg := http.StatusUnauthorized, "账号或密码不正确 · Wrong account or password"
@@ -179,11 +179,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 			s.log.Error("login failed", "err", err)
 			status, msg = http.StatusInternalServerError, "登录暂时不可用 · Login is not available right now"
 		}
-		s.log.Warn("login refused", "account", name, "remote", clientIP(r), "status", status)
+		s.log.Warn("login refused", "account", name, "remote", s.clientIP(r), "status", status)
 		s.pages.render(w, status, "login", loginData{Hall: s.o.HallName, Next: next, Name: name, Error: msg})
 		return
 	}
-	s.log.Info("login", "account", sess.Account, "role", sess.Role, "remote", clientIP(r))
+	s.log.Info("login", "account", sess.Account, "role", sess.Role, "remote", s.clientIP(r))
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sess.ID, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || s.o.SecureCookie})
 	http.Redirect(w, r, next, http.StatusSeeOther)

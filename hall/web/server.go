@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -64,8 +65,10 @@ type Options struct {
 	// Location is the hall's time zone for the times the server writes into pages (the
 	// displays' and counters' clocks are their browsers'); nil: time.Local.
 	Location *time.Location
-	Log      *slog.Logger     // default slog.Default()
-	Now      func() time.Time // default time.Now; the rate limit's clock
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the client (see clientIP).
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger     // default slog.Default()
+	Now            func() time.Time // default time.Now; the rate limit's clock
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -289,7 +292,7 @@ func (s *Server) guard(need right, fn func(http.ResponseWriter, *http.Request, a
 				return
 			}
 			if had {
-				s.refused.log(s.log, clientIP(r), routeOf(s.mux, r))
+				s.refused.log(s.log, s.clientIP(r), routeOf(s.mux, r))
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="halld"`)
 			if page && keyed {
@@ -352,14 +355,42 @@ func routeOf(mux *http.ServeMux, r *http.Request) string {
 	return "unknown"
 }
 
-// clientIP is the request's peer address without its port. A proxy's X-Forwarded-For is not
-// believed: anyone can send one (halld is meant to be reached directly on the hall's network).
-func clientIP(r *http.Request) string {
+// clientIP is the address the rate limits and login throttling count: the request's peer,
+// or, when the peer is one of Options.TrustedProxies, the last address of X-Forwarded-For that
+// is not itself a trusted proxy. Anyone can send X-Forwarded-For, so it is believed only from
+// a proxy the configuration names, and only for the hops that proxy added.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // a garbled header: count the proxy itself, never a made-up name
+		}
+		if !s.trusted(a.String()) {
+			return a.Unmap().String()
+		}
 	}
 	return host
+}
+
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.o.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 var (

@@ -173,7 +173,7 @@ func (f *fakeController) ticketEvents() []wire.TicketIssued {
 }
 
 // hallKiosk is a real core numbered by the hall (hall.controller = true), with a printer.
-func hallKiosk(t *testing.T, hall, id string, deadline time.Duration) (*kiosk.Kiosk, *store.Store) {
+func hallKiosk(t testing.TB, hall, id string, deadline time.Duration) (*kiosk.Kiosk, *store.Store) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Hall.ID, cfg.Kiosk.ID = hall, id
