@@ -376,7 +376,9 @@ trap 'rm -rf "$out"' EXIT
 PKG_OUT=$out scripts/package.sh "$V" >/dev/null
 deb() { ls "$out"/citizenhome-"$1"_"$V"_*.deb; }
 has() { # has PKG PATH MODE
-  dpkg-deb -c "$(deb "$1")" | awk '{print $1, $6}' | grep -qxF -- "$3 .$2" || fail "$1 lacks $2 ($3)"
+  # grep reads the whole listing (no -q): quitting at the first match would kill dpkg-deb with
+  # SIGPIPE on a long listing (halld's clips), and pipefail would count that as a miss.
+  dpkg-deb -c "$(deb "$1")" | awk '{print $1, $6}' | grep -xF -- "$3 .$2" >/dev/null || fail "$1 lacks $2 ($3)"
 }
 has common /etc/citizenhome/kiosk.toml -rw-r-----
 has common /lib/udev/rules.d/70-citizenhome.rules -rw-r--r--
