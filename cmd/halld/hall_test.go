@@ -27,9 +27,10 @@ import (
 )
 
 // The whole hall as separate processes: Mosquitto, halld and three kioskd with printer
-// emulators on ptys, issuing tickets at once while halld is killed with SIGKILL and started
-// again, the broker is killed and started again, and one kiosk is cut off from the broker for a
-// minute. Afterwards every printed code is unique and halld lists every printed ticket.
+// emulators on ptys, issuing tickets at once while halld is killed with SIGKILL (twice) and
+// started again, the broker is killed and started again, a kiosk is killed and started again,
+// and one kiosk is cut off from the broker for a minute. Afterwards every printed code is unique
+// and halld lists every printed ticket.
 
 const kioskToken = "hall0123456789abcdef0123456789abcdef"
 
@@ -530,6 +531,11 @@ func TestHallUnderFaults(t *testing.T) {
 	hall.kill() // a second time, with the broker just back
 	at(38 * time.Second)
 	hall.start()
+	at(44 * time.Second)
+	kiosks[1].kill() // a kiosk too, mid-ticket or not
+	t.Logf("k2 killed at %s", time.Since(begin).Round(time.Millisecond))
+	at(47 * time.Second)
+	kiosks[1].start()
 	at(3*time.Second + cut)
 	relay.setCut(false)
 	t.Logf("k3 back at %s", time.Since(begin).Round(time.Millisecond))
