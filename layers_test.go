@@ -57,6 +57,8 @@ var rules = []rule{
 		pkgs: []string{contractTypes}, forbid: concat([]string{"citizenhome"}, hardware, mqtt, screen)},
 	{why: "the masking rules are a leaf that every layer, devices included, may use: they know nothing of the module",
 		pkgs: []string{"citizenhome/mask"}, forbid: []string{"citizenhome"}},
+	{why: "the strict TOML decoder is a leaf that every layer may use: it knows nothing of the module",
+		pkgs: []string{"citizenhome/tomlfile"}, forbid: []string{"citizenhome"}},
 	{why: "the hall's side reads the kiosks through the MQTT contract only",
 		pkgs:   []string{"citizenhome/hall"},
 		forbid: concat([]string{"citizenhome/kiosk", "citizenhome/devices", "citizenhome/ui", "citizenhome/internal", "citizenhome/telemetry/agent"}, screen)},

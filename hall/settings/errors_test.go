@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"citizenhome/tomlfile"
 )
 
 // A file with problems of every kind: each is listed, in line order, with its own key, line and
@@ -144,7 +146,7 @@ func TestSyntaxStops(t *testing.T) {
 // or decoder jargon reaches the technician.
 func TestMismatchInPlainWords(t *testing.T) {
 	jargon := regexp.MustCompile(`cannot decode|struct field|settings\.|int64|float64|interface|\[\]string|map\[|toml:|reflect|kind `)
-	for _, key := range allKeys(reflect.TypeFor[Config](), "") {
+	for _, key := range tomlfile.Keys(reflect.TypeFor[Config]()) {
 		table, leaf := key[:strings.LastIndexByte(key, '.')], key[strings.LastIndexByte(key, '.')+1:]
 		header := "[" + table + "]"
 		var rest string
@@ -156,7 +158,7 @@ func TestMismatchInPlainWords(t *testing.T) {
 			header = "[[window]]"
 			rest = "id = \"w\"\ncategories = [\"A\"]\n"
 		}
-		v, ok := lookup(reflect.ValueOf(Default()), stripIndexes(key))
+		v, ok := tomlfile.Lookup(reflect.ValueOf(Default()), key)
 		if !ok {
 			t.Fatalf("%s: no field", key)
 		}

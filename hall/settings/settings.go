@@ -12,7 +12,6 @@
 package settings
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -20,7 +19,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,10 +27,9 @@ import (
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
 	_ "time/tzdata"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/wire"
+	"citizenhome/tomlfile"
 )
 
 // Config is the whole configuration of a halld.
@@ -150,21 +147,9 @@ type Window struct {
 // Duration is a time.Duration written as a Go duration string ("45m", "800ms") in the file.
 type Duration struct{ time.Duration }
 
-// durationError is a text that time.ParseDuration refuses; the decoder puts the key before it.
-type durationError struct{ value string }
-
-func (e *durationError) Error() string {
-	return fmt.Sprintf("%q is not a duration (write it like \"45m\", \"30s\" or \"800ms\")", e.value)
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. A text that is no duration leaves d alone.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return &durationError{string(b)}
-	}
-	d.Duration = v
-	return nil
+	return tomlfile.ParseDuration(&d.Duration, b, `"45m", "30s" or "800ms"`)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -230,6 +215,7 @@ func (c Config) Category(l string) (Category, bool) {
 var ErrInvalid = errors.New("invalid halld configuration")
 
 // Error is a configuration problem tied to one key.
+// Its fields are tomlfile.Problem's, in the same order: the reader's problems convert to it.
 type Error struct {
 	File string // empty when parsing bytes
 	Key  string // dotted path, "window[2].categories[1]"; empty for a syntax error
@@ -240,27 +226,8 @@ type Error struct {
 	Msg   string
 }
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File + ":")
-	}
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "%d:", e.Line)
-	}
-	if b.Len() > 0 {
-		b.WriteString(" ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		if e.Where != "" {
-			fmt.Fprintf(&b, " (%s)", e.Where)
-		}
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error gives "file:line: key (where): message", leaving out what is empty.
+func (e *Error) Error() string { return (*tomlfile.Problem)(e).Error() }
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
@@ -273,22 +240,10 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 type Errors []*Error
 
 // Error gives one problem per line.
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+func (es Errors) Error() string { return tomlfile.Join(es) }
 
 // Unwrap gives the problems, for errors.As and errors.Is.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es Errors) Unwrap() []error { return tomlfile.Unwrap(es) }
 
 // Is makes errors.Is(err, ErrInvalid) true, even for an empty list built by hand.
 func (es Errors) Is(target error) bool { return target == ErrInvalid }
@@ -303,8 +258,7 @@ type Warning struct {
 
 // String gives "file:line: key: message", the layout of an Error.
 func (w Warning) String() string {
-	e := Error{File: w.File, Key: w.Key, Line: w.Line, Msg: w.Msg}
-	return e.Error()
+	return (&tomlfile.Problem{File: w.File, Key: w.Key, Line: w.Line, Msg: w.Msg}).Error()
 }
 
 // Load reads and validates the file at path. A missing file is an error (halld never runs on
@@ -320,93 +274,32 @@ func Inspect(path string) (Config, []Warning, error) {
 	if err != nil {
 		return Config{}, nil, err
 	}
-	c, ws, err := parse(data)
-	var es Errors
-	if errors.As(err, &es) {
-		for _, e := range es {
-			e.File = path
-		}
-	}
-	for i := range ws {
-		ws[i].File = path
-	}
-	return c, ws, err
+	return parse(path, data)
 }
 
 // Parse decodes data over Default and validates the result; the error is Errors.
 func Parse(data []byte) (Config, error) {
-	c, _, err := parse(data)
+	c, _, err := parse("", data)
 	return c, err
 }
 
-func parse(data []byte) (Config, []Warning, error) {
-	lines, err := keyLines(data)
-	if err != nil {
-		return Config{}, nil, Errors{err.(*Error)}
-	}
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		e := &Error{Msg: err.Error()}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			e.Line, _ = de.Position()
-			e.Key = lines.keyAt(e.Line, strings.Join(de.Key(), "."))
-			e.Msg = strings.TrimPrefix(firstLine(de.Error()), "toml: ")
-		}
-		return Config{}, nil, Errors{e}
-	}
+// parse reads the file named path (empty for bytes from elsewhere): Errors, or the
+// configuration and its warnings.
+func parse(path string, data []byte) (Config, []Warning, error) {
 	c := Default()
-	p := &problems{lines: lines}
-	p.decodeTable(reflect.ValueOf(&c).Elem(), doc, "")
-	c.validate(p)
-	if len(p.list) > 0 {
-		for _, e := range p.list {
-			e.Where = where(doc, e.Key)
-		}
-		slices.SortStableFunc(p.list, func(a, b *Error) int {
-			la, lb := a.Line, b.Line
-			if la == 0 {
-				la = math.MaxInt
-			}
-			if lb == 0 {
-				lb = math.MaxInt
-			}
-			return cmp.Or(cmp.Compare(la, lb), cmp.Compare(a.Key, b.Key))
-		})
-		return Config{}, nil, Errors(p.list)
+	f, readable := tomlfile.Decode(path, data, &c, &options)
+	if readable {
+		c.validate(f)
 	}
-	return c, c.warnings(lines), nil
-}
-
-// where names the [[category]] or [[window]] entry key is in, as the file writes it.
-func where(doc map[string]any, key string) string {
-	for _, t := range []struct{ table, field string }{{"category", "letter"}, {"window", "id"}} {
-		rest, ok := strings.CutPrefix(key, t.table+"[")
-		if !ok {
-			continue
-		}
-		i, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, ']'), 0)])
-		if err != nil {
-			return ""
-		}
-		list, _ := doc[t.table].([]any)
-		if i < 0 || i >= len(list) {
-			return ""
-		}
-		m, _ := list[i].(map[string]any)
-		if s, ok := m[t.field].(string); ok && s != "" && len(s) <= 16 {
-			return fmt.Sprintf("%s %q", t.field, s)
-		}
-		return fmt.Sprintf("%s %d of %d", t.table, i+1, len(list))
+	ps := f.Problems()
+	if len(ps) == 0 {
+		return c, c.warnings(path, f.Lines), nil
 	}
-	return ""
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+	var es Errors
+	for _, p := range ps {
+		es = append(es, (*Error)(&p))
 	}
-	return s
+	return Config{}, nil, es
 }
 
 var (
@@ -418,99 +311,99 @@ var (
 	reClientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
-func (c *Config) validate(p *problems) {
+func (c *Config) validate(p *tomlfile.File) {
 	h := c.Hall
 	if !wire.ValidName(h.ID) {
-		p.add("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", h.ID)
+		p.Add("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", h.ID)
 	}
 	if strings.TrimSpace(h.Name) == "" {
-		p.add("hall.name", "must not be empty (it heads the display and the counter page)")
+		p.Add("hall.name", "must not be empty (it heads the display and the counter page)")
 	}
 	if err := checkPublicURL(h.PublicURL); err != nil {
-		p.add("hall.public_url", "%v", err)
+		p.Add("hall.public_url", "%v", err)
 	}
 	if _, err := time.LoadLocation(h.TimeZone); err != nil || h.TimeZone == "" {
-		p.add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", h.TimeZone)
+		p.Add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", h.TimeZone)
 	}
 	if c.Store.Path == "" {
-		p.add("store.path", "must name the SQLite file")
+		p.Add("store.path", "must name the SQLite file")
 	}
 	c.validateHTTP(p)
 	c.validateMQTT(p)
 	if c.Voice.CacheDir == "" {
-		p.add("voice.cache_dir", "must name the directory of the synthesised clips")
+		p.Add("voice.cache_dir", "must name the directory of the synthesised clips")
 	}
 	c.validateRules(p)
 	c.validateQueue(p)
 }
 
-func (c *Config) validateHTTP(p *problems) {
+func (c *Config) validateHTTP(p *tomlfile.File) {
 	w := c.HTTP
 	if _, port, err := net.SplitHostPort(w.Listen); err != nil {
-		p.add("http.listen", "%q must be host:port, like \":8480\" or \"127.0.0.1:8480\"", w.Listen)
+		p.Add("http.listen", "%q must be host:port, like \":8480\" or \"127.0.0.1:8480\"", w.Listen)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		p.add("http.listen", "%q: the port must be a number from 1 to 65535", w.Listen)
+		p.Add("http.listen", "%q: the port must be a number from 1 to 65535", w.Listen)
 	}
 	switch {
 	case w.DisplayKey == "":
-		p.add("http.display_key", "must be set: the calling displays open /display?key=THIS_KEY "+
+		p.Add("http.display_key", "must be set: the calling displays open /display?key=THIS_KEY "+
 			"(make one with: od -An -tx1 -N16 /dev/urandom | tr -d ' \\n')")
 	case !reKey.MatchString(w.DisplayKey):
-		p.add("http.display_key", "must be 16 to 128 of A-Z a-z 0-9 _ - (it goes in the display's URL)")
+		p.Add("http.display_key", "must be 16 to 128 of A-Z a-z 0-9 _ - (it goes in the display's URL)")
 	}
 	if w.PublicRate < 1 || w.PublicRate > 6000 {
-		p.add("http.public_rate", "%d must be between 1 and 6000 requests a minute", w.PublicRate)
+		p.Add("http.public_rate", "%d must be between 1 and 6000 requests a minute", w.PublicRate)
 	}
 	for i, s := range w.TrustedProxies {
 		if _, err := netip.ParsePrefix(s); err == nil {
 			continue
 		}
 		if _, err := netip.ParseAddr(s); err != nil {
-			p.add(fmt.Sprintf("http.trusted_proxies[%d]", i), "%q is not an IP address or a prefix like 10.0.0.0/24", s)
+			p.Add(fmt.Sprintf("http.trusted_proxies[%d]", i), "%q is not an IP address or a prefix like 10.0.0.0/24", s)
 		}
 	}
 }
 
-func (c *Config) validateMQTT(p *problems) {
+func (c *Config) validateMQTT(p *tomlfile.File) {
 	m := c.MQTT
 	u, err := url.Parse(m.URL)
 	switch {
 	case err != nil || u.Host == "" || u.Port() == "":
-		p.add("mqtt.url", "%q must be scheme://host:port, like \"tcp://127.0.0.1:1883\" or \"ssl://broker.hall:8883\"", m.URL)
+		p.Add("mqtt.url", "%q must be scheme://host:port, like \"tcp://127.0.0.1:1883\" or \"ssl://broker.hall:8883\"", m.URL)
 	case u.Scheme == "ssl" || u.Scheme == "tls" || u.Scheme == "mqtts":
 		if m.Embedded {
-			p.add("mqtt.url", "%q: the embedded broker listens on tcp:// on this machine only (127.0.0.1 or [::1])", m.URL)
+			p.Add("mqtt.url", "%q: the embedded broker listens on tcp:// on this machine only (127.0.0.1 or [::1])", m.URL)
 		}
 	case u.Scheme == "tcp":
 		if !loopback(u.Hostname()) {
-			p.add("mqtt.url", "%q: tcp:// sends the password in clear, so only to this machine (127.0.0.1, [::1], localhost); use ssl:// for a broker on another machine", m.URL)
+			p.Add("mqtt.url", "%q: tcp:// sends the password in clear, so only to this machine (127.0.0.1, [::1], localhost); use ssl:// for a broker on another machine", m.URL)
 		}
 	default:
-		p.add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
+		p.Add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
 	}
 	if m.CredentialsFile == "" && m.CertFile == "" {
-		p.add("mqtt.credentials_file", "must name the controller's account file (two lines: username, password)")
+		p.Add("mqtt.credentials_file", "must name the controller's account file (two lines: username, password)")
 	}
 	if (m.CertFile == "") != (m.KeyFile == "") {
-		p.add("mqtt.key_file", "cert_file and key_file go together")
+		p.Add("mqtt.key_file", "cert_file and key_file go together")
 	}
 	if err == nil && u.Scheme == "tcp" {
 		if m.CAFile != "" {
-			p.add("mqtt.ca_file", "is for ssl:// (tls://, mqtts://) URLs only")
+			p.Add("mqtt.ca_file", "is for ssl:// (tls://, mqtts://) URLs only")
 		}
 		if m.CertFile != "" {
-			p.add("mqtt.cert_file", "is for ssl:// (tls://, mqtts://) URLs only")
+			p.Add("mqtt.cert_file", "is for ssl:// (tls://, mqtts://) URLs only")
 		}
 	}
 	if m.ClientID != "" && (!reClientID.MatchString(m.ClientID) || strings.HasPrefix(m.ClientID, "kiosk-")) {
-		p.add("mqtt.client_id", "%q must be 1-64 of A-Z a-z 0-9 _ - and not start with kiosk- (the kiosks' own); empty: controller-{hall.id}", m.ClientID)
+		p.Add("mqtt.client_id", "%q must be 1-64 of A-Z a-z 0-9 _ - and not start with kiosk- (the kiosks' own); empty: controller-{hall.id}", m.ClientID)
 	}
 	if m.Embedded {
 		if m.PasswordFile == "" {
-			p.add("mqtt.password_file", "the embedded broker needs the kiosks' accounts (a Mosquitto password file)")
+			p.Add("mqtt.password_file", "the embedded broker needs the kiosks' accounts (a Mosquitto password file)")
 		}
 		if m.ACLFile == "" {
-			p.add("mqtt.acl_file", "the embedded broker needs the hall's ACL (made with citizenhome-acl)")
+			p.Add("mqtt.acl_file", "the embedded broker needs the hall's ACL (made with citizenhome-acl)")
 		}
 	}
 }
@@ -523,10 +416,10 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (c *Config) validateRules(p *problems) {
+func (c *Config) validateRules(p *tomlfile.File) {
 	r := c.Rules
 	if math.IsNaN(r.PriorityShare) || r.PriorityShare < 0 || r.PriorityShare > 1 {
-		p.add("rules.priority_share", "%v must be between 0 and 1 (0.5: at most half the calls go to priority tickets while others wait)", r.PriorityShare)
+		p.Add("rules.priority_share", "%v must be between 0 and 1 (0.5: at most half the calls go to priority tickets while others wait)", r.PriorityShare)
 	}
 	durations := []struct {
 		key      string
@@ -539,25 +432,25 @@ func (c *Config) validateRules(p *problems) {
 	}
 	for _, d := range durations {
 		if d.d < d.min || d.d > d.max {
-			p.add(d.key, "%s must be between %s and %s", d.d, shortDuration(d.min), shortDuration(d.max))
+			p.Add(d.key, "%s must be between %s and %s", d.d, tomlfile.ShortDuration(d.min), tomlfile.ShortDuration(d.max))
 		}
 	}
 	if r.MaxRecalls < 0 || r.MaxRecalls > 20 {
-		p.add("rules.max_recalls", "%d must be between 0 and 20", r.MaxRecalls)
+		p.Add("rules.max_recalls", "%d must be between 0 and 20", r.MaxRecalls)
 	}
 	if r.RequeueAfter < 0 || r.RequeueAfter > 100 {
-		p.add("rules.requeue_after", "%d must be between 0 and 100", r.RequeueAfter)
+		p.Add("rules.requeue_after", "%d must be between 0 and 100", r.RequeueAfter)
 	}
 	// Leases come from the top of a day's 999 numbers of a category, per kiosk: a size that lets
 	// a few kiosks eat the range would leave the counter too few normal numbers.
 	if r.LeaseSize < 1 || r.LeaseSize > 100 {
-		p.add("rules.lease_size", "%d must be between 1 and 100", r.LeaseSize)
+		p.Add("rules.lease_size", "%d must be between 1 and 100", r.LeaseSize)
 	}
 }
 
-func (c *Config) validateQueue(p *problems) {
+func (c *Config) validateQueue(p *tomlfile.File) {
 	if len(c.Categories) == 0 {
-		p.add("category", "at least one [[category]] is needed")
+		p.Add("category", "at least one [[category]] is needed")
 	}
 	letters := map[string]bool{}
 	// A window's letter that matches no category is noise while some category's letter is
@@ -566,44 +459,44 @@ func (c *Config) validateQueue(p *problems) {
 	for i, cat := range c.Categories {
 		k := fmt.Sprintf("category[%d]", i)
 		switch {
-		case p.has(k + ".letter"):
+		case p.Has(k + ".letter"):
 			badLetter = true
 		case !reLetter.MatchString(cat.Letter):
-			p.add(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
+			p.Add(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
 			badLetter = true
 		case letters[cat.Letter]:
-			p.add(k+".letter", "%q is configured twice", cat.Letter)
+			p.Add(k+".letter", "%q is configured twice", cat.Letter)
 		}
 		letters[cat.Letter] = true
 		if strings.TrimSpace(cat.Name) == "" {
-			p.add(k+".name", "must not be empty (the display shows it)")
+			p.Add(k+".name", "must not be empty (the display shows it)")
 		}
 		if d := cat.AvgService.Duration; d <= 0 || d > 4*time.Hour {
-			p.add(k+".avg_service", "%s must be above 0 and at most 4h", d)
+			p.Add(k+".avg_service", "%s must be above 0 and at most 4h", d)
 		}
 	}
 	// Default windows serve the default letters: beside a file's own categories they would only
 	// bury the one fix under a problem per default window.
-	if _, own := p.lines["category"]; own {
-		if _, ownWindows := p.lines["window"]; !ownWindows {
-			p.add("window", "the file lists its own [[category]] tables, so it must list its own [[window]] tables too (the default windows serve the default letters A-F)")
+	if _, own := p.Lines["category"]; own {
+		if _, ownWindows := p.Lines["window"]; !ownWindows {
+			p.Add("window", "the file lists its own [[category]] tables, so it must list its own [[window]] tables too (the default windows serve the default letters A-F)")
 		}
 	}
 	if len(c.Windows) == 0 {
-		p.add("window", "at least one [[window]] is needed")
+		p.Add("window", "at least one [[window]] is needed")
 	}
 	ids := map[string]bool{}
 	for i, w := range c.Windows {
 		k := fmt.Sprintf("window[%d]", i)
 		switch {
 		case !reWindow.MatchString(w.ID):
-			p.add(k+".id", "%q must be 1-16 of A-Z a-z 0-9 - (it is part of the counter's URL)", w.ID)
+			p.Add(k+".id", "%q must be 1-16 of A-Z a-z 0-9 - (it is part of the counter's URL)", w.ID)
 		case ids[w.ID]:
-			p.add(k+".id", "%q is configured twice", w.ID)
+			p.Add(k+".id", "%q is configured twice", w.ID)
 		}
 		ids[w.ID] = true
 		if len(w.Categories) == 0 {
-			p.add(k+".categories", "a window must serve at least one category")
+			p.Add(k+".categories", "a window must serve at least one category")
 		}
 		seen := map[string]bool{}
 		for j, l := range w.Categories {
@@ -611,9 +504,9 @@ func (c *Config) validateQueue(p *problems) {
 			switch {
 			case badLetter:
 			case !letters[l]:
-				p.add(kj, "%q is not a configured [[category]] letter (%s)", l, c.letterList())
+				p.Add(kj, "%q is not a configured [[category]] letter (%s)", l, c.letterList())
 			case seen[l]:
-				p.add(kj, "%q is listed twice", l)
+				p.Add(kj, "%q is listed twice", l)
 			}
 			seen[l] = true
 		}
@@ -659,15 +552,15 @@ const exampleDisplayKey = "3f9c2a7e51d04b8c9e6a1f2b7d3c8e05"
 const placeholderHall = "hall"
 
 // warnings lists settings valid but almost certainly not meant.
-func (c Config) warnings(lines lineMap) []Warning {
+func (c Config) warnings(path string, lines tomlfile.Lines) []Warning {
 	var ws []Warning
 	if c.Hall.ID == placeholderHall {
-		w := Warning{Key: "hall.id", Line: lines["hall.id"]}
+		w := Warning{File: path, Key: "hall.id", Line: lines["hall.id"]}
 		w.Msg = fmt.Sprintf("%q is the example's placeholder: set the hall's own id, the same as hall.id of its kiosks", c.Hall.ID)
 		ws = append(ws, w)
 	}
 	if c.HTTP.DisplayKey == exampleDisplayKey {
-		ws = append(ws, Warning{Key: "http.display_key", Line: lines["http.display_key"],
+		ws = append(ws, Warning{File: path, Key: "http.display_key", Line: lines["http.display_key"],
 			Msg: "is the key the error messages show as an example: anyone who read them can open the display; make one of the hall's own"})
 	}
 	served := map[string]bool{}
@@ -679,7 +572,7 @@ func (c Config) warnings(lines lineMap) []Warning {
 	for i, cat := range c.Categories {
 		if !served[cat.Letter] {
 			k := fmt.Sprintf("category[%d].letter", i)
-			ws = append(ws, Warning{Key: k, Line: lines.line(k),
+			ws = append(ws, Warning{File: path, Key: k, Line: lines.Line(k),
 				Msg: fmt.Sprintf("no [[window]] serves %q: its tickets are issued but never called", cat.Letter)})
 		}
 	}

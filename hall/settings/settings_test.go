@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"citizenhome/tomlfile"
 )
 
 const examplePath = "../../packaging/halld.example.toml"
@@ -28,7 +30,7 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := keyLines(data)
+	lines, err := tomlfile.KeyLines(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestExampleIsDefault(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("example differs from Default():\n got %+v\nwant %+v", got, want)
 	}
-	keys := allKeys(reflect.TypeFor[Config](), "")
+	keys := tomlfile.Keys(reflect.TypeFor[Config]())
 	if len(keys) < 30 {
 		t.Fatalf("only %d keys found in Config: the key listing is broken", len(keys))
 	}
@@ -360,7 +362,7 @@ func TestDemo(t *testing.T) {
 	if len(c.Categories) != len(letters) {
 		t.Errorf("demo categories %d, the catalog uses %d letters", len(c.Categories), len(letters))
 	}
-	if _, ws, err := parse(demoFile); err != nil || len(ws) != 0 {
+	if _, ws, err := parse("", demoFile); err != nil || len(ws) != 0 {
 		t.Errorf("demo.toml: %v %v", ws, err)
 	}
 	if _, err := Demo("relative/dir"); err == nil {

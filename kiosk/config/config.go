@@ -8,25 +8,19 @@
 package config
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/url"
 	"os"
-	"reflect"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
 	_ "time/tzdata"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"citizenhome/kiosk/hours"
+	"citizenhome/tomlfile"
 )
 
 // Config is the whole configuration of a kiosk or a kioskd.
@@ -154,21 +148,9 @@ type Staff struct {
 // Duration is a time.Duration written as a Go duration string ("60s", "1m30s") in the file.
 type Duration struct{ time.Duration }
 
-// durationError is a text that time.ParseDuration refuses; the decoder puts the key before it.
-type durationError struct{ value string }
-
-func (e *durationError) Error() string {
-	return fmt.Sprintf("%q is not a duration (write it like \"60s\" or \"5m\")", e.value)
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. A text that is no duration leaves d alone.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return &durationError{string(b)}
-	}
-	d.Duration = v
-	return nil
+	return tomlfile.ParseDuration(&d.Duration, b, `"60s" or "5m"`)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -213,6 +195,7 @@ func Default() Config {
 var ErrInvalid = errors.New("invalid configuration")
 
 // Error is a configuration problem tied to one key.
+// Its fields are tomlfile.Problem's, in the same order: the reader's problems convert to it.
 type Error struct {
 	File string // may be empty when parsing bytes
 	Key  string // dotted path, "queue.category[1].letter"; empty for a syntax error
@@ -223,28 +206,8 @@ type Error struct {
 	Msg   string
 }
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteString(":")
-	}
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "%d:", e.Line)
-	}
-	if b.Len() > 0 {
-		b.WriteString(" ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		if e.Where != "" {
-			fmt.Fprintf(&b, " (%s)", e.Where)
-		}
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error gives "file:line: key (where): message", leaving out what is empty.
+func (e *Error) Error() string { return (*tomlfile.Problem)(e).Error() }
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
@@ -259,22 +222,10 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 type Errors []*Error
 
 // Error gives one problem per line.
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+func (es Errors) Error() string { return tomlfile.Join(es) }
 
 // Unwrap gives the problems, for errors.As and errors.Is.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es Errors) Unwrap() []error { return tomlfile.Unwrap(es) }
 
 // Is makes errors.Is(err, ErrInvalid) true, even for an empty list built by hand.
 func (es Errors) Is(target error) bool { return target == ErrInvalid }
@@ -294,92 +245,31 @@ func Inspect(path string) (Config, []Warning, error) {
 	if err != nil {
 		return Config{}, nil, err
 	}
-	c, ws, err := parse(data)
-	var es Errors
-	if errors.As(err, &es) {
-		for _, e := range es {
-			e.File = path
-		}
-	}
-	for i := range ws {
-		ws[i].File = path
-	}
-	return c, ws, err
+	return parse(path, data)
 }
 
 // Parse decodes data over Default and validates the result. The error is Errors: every problem
 // of the file, each naming its key and line.
 func Parse(data []byte) (Config, error) {
-	c, _, err := parse(data)
+	c, _, err := parse("", data)
 	return c, err
 }
 
-func parse(data []byte) (Config, []Warning, error) {
-	lines, err := keyLines(data)
-	if err != nil {
-		return Config{}, nil, Errors{err.(*Error)}
-	}
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		e := &Error{Msg: err.Error()}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			e.Line, _ = de.Position()
-			e.Key = lines.keyAt(e.Line, strings.Join(de.Key(), "."))
-			e.Msg = strings.TrimPrefix(firstLine(de.Error()), "toml: ")
-		}
-		return Config{}, nil, Errors{e}
-	}
+// parse reads the file named path (empty for bytes from elsewhere).
+func parse(path string, data []byte) (Config, []Warning, error) {
 	c := Default()
-	p := &problems{lines: lines}
-	p.decodeTable(reflect.ValueOf(&c).Elem(), doc, "")
-	c.validate(p)
-	if len(p.list) > 0 {
-		for _, e := range p.list {
-			e.Where = where(doc, e.Key)
+	f, readable := tomlfile.Decode(path, data, &c, &options)
+	if readable {
+		c.validate(f)
+	}
+	if ps := f.Problems(); ps != nil {
+		es := make(Errors, len(ps))
+		for i := range ps {
+			es[i] = (*Error)(&ps[i])
 		}
-		slices.SortStableFunc(p.list, func(a, b *Error) int {
-			la, lb := a.Line, b.Line
-			if la == 0 {
-				la = math.MaxInt
-			}
-			if lb == 0 {
-				lb = math.MaxInt
-			}
-			return cmp.Or(cmp.Compare(la, lb), cmp.Compare(a.Key, b.Key))
-		})
-		return Config{}, nil, Errors(p.list)
+		return Config{}, nil, es
 	}
-	return c, c.warnings(lines), nil
-}
-
-// where names the [[queue.category]] entry key is in by its letter, as the file writes it.
-func where(doc map[string]any, key string) string {
-	rest, ok := strings.CutPrefix(key, "queue.category[")
-	if !ok {
-		return ""
-	}
-	i, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, ']'), 0)])
-	if err != nil {
-		return ""
-	}
-	q, _ := doc["queue"].(map[string]any)
-	list, _ := q["category"].([]any)
-	if i < 0 || i >= len(list) {
-		return ""
-	}
-	cat, _ := list[i].(map[string]any)
-	if l, ok := cat["letter"].(string); ok && l != "" && len(l) <= 8 {
-		return fmt.Sprintf("letter %q", l)
-	}
-	return fmt.Sprintf("category %d of %d", i+1, len(list))
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+	return c, c.warnings(path, f.Lines), nil
 }
 
 var (
@@ -388,143 +278,143 @@ var (
 	reCard   = regexp.MustCompile(`^[0-9A-F]{8,20}$`)
 )
 
-func (c *Config) validate(p *problems) {
+func (c *Config) validate(p *tomlfile.File) {
 	if !reName.MatchString(c.Hall.ID) {
-		p.add("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Hall.ID)
+		p.Add("hall.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Hall.ID)
 	}
 	if !reName.MatchString(c.Kiosk.ID) {
-		p.add("kiosk.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Kiosk.ID)
+		p.Add("kiosk.id", "%q must match [a-z0-9][a-z0-9-]{0,31} (it is part of MQTT topics)", c.Kiosk.ID)
 	}
 	if strings.TrimSpace(c.Hall.Name) == "" {
-		p.add("hall.name", "must not be empty (it is printed on every ticket)")
+		p.Add("hall.name", "must not be empty (it is printed on every ticket)")
 	}
 	if _, err := time.LoadLocation(c.Hall.TimeZone); err != nil || c.Hall.TimeZone == "" {
-		p.add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", c.Hall.TimeZone)
+		p.Add("hall.time_zone", "%q is not a known time zone (for example Asia/Shanghai)", c.Hall.TimeZone)
 	}
 	if d := c.Hall.TakeDeadline.Duration; d < 100*time.Millisecond || d > 10*time.Second {
-		p.add("hall.take_deadline", "%s must be between 100ms and 10s", d)
+		p.Add("hall.take_deadline", "%s must be between 100ms and 10s", d)
 	}
 	if c.Hall.Controller && !c.MQTT.Enabled {
-		p.add("hall.controller", "needs mqtt.enabled = true (halld is reached over MQTT)")
+		p.Add("hall.controller", "needs mqtt.enabled = true (halld is reached over MQTT)")
 	}
 	if err := checkPublicURL(c.Hall.PublicURL); err != nil {
-		p.add("hall.public_url", "%v", err)
+		p.Add("hall.public_url", "%v", err)
 	}
 	if c.Kiosk.Language != "zh" && c.Kiosk.Language != "en" {
-		p.add("kiosk.language", "%q must be zh or en", c.Kiosk.Language)
+		p.Add("kiosk.language", "%q must be zh or en", c.Kiosk.Language)
 	}
 	if c.Kiosk.Store == "" {
-		p.add("kiosk.store", "must name the SQLite file")
+		p.Add("kiosk.store", "must name the SQLite file")
 	}
-	timeoutOK := !p.has("kiosk.idle_timeout")
+	timeoutOK := !p.Has("kiosk.idle_timeout")
 	if c.Kiosk.IdleTimeout.Duration < 15*time.Second || c.Kiosk.IdleTimeout.Duration > 10*time.Minute {
-		p.add("kiosk.idle_timeout", "%s must be between 15s and 10m", c.Kiosk.IdleTimeout.Duration)
+		p.Add("kiosk.idle_timeout", "%s must be between 15s and 10m", c.Kiosk.IdleTimeout.Duration)
 		timeoutOK = false
 	}
 	// Against an idle_timeout that is itself wrong the comparison says nothing new.
 	if w := c.Kiosk.IdleWarning.Duration; timeoutOK && (w <= 0 || w >= c.Kiosk.IdleTimeout.Duration) {
-		p.add("kiosk.idle_warning", "%s must be above 0 and below idle_timeout (%s)", w, c.Kiosk.IdleTimeout.Duration)
+		p.Add("kiosk.idle_warning", "%s must be above 0 and below idle_timeout (%s)", w, c.Kiosk.IdleTimeout.Duration)
 	}
 	for i, s := range c.Hours.Weekday {
 		if _, _, err := hours.ParseSpan(s); err != nil {
-			p.add(fmt.Sprintf("hours.weekday[%d]", i), "%v", err)
+			p.Add(fmt.Sprintf("hours.weekday[%d]", i), "%v", err)
 		}
 	}
 	for i, s := range c.Hours.Weekend {
 		if _, _, err := hours.ParseSpan(s); err != nil {
-			p.add(fmt.Sprintf("hours.weekend[%d]", i), "%v", err)
+			p.Add(fmt.Sprintf("hours.weekend[%d]", i), "%v", err)
 		}
 	}
 	for i, s := range c.Hours.Closed {
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			p.add(fmt.Sprintf("hours.closed[%d]", i), "%q is not a date like 2026-10-01", s)
+			p.Add(fmt.Sprintf("hours.closed[%d]", i), "%q is not a date like 2026-10-01", s)
 		}
 	}
 	for i, s := range c.Hours.Workdays {
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			p.add(fmt.Sprintf("hours.workdays[%d]", i), "%q is not a date like 2026-10-11", s)
+			p.Add(fmt.Sprintf("hours.workdays[%d]", i), "%q is not a date like 2026-10-11", s)
 		}
 	}
 	if c.Queue.ElderAge < 50 || c.Queue.ElderAge > 120 {
-		p.add("queue.elder_age", "%d must be between 50 and 120", c.Queue.ElderAge)
+		p.Add("queue.elder_age", "%d must be between 50 and 120", c.Queue.ElderAge)
 	}
 	seen := map[string]bool{}
 	for i, cat := range c.Queue.Categories {
 		k := fmt.Sprintf("queue.category[%d]", i)
 		switch {
 		case !reLetter.MatchString(cat.Letter):
-			p.add(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
+			p.Add(k+".letter", "%q must be one capital letter A-Z", cat.Letter)
 		case seen[cat.Letter]:
-			p.add(k+".letter", "%q is configured twice", cat.Letter)
+			p.Add(k+".letter", "%q is configured twice", cat.Letter)
 		}
 		seen[cat.Letter] = true
 		if cat.AvgService.Duration < 0 || cat.AvgService.Duration > 4*time.Hour {
-			p.add(k+".avg_service", "%s must be between 0 and 4h", cat.AvgService.Duration)
+			p.Add(k+".avg_service", "%s must be between 0 and 4h", cat.AvgService.Duration)
 		}
 		if cat.Counters < 0 || cat.Counters > 200 {
-			p.add(k+".counters", "%d must be between 0 and 200", cat.Counters)
+			p.Add(k+".counters", "%d must be between 0 and 200", cat.Counters)
 		}
 	}
 	for i, l := range c.Queue.PriorityCategories {
 		if !reLetter.MatchString(l) {
-			p.add(fmt.Sprintf("queue.priority_categories[%d]", i), "%q must be one capital letter A-Z", l)
+			p.Add(fmt.Sprintf("queue.priority_categories[%d]", i), "%q must be one capital letter A-Z", l)
 		}
 	}
 	d := c.Devices
 	if d.PrinterBaud <= 0 || d.PrinterBaud > 921600 {
-		p.add("devices.printer_baud", "%d is not a usable baud rate", d.PrinterBaud)
+		p.Add("devices.printer_baud", "%d is not a usable baud rate", d.PrinterBaud)
 	}
 	if d.IDReaderBaud <= 0 || d.IDReaderBaud > 921600 {
-		p.add("devices.id_reader_baud", "%d is not a usable baud rate", d.IDReaderBaud)
+		p.Add("devices.id_reader_baud", "%d is not a usable baud rate", d.IDReaderBaud)
 	}
 	if d.PrinterFlow != "none" && d.PrinterFlow != "rtscts" {
-		p.add("devices.printer_flow", "%q must be none or rtscts", d.PrinterFlow)
+		p.Add("devices.printer_flow", "%q must be none or rtscts", d.PrinterFlow)
 	}
 	if d.PrinterPaper != "58mm" && d.PrinterPaper != "80mm" {
-		p.add("devices.printer_paper", "%q must be 58mm or 80mm", d.PrinterPaper)
+		p.Add("devices.printer_paper", "%q must be 58mm or 80mm", d.PrinterPaper)
 	}
 	if d.PrinterQR != "native" && d.PrinterQR != "raster" {
-		p.add("devices.printer_qr", "%q must be native (GS ( k) or raster (GS v 0)", d.PrinterQR)
+		p.Add("devices.printer_qr", "%q must be native (GS ( k) or raster (GS v 0)", d.PrinterQR)
 	}
 	m := c.MQTT
 	if m.Enabled && !m.Embedded {
 		if !strings.HasPrefix(m.URL, "tcp://") && !strings.HasPrefix(m.URL, "ssl://") &&
 			!strings.HasPrefix(m.URL, "tls://") && !strings.HasPrefix(m.URL, "mqtts://") {
-			p.add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
+			p.Add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
 		}
 		if m.CredentialsFile == "" && m.CertFile == "" {
-			p.add("mqtt.credentials_file", "an external broker needs credentials (or cert_file)")
+			p.Add("mqtt.credentials_file", "an external broker needs credentials (or cert_file)")
 		}
 	}
 	if (m.CertFile == "") != (m.KeyFile == "") {
-		p.add("mqtt.key_file", "cert_file and key_file go together")
+		p.Add("mqtt.key_file", "cert_file and key_file go together")
 	}
 	if m.Heartbeat.Duration < time.Second {
-		p.add("mqtt.heartbeat", "%s must be at least 1s", m.Heartbeat.Duration)
+		p.Add("mqtt.heartbeat", "%s must be at least 1s", m.Heartbeat.Duration)
 	}
 	if err := checkListen(c.API.Listen); err != nil {
-		p.add("api.listen", "%v", err)
+		p.Add("api.listen", "%v", err)
 	}
 	if c.Staff.PINHash != "" {
 		if _, err := parsePINHash(c.Staff.PINHash); err != nil {
-			p.add("staff.pin_hash", "%v", err)
+			p.Add("staff.pin_hash", "%v", err)
 		}
 	}
 	if c.Privacy.KeyFile == "" {
-		p.add("privacy.key_file", "must name the hall key file (created at first start)")
+		p.Add("privacy.key_file", "must name the hall key file (created at first start)")
 	}
 	if c.Privacy.RetentionDays < 1 || c.Privacy.RetentionDays > 3650 {
-		p.add("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
+		p.Add("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
 	}
 	if e := c.Appointments.Early.Duration; e < 0 || e > 4*time.Hour {
-		p.add("appointments.early", "%s must be between 0 and 4h", e)
+		p.Add("appointments.early", "%s must be between 0 and 4h", e)
 	}
 	if l := c.Appointments.Late.Duration; l < 0 || l > 4*time.Hour {
-		p.add("appointments.late", "%s must be between 0 and 4h", l)
+		p.Add("appointments.late", "%s must be between 0 and 4h", l)
 	}
 	for i, card := range c.Staff.Cards {
 		if !reCard.MatchString(card) {
-			p.add(fmt.Sprintf("staff.cards[%d]", i), "must be the card UID in upper-case hex")
+			p.Add(fmt.Sprintf("staff.cards[%d]", i), "must be the card UID in upper-case hex")
 		}
 	}
 }

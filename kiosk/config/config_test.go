@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"citizenhome/tomlfile"
 )
 
 func TestExampleIsDefault(t *testing.T) {
@@ -22,12 +24,12 @@ func TestExampleIsDefault(t *testing.T) {
 		t.Errorf("example differs from Default():\n got %+v\nwant %+v", got, want)
 	}
 	// Every key of Config is documented in the example.
-	lines, err := keyLines(data)
+	lines, err := tomlfile.KeyLines(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range tomlKeys(reflect.TypeOf(Config{}), "") {
-		if lines.line(k) == 0 {
+		if lines.Line(k) == 0 {
 			t.Errorf("key %s is not in packaging/kiosk.example.toml", k)
 		}
 		if _, ok := lines[k]; !ok && !strings.HasPrefix(k, "queue.category") {

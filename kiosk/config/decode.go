@@ -1,450 +1,52 @@
 package config
 
 import (
-	"encoding"
-	"fmt"
-	"math"
 	"reflect"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"citizenhome/tomlfile"
 )
 
-// The file is decoded in two steps so that one mistake does not hide the next: go-toml reads the
-// document into plain maps (that step stops at a syntax error or a key defined twice, which leave
-// nothing sound to go on), then decodeTable walks those maps against Config and notes every
-// unknown key and every value of the wrong type, each under its own key and line, before the
-// values that did decode are validated.
-
-// problems collects the errors of one file. A key that already has an error gets no second one
-// (for it or for anything inside it): a value that failed to decode keeps its default, and what
-// validation would say of that default is noise.
-type problems struct {
-	lines lineMap
-	list  []*Error
-}
-
-func (p *problems) add(key, format string, args ...any) {
-	for _, e := range p.list {
-		if e.Key == key || strings.HasPrefix(key, e.Key+".") || strings.HasPrefix(key, e.Key+"[") {
-			return
-		}
-	}
-	p.list = append(p.list, &Error{Key: key, Line: p.lines.line(key), Msg: fmt.Sprintf(format, args...)})
-}
-
-func (p *problems) has(key string) bool {
-	for _, e := range p.list {
-		if e.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-var (
-	durationType  = reflect.TypeFor[Duration]()
-	unmarshalType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-// decodeTable sets the fields of the struct v from m, the table at key (empty for the document).
-func (p *problems) decodeTable(v reflect.Value, m map[string]any, key string) {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		sub := join(key, name)
-		f, ok := fieldByTag(v.Type(), name)
-		if !ok {
-			p.add(sub, "%s", unknownKey(v.Type(), key, name, m[name]))
-			continue
-		}
-		p.decodeValue(v.FieldByIndex(f.Index), m[name], sub)
-	}
-}
-
-func join(key, name string) string {
-	if key == "" {
-		return name
-	}
-	return key + "." + name
-}
-
-func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		if f := t.Field(i); f.Tag.Get("toml") == name {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-// decodeValue sets v from the TOML value x found at key, or notes why it cannot.
-func (p *problems) decodeValue(v reflect.Value, x any, key string) {
-	t := v.Type()
-	switch {
-	case t == durationType:
-		s, ok := x.(string)
-		if !ok {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			p.add(key, "%v", err)
-		}
-	case t.Kind() == reflect.String:
-		s, ok := x.(string)
-		if !ok {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		v.SetString(s)
-	case t.Kind() == reflect.Int:
-		n, ok := x.(int64)
-		if !ok || n < math.MinInt || n > math.MaxInt {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		v.SetInt(n)
-	case t.Kind() == reflect.Bool:
-		b, ok := x.(bool)
-		if !ok {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		v.SetBool(b)
-	case t.Kind() == reflect.Struct:
-		m, ok := x.(map[string]any)
-		if !ok {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		p.decodeTable(v, m, key)
-	case t.Kind() == reflect.Slice:
-		list, ok := x.([]any)
-		if !ok {
-			p.add(key, "%s", mismatch(t, x, key))
-			return
-		}
-		// A list in the file replaces the default list whole, and each [[table]] starts from
-		// zero values: a category does not inherit the default category's counters.
-		out := reflect.MakeSlice(t, len(list), len(list))
-		for i, e := range list {
-			p.decodeValue(out.Index(i), e, fmt.Sprintf("%s[%d]", key, i))
-		}
-		v.Set(out)
-	default:
-		// Only reached if Config gains a field of a kind this walker does not know: a
-		// programming error that TestEveryFieldDecodes catches.
-		p.add(key, "cannot be set from the file (a field of kind %s)", t.Kind())
-	}
-}
-
-// unknownKey words an unknown key, with where it probably belongs: the same name in another
-// table (a key put under the wrong [table]), or a known key a typing error away.
-func unknownKey(t reflect.Type, table, name string, x any) string {
-	if _, isTable := x.(map[string]any); !isTable {
-		var homes []string
-		for _, k := range allKeys(reflect.TypeFor[Config](), "") {
-			if i := strings.LastIndexByte(k, '.'); i > 0 && k[i+1:] == name {
-				homes = append(homes, "["+strings.ReplaceAll(k[:i], "[0]", "")+"]")
-			}
-		}
-		if len(homes) > 0 {
-			where := "the top of the file"
-			if table != "" {
-				where = "[" + table + "]"
-			}
-			return fmt.Sprintf("unknown key in %s: %s belongs in %s", where, name, strings.Join(slices.Compact(homes), " or "))
-		}
-	}
-	best, bestD := "", 3
-	for i := range t.NumField() {
-		if k := t.Field(i).Tag.Get("toml"); k != "" {
-			if d := editDistance(name, k); d < bestD {
-				best, bestD = k, d
-			}
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf("unknown key (did you mean %s?)", best)
-	}
-	if table == "" {
-		return "unknown key (the tables are [hall], [kiosk], [hours], [queue], [devices], [mqtt], [api], [staff], [privacy] and [appointments])"
-	}
-	return "unknown key (every key of [" + stripIndexes(table) + "] is in /usr/share/doc/citizenhome-common/kiosk.example.toml)"
-}
-
-func stripIndexes(key string) string {
-	var b strings.Builder
-	depth := 0
-	for _, r := range key {
-		switch {
-		case r == '[':
-			depth++
-		case r == ']':
-			depth--
-		case depth == 0:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// allKeys lists the dotted keys of a struct type; arrays of tables appear as their first element.
-func allKeys(t reflect.Type, prefix string) []string {
-	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := prefix + f.Tag.Get("toml")
-		switch {
-		case f.Type.Kind() == reflect.Struct && f.Type != durationType:
-			out = append(out, allKeys(f.Type, name+".")...)
-		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
-			out = append(out, allKeys(f.Type.Elem(), name+"[0].")...)
-		default:
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+// options word the messages of kiosk.toml; package tomlfile reads it (every problem at once,
+// each with its key and line).
+var options = tomlfile.Options{
+	Defaults:  Default(),
+	Examples:  examples,
+	Reference: "/usr/share/doc/citizenhome-common/kiosk.example.toml",
+	Entries:   map[string]string{"queue.category": "letter"},
+	EntryMax:  8,
+	Hint:      hint,
 }
 
 // examples are written the way the file wants them, for keys whose default shows nothing useful
 // (an empty text or list).
 var examples = map[string]string{
-	"kiosk.catalog":                `"/etc/citizenhome/catalog.json"`,
-	"kiosk.print_dir":              `"/var/lib/citizenhome/prints"`,
-	"hours.closed":                 `["2026-10-01", "2026-10-02"]`,
-	"hours.workdays":               `["2026-10-11"]`,
-	"queue.priority_categories":    `["G"]`,
-	"queue.category":               "[[queue.category]] tables, each with letter, avg_service and counters",
-	"devices.printer":              `"/dev/citizenhome-printer"`,
-	"devices.id_reader":            `"/dev/citizenhome-idreader"`,
-	"devices.card_reader":          `"ACS ACR1281U"`,
-	"devices.uid_reader":           `"ACS ACR1281U"`,
-	"devices.psam_reader":          `"ACS ACR1281U SAM"`,
-	"mqtt.credentials_file":        `"/etc/citizenhome/mqtt.credentials"`,
-	"mqtt.ca_file":                 `"/etc/citizenhome/hall-ca.pem"`,
-	"mqtt.cert_file":               `"/etc/citizenhome/kiosk.pem"`,
-	"mqtt.key_file":                `"/etc/citizenhome/kiosk.key"`,
-	"staff.pin_hash":               `"pbkdf2-sha256$..." (made by kioskctl hash-pin)`,
-	"staff.cards":                  `["04A1B2C3"]`,
-	"queue.category[].letter":      `"A"`,
-	"queue.category[].counters":    "3",
-	"queue.category[].avg_service": `"6m"`,
+	"kiosk.catalog":              `"/etc/citizenhome/catalog.json"`,
+	"kiosk.print_dir":            `"/var/lib/citizenhome/prints"`,
+	"hours.closed":               `["2026-10-01", "2026-10-02"]`,
+	"hours.workdays":             `["2026-10-11"]`,
+	"queue.priority_categories":  `["G"]`,
+	"queue.category":             "[[queue.category]] tables, each with letter, avg_service and counters",
+	"devices.printer":            `"/dev/citizenhome-printer"`,
+	"devices.id_reader":          `"/dev/citizenhome-idreader"`,
+	"devices.card_reader":        `"ACS ACR1281U"`,
+	"devices.uid_reader":         `"ACS ACR1281U"`,
+	"devices.psam_reader":        `"ACS ACR1281U SAM"`,
+	"mqtt.credentials_file":      `"/etc/citizenhome/mqtt.credentials"`,
+	"mqtt.ca_file":               `"/etc/citizenhome/hall-ca.pem"`,
+	"mqtt.cert_file":             `"/etc/citizenhome/kiosk.pem"`,
+	"mqtt.key_file":              `"/etc/citizenhome/kiosk.key"`,
+	"staff.pin_hash":             `"pbkdf2-sha256$..." (made by kioskctl hash-pin)`,
+	"staff.cards":                `["04A1B2C3"]`,
+	"queue.category.letter":      `"A"`,
+	"queue.category.counters":    "3",
+	"queue.category.avg_service": `"6m"`,
 }
 
-// example is how the value at key is written, taken from examples or from Default. An entry of
-// a list ("hours.weekday[1]") is shown as the list's first entry.
-func example(key string) string {
-	if base, ok := strings.CutSuffix(key, "]"); ok && !strings.HasSuffix(stripIndexesKeep(key), "category[]") {
-		list := example(base[:strings.LastIndexByte(base, '[')])
-		first, _, _ := strings.Cut(strings.TrimPrefix(list, "["), ",")
-		return strings.TrimSuffix(first, "]")
-	}
-	generic := stripIndexesKeep(key)
-	if e, ok := examples[generic]; ok {
-		return e
-	}
-	if e, ok := examples[stripIndexes(key)]; ok {
-		return e
-	}
-	d := Default()
-	v, ok := lookup(reflect.ValueOf(d), stripIndexes(key))
-	if !ok {
-		return ""
-	}
-	switch x := v.Interface().(type) {
-	case Duration:
-		return strconv.Quote(shortDuration(x.Duration))
-	case string:
-		if x == "" {
-			return ""
-		}
-		return strconv.Quote(x)
-	case int:
-		return strconv.Itoa(x)
-	case bool:
-		return strconv.FormatBool(x)
-	case []string:
-		if len(x) == 0 {
-			return ""
-		}
-		q := make([]string, len(x))
-		for i, s := range x {
-			q[i] = strconv.Quote(s)
-		}
-		return "[" + strings.Join(q, ", ") + "]"
-	}
-	return ""
-}
-
-// stripIndexesKeep turns "queue.category[2].letter" into "queue.category[].letter".
-func stripIndexesKeep(key string) string {
-	var b strings.Builder
-	skip := false
-	for _, r := range key {
-		switch {
-		case r == '[':
-			skip = true
-			b.WriteRune(r)
-		case r == ']':
-			skip = false
-			b.WriteRune(r)
-		case !skip:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
-		return "0s"
-	}
-	return s
-}
-
-// lookup finds the field at a dotted key (without indexes) in v, a Config.
-func lookup(v reflect.Value, key string) (reflect.Value, bool) {
-	for part := range strings.SplitSeq(key, ".") {
-		if v.Kind() != reflect.Struct {
-			return reflect.Value{}, false
-		}
-		f, ok := fieldByTag(v.Type(), part)
-		if !ok {
-			return reflect.Value{}, false
-		}
-		v = v.FieldByIndex(f.Index)
-	}
-	return v, true
-}
-
-// mismatch says, in a technician's words, what the key wants and what the file gives, with a hint
-// for the usual slips (quotes around a number, a bare date, one value where a list goes).
-func mismatch(t reflect.Type, x any, key string) string {
-	want := ""
-	ex := example(key)
-	like := func(s string) string {
-		if ex == "" {
-			return s
-		}
-		return s + " like " + ex
-	}
-	switch {
-	case t == durationType:
-		want = `a duration in quotes like "60s", "5m" or "1h30m"`
-	case t.Kind() == reflect.String:
-		want = like("text in quotes")
-	case t.Kind() == reflect.Int:
-		want = like("a whole number")
-	case t.Kind() == reflect.Bool:
-		want = "true or false (without quotes)"
-	case t.Kind() == reflect.Struct:
-		want = "a table: a [" + stripIndexes(key) + "] header with its keys below it"
-		if strings.HasSuffix(key, "]") {
-			want = "a table of keys (letter, avg_service, counters)"
-		}
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
-		want = ex
-		if want == "" {
-			want = "[[" + key + "]] tables"
-		}
-	case t.Kind() == reflect.Slice:
-		want = like("a list of texts in quotes")
-	}
-	msg := fmt.Sprintf("expected %s, got %s", want, describe(x))
-	if hint := slipHint(t, x); hint != "" {
-		msg += " (" + hint + ")"
-	}
-	return msg
-}
-
-// describe names a decoded TOML value the way a technician reads it.
-func describe(x any) string {
+// hint words the kiosk's slips with dates and times: its file has both, in [hours].
+func hint(_ reflect.Type, x any) string {
 	switch v := x.(type) {
-	case string:
-		if len(v) > 40 {
-			v = v[:37] + "..."
-		}
-		return "the text " + strconv.Quote(v)
-	case int64:
-		return "the number " + strconv.FormatInt(v, 10)
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-			return "the number " + strconv.FormatFloat(v, 'f', 1, 64)
-		}
-		return "the number " + strconv.FormatFloat(v, 'g', -1, 64)
-	case bool:
-		return "the value " + strconv.FormatBool(v)
-	case []any:
-		return fmt.Sprintf("a list of %d", len(v))
-	case map[string]any:
-		return "a table"
-	case toml.LocalDate:
-		return "the date " + v.String() + " not in quotes"
-	case toml.LocalTime:
-		return "the time of day " + v.String() + " not in quotes"
-	case toml.LocalDateTime, time.Time:
-		return fmt.Sprintf("the date and time %v not in quotes", v)
-	}
-	return fmt.Sprintf("a value of type %T", x)
-}
-
-func slipHint(t reflect.Type, x any) string {
-	switch v := x.(type) {
-	case string:
-		if t.Kind() == reflect.Int {
-			if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-				return "remove the quotes"
-			}
-		}
-		if t.Kind() == reflect.Bool && (v == "true" || v == "false") {
-			return "remove the quotes"
-		}
-		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String {
-			return "a list goes in brackets, even with one entry: [" + strconv.Quote(v) + "]"
-		}
-	case int64, float64:
-		if t == durationType {
-			return fmt.Sprintf("a duration goes in quotes with its unit: \"%vs\", \"%vm\" or \"%vh\"", v, v, v)
-		}
-		if t.Kind() == reflect.String {
-			return "put it in quotes"
-		}
-		if f, ok := v.(float64); ok && t.Kind() == reflect.Int && f == math.Trunc(f) {
-			return "write it without a decimal point"
-		}
 	case toml.LocalDate:
 		return "put the date in quotes: \"" + v.String() + "\""
 	case toml.LocalTime:

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"citizenhome/tomlfile"
 )
 
 // A file with problems of every kind: each is listed, in line order, with its own key and line,
@@ -148,10 +150,10 @@ func TestMismatchInPlainWords(t *testing.T) {
 		if strings.HasPrefix(table, "queue.category") {
 			header = "[[queue.category]]"
 		}
-		v, _ := lookup(d, stripIndexes(key))
+		v, _ := tomlfile.Lookup(d, key)
 		if strings.HasPrefix(key, "queue.category") {
 			v = reflect.ValueOf(Category{})
-			v, _ = lookup(v, leaf)
+			v, _ = tomlfile.Lookup(v, leaf)
 		}
 		var wrongs []string
 		switch v.Interface().(type) {
@@ -260,7 +262,7 @@ func TestPlaceholderWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile("../../packaging/kiosk.example.toml")
-	lines, _ := keyLines(data)
+	lines, _ := tomlfile.KeyLines(data)
 	if len(ws) != 2 || ws[0].Key != "hall.id" || ws[1].Key != "kiosk.id" ||
 		ws[0].Line != lines["hall.id"] || ws[1].Line != lines["kiosk.id"] || ws[0].Line == 0 {
 		t.Fatalf("warnings: %+v", ws)

@@ -2,7 +2,8 @@ package config
 
 import (
 	"fmt"
-	"strings"
+
+	"citizenhome/tomlfile"
 )
 
 // Warning is a setting that is valid but almost certainly not meant. It does not stop the
@@ -16,17 +17,7 @@ type Warning struct {
 
 // String gives "file:line: key: message", the layout of an Error.
 func (w Warning) String() string {
-	var b strings.Builder
-	if w.File != "" {
-		b.WriteString(w.File + ":")
-	}
-	if w.Line > 0 {
-		fmt.Fprintf(&b, "%d:", w.Line)
-	}
-	if b.Len() > 0 {
-		b.WriteString(" ")
-	}
-	return b.String() + w.Key + ": " + w.Msg
+	return (&tomlfile.Problem{File: w.File, Key: w.Key, Line: w.Line, Msg: w.Msg}).Error()
 }
 
 // Placeholder ids: the values packaging/kiosk.example.toml ships. Left in place they put every
@@ -39,10 +30,10 @@ const (
 
 // warnings lists the placeholder ids still in force, written in the file (with their line) or
 // left to their default (line 0).
-func (c Config) warnings(lines lineMap) []Warning {
+func (c Config) warnings(path string, lines tomlfile.Lines) []Warning {
 	var ws []Warning
 	add := func(key, value, why string) {
-		w := Warning{Key: key, Line: lines[key]}
+		w := Warning{File: path, Key: key, Line: lines[key]}
 		if w.Line == 0 {
 			w.Msg = fmt.Sprintf("not set, so the default %q, the example's placeholder: %s", value, why)
 		} else {

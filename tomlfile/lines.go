@@ -1,4 +1,4 @@
-package config
+package tomlfile
 
 import (
 	"fmt"
@@ -7,11 +7,16 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
-// keyLines maps every key of the document to the line it stands on, so that a value that decodes
-// but fails validation can still be reported with its line. Keys inside an array of tables carry
-// the table's index: "queue.category[1].letter". A syntax error is returned as an *Error.
-func keyLines(data []byte) (lineMap, error) {
-	lines := lineMap{}
+// Lines maps every key written in a document to the line it stands on, so that a value that
+// decodes but fails validation is still reported with its line. Keys inside an array of tables
+// carry the table's index ("queue.category[1].letter"); the array's own key is on the line of
+// its first table. A key the file does not write is absent.
+type Lines map[string]int
+
+// KeyLines reads the keys of a TOML document and their lines. A syntax error is returned as a
+// *Problem on its line (Key empty), with the keys read before it.
+func KeyLines(data []byte) (Lines, error) {
+	lines := Lines{}
 	p := unstable.Parser{}
 	p.Reset(data)
 	var table string
@@ -25,7 +30,9 @@ func keyLines(data []byte) (lineMap, error) {
 			if n.Kind == unstable.ArrayTable {
 				i := arrays[table]
 				arrays[table] = i + 1
-				lines[table] = line
+				if _, ok := lines[table]; !ok {
+					lines[table] = line
+				}
 				table = fmt.Sprintf("%s[%d]", table, i)
 			}
 			lines[table] = line
@@ -38,9 +45,8 @@ func keyLines(data []byte) (lineMap, error) {
 		}
 	}
 	if err := p.Error(); err != nil {
-		var pe *unstable.ParserError
-		e := &Error{Msg: err.Error()}
-		if asParserError(err, &pe) && len(pe.Highlight) > 0 {
+		e := &Problem{Msg: err.Error()}
+		if pe, ok := err.(*unstable.ParserError); ok && len(pe.Highlight) > 0 {
 			e.Line = p.Shape(p.Range(pe.Highlight)).Start.Line
 		}
 		return lines, e
@@ -58,14 +64,6 @@ func firstKeyLine(p *unstable.Parser, n *unstable.Node) int {
 	return 0
 }
 
-func asParserError(err error, pe **unstable.ParserError) bool {
-	e, ok := err.(*unstable.ParserError)
-	if ok {
-		*pe = e
-	}
-	return ok
-}
-
 func joinKey(it unstable.Iterator) string {
 	var parts []string
 	for it.Next() {
@@ -74,11 +72,9 @@ func joinKey(it unstable.Iterator) string {
 	return strings.Join(parts, ".")
 }
 
-// lineMap answers the line of a key; an element of an array value ("hours.weekday[2]") is on the
-// line of its key unless it was found itself.
-type lineMap map[string]int
-
-func (m lineMap) line(key string) int {
+// Line is the line of key, or of the nearest key above it that the file writes: an element of a
+// list ("hours.weekday[2]") is on the line of its key. 0 when none is written.
+func (m Lines) Line(key string) int {
 	for {
 		if l, ok := m[key]; ok {
 			return l
@@ -94,7 +90,7 @@ func (m lineMap) line(key string) int {
 
 // keyAt completes key, as go-toml names it (relative to its table: "id" for a second hall.id),
 // to the full key written on line; key itself when no key on that line ends with it.
-func (m lineMap) keyAt(line int, key string) string {
+func (m Lines) keyAt(line int, key string) string {
 	best := key
 	for k, l := range m {
 		if l == line && (k == key || strings.HasSuffix(k, "."+key)) &&
