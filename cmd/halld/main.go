@@ -213,95 +213,98 @@ func flagsAnywhere(args []string) []string {
 	return append(flags, pos...)
 }
 
-func tokenCmd(args []string) error {
+// storeCmd runs a token or user command: it parses -config and the flags add declares, opens
+// the store of that configuration, and hands do the action and the positional arguments.
+func storeCmd(cmd, actions string, args []string, add func(*flag.FlagSet), do func(context.Context, *access.Store, string, []string) error) error {
 	if len(args) == 0 {
-		return usageError("token: create, revoke or list")
+		return usageError("%s: %s", cmd, actions)
 	}
-	fs := flag.NewFlagSet("halld token", flag.ContinueOnError)
+	fs := flag.NewFlagSet("halld "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	role := fs.String("role", "", "counter, crew or admin")
-	name := fs.String("name", "", "the token's name (who or what uses it)")
+	add(fs)
 	st, done, rest, err := openAccess(fs, flagsAnywhere(args[1:]))
 	if err != nil {
 		return err
 	}
 	defer done()
-	ctx := context.Background()
-	switch args[0] {
-	case "create":
-		r, err := access.ParseRole(*role)
-		if err != nil {
-			return usageError("token create: %v", err)
+	return do(context.Background(), st, args[0], rest)
+}
+
+func tokenCmd(args []string) error {
+	var role, name *string
+	return storeCmd("token", "create, revoke or list", args, func(fs *flag.FlagSet) {
+		role = fs.String("role", "", "counter, crew or admin")
+		name = fs.String("name", "", "the token's name (who or what uses it)")
+	}, func(ctx context.Context, st *access.Store, action string, rest []string) error {
+		switch action {
+		case "create":
+			r, err := access.ParseRole(*role)
+			if err != nil {
+				return usageError("token create: %v", err)
+			}
+			tok, err := st.CreateToken(ctx, *name, r)
+			if err != nil {
+				return err
+			}
+			fmt.Println(tok)
+			fmt.Fprintln(os.Stderr, "halld: the token is shown once; it is stored hashed")
+			return nil
+		case "revoke":
+			if len(rest) != 1 {
+				return usageError("token revoke NAME")
+			}
+			return st.RevokeToken(ctx, rest[0])
+		case "list":
+			ts, err := st.Tokens(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				fmt.Printf("%s\t%s\t%s\n", t.Name, t.Role, t.Created.Format("2006-01-02 15:04"))
+			}
+			return nil
 		}
-		tok, err := st.CreateToken(ctx, *name, r)
-		if err != nil {
-			return err
-		}
-		fmt.Println(tok)
-		fmt.Fprintln(os.Stderr, "halld: the token is shown once; it is stored hashed")
-		return nil
-	case "revoke":
-		if len(rest) != 1 {
-			return usageError("token revoke NAME")
-		}
-		return st.RevokeToken(ctx, rest[0])
-	case "list":
-		ts, err := st.Tokens(ctx)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			fmt.Printf("%s\t%s\t%s\n", t.Name, t.Role, t.Created.Format("2006-01-02 15:04"))
-		}
-		return nil
-	}
-	return usageError("token: unknown action %q", args[0])
+		return usageError("token: unknown action %q", action)
+	})
 }
 
 func userCmd(args []string) error {
-	if len(args) == 0 {
-		return usageError("user: add, remove or list")
-	}
-	fs := flag.NewFlagSet("halld user", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	role := fs.String("role", "", "counter, crew or admin")
-	st, done, rest, err := openAccess(fs, flagsAnywhere(args[1:]))
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx := context.Background()
-	switch args[0] {
-	case "add":
-		if len(rest) != 1 {
-			return usageError("user add NAME --role ROLE")
+	var role *string
+	return storeCmd("user", "add, remove or list", args, func(fs *flag.FlagSet) {
+		role = fs.String("role", "", "counter, crew or admin")
+	}, func(ctx context.Context, st *access.Store, action string, rest []string) error {
+		switch action {
+		case "add":
+			if len(rest) != 1 {
+				return usageError("user add NAME --role ROLE")
+			}
+			r, err := access.ParseRole(*role)
+			if err != nil {
+				return usageError("user add: %v", err)
+			}
+			// One line from stdin: a pipe from a password manager, or typed at the terminal.
+			pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
+			if err != nil && pw == "" {
+				return errors.New("user add: no password on stdin")
+			}
+			return st.AddAccount(ctx, rest[0], r, strings.TrimRight(pw, "\r\n"))
+		case "remove":
+			if len(rest) != 1 {
+				return usageError("user remove NAME")
+			}
+			return st.RemoveAccount(ctx, rest[0])
+		case "list":
+			as, err := st.Accounts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range as {
+				fmt.Printf("%s\t%s\n", a.Name, a.Role)
+			}
+			return nil
 		}
-		r, err := access.ParseRole(*role)
-		if err != nil {
-			return usageError("user add: %v", err)
-		}
-		// One line from stdin: a pipe from a password manager, or typed at the terminal.
-		pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if err != nil && pw == "" {
-			return errors.New("user add: no password on stdin")
-		}
-		return st.AddAccount(ctx, rest[0], r, strings.TrimRight(pw, "\r\n"))
-	case "remove":
-		if len(rest) != 1 {
-			return usageError("user remove NAME")
-		}
-		return st.RemoveAccount(ctx, rest[0])
-	case "list":
-		as, err := st.Accounts(ctx)
-		if err != nil {
-			return err
-		}
-		for _, a := range as {
-			fmt.Printf("%s\t%s\n", a.Name, a.Role)
-		}
-		return nil
-	}
-	return usageError("user: unknown action %q", args[0])
+		return usageError("user: unknown action %q", action)
+	})
 }
 
 func clipsCmd(args []string) error {
