@@ -59,6 +59,8 @@ var rules = []rule{
 		pkgs: []string{"citizenhome/mask"}, forbid: []string{"citizenhome"}},
 	{why: "the strict TOML decoder is a leaf that every layer may use: it knows nothing of the module",
 		pkgs: []string{"citizenhome/tomlfile"}, forbid: []string{"citizenhome"}},
+	{why: "the event streams' hub and frames are a leaf that halld's web server and kioskd's API share: they know nothing of the module",
+		pkgs: []string{"citizenhome/sse"}, forbid: []string{"citizenhome"}},
 	{why: "the hall's side reads the kiosks through the MQTT contract only",
 		pkgs:   []string{"citizenhome/hall"},
 		forbid: concat([]string{"citizenhome/kiosk", "citizenhome/devices", "citizenhome/ui", "citizenhome/internal", "citizenhome/telemetry/agent"}, screen)},

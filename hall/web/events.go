@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"citizenhome/hall/access"
+	"citizenhome/sse"
 )
 
 // KeepAlive is how often an idle event stream gets a comment line, so proxies keep it open.
@@ -30,17 +31,14 @@ var (
 // (it reconnects with Last-Event-ID and gets the calls it missed).
 const streamBuffer = 256
 
+// streamWriteTimeout bounds one write to a stream's client that stopped reading.
+const streamWriteTimeout = 10 * time.Second
+
 // recentCalls is how many calls the hub keeps for GET /v1/calls without after=.
 const recentCalls = 64
 
 // callsPage is how many calls one read of the queue takes.
 const callsPage = 200
-
-type sse struct {
-	name string
-	id   int64 // the call's id (0: none, a queue event)
-	data []byte
-}
 
 // hub turns the queue's changes into events for every stream: each new call once, in order of
 // id, and the queue's snapshot when it changed, at most once per queueEvery.
@@ -49,19 +47,19 @@ type hub struct {
 	log *slog.Logger
 
 	wake chan struct{} // poke: something may have changed
+	// The streams' frames: "call" with the call's id, "queue". Closed when run ends or the
+	// http.Server shuts down: a stream asked for then is refused.
+	streams *sse.Hub
 
 	mu      sync.Mutex
-	clients map[chan sse]struct{}
-	servers map[*http.Server]bool // whose Shutdown ends the streams
-	recent  []Call                // the latest calls, oldest first
-	last    int64                 // the highest call id seen
+	recent  []Call // the latest calls, oldest first
+	last    int64  // the highest call id seen
 	started bool
-	done    bool
 	lastQ   []byte // the last queue body sent
 }
 
 func newHub(q Queue, log *slog.Logger) *hub {
-	return &hub{q: q, log: log, wake: make(chan struct{}, 1), clients: map[chan sse]struct{}{}, servers: map[*http.Server]bool{}}
+	return &hub{q: q, log: log, wake: make(chan struct{}, 1), streams: sse.NewHub(streamBuffer, sse.CloseOnShutdown())}
 }
 
 // poke makes run look at the queue now.
@@ -75,7 +73,7 @@ func (h *hub) poke() {
 func (h *hub) run(ctx context.Context) error {
 	changes, stop := h.q.Watch()
 	defer stop()
-	defer h.closeAll()
+	defer h.streams.Close()
 	// The calls so far: only their ids matter (no stream replays them unasked).
 	for {
 		cs, err := h.q.Calls(ctx, h.lastID(), callsPage)
@@ -159,7 +157,7 @@ func (h *hub) newCalls(ctx context.Context) {
 		}
 		for _, c := range h.remember(cs) {
 			data, _ := json.Marshal(callOut(c))
-			h.publish(sse{name: "call", id: c.ID, data: data})
+			h.streams.Publish(sse.Frame{Event: "call", ID: c.ID, Data: data})
 		}
 		if len(cs) < callsPage {
 			return
@@ -179,7 +177,7 @@ func (h *hub) sendQueue(ctx context.Context) {
 	h.lastQ = data
 	h.mu.Unlock()
 	if !same {
-		h.publish(sse{name: "queue", data: data})
+		h.streams.Publish(sse.Frame{Event: "queue", Data: data})
 	}
 }
 
@@ -191,65 +189,6 @@ func (h *hub) recentCalls() ([]Call, bool) {
 	return append([]Call(nil), h.recent...), h.started
 }
 
-func (h *hub) publish(e sse) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.clients {
-		select {
-		case ch <- e:
-		default: // fell behind: dropped, it reconnects and catches up
-			delete(h.clients, ch)
-			close(ch)
-		}
-	}
-}
-
-// add registers a stream; nil once the hub has stopped.
-func (h *hub) add() chan sse {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.done {
-		return nil
-	}
-	ch := make(chan sse, streamBuffer)
-	h.clients[ch] = struct{}{}
-	return ch
-}
-
-func (h *hub) remove(ch chan sse) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.clients[ch]; ok {
-		delete(h.clients, ch)
-		close(ch)
-	}
-}
-
-// endOnShutdown has the http.Server that serves r end the streams when it shuts down (its
-// Shutdown would otherwise wait for them for ever), once per server.
-func (h *hub) endOnShutdown(r *http.Request) {
-	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if !ok {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.servers[srv] {
-		h.servers[srv] = true
-		srv.RegisterOnShutdown(h.closeAll)
-	}
-}
-
-func (h *hub) closeAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.done = true
-	for ch := range h.clients {
-		delete(h.clients, ch)
-		close(ch)
-	}
-}
-
 // events serves GET /v1/events: Server-Sent Events until the client leaves or Run ends.
 //
 //	event: queue  the /v1/queue body: first at once, then whenever it changed, at most once a second
@@ -257,36 +196,16 @@ func (h *hub) closeAll() {
 //
 // A client that reconnects with Last-Event-ID (browsers do) first gets the calls after that id.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, _ access.Principal) {
-	s.hub.endOnShutdown(r)
-	ch := s.hub.add()
+	s.hub.streams.EndOnShutdown(r)
+	ch := s.hub.streams.Add()
 	if ch == nil {
 		writeError(w, http.StatusServiceUnavailable, "stopping", "halld is stopping")
 		return
 	}
-	defer s.hub.remove(ch)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	write := func(e sse) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		var b strings.Builder
-		if e.name == "" {
-			b.Write(e.data) // a comment or a field of its own
-		} else {
-			fmt.Fprintf(&b, "event: %s\n", e.name)
-			if e.id > 0 {
-				fmt.Fprintf(&b, "id: %d\n", e.id)
-			}
-			fmt.Fprintf(&b, "data: %s\n\n", e.data)
-		}
-		if _, err := fmt.Fprint(w, b.String()); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !write(sse{data: []byte("retry: 2000\n: halld events\n\n")}) {
+	defer s.hub.streams.Remove(ch)
+	st := sse.Start(w, streamWriteTimeout)
+	write := func(f sse.Frame) bool { return st.Send(f) == nil }
+	if !write(sse.Frame{Retry: 2 * time.Second, Comment: "halld events"}) {
 		return
 	}
 	snap, err := s.o.Queue.Snapshot(r.Context())
@@ -295,7 +214,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ access.Princip
 		return
 	}
 	data, _ := json.Marshal(snapshotOut(snap))
-	if !write(sse{name: "queue", data: data}) {
+	if !write(sse.Frame{Event: "queue", Data: data}) {
 		return
 	}
 	var replayed int64
@@ -308,7 +227,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ access.Princip
 			}
 			for _, c := range cs {
 				d, _ := json.Marshal(callOut(c))
-				if !write(sse{name: "call", id: c.ID, data: d}) {
+				if !write(sse.Frame{Event: "call", ID: c.ID, Data: d}) {
 					return
 				}
 				last, replayed = c.ID, c.ID
@@ -328,14 +247,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ access.Princip
 			if !ok {
 				return
 			}
-			if e.id > 0 && e.id <= replayed {
+			if e.ID > 0 && e.ID <= replayed {
 				continue // sent by the replay already
 			}
 			if !write(e) {
 				return
 			}
 		case <-tick.C:
-			if !write(sse{data: []byte(": keep-alive\n\n")}) {
+			if !write(sse.Frame{Comment: "keep-alive"}) {
 				return
 			}
 		}

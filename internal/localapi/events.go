@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"citizenhome/kiosk"
+	"citizenhome/sse"
 )
 
 // EventSource is what GET /v1/events needs of the core: its device events and card events (a
@@ -31,21 +31,16 @@ const streamBuffer = 64
 // streamWriteTimeout bounds one write to a client that stopped reading.
 const streamWriteTimeout = 10 * time.Second
 
-type sse struct {
-	name string // card.inserted, card.removed, device.changed
-	data []byte // JSON object
-}
-
 // events fans the core's events out to the SSE clients. It subscribes to the core once, when
 // the server is built (kiosk.Subscribe has no unsubscribe).
 type events struct {
-	mu      sync.Mutex
-	clients map[chan sse]struct{}
-	servers map[*http.Server]bool // whose Shutdown ends the streams
+	// The streams' frames: card.inserted, card.removed, device.changed, each a JSON object. A
+	// server's Shutdown ends the streams open then.
+	streams *sse.Hub
 }
 
 func newEvents(src EventSource) *events {
-	h := &events{clients: map[chan sse]struct{}{}, servers: map[*http.Server]bool{}}
+	h := &events{streams: sse.NewHub(streamBuffer)}
 	src.SubscribeCards(func(e kiosk.CardEvent) {
 		m := map[string]any{"kind": e.Kind, "reader": e.Reader, "time": e.Time.Format(time.RFC3339)}
 		name := "card.removed"
@@ -77,65 +72,15 @@ func (h *events) publish(name string, v any) {
 	if err != nil {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.clients {
-		select {
-		case ch <- sse{name: name, data: data}:
-		default:
-			delete(h.clients, ch)
-			close(ch)
-		}
-	}
+	h.streams.Publish(sse.Frame{Event: name, Data: data})
 }
 
-func (h *events) add() chan sse {
-	ch := make(chan sse, streamBuffer)
-	h.mu.Lock()
-	h.clients[ch] = struct{}{}
-	h.mu.Unlock()
-	return ch
-}
+func (h *events) add() <-chan sse.Frame { return h.streams.Add() }
 
-func (h *events) remove(ch chan sse) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.clients[ch]; ok {
-		delete(h.clients, ch)
-		close(ch)
-	}
-}
-
-// closeAll ends every stream (the server shuts down: Shutdown would wait for them for ever).
-func (h *events) closeAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.clients {
-		delete(h.clients, ch)
-		close(ch)
-	}
-}
-
-// endOnShutdown has srv's Shutdown end the streams, once per server.
-func (h *events) endOnShutdown(r *http.Request) {
-	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if !ok {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.servers[srv] {
-		h.servers[srv] = true
-		srv.RegisterOnShutdown(h.closeAll)
-	}
-}
+func (h *events) remove(ch <-chan sse.Frame) { h.streams.Remove(ch) }
 
 // clientCount is for tests.
-func (h *events) clientCount() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.clients)
-}
+func (h *events) clientCount() int { return h.streams.Len() }
 
 // serve serves GET /v1/events: Server-Sent Events until the client leaves (or the request's
 // context ends, or the http.Server shuts down). Each event is "event: NAME" and one
@@ -148,22 +93,12 @@ func (h *events) clientCount() int {
 // The card's data are not in the stream: GET /v1/card gives them. A comment line comes every
 // KeepAlive when nothing else does.
 func (h *events) serve(w http.ResponseWriter, r *http.Request) {
-	h.endOnShutdown(r)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
+	h.streams.EndOnShutdown(r)
 	ch := h.add()
 	defer h.remove(ch)
-	w.WriteHeader(http.StatusOK)
-	write := func(s string) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, err := fmt.Fprint(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !write(": citizenhome kioskd events\n\n") {
+	st := sse.Start(w, streamWriteTimeout)
+	write := func(f sse.Frame) bool { return st.Send(f) == nil }
+	if !write(sse.Frame{Comment: "citizenhome kioskd events"}) {
 		return
 	}
 	tick := time.NewTicker(keepAliveEvery)
@@ -176,12 +111,12 @@ func (h *events) serve(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // fell behind
 			}
-			if !write("event: " + e.name + "\ndata: " + string(e.data) + "\n\n") {
+			if !write(e) {
 				return
 			}
 			tick.Reset(keepAliveEvery)
 		case <-tick.C:
-			if !write(": keep-alive\n\n") {
+			if !write(sse.Frame{Comment: "keep-alive"}) {
 				return
 			}
 		}
