@@ -27,7 +27,7 @@ func TestCommands(t *testing.T) {
 		}
 		return string(out), code
 	}
-	if out, code := run("", "check-config", cfg); code != 0 || !strings.Contains(out, "2 categories, 1 windows") {
+	if out, code := run("", "check-config", cfg); code != 0 || !strings.Contains(out, "6 categories, 1 windows") {
 		t.Fatalf("check-config: %d %s", code, out)
 	}
 	bad := filepath.Join(dir, "bad.toml")

@@ -288,9 +288,25 @@ letter = "B"
 name = "社保"
 avg_service = "5m"
 
+[[category]]
+letter = "C"
+name = "医保"
+
+[[category]]
+letter = "D"
+name = "出入境"
+
+[[category]]
+letter = "E"
+name = "市场监管"
+
+[[category]]
+letter = "F"
+name = "不动产"
+
 [[window]]
 id = "1"
-categories = ["A", "B"]
+categories = ["A", "B", "C", "D", "E", "F"]
 `, env.Hall, addr, filepath.Join(dir, "halld.db"), addr, mqttURL, creds, filepath.Join(dir, "clips"), leaseSize)
 	path := filepath.Join(dir, "halld.toml")
 	writeFile(t, path, cfg)
