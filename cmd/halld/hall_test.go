@@ -291,18 +291,22 @@ avg_service = "5m"
 [[category]]
 letter = "C"
 name = "医保"
+avg_service = "5m"
 
 [[category]]
 letter = "D"
 name = "出入境"
+avg_service = "5m"
 
 [[category]]
 letter = "E"
 name = "市场监管"
+avg_service = "5m"
 
 [[category]]
 letter = "F"
 name = "不动产"
+avg_service = "5m"
 
 [[window]]
 id = "1"
