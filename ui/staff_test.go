@@ -74,7 +74,7 @@ func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
 	if !f.ui.staff.on || !slices.Equal(m.list(), []bool{true}) {
 		t.Fatalf("staff mode %v, maintenance %v", f.ui.staff.on, m.list())
 	}
-	f.tap(t, "暂停服务")
+	f.staffConfirm(t, "暂停服务")
 	if locked, _ := f.k.Locked(); !locked || !f.ui.staff.on {
 		t.Fatalf("lock by card: locked %v, staff %v", locked, f.ui.staff.on)
 	}
@@ -135,16 +135,16 @@ func TestStaffActionsAuditedAndShown(t *testing.T) {
 	f.tap(t, "打印测试页")
 	f.tap(t, "已换纸")
 	f.tap(t, "补打上一张号票")
-	f.tap(t, "暂停服务")
+	f.staffConfirm(t, "暂停服务")
 	f.tap(t, "恢复服务")
-	f.tap(t, "重置")
+	f.staffConfirm(t, "重置")
 	f.mustShow(t, "已重置", "重置  工作人员密码  成功", "补打号票  工作人员密码  失败：")
 	// A device problem while staff are there shows at once.
 	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StatePaperOut, "sensor")
 	f.mustShow(t, "出票机  缺纸（sensor）")
 	quit := false
 	f.ui.quit = func() { quit = true }
-	f.tap(t, "退出程序")
+	f.staffConfirm(t, "退出程序")
 	if !quit {
 		t.Fatal("quit not called")
 	}
@@ -164,9 +164,17 @@ func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 	f, m := newStaffFixture(t)
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式")
-	f.tap(t, "重置") // ends the session the tap started; staff stay
+	f.staffConfirm(t, "重置") // ends the session the tap started; staff stay
 	f.mustShow(t, "工作人员模式")
+	// Longer than a citizen's timeout: staff stay.
 	f.clock.Add(2 * time.Minute)
+	f.k.Sessions().Tick()
+	f.mustShow(t, "工作人员模式")
+	if !f.ui.staff.on {
+		t.Fatal("staff mode ended at a citizen's idle timeout")
+	}
+	// staff.idle_timeout (300s by default) from the last touch.
+	f.clock.Add(3 * time.Minute)
 	f.k.Sessions().Tick()
 	f.mustShow(t, "您好，请选择要办理的业务")
 	if f.ui.staff.on || !slices.Equal(m.list(), []bool{true, false}) {
@@ -188,6 +196,20 @@ func TestStaffLockedOutPINButCardWorks(t *testing.T) {
 	f.mustShow(t, "错误次数过多，10:05 前不能输入密码")
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
+
+// staffConfirm taps the staff action named action and confirms it in the dialog that names it.
+func (f *fixture) staffConfirm(t *testing.T, action string) {
+	t.Helper()
+	f.tap(t, action)
+	if !f.ui.dialogShown() {
+		t.Fatalf("%s runs without asking; texts %q", action, f.texts())
+	}
+	f.mustShow(t, "确认"+action+"？")
+	f.tapExact(t, "确认")
+	if f.ui.dialogShown() {
+		t.Fatalf("the dialog of %s stays after 确认", action)
+	}
 }
 
 // textIndex is where the first text containing s comes on screen, in reading order; -1 if none.
