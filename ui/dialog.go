@@ -34,7 +34,16 @@ func (u *UI) bigButton(label string, primary bool, tap func()) fyne.CanvasObject
 	}
 	spacer := canvas.NewRectangle(color.Transparent)
 	spacer.SetMinSize(fyne.NewSize(2*DialogButton, DialogButton))
-	return container.NewStack(spacer, b)
+	if primary {
+		return container.NewStack(spacer, b)
+	}
+	// A light button on a white dialog has no visible edge (1.1:1): an outline gives it one
+	// at 4.6:1, over the button (a rectangle takes no taps).
+	edge := canvas.NewRectangle(color.Transparent)
+	edge.StrokeColor = colDisabled
+	edge.StrokeWidth = 3
+	edge.CornerRadius = 4
+	return container.NewStack(spacer, b, edge)
 }
 
 // popup shows content as a modal dialog in large text, dialogWidth of the window wide.

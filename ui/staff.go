@@ -363,12 +363,13 @@ func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() 
 	for _, c := range u.core.Config().Queue.Categories {
 		letters.WriteString(c.Letter)
 	}
-	shown := d.code
-	if shown == "" {
-		shown = u.t("staff.code_hint")
-	}
-	field := widget.NewLabelWithStyle(shown, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	field := widget.NewLabelWithStyle(d.code, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	field.SizeName = "headingText"
+	if d.code == "" {
+		// A hint, not a number: plain and grey (4.6:1 on white).
+		field = widget.NewLabelWithStyle(u.t("staff.code_hint"), fyne.TextAlignCenter, fyne.TextStyle{})
+		field.Importance = widget.LowImportance
+	}
 	field.Wrapping = fyne.TextWrapWord
 	pad := u.charPad(d.code, letters.String()+"0123456789", 6, staffCodeLen, func(s string) { d.code = s; d.show("") })
 	code := d.code
