@@ -81,7 +81,8 @@ const (
 
 // Timeouts are the idle timeouts by screen kind and mode, and the warning before each. The
 // longest that applies wins: elder mode on a reading screen gets max(Reading, Elder). Staff mode
-// gets Staff alone (staff are not citizens reading slowly).
+// gets Staff, whatever the text size (staff are not citizens reading slowly), or Other if that
+// is longer.
 type Timeouts struct {
 	Other   time.Duration // every screen not named below
 	Reading time.Duration // ScreenReading
@@ -91,13 +92,11 @@ type Timeouts struct {
 }
 
 // For is the idle timeout on screen s, in elder mode or not. A zero Reading, Elder or Staff
-// falls back to Other.
+// (or one shorter than Other) gives Other.
 func (t Timeouts) For(s Screen, elder bool) time.Duration {
 	if s == ScreenStaff {
-		if t.Staff > 0 {
-			return t.Staff
-		}
-		return t.Other
+		// Never shorter than a citizen's, even after the hall raised Other (set-config).
+		return max(t.Staff, t.Other)
 	}
 	d := t.Other
 	if s == ScreenReading {

@@ -238,6 +238,11 @@ func TestTimeoutsFallBackToOther(t *testing.T) {
 			}
 		}
 	}
+	// The hall raised a citizen's timeout above staff mode's: staff get at least as long.
+	to.Staff = 30 * time.Second
+	if got := to.For(ScreenStaff, false); got != 45*time.Second {
+		t.Errorf("staff mode %s, shorter than a citizen's 45s", got)
+	}
 }
 
 func TestElderModeEndsWithSessionAndIsOfferedOnce(t *testing.T) {
