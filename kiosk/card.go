@@ -99,6 +99,9 @@ func (k *Kiosk) CardInserted(c PresentCard) {
 	if c.Since.IsZero() {
 		c.Since = k.now()
 	}
+	// A card put on a reader is someone at the kiosk: it postpones the idle end of their session
+	// (it starts none: what the card is decides that, once read).
+	k.sessions.Activity()
 	b := &k.cards
 	b.mu.Lock()
 	b.cards = slices.DeleteFunc(b.cards, func(x PresentCard) bool { return x.Reader == c.Reader })

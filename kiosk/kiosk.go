@@ -134,6 +134,7 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 		sessions: session.NewManager(o.Config.Kiosk.IdleTimeout.Duration, o.Config.Kiosk.IdleWarning.Duration, o.Now),
 		devices:  map[string]Device{},
 	}
+	k.sessions.SetTimeouts(Timeouts(o.Config))
 	k.sessions.Subscribe(func(e session.Event) { k.emit(Event{Kind: EventSession, Session: e}) })
 	k.devices[DevicePrinter] = Device{State: StateAbsent, Since: o.Now()}
 	if o.Printer != nil {
@@ -268,3 +269,13 @@ func (e *PrinterError) Is(target error) bool { return target == ErrNoPrinter }
 
 // Unwrap gives the driver's error.
 func (e *PrinterError) Unwrap() error { return e.Err }
+
+// Timeouts are the session idle timeouts cfg configures (kiosk.idle_timeout and its reading and
+// elder variants, staff.idle_timeout, kiosk.idle_warning).
+func Timeouts(cfg config.Config) session.Timeouts {
+	return session.Timeouts{
+		Other: cfg.Kiosk.IdleTimeout.Duration, Reading: cfg.Kiosk.IdleReading.Duration,
+		Elder: cfg.Kiosk.IdleElder.Duration, Staff: cfg.Staff.IdleTimeout.Duration,
+		Warning: cfg.Kiosk.IdleWarning.Duration,
+	}
+}

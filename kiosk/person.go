@@ -68,6 +68,18 @@ func (k *Kiosk) SetPerson(p *Person) {
 	k.emit(Event{Kind: EventCard, Card: CardID})
 }
 
+// ElderOffer reports whether the screen should offer elder mode (large text) now: the ID card
+// read in this session shows an age of queue.elder_age or more, elder mode is off, and it was not
+// offered yet in this session. A true answer is the offer: it is not made again in the session,
+// whatever the citizen answers. Without a session or an ID card it is false.
+func (k *Kiosk) ElderOffer() bool {
+	p := k.Person()
+	if p == nil || p.Age(k.now()) < k.cfg.Queue.ElderAge {
+		return false
+	}
+	return k.sessions.OfferElder()
+}
+
 // CardUnreadable tells the screen that a card was tapped but could not be read (a read
 // failure, a card of an unknown kind), so the citizen is asked to try again.
 func (k *Kiosk) CardUnreadable(kind string, err error) {

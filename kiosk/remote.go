@@ -116,8 +116,9 @@ const (
 // ErrSetting is matched by a setting refused by StaffHandle.SetIdleTimeout.
 var ErrSetting = errors.New("setting out of range")
 
-// SetIdleTimeout changes the session idle timeout from now on (a session in progress gets it at
-// its next touch). It must lie in [MinIdleTimeout, MaxIdleTimeout] and above the configured
+// SetIdleTimeout changes the session idle timeout of ordinary screens (kiosk.idle_timeout) from
+// now on (a session in progress gets it at its next touch); reading screens, elder mode and staff
+// mode keep theirs, or get this one where it is longer. It must lie in [MinIdleTimeout, MaxIdleTimeout] and above the configured
 // idle warning; otherwise nothing changes and the error matches ErrSetting. The hall sets it with
 // set-config; on site it is audited as AuditStaffSetConfig.
 func (h *StaffHandle) SetIdleTimeout(ctx context.Context, d time.Duration) error {

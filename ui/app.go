@@ -44,6 +44,7 @@ type Core interface {
 	Person() *kiosk.Person
 	CityCard() *kiosk.CityCard
 	Locked() (bool, string)
+	ElderOffer() bool
 	Devices() map[string]kiosk.Device
 	Subscribe(func(kiosk.Event))
 	SubscribeCards(func(kiosk.CardEvent))
@@ -68,24 +69,28 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall     *tapLabel
-	header   *headerLayout // the header row's layout, kept across rebuilds (header.go)
-	clock    *widget.Label
-	badge    fyne.CanvasObject
-	body     *fyne.Container
-	idle     *widget.PopUp
-	async    func(func())             // runs slow work (printing, asking for the waiting counts) off the UI goroutine
-	current  func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
-	onHome   bool                     // the home screen is shown: device changes redraw it
-	onLocked bool                     // the locked screen is shown (a staff card works there)
-	waiting  *waitBoard               // the section tiles shown, whose counts Tick refreshes; nil: none shown
-	waitCard string                   // what the screen shown waits a card for (waitCity, ...)
-	quit     func()                   // staff mode's quit; nil: no quit button action
-	maint    Maintenance              // nil: nobody to tell
-	flow     flow                     // what the citizen chose in this session
-	staff    *staffDesk               // staff mode (staff.go)
-	services HallServices             // or kiosk.NoHall
-	pay      *payDesk                 // the payment screens (pay.go)
+	hall      *tapLabel
+	header    *headerLayout // the header row's layout, kept across rebuilds (header.go)
+	clock     *widget.Label
+	badge     fyne.CanvasObject
+	body      *fyne.Container
+	idle      *widget.PopUp // the idle warning (dialog.go)
+	idleCount *canvas.Text  // its countdown
+	idleBody  *widget.Label
+	dialog    *widget.PopUp            // the question on screen (dialog.go)
+	screen    session.Screen           // the kind of the screen being built (show), for its idle timeout
+	async     func(func())             // runs slow work (printing, asking for the waiting counts) off the UI goroutine
+	current   func() fyne.CanvasObject // rebuilds the screen shown (language or text size change)
+	onHome    bool                     // the home screen is shown: device changes redraw it
+	onLocked  bool                     // the locked screen is shown (a staff card works there)
+	waiting   *waitBoard               // the section tiles shown, whose counts Tick refreshes; nil: none shown
+	waitCard  string                   // what the screen shown waits a card for (waitCity, ...)
+	quit      func()                   // staff mode's quit; nil: no quit button action
+	maint     Maintenance              // nil: nobody to tell
+	flow      flow                     // what the citizen chose in this session
+	staff     *staffDesk               // staff mode (staff.go)
+	services  HallServices             // or kiosk.NoHall
+	pay       *payDesk                 // the payment screens (pay.go)
 }
 
 // flow is what the citizen entered or was given in the session in progress: all of it is
@@ -234,12 +239,19 @@ func (u *UI) setLanguage(lang string) {
 	u.redraw()
 }
 
-// setLarge switches elder mode's large text on or off.
+// setLarge switches elder mode's large text on or off, for the session (whose idle timeout
+// follows it, and whose end turns it off).
 func (u *UI) setLarge(on bool) {
-	u.theme.Large = on
-	fyne.CurrentApp().Settings().SetTheme(u.theme)
+	u.core.Sessions().SetElder(on)
+	u.applyLarge(on)
 	u.build()
 	u.redraw()
+}
+
+// applyLarge sets the theme's text size.
+func (u *UI) applyLarge(on bool) {
+	u.theme.Large = on
+	fyne.CurrentApp().Settings().SetTheme(u.theme)
 }
 
 // redraw rebuilds the screen shown (same screen: staff mode stays as it is). The flags of the
@@ -261,11 +273,29 @@ func (u *UI) set(f func() fyne.CanvasObject) {
 }
 
 func (u *UI) show(f func() fyne.CanvasObject) {
+	u.hideDialog()
 	u.current = f
 	u.onHome, u.onLocked, u.waitCard = false, false, ""
-	u.waiting = nil // a screen with section tiles sets its own as it is built
+	u.waiting = nil                // a screen with section tiles sets its own as it is built
+	u.screen = session.ScreenOther // a reading screen or staff mode says so as it is built
 	u.body.Objects = []fyne.CanvasObject{f()}
+	u.core.Sessions().SetScreen(u.screen)
 	u.body.Refresh()
+}
+
+// scroll is a vertical scroll whose every move is a touch: a citizen reading a long guide is
+// there.
+func (u *UI) scroll(content fyne.CanvasObject) *container.Scroll {
+	s := container.NewVScroll(content)
+	s.OnScrolled = func(fyne.Position) { u.touch() }
+	return s
+}
+
+// tile is a Tile whose every tap, enabled or not, is a touch.
+func (u *UI) tile(text string, primary bool, tap func()) *Tile {
+	t := NewTile(text, primary, tap)
+	t.Activity = u.touch
+	return t
 }
 
 // landscape reports whether the screen is wider than high (kiosks are mostly portrait).
@@ -280,6 +310,7 @@ func (u *UI) touch() { u.core.Sessions().Touch() }
 // Tick updates the clock and, every WaitingPoll, the section tiles' counts of those waiting;
 // cmd/kiosk calls it every second through fyne.Do.
 func (u *UI) Tick() {
+	u.tickIdle()
 	u.pollWaiting()
 	loc, err := u.core.Config().Location()
 	if err != nil {
@@ -298,19 +329,30 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.hideIdle()
 		case session.Ended:
 			u.hideIdle()
+			u.hideDialog()
 			u.flow = flow{}
 			if u.pay.paying {
 				// The card left with the session (removal wipes it) while the debit ran: the
 				// paying screen stays; the outcome follows in a session of its own.
 				return
 			}
+			// The next citizen starts in the kiosk's default language and standard text, not in
+			// what the last one chose.
+			reset := u.lang != u.core.Config().Kiosk.Language || u.theme.Large
+			u.lang = u.core.Config().Kiosk.Language
+			if u.theme.Large {
+				u.applyLarge(false)
+			}
 			if u.staff.on && e.Session.Reason != session.Idle {
 				// Staff locked or reset the kiosk from staff mode: they stay there.
+				if reset {
+					u.build()
+					u.redraw()
+				}
 				return
 			}
-			// Back to the start in the kiosk's default language, with nothing personal left on
-			// screen: every screen is rebuilt from the core, which no longer has the data.
-			u.lang = u.core.Config().Kiosk.Language
+			// Back to the start, with nothing personal left on screen: every screen is rebuilt
+			// from the core, which no longer has the data.
 			u.build()
 			u.showHome()
 		}
@@ -348,6 +390,9 @@ func (u *UI) onEvent(e kiosk.Event) {
 		case u.waitCard == waitProgress:
 			u.lookup("")
 		}
+		if e.Card == kiosk.CardID && e.CardErr == nil && !u.staff.on && !u.pay.paying && !u.theme.Large && u.core.ElderOffer() {
+			u.offerElder()
+		}
 	case kiosk.EventLock:
 		switch {
 		case u.staff.on:
@@ -361,25 +406,6 @@ func (u *UI) onEvent(e kiosk.Event) {
 		}
 	}
 }
-
-func (u *UI) showIdle(left time.Duration) {
-	u.hideIdle()
-	title := widget.NewLabelWithStyle(u.t("idle.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	body := widget.NewLabel(u.tf("idle.body", map[string]any{"S": int(left.Round(time.Second).Seconds())}))
-	cont := u.primary(u.t("idle.continue"), func() { u.touch() })
-	u.idle = widget.NewModalPopUp(container.NewVBox(title, body, cont), u.win.Canvas())
-	u.idle.Show()
-}
-
-func (u *UI) hideIdle() {
-	if u.idle != nil {
-		u.idle.Hide()
-		u.idle = nil
-	}
-}
-
-// idleShown reports whether the idle warning is on screen (tests).
-func (u *UI) idleShown() bool { return u.idle != nil }
 
 // button is a touch-sized button (at least 80 px high).
 func (u *UI) button(label string, tap func()) *widget.Button {
@@ -417,6 +443,7 @@ func (u *UI) page(title string, back func(), content fyne.CanvasObject) fyne.Can
 // showLocked shows the 暂停服务 screen until the hall unlocks the kiosk.
 func (u *UI) showLocked(message string) {
 	u.hideIdle()
+	u.hideDialog()
 	u.set(func() fyne.CanvasObject {
 		title := widget.NewLabelWithStyle(u.t("locked.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		title.SizeName = "headingText"

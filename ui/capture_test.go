@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
+	"citizenhome/kiosk/session"
 )
 
 // pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
@@ -69,10 +71,32 @@ func TestReferenceImages(t *testing.T) {
 	f.typeKeys(t, "246810")
 	f.tapExact(t, "确认")
 	shot("staff")
+	f.tap(t, "重置")
+	shot("staff-confirm")
+	f.tapExact(t, "取消")
+	f.typeKeys(t, "A001")
+	shot("staff-reprint")
+	f.tapExact(t, "补打此号")
 	f.tap(t, "退出工作人员模式")
 	f.hallCmd().Lock(context.Background(), "设备维护中，请到其他自助机办理")
 	shot("locked")
 	f.hallCmd().Unlock(context.Background())
+
+	// The idle warning, counting down: 15 s left.
+	f.tap(t, "办事指南")
+	for left, _ := f.k.Sessions().Left(); left > 15*time.Second; left, _ = f.k.Sessions().Left() {
+		f.tick(time.Second)
+		f.k.Sessions().Tick()
+	}
+	shot("idle-warning")
+	f.tap(t, "继续")
+	f.tap(t, "首页")
+	f.k.Sessions().End(session.Finished)
+	// An ID card showing 65 or more: elder mode is offered.
+	f.k.SetPerson(&kiosk.Person{Name: "张三丰", Number: "x", Birth: time.Date(1950, 5, 1, 0, 0, 0, 0, thursday.Location())})
+	shot("elder-offer")
+	f.tapExact(t, "不用了")
+	f.k.Sessions().End(session.Finished)
 
 	// The hall services.
 	f.k.SetPerson(person("王小明", idWang))

@@ -50,14 +50,14 @@ func (u *UI) complaintCategory() {
 		g := container.NewGridWithColumns(cols)
 		for _, c := range civic.ComplaintCategories {
 			c := c
-			g.Add(NewTile(c.Label().In(u.lang), u.flow.complaint.category == c, func() {
+			g.Add(u.tile(c.Label().In(u.lang), u.flow.complaint.category == c, func() {
 				u.touch()
 				u.flow.complaint.category = c
 				u.complaintText()
 			}))
 		}
 		intro := u.wrap(u.t("complaint.intro"))
-		return u.page(u.t("complaint.choose_category"), nil, container.NewVScroll(container.NewVBox(intro, g)))
+		return u.page(u.t("complaint.choose_category"), nil, u.scroll(container.NewVBox(intro, g)))
 	})
 }
 
@@ -90,7 +90,7 @@ func (u *UI) complaintText() {
 		ph := container.NewGridWithColumns(cols)
 		for _, p := range u.phrases() {
 			p := p
-			ph.Add(NewTile(p, false, func() {
+			ph.Add(u.tile(p, false, func() {
 				u.touch()
 				s := f.text
 				if s != "" {
@@ -122,7 +122,7 @@ func (u *UI) complaintText() {
 		if strings.TrimSpace(f.text) == "" {
 			next.Disable()
 		}
-		return u.page(u.t("home.complaint"), u.complaintCategory, container.NewBorder(nil, tall(next), nil, nil, container.NewVScroll(body)))
+		return u.page(u.t("home.complaint"), u.complaintCategory, container.NewBorder(nil, tall(next), nil, nil, u.scroll(body)))
 	})
 }
 
@@ -160,8 +160,8 @@ func (u *UI) complaintPhone() {
 		pad.Add(tall(u.button(u.t("guide.clear"), func() { u.touch(); setPhone("") })))
 		// Tiles, whose text wraps: side by side, two buttons of English in elder mode's large
 		// text are wider than a portrait screen.
-		skip := NewTile(u.t("complaint.no_phone"), false, func() { u.touch(); f.phone = ""; u.complain() })
-		submit := NewTile(u.t("complaint.submit"), true, func() { u.touch(); u.complain() })
+		skip := u.tile(u.t("complaint.no_phone"), false, func() { u.touch(); f.phone = ""; u.complain() })
+		submit := u.tile(u.t("complaint.submit"), true, func() { u.touch(); u.complain() })
 		var hint fyne.CanvasObject = layout.NewSpacer()
 		if len(f.phone) < minPhone {
 			submit.Disable()
@@ -171,7 +171,7 @@ func (u *UI) complaintPhone() {
 		}
 		body := container.NewVBox(u.bold(u.t("complaint.phone")), u.wrap(u.t("complaint.phone_why")), card(typed), hint, pad)
 		return u.page(u.t("home.complaint"), u.complaintText, container.NewBorder(nil,
-			container.NewGridWithColumns(2, skip, submit), nil, nil, container.NewVScroll(body)))
+			container.NewGridWithColumns(2, skip, submit), nil, nil, u.scroll(body)))
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/session"
 )
 
 // showGuide shows the service guide (办事指南): search by pinyin initials or English words on an
@@ -57,17 +58,17 @@ func (u *UI) guide(query string) {
 		}
 		if u.landscape() {
 			// Keys on the left, what they find on the right.
-			split := container.NewHSplit(container.NewVScroll(top), container.NewVScroll(results))
+			split := container.NewHSplit(u.scroll(top), u.scroll(results))
 			split.Offset = 0.5
 			return u.page(u.t("home.guide"), nil, split)
 		}
-		return u.page(u.t("home.guide"), nil, container.NewBorder(top, nil, nil, nil, container.NewVScroll(results)))
+		return u.page(u.t("home.guide"), nil, container.NewBorder(top, nil, nil, nil, u.scroll(results)))
 	})
 }
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
 	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.Handling.Label().In(u.lang))
-	return NewTile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
+	return u.tile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
 }
 
 // keypad is an on-screen keyboard of the Latin letters (pinyin initials, English words), with
@@ -98,6 +99,7 @@ func (u *UI) keypad(query string, set func(string)) fyne.CanvasObject {
 // ticket for it and, for a matter with a fee, one to pay it by city card (一卡通缴费).
 func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 	u.set(func() fyne.CanvasObject {
+		u.screen = session.ScreenReading
 		c := u.core.Catalog()
 		section := m.Section
 		if s := c.Section(m.Section); s != nil {
@@ -164,7 +166,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
-		return u.page(u.t("guide.detail"), back, container.NewBorder(head, take, nil, nil, container.NewVScroll(body)))
+		return u.page(u.t("guide.detail"), back, container.NewBorder(head, take, nil, nil, u.scroll(body)))
 	})
 }
 

@@ -63,11 +63,11 @@ func (u *UI) home() fyne.CanvasObject {
 	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
 		"home.citycard", "home.rating", "home.complaint"} {
 		if tap, ok := ready[key]; ok {
-			tiles = append(tiles, NewTile(u.t(key), true, tap))
+			tiles = append(tiles, u.tile(u.t(key), true, tap))
 			continue
 		}
 		why := unavailable[key]
-		b := NewTile(fmt.Sprintf("%s\n%s", u.t(key), why), false, nil)
+		b := u.tile(fmt.Sprintf("%s\n%s", u.t(key), why), false, nil)
 		b.Disable()
 		tiles = append(tiles, b)
 	}
@@ -76,7 +76,7 @@ func (u *UI) home() fyne.CanvasObject {
 		cols = 1
 	}
 	grid := container.NewGridWithColumns(cols, tiles...)
-	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(grid, layout.NewSpacer())))
+	return container.NewBorder(top, nil, nil, nil, u.scroll(container.NewVBox(grid, layout.NewSpacer())))
 }
 
 // showCityCard shows the city card of the session: masked number, balance, recent records; without
@@ -102,7 +102,7 @@ func (u *UI) showCityCard() {
 		for _, r := range c.Records {
 			list.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", r.Time.Format("2006-01-02 15:04"), r.Type, yuan(r.AmountFen))))
 		}
-		return u.page(u.t("citycard.title"), nil, container.NewBorder(nil, u.pay.entry(), nil, nil, container.NewVScroll(container.NewVBox(form, list))))
+		return u.page(u.t("citycard.title"), nil, container.NewBorder(nil, u.pay.entry(), nil, nil, u.scroll(container.NewVBox(form, list))))
 	})
 }
 

@@ -89,7 +89,7 @@ func (pd *payDesk) button(m *catalog.Matter, back func()) fyne.CanvasObject {
 	}
 	label := u.tf("pay.button", map[string]any{"A": yuan(m.Fee.AmountFen)})
 	if why, ok := pd.ready(); !ok {
-		t := NewTile(label+"\n"+why, false, nil)
+		t := u.tile(label+"\n"+why, false, nil)
 		t.Disable()
 		return t
 	}
@@ -101,11 +101,11 @@ func (pd *payDesk) button(m *catalog.Matter, back func()) fyne.CanvasObject {
 func (pd *payDesk) entry() fyne.CanvasObject {
 	u := pd.u
 	if why, ok := pd.ready(); !ok {
-		t := NewTile(u.t("pay.title")+"\n"+why, false, nil)
+		t := u.tile(u.t("pay.title")+"\n"+why, false, nil)
 		t.Disable()
 		return t
 	}
-	return NewTile(u.t("pay.title"), true, func() { u.touch(); pd.showChoose() })
+	return u.tile(u.t("pay.title"), true, func() { u.touch(); pd.showChoose() })
 }
 
 // showChoose lists the catalog's matters with a fee, by section, as large buttons.
@@ -130,11 +130,11 @@ func (pd *payDesk) showChoose() {
 			}
 			list.Add(widget.NewLabelWithStyle(s.Name.In(u.lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			for _, m := range ms {
-				list.Add(NewTile(fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), yuan(m.Fee.AmountFen)), false,
+				list.Add(u.tile(fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), yuan(m.Fee.AmountFen)), false,
 					func() { u.touch(); pd.showConfirm(m, pd.showChoose) }))
 			}
 		}
-		return u.page(u.t("pay.choose"), u.showCityCard, container.NewVScroll(list))
+		return u.page(u.t("pay.choose"), u.showCityCard, u.scroll(list))
 	})
 }
 
@@ -178,7 +178,7 @@ func (pd *payDesk) confirm() {
 		note := u.centred(u.wrap(u.t("pay.confirm_note")))
 		ok := tall(u.primary(u.tf("pay.confirm", map[string]any{"A": yuan(m.Fee.AmountFen)}), func() { u.touch(); pd.start() }))
 		// The button stays in reach; what it confirms scrolls in elder mode's large text.
-		return u.page(u.t("pay.confirm_title"), back, container.NewBorder(nil, ok, nil, nil, container.NewVScroll(container.NewVBox(form, amount, note))))
+		return u.page(u.t("pay.confirm_title"), back, container.NewBorder(nil, ok, nil, nil, u.scroll(container.NewVBox(form, amount, note))))
 	})
 }
 
@@ -371,7 +371,7 @@ func (pd *payDesk) showPaid(e payment.Entry, m *catalog.Matter, balance int64, p
 		}
 		items = append(items, layout.NewSpacer())
 		items = append(items, u.doneButtons()...)
-		return container.NewBorder(u.heading(u.t("pay.done_title")), nil, nil, nil, container.NewVScroll(container.NewVBox(items...)))
+		return container.NewBorder(u.heading(u.t("pay.done_title")), nil, nil, nil, u.scroll(container.NewVBox(items...)))
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk/civic"
+	"citizenhome/kiosk/session"
 )
 
 // codeKeys are the keys of the lookup-code keypad: codes and complaint numbers are digits and
@@ -49,7 +50,7 @@ func (u *UI) progress(code string) {
 			search.Disable()
 		}
 		body := container.NewVBox(byCard, widget.NewSeparator(), card(typed), pad, tall(search))
-		return u.page(u.t("home.progress"), nil, container.NewVScroll(body))
+		return u.page(u.t("home.progress"), nil, u.scroll(body))
 	})
 	if !u.identified() {
 		u.waitCard = waitProgress
@@ -90,6 +91,7 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 		return
 	}
 	u.set(func() fyne.CanvasObject {
+		u.screen = session.ScreenReading
 		list := container.NewVBox()
 		if code == "" {
 			if who := u.core.Person(); who != nil {
@@ -120,7 +122,7 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 		for _, c := range p.Complaints {
 			list.Add(u.complaintStatus(c))
 		}
-		return u.page(u.t("progress.result_title"), back, container.NewVScroll(container.NewVBox(list, layout.NewSpacer(), u.finish())))
+		return u.page(u.t("progress.result_title"), back, u.scroll(container.NewVBox(list, layout.NewSpacer(), u.finish())))
 	})
 }
 

@@ -50,12 +50,12 @@ func (u *UI) rating() {
 		}
 		body := container.NewVBox()
 		if t := u.flow.ticket; t != nil {
-			this := NewTile(u.tf("rating.this_ticket", map[string]any{"T": t.Code}), !f.general, func() {
+			this := u.tile(u.tf("rating.this_ticket", map[string]any{"T": t.Code}), !f.general, func() {
 				u.touch()
 				f.general = false
 				u.rating()
 			})
-			all := NewTile(u.t("rating.general"), f.general, func() { u.touch(); f.general = true; u.rating() })
+			all := u.tile(u.t("rating.general"), f.general, func() { u.touch(); f.general = true; u.rating() })
 			body.Add(container.NewGridWithColumns(2, this, all))
 		}
 		dims := civic.Dimensions
@@ -77,7 +77,7 @@ func (u *UI) rating() {
 			g := container.NewGridWithColumns(cols)
 			for _, l := range levelsShown {
 				d, l := d, l
-				g.Add(NewTile(l.Label().In(u.lang), f.levels[d] == l, func() {
+				g.Add(u.tile(l.Label().In(u.lang), f.levels[d] == l, func() {
 					u.touch()
 					if f.levels[d] == l && d != civic.Overall {
 						delete(f.levels, d) // a second tap takes an optional answer back
@@ -99,7 +99,7 @@ func (u *UI) rating() {
 			for _, r := range civic.Reasons {
 				r := r
 				on := slices.Contains(f.reasons, r)
-				g.Add(NewTile(r.Label().In(u.lang), on, func() {
+				g.Add(u.tile(r.Label().In(u.lang), on, func() {
 					u.touch()
 					if on {
 						f.reasons = slices.DeleteFunc(f.reasons, func(x civic.Reason) bool { return x == r })
@@ -124,7 +124,7 @@ func (u *UI) rating() {
 			submit.Disable()
 			bottom = container.NewVBox(u.bold(hint), tall(submit))
 		}
-		return u.page(u.t("rating.title"), nil, container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(body)))
+		return u.page(u.t("rating.title"), nil, container.NewBorder(nil, bottom, nil, nil, u.scroll(body)))
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/queue"
+	"citizenhome/kiosk/session"
 )
 
 // StaffLogin is the ways into staff mode at the screen (*kiosk.StaffLogin): the PIN pad and
@@ -57,7 +58,12 @@ type staffDesk struct {
 	login     bool        // the PIN pad is shown (a staff card works there too)
 	taps      []time.Time // recent taps on the hall's name (the gesture)
 	devErrors []devError  // recent device problems, newest last
+	lockMsg   string      // the lock message typed on site ("": the hall's default)
+	code      string      // the ticket code typed to reprint
 }
+
+// staffCodeLen is the longest ticket code the reprint keypad takes (a letter and digits).
+const staffCodeLen = 5
 
 // StaffAuditRows is how many rows of the audit log the staff screen shows.
 const StaffAuditRows = 20
@@ -214,6 +220,7 @@ func (d *staffDesk) show(note string) {
 	}
 	st := d.by
 	u.show(func() fyne.CanvasObject {
+		u.screen = session.ScreenStaff
 		ctx := context.Background()
 		devs := u.core.Devices()
 		names := make([]string, 0, len(devs))
@@ -246,10 +253,28 @@ func (d *staffDesk) show(note string) {
 			}
 		}
 		locked, _ := u.core.Locked()
-		lock := u.button(u.t("staff.lock"), do(func() string { st.Lock(ctx, ""); return u.t("staff.done_lock") }))
+		// Lock, reset and quit stop citizens' service: each asks first, naming itself.
+		lock := u.button(u.t("staff.lock"), func() {
+			u.touch()
+			shown := d.lockMsg
+			if shown == "" {
+				shown = u.t("staff.lock_default")
+			}
+			u.confirm(u.t("staff.lock"), u.tf("staff.confirm_lock", map[string]any{"M": shown}), do(func() string {
+				st.Lock(ctx, strings.TrimSpace(d.lockMsg))
+				d.lockMsg = ""
+				return u.t("staff.done_lock")
+			}))
+		})
 		if locked {
 			lock = u.button(u.t("staff.unlock"), do(func() string { st.Unlock(ctx); return u.t("staff.done_unlock") }))
 		}
+		msg := widget.NewEntry()
+		msg.SetPlaceHolder(u.t("staff.lock_message_hint"))
+		msg.SetText(d.lockMsg)
+		// Typing is a touch: staff writing a long message are there.
+		msg.OnChanged = func(s string) { u.touch(); d.lockMsg = s }
+		lockBox := container.NewVBox(u.bold(u.t("staff.lock_message")), tall(msg))
 		actions := container.NewGridWithColumns(2,
 			tall(u.button(u.t("staff.reprint"), do(func() string {
 				t, err := st.Reprint(ctx, kiosk.LastTicket)
@@ -269,17 +294,23 @@ func (d *staffDesk) show(note string) {
 				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.PaperReplaced(ctx)))})
 			}))),
 			tall(lock),
-			tall(u.button(u.t("staff.reset"), do(func() string { st.Reset(ctx); return u.t("staff.done_reset") }))),
+			tall(u.button(u.t("staff.reset"), func() {
+				u.touch()
+				u.confirm(u.t("staff.reset"), u.t("staff.confirm_reset"), do(func() string { st.Reset(ctx); return u.t("staff.done_reset") }))
+			})),
 			tall(u.button(u.t("staff.leave"), func() { u.showHome() })),
 			tall(u.button(u.t("staff.quit"), func() {
-				st.Quit(ctx)
-				d.on = false
-				if u.maint != nil {
-					u.maint.SetMaintenance(false)
-				}
-				if u.quit != nil {
-					u.quit()
-				}
+				u.touch()
+				u.confirm(u.t("staff.quit"), u.t("staff.confirm_quit"), func() {
+					st.Quit(ctx)
+					d.on = false
+					if u.maint != nil {
+						u.maint.SetMaintenance(false)
+					}
+					if u.quit != nil {
+						u.quit()
+					}
+				})
 			})),
 		)
 		who := u.t("staff.by." + string(st.Via()))
@@ -293,6 +324,10 @@ func (d *staffDesk) show(note string) {
 		body.Add(form)
 		body.Add(u.wrap(note))
 		body.Add(actions)
+		body.Add(d.reprintByCode(ctx, st, do))
+		if !locked {
+			body.Add(lockBox)
+		}
 		if !due && receipts != nil {
 			body.Add(receipts)
 		}
@@ -316,8 +351,45 @@ func (d *staffDesk) show(note string) {
 		for _, e := range rows {
 			body.Add(u.wrap(d.auditLine(e)))
 		}
-		return u.page(u.t("staff.title"), nil, container.NewVScroll(body))
+		return u.page(u.t("staff.title"), nil, u.scroll(body))
 	})
+}
+
+// reprintByCode is the section that reprints any of today's tickets by its code, typed on a
+// keypad of the queue letters and the digits.
+func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() string) func()) fyne.CanvasObject {
+	u := d.u
+	var letters strings.Builder
+	for _, c := range u.core.Config().Queue.Categories {
+		letters.WriteString(c.Letter)
+	}
+	field := widget.NewLabelWithStyle(d.code, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	field.SizeName = "headingText"
+	if d.code == "" {
+		// A hint, not a number: plain and grey (4.6:1 on white).
+		field = widget.NewLabelWithStyle(u.t("staff.code_hint"), fyne.TextAlignCenter, fyne.TextStyle{})
+		field.Importance = widget.LowImportance
+	}
+	field.Wrapping = fyne.TextWrapWord
+	pad := u.charPad(d.code, letters.String()+"0123456789", 6, staffCodeLen, func(s string) { d.code = s; d.show("") })
+	code := d.code
+	reprint := u.primary(u.t("staff.reprint_code"), do(func() string {
+		t, err := st.Reprint(ctx, code)
+		switch {
+		case err == nil:
+			d.code = ""
+			return u.tf("staff.done_reprint", map[string]any{"T": t.Code})
+		case errors.Is(err, queue.ErrInvalid):
+			return u.tf("staff.code_invalid", map[string]any{"C": code})
+		case errors.Is(err, queue.ErrNotFound):
+			return u.tf("staff.code_unknown", map[string]any{"C": strings.ToUpper(code)})
+		}
+		return u.tf("staff.failed", map[string]any{"E": err.Error()})
+	}))
+	if code == "" {
+		reprint.Disable()
+	}
+	return container.NewVBox(u.bold(u.t("staff.reprint_by_code")), field, pad, tall(reprint))
 }
 
 // receipts is the section of today's payments whose receipt did not come out, each with

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
@@ -74,7 +75,7 @@ func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
 	if !f.ui.staff.on || !slices.Equal(m.list(), []bool{true}) {
 		t.Fatalf("staff mode %v, maintenance %v", f.ui.staff.on, m.list())
 	}
-	f.tap(t, "暂停服务")
+	f.staffConfirm(t, "暂停服务")
 	if locked, _ := f.k.Locked(); !locked || !f.ui.staff.on {
 		t.Fatalf("lock by card: locked %v, staff %v", locked, f.ui.staff.on)
 	}
@@ -135,16 +136,16 @@ func TestStaffActionsAuditedAndShown(t *testing.T) {
 	f.tap(t, "打印测试页")
 	f.tap(t, "已换纸")
 	f.tap(t, "补打上一张号票")
-	f.tap(t, "暂停服务")
+	f.staffConfirm(t, "暂停服务")
 	f.tap(t, "恢复服务")
-	f.tap(t, "重置")
+	f.staffConfirm(t, "重置")
 	f.mustShow(t, "已重置", "重置  工作人员密码  成功", "补打号票  工作人员密码  失败：")
 	// A device problem while staff are there shows at once.
 	f.k.SetDevice(kiosk.DevicePrinter, kiosk.StatePaperOut, "sensor")
 	f.mustShow(t, "出票机  缺纸（sensor）")
 	quit := false
 	f.ui.quit = func() { quit = true }
-	f.tap(t, "退出程序")
+	f.staffConfirm(t, "退出程序")
 	if !quit {
 		t.Fatal("quit not called")
 	}
@@ -164,9 +165,17 @@ func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 	f, m := newStaffFixture(t)
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式")
-	f.tap(t, "重置") // ends the session the tap started; staff stay
+	f.staffConfirm(t, "重置") // ends the session the tap started; staff stay
 	f.mustShow(t, "工作人员模式")
+	// Longer than a citizen's timeout: staff stay.
 	f.clock.Add(2 * time.Minute)
+	f.k.Sessions().Tick()
+	f.mustShow(t, "工作人员模式")
+	if !f.ui.staff.on {
+		t.Fatal("staff mode ended at a citizen's idle timeout")
+	}
+	// staff.idle_timeout (300s by default) from the last touch.
+	f.clock.Add(3 * time.Minute)
 	f.k.Sessions().Tick()
 	f.mustShow(t, "您好，请选择要办理的业务")
 	if f.ui.staff.on || !slices.Equal(m.list(), []bool{true, false}) {
@@ -188,6 +197,20 @@ func TestStaffLockedOutPINButCardWorks(t *testing.T) {
 	f.mustShow(t, "错误次数过多，10:05 前不能输入密码")
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
+
+// staffConfirm taps the staff action named action and confirms it in the dialog that names it.
+func (f *fixture) staffConfirm(t *testing.T, action string) {
+	t.Helper()
+	f.tap(t, action)
+	if !f.ui.dialogShown() {
+		t.Fatalf("%s runs without asking; texts %q", action, f.texts())
+	}
+	f.mustShow(t, "确认"+action+"？")
+	f.tapExact(t, "确认")
+	if f.ui.dialogShown() {
+		t.Fatalf("the dialog of %s stays after 确认", action)
+	}
 }
 
 // textIndex is where the first text containing s comes on screen, in reading order; -1 if none.
@@ -251,4 +274,169 @@ func TestStaffNoReceiptSectionWithoutPayments(t *testing.T) {
 	f.tapCard(staffUID)
 	f.mustShow(t, "工作人员模式")
 	f.mustNotShow(t, "今日待补打回执")
+}
+
+// auditRow is the newest audit row named name.
+func auditRow(t *testing.T, f *fixture, name string) kiosk.AuditEntry {
+	t.Helper()
+	rows, err := f.k.Staff(kiosk.LocalAPI).AuditLog(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s in the audit log", name)
+	return kiosk.AuditEntry{}
+}
+
+// Lock, reset and quit each ask first, naming the action: 取消 does nothing (and writes nothing
+// to the audit log), 确认 acts.
+func TestStaffConfirmationsCancelDoesNothing(t *testing.T) {
+	f, m := newStaffFixture(t)
+	quit := false
+	f.ui.quit = func() { quit = true }
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员模式")
+	sid, _ := f.k.Sessions().Active()
+	for _, tc := range []struct{ action, says string }{
+		{"暂停服务", "自助机将暂停服务"},
+		{"重置", "正在办理的市民信息将被清除"},
+		{"退出程序", "程序将退出"},
+	} {
+		f.tap(t, tc.action)
+		if !f.ui.dialogShown() {
+			t.Fatalf("%s did not ask", tc.action)
+		}
+		f.mustShow(t, "确认"+tc.action+"？", tc.says, "取消")
+		// The dialog's buttons are large.
+		if s := f.button(t, "取消").(*widget.Button).Size(); s.Height < DialogButton {
+			t.Errorf("取消 is %v high", s.Height)
+		}
+		f.tapExact(t, "取消")
+		if f.ui.dialogShown() {
+			t.Fatalf("%s: the dialog stays after 取消", tc.action)
+		}
+	}
+	if locked, _ := f.k.Locked(); locked || quit || !f.ui.staff.on {
+		t.Fatalf("取消 acted: locked %v, quit %v, staff %v", locked, quit, f.ui.staff.on)
+	}
+	if id, _ := f.k.Sessions().Active(); id != sid {
+		t.Error("取消 of 重置 ended the session")
+	}
+	if got := auditNames(t, f); !slices.Equal(got, []string{"staff-login staff-card"}) {
+		t.Errorf("audit after cancelling: %q", got)
+	}
+	f.staffConfirm(t, "重置")
+	if id, _ := f.k.Sessions().Active(); id == sid {
+		t.Error("重置 confirmed kept the session")
+	}
+	f.staffConfirm(t, "暂停服务")
+	if locked, _ := f.k.Locked(); !locked {
+		t.Error("暂停服务 confirmed did not lock")
+	}
+	f.staffConfirm(t, "退出程序")
+	if !quit {
+		t.Error("退出程序 confirmed did not quit")
+	}
+	want := []string{"staff-lock staff-card", "staff-login staff-card", "staff-quit staff-card", "staff-reset staff-card"}
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if !slices.Equal(m.list(), []bool{true, false}) {
+		t.Errorf("maintenance %v", m.list())
+	}
+}
+
+// A lock message typed on site is what the locked screen shows, and what the audit log records.
+func TestStaffLockMessageTyped(t *testing.T) {
+	f, _ := newStaffFixture(t)
+	f.tapCard(staffUID)
+	const msg = "出票机换纸，请稍候"
+	test.Type(f.entry(t), msg)
+	f.tap(t, "暂停服务")
+	f.mustShow(t, "确认暂停服务？", msg)
+	f.tapExact(t, "确认")
+	if locked, shown := f.k.Locked(); !locked || shown != msg {
+		t.Fatalf("locked %v with %q, want %q", locked, shown, msg)
+	}
+	if r := auditRow(t, f, kiosk.AuditStaffLock); !strings.Contains(r.Args, msg) || r.By != string(kiosk.StaffByCard) {
+		t.Errorf("audit row %+v", r)
+	}
+	f.tap(t, "退出工作人员模式")
+	f.mustShow(t, "暂停服务", msg)
+
+	// Without a message typed, the hall's default is shown.
+	f.tapCard(staffUID)
+	f.tap(t, "恢复服务")
+	f.staffConfirm(t, "暂停服务")
+	if _, shown := f.k.Locked(); shown != f.k.Config().Hall.LockedMessage {
+		t.Errorf("lock without a message shows %q", shown)
+	}
+}
+
+// typeCode types a ticket code on the staff screen's keypad and taps 补打此号.
+func (f *fixture) reprintCode(t *testing.T, code string) {
+	t.Helper()
+	f.typeKeys(t, code)
+	f.mustShow(t, code)
+	f.tapExact(t, "补打此号")
+}
+
+func TestStaffReprintByNumber(t *testing.T) {
+	f, _ := newStaffFixture(t)
+	f.takeFirstTicket(t)
+	first := f.ui.flow.ticket.Code
+	f.tap(t, "完成")
+	f.takeFirstTicket(t)
+	f.tap(t, "完成")
+	printed := f.p.Printed()
+
+	f.tapCard(staffUID)
+	if f.enabled("补打此号") {
+		t.Error("补打此号 enabled with no number typed")
+	}
+	// An earlier ticket than the last one.
+	f.reprintCode(t, first)
+	f.mustShow(t, "已补打 "+first, "补打号票  工作人员卡  成功")
+	if f.p.Printed() != printed+1 {
+		t.Fatalf("%d print jobs, want %d", f.p.Printed(), printed+1)
+	}
+	if r := auditRow(t, f, kiosk.AuditStaffReprint); !strings.Contains(r.Args, first) || !r.OK {
+		t.Errorf("audit row %+v", r)
+	}
+	// A number not issued today.
+	f.reprintCode(t, "A99")
+	f.mustShow(t, "今天没有发出 A99 号票", "补打号票  工作人员卡  失败：")
+	// The number stays to correct: 清空 clears it. Not a ticket number at all (no letter):
+	f.tapExact(t, "清空")
+	f.reprintCode(t, "012")
+	f.mustShow(t, "号码格式不对：012")
+	// ⌫ and 清空 edit the number.
+	f.tapExact(t, "清空")
+	f.typeKeys(t, "B7")
+	f.tapExact(t, "⌫")
+	f.mustShow(t, "B")
+	f.mustNotShow(t, "B7")
+	f.tapExact(t, "清空")
+	if f.enabled("补打此号") {
+		t.Error("补打此号 enabled after 清空")
+	}
+	if f.p.Printed() != printed+1 {
+		t.Errorf("refused reprints printed: %d jobs", f.p.Printed())
+	}
+
+	// The next day, yesterday's ticket is no longer today's.
+	f.tap(t, "退出工作人员模式")
+	f.clock.Add(24 * time.Hour)
+	f.tapCard(staffUID)
+	f.reprintCode(t, first)
+	f.mustShow(t, "今天没有发出 "+first+" 号票")
+	if f.p.Printed() != printed+1 {
+		t.Errorf("yesterday's ticket printed: %d jobs", f.p.Printed())
+	}
+	f.ui.setLanguage("en")
+	f.mustShow(t, "Reprint a ticket of today by its number", "Reprint this number")
 }

@@ -32,12 +32,12 @@ func (u *UI) showSections() {
 		tiles := map[string]*Tile{}
 		for _, so := range o.Sections {
 			so := so
-			tile := NewTile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.showMatters(so) })
+			tile := u.tile(so.Section.Name.In(u.lang), true, func() { u.touch(); u.showMatters(so) })
 			tiles[so.Section.ID] = tile
 			items = append(items, tile)
 		}
 		u.newWaitBoard(tiles) // each tile says how many wait for its section
-		return u.page(u.t("ticket.choose_section"), nil, container.NewVScroll(container.NewVBox(items...)))
+		return u.page(u.t("ticket.choose_section"), nil, u.scroll(container.NewVBox(items...)))
 	})
 }
 
@@ -48,10 +48,10 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 		for _, m := range so.Matters {
 			m := m
 			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
-			items = append(items, NewTile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
+			items = append(items, u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
-		return u.page(title, u.showSections, container.NewVScroll(container.NewVBox(items...)))
+		return u.page(title, u.showSections, u.scroll(container.NewVBox(items...)))
 	})
 }
 

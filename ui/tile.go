@@ -19,6 +19,8 @@ type Tile struct {
 	// from a step away. Empty: none. Change it with SetNote.
 	Note     string
 	OnTapped func()
+	// Activity is told of every tap, enabled or not: a tap shows someone is there.
+	Activity func()
 	Primary  bool
 	disabled bool
 }
@@ -47,6 +49,9 @@ func (t *Tile) Disabled() bool { return t.disabled }
 
 // Tapped implements fyne.Tappable.
 func (t *Tile) Tapped(*fyne.PointEvent) {
+	if t.Activity != nil {
+		t.Activity()
+	}
 	if !t.disabled && t.OnTapped != nil {
 		t.OnTapped()
 	}

@@ -499,7 +499,7 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 	if !f.shows("测试页已打印") || f.p.Printed() != 1 {
 		t.Errorf("self test: %q (%d jobs)", f.texts(), f.p.Printed())
 	}
-	f.tap(t, "暂停服务")
+	f.staffConfirm(t, "暂停服务")
 	if locked, _ := f.k.Locked(); !locked || !f.shows("已暂停服务") {
 		t.Errorf("lock from staff mode: %v %q", locked, f.texts())
 	}
@@ -511,7 +511,7 @@ func TestStaffModeByHiddenGestureAndPIN(t *testing.T) {
 	if !f.shows("操作失败") {
 		t.Errorf("reprint with no ticket today must fail visibly: %q", f.texts())
 	}
-	f.tap(t, "退出程序")
+	f.staffConfirm(t, "退出程序")
 	if !quit {
 		t.Error("quit not called")
 	}

@@ -79,6 +79,10 @@ type Kiosk struct {
 	Store       string   `toml:"store"`
 	Catalog     string   `toml:"catalog"`
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// IdleReading is the idle timeout on screens the citizen reads (guide detail, progress).
+	IdleReading Duration `toml:"idle_timeout_reading"`
+	// IdleElder is the idle timeout on every screen in elder mode (large text).
+	IdleElder   Duration `toml:"idle_timeout_elder"`
 	IdleWarning Duration `toml:"idle_warning"`
 	PrintDir    string   `toml:"print_dir"`
 }
@@ -143,6 +147,8 @@ type API struct {
 type Staff struct {
 	PINHash string   `toml:"pin_hash"`
 	Cards   []string `toml:"cards"`
+	// IdleTimeout ends staff mode after this long without a touch; longer than a citizen's.
+	IdleTimeout Duration `toml:"idle_timeout"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("60s", "1m30s") in the file.
@@ -166,7 +172,8 @@ func Default() Config {
 		},
 		Kiosk: Kiosk{
 			ID: "kiosk-01", Language: "zh", Store: "/var/lib/citizenhome/kiosk.db",
-			IdleTimeout: Duration{60 * time.Second}, IdleWarning: Duration{10 * time.Second},
+			IdleTimeout: Duration{60 * time.Second}, IdleReading: Duration{120 * time.Second},
+			IdleElder: Duration{180 * time.Second}, IdleWarning: Duration{20 * time.Second},
 		},
 		Hours: Hours{
 			Weekday: []string{"08:30-12:00", "13:30-17:30"},
@@ -185,11 +192,15 @@ func Default() Config {
 		},
 		MQTT:         MQTT{URL: "tcp://127.0.0.1:1883", Heartbeat: Duration{60 * time.Second}},
 		API:          API{Listen: "127.0.0.1:7788", TokenFile: "/var/lib/citizenhome/api.token"},
-		Staff:        Staff{Cards: []string{}},
+		Staff:        Staff{Cards: []string{}, IdleTimeout: Duration{300 * time.Second}},
 		Privacy:      Privacy{KeyFile: "/var/lib/citizenhome/hall.key", RetentionDays: 180},
 		Appointments: Appointments{Early: Duration{30 * time.Minute}, Late: Duration{15 * time.Minute}},
 	}
 }
+
+// MinIdleWarning is the least idle_warning: WCAG 2.2 gives a citizen at least 20 seconds to
+// answer a time-out warning.
+const MinIdleWarning = 20 * time.Second
 
 // ErrInvalid is matched by every *Error and by Errors.
 var ErrInvalid = errors.New("invalid configuration")
@@ -312,8 +323,35 @@ func (c *Config) validate(p *tomlfile.File) {
 		timeoutOK = false
 	}
 	// Against an idle_timeout that is itself wrong the comparison says nothing new.
-	if w := c.Kiosk.IdleWarning.Duration; timeoutOK && (w <= 0 || w >= c.Kiosk.IdleTimeout.Duration) {
-		p.Add("kiosk.idle_warning", "%s must be above 0 and below idle_timeout (%s)", w, c.Kiosk.IdleTimeout.Duration)
+	w := c.Kiosk.IdleWarning.Duration
+	warnOK := !p.Has("kiosk.idle_warning")
+	switch {
+	case w < MinIdleWarning:
+		// WCAG 2.2 (2.2.1): at least 20 seconds to answer the warning.
+		p.Add("kiosk.idle_warning", "%s must be at least %s (time to read the warning and answer it)", w, MinIdleWarning)
+		warnOK = false
+	case timeoutOK && w >= c.Kiosk.IdleTimeout.Duration:
+		p.Add("kiosk.idle_warning", "%s must be below idle_timeout (%s)", w, c.Kiosk.IdleTimeout.Duration)
+		warnOK = false
+	}
+	for _, x := range []struct {
+		key string
+		d   time.Duration
+	}{{"kiosk.idle_timeout_reading", c.Kiosk.IdleReading.Duration}, {"kiosk.idle_timeout_elder", c.Kiosk.IdleElder.Duration}} {
+		switch {
+		case p.Has(x.key):
+		case x.d < 15*time.Second || x.d > 30*time.Minute:
+			p.Add(x.key, "%s must be between 15s and 30m", x.d)
+		case warnOK && x.d <= w:
+			p.Add(x.key, "%s must be above idle_warning (%s)", x.d, w)
+		}
+	}
+	switch d := c.Staff.IdleTimeout.Duration; {
+	case p.Has("staff.idle_timeout"):
+	case d < time.Minute || d > time.Hour:
+		p.Add("staff.idle_timeout", "%s must be between 1m and 1h", d)
+	case timeoutOK && d <= c.Kiosk.IdleTimeout.Duration:
+		p.Add("staff.idle_timeout", "%s must be longer than a citizen's kiosk.idle_timeout (%s)", d, c.Kiosk.IdleTimeout.Duration)
 	}
 	for i, s := range c.Hours.Weekday {
 		if _, _, err := hours.ParseSpan(s); err != nil {

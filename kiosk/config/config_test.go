@@ -223,3 +223,35 @@ func TestHallNumberingKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleTimeouts(t *testing.T) {
+	c, err := Parse([]byte("[kiosk]\nidle_timeout_reading = \"150s\"\nidle_timeout_elder = \"4m\"\nidle_warning = \"25s\"\n[staff]\nidle_timeout = \"10m\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kiosk.IdleReading.Duration != 150*time.Second || c.Kiosk.IdleElder.Duration != 4*time.Minute ||
+		c.Kiosk.IdleWarning.Duration != 25*time.Second || c.Staff.IdleTimeout.Duration != 10*time.Minute {
+		t.Errorf("idle timeouts not applied: %+v %+v", c.Kiosk, c.Staff)
+	}
+	d := Default()
+	if d.Kiosk.IdleTimeout.Duration != 60*time.Second || d.Kiosk.IdleReading.Duration != 120*time.Second ||
+		d.Kiosk.IdleElder.Duration != 180*time.Second || d.Kiosk.IdleWarning.Duration < 20*time.Second ||
+		d.Staff.IdleTimeout.Duration != 300*time.Second {
+		t.Errorf("defaults %+v %+v", d.Kiosk, d.Staff)
+	}
+	for _, tc := range []struct{ in, key, msg string }{
+		{"[kiosk]\nidle_warning = \"10s\"\n", "kiosk.idle_warning", "at least 20s"},
+		{"[kiosk]\nidle_timeout_reading = \"5s\"\n", "kiosk.idle_timeout_reading", "between"},
+		{"[kiosk]\nidle_timeout_elder = \"1h\"\n", "kiosk.idle_timeout_elder", "between"},
+		{"[kiosk]\nidle_timeout_reading = \"20s\"\n", "kiosk.idle_timeout_reading", "above idle_warning"},
+		{"[staff]\nidle_timeout = \"30s\"\n", "staff.idle_timeout", "between"},
+		{"[kiosk]\nidle_timeout = \"5m\"\n[staff]\nidle_timeout = \"2m\"\n", "staff.idle_timeout", "longer than"},
+		{"[kiosk]\nidle_timeout_elder = 180\n", "kiosk.idle_timeout_elder", ""},
+	} {
+		_, err := Parse([]byte(tc.in))
+		var e *Error
+		if !errors.As(err, &e) || e.Key != tc.key || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%q: %v, want %s: ...%s", tc.in, err, tc.key, tc.msg)
+		}
+	}
+}

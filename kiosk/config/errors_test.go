@@ -219,14 +219,15 @@ func TestEveryFieldDecodes(t *testing.T) {
 	c.Hall = Hall{ID: "kf-smzj", Name: "开封市民之家", NameEn: "Kaifeng", TimeZone: "Asia/Urumqi", LockedMessage: "暂停",
 		Controller: true, TakeDeadline: Duration{2 * time.Second}, PublicURL: "https://hall.example.cn/kf"}
 	c.Kiosk = Kiosk{ID: "k07", Language: "en", Store: "/srv/k.db", Catalog: "/etc/c.json",
-		IdleTimeout: Duration{90 * time.Second}, IdleWarning: Duration{15 * time.Second}, PrintDir: "/tmp/p"}
+		IdleTimeout: Duration{90 * time.Second}, IdleReading: Duration{150 * time.Second}, IdleElder: Duration{4 * time.Minute},
+		IdleWarning: Duration{25 * time.Second}, PrintDir: "/tmp/p"}
 	c.Hours = Hours{Weekday: []string{"08:00-12:00"}, Weekend: []string{}, Closed: []string{"2026-10-01"}, Workdays: []string{"2026-10-11"}}
 	c.Queue = Queue{ElderAge: 70, PriorityCategories: []string{"G"}, Categories: []Category{{"G", Duration{3 * time.Minute}, 1}, {"H", Duration{}, 0}}}
 	c.Devices = Devices{Printer: "/dev/p", PrinterBaud: 9600, PrinterFlow: "rtscts", PrinterPaper: "58mm", PrinterQR: "raster",
 		PrinterEnglish: true, IDReader: "/dev/i", IDReaderBaud: 57600, CardReader: "C", UIDReader: "U", PSAMReader: "P", Font: "/f.ttf"}
 	c.MQTT = MQTT{Enabled: true, URL: "ssl://b:8883", CredentialsFile: "/c", CAFile: "/ca", CertFile: "/cert", KeyFile: "/key", Heartbeat: Duration{30 * time.Second}}
 	c.API = API{Listen: "unix:/run/api.sock", TokenFile: "/t"}
-	c.Staff = Staff{PINHash: h, Cards: []string{"04A1B2C3"}}
+	c.Staff = Staff{PINHash: h, Cards: []string{"04A1B2C3"}, IdleTimeout: Duration{10 * time.Minute}}
 	c.Privacy = Privacy{KeyFile: "/k", RetentionDays: 30}
 	c.Appointments = Appointments{Early: Duration{time.Hour}, Late: Duration{0}}
 	b, err := toml.Marshal(c)

@@ -64,14 +64,56 @@ type Session struct {
 	warned   bool
 	busy     int
 	personal map[string]Personal
+	elder    bool // elder mode (large text) is on: the citizen gets Timeouts.Elder
+	offered  bool // elder mode was offered in this session (ElderOffer)
+}
+
+// Screen is the kind of screen on display, which decides how long a citizen may stay on it
+// without touching it (Timeouts).
+type Screen int
+
+// Screen kinds.
+const (
+	ScreenOther   Screen = iota // any screen: Timeouts.Other
+	ScreenReading               // a screen to read (guide detail, progress): Timeouts.Reading
+	ScreenStaff                 // staff mode: Timeouts.Staff, whatever else holds
+)
+
+// Timeouts are the idle timeouts by screen kind and mode, and the warning before each. The
+// longest that applies wins: elder mode on a reading screen gets max(Reading, Elder). Staff mode
+// gets Staff, whatever the text size (staff are not citizens reading slowly), or Other if that
+// is longer.
+type Timeouts struct {
+	Other   time.Duration // every screen not named below
+	Reading time.Duration // ScreenReading
+	Elder   time.Duration // any citizen screen in elder mode
+	Staff   time.Duration // ScreenStaff
+	Warning time.Duration // how long before the end the Warning event comes
+}
+
+// For is the idle timeout on screen s, in elder mode or not. A zero Reading, Elder or Staff
+// (or one shorter than Other) gives Other.
+func (t Timeouts) For(s Screen, elder bool) time.Duration {
+	if s == ScreenStaff {
+		// Never shorter than a citizen's, even after the hall raised Other (set-config).
+		return max(t.Staff, t.Other)
+	}
+	d := t.Other
+	if s == ScreenReading {
+		d = max(d, t.Reading)
+	}
+	if elder {
+		d = max(d, t.Elder)
+	}
+	return d
 }
 
 // Manager owns the current session. It is safe for concurrent use; subscribers are called
 // without the lock held, in the order events happen, from the goroutine that caused them.
 type Manager struct {
-	now     func() time.Time
-	timeout time.Duration
-	warning time.Duration
+	now      func() time.Time
+	timeouts Timeouts
+	screen   Screen
 
 	mu   sync.Mutex
 	cur  *Session
@@ -84,22 +126,101 @@ func NewManager(timeout, warning time.Duration, now func() time.Time) *Manager {
 	if now == nil {
 		now = time.Now
 	}
-	return &Manager{now: now, timeout: timeout, warning: warning}
+	return &Manager{now: now, timeouts: Timeouts{Other: timeout, Warning: warning}}
 }
 
-// SetTimeout changes the idle timeout and its warning from the next Tick on (the hall's
-// set-config command). The caller validates them (warning below timeout, both positive).
+// SetTimeout changes the idle timeout of ordinary screens (Timeouts.Other) and the warning from
+// the next Tick on (the hall's set-config command). The caller validates them (warning below
+// timeout, both positive). The other timeouts stay.
 func (m *Manager) SetTimeout(timeout, warning time.Duration) {
 	m.mu.Lock()
-	m.timeout, m.warning = timeout, warning
+	m.timeouts.Other, m.timeouts.Warning = timeout, warning
 	m.mu.Unlock()
 }
 
-// Timeout returns the idle timeout and its warning in force.
+// SetTimeouts sets every idle timeout from the next Tick on. The caller validates them (each
+// above the warning).
+func (m *Manager) SetTimeouts(t Timeouts) {
+	m.mu.Lock()
+	m.timeouts = t
+	m.mu.Unlock()
+}
+
+// Timeout returns the idle timeout of ordinary screens and the warning in force.
 func (m *Manager) Timeout() (timeout, warning time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.timeout, m.warning
+	return m.timeouts.Other, m.timeouts.Warning
+}
+
+// Timeouts returns every idle timeout in force.
+func (m *Manager) Timeouts() Timeouts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.timeouts
+}
+
+// SetScreen says what kind of screen is on display; the idle timeout follows it from the next
+// Tick on, counted from the last touch. It is the screen's, not the session's: it holds across
+// sessions until the next SetScreen.
+func (m *Manager) SetScreen(s Screen) {
+	m.mu.Lock()
+	m.screen = s
+	m.mu.Unlock()
+}
+
+// SetElder records that the citizen turned elder mode on or off in the session in progress (it
+// touches the session, starting one if needed). Ending the session turns it off.
+func (m *Manager) SetElder(on bool) {
+	m.Touch()
+	m.mu.Lock()
+	if m.cur != nil {
+		m.cur.elder = on
+	}
+	m.mu.Unlock()
+}
+
+// Elder reports whether elder mode is on in the session in progress; false without one.
+func (m *Manager) Elder() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur != nil && m.cur.elder
+}
+
+// OfferElder reports whether elder mode should be offered now: true once per session, when
+// there is a session, elder mode is off and it was not offered yet (the offer is then recorded).
+// Whether the citizen is old enough is the caller's to decide before asking.
+func (m *Manager) OfferElder() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur == nil || m.cur.elder || m.cur.offered {
+		return false
+	}
+	m.cur.offered = true
+	return true
+}
+
+// Left returns the time left before the session in progress ends for want of a touch, at the
+// current time, without applying the idle rules (Tick does); ok is false without a session. A
+// session in a transaction has its whole timeout left.
+func (m *Manager) Left() (left time.Duration, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.cur
+	if s == nil {
+		return 0, false
+	}
+	timeout := m.timeouts.For(m.screen, s.elder)
+	if s.busy > 0 {
+		return timeout, true
+	}
+	return max(0, timeout-m.now().Sub(s.last)), true
+}
+
+// Activity postpones the idle end of the session in progress, as Touch does, but never starts a
+// session: for what shows someone is there only when someone already is (a card left on a reader).
+func (m *Manager) Activity() {
+	m.touch(false)
 }
 
 // Subscribe registers fn for every later event. Subscribe before starting sessions.
@@ -128,10 +249,17 @@ func newID() string {
 
 // Touch records activity: it starts a session if there is none and postpones the idle timeout.
 // A touch during the warning continues the session. It returns the session id.
-func (m *Manager) Touch() string {
+func (m *Manager) Touch() string { return m.touch(true) }
+
+// touch is Touch; without a session it starts one only when start is set (and returns "").
+func (m *Manager) touch(start bool) string {
 	m.mu.Lock()
 	var evs []Event
 	now := m.now()
+	if m.cur == nil && !start {
+		m.mu.Unlock()
+		return ""
+	}
 	if m.cur == nil {
 		m.cur = &Session{ID: newID(), Started: now, personal: map[string]Personal{}}
 		evs = append(evs, Event{Kind: Started, ID: m.cur.ID})
@@ -242,14 +370,14 @@ func (m *Manager) Tick() time.Duration {
 	if s.busy > 0 {
 		s.last = now
 	}
-	left := m.timeout - now.Sub(s.last)
+	left := m.timeouts.For(m.screen, s.elder) - now.Sub(s.last)
 	var evs []Event
 	switch {
 	case left <= 0:
 		m.mu.Unlock()
 		m.End(Idle)
 		return 0
-	case left <= m.warning && !s.warned:
+	case left <= m.timeouts.Warning && !s.warned:
 		s.warned = true
 		evs = append(evs, Event{Kind: Warning, ID: s.ID, Remaining: left})
 	}

@@ -165,3 +165,142 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func newTimed() (*Manager, *kiosktest.Clock, *[]Event) {
+	m, c, evs := setup()
+	m.SetTimeouts(Timeouts{Other: 60 * time.Second, Reading: 120 * time.Second, Elder: 180 * time.Second,
+		Staff: 300 * time.Second, Warning: 20 * time.Second})
+	return m, c, evs
+}
+
+// idleAfter is how long a session touched now lasts without a touch: the clock moves a second at
+// a time, as Run ticks it, until the session ends.
+func idleAfter(t *testing.T, m *Manager, c *kiosktest.Clock) time.Duration {
+	t.Helper()
+	start := c.Now()
+	for i := 0; i < 3600; i++ {
+		if _, ok := m.Active(); !ok {
+			return c.Now().Sub(start)
+		}
+		c.Add(time.Second)
+		m.Tick()
+	}
+	t.Fatal("the session never ended")
+	return 0
+}
+
+func TestTimeoutPerScreenKindAndElderMode(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		screen Screen
+		elder  bool
+		want   time.Duration
+	}{
+		{"other", ScreenOther, false, 60 * time.Second},
+		{"reading", ScreenReading, false, 120 * time.Second},
+		{"elder", ScreenOther, true, 180 * time.Second},
+		{"elder reading", ScreenReading, true, 180 * time.Second},
+		{"staff", ScreenStaff, false, 300 * time.Second},
+		{"staff in elder mode", ScreenStaff, true, 300 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, c, evs := newTimed()
+			m.SetScreen(tc.screen)
+			m.Touch()
+			if tc.elder {
+				m.SetElder(true)
+			}
+			if left, _ := m.Left(); left != tc.want {
+				t.Errorf("Left = %s, want %s", left, tc.want)
+			}
+			if got := idleAfter(t, m, c); got != tc.want {
+				t.Errorf("ended after %s, want %s", got, tc.want)
+			}
+			var warn *Event
+			for i := range *evs {
+				if (*evs)[i].Kind == Warning {
+					warn = &(*evs)[i]
+				}
+			}
+			if warn == nil || warn.Remaining != 20*time.Second {
+				t.Errorf("warning %+v, want one 20s ahead", warn)
+			}
+		})
+	}
+}
+
+func TestTimeoutsFallBackToOther(t *testing.T) {
+	to := Timeouts{Other: 45 * time.Second, Warning: 20 * time.Second}
+	for _, s := range []Screen{ScreenOther, ScreenReading, ScreenStaff} {
+		for _, elder := range []bool{false, true} {
+			if got := to.For(s, elder); got != 45*time.Second {
+				t.Errorf("For(%d, %v) = %s, want Other", s, elder, got)
+			}
+		}
+	}
+	// The hall raised a citizen's timeout above staff mode's: staff get at least as long.
+	to.Staff = 30 * time.Second
+	if got := to.For(ScreenStaff, false); got != 45*time.Second {
+		t.Errorf("staff mode %s, shorter than a citizen's 45s", got)
+	}
+}
+
+func TestElderModeEndsWithSessionAndIsOfferedOnce(t *testing.T) {
+	m, _, _ := newTimed()
+	if m.OfferElder() {
+		t.Fatal("offered without a session")
+	}
+	m.Touch()
+	if !m.OfferElder() || m.OfferElder() {
+		t.Fatal("elder mode not offered exactly once in a session")
+	}
+	m.SetElder(true)
+	if !m.Elder() {
+		t.Fatal("elder mode not on")
+	}
+	m.End(Finished)
+	if m.Elder() {
+		t.Fatal("elder mode outlived the session")
+	}
+	m.Touch()
+	if m.Elder() {
+		t.Fatal("the next session inherited elder mode")
+	}
+	if !m.OfferElder() {
+		t.Fatal("the next session is not offered elder mode")
+	}
+	m.SetElder(true)
+	if m.OfferElder() {
+		t.Fatal("offered although elder mode is on")
+	}
+}
+
+func TestLeftAndActivity(t *testing.T) {
+	m, c, evs := newTimed()
+	m.Activity()
+	if _, ok := m.Active(); ok {
+		t.Fatal("Activity started a session")
+	}
+	if _, ok := m.Left(); ok {
+		t.Fatal("Left without a session")
+	}
+	m.Touch()
+	c.Add(45 * time.Second)
+	m.Tick()
+	if left, _ := m.Left(); left != 15*time.Second {
+		t.Fatalf("Left = %s", left)
+	}
+	m.Activity() // during the warning: the session goes on
+	if left, _ := m.Left(); left != 60*time.Second {
+		t.Fatalf("Left after activity = %s", left)
+	}
+	if got := kinds(*evs); len(got) != 3 || got[1] != Warning || got[2] != Continued {
+		t.Errorf("events %v", got)
+	}
+	done := m.Begin()
+	c.Add(time.Hour)
+	if left, _ := m.Left(); left != 60*time.Second {
+		t.Errorf("Left in a transaction = %s", left)
+	}
+	done()
+}
