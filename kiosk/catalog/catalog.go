@@ -60,7 +60,9 @@ var handlingLabels = map[Handling]Text{
 	Promised:  {"承诺件", "Promised"},
 	Joint:     {"联办件", "Joint"},
 	Approval:  {"报批件", "Approval"},
-	Urgent:    {"急办件", "Urgent"},
+	// One English term for 急办件 on every screen and slip: "Urgent" alone read as a priority
+	// ticket, "Green channel" alone as a queue.
+	Urgent: {"急办件", "Urgent (green channel)"},
 }
 
 // Valid reports whether h is one of the five handling types.
@@ -198,6 +200,34 @@ func (m *Matter) LegalLabel(lang string) string {
 	default:
 		return fmt.Sprintf("%d个工作日", m.LegalDays)
 	}
+}
+
+// HandlingTime says, in words a citizen understands, when the matter is done: 当场办结 / Done on
+// the spot for a matter promised the same day (every 即办件), 15个工作日办结 / Done within 15
+// working days otherwise (1 working day). It is read from Handling and PromisedDays only: the
+// catalog format needs nothing more. A matter several departments handle (联办件) or another
+// body approves (报批件) says so after the time, an urgent one (急办件) starts with its label,
+// because that is what the citizen waits on; a 承诺件 and a 即办件 need no word beyond the time.
+func (m *Matter) HandlingTime() Text {
+	var t Text
+	switch m.PromisedDays {
+	case 0:
+		t = Text{"当场办结", "Done on the spot"}
+	case 1:
+		t = Text{"1个工作日办结", "Done within 1 working day"}
+	default:
+		t = Text{fmt.Sprintf("%d个工作日办结", m.PromisedDays), fmt.Sprintf("Done within %d working days", m.PromisedDays)}
+	}
+	switch m.Handling {
+	case Joint:
+		return Text{t.Zh + "（多部门联办）", t.En + " by several departments together"}
+	case Approval:
+		return Text{t.Zh + "（报上级部门审批）", t.En + "; a higher authority approves"}
+	case Urgent:
+		u := Urgent.Label()
+		return Text{u.Zh + "：" + t.Zh, u.En + ": " + strings.ToLower(t.En[:1]) + t.En[1:]}
+	}
+	return t
 }
 
 // PromisedLabel is the promised limit for display: 当场办结 / same day for 0.
