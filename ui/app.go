@@ -38,6 +38,7 @@ type Core interface {
 	Offer() kiosk.Offer
 	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
 	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
+	PrintChecklist(ctx context.Context, matterID, lang string) error
 	TicketCounts(ctx context.Context) (queue.Counts, error)
 	WaitingBySection(ctx context.Context) (map[string]int, error)
 	Sessions() *session.Manager

@@ -1,13 +1,19 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 )
 
@@ -66,7 +72,7 @@ func (u *UI) guide(query string) {
 }
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
-	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.Handling.Label().In(u.lang))
+	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
 	return NewTile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
 }
 
@@ -93,9 +99,11 @@ func (u *UI) keypad(query string, set func(string)) fyne.CanvasObject {
 	return g
 }
 
-// showGuideDetail shows every field of a matter's guide (art. 22 of the regulations: basis,
-// conditions, procedure, legal and promised time limits, fees, forms), and a button to take a
-// ticket for it and, for a matter with a fee, one to pay it by city card (一卡通缴费).
+// showGuideDetail shows a matter's guide in the order a citizen needs it: what to bring
+// (申请材料) first, then conditions, procedure, time and fees (the handling as a time: "15个工作日
+// 办结"), the forms, and last the legal basis (设定依据), folded until tapped. ▲▼ page buttons move
+// through a long guide and a hint says while more is below. Below it: take a ticket, print the
+// materials and procedure (一次性告知单) and, for a matter with a fee, pay it by city card.
 func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 	u.set(func() fyne.CanvasObject {
 		c := u.core.Catalog()
@@ -109,23 +117,17 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		fee := m.Fee.Label(u.lang)
 		if !m.Fee.Free && !m.Fee.Standard.IsZero() {
-			fee += "（" + m.Fee.Standard.In(u.lang) + "）"
+			fee += u.paren(m.Fee.Standard.In(u.lang))
 		}
-		form := widget.NewForm(
-			widget.NewFormItem(u.t("guide.department"), u.wrap(m.Department.In(u.lang))),
-			widget.NewFormItem(u.t("ticket.section"), widget.NewLabel(section)),
-			widget.NewFormItem(u.t("guide.handling"), widget.NewLabel(m.Handling.Label().In(u.lang))),
-			widget.NewFormItem(u.t("guide.legal"), widget.NewLabel(m.LegalLabel(u.lang))),
-			widget.NewFormItem(u.t("guide.promised"), widget.NewLabel(m.PromisedLabel(u.lang))),
-			widget.NewFormItem(u.t("guide.fee"), u.wrap(fee)),
-			widget.NewFormItem(u.t("guide.weekend"), widget.NewLabel(weekend)),
-		)
-		body := container.NewVBox(form)
+		body := container.NewVBox()
+		heading := func(title string) {
+			body.Add(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		}
 		list := func(title string, items []string) {
 			if len(items) == 0 {
 				return
 			}
-			body.Add(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			heading(title)
 			for i, s := range items {
 				body.Add(u.wrap(fmt.Sprintf("%d. %s", i+1, s)))
 			}
@@ -137,34 +139,192 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			}
 			return out
 		}
-		list(u.t("guide.basis"), texts(m.Basis))
+		list(u.t("guide.materials"), u.materials(m))
 		list(u.t("guide.conditions"), texts(m.Conditions))
-		var mats []string
-		for _, mt := range m.Materials {
-			s := fmt.Sprintf("%s（%s × %d）", mt.Name.In(u.lang), mt.Kind.Label().In(u.lang), mt.Copies)
-			if !mt.Note.IsZero() {
-				s += " " + mt.Note.In(u.lang)
-			}
-			mats = append(mats, s)
-		}
-		list(u.t("guide.materials"), mats)
 		list(u.t("guide.steps"), texts(m.Steps))
+		heading(u.t("guide.time_fee"))
+		body.Add(widget.NewForm(
+			widget.NewFormItem(u.t("guide.time"), u.bold(m.HandlingTime().In(u.lang))),
+			widget.NewFormItem(u.t("guide.legal"), widget.NewLabel(m.LegalLabel(u.lang))),
+			widget.NewFormItem(u.t("guide.fee"), u.wrap(fee)),
+			widget.NewFormItem(u.t("guide.weekend"), widget.NewLabel(weekend)),
+			widget.NewFormItem(u.t("guide.department"), u.wrap(m.Department.In(u.lang))),
+			widget.NewFormItem(u.t("ticket.section"), u.wrap(section)),
+		))
 		var forms []string
 		for _, f := range m.Templates {
-			forms = append(forms, fmt.Sprintf("%s（%s）", f.Name.In(u.lang), strings.Join([]string{f.Blank, f.Sample}, "、")))
+			forms = append(forms, f.Name.In(u.lang)+u.paren(strings.Join([]string{f.Blank, f.Sample}, u.t("guide.list_sep"))))
 		}
 		list(u.t("guide.forms"), forms)
-		var take fyne.CanvasObject = tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) }))
-		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
-			cols := 2
-			if u.theme.Large {
-				cols = 1
+		pg := &pager{}
+		if len(m.Basis) > 0 {
+			// The legal basis matters to few citizens and pushed the materials down: folded.
+			basis := container.NewVBox()
+			for i, s := range texts(m.Basis) {
+				basis.Add(u.wrap(fmt.Sprintf("%d. %s", i+1, s)))
 			}
-			take = container.NewGridWithColumns(cols, take, pay)
+			basis.Hide()
+			var fold *widget.Button
+			fold = u.button(u.t("guide.basis_show"), func() {
+				u.touch()
+				if basis.Visible() {
+					basis.Hide()
+					fold.SetText(u.t("guide.basis_show"))
+				} else {
+					basis.Show()
+					fold.SetText(u.t("guide.basis_hide"))
+				}
+				body.Refresh()
+				pg.update()
+			})
+			fold.Alignment = widget.ButtonAlignLeading
+			body.Add(tall(fold))
+			body.Add(basis)
+		}
+		pager := u.newPager(pg, body)
+		actions := []fyne.CanvasObject{
+			tall(u.button(u.t("guide.print"), func() { u.touch(); u.printChecklist(m, back) })),
+			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })),
+		}
+		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
+			actions = append(actions, pay)
+		}
+		cols := len(actions)
+		if u.theme.Large {
+			cols = 1
 		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
-		return u.page(u.t("guide.detail"), back, container.NewBorder(head, take, nil, nil, container.NewVScroll(body)))
+		return u.page(u.t("guide.detail"), back, container.NewBorder(head, container.NewGridWithColumns(cols, actions...), nil, nil, pager))
+	})
+}
+
+// materials lists what to bring, each with the kind and number of copies.
+func (u *UI) materials(m *catalog.Matter) []string {
+	var out []string
+	for _, mt := range m.Materials {
+		s := mt.Name.In(u.lang) + u.paren(fmt.Sprintf("%s × %d", mt.Kind.Label().In(u.lang), mt.Copies))
+		if !mt.Note.IsZero() {
+			s += " " + mt.Note.In(u.lang)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// paren puts s in brackets after a text: full-width in Chinese, " (s)" in English.
+func (u *UI) paren(s string) string {
+	if u.lang == "en" {
+		return " (" + s + ")"
+	}
+	return "（" + s + "）"
+}
+
+// pager is a long text in a scroll with ▲▼ page buttons and a "more below ▼" hint, for
+// citizens who do not know a touch screen scrolls by dragging.
+type pager struct {
+	scroll   *container.Scroll
+	up, down *widget.Button
+	more     *widget.Label
+}
+
+// newPager fills p to page through content and returns what to show.
+func (u *UI) newPager(p *pager, content fyne.CanvasObject) fyne.CanvasObject {
+	p.scroll = container.NewVScroll(content)
+	p.scroll.OnScrolled = func(fyne.Position) { p.update() }
+	p.up = u.button(u.t("guide.page_up"), func() { u.touch(); p.page(-1) })
+	p.down = u.button(u.t("guide.page_down"), func() { u.touch(); p.page(1) })
+	p.more = widget.NewLabelWithStyle(u.t("guide.more"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	bar := container.NewBorder(nil, nil, tall(p.up), tall(p.down), p.more)
+	return container.New(&pagerLayout{p: p, bar: bar}, p.scroll, bar)
+}
+
+// page scrolls by most of a screen (dir -1 up, 1 down), keeping a line of context.
+func (p *pager) page(dir float32) {
+	h := p.scroll.Size().Height
+	step := h * 0.85
+	y := p.scroll.Offset.Y + dir*step
+	y = max(0, min(y, p.scroll.Content.MinSize().Height-h))
+	p.scroll.ScrollToOffset(fyne.NewPos(0, y))
+	p.update()
+}
+
+// below reports whether content is hidden below the scroll's bottom edge.
+func (p *pager) below() bool {
+	return p.scroll.Offset.Y+p.scroll.Size().Height < p.scroll.Content.MinSize().Height-1
+}
+
+// update shows the hint and enables the buttons for where the scroll is.
+func (p *pager) update() {
+	if p.scroll == nil {
+		return
+	}
+	below := p.below()
+	if below {
+		p.more.Show()
+		p.down.Enable()
+	} else {
+		p.more.Hide()
+		p.down.Disable()
+	}
+	if p.scroll.Offset.Y > 0 {
+		p.up.Enable()
+	} else {
+		p.up.Disable()
+	}
+}
+
+// pagerLayout puts the scroll above the page bar, and updates the bar whenever the scroll's
+// size changes (the first layout, a rotation, a language change).
+type pagerLayout struct {
+	p   *pager
+	bar fyne.CanvasObject
+}
+
+func (l *pagerLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	bh := l.bar.MinSize().Height
+	l.p.scroll.Resize(fyne.NewSize(size.Width, size.Height-bh-theme.Padding()))
+	l.p.scroll.Move(fyne.NewPos(0, 0))
+	l.bar.Resize(fyne.NewSize(size.Width, bh))
+	l.bar.Move(fyne.NewPos(0, size.Height-bh))
+	l.p.update()
+}
+
+func (l *pagerLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s, b := l.p.scroll.MinSize(), l.bar.MinSize()
+	return fyne.NewSize(max(s.Width, b.Width), s.Height+b.Height+theme.Padding())
+}
+
+// printChecklist prints the matter's 一次性告知单 off the UI goroutine and says how it went, with
+// back (to the guide) from there.
+func (u *UI) printChecklist(m *catalog.Matter, back func()) {
+	again := func() { u.showGuideDetail(m, back) }
+	u.set(func() fyne.CanvasObject {
+		bar := widget.NewProgressBarInfinite()
+		l := widget.NewLabelWithStyle(u.t("guide.printing"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		return container.NewVBox(layout.NewSpacer(), l, bar, layout.NewSpacer())
+	})
+	lang := u.lang
+	u.async(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := u.core.PrintChecklist(ctx, m.ID, lang)
+		fyne.Do(func() {
+			var pe *kiosk.PrinterError
+			switch {
+			case err == nil:
+				u.message(u.t("guide.printed_title"), u.t("guide.printed"), again)
+			case errors.As(err, &pe):
+				u.message(u.t("error.title"), u.tf("guide.print_failed", map[string]any{"S": u.t("printer." + string(pe.State))}), again)
+			case errors.Is(err, kiosk.ErrLocked):
+				_, msg := u.core.Locked()
+				u.showLocked(msg)
+			case errors.Is(err, kiosk.ErrUnknownMatter):
+				u.message(u.t("error.title"), u.t("error.unknown"), u.showGuide)
+			default:
+				u.message(u.t("error.title"), u.t("error.other"), again)
+			}
+		})
 	})
 }
 

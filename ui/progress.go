@@ -149,7 +149,7 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 	}
 	form := widget.NewForm(widget.NewFormItem(u.t("progress.number"), widget.NewLabel(a.ID)))
 	if a.Handling != "" {
-		form.Append(u.t("guide.handling"), widget.NewLabel(u.t(handlingKey(a.Handling))))
+		form.Append(u.t("guide.handling"), widget.NewLabel(a.Handling.Label().In(u.lang)))
 	}
 	if a.Accepted != "" {
 		form.Append(u.t("progress.accepted"), widget.NewLabel(a.Accepted))

@@ -47,28 +47,12 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 		var items []fyne.CanvasObject
 		for _, m := range so.Matters {
 			m := m
-			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
+			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
 			items = append(items, NewTile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
 		return u.page(title, u.showSections, container.NewVScroll(container.NewVBox(items...)))
 	})
-}
-
-func handlingKey(h catalog.Handling) string {
-	switch h {
-	case catalog.Immediate:
-		return "handling.immediate"
-	case catalog.Promised:
-		return "handling.promised"
-	case catalog.Joint:
-		return "handling.joint"
-	case catalog.Approval:
-		return "handling.approval"
-	case catalog.Urgent:
-		return "handling.urgent"
-	}
-	return string(h)
 }
 
 // showConfirm shows the matter, the queue ahead and the estimated wait before the number is taken.
