@@ -22,8 +22,14 @@ import (
 // as one-tap searches, and the matters found; with nothing typed, every matter by section.
 func (u *UI) showGuide() { u.guide("") }
 
-// guideKeywords are one-tap searches for what citizens most often come for, in Chinese (no IME).
-var guideKeywords = []string{"身份证", "社保", "医保", "护照", "营业执照", "不动产", "居住证", "退休"}
+// guideTopics are one-tap searches for what citizens most often come for (there is no IME), in
+// the screen's language: each finds matters by their Chinese or English name or their section's
+// (社保, 市场监管: catalog.Search).
+var guideTopics = []catalog.Text{
+	{Zh: "身份证", En: "Identity card"}, {Zh: "社保", En: "Social security"}, {Zh: "医保", En: "Medical"},
+	{Zh: "护照", En: "Passport"}, {Zh: "市场监管", En: "Business"}, {Zh: "不动产", En: "Real estate"},
+	{Zh: "居住证", En: "Residence permit"}, {Zh: "退休", En: "Retirement"},
+}
 
 func (u *UI) guide(query string) {
 	u.set(func() fyne.CanvasObject {
@@ -50,9 +56,13 @@ func (u *UI) guide(query string) {
 				results.Add(u.matterButton(m, query))
 			}
 		}
-		topics := container.NewGridWithColumns(4)
-		for _, k := range guideKeywords {
-			k := k
+		cols := 4
+		if u.theme.Large && u.lang == "en" {
+			cols = 2 // "Residence permit" in large text: four of them are wider than the screen
+		}
+		topics := container.NewGridWithColumns(cols)
+		for _, k := range guideTopics {
+			k := k.In(u.lang)
 			topics.Add(tall(u.button(k, func() { u.touch(); u.guide(k) })))
 		}
 		keys := u.keypad(query, func(q string) { u.touch(); u.guide(q) })
@@ -190,8 +200,11 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			actions = append(actions, pay)
 		}
 		cols := len(actions)
-		if u.theme.Large {
+		switch {
+		case u.theme.Large:
 			cols = 1
+		case u.lang == "en":
+			cols = min(cols, 2) // three English labels side by side are wider than a portrait screen
 		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord

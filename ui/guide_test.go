@@ -208,3 +208,20 @@ func TestGuidePageButtons(t *testing.T) {
 		t.Errorf("▲: offset %.0f, hint %v", sc.Offset.Y, f.shows("下面还有内容"))
 	}
 }
+
+// Every topic chip finds something in both languages, and reads in the screen's language.
+func TestGuideTopicsFindInBothLanguages(t *testing.T) {
+	f := newFixture(t, thursday)
+	c := f.k.Catalog()
+	for _, k := range guideTopics {
+		for _, q := range []string{k.Zh, k.En} {
+			if len(c.Search(q)) == 0 {
+				t.Errorf("topic %q finds nothing", q)
+			}
+		}
+	}
+	f.ui.setLanguage("en")
+	f.ui.showGuide()
+	f.tapExact(t, "Passport")
+	f.mustShow(t, "Typed: Passport", c.Matter("crj-001").Name.En)
+}

@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
+)
+
+// notEnglish is what may not appear in English text: Han characters, and the full-width forms
+// and CJK punctuation (（）：，、。) whose ASCII counterparts English uses.
+func notEnglish(r rune) bool {
+	return unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF
+}
+
+// englishLeaks lists the texts on screen with a character that English does not use, except
+// those in allowed (what is Chinese by design: the switch back to 中文, a citizen's own name).
+func (f *fixture) englishLeaks(allowed ...string) []string {
+	var out []string
+	for _, s := range f.texts() {
+		for _, a := range allowed {
+			s = strings.ReplaceAll(s, a, "")
+		}
+		if strings.IndexFunc(s, notEnglish) >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// In English every screen reachable in tests is English: no Han character, no full-width
+// bracket or comma. The catalog has an English name for every hall section and matter (Parse
+// requires both languages), so none is allowed to stay Chinese; what is allowed is Chinese by
+// design: the 中文 switch, the citizen's own (masked) name and what they typed, and the hall's
+// free-text lock message.
+func TestEnglishModeHasNoChinese(t *testing.T) {
+	f := newFixture(t, thursday)
+	withHall(t, f)
+	withPayments(t, f, nil)
+	f.ui.setLanguage("en")
+	allowed := []string{f.ui.t("nav.lang"), person("王小明", idWang).MaskedName(), f.k.Config().Hall.LockedMessage}
+	if f.ui.t("nav.lang") != "中文" {
+		t.Fatalf("the switch back reads %q", f.ui.t("nav.lang"))
+	}
+	seen := 0
+	check := func(name string) {
+		t.Helper()
+		if f.ui.Lang() != "en" {
+			t.Fatalf("%s: the screen went back to %q", name, f.ui.Lang())
+		}
+		seen++
+		if leaks := f.englishLeaks(allowed...); len(leaks) > 0 {
+			t.Errorf("%s in English shows %q", name, leaks)
+		}
+	}
+	for name, show := range keyScreens(t, f) {
+		show()
+		if name == "complaint" {
+			// Its sample text is typed Chinese; an English citizen types English.
+			f.ui.flow.complaint.text = "Nobody at window 3"
+			f.ui.complaintText()
+		}
+		check(name)
+	}
+	c := f.k.Catalog()
+
+	// The guide: every topic, a search, every matter's detail with its basis open.
+	f.ui.showGuide()
+	check("guide")
+	for _, k := range guideTopics {
+		f.ui.guide(k.En)
+		check("guide topic " + k.En)
+		if f.shows(f.ui.t("guide.none")) {
+			t.Errorf("topic %q finds nothing in English", k.En)
+		}
+	}
+	for _, m := range c.All() {
+		f.ui.showGuideDetail(m, f.ui.showGuide)
+		if len(m.Basis) > 0 {
+			f.tap(t, f.ui.t("guide.basis_show"))
+		}
+		check("guide detail " + m.ID)
+	}
+	f.ui.showGuideDetail(c.Matter("zh-001"), f.ui.showGuide)
+	f.tap(t, f.ui.t("guide.print"))
+	check("checklist printed")
+
+	// Taking a ticket: sections, each section's matters, confirm, the ticket; a green-channel one.
+	for _, so := range f.k.Offer().Sections {
+		f.ui.showMatters(so)
+		check("matters " + so.Section.ID)
+	}
+	so := f.k.Offer().Sections[0]
+	f.ui.showConfirm(so, so.Matters[0])
+	check("confirm")
+	f.tap(t, f.ui.t("ticket.confirm"))
+	check("ticket done")
+	urgent := c.Matter("crj-004")
+	if urgent.Handling != catalog.Urgent {
+		t.Fatal("crj-004 is no longer the urgent demo matter")
+	}
+	f.ui.takeFor(urgent, nil)
+	check("urgent confirm")
+	f.tap(t, f.ui.t("ticket.confirm"))
+	check("urgent ticket done")
+
+	// What goes wrong: paper out, a weekend matter, closed, an unreadable card, the idle warning.
+	f.p.Set(printerPaperOut, nil, nil)
+	f.ui.take(so.Matters[0])
+	check("printer error")
+	f.ui.showGuideDetail(c.Matter("zh-001"), f.ui.showGuide)
+	f.tap(t, f.ui.t("guide.print"))
+	check("checklist not printed")
+	f.p.Set(printerOK, nil, nil)
+	f.ui.ticketError(kiosk.ErrNotOnWeekend)
+	check("weekend")
+	f.ui.ticketError(errors.New("other"))
+	check("other error")
+	f.k.CardUnreadable(kiosk.CardID, errors.New("read failed"))
+	check("unreadable card")
+	f.ui.showIdle(20 * time.Second)
+	check("idle warning")
+	f.ui.hideIdle()
+	f.clock.Set(thursday.Add(12 * time.Hour))
+	f.ui.showSections()
+	check("closed")
+	f.ui.showLocked(f.k.Config().Hall.LockedMessage)
+	check("locked")
+	if seen < 60 {
+		t.Errorf("only %d screens walked", seen)
+	}
+}
