@@ -9,6 +9,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/config"
 )
 
 // notEnglish is what may not appear in English text: Han characters, and the full-width forms
@@ -132,5 +133,26 @@ func TestEnglishModeHasNoChinese(t *testing.T) {
 	check("locked")
 	if seen < 60 {
 		t.Errorf("only %d screens walked", seen)
+	}
+}
+
+// 急办件 has one English name on the guide, the lists, the confirm and the done screens.
+func TestUrgentOneTermEverywhere(t *testing.T) {
+	f := newFixtureOpts(t, thursday, fixtureOptions{edit: func(c *config.Config) { c.Devices.PrinterEnglish = true }})
+	f.ui.setLanguage("en")
+	m := f.k.Catalog().Matter("crj-004")
+	const term = "Urgent (green channel)"
+	f.ui.showGuideDetail(m, f.ui.showGuide)
+	f.mustShow(t, term)
+	f.ui.guide("urgent")
+	f.mustShow(t, m.Name.En+"  ·  "+term)
+	f.ui.takeFor(m, nil)
+	f.mustShow(t, term+": you get a priority ticket")
+	f.tap(t, f.ui.t("ticket.confirm"))
+	f.mustShow(t, term+": you get a priority ticket")
+	f.mustNotShow(t, "Green channel", "Urgent:")
+	text := printedLines(t, f.p.Doc(0))
+	if !strings.Contains(text, "急办件") || !strings.Contains(text, strings.Join(strings.Fields(term), "")) {
+		t.Errorf("the ticket does not name it %q: %s", term, text)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/queue"
 )
 
 // showSections starts the take-a-ticket flow: the hall sections with something to offer now.
@@ -55,6 +56,15 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 	})
 }
 
+// priorityKey is the text of a green-channel ticket: an urgent matter's (急办件) names it as the
+// guide and the ticket do.
+func priorityKey(urgent bool) string {
+	if urgent {
+		return "ticket.priority_urgent"
+	}
+	return "ticket.priority"
+}
+
 // showConfirm shows the matter, the queue ahead and the estimated wait before the number is taken.
 func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 	u.set(func() fyne.CanvasObject {
@@ -68,7 +78,7 @@ func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 			info.Add(widget.NewLabel(u.tf("ticket.waiting", map[string]any{"N": est.Ahead})))
 			info.Add(widget.NewLabel(u.tf("ticket.estimate", map[string]any{"M": int(est.Wait.Round(time.Minute).Minutes())})))
 			if est.Priority {
-				info.Add(widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+				info.Add(widget.NewLabelWithStyle(u.t(priorityKey(m.Handling == catalog.Urgent)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			}
 		}
 		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
@@ -129,7 +139,8 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 			items = append(items, widget.NewLabelWithStyle(u.tf("ticket.estimate", map[string]any{"M": m}), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
 		if is.Ticket.Priority {
-			items = append(items, widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignCenter, fyne.TextStyle{}))
+			key := priorityKey(is.Ticket.PriorityReason == queue.ReasonUrgent)
+			items = append(items, widget.NewLabelWithStyle(u.t(key), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
 		note := u.t("ticket.take_slip")
 		if is.PrintErr != nil {
