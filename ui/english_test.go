@@ -10,6 +10,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/session"
 )
 
 // notEnglish is what may not appear in English text: Han characters, and the full-width forms
@@ -154,5 +155,57 @@ func TestUrgentOneTermEverywhere(t *testing.T) {
 	text := printedLines(t, f.p.Doc(0))
 	if !strings.Contains(text, "急办件") || !strings.Contains(text, strings.Join(strings.Fields(term), "")) {
 		t.Errorf("the ticket does not name it %q: %s", term, text)
+	}
+}
+
+// foreigner is a foreign resident's card as the ID reader gives it (rig.PersonOf).
+func foreigner() *kiosk.Person {
+	return &kiosk.Person{Kind: kiosk.KindForeigner, EnglishName: "MUELLER, ANNA MARIA", Number: "DEU410085031204",
+		Birth: time.Date(1985, 3, 12, 0, 0, 0, 0, thursday.Location())}
+}
+
+// A foreign resident's card switches the screen to English and greets by the English name; the
+// next citizen gets the kiosk's language back.
+func TestForeignCardGreetsInEnglish(t *testing.T) {
+	f := newFixture(t, thursday)
+	if f.ui.Lang() != "zh" {
+		t.Fatalf("starts in %q", f.ui.Lang())
+	}
+	f.k.SetPerson(foreigner())
+	if f.ui.Lang() != "en" {
+		t.Fatalf("a foreigner card left the screen in %q", f.ui.Lang())
+	}
+	f.mustShow(t, "Hello, Anna M.", "Take a ticket", "中文")
+	f.mustNotShow(t, "Hello, *", "MUELLER", "ANNA MARIA")
+	if leaks := f.englishLeaks("中文"); len(leaks) > 0 {
+		t.Errorf("home for a foreign resident shows %q", leaks)
+	}
+	// The citizen may still choose Chinese.
+	f.tapExact(t, "中文")
+	f.mustShow(t, "您好，Anna M.")
+	f.k.Sessions().End(session.Idle)
+	if f.ui.Lang() != "zh" || f.shows("Anna") {
+		t.Errorf("after the session: %q, %q", f.ui.Lang(), f.texts())
+	}
+	// A resident's card leaves the language alone.
+	f.ui.setLanguage("en")
+	f.k.SetPerson(person("王小明", idWang))
+	if f.ui.Lang() != "en" {
+		t.Errorf("a resident card switched the screen to %q", f.ui.Lang())
+	}
+}
+
+// A card read on a screen waiting for it (progress by card) shows its answer in English.
+func TestForeignCardSwitchesWaitingScreen(t *testing.T) {
+	f := newFixture(t, thursday)
+	withHall(t, f)
+	f.tap(t, "办件查询")
+	f.k.SetPerson(foreigner())
+	if f.ui.Lang() != "en" {
+		t.Fatalf("language %q", f.ui.Lang())
+	}
+	f.mustShow(t, "Anna M.")
+	if leaks := f.englishLeaks("中文"); len(leaks) > 0 {
+		t.Errorf("progress for a foreign resident shows %q", leaks)
 	}
 }

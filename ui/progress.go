@@ -93,7 +93,7 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 		list := container.NewVBox()
 		if code == "" {
 			if who := u.core.Person(); who != nil {
-				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": who.MaskedName()})))
+				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": who.Greeting()})))
 			} else if c := u.core.CityCard(); c != nil {
 				list.Add(u.bold(u.tf("progress.of_card", map[string]any{"Card": c.Masked()})))
 			}
