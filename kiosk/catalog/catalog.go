@@ -8,6 +8,14 @@
 // rule broken are errors, and every problem is reported at once with the matter id and field at
 // fault (see Parse). A *Catalog is immutable once built and safe for concurrent readers; Holder
 // swaps whole catalogs atomically so a kiosk can reload the file while citizens browse.
+//
+// Citizens are not shown the handling type's name (承诺件 is jargon to them) but the time it
+// means, from "handling" and "promised_days" alone (Matter.HandlingTime: "15个工作日办结" / "Done
+// within 15 working days", 即办件 "当场办结" / "Done on the spot"); the format has no field for it.
+// The kiosk prints a matter's "materials" and "steps", with that time and the fee, as the
+// 一次性告知单 a citizen takes home (slip.Checklist); both languages of every text are required, so
+// an English screen never falls back to Chinese. The guide's one-tap topics search section names
+// too (Search): 社保 lists the 社保 section's matters.
 package catalog
 
 import (
