@@ -59,14 +59,18 @@ func TestEnglishModeHasNoChinese(t *testing.T) {
 			t.Errorf("%s in English shows %q", name, leaks)
 		}
 	}
-	for name, show := range keyScreens(t, f) {
-		show()
-		if name == "complaint" {
-			// Its sample text is typed Chinese; an English citizen types English.
-			f.ui.flow.complaint.text = "Nobody at window 3"
-			f.ui.complaintText()
+	// In elder mode's large text too: it lays some screens out differently.
+	for _, large := range []bool{true, false} {
+		f.ui.setLarge(large)
+		for name, show := range keyScreens(t, f) {
+			show()
+			if name == "complaint" {
+				// Its sample text is typed Chinese; an English citizen types English.
+				f.ui.flow.complaint.text = "Nobody at window 3"
+				f.ui.complaintText()
+			}
+			check(name)
 		}
-		check(name)
 	}
 	c := f.k.Catalog()
 
@@ -132,7 +136,7 @@ func TestEnglishModeHasNoChinese(t *testing.T) {
 	check("closed")
 	f.ui.showLocked(f.k.Config().Hall.LockedMessage)
 	check("locked")
-	if seen < 60 {
+	if seen < 90 {
 		t.Errorf("only %d screens walked", seen)
 	}
 }
