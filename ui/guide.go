@@ -192,23 +192,25 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			body.Add(basis)
 		}
 		pager := u.newPager(pg, body)
-		actions := []fyne.CanvasObject{
+		cols := 2
+		if u.lang == "en" && u.theme.Large {
+			cols = 1 // "Take a ticket for this matter" in large text takes the screen's width
+		}
+		var actions fyne.CanvasObject = container.NewGridWithColumns(cols,
 			tall(u.button(u.t("guide.print"), func() { u.touch(); u.printChecklist(m, back) })),
-			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })),
-		}
+			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })))
 		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
-			actions = append(actions, pay)
-		}
-		cols := len(actions)
-		switch {
-		case u.theme.Large:
-			cols = 1
-		case u.lang == "en":
-			cols = min(cols, 2) // three English labels side by side are wider than a portrait screen
+			if u.lang == "zh" && !u.theme.Large {
+				actions = container.NewGridWithColumns(3, append(actions.(*fyne.Container).Objects, pay)...)
+			} else {
+				// Three English labels, or elder mode's large text, do not fit side by side on
+				// a portrait screen: the payment gets a row of its own, the guide keeps its room.
+				actions = container.NewVBox(actions, pay)
+			}
 		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
-		return u.page(u.t("guide.detail"), back, container.NewBorder(head, container.NewGridWithColumns(cols, actions...), nil, nil, pager))
+		return u.page(u.t("guide.detail"), back, container.NewBorder(head, actions, nil, nil, pager))
 	})
 }
 
