@@ -191,7 +191,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			body.Add(tall(fold))
 			body.Add(basis)
 		}
-		pager := u.newPager(pg, body)
+		paged := u.newPager(pg, body)
 		cols := 2
 		if u.lang == "en" && u.theme.Large {
 			cols = 1 // "Take a ticket for this matter" in large text takes the screen's width
@@ -210,7 +210,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		head := widget.NewLabelWithStyle(m.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		head.Wrapping = fyne.TextWrapWord
-		return u.page(u.t("guide.detail"), back, container.NewBorder(head, actions, nil, nil, pager))
+		return u.page(u.t("guide.detail"), back, container.NewBorder(head, actions, nil, nil, paged))
 	})
 }
 
