@@ -399,3 +399,39 @@ func TestUnconfiguredCategoryStillServes(t *testing.T) {
 	}
 	t.Fatal("demo catalog uses one letter only")
 }
+
+// A foreign resident is greeted by the English name, masked to a given name and an initial,
+// and reads English; everyone else keeps the screen's language and the masked Chinese name.
+func TestForeignResidentGreeting(t *testing.T) {
+	for _, c := range []struct {
+		p    Person
+		want string
+		lang string
+	}{
+		{Person{Kind: KindForeigner, EnglishName: "MUELLER, ANNA MARIA", Number: "DEU410085031204"}, "Anna M.", "en"},
+		{Person{Kind: KindForeigner, Name: "穆安娜", EnglishName: "MUELLER, ANNA MARIA"}, "Anna M.", "en"},
+		{Person{Kind: KindForeigner, EnglishName: "JEAN-LUC O'NEIL"}, "Jean-Luc O.", "en"},
+		{Person{Kind: KindForeigner, EnglishName: "MADONNA"}, "M.", "en"},
+		{Person{Kind: KindForeigner, EnglishName: "SMITH,"}, "S.", "en"},
+		{Person{Kind: KindForeigner, EnglishName: " "}, "*", "en"},
+		{Person{Kind: "resident", Name: "张三丰"}, "张*丰", ""},
+		{Person{Kind: "hmt", Name: "陈大文", EnglishName: "CHAN, TAI MAN"}, "陈*文", ""},
+	} {
+		if got := c.p.Greeting(); got != c.want {
+			t.Errorf("%q/%q: Greeting %q, want %q", c.p.Name, c.p.EnglishName, got, c.want)
+		}
+		if got := c.p.Language(); got != c.lang {
+			t.Errorf("%q/%q: Language %q, want %q", c.p.Name, c.p.EnglishName, got, c.lang)
+		}
+	}
+	if (*Person)(nil).Language() != "" || (*Person)(nil).Foreign() {
+		t.Error("nil person")
+	}
+	// The full English name never prints: logs and fmt mask it like a Chinese one.
+	p := &Person{Kind: KindForeigner, EnglishName: "MUELLER, ANNA MARIA", Number: "DEU410085031204"}
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", p, p, *p, p), p.MaskedName()} {
+		if strings.Contains(s, "MUELLER") || strings.Contains(s, "ANNA") || strings.Contains(s, "DEU410085031204") {
+			t.Errorf("unmasked: %q", s)
+		}
+	}
+}

@@ -3,7 +3,10 @@ package kiosk
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"citizenhome/mask"
 )
@@ -23,6 +26,74 @@ type Person struct {
 	Birth  time.Time
 	// Kind is "resident", "foreigner" or "hmt".
 	Kind string
+	// EnglishName is a foreigner card's name as printed on it, "MUELLER, ANNA MARIA" (surname,
+	// comma, given names); empty on the other cards. A foreigner card may have no Name.
+	EnglishName string
+}
+
+// KindForeigner is Kind for a foreign resident's permanent residence card (外国人永久居留身份证).
+const KindForeigner = "foreigner"
+
+// Foreign reports whether the card is a foreign resident's.
+func (p *Person) Foreign() bool { return p != nil && p.Kind == KindForeigner }
+
+// Language is the screen language the card's holder most likely reads: "en" for a foreign
+// resident, "" (no preference: keep the screen's) for everyone else and for nil.
+func (p *Person) Language() string {
+	if p.Foreign() {
+		return "en"
+	}
+	return ""
+}
+
+// Greeting is the name to greet the holder by on screen, masked like every name shown: a
+// foreign resident by their English name ("MUELLER, ANNA MARIA" → "Anna M.": the first given
+// name and the surname's initial), everyone else, and a foreigner card without an English name,
+// by MaskedName (张*丰).
+func (p Person) Greeting() string {
+	if p.Kind == KindForeigner {
+		if g := greetEnglish(p.EnglishName); g != "" {
+			return g
+		}
+	}
+	return p.MaskedName()
+}
+
+// greetEnglish is "Anna M." for "MUELLER, ANNA MARIA" (the card's order: surname, given
+// names) and for "ANNA MUELLER" (written without a comma: given names first); a single name
+// keeps its initial only ("M."); "" for a blank name.
+func greetEnglish(name string) string {
+	var surname string
+	var given []string
+	if sur, giv, ok := strings.Cut(name, ","); ok {
+		surname, given = strings.TrimSpace(sur), strings.Fields(giv)
+	} else if f := strings.Fields(name); len(f) > 0 {
+		surname, given = f[len(f)-1], f[:len(f)-1]
+	}
+	initial := func(s string) string {
+		r, _ := utf8.DecodeRuneInString(s)
+		return string(unicode.ToUpper(r)) + "."
+	}
+	switch {
+	case surname == "" && len(given) == 0:
+		return ""
+	case len(given) == 0:
+		return initial(surname)
+	case surname == "":
+		return title(given[0])
+	}
+	return title(given[0]) + " " + initial(surname)
+}
+
+// title is "Anna" for "ANNA", "Jean-Luc" for "JEAN-LUC".
+func title(s string) string {
+	r := []rune(strings.ToLower(s))
+	for i := range r {
+		if i == 0 || r[i-1] == '-' || r[i-1] == '\'' {
+			r[i] = unicode.ToUpper(r[i])
+		}
+	}
+	return string(r)
 }
 
 // Age in whole years at t (the birthday counts from its day; 29 February counts from 1 March in
@@ -39,8 +110,14 @@ func (p *Person) Age(t time.Time) int {
 	return age
 }
 
-// MaskedName is the name as it may be shown: 张*丰 (package mask).
-func (p Person) MaskedName() string { return mask.Name(p.Name) }
+// MaskedName is the name as it may be shown: 张*丰 (package mask); a foreigner card without a
+// Chinese name masks its English name.
+func (p Person) MaskedName() string {
+	if p.Name == "" && p.EnglishName != "" {
+		return mask.Name(p.EnglishName)
+	}
+	return mask.Name(p.Name)
+}
 
 // String is masked: "张*丰 410***********1234". A nil *Person prints "<nil>" with fmt.
 func (p Person) String() string { return p.MaskedName() + " " + mask.ID(p.Number) }

@@ -38,6 +38,7 @@ type Core interface {
 	Offer() kiosk.Offer
 	Estimate(ctx context.Context, matterID string) (kiosk.Estimate, error)
 	TakeTicket(ctx context.Context, matterID string) (kiosk.Issued, error)
+	PrintChecklist(ctx context.Context, matterID, lang string) error
 	TicketCounts(ctx context.Context) (queue.Counts, error)
 	WaitingBySection(ctx context.Context) (map[string]int, error)
 	Sessions() *session.Manager
@@ -365,6 +366,7 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.showHome()
 		}
 	case kiosk.EventCard:
+		u.languageFor(e)
 		switch {
 		case u.pay.paying:
 			// The payment has the card; a read of it (pulled and put back) changes nothing
@@ -405,6 +407,22 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.showHome()
 		}
 	}
+}
+
+// languageFor switches the screen to the language of the citizen whose ID card was just read
+// (a foreign resident's card: English) and redraws the screen shown in it, before the card's
+// news is shown. Staff mode and a payment under way keep their screen as it is.
+func (u *UI) languageFor(e kiosk.Event) {
+	if e.Card != kiosk.CardID || e.CardErr != nil || u.staff.on || u.pay.paying {
+		return
+	}
+	lang := u.core.Person().Language()
+	if lang == "" || lang == u.lang {
+		return
+	}
+	u.lang = lang
+	u.build()
+	u.redraw()
 }
 
 // button is a touch-sized button (at least 80 px high).

@@ -126,6 +126,12 @@ func TestReferenceImages(t *testing.T) {
 	f.tapExact(t, "确认缴费 ¥20.00")
 	kit.tapCity(t, f)
 	shot("pay-done")
+
+	// The guide in English, last: a language switch moves the header's clock on later screens.
+	f.tap(t, "完成")
+	f.ui.showGuideDetail(f.k.Catalog().Matter("zh-001"), f.ui.showGuide)
+	f.tapExact(t, "English")
+	shot("guide-detail-en")
 }
 
 func writePNG(t *testing.T, path string, img image.Image) {

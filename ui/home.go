@@ -28,7 +28,7 @@ func (u *UI) home() fyne.CanvasObject {
 	hint := widget.NewLabelWithStyle(u.t("home.tap_card"), fyne.TextAlignCenter, fyne.TextStyle{})
 	top := container.NewVBox(welcome, hint)
 	if p := u.core.Person(); p != nil {
-		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": p.MaskedName()}),
+		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": p.Greeting()}),
 			fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
 	unavailable := map[string]string{}

@@ -95,7 +95,7 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 		list := container.NewVBox()
 		if code == "" {
 			if who := u.core.Person(); who != nil {
-				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": who.MaskedName()})))
+				list.Add(u.bold(u.tf("progress.of", map[string]any{"Name": who.Greeting()})))
 			} else if c := u.core.CityCard(); c != nil {
 				list.Add(u.bold(u.tf("progress.of_card", map[string]any{"Card": c.Masked()})))
 			}
@@ -151,7 +151,7 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 	}
 	form := widget.NewForm(widget.NewFormItem(u.t("progress.number"), widget.NewLabel(a.ID)))
 	if a.Handling != "" {
-		form.Append(u.t("guide.handling"), widget.NewLabel(u.t(handlingKey(a.Handling))))
+		form.Append(u.t("guide.handling"), widget.NewLabel(a.Handling.Label().In(u.lang)))
 	}
 	if a.Accepted != "" {
 		form.Append(u.t("progress.accepted"), widget.NewLabel(a.Accepted))

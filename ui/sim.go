@@ -13,7 +13,7 @@ import (
 
 // SimControls is what the demo's simulator panel drives: the simulated readers and printer.
 type SimControls interface {
-	// TapIDCard places a sample ID card ("elder" or "adult") on the simulated SAM reader; the
+	// TapIDCard places a sample ID card ("elder", "adult" or "foreigner") on the simulated SAM reader; the
 	// kiosk reads it as it would a real one.
 	TapIDCard(key string) error
 	// TapCityCard taps the sample city card on the simulated card reader.
@@ -62,6 +62,7 @@ func ShowSimPanel(a fyne.App, sim SimControls, lang string) fyne.Window {
 	buttons := container.NewVBox(
 		widget.NewButton(t("sim.id_elder"), do(func() error { return sim.TapIDCard("elder") })),
 		widget.NewButton(t("sim.id_young"), do(func() error { return sim.TapIDCard("adult") })),
+		widget.NewButton(t("sim.id_foreigner"), do(func() error { return sim.TapIDCard("foreigner") })),
 		widget.NewButton(t("sim.city"), do(sim.TapCityCard)),
 		widget.NewButton(t("sim.remove"), func() { sim.RemoveCards() }),
 		status,

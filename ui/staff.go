@@ -233,7 +233,7 @@ func (d *staffDesk) show(note string) {
 			d := devs[n]
 			s := u.t("device." + string(d.State))
 			if d.Detail != "" {
-				s += "（" + d.Detail + "）"
+				s += u.paren(d.Detail)
 			}
 			form.Append(u.t("device."+n), u.wrap(s))
 		}
@@ -339,7 +339,7 @@ func (d *staffDesk) show(note string) {
 			e := d.devErrors[i]
 			s := fmt.Sprintf("%s  %s  %s", e.At.In(u.loc()).Format("01-02 15:04:05"), u.t("device."+e.Name), u.t("device."+string(e.State)))
 			if e.Detail != "" {
-				s += "（" + e.Detail + "）"
+				s += u.paren(e.Detail)
 			}
 			body.Add(u.wrap(s))
 		}

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/queue"
 )
 
 // showSections starts the take-a-ticket flow: the hall sections with something to offer now.
@@ -47,7 +48,7 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 		var items []fyne.CanvasObject
 		for _, m := range so.Matters {
 			m := m
-			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), u.t(handlingKey(m.Handling)))
+			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
 			items = append(items, u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
@@ -55,20 +56,13 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 	})
 }
 
-func handlingKey(h catalog.Handling) string {
-	switch h {
-	case catalog.Immediate:
-		return "handling.immediate"
-	case catalog.Promised:
-		return "handling.promised"
-	case catalog.Joint:
-		return "handling.joint"
-	case catalog.Approval:
-		return "handling.approval"
-	case catalog.Urgent:
-		return "handling.urgent"
+// priorityKey is the text of a green-channel ticket: an urgent matter's (急办件) names it as the
+// guide and the ticket do.
+func priorityKey(urgent bool) string {
+	if urgent {
+		return "ticket.priority_urgent"
 	}
-	return string(h)
+	return "ticket.priority"
 }
 
 // showConfirm shows the matter, the queue ahead and the estimated wait before the number is taken.
@@ -84,7 +78,7 @@ func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 			info.Add(widget.NewLabel(u.tf("ticket.waiting", map[string]any{"N": est.Ahead})))
 			info.Add(widget.NewLabel(u.tf("ticket.estimate", map[string]any{"M": int(est.Wait.Round(time.Minute).Minutes())})))
 			if est.Priority {
-				info.Add(widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+				info.Add(widget.NewLabelWithStyle(u.t(priorityKey(m.Handling == catalog.Urgent)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			}
 		}
 		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
@@ -145,7 +139,8 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 			items = append(items, widget.NewLabelWithStyle(u.tf("ticket.estimate", map[string]any{"M": m}), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
 		if is.Ticket.Priority {
-			items = append(items, widget.NewLabelWithStyle(u.t("ticket.priority"), fyne.TextAlignCenter, fyne.TextStyle{}))
+			key := priorityKey(is.Ticket.PriorityReason == queue.ReasonUrgent)
+			items = append(items, widget.NewLabelWithStyle(u.t(key), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
 		note := u.t("ticket.take_slip")
 		if is.PrintErr != nil {

@@ -255,7 +255,7 @@ func PersonOf(id *idcard.Identity, loc *time.Location) *kiosk.Person {
 	}
 	b := id.Birth
 	return &kiosk.Person{
-		Name: id.Name, Number: id.Number, Kind: id.Type.String(),
+		Name: id.Name, Number: id.Number, Kind: id.Type.String(), EnglishName: id.EnglishName,
 		Birth: time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, loc),
 	}
 }

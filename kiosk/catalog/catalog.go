@@ -8,6 +8,14 @@
 // rule broken are errors, and every problem is reported at once with the matter id and field at
 // fault (see Parse). A *Catalog is immutable once built and safe for concurrent readers; Holder
 // swaps whole catalogs atomically so a kiosk can reload the file while citizens browse.
+//
+// Citizens are not shown the handling type's name (承诺件 is jargon to them) but the time it
+// means, from "handling" and "promised_days" alone (Matter.HandlingTime: "15个工作日办结" / "Done
+// within 15 working days", 即办件 "当场办结" / "Done on the spot"); the format has no field for it.
+// The kiosk prints a matter's "materials" and "steps", with that time and the fee, as the
+// 一次性告知单 a citizen takes home (slip.Checklist); both languages of every text are required, so
+// an English screen never falls back to Chinese. The guide's one-tap topics search section names
+// too (Search): 社保 lists the 社保 section's matters.
 package catalog
 
 import (
@@ -60,7 +68,9 @@ var handlingLabels = map[Handling]Text{
 	Promised:  {"承诺件", "Promised"},
 	Joint:     {"联办件", "Joint"},
 	Approval:  {"报批件", "Approval"},
-	Urgent:    {"急办件", "Urgent"},
+	// One English term for 急办件 on every screen and slip: "Urgent" alone read as a priority
+	// ticket, "Green channel" alone as a queue.
+	Urgent: {"急办件", "Urgent (green channel)"},
 }
 
 // Valid reports whether h is one of the five handling types.
@@ -198,6 +208,34 @@ func (m *Matter) LegalLabel(lang string) string {
 	default:
 		return fmt.Sprintf("%d个工作日", m.LegalDays)
 	}
+}
+
+// HandlingTime says, in words a citizen understands, when the matter is done: 当场办结 / Done on
+// the spot for a matter promised the same day (every 即办件), 15个工作日办结 / Done within 15
+// working days otherwise (1 working day). It is read from Handling and PromisedDays only: the
+// catalog format needs nothing more. A matter several departments handle (联办件) or another
+// body approves (报批件) says so after the time, an urgent one (急办件) starts with its label,
+// because that is what the citizen waits on; a 承诺件 and a 即办件 need no word beyond the time.
+func (m *Matter) HandlingTime() Text {
+	var t Text
+	switch m.PromisedDays {
+	case 0:
+		t = Text{"当场办结", "Done on the spot"}
+	case 1:
+		t = Text{"1个工作日办结", "Done within 1 working day"}
+	default:
+		t = Text{fmt.Sprintf("%d个工作日办结", m.PromisedDays), fmt.Sprintf("Done within %d working days", m.PromisedDays)}
+	}
+	switch m.Handling {
+	case Joint:
+		return Text{t.Zh + "（多部门联办）", t.En + " by several departments together"}
+	case Approval:
+		return Text{t.Zh + "（报上级部门审批）", t.En + "; a higher authority approves"}
+	case Urgent:
+		u := Urgent.Label()
+		return Text{u.Zh + "：" + t.Zh, u.En + ": " + strings.ToLower(t.En[:1]) + t.En[1:]}
+	}
+	return t
 }
 
 // PromisedLabel is the promised limit for display: 当场办结 / same day for 0.

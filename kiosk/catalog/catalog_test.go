@@ -189,7 +189,7 @@ func TestTextIn(t *testing.T) {
 func TestLabels(t *testing.T) {
 	want := map[Handling][2]string{
 		Immediate: {"即办件", "Immediate"}, Promised: {"承诺件", "Promised"}, Joint: {"联办件", "Joint"},
-		Approval: {"报批件", "Approval"}, Urgent: {"急办件", "Urgent"},
+		Approval: {"报批件", "Approval"}, Urgent: {"急办件", "Urgent (green channel)"},
 	}
 	if len(Handlings) != len(want) {
 		t.Fatalf("%d handling types", len(Handlings))
@@ -234,5 +234,35 @@ func TestLabels(t *testing.T) {
 	}
 	if (&Matter{NoLegalLimit: true}).LegalLabel("zh") != "法律未规定" {
 		t.Error("no legal limit label")
+	}
+}
+
+// The handling type is shown as the time a citizen waits, from the promised days, with the
+// reason for the wait where another body or the green channel decides it.
+func TestHandlingTime(t *testing.T) {
+	cases := []struct {
+		h      Handling
+		days   int
+		zh, en string
+	}{
+		{Immediate, 0, "当场办结", "Done on the spot"},
+		{Promised, 15, "15个工作日办结", "Done within 15 working days"},
+		{Promised, 1, "1个工作日办结", "Done within 1 working day"},
+		{Joint, 5, "5个工作日办结（多部门联办）", "Done within 5 working days by several departments together"},
+		{Approval, 30, "30个工作日办结（报上级部门审批）", "Done within 30 working days; a higher authority approves"},
+		{Urgent, 3, "急办件：3个工作日办结", "Urgent (green channel): done within 3 working days"},
+	}
+	for _, c := range cases {
+		m := &Matter{Handling: c.h, PromisedDays: c.days}
+		if got := m.HandlingTime(); got.Zh != c.zh || got.En != c.en {
+			t.Errorf("%s %d days: %+v, want %q / %q", c.h, c.days, got, c.zh, c.en)
+		}
+	}
+	// Every matter of the demo catalog reads as a time, never as the jargon of its type.
+	for _, m := range Demo().All() {
+		ht := m.HandlingTime()
+		if !strings.Contains(ht.Zh, "办结") || !strings.Contains(strings.ToLower(ht.En), "done ") {
+			t.Errorf("%s: %+v", m.ID, ht)
+		}
 	}
 }

@@ -3,13 +3,15 @@ package catalog
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/width"
 )
 
 // Search returns the matters whose Chinese or English name contains query, whose pinyin
-// initials contain it (the kiosk's letter keypad: "JMSF" finds 居民身份证换领), or whose id equals
-// it. Matching ignores case and surrounding spaces, and folds full-width letters and digits
+// initials contain it (the kiosk's letter keypad: "JMSF" finds 居民身份证换领), whose id equals
+// it, or whose section's name contains a query of two characters or more (社保 finds the
+// matters of the 社保 section, after any whose own name matches). Matching ignores case and surrounding spaces, and folds full-width letters and digits
 // (ＪＭＳＦ, as a Chinese IME types them) to ASCII. Matches that start with the query — by name,
 // by initials — or equal the id come first; within each group the catalog's order is kept.
 // An empty or all-space query, or one that matches nothing, returns nil.
@@ -33,6 +35,8 @@ func (c *Catalog) Search(query string) []*Matter {
 			rank = 0
 		case strings.Contains(zh, q), strings.Contains(en, q), strings.Contains(m.Initials, upper):
 			rank = 1
+		case utf8.RuneCountInString(q) >= 2 && c.sectionNamed(m.Section, q):
+			rank = 2
 		}
 		if rank >= 0 {
 			hits = append(hits, hit{m, rank})
@@ -47,4 +51,10 @@ func (c *Catalog) Search(query string) []*Matter {
 		out[i] = h.m
 	}
 	return out
+}
+
+// sectionNamed reports whether the section id's name contains q (lower case) in either language.
+func (c *Catalog) sectionNamed(id, q string) bool {
+	s := c.sectionBy[id]
+	return s != nil && (strings.Contains(strings.ToLower(s.Name.Zh), q) || strings.Contains(strings.ToLower(s.Name.En), q))
 }

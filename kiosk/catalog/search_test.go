@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +70,39 @@ func BenchmarkSearch(b *testing.B) {
 	for b.Loop() {
 		c.Search("登记")
 	}
+}
+
+// A section's name finds its matters, after the matters whose own name matches; one letter
+// (a pinyin initial being typed) does not reach the sections.
+func TestSearchBySectionName(t *testing.T) {
+	c := Demo()
+	got := c.Search("社保")
+	if len(got) != len(c.Matters("sb")) {
+		t.Fatalf("社保 finds %d matters, the section has %d", len(got), len(c.Matters("sb")))
+	}
+	for _, m := range got {
+		if m.Section != "sb" {
+			t.Errorf("社保 finds %s of %s", m.ID, m.Section)
+		}
+	}
+	// "insurance" is in matter names and in two sections' English names: the named matters first.
+	got = c.Search("medical insurance")
+	if len(got) == 0 || got[0].ID != "yb-001" {
+		t.Fatalf("medical insurance: %v", ids(got))
+	}
+	if containsSectionOnly(c, "S") {
+		t.Errorf("one letter reaches the section names")
+	}
+}
+
+// containsSectionOnly reports whether q finds a matter only by its section's name.
+func containsSectionOnly(c *Catalog, q string) bool {
+	lq := strings.ToLower(q)
+	for _, m := range c.Search(q) {
+		if !strings.Contains(strings.ToLower(m.Name.Zh), lq) && !strings.Contains(strings.ToLower(m.Name.En), lq) &&
+			!strings.Contains(m.Initials, strings.ToUpper(q)) && m.ID != lq {
+			return true
+		}
+	}
+	return false
 }

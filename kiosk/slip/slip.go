@@ -72,7 +72,16 @@ func (t Ticket) Doc() escpos.Doc {
 	}
 	d.Add(escpos.Text{Text: label, Align: center})
 	d.Add(escpos.Text{Text: t.Ticket.Code, Width: 5, Height: 5, Bold: true, Align: center})
-	if t.Ticket.Priority {
+	switch {
+	case t.Ticket.Priority && t.Ticket.PriorityReason == queue.ReasonUrgent:
+		// 急办件 by the one name the screens give it (catalog.Urgent's label), English on a
+		// line of its own: both do not fit on one.
+		u := catalog.Urgent.Label()
+		d.Add(escpos.Text{Text: u.Zh + " 绿色通道 优先办理", Bold: true, Align: center})
+		if t.English {
+			d.Add(escpos.Text{Text: u.En, Bold: true, Align: center})
+		}
+	case t.Ticket.Priority:
 		p := "绿色通道 优先办理"
 		if t.English {
 			p += " / Priority"

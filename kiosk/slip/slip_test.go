@@ -71,3 +71,20 @@ func TestTicketQRData(t *testing.T) {
 		t.Error("QRData without a lookup code")
 	}
 }
+
+// A ticket for an urgent matter (急办件) names it as the screens do, in both languages; other
+// priority tickets do not.
+func TestTicketNamesUrgentAsTheScreensDo(t *testing.T) {
+	tk := sample(true, true)
+	tk.Ticket.PriorityReason = queue.ReasonUrgent
+	slip, _ := printed(t, tk.Doc(), escpos.Paper80, escpos.QRNative)
+	text := strings.Join(slip.Lines, "\n")
+	if !strings.Contains(text, "急办件 绿色通道 优先办理\nUrgent (green channel)\n") {
+		t.Errorf("urgent ticket:\n%s", text)
+	}
+	tk.Ticket.PriorityReason = queue.ReasonElder
+	slip, _ = printed(t, tk.Doc(), escpos.Paper80, escpos.QRNative)
+	if text := strings.Join(slip.Lines, "\n"); strings.Contains(text, "急办件") || !strings.Contains(text, "绿色通道 优先办理 / Priority") {
+		t.Errorf("elder's priority ticket:\n%s", text)
+	}
+}

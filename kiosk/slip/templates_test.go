@@ -75,6 +75,8 @@ func TestTemplatesGolden(t *testing.T) {
 		{"receipt-58mm-en", sampleReceipt(true), escpos.Paper58, escpos.QRNative},
 		{"selftest-80mm-zh", sampleSelfTest(false, escpos.Paper80, escpos.QRNative), escpos.Paper80, escpos.QRNative},
 		{"selftest-58mm-en-raster", sampleSelfTest(true, escpos.Paper58, escpos.QRRaster), escpos.Paper58, escpos.QRRaster},
+		{"checklist-80mm-zh", checklistOf(t, false), escpos.Paper80, escpos.QRNative},
+		{"checklist-58mm-en", checklistOf(t, true), escpos.Paper58, escpos.QRNative},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := escpos.Encode(tc.slip.Doc(), escpos.Options{Paper: tc.paper, QRMode: tc.qr})
