@@ -16,6 +16,13 @@
 // 一次性告知单 a citizen takes home (slip.Checklist); both languages of every text are required, so
 // an English screen never falls back to Chinese. The guide's one-tap topics search section names
 // too (Search): 社保 lists the 社保 section's matters.
+//
+// A section may say where it serves: "location": {"floor": 2, "zone": {"zh": "B区", "en": "zone
+// B"}, "windows": [5, 6, 7, 8]}. floor is required in a location (1 the ground floor, -1 the first
+// basement, -5..99, never 0); zone is optional and then bilingual; windows are optional window
+// numbers 1..999, strictly ascending, at most 60. The kiosk shows it after a ticket is taken or an
+// appointment checked in and prints it on the ticket (Location.Label: "二楼 B区 5-8号窗口" / "2F,
+// zone B, windows 5-8"); a section without one gets no directions.
 package catalog
 
 import (
@@ -117,6 +124,9 @@ type Section struct {
 	ID    string `json:"id"`
 	Name  Text   `json:"name"`
 	Order int    `json:"order"` // display order, ascending; unique and > 0
+	// Location is where the section serves, shown after a ticket is taken and printed on it;
+	// nil when the catalog does not say (the kiosk then shows and prints no directions).
+	Location *Location `json:"location,omitzero"`
 }
 
 // Material is one document the applicant brings.

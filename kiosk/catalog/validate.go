@@ -193,6 +193,9 @@ func validate(f *file) error {
 		} else {
 			orders[s.Order] = i
 		}
+		if s.Location != nil {
+			validateLocation(p, fld+".location", s.Location)
+		}
 	}
 
 	if len(f.Matters) == 0 {
