@@ -435,3 +435,33 @@ func TestForeignResidentGreeting(t *testing.T) {
 		}
 	}
 }
+
+// The ticket says where to go: the location the catalog gives the matter's section, in both
+// languages when the printer prints English; a reprint says it again.
+func TestTicketPrintsWhereToGo(t *testing.T) {
+	r := newRig(t, func(c *config.Config) { c.Devices.PrinterEnglish = true })
+	m := r.k.Catalog().Matter("crj-001")
+	if m == nil {
+		t.Fatal("demo catalog has no crj-001")
+	}
+	want := r.k.Catalog().Section(m.Section).Location.Label()
+	is, err := r.k.TakeTicket(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := docText(r.p.Doc(0))
+	for _, s := range []string{"请到：" + want.Zh, "Go to: " + want.En} {
+		if !strings.Contains(text, s) {
+			t.Errorf("ticket lacks %q:\n%s", s, text)
+		}
+	}
+	if want.Zh != "二楼 C区 4号窗口" {
+		t.Errorf("demo location of %s: %q", m.Section, want.Zh)
+	}
+	if _, err := r.k.reprint(context.Background(), is.Ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	if text := docText(r.p.Doc(1)); !strings.Contains(text, "请到："+want.Zh) {
+		t.Errorf("reprint lacks the location:\n%s", text)
+	}
+}

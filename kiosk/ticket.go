@@ -218,6 +218,9 @@ func (k *Kiosk) ticketSlip(t queue.Ticket, m *catalog.Matter) slip.Ticket {
 		d.Matter = m.Name
 		if s := c.Section(m.Section); s != nil {
 			d.Section = s.Name
+			if s.Location != nil {
+				d.Where = s.Location.Label()
+			}
 		}
 	}
 	return d

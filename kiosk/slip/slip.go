@@ -17,9 +17,12 @@ type Ticket struct {
 	Hall, HallEn    string
 	Ticket          queue.Ticket
 	Section, Matter catalog.Text
-	English         bool // add English lines
-	Demo            bool // mark the ticket as a demo ticket, not valid in a real hall
-	Loc             *time.Location
+	// Where is where the section serves (catalog.Location.Label), printed bold so that the
+	// citizen can walk there with the ticket in hand; zero: the catalog does not say.
+	Where   catalog.Text
+	English bool // add English lines
+	Demo    bool // mark the ticket as a demo ticket, not valid in a real hall
+	Loc     *time.Location
 	// PublicURL is the hall's public ticket page (hall.public_url): when set, the QR code holds
 	// PublicURL/t/{lookup}, which a phone opens; empty: LookupURI.
 	PublicURL string
@@ -56,7 +59,7 @@ func hallHead(hall, hallEn string, en, demo bool, demoMark string) escpos.Doc {
 	return d
 }
 
-// Doc lays the ticket out: the hall, the number very large, section and matter, the queue ahead,
+// Doc lays the ticket out: the hall, the number very large, section, matter and where to go, the queue ahead,
 // the time, and a QR code with the lookup code.
 func (t Ticket) Doc() escpos.Doc {
 	loc := t.Loc
@@ -99,6 +102,12 @@ func (t Ticket) Doc() escpos.Doc {
 		d.Add(escpos.Text{Text: "办理事项：" + t.Matter.Zh})
 		if t.English && t.Matter.En != "" {
 			d.Add(escpos.Text{Text: "Matter: " + t.Matter.En})
+		}
+	}
+	if t.Where.Zh != "" {
+		d.Add(escpos.Text{Text: "请到：" + t.Where.Zh, Bold: true})
+		if t.English && t.Where.En != "" {
+			d.Add(escpos.Text{Text: "Go to: " + t.Where.En, Bold: true})
 		}
 	}
 	wait := fmt.Sprintf("前面等候 %d 人", t.Ticket.WaitingAhead)

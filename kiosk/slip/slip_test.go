@@ -18,6 +18,7 @@ func sample(english, priority bool) Ticket {
 	return Ticket{
 		Hall: "开封市民之家", HallEn: "Kaifeng Citizen Home", English: english, Loc: loc,
 		Section: catalog.Text{Zh: "社保", En: "Social insurance"},
+		Where:   catalog.Location{Floor: 2, Zone: catalog.Text{Zh: "B区", En: "zone B"}, Windows: []int{5, 6, 7, 8}}.Label(),
 		Matter:  catalog.Text{Zh: "城乡居民基本养老保险参保登记", En: "Enrolment in the urban and rural residents' basic pension"},
 		Ticket: queue.Ticket{Code: "B012", Number: 12, Category: "B", Priority: priority, WaitingAhead: 7,
 			EstimatedWait: 18 * time.Minute, LookupCode: "K7Q2M9XAB",
@@ -31,7 +32,8 @@ func TestTicketPrintsWhatItShould(t *testing.T) {
 	slip, b := printed(t, tk.Doc(), escpos.Paper80, escpos.QRNative)
 	text := strings.Join(slip.Lines, "\n")
 	for _, want := range []string{"开封市民之家", "B012", "绿色通道", "社保", "城乡居民基本养老保险参保登记",
-		"前面等候 7 人", "18 分钟", "2026-11-26 09:30:05", "K7Q2M9XAB", "Queue number"} {
+		"前面等候 7 人", "18 分钟", "2026-11-26 09:30:05", "K7Q2M9XAB", "Queue number",
+		"请到：二楼 B区 5-8号窗口", "Go to: 2F, zone B, windows 5-8"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("ticket lacks %q:\n%s", want, text)
 		}
@@ -86,5 +88,21 @@ func TestTicketNamesUrgentAsTheScreensDo(t *testing.T) {
 	slip, _ = printed(t, tk.Doc(), escpos.Paper80, escpos.QRNative)
 	if text := strings.Join(slip.Lines, "\n"); strings.Contains(text, "急办件") || !strings.Contains(text, "绿色通道 优先办理 / Priority") {
 		t.Errorf("elder's priority ticket:\n%s", text)
+	}
+}
+
+// A section the catalog gives no location gets no directions: no empty "请到：" line.
+func TestTicketWithoutLocation(t *testing.T) {
+	tk := sample(true, false)
+	tk.Where = catalog.Text{}
+	slip, _ := printed(t, tk.Doc(), escpos.Paper58, escpos.QRNative)
+	if text := strings.Join(slip.Lines, "\n"); strings.Contains(text, "请到") || strings.Contains(text, "Go to") {
+		t.Errorf("ticket without a location:\n%s", text)
+	}
+	tk = sample(false, false)
+	slip, _ = printed(t, tk.Doc(), escpos.Paper58, escpos.QRNative)
+	text := strings.Join(slip.Lines, "\n")
+	if !strings.Contains(text, "请到：二楼 B区 5-8号窗口") || strings.Contains(text, "Go to") {
+		t.Errorf("Chinese-only 58 mm ticket:\n%s", text)
 	}
 }
