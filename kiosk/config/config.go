@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
@@ -123,7 +124,23 @@ type Devices struct {
 	UIDReader      string `toml:"uid_reader"`
 	PSAMReader     string `toml:"psam_reader"`
 	Font           string `toml:"font"`
+	// Where on the kiosk's front the ID card reader (id_reader, and uid_reader for ID cards
+	// without a SAM) and the city card reader (card_reader) sit: one of ReaderPositions. The
+	// screens that ask for a card draw the kiosk with an arrow there.
+	IDReaderPosition   string `toml:"id_reader_position"`
+	CardReaderPosition string `toml:"card_reader_position"`
 }
+
+// Reader positions on the kiosk's front (devices.id_reader_position, card_reader_position).
+const (
+	PosLeft        = "left"         // beside the screen, on its left
+	PosRight       = "right"        // beside the screen, on its right
+	PosBelowScreen = "below-screen" // on the panel just under the screen
+	PosFrontShelf  = "front-shelf"  // on the sloping shelf in front, at hand height
+)
+
+// ReaderPositions lists the valid reader positions. Do not modify it.
+var ReaderPositions = []string{PosLeft, PosRight, PosBelowScreen, PosFrontShelf}
 
 // MQTT configures telemetry to the hall controller.
 type MQTT struct {
@@ -187,8 +204,9 @@ func Default() Config {
 		}},
 		Devices: Devices{
 			PrinterBaud: 115200, PrinterFlow: "none", PrinterPaper: "80mm", PrinterQR: "native",
-			IDReaderBaud: 115200,
-			Font:         "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+			IDReaderBaud:     115200,
+			Font:             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+			IDReaderPosition: PosFrontShelf, CardReaderPosition: PosRight,
 		},
 		MQTT:         MQTT{URL: "tcp://127.0.0.1:1883", Heartbeat: Duration{60 * time.Second}},
 		API:          API{Listen: "127.0.0.1:7788", TokenFile: "/var/lib/citizenhome/api.token"},
@@ -413,6 +431,13 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if d.PrinterQR != "native" && d.PrinterQR != "raster" {
 		p.Add("devices.printer_qr", "%q must be native (GS ( k) or raster (GS v 0)", d.PrinterQR)
+	}
+	for _, rp := range []struct{ key, v string }{
+		{"devices.id_reader_position", d.IDReaderPosition}, {"devices.card_reader_position", d.CardReaderPosition},
+	} {
+		if !slices.Contains(ReaderPositions, rp.v) {
+			p.Add(rp.key, "%q must be one of %s", rp.v, strings.Join(ReaderPositions, ", "))
+		}
 	}
 	m := c.MQTT
 	if m.Enabled && !m.Embedded {

@@ -224,7 +224,8 @@ func TestEveryFieldDecodes(t *testing.T) {
 	c.Hours = Hours{Weekday: []string{"08:00-12:00"}, Weekend: []string{}, Closed: []string{"2026-10-01"}, Workdays: []string{"2026-10-11"}}
 	c.Queue = Queue{ElderAge: 70, PriorityCategories: []string{"G"}, Categories: []Category{{"G", Duration{3 * time.Minute}, 1}, {"H", Duration{}, 0}}}
 	c.Devices = Devices{Printer: "/dev/p", PrinterBaud: 9600, PrinterFlow: "rtscts", PrinterPaper: "58mm", PrinterQR: "raster",
-		PrinterEnglish: true, IDReader: "/dev/i", IDReaderBaud: 57600, CardReader: "C", UIDReader: "U", PSAMReader: "P", Font: "/f.ttf"}
+		PrinterEnglish: true, IDReader: "/dev/i", IDReaderBaud: 57600, CardReader: "C", UIDReader: "U", PSAMReader: "P", Font: "/f.ttf",
+		IDReaderPosition: PosBelowScreen, CardReaderPosition: PosLeft}
 	c.MQTT = MQTT{Enabled: true, URL: "ssl://b:8883", CredentialsFile: "/c", CAFile: "/ca", CertFile: "/cert", KeyFile: "/key", Heartbeat: Duration{30 * time.Second}}
 	c.API = API{Listen: "unix:/run/api.sock", TokenFile: "/t"}
 	c.Staff = Staff{PINHash: h, Cards: []string{"04A1B2C3"}, IdleTimeout: Duration{10 * time.Minute}}
