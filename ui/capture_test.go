@@ -98,6 +98,12 @@ func TestReferenceImages(t *testing.T) {
 	f.tapExact(t, "不用了")
 	f.k.Sessions().End(session.Finished)
 
+	// A card asked for: the kiosk drawn with an arrow at each reader (the default positions).
+	f.tap(t, "预约签到")
+	shot("checkin-card")
+	f.tap(t, "首页")
+	f.k.Sessions().End(session.Finished)
+
 	// The hall services.
 	f.k.SetPerson(person("王小明", idWang))
 	f.tap(t, "预约签到")

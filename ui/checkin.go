@@ -56,6 +56,9 @@ func (u *UI) checkedIn(ci kiosk.CheckIn, err error) {
 		if is.Matter != nil {
 			items = append(items, widget.NewLabelWithStyle(is.Matter.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{}))
 		}
+		if w := u.whereTo(is.Matter); w != nil {
+			items = append(items, w)
+		}
 		items = append(items,
 			widget.NewLabelWithStyle(u.tf("checkin.booked", map[string]any{"T": u.hhmm(ci.Appointment.Start)}), fyne.TextAlignCenter, fyne.TextStyle{}),
 			widget.NewLabelWithStyle(u.t("checkin.priority"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),

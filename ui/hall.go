@@ -44,7 +44,7 @@ func (u *UI) cardPrompt(wait, title, text string) {
 		l.Wrapping = fyne.TextWrapWord
 		hint := u.wrap(u.t("card.where"))
 		hint.Alignment = fyne.TextAlignCenter
-		return u.page(title, nil, container.NewVBox(layout.NewSpacer(), l, hint, layout.NewSpacer()))
+		return u.page(title, nil, u.cardScreen(l, hint, cardID, cardCity))
 	})
 	u.waitCard = wait
 }

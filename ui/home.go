@@ -92,7 +92,7 @@ func (u *UI) showCityCard() {
 		c := u.core.CityCard()
 		if c == nil {
 			l := widget.NewLabelWithStyle(u.t("citycard.tap"), fyne.TextAlignCenter, fyne.TextStyle{})
-			return u.page(u.t("citycard.title"), nil, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer(), u.pay.entry()))
+			return u.page(u.t("citycard.title"), nil, u.cardScreen(l, u.pay.entry(), cardCity))
 		}
 		form := widget.NewForm(
 			widget.NewFormItem(u.t("citycard.number"), widget.NewLabel(c.Masked())),

@@ -204,14 +204,14 @@ func (pd *payDesk) tap(note string) {
 	}
 	u.set(func() fyne.CanvasObject {
 		tap := u.heading(u.t("pay.tap"))
-		items := []fyne.CanvasObject{layout.NewSpacer(), tap,
+		items := []fyne.CanvasObject{tap,
 			u.centred(u.wrap(u.tf("pay.due", map[string]any{"A": yuan(m.Fee.AmountFen), "M": m.Name.In(u.lang)}))),
 			u.centred(u.bold(u.t("pay.hold")))}
 		if note != "" {
 			items = append(items, u.centred(u.wrap(note)))
 		}
-		items = append(items, layout.NewSpacer(), tall(u.button(u.t("pay.card_placed"), func() { u.touch(); pd.pay(false, false) })))
-		return u.page(u.t("pay.title"), pd.confirm, container.NewVBox(items...))
+		placed := tall(u.button(u.t("pay.card_placed"), func() { u.touch(); pd.pay(false, false) }))
+		return u.page(u.t("pay.title"), pd.confirm, u.cardScreen(container.NewVBox(items...), placed, cardCity))
 	})
 	u.waitCard = waitPay
 }
@@ -457,8 +457,9 @@ func (pd *payDesk) settled() {
 func (pd *payDesk) retry(title, text string) {
 	u := pd.u
 	u.set(func() fyne.CanvasObject {
-		return u.page(title, nil, container.NewVBox(layout.NewSpacer(), u.wrap(text), u.centred(u.bold(u.t("pay.tap"))), layout.NewSpacer(),
-			tall(u.primary(u.t("pay.retry"), func() { u.touch(); pd.pay(false, false) })), u.finish()))
+		top := container.NewVBox(u.wrap(text), u.centred(u.bold(u.t("pay.tap"))))
+		bottom := container.NewVBox(tall(u.primary(u.t("pay.retry"), func() { u.touch(); pd.pay(false, false) })), u.finish())
+		return u.page(title, nil, u.cardScreen(top, bottom, cardCity))
 	})
 	u.waitCard = waitPay
 }

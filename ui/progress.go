@@ -34,7 +34,7 @@ func (u *UI) progress(code string) {
 		if u.identified() {
 			byCard = tall(u.primary(u.t("progress.mine"), func() { u.touch(); u.lookup("") }))
 		} else {
-			byCard = u.bold(u.t("progress.tap"))
+			byCard = container.NewVBox(u.bold(u.t("progress.tap")), u.cardGuide(cardID, cardCity))
 		}
 		typed := u.bold(u.tf("progress.typed", map[string]any{"Q": code}))
 		if code == "" {

@@ -130,8 +130,11 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 			widget.NewLabelWithStyle(u.t("ticket.your_number"), fyne.TextAlignCenter, fyne.TextStyle{}),
 			num,
 			widget.NewLabelWithStyle(is.Matter.Name.In(u.lang), fyne.TextAlignCenter, fyne.TextStyle{}),
-			widget.NewLabelWithStyle(u.tf("ticket.waiting", map[string]any{"N": is.Ticket.WaitingAhead}), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 		}
+		if w := u.whereTo(is.Matter); w != nil {
+			items = append(items, w)
+		}
+		items = append(items, widget.NewLabelWithStyle(u.tf("ticket.waiting", map[string]any{"N": is.Ticket.WaitingAhead}), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 		// The estimate printed on the ticket (the hall's when it numbered it): with nobody
 		// ahead, or nothing to estimate from, there is no wait worth a line.
 		if is.Ticket.WaitingAhead > 0 && is.Ticket.EstimatedWait > 0 {
