@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"image/color"
 	"reflect"
 	"testing"
 
@@ -177,6 +178,28 @@ func TestEveryReaderPositionIsDrawn(t *testing.T) {
 			if _, ok := f.ui.text[lang]["where.pos."+pos]; !ok {
 				t.Errorf("%s: no text for where.pos.%s", lang, pos)
 			}
+		}
+	}
+}
+
+// The picture's parts stand out from what they lie on: arrows and readers at 3:1 or more against
+// the white page, the cabinet and the shelf (WCAG 1.4.11), outlines against the page, labels and
+// the directions line at 4.5:1 (text).
+func TestReaderPictureContrast(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		a, b color.Color
+		min  float64
+	}{
+		{"arrow on page", colPrimary, colBackground, 3},
+		{"reader on cabinet", colPrimary, colCabinet, 3},
+		{"reader on shelf", colPrimary, colShelf, 3},
+		{"outline on page", colText, colBackground, 3},
+		{"screen on cabinet", colScreen, colCabinet, 3},
+		{"label on page", colText, colBackground, 4.5},
+	} {
+		if r := contrast(c.a, c.b); r < c.min {
+			t.Errorf("%s: %.2f:1, want %.1f:1", c.name, r, c.min)
 		}
 	}
 }
