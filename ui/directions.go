@@ -28,7 +28,7 @@ func (u *UI) whereTo(m *catalog.Matter) fyne.CanvasObject {
 		return nil
 	}
 	where := u.tf("where.go_to", map[string]any{"W": s.Location.Label().In(u.lang)})
-	// Large, yet below the ticket number's size (60 and more is for numbers only).
+	// Large: over twice the body text, yet well below the ticket number above it.
 	size := float32(56)
 	if u.theme.Large {
 		size = 72
