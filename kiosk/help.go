@@ -49,20 +49,34 @@ func (k *Kiosk) RequestHelp(ctx context.Context) time.Time {
 		k.mu.Unlock()
 		return since
 	}
-	ttl := k.helpTimeout()
-	k.help = helpState{since: now, timer: time.AfterFunc(ttl, func() {
-		k.mu.Lock()
-		ended := k.expireHelpLocked(k.now())
-		k.mu.Unlock()
-		if ended {
-			k.emit(Event{Kind: EventAlert})
-		}
-	})}
+	k.help = helpState{since: now}
+	k.help.timer = time.AfterFunc(k.helpTimeout(), func() { k.helpTimer(now) })
 	k.mu.Unlock()
 	k.log.Warn("citizen asks for staff", "alert", AlertHelpRequested)
 	k.auditHelp(ctx, AuditHelpRequested, "citizen", now)
 	k.emit(Event{Kind: EventAlert})
 	return now
+}
+
+// helpTimer ends the call raised at since when its time is up, and tells subscribers (the
+// telemetry agent then clears the alert). The timer runs on the system's clock and the call's age
+// on the kiosk's: when the kiosk's clock says it is not yet time, the timer is set again for the
+// rest; a call answered or replaced meanwhile is left alone.
+func (k *Kiosk) helpTimer(since time.Time) {
+	k.mu.Lock()
+	if !k.help.since.Equal(since) {
+		k.mu.Unlock()
+		return
+	}
+	now := k.now()
+	ended := k.expireHelpLocked(now)
+	if !ended {
+		k.help.timer.Reset(max(k.helpTimeout()-now.Sub(since), time.Second))
+	}
+	k.mu.Unlock()
+	if ended {
+		k.emit(Event{Kind: EventAlert})
+	}
 }
 
 // HelpPending reports whether a call for staff is raised, and since when. A call past

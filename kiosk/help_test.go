@@ -121,3 +121,29 @@ func TestHelpRequestedExpires(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The timer ends an unanswered call by itself and tells subscribers, so that the hall's alert is
+// cleared without anyone asking the kiosk.
+func TestHelpTimerEndsTheCall(t *testing.T) {
+	r := newRig(t, func(c *config.Config) { c.Kiosk.HelpTimeout = config.Duration{Duration: 50 * time.Millisecond} })
+	ended := make(chan struct{}, 4)
+	r.k.Subscribe(func(e Event) {
+		if e.Kind == EventAlert {
+			ended <- struct{}{}
+		}
+	})
+	r.k.RequestHelp(context.Background())
+	<-ended // the raise
+	r.clock.Set(r.clock.Now().Add(time.Second))
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no alert event when the call's time was up")
+	}
+	r.k.mu.Lock()
+	pending := !r.k.help.since.IsZero()
+	r.k.mu.Unlock()
+	if pending {
+		t.Error("the timer fired but the call is still raised")
+	}
+}
