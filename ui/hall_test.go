@@ -296,6 +296,11 @@ func TestProgressWaitsForCardTap(t *testing.T) {
 	f.k.SetCityCard(&kiosk.CityCard{CardNo: cardZhang})
 	f.mustShow(t, "这张市民卡未关联持卡人", "请刷身份证再试，或到综合窗口办理关联", "呼叫工作人员")
 	f.noPersonalData(t)
+	// 返回 leads back to the lookup, where the ID card tapped then works.
+	f.tap(t, "返回")
+	f.k.SetPerson(person("王小明", idWang))
+	f.tap(t, "查询我的办件")
+	f.mustShow(t, "王*明 的办件和投诉", "SL202611200017")
 }
 
 // 一卡通 as identity: Wang's city card, linked to his ID number, finds what his ID card finds,
