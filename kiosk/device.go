@@ -62,6 +62,7 @@ const (
 	EventLock                         // the kiosk was locked or unlocked
 	EventTicket                       // a ticket was issued (or its printing failed)
 	EventCard                         // a card was read into the session, or could not be read
+	EventAlert                        // the kiosk's own alerts changed: a call for staff raised or ended (help.go)
 )
 
 // Event tells subscribers (the UI, telemetry) that something changed. It never carries personal

@@ -69,6 +69,7 @@ type Kiosk struct {
 	events  EventRecorder // the telemetry outbox (remote.go); nil without telemetry
 	hall    HallNumbers   // halld's numbering (numbers.go); nil without a controller or telemetry
 
+	help             helpState // a citizen's call for staff (help.go)
 	staffFails       int       // wrong staff PINs in a row
 	staffLockedUntil time.Time // PIN entry refused until then
 

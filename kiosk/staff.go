@@ -46,6 +46,7 @@ func (k *Kiosk) StaffLogin() *StaffLogin { return &StaffLogin{k: k} }
 // TriesLeft); a *StaffLockedOutError while entry is locked, whatever the PIN (a right PIN during
 // the lockout is refused too, so guessing gains nothing); ErrStaffNoPIN when no PIN is
 // configured. Each attempt is written to the audit log with the reason; the PIN itself never is.
+// A right PIN ends a citizen's call for staff (RequestHelp): staff have come to the kiosk.
 func (l *StaffLogin) PIN(pin string) (*StaffHandle, error) {
 	h := l.k.Staff(onSite(StaffByPIN))
 	err := l.k.checkStaffPIN(pin)
@@ -54,6 +55,7 @@ func (l *StaffLogin) PIN(pin string) (*StaffHandle, error) {
 		return nil, err
 	}
 	h.audit(context.Background(), AuditStaffLogin, nil, nil)
+	l.k.answerHelp(StaffByPIN)
 	return h, nil
 }
 
@@ -61,13 +63,14 @@ func (l *StaffLogin) PIN(pin string) (*StaffHandle, error) {
 // PresentCard.UIDHex). A configured staff card is written to the audit log as a login by
 // StaffByCard and gives its handle; any other card, or none (""), returns ErrNotStaffCard and is
 // not logged. A staff card works while PIN entry is locked out: the lockout stops guessing, and a
-// card cannot be guessed at the screen.
+// card cannot be guessed at the screen. A staff card ends a citizen's call for staff, as a PIN does.
 func (l *StaffLogin) Card(uid string) (*StaffHandle, error) {
 	if uid == "" || !l.k.cfg.Staff.IsStaffCard(uid) {
 		return nil, ErrNotStaffCard
 	}
 	h := l.k.Staff(onSite(StaffByCard))
 	h.audit(context.Background(), AuditStaffLogin, nil, nil)
+	l.k.answerHelp(StaffByCard)
 	return h, nil
 }
 

@@ -46,6 +46,8 @@ type Core interface {
 	CityCard() *kiosk.CityCard
 	Locked() (bool, string)
 	ElderOffer() bool
+	// RequestHelp calls staff to the kiosk (呼叫工作人员); see kiosk.Kiosk.RequestHelp.
+	RequestHelp(ctx context.Context) time.Time
 	Devices() map[string]kiosk.Device
 	Subscribe(func(kiosk.Event))
 	SubscribeCards(func(kiosk.CardEvent))
@@ -472,11 +474,12 @@ func (u *UI) showLocked(message string) {
 	u.onLocked = true
 }
 
-// message shows a full screen with a title and a text that says what to do next.
+// message shows a full screen with a title and a text that says what to do next, and a button
+// to call staff (呼叫工作人员) for a citizen who does not know what to do next.
 func (u *UI) message(title, text string, back func()) {
 	u.set(func() fyne.CanvasObject {
 		l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{})
 		l.Wrapping = fyne.TextWrapWord
-		return u.page(title, back, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer()))
+		return u.page(title, back, container.NewVBox(layout.NewSpacer(), l, layout.NewSpacer(), u.helpButton()))
 	})
 }

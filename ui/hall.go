@@ -156,6 +156,10 @@ func (u *UI) hallError(err error, back func()) {
 		u.message(u.t("error.title"), u.tf("error.printer", map[string]any{"S": u.t("printer." + string(pe.State))}), nil)
 	case errors.Is(err, kiosk.ErrNoHall):
 		u.message(u.t("error.title"), u.t("error.no_hall"), nil)
+	case errors.Is(err, civic.ErrCardNotLinked):
+		// A city card the hall has not linked to its holder: the ID card works, or a window
+		// links the card.
+		u.message(u.t("error.card_not_linked_title"), u.t("error.card_not_linked"), back)
 	case errors.Is(err, civic.ErrSource), errors.Is(err, context.DeadlineExceeded):
 		u.message(u.t("error.title"), u.t("error.source"), back)
 	default:

@@ -16,6 +16,7 @@ import (
 	"citizenhome/devices/idcard"
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
+	"citizenhome/kiosk/session"
 )
 
 // withCheckDigit completes 17 digits of an ID number (GB 11643). It panics on anything but 17
@@ -37,7 +38,8 @@ var (
 	idCancel  = withCheckDigit("41020419601231004") // booked 10:10 today, cancelled
 	idNobody  = withCheckDigit("41020419880808005") // no booking
 	cardLate  = "3104000087654321"                  // booked 09:00 today: too late
-	cardZhang = "3104000011112222"                  // no data at all
+	cardZhang = "3104000011112222"                  // no data at all, linked to nobody
+	cardWang  = "3104000055556666"                  // Wang's city card, linked to his ID number
 )
 
 const hallData = `{"appointments": [
@@ -54,7 +56,8 @@ const hallData = `{"appointments": [
   {"id": "SL202611180009", "id_number": "{{wang}}", "matter": "zh-005", "status": "补正",
    "accepted": "2026-11-18", "updated": "2026-11-25T11:00:00+08:00"},
   {"id": "SL202611050001", "id_number": "{{wang}}", "matter": "crj-001", "status": "已发证",
-   "accepted": "2026-11-05", "finished": "2026-11-12", "updated": "2026-11-12T15:00:00+08:00"}]}`
+   "accepted": "2026-11-05", "finished": "2026-11-12", "updated": "2026-11-12T15:00:00+08:00"}],
+ "card_holders": [{"city_card": "{{wangcard}}", "id_number": "{{wang}}"}]}`
 
 // withHall sets the hall services up on f's kiosk, with hallData imported, and redraws home.
 func withHall(t *testing.T, f *fixture) *civic.Service {
@@ -71,7 +74,7 @@ func withHall(t *testing.T, f *fixture) *civic.Service {
 	f.hall, f.ui.services = h, h
 	svc := h.Service()
 	data := strings.NewReplacer("{{wang}}", idWang, "{{early}}", idEarly, "{{late}}", cardLate,
-		"{{wrong}}", idWrong, "{{cancel}}", idCancel).Replace(hallData)
+		"{{wrong}}", idWrong, "{{cancel}}", idCancel, "{{wangcard}}", cardWang).Replace(hallData)
 	if _, err := svc.Import(context.Background(), strings.NewReader(data), civic.JSON); err != nil {
 		t.Fatal(err)
 	}
@@ -289,9 +292,33 @@ func TestProgressWaitsForCardTap(t *testing.T) {
 	f, _ := newHallFixture(t)
 	f.tap(t, "办件查询")
 	f.mustShow(t, "刷身份证或市民卡，即可查询本人的办件和投诉")
+	// A card the hall linked to nobody: it finds nothing, and the screen says why and what to do.
 	f.k.SetCityCard(&kiosk.CityCard{CardNo: cardZhang})
-	f.mustShow(t, "市民卡 3104********2222 的办件和投诉", "没有查到办件或投诉记录")
+	f.mustShow(t, "这张市民卡未关联持卡人", "请刷身份证再试，或到综合窗口办理关联", "呼叫工作人员")
 	f.noPersonalData(t)
+	// 返回 leads back to the lookup, where the ID card tapped then works.
+	f.tap(t, "返回")
+	f.k.SetPerson(person("王小明", idWang))
+	f.tap(t, "查询我的办件")
+	f.mustShow(t, "王*明 的办件和投诉", "SL202611200017")
+}
+
+// 一卡通 as identity: Wang's city card, linked to his ID number, finds what his ID card finds,
+// and checks his booking in.
+func TestCityCardOfAKnownHolder(t *testing.T) {
+	f, _ := newHallFixture(t)
+	f.tap(t, "办件查询")
+	f.k.SetCityCard(&kiosk.CityCard{CardNo: cardWang})
+	f.mustShow(t, "市民卡 3104********6666 的办件和投诉", "SL202611200017", "SL202611100003", "SL202611180009", "SL202611050001")
+	f.noPersonalData(t)
+	f.tap(t, "首页")
+	f.k.Sessions().End(session.Finished)
+	f.tap(t, "预约签到")
+	f.k.SetCityCard(&kiosk.CityCard{CardNo: cardWang})
+	f.mustShow(t, "签到成功")
+	if f.p.Printed() != 1 {
+		t.Errorf("%d print jobs for a check-in", f.p.Printed())
+	}
 }
 
 func TestProgressByCode(t *testing.T) {

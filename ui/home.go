@@ -40,6 +40,8 @@ func (u *UI) home() fyne.CanvasObject {
 		"home.citycard":    func() { u.touch(); u.showCityCard() },
 		"home.rating":      func() { u.touch(); u.showRating() },
 		"home.complaint":   func() { u.touch(); u.showComplaint() },
+		// Calling staff works whatever else is down: it is what a stuck citizen has left.
+		"home.help": u.callStaff,
 	}
 	down := func(key, why string) {
 		if _, ok := unavailable[key]; !ok {
@@ -61,7 +63,7 @@ func (u *UI) home() fyne.CanvasObject {
 	}
 	var tiles []fyne.CanvasObject
 	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
-		"home.citycard", "home.rating", "home.complaint"} {
+		"home.citycard", "home.rating", "home.complaint", "home.help"} {
 		if tap, ok := ready[key]; ok {
 			tiles = append(tiles, u.tile(u.t(key), true, tap))
 			continue

@@ -440,6 +440,8 @@ func (d *staffDesk) auditLine(e kiosk.AuditEntry) string {
 	by := e.By
 	if e.Staff() {
 		by = u.t("staff.by." + e.By)
+	} else if u.text.has(u.lang, "audit.by."+e.By) { // a call for staff: by the citizen, or ended by time
+		by = u.t("audit.by." + e.By)
 	}
 	result := u.t("audit.ok")
 	switch {

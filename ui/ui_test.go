@@ -675,6 +675,8 @@ func keyScreens(t *testing.T, f *fixture) map[string]func() {
 			f.ui.pay.retry(f.ui.t("pay.pending_title"), f.ui.msg(payment.MsgPending)+"\n"+f.ui.t("pay.pending_help"))
 		}),
 		"home":     f.ui.showHome,
+		"help":     f.ui.showHelpCalled,
+		"error":    func() { f.ui.message(f.ui.t("error.title"), f.ui.t("error.other"), f.ui.showHome) },
 		"sections": f.ui.showSections,
 		"guide":    f.ui.showGuide,
 		"guide-detail": func() {

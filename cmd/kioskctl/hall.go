@@ -159,6 +159,9 @@ func push(ctx context.Context, cfg config.Config, path string, out printer) int 
 	}
 	fmt.Fprintf(out.w, "%s: %s: %d appointments, %d applications, %d complaint statuses", path, mode,
 		sum.Appointments, sum.Applications, sum.Complaints)
+	if sum.CardHolders > 0 {
+		fmt.Fprintf(out.w, ", %d city card holders", sum.CardHolders)
+	}
 	if sum.Stale > 0 || sum.Expired > 0 {
 		fmt.Fprintf(out.w, " (skipped: %d older than what the kiosk has, %d past the retention period)", sum.Stale, sum.Expired)
 	}

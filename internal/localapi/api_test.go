@@ -25,6 +25,7 @@ type fakeCore struct {
 }
 
 func (f *fakeCore) Devices() map[string]kiosk.Device { return f.devices }
+func (f *fakeCore) Alerts() []kiosk.Alert            { return kiosk.Alerts(f.devices) }
 func (f *fakeCore) Locked() (bool, string)           { return f.locked, "" }
 
 // The parts a core may have nothing of: no cards, no events, no figures.

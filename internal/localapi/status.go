@@ -23,6 +23,8 @@ type Telemetry interface {
 // the lock, and the figures of the status (its clock, version, uptime and today's tickets).
 type StatusSource interface {
 	Devices() map[string]kiosk.Device
+	// Alerts are the devices' faults and the kiosk's own alerts (a call for staff).
+	Alerts() []kiosk.Alert
 	Locked() (bool, string)
 	Now() time.Time
 	Version() string
@@ -32,7 +34,7 @@ type StatusSource interface {
 
 // UseTelemetry makes /healthz and /v1/status answer what the hall sees over MQTT. Without it
 // (telemetry off) they answer from the core alone: the state from the lock and the devices, and a
-// status with the devices, their alerts (kiosk.Alerts, as telemetry derives them), the lock
+// status with the devices, the alerts (Kiosk.Alerts, as telemetry lists them), the lock
 // message, the uptime, today's tickets and the requests refused for their token since the start
 // (errors), boot and seq 0.
 func (s *Server) UseTelemetry(t Telemetry) { s.tel.Store(&t) }
@@ -61,7 +63,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	for name, d := range devs {
 		st.Devices[name] = wire.Device{State: string(d.State), Detail: d.Detail, Since: d.Since}
 	}
-	for _, al := range kiosk.Alerts(devs) {
+	for _, al := range s.core.Alerts() {
 		if wire.ValidCode(al.Code) { // as the telemetry agent publishes them
 			st.Alerts = append(st.Alerts, al.Code)
 		}

@@ -33,8 +33,9 @@ const (
 )
 
 // Appointments returns who's bookings from a week before now to three months after, oldest
-// first, with this kiosk's check-ins filled in. Errors: ErrNoIdentity for a zero who, the
-// Source's errors.
+// first, with this kiosk's check-ins filled in. A city card finds the bookings made with it and
+// those of its holder (card_holders). Errors: ErrNoIdentity for a zero who; ErrCardNotLinked for
+// a city card alone, linked to no holder, that finds no booking; the Source's errors.
 func (s *Service) Appointments(ctx context.Context, who Identity) ([]Appointment, error) {
 	if who.IsZero() {
 		return nil, errf(CodeNoIdentity, "no ID card or city card")
@@ -43,6 +44,13 @@ func (s *Service) Appointments(ctx context.Context, who Identity) ([]Appointment
 	as, err := s.src.Appointments(ctx, who, now.Add(-lookBack), now.Add(lookAhead))
 	if err != nil {
 		return nil, err
+	}
+	if len(as) == 0 && cardOnly(who) {
+		if linked, err := s.CardLinked(ctx, who); err != nil {
+			return nil, err
+		} else if !linked {
+			return nil, errf(CodeCardNotLinked, "the city card is linked to no holder and has no booking")
+		}
 	}
 	loc := s.Location()
 	for i := range as {

@@ -21,7 +21,7 @@
 // # Import files
 //
 // An import file is JSON (Format JSON) or CSV (one kind of record per file: AppointmentsCSV,
-// ApplicationsCSV, ComplaintsCSV), UTF-8, at most MaxImportSize bytes. It is validated whole,
+// ApplicationsCSV, ComplaintsCSV, CardHoldersCSV), UTF-8, at most MaxImportSize bytes. It is validated whole,
 // like the catalog: a file with any problem is rejected whole with every problem listed
 // (ImportErrors, naming the record and the field), and the data imported before stays as it was.
 // The schema, with examples, is in docs/hall-data.md; in short, the JSON file is

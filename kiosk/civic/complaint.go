@@ -150,10 +150,15 @@ func (s *Service) Submit(ctx context.Context, c Complaint, who Identity) (Submit
 	if err != nil {
 		return Submitted{}, err
 	}
-	id, card := s.key.hashes(who)
-	person := id
-	if person == nil {
-		person = card
+	// A complaint is filed under the holder's ID number when the city card is linked to one, so
+	// that their ID card finds it as well as the card.
+	id, card, _, err := person(ctx, s.st, s.key, who)
+	if err != nil {
+		return Submitted{}, err
+	}
+	personHash := id
+	if personHash == nil {
+		personHash = card
 	}
 	var sub Submitted
 	err = s.st.Tx(ctx, func(tx *sql.Tx) error {
@@ -173,7 +178,7 @@ func (s *Service) Submit(ctx context.Context, c Complaint, who Identity) (Submit
 			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO hall_complaint (number, at, day, category, text, phone, person_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, number, now.UnixNano(), s.day(now), string(c.Category), sealedText, sealedPhone, person)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, number, now.UnixNano(), s.day(now), string(c.Category), sealedText, sealedPhone, personHash)
 		if err != nil {
 			return fmt.Errorf("hall: complaint: %w", err)
 		}
@@ -253,7 +258,10 @@ func (s *Service) complaintStatus(ctx context.Context, number string) (Complaint
 
 // complaintsOf lists the complaints filed in who's name, newest first.
 func (s *Service) complaintsOf(ctx context.Context, who Identity) ([]ComplaintStatus, error) {
-	id, card := s.key.hashes(who)
+	id, card, _, err := person(ctx, s.st, s.key, who)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.st.DB().QueryContext(ctx, complaintCols("c.number")+`
 		FROM hall_complaint c
 		LEFT JOIN hall_complaint_status st ON st.number = c.number

@@ -27,6 +27,7 @@ const (
 	CodeKey              Code = "bad-key"            // the hall key file is unusable
 	CodeSource           Code = "source-unavailable" // the hall data source did not answer
 	CodeUnknownMatter    Code = "unknown-matter"     // a booking's matter is not in the catalog
+	CodeCardNotLinked    Code = "card-not-linked"    // a city card alone, linked to no holder, found nothing
 )
 
 // Error is every error the package returns about its input, its records or its key (database
@@ -65,6 +66,7 @@ var (
 	ErrKey              = &Error{Code: CodeKey}
 	ErrSource           = &Error{Code: CodeSource}
 	ErrUnknownMatter    = &Error{Code: CodeUnknownMatter}
+	ErrCardNotLinked    = &Error{Code: CodeCardNotLinked}
 )
 
 func errf(c Code, format string, args ...any) error {

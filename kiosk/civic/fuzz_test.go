@@ -8,7 +8,7 @@ import (
 	"citizenhome/kiosk/catalog"
 )
 
-var fuzzFormats = []Format{JSON, AppointmentsCSV, ApplicationsCSV, ComplaintsCSV}
+var fuzzFormats = []Format{JSON, AppointmentsCSV, ApplicationsCSV, ComplaintsCSV, CardHoldersCSV}
 
 // Import files come from outside: any bytes give a batch of valid records or ImportErrors,
 // never a panic.

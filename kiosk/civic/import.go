@@ -36,6 +36,8 @@ type Summary struct {
 	Replaced bool   // mode replace
 	// Records written, by kind.
 	Appointments, Applications, Complaints int
+	// CardHolders counts the links of city cards to holders set or removed.
+	CardHolders int
 	// Stale counts applications and complaint statuses skipped because the store holds a more
 	// recent update; Expired the records skipped as past the retention period.
 	Stale, Expired int
@@ -84,11 +86,11 @@ func Import(ctx context.Context, st *store.Store, key *Key, r io.Reader, f Forma
 		if err != nil {
 			return err
 		}
-		s.Appointments, s.Applications, s.Complaints, s.Stale, s.Expired =
-			s2.Appointments, s2.Applications, s2.Complaints, s2.Stale, s2.Expired
-		_, err = tx.ExecContext(ctx, `INSERT INTO hall_import (at, format, source, sha256, appointments, applications, complaints)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, now.UnixNano(), string(f), b.source, hex.EncodeToString(sum[:]),
-			s.Appointments, s.Applications, s.Complaints)
+		s.Appointments, s.Applications, s.Complaints, s.CardHolders, s.Stale, s.Expired =
+			s2.Appointments, s2.Applications, s2.Complaints, s2.CardHolders, s2.Stale, s2.Expired
+		_, err = tx.ExecContext(ctx, `INSERT INTO hall_import (at, format, source, sha256, appointments, applications, complaints, card_holders)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, now.UnixNano(), string(f), b.source, hex.EncodeToString(sum[:]),
+			s.Appointments, s.Applications, s.Complaints, s.CardHolders)
 		if err != nil {
 			return fmt.Errorf("hall import: log: %w", err)
 		}
@@ -122,7 +124,7 @@ func (b *batch) hasIdentifiers() bool {
 			}
 		}
 	}
-	return false
+	return b.cardHolders != nil && len(*b.cardHolders) > 0
 }
 
 // nullHash hashes a normalised number, or gives NULL for none.
@@ -146,7 +148,8 @@ func (b *batch) write(ctx context.Context, tx *sql.Tx, key *Key, now, cut time.T
 		for _, t := range []struct {
 			present bool
 			table   string
-		}{{b.appointments != nil, "hall_appointment"}, {b.applications != nil, "hall_application"}, {b.complaints != nil, "hall_complaint_status"}} {
+		}{{b.appointments != nil, "hall_appointment"}, {b.applications != nil, "hall_application"},
+			{b.complaints != nil, "hall_complaint_status"}, {b.cardHolders != nil, "hall_card_holder"}} {
 			if t.present {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.table); err != nil {
 					return s, fmt.Errorf("hall import: replace %s: %w", t.table, err)
@@ -221,6 +224,23 @@ func (b *batch) write(ctx context.Context, tx *sql.Tx, key *Key, now, cut time.T
 			s.Complaints++
 		}
 	}
+	if b.cardHolders != nil {
+		for _, c := range *b.cardHolders {
+			var err error
+			if c.idNumber == "" {
+				_, err = tx.ExecContext(ctx, `DELETE FROM hall_card_holder WHERE card_hash = ?`, key.hash(kindCard, c.card))
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO hall_card_holder (card_hash, id_hash, imported_at) VALUES (?, ?, ?)
+					ON CONFLICT (card_hash) DO UPDATE SET id_hash = excluded.id_hash, imported_at = excluded.imported_at`,
+					key.hash(kindCard, c.card), key.hash(kindID, c.idNumber), now.UnixNano())
+			}
+			if err != nil {
+				// The record is named by its place, never by the card number.
+				return s, fmt.Errorf("hall import: card holder: %w", err)
+			}
+			s.CardHolders++
+		}
+	}
 	return s, nil
 }
 
@@ -231,15 +251,15 @@ type LastImport struct {
 	Source string
 	SHA256 string
 	// Records written by it, by kind.
-	Appointments, Applications, Complaints int
+	Appointments, Applications, Complaints, CardHolders int
 }
 
 // LastImport returns the newest accepted import; ok is false when there was none.
 func (s *Service) LastImport(ctx context.Context) (li LastImport, ok bool, err error) {
 	var at int64
 	var f string
-	err = s.st.DB().QueryRowContext(ctx, `SELECT at, format, source, sha256, appointments, applications, complaints
-		FROM hall_import ORDER BY id DESC LIMIT 1`).Scan(&at, &f, &li.Source, &li.SHA256, &li.Appointments, &li.Applications, &li.Complaints)
+	err = s.st.DB().QueryRowContext(ctx, `SELECT at, format, source, sha256, appointments, applications, complaints, card_holders
+		FROM hall_import ORDER BY id DESC LIMIT 1`).Scan(&at, &f, &li.Source, &li.SHA256, &li.Appointments, &li.Applications, &li.Complaints, &li.CardHolders)
 	if err == sql.ErrNoRows {
 		return LastImport{}, false, nil
 	}

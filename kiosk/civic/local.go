@@ -30,9 +30,14 @@ func (k *Key) hashes(who Identity) (id, card []byte) {
 	return id, card
 }
 
-// Appointments implements Source. A zero who finds nothing.
+// Appointments implements Source. A zero who finds nothing. A city card finds the bookings made
+// with it and, when it is linked to its holder (card_holders), those made with the holder's ID
+// number.
 func (l *Local) Appointments(ctx context.Context, who Identity, from, to time.Time) ([]Appointment, error) {
-	id, card := l.key.hashes(who)
+	id, card, _, err := person(ctx, l.st, l.key, who)
+	if err != nil {
+		return nil, err
+	}
 	if id == nil && card == nil {
 		return nil, nil
 	}
@@ -68,10 +73,13 @@ func (l *Local) Applications(ctx context.Context, q Query) ([]Application, error
 	case q.Code != "":
 		rows, err = l.st.DB().QueryContext(ctx, cols+` WHERE lookup_code = ? ORDER BY updated_at DESC, id`, q.Code)
 	default:
-		id, _ := l.key.hashes(q.Who)
+		id, _, _, err := person(ctx, l.st, l.key, q.Who)
+		if err != nil {
+			return nil, err
+		}
 		if id == nil {
-			// Applications are filed under the applicant's ID number; a city card alone does
-			// not identify an applicant on the platform.
+			// Applications are filed under the applicant's ID number; a city card stands for
+			// it only when the hall linked the card to its holder (card_holders).
 			return nil, nil
 		}
 		rows, err = l.st.DB().QueryContext(ctx, cols+` WHERE id_hash = ? ORDER BY updated_at DESC, id`, id)

@@ -28,11 +28,13 @@ const (
 	AppointmentsCSV Format = "appointments.csv"
 	ApplicationsCSV Format = "applications.csv"
 	ComplaintsCSV   Format = "complaints.csv"
+	// CardHoldersCSV links city cards to their holders' ID numbers (一卡通 as identity).
+	CardHoldersCSV Format = "card_holders.csv"
 )
 
-// Valid reports whether f is one of the four formats.
+// Valid reports whether f is one of the five formats.
 func (f Format) Valid() bool {
-	return f == JSON || f == AppointmentsCSV || f == ApplicationsCSV || f == ComplaintsCSV
+	return f == JSON || f == AppointmentsCSV || f == ApplicationsCSV || f == ComplaintsCSV || f == CardHoldersCSV
 }
 
 // FormatFor tells the format from a file name: *.json is JSON; a CSV file's name must start
@@ -50,8 +52,10 @@ func FormatFor(name string) (Format, error) {
 		return ApplicationsCSV, nil
 	case strings.HasPrefix(base, "complaints"):
 		return ComplaintsCSV, nil
+	case strings.HasPrefix(base, "card_holders"), strings.HasPrefix(base, "card-holders"):
+		return CardHoldersCSV, nil
 	}
-	return "", errf(CodeInvalid, "cannot tell the format of %q: name it *.json, appointments*.csv, applications*.csv or complaints*.csv", filepath.Base(name))
+	return "", errf(CodeInvalid, "cannot tell the format of %q: name it *.json, appointments*.csv, applications*.csv, complaints*.csv or card_holders*.csv", filepath.Base(name))
 }
 
 // MaxImportSize is the largest import file accepted; a day's bookings and a year's applications
@@ -87,6 +91,18 @@ type rawComplaint struct {
 	Updated string `json:"updated"`
 }
 
+// rawCardHolder links a city card to its holder. Status "lost" (挂失) or "cancelled" (注销)
+// removes the link; "" or "active" (正常) sets it.
+type rawCardHolder struct {
+	CityCard string `json:"city_card"`
+	IDNumber string `json:"id_number"`
+	Status   string `json:"status"`
+}
+
+func (r *rawCardHolder) columns() map[string]*string {
+	return map[string]*string{"city_card": &r.CityCard, "id_number": &r.IDNumber, "status": &r.Status}
+}
+
 func (r *rawAppointment) columns() map[string]*string {
 	return map[string]*string{"id": &r.ID, "id_number": &r.IDNumber, "city_card": &r.CityCard,
 		"matter": &r.Matter, "start": &r.Start, "status": &r.Status}
@@ -115,6 +131,11 @@ type application struct {
 	updated                      time.Time
 }
 
+// cardHolder is a validated link; idNumber is "" when the link is to be removed.
+type cardHolder struct {
+	card, idNumber string
+}
+
 type complaintUpdate struct {
 	number  string
 	state   ComplaintState
@@ -130,6 +151,7 @@ type batch struct {
 	appointments *[]appointment
 	applications *[]application
 	complaints   *[]complaintUpdate
+	cardHolders  *[]cardHolder
 }
 
 // validator collects every problem of a file.
@@ -319,6 +341,48 @@ func (v *validator) appointment(rec string, r rawAppointment) (appointment, bool
 	return a, ok
 }
 
+// cardHolder checks a link of a city card to its holder. The card number is the record's key:
+// it is checked for repeats but never echoed in a problem (personal data; problems are logged
+// and shown), nor is the ID number.
+func (v *validator) cardHolder(rec string, r rawCardHolder) (cardHolder, bool) {
+	c := cardHolder{card: normCard(r.CityCard)}
+	ok := true
+	switch {
+	case c.card == "":
+		v.add(rec, "", "city_card", "missing")
+		ok = false
+	case !reCard.MatchString(c.card):
+		v.add(rec, "", "city_card", "must be 8 to 24 letters and digits")
+		ok = false
+	default:
+		k := "card\x00" + c.card
+		if first, dup := v.seen[k]; dup {
+			v.add(rec, "", "city_card", "the same card again (first in %s)", first)
+			ok = false
+		}
+		v.seen[k] = rec
+	}
+	active := true
+	switch strings.TrimSpace(r.Status) {
+	case "", "active", "正常":
+	case "lost", "挂失", "cancelled", "注销":
+		active = false
+	default:
+		v.add(rec, "", "status", "%q must be active (正常), lost (挂失) or cancelled (注销)", truncate(r.Status, 64))
+		ok = false
+	}
+	n, good := v.idNumber(rec, "", r.IDNumber)
+	ok = ok && good
+	switch {
+	case active && good && n == "":
+		v.add(rec, "", "id_number", "missing: an active card needs its holder's ID number")
+		ok = false
+	case active:
+		c.idNumber = n
+	}
+	return c, ok
+}
+
 // future bounds an updated time: a clock far ahead on the platform must not pin a record
 // against later updates or retention.
 const future = 24 * time.Hour
@@ -435,7 +499,7 @@ func parse(data []byte, f Format, cat *catalog.Catalog, loc *time.Location, now 
 	switch f {
 	case JSON:
 		b = v.parseJSON(data)
-	case AppointmentsCSV, ApplicationsCSV, ComplaintsCSV:
+	case AppointmentsCSV, ApplicationsCSV, ComplaintsCSV, CardHoldersCSV:
 		b = v.parseCSV(data, f)
 	default:
 		return nil, errf(CodeInvalid, "unknown import format %q", f)
@@ -454,6 +518,7 @@ type top struct {
 	Appointments *[]json.RawMessage `json:"appointments"`
 	Applications *[]json.RawMessage `json:"applications"`
 	Complaints   *[]json.RawMessage `json:"complaints"`
+	CardHolders  *[]json.RawMessage `json:"card_holders"`
 }
 
 func (v *validator) parseJSON(data []byte) *batch {
@@ -491,6 +556,9 @@ func (v *validator) parseJSON(data []byte) *batch {
 	}
 	if t.Complaints != nil {
 		b.complaints = decodeList(v, "complaints", *t.Complaints, v.complaint)
+	}
+	if t.CardHolders != nil {
+		b.cardHolders = decodeList(v, "card_holders", *t.CardHolders, v.cardHolder)
 	}
 	return b
 }
@@ -660,6 +728,7 @@ var csvColumns = map[Format]struct{ all, required []string }{
 	AppointmentsCSV: {[]string{"id", "id_number", "city_card", "matter", "start", "status"}, []string{"id", "matter", "start"}},
 	ApplicationsCSV: {[]string{"id", "id_number", "lookup_code", "matter", "status", "accepted", "finished", "updated"}, []string{"id", "matter", "status", "updated"}},
 	ComplaintsCSV:   {[]string{"number", "status", "reply", "updated"}, []string{"number", "status", "updated"}},
+	CardHoldersCSV:  {[]string{"city_card", "id_number", "status"}, []string{"city_card", "id_number"}},
 }
 
 func (v *validator) parseCSV(data []byte, f Format) *batch {
@@ -702,6 +771,7 @@ func (v *validator) parseCSV(data []byte, f Format) *batch {
 		appts []appointment
 		apps  []application
 		comps []complaintUpdate
+		cards []cardHolder
 	)
 	for {
 		row, err := r.Read()
@@ -750,6 +820,12 @@ func (v *validator) parseCSV(data []byte, f Format) *batch {
 			if c, ok := v.complaint(rec, rc); ok {
 				comps = append(comps, c)
 			}
+		case CardHoldersCSV:
+			var rc rawCardHolder
+			set(rc.columns())
+			if c, ok := v.cardHolder(rec, rc); ok {
+				cards = append(cards, c)
+			}
 		}
 	}
 	switch f {
@@ -759,6 +835,8 @@ func (v *validator) parseCSV(data []byte, f Format) *batch {
 		b.applications = &apps
 	case ComplaintsCSV:
 		b.complaints = &comps
+	case CardHoldersCSV:
+		b.cardHolders = &cards
 	}
 	return b
 }

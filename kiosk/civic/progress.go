@@ -216,7 +216,9 @@ func truncate(s string, n int) string {
 // q.Code (scanned or typed, see ParseCode), the applications filed with that ticket or receipt
 // code and the ticket itself, or the complaint with that number.
 //
-// A person with nothing on record gets an empty Progress; a code that finds nothing gets
+// A person with nothing on record gets an empty Progress, except a city card alone that is
+// linked to no holder (card_holders) and finds nothing: ErrCardNotLinked, so that the screen can
+// say to use the ID card instead of "nothing on record". A code that finds nothing gets
 // ErrNotFound; a malformed code ErrInvalid; neither or both of Who and Code ErrInvalid.
 func (s *Service) Progress(ctx context.Context, q Query) (Progress, error) {
 	hasWho, hasCode := !q.Who.IsZero(), strings.TrimSpace(q.Code) != ""
@@ -232,6 +234,13 @@ func (s *Service) Progress(ctx context.Context, q Query) (Progress, error) {
 		p.Applications = s.complete(apps)
 		if p.Complaints, err = s.complaintsOf(ctx, q.Who); err != nil {
 			return Progress{}, err
+		}
+		if len(p.Applications) == 0 && len(p.Complaints) == 0 && cardOnly(q.Who) {
+			if linked, err := s.CardLinked(ctx, q.Who); err != nil {
+				return Progress{}, err
+			} else if !linked {
+				return Progress{}, errf(CodeCardNotLinked, "the city card is linked to no holder and finds nothing")
+			}
 		}
 		return p, nil
 	}

@@ -85,6 +85,10 @@ type Kiosk struct {
 	// IdleElder is the idle timeout on every screen in elder mode (large text).
 	IdleElder   Duration `toml:"idle_timeout_elder"`
 	IdleWarning Duration `toml:"idle_warning"`
+	// HelpTimeout is how long a citizen's call for staff (呼叫工作人员) stays raised when no staff
+	// member opens staff mode on the kiosk: the fallback that keeps a forgotten call from
+	// lingering on the hall's screens all day.
+	HelpTimeout Duration `toml:"help_timeout"`
 	PrintDir    string   `toml:"print_dir"`
 }
 
@@ -191,6 +195,7 @@ func Default() Config {
 			ID: "kiosk-01", Language: "zh", Store: "/var/lib/citizenhome/kiosk.db",
 			IdleTimeout: Duration{60 * time.Second}, IdleReading: Duration{120 * time.Second},
 			IdleElder: Duration{180 * time.Second}, IdleWarning: Duration{20 * time.Second},
+			HelpTimeout: Duration{15 * time.Minute},
 		},
 		Hours: Hours{
 			Weekday: []string{"08:30-12:00", "13:30-17:30"},
@@ -334,6 +339,9 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if c.Kiosk.Store == "" {
 		p.Add("kiosk.store", "must name the SQLite file")
+	}
+	if h := c.Kiosk.HelpTimeout.Duration; h < time.Minute || h > 2*time.Hour {
+		p.Add("kiosk.help_timeout", "%s must be between 1m and 2h", h)
 	}
 	timeoutOK := !p.Has("kiosk.idle_timeout")
 	if c.Kiosk.IdleTimeout.Duration < 15*time.Second || c.Kiosk.IdleTimeout.Duration > 10*time.Minute {

@@ -220,7 +220,7 @@ func TestEveryFieldDecodes(t *testing.T) {
 		Controller: true, TakeDeadline: Duration{2 * time.Second}, PublicURL: "https://hall.example.cn/kf"}
 	c.Kiosk = Kiosk{ID: "k07", Language: "en", Store: "/srv/k.db", Catalog: "/etc/c.json",
 		IdleTimeout: Duration{90 * time.Second}, IdleReading: Duration{150 * time.Second}, IdleElder: Duration{4 * time.Minute},
-		IdleWarning: Duration{25 * time.Second}, PrintDir: "/tmp/p"}
+		IdleWarning: Duration{25 * time.Second}, HelpTimeout: Duration{20 * time.Minute}, PrintDir: "/tmp/p"}
 	c.Hours = Hours{Weekday: []string{"08:00-12:00"}, Weekend: []string{}, Closed: []string{"2026-10-01"}, Workdays: []string{"2026-10-11"}}
 	c.Queue = Queue{ElderAge: 70, PriorityCategories: []string{"G"}, Categories: []Category{{"G", Duration{3 * time.Minute}, 1}, {"H", Duration{}, 0}}}
 	c.Devices = Devices{Printer: "/dev/p", PrinterBaud: 9600, PrinterFlow: "rtscts", PrinterPaper: "58mm", PrinterQR: "raster",

@@ -282,5 +282,17 @@ CREATE TABLE queue_abandoned (
     at      INTEGER NOT NULL                     -- Unix nanoseconds
 ) STRICT, WITHOUT ROWID;
 `},
-	// Next: {Version: 7, Name: "...", SQL: `...`},
+	{Version: 7, Name: "city card holders: 一卡通 as identity (hall services)", SQL: `
+-- Which ID number holds which city card, pushed by the hall (kiosk/civic, card_holders), so that a
+-- city card tapped finds its holder's applications, bookings and complaints as the ID card does
+-- (art. 10). Both numbers only as HMAC-SHA256 under the hall key, as everywhere else; a link
+-- stays until an import removes it (a card reported lost or cancelled, or mode replace).
+CREATE TABLE hall_card_holder (
+    card_hash   BLOB    PRIMARY KEY,
+    id_hash     BLOB    NOT NULL,
+    imported_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+ALTER TABLE hall_import ADD COLUMN card_holders INTEGER NOT NULL DEFAULT 0;
+`},
+	// Next: {Version: 8, Name: "...", SQL: `...`},
 }

@@ -203,12 +203,12 @@ var (
 	}
 )
 
-// activeAlerts are the core's alerts (kiosk.Alerts: one per device in a fault state, coded
-// "{device}-{state}", "printer-paper-out"; paper-low a warning, the rest errors) as the contract
-// publishes them.
+// activeAlerts are the core's alerts (Kiosk.Alerts: one per device in a fault state, coded
+// "{device}-{state}", "printer-paper-out"; paper-low a warning, the rest errors; and a citizen's
+// call for staff, help-requested, a warning of device "kiosk") as the contract publishes them.
 func (a *Agent) activeAlerts() map[string]wire.Alert {
 	out := map[string]wire.Alert{}
-	for _, al := range kiosk.Alerts(a.k.Devices()) {
+	for _, al := range a.k.Alerts() {
 		if !wire.ValidCode(al.Code) {
 			continue
 		}
@@ -217,6 +217,11 @@ func (a *Agent) activeAlerts() map[string]wire.Alert {
 			sev = wire.SeverityWarning
 		}
 		dn := deviceNames[al.Device]
+		if al.Code == kiosk.AlertHelpRequested {
+			out[al.Code] = wire.Alert{Severity: sev, Device: al.Device, Code: al.Code,
+				Message: "市民呼叫工作人员 a citizen asks for staff at this kiosk", Since: a.stamp(al.Since)}
+			continue
+		}
 		if dn == "" {
 			dn = al.Device
 		}
