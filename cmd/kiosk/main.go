@@ -28,7 +28,17 @@ import (
 
 var version = "dev"
 
+// started is when main began: the start-up phases are logged (at debug level) against it.
+var started time.Time
+
+// phase logs, at debug level, how long after main began a step of the start finished: the
+// start-up benchmark (BenchmarkStart) reads these to say where the time goes.
+func phase(log *slog.Logger, name string) {
+	log.Debug("start phase", "phase", name, "ms", time.Since(started).Milliseconds())
+}
+
 func main() {
+	started = time.Now()
 	cfgPath := flag.String("config", "", "configuration file (default /etc/citizenhome/kiosk.toml; with -demo, the demo's own)")
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
@@ -68,6 +78,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	if err != nil {
 		return "", fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
 	}
+	phase(log, "font read")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
@@ -75,6 +86,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		return "", err
 	}
 	defer run.Close()
+	phase(log, "booted")
 	k, devs := run.Kiosk, run.Devices
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
 	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
@@ -90,6 +102,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		log.Warn("demo without telemetry", "err", err)
 	}
 	defer tel.Close()
+	phase(log, "telemetry")
 	// Staff mode shows as maintenance at the hall. A nil *Running must not become a non-nil
 	// interface holding nil.
 	var maint ui.Maintenance
@@ -105,6 +118,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	go trimMemory(ctx, time.Minute, func() bool { _, busy := k.Sessions().Active(); return !busy })
 
 	a := app.NewWithID("cn.citizenhome.kiosk")
+	phase(log, "app")
 	// SIGTERM (systemd stop) ends the app like closing it, so that the deferred shutdown runs.
 	sig, stopSig := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSig()
@@ -125,6 +139,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		}
 	}()
 	win := a.NewWindow(cfg.Hall.Name)
+	phase(log, "window")
 	// The theme font cut to what the screens and the catalog show: Fyne parses it once per text
 	// style, and the full CJK font is most of the kiosk's idle memory.
 	if sub, err := ui.SubsetFont(font, k.Catalog()); err != nil {
@@ -132,13 +147,16 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	} else {
 		font = sub
 	}
+	phase(log, "font subset")
 	th := ui.NewTheme(font)
 	hall, pay := services(run)
 	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
-		Staff: k.StaffLogin(), Hall: hall, Payments: pay})
+		Staff: k.StaffLogin(), Hall: hall, Payments: pay,
+		Drawn: func() { log.Info("home screen drawn", "ms", time.Since(started).Milliseconds()) }})
 	if err != nil {
 		return "", err
 	}
+	phase(log, "screens built")
 	if demo {
 		win.Resize(fyne.NewSize(720, 1280))
 		if devs.Sim != nil {
