@@ -81,12 +81,20 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	phase(log, "font read")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
-	if err != nil {
-		return "", err
+	// The core's start (store, catalog, devices) and the theme font cut for its catalog run
+	// beside the app's and the window's creation, which Fyne does on this, the main, goroutine.
+	booted := make(chan bootResult, 1)
+	go func() { booted <- boot(ctx, cfg, demo, font, log) }()
+	a := app.NewWithID("cn.citizenhome.kiosk")
+	win := a.NewWindow(cfg.Hall.Name)
+	phase(log, "window")
+	b := <-booted
+	if b.err != nil {
+		return "", b.err
 	}
+	run := b.run
 	defer run.Close()
-	phase(log, "booted")
+	font = b.font
 	k, devs := run.Kiosk, run.Devices
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
 	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
@@ -117,8 +125,6 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	}
 	go trimMemory(ctx, time.Minute, func() bool { _, busy := k.Sessions().Active(); return !busy })
 
-	a := app.NewWithID("cn.citizenhome.kiosk")
-	phase(log, "app")
 	// SIGTERM (systemd stop) ends the app like closing it, so that the deferred shutdown runs.
 	sig, stopSig := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSig()
@@ -138,30 +144,26 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 			}
 		}
 	}()
-	win := a.NewWindow(cfg.Hall.Name)
-	phase(log, "window")
-	// The theme font cut to what the screens and the catalog show: Fyne parses it once per text
-	// style, and the full CJK font is most of the kiosk's idle memory.
-	if sub, err := ui.SubsetFont(font, k.Catalog()); err != nil {
-		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
-	} else {
-		font = sub
-	}
-	phase(log, "font subset")
 	th := ui.NewTheme(font)
 	hall, pay := services(run)
-	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
+	var u *ui.UI // set before the window is shown, so before Drawn can run
+	u, err = ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
 		Staff: k.StaffLogin(), Hall: hall, Payments: pay,
-		Drawn: func() { log.Info("home screen drawn", "ms", time.Since(started).Milliseconds()) }})
+		Drawn: func() {
+			log.Info("home screen drawn", "ms", time.Since(started).Milliseconds())
+			// The demo's simulator panel is a second window, as long to create as the kiosk's:
+			// it opens once the home screen is up. From a goroutine: Drawn runs in the middle
+			// of the paint, and fyne.Do would run the function there and then.
+			if demo && devs.Sim != nil {
+				go fyne.Do(func() { ui.ShowSimPanel(a, devs.Sim, u.Lang()) })
+			}
+		}})
 	if err != nil {
 		return "", err
 	}
 	phase(log, "screens built")
 	if demo {
 		win.Resize(fyne.NewSize(720, 1280))
-		if devs.Sim != nil {
-			ui.ShowSimPanel(a, devs.Sim, u.Lang())
-		}
 	} else {
 		// A kiosk: full screen, and the window cannot be closed from the screen.
 		win.SetFullScreen(true)
@@ -181,6 +183,38 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	}()
 	win.ShowAndRun()
 	return "", nil // the reason is set by the deferred function above
+}
+
+// bootResult is what boot started, or why it could not.
+type bootResult struct {
+	run  *rig.Running
+	font fyne.Resource // the theme font, cut to what the screens and the catalog show if it could be
+	err  error
+}
+
+// boot starts the core (rig.Boot), then cuts the theme font to what the screens and its catalog
+// show: Fyne parses the font once per text style, and the full CJK font is most of the kiosk's
+// idle memory. The cut font is cached beside the store (ui.SubsetFontCached), so that a start
+// with the same font and catalog as the last one skips the cutting.
+func boot(ctx context.Context, cfg config.Config, demo bool, font fyne.Resource, log *slog.Logger) bootResult {
+	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
+	if err != nil {
+		return bootResult{err: err}
+	}
+	phase(log, "booted")
+	dir := filepath.Join(filepath.Dir(cfg.Kiosk.Store), "cache")
+	sub, rep, err := ui.SubsetFontCached(font, run.Kiosk.Catalog(), dir)
+	switch {
+	case err != nil:
+		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
+		sub = font
+	case rep.SaveErr != nil:
+		log.Warn("theme font cut but not cached: the next start cuts it again", "dir", dir, "err", rep.SaveErr)
+	case !rep.Hit:
+		log.Info("theme font cut and cached", "dir", dir, "found", rep.Found)
+	}
+	phase(log, "font subset")
+	return bootResult{run: run, font: sub}
 }
 
 // services hands the screens the hall services and payments the rig started, or, for each it
