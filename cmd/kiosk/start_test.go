@@ -42,6 +42,9 @@ var startBins = sync.OnceValues(func() ([2]string, error) {
 // (its red tiles) is really on the screen.
 //
 // The kiosk's start-up phases (debug log "start phase") of the last run are logged with -v.
+// CITIZENHOME_START_BASELINE=path/to/kiosk adds a third start to each iteration, of that
+// (older) build with its own data directory: a before/after comparison under the same load
+// (base-* figures).
 func BenchmarkStart(b *testing.B) {
 	display := os.Getenv("CITIZENHOME_TEST_DISPLAY")
 	if display == "" {
@@ -56,12 +59,26 @@ func BenchmarkStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var empty, kiosk, ratio []float64
+	base, baseData := os.Getenv("CITIZENHOME_START_BASELINE"), b.TempDir()
+	if base != "" {
+		if _, _, err := startOnce(display, base, "home screen drawn", true, "-demo", "-demo-mqtt", "127.0.0.1:0", "-data", baseData); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var empty, kiosk, ratio, baseMs, baseRatio []float64
 	var phases []string
 	for i := 0; i < b.N; i++ {
 		e, _, err := startOnce(display, bins[1], "window drawn", false)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if base != "" {
+			k, _, err := startOnce(display, base, "home screen drawn", true, "-demo", "-demo-mqtt", "127.0.0.1:0", "-data", baseData)
+			if err != nil {
+				b.Fatal(err)
+			}
+			baseMs = append(baseMs, ms(k))
+			baseRatio = append(baseRatio, ms(k)/ms(e))
 		}
 		k, log, err := startOnce(display, bins[0], "home screen drawn", true, "-demo", "-debug", "-demo-mqtt", "127.0.0.1:0", "-data", data)
 		if err != nil {
@@ -86,6 +103,13 @@ func BenchmarkStart(b *testing.B) {
 	b.ReportMetric(median(ratio), "ratio-p50")
 	b.ReportMetric(slices.Min(ratio), "ratio-min")
 	b.ReportMetric(slices.Max(ratio), "ratio-max")
+	if base != "" {
+		b.Logf("baseline ratios: %.2f", baseRatio)
+		b.ReportMetric(median(baseMs), "base-p50-ms")
+		b.ReportMetric(median(baseRatio), "base-ratio-p50")
+		b.ReportMetric(slices.Min(baseRatio), "base-ratio-min")
+		b.ReportMetric(slices.Max(baseRatio), "base-ratio-max")
+	}
 	b.ReportMetric(0, "ns/op") // one op is two process starts: the figures above say more
 }
 
