@@ -17,10 +17,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
 
 	"citizenhome/internal/logging"
 	"citizenhome/internal/rig"
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/telemetry/agent"
 	"citizenhome/ui"
@@ -79,22 +81,35 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		return "", fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
 	}
 	phase(log, "font read")
+	cat, err := rig.LoadCatalog(cfg)
+	if err != nil {
+		return "", err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The core's start (store, catalog, devices) and the theme font cut for its catalog run
-	// beside the app's and the window's creation, which Fyne does on this, the main, goroutine.
+	// The core's start (store, devices) runs beside the theme font's preparation (cut for the
+	// catalog, or read from the cache, then parsed by Fyne) and the app's and the window's
+	// creation, which Fyne does on this, the main, goroutine.
 	booted := make(chan bootResult, 1)
-	go func() { booted <- boot(ctx, cfg, demo, font, log) }()
+	go func() {
+		run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log, Catalog: cat})
+		phase(log, "booted")
+		booted <- bootResult{run, err}
+	}()
+	cut := make(chan fyne.Resource, 1)
+	go func() { cut <- themeFont(cfg, font, cat, log) }()
 	a := app.NewWithID("cn.citizenhome.kiosk")
 	win := a.NewWindow(cfg.Hall.Name)
 	phase(log, "window")
+	th := ui.NewTheme(<-cut)
+	warmFonts(a, th)
+	phase(log, "fonts parsed")
 	b := <-booted
 	if b.err != nil {
 		return "", b.err
 	}
 	run := b.run
 	defer run.Close()
-	font = b.font
 	k, devs := run.Kiosk, run.Devices
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
 	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
@@ -144,7 +159,6 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 			}
 		}
 	}()
-	th := ui.NewTheme(font)
 	hall, pay := services(run)
 	var u *ui.UI // set before the window is shown, so before Drawn can run
 	u, err = ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
@@ -185,25 +199,19 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	return "", nil // the reason is set by the deferred function above
 }
 
-// bootResult is what boot started, or why it could not.
+// bootResult is what rig.Boot started, or why it could not.
 type bootResult struct {
-	run  *rig.Running
-	font fyne.Resource // the theme font, cut to what the screens and the catalog show if it could be
-	err  error
+	run *rig.Running
+	err error
 }
 
-// boot starts the core (rig.Boot), then cuts the theme font to what the screens and its catalog
-// show: Fyne parses the font once per text style, and the full CJK font is most of the kiosk's
-// idle memory. The cut font is cached beside the store (ui.SubsetFontCached), so that a start
-// with the same font and catalog as the last one skips the cutting.
-func boot(ctx context.Context, cfg config.Config, demo bool, font fyne.Resource, log *slog.Logger) bootResult {
-	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
-	if err != nil {
-		return bootResult{err: err}
-	}
-	phase(log, "booted")
+// themeFont cuts the theme font to what the screens and the catalog show: Fyne parses the font
+// once per text style, and the full CJK font is most of the kiosk's idle memory. The cut font
+// is cached beside the store (ui.SubsetFontCached), so that a start with the same font and
+// catalog as the last one skips the cutting. A font that cannot be cut is used whole.
+func themeFont(cfg config.Config, font fyne.Resource, cat *catalog.Catalog, log *slog.Logger) fyne.Resource {
 	dir := filepath.Join(filepath.Dir(cfg.Kiosk.Store), "cache")
-	sub, rep, err := ui.SubsetFontCached(font, run.Kiosk.Catalog(), dir)
+	sub, rep, err := ui.SubsetFontCached(font, cat, dir)
 	switch {
 	case err != nil:
 		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
@@ -214,7 +222,18 @@ func boot(ctx context.Context, cfg config.Config, demo bool, font fyne.Resource,
 		log.Info("theme font cut and cached", "dir", dir, "found", rep.Found)
 	}
 	phase(log, "font subset")
-	return bootResult{run: run, font: sub}
+	return sub
+}
+
+// warmFonts sets th as the app's theme and has Fyne parse its font for the text styles of the
+// home screen (regular and bold) now, while the core boots, instead of in ui.New's first layout.
+// Fyne drops parsed fonts when the theme changes only once the app runs, so ui.New setting the
+// same theme again keeps them.
+func warmFonts(a fyne.App, th *ui.Theme) {
+	a.Settings().SetTheme(th)
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("市民之家", th.Size(theme.SizeNameText), style)
+	}
 }
 
 // services hands the screens the hall services and payments the rig started, or, for each it
