@@ -125,7 +125,7 @@ func readFontCache(path string, key [32]byte) ([]byte, string) {
 
 // writeFontCache replaces path with font under key, through a temporary file in dir.
 func writeFontCache(dir, path string, key [32]byte, font []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, FontCacheFile+".*")
