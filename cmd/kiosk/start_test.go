@@ -15,6 +15,17 @@ import (
 	"time"
 )
 
+// startDir holds startBins' builds; TestMain removes it.
+var startDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if startDir != "" {
+		_ = os.RemoveAll(startDir)
+	}
+	os.Exit(code)
+}
+
 // startBins are the kiosk and the empty window, built once per test binary: linking the kiosk
 // takes seconds, and the benchmark function runs several times as b.N grows.
 var startBins = sync.OnceValues(func() ([2]string, error) {
@@ -22,6 +33,7 @@ var startBins = sync.OnceValues(func() ([2]string, error) {
 	if err != nil {
 		return [2]string{}, err
 	}
+	startDir = dir
 	bins := [2]string{filepath.Join(dir, "kiosk"), filepath.Join(dir, "emptywin")}
 	for i, pkg := range []string{".", "./testdata/emptywin"} {
 		if out, err := exec.Command("go", "build", "-o", bins[i], pkg).CombinedOutput(); err != nil {
