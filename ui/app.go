@@ -80,6 +80,7 @@ type UI struct {
 	idle      *widget.PopUp // the idle warning (dialog.go)
 	idleCount *canvas.Text  // its countdown
 	idleBody  *widget.Label
+	drawn     func()                   // Options.Drawn until the first build has placed its marker
 	dialog    *widget.PopUp            // the question on screen (dialog.go)
 	screen    session.Screen           // the kind of the screen being built (show), for its idle timeout
 	async     func(func())             // runs slow work (printing, asking for the waiting counts) off the UI goroutine
@@ -138,6 +139,10 @@ type Options struct {
 	// Payments is one-card payments (what kiosk.Kiosk.UsePayments gave), or kiosk.NoPayments with
 	// the reason the kiosk runs without them: the pay buttons then show as unavailable. Required.
 	Payments Payments
+	// Drawn, when set, is called once, on Fyne's draw goroutine, while the window's first frame
+	// is painted: everything of the home screen is drawn and only the buffer swap is left. It
+	// must return quickly (a log line: what the start-up benchmark waits for).
+	Drawn func()
 }
 
 // New builds the UI in win and shows the home screen. It refuses Options without Staff, Hall or
@@ -169,6 +174,7 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 	u.pay = &payDesk{u: u, svc: o.Payments}
 	u.clock = widget.NewLabel("")
 	u.body = container.NewStack()
+	u.drawn = o.Drawn
 	u.build()
 	core.Subscribe(func(e kiosk.Event) { fyne.Do(func() { u.onEvent(e) }) })
 	core.SubscribeCards(func(e kiosk.CardEvent) {
@@ -225,7 +231,12 @@ func (u *UI) build() {
 		u.badge = b
 		header = container.NewVBox(top, b)
 	}
-	u.win.SetContent(container.NewBorder(header, nil, nil, nil, container.NewPadded(u.body)))
+	var content fyne.CanvasObject = container.NewBorder(header, nil, nil, nil, container.NewPadded(u.body))
+	if u.drawn != nil {
+		content = container.NewStack(content, drawnMarker(u.drawn))
+		u.drawn = nil // the first frame only; a rebuild (language, elder mode) comes later
+	}
+	u.win.SetContent(content)
 }
 
 func other(lang string) string {

@@ -24,6 +24,11 @@ func SubsetFont(font fyne.Resource, cat *catalog.Catalog) (fyne.Resource, error)
 	if err != nil {
 		return nil, err
 	}
+	return subsetTexts(font, texts)
+}
+
+// subsetTexts cuts font to the kiosk's characters and those of texts.
+func subsetTexts(font fyne.Resource, texts []string) (fyne.Resource, error) {
 	data, err := subfont.Subset(font.Content(), subfont.Kiosk(texts...))
 	if err != nil {
 		return nil, err

@@ -17,10 +17,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
 
 	"citizenhome/internal/logging"
 	"citizenhome/internal/rig"
 	"citizenhome/kiosk"
+	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
 	"citizenhome/telemetry/agent"
 	"citizenhome/ui"
@@ -28,7 +30,17 @@ import (
 
 var version = "dev"
 
+// started is when main began: the start-up phases are logged (at debug level) against it.
+var started time.Time
+
+// phase logs, at debug level, how long after main began a step of the start finished: the
+// start-up benchmark (BenchmarkStart) reads these to say where the time goes.
+func phase(log *slog.Logger, name string) {
+	log.Debug("start phase", "phase", name, "ms", time.Since(started).Milliseconds())
+}
+
 func main() {
+	started = time.Now()
 	cfgPath := flag.String("config", "", "configuration file (default /etc/citizenhome/kiosk.toml; with -demo, the demo's own)")
 	demo := flag.Bool("demo", false, "run on simulated devices with demo data")
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
@@ -68,12 +80,35 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	if err != nil {
 		return "", fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log})
+	phase(log, "font read")
+	cat, err := rig.LoadCatalog(cfg)
 	if err != nil {
 		return "", err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The core's start (store, devices) runs beside the theme font's preparation (cut for the
+	// catalog, or read from the cache, then parsed by Fyne) and the app's and the window's
+	// creation, which Fyne does on this, the main, goroutine.
+	booted := make(chan bootResult, 1)
+	go func() {
+		run, err := rig.Boot(ctx, cfg, rig.BootOptions{Demo: demo, Version: version, Log: log, Catalog: cat})
+		phase(log, "booted")
+		booted <- bootResult{run, err}
+	}()
+	cut := make(chan fyne.Resource, 1)
+	go func() { cut <- themeFont(cfg, font, cat, log) }()
+	a := app.NewWithID("cn.citizenhome.kiosk")
+	win := a.NewWindow(cfg.Hall.Name)
+	phase(log, "window")
+	th := ui.NewTheme(<-cut)
+	warmFonts(a, th)
+	phase(log, "fonts parsed")
+	b := <-booted
+	if b.err != nil {
+		return "", b.err
+	}
+	run := b.run
 	defer run.Close()
 	k, devs := run.Kiosk, run.Devices
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
@@ -90,6 +125,7 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		log.Warn("demo without telemetry", "err", err)
 	}
 	defer tel.Close()
+	phase(log, "telemetry")
 	// Staff mode shows as maintenance at the hall. A nil *Running must not become a non-nil
 	// interface holding nil.
 	var maint ui.Maintenance
@@ -104,7 +140,6 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	}
 	go trimMemory(ctx, time.Minute, func() bool { _, busy := k.Sessions().Active(); return !busy })
 
-	a := app.NewWithID("cn.citizenhome.kiosk")
 	// SIGTERM (systemd stop) ends the app like closing it, so that the deferred shutdown runs.
 	sig, stopSig := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSig()
@@ -124,26 +159,25 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 			}
 		}
 	}()
-	win := a.NewWindow(cfg.Hall.Name)
-	// The theme font cut to what the screens and the catalog show: Fyne parses it once per text
-	// style, and the full CJK font is most of the kiosk's idle memory.
-	if sub, err := ui.SubsetFont(font, k.Catalog()); err != nil {
-		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
-	} else {
-		font = sub
-	}
-	th := ui.NewTheme(font)
 	hall, pay := services(run)
-	u, err := ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
-		Staff: k.StaffLogin(), Hall: hall, Payments: pay})
+	var u *ui.UI // set before the window is shown, so before Drawn can run
+	u, err = ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
+		Staff: k.StaffLogin(), Hall: hall, Payments: pay,
+		Drawn: func() {
+			log.Info("home screen drawn", "ms", time.Since(started).Milliseconds())
+			// The demo's simulator panel is a second window, as long to create as the kiosk's:
+			// it opens once the home screen is up. From a goroutine: Drawn runs in the middle
+			// of the paint, and fyne.Do would run the function there and then.
+			if demo && devs.Sim != nil {
+				go fyne.Do(func() { ui.ShowSimPanel(a, devs.Sim, u.Lang()) })
+			}
+		}})
 	if err != nil {
 		return "", err
 	}
+	phase(log, "screens built")
 	if demo {
 		win.Resize(fyne.NewSize(720, 1280))
-		if devs.Sim != nil {
-			ui.ShowSimPanel(a, devs.Sim, u.Lang())
-		}
 	} else {
 		// A kiosk: full screen, and the window cannot be closed from the screen.
 		win.SetFullScreen(true)
@@ -163,6 +197,43 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	}()
 	win.ShowAndRun()
 	return "", nil // the reason is set by the deferred function above
+}
+
+// bootResult is what rig.Boot started, or why it could not.
+type bootResult struct {
+	run *rig.Running
+	err error
+}
+
+// themeFont cuts the theme font to what the screens and the catalog show: Fyne parses the font
+// once per text style, and the full CJK font is most of the kiosk's idle memory. The cut font
+// is cached beside the store (ui.SubsetFontCached), so that a start with the same font and
+// catalog as the last one skips the cutting. A font that cannot be cut is used whole.
+func themeFont(cfg config.Config, font fyne.Resource, cat *catalog.Catalog, log *slog.Logger) fyne.Resource {
+	dir := filepath.Join(filepath.Dir(cfg.Kiosk.Store), "cache")
+	sub, rep, err := ui.SubsetFontCached(font, cat, dir)
+	switch {
+	case err != nil:
+		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
+		sub = font
+	case rep.SaveErr != nil:
+		log.Warn("theme font cut but not cached: the next start cuts it again", "dir", dir, "err", rep.SaveErr)
+	case !rep.Hit:
+		log.Info("theme font cut and cached", "dir", dir, "found", rep.Found)
+	}
+	phase(log, "font subset")
+	return sub
+}
+
+// warmFonts sets th as the app's theme and has Fyne parse its font for the text styles of the
+// home screen (regular and bold) now, while the core boots, instead of in ui.New's first layout.
+// Fyne drops parsed fonts when the theme changes only once the app runs, so ui.New setting the
+// same theme again keeps them.
+func warmFonts(a fyne.App, th *ui.Theme) {
+	a.Settings().SetTheme(th)
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("市民之家", th.Size(theme.SizeNameText), style)
+	}
 }
 
 // services hands the screens the hall services and payments the rig started, or, for each it

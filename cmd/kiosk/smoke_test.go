@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -67,11 +68,32 @@ func TestDemoShowsHomeScreen(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(os.TempDir(), "citizenhome-smoke.png"), encodePNG(img), 0o644); err != nil {
 				t.Log(err)
 			}
+			simPanelOpens(t, display, cmd.Process.Pid, deadline)
 			return
 		}
 		time.Sleep(200 * time.Millisecond) // polling the X server, not waiting for an outcome
 	}
 	t.Fatalf("home screen not drawn within 90 s (red share %.4f)\n%s", last, logs.String())
+}
+
+// simPanelOpens checks that the demo's simulator panel, a second window which the kiosk opens
+// once its home screen is drawn, appears (found by its title and the kiosk's pid).
+func simPanelOpens(t *testing.T, display string, pid int, deadline time.Time) {
+	t.Helper()
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Fatal("xdotool missing: scripts/deps.sh test installs it")
+	}
+	for {
+		find := exec.Command("xdotool", "search", "--all", "--pid", fmt.Sprint(pid), "--name", "模拟设备")
+		find.Env = append(os.Environ(), "DISPLAY="+display)
+		if out, err := find.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the home screen is drawn, but the simulator panel never opened")
+		}
+		time.Sleep(100 * time.Millisecond) // polling the X server, not waiting for an outcome
+	}
 }
 
 func screenshot(display string) (image.Image, error) {

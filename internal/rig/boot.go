@@ -37,10 +37,23 @@ type BootOptions struct {
 	// WipeOnRemoval is Devices.WipeOnRemoval (kioskd sets it), set before the devices are
 	// watched: setting the field on the Devices Boot returned would race with the watchers.
 	WipeOnRemoval bool
+	// Catalog is the catalog to start with when the caller has loaded it already
+	// (LoadCatalog): cmd/kiosk does, to cut the theme font for it while the store opens.
+	// Nil: Boot loads it.
+	Catalog *catalog.Catalog
 }
 
-// Boot opens the store (refusing a corrupt one, see below), the catalog (the file configured,
-// or the built-in demo catalog), the devices, builds the core, sets up the hall services (see
+// LoadCatalog loads the catalog file cfg names ([kiosk] catalog), or returns the built-in demo
+// catalog when it names none. Its errors are catalog.LoadFile's.
+func LoadCatalog(cfg config.Config) (*catalog.Catalog, error) {
+	if cfg.Kiosk.Catalog == "" {
+		return catalog.Demo(), nil
+	}
+	return catalog.LoadFile(cfg.Kiosk.Catalog)
+}
+
+// Boot opens the store (refusing a corrupt one, see below), the catalog (o.Catalog, or the file
+// configured, or the built-in demo catalog: LoadCatalog), the devices, builds the core, sets up the hall services (see
 // startHall) and starts watching the devices until ctx ends. Close releases it all.
 //
 // A corrupt store has been moved aside by store.Open; Boot then stops with the error instead of
@@ -57,13 +70,14 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 	if err != nil {
 		return nil, err
 	}
-	cat := &catalog.Holder{}
-	if cfg.Kiosk.Catalog == "" {
-		cat.Replace(catalog.Demo())
-	} else if err := cat.ReloadFile(cfg.Kiosk.Catalog); err != nil {
-		st.Close()
-		return nil, err
+	c := o.Catalog
+	if c == nil {
+		if c, err = LoadCatalog(cfg); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
+	cat := catalog.NewHolder(c)
 	var devs *Devices
 	if o.Demo {
 		devs, err = Demo(ctx, cfg, o.Log)
