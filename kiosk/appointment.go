@@ -102,6 +102,11 @@ func (n NoHall) Rate(context.Context, civic.Rating) (civic.Rated, error) {
 	return civic.Rated{}, n.Ready()
 }
 
+// RatableTicket refuses with Ready's error.
+func (n NoHall) RatableTicket(context.Context, string) (civic.Ratable, error) {
+	return civic.Ratable{}, n.Ready()
+}
+
 // Complain refuses with Ready's error.
 func (n NoHall) Complain(context.Context, civic.Complaint) (Complained, error) {
 	return Complained{}, n.Ready()

@@ -52,6 +52,23 @@ func (h *HallServices) Rate(ctx context.Context, r civic.Rating) (civic.Rated, e
 	return svc.Rate(ctx, r)
 }
 
+// RatableTicket checks that the ticket numbered code ("A012") was taken today at this kiosk's
+// queue and is not rated yet, before the citizen fills the rating in (好差评 by ticket number).
+// It works outside opening hours. Errors: ErrLocked, and those of civic.Service.RatableTicket
+// (ErrInvalid for a malformed number, ErrNotFound, ErrAlreadyRated).
+func (h *HallServices) RatableTicket(ctx context.Context, code string) (civic.Ratable, error) {
+	k := h.k
+	svc, err := k.hallService()
+	if err != nil {
+		return civic.Ratable{}, err
+	}
+	if locked, _ := k.Locked(); locked {
+		return civic.Ratable{}, ErrLocked
+	}
+	k.sessions.Touch()
+	return svc.RatableTicket(ctx, code)
+}
+
 // Complained is a filed complaint and its slip.
 type Complained struct {
 	civic.Submitted

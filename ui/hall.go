@@ -25,6 +25,7 @@ type HallServices interface {
 	CheckIn(ctx context.Context) (kiosk.CheckIn, error)
 	Progress(ctx context.Context, code string) (civic.Progress, error)
 	Rate(ctx context.Context, r civic.Rating) (civic.Rated, error)
+	RatableTicket(ctx context.Context, code string) (civic.Ratable, error)
 	Complain(ctx context.Context, c civic.Complaint) (kiosk.Complained, error)
 }
 
@@ -108,14 +109,10 @@ func (u *UI) finish() fyne.CanvasObject {
 	return tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End(session.Finished) }))
 }
 
-// doneButtons end a screen that gave the citizen a ticket: rate this visit (when the hall
-// services are set up: the rating names the ticket), and done.
+// doneButtons end a screen that gave the citizen a ticket. No rating is offered there: the
+// citizen has not been served yet; 好差评 on the home screen takes the ticket's number later.
 func (u *UI) doneButtons() []fyne.CanvasObject {
-	var out []fyne.CanvasObject
-	if u.services.Ready() == nil {
-		out = append(out, tall(u.button(u.t("ticket.rate"), func() { u.touch(); u.showRating() })))
-	}
-	return append(out, u.finish())
+	return []fyne.CanvasObject{u.finish()}
 }
 
 // charPad is an on-screen keypad of the keys given (digits, Latin letters) with backspace and

@@ -403,18 +403,56 @@ func ratings(t *testing.T, f *fixture) []storedRating {
 	return out
 }
 
+// A service is rated by its ticket's number, typed from 好差评 at any time, not on the screen that
+// gives the ticket (the citizen has not been served yet); each ticket once.
 func TestRatingLinkedToTicketOncePerTicket(t *testing.T) {
 	f, _ := newHallFixture(t)
 	sec := f.takeFirstTicket(t)
 	code := sec.Matters[0].Queue + "001"
-	f.tap(t, "评价本次服务")
-	f.mustShow(t, "评价本次办理（号票 "+code+"）", "评价大厅整体服务", "整体满意度（必选）", "服务效率（选填）",
+	f.mustShow(t, code)
+	f.mustNotShow(t, "评价本次服务", "评价本次办理")
+	f.tap(t, "完成")
+	f.tap(t, "好差评")
+	f.mustShow(t, "请输入号票上的号码（如 A012），评价该次服务；每张号票只能评价一次", "号票号码", "评价大厅整体服务")
+	if f.enabled("评价该号票的服务") {
+		t.Fatal("rate enabled with no number typed")
+	}
+	// A number this kiosk did not give today, and one that is no number.
+	f.typeKeys(t, sec.Matters[0].Queue+"009")
+	f.mustShow(t, "号票 "+sec.Matters[0].Queue+"009")
+	f.tapExact(t, "评价该号票的服务")
+	f.mustShow(t, "今天本机没有号票 "+sec.Matters[0].Queue+"009")
+	f.tap(t, "返回")
+	f.tap(t, "清空")
+	f.typeKeys(t, "12")
+	f.tapExact(t, "评价该号票的服务")
+	f.mustShow(t, "「12」不是号票号码")
+	f.tap(t, "返回")
+	f.tap(t, "清空")
+	f.typeKeys(t, code)
+	f.tapExact(t, "评价该号票的服务")
+	f.mustShow(t, "评价本次办理（号票 "+code+"）", "整体满意度（必选）", "服务效率（选填）",
 		"服务水平（选填）", "服务态度（选填）", "非常满意", "基本满意", "非常不满意", "请先选择整体满意度")
 	if f.enabled("提交评价") {
 		t.Fatal("submit enabled with nothing chosen")
 	}
 	f.chooseLevel(t, 0, "满意")
 	f.chooseLevel(t, 3, "非常满意")
+	// The chosen answers carry a ✓ and an outline, not colour alone.
+	f.mustShow(t, "✓ 满意", "✓ 非常满意")
+	chosen := 0
+	f.visit(false, func(o fyne.CanvasObject) bool {
+		if tl, ok := o.(*Tile); ok && tl.Chosen {
+			chosen++
+			if !strings.HasPrefix(tl.Text, "✓ ") || !tl.Primary {
+				t.Errorf("chosen tile %q: primary %v", tl.Text, tl.Primary)
+			}
+		}
+		return true
+	})
+	if chosen != 2 {
+		t.Errorf("%d tiles marked chosen, want 2", chosen)
+	}
 	f.mustNotShow(t, "请选择不满意的原因")
 	f.tapExact(t, "提交评价")
 	f.mustShow(t, "感谢您的评价", "已评价号票 "+code)
@@ -422,17 +460,45 @@ func TestRatingLinkedToTicketOncePerTicket(t *testing.T) {
 	if got := ratings(t, f); len(got) != 1 || got[0].overall != 4 || got[0].attitude != int64(5) || got[0].ticket != code {
 		t.Fatalf("stored: %+v", got)
 	}
-	// Again in the same session: one rating per ticket, said plainly, and the way out.
+	// Again: one rating per ticket, said plainly before the form, and the way out.
 	f.tap(t, "首页")
 	f.tap(t, "好差评")
-	f.chooseLevel(t, 0, "非常满意")
-	f.tapExact(t, "提交评价")
+	f.typeKeys(t, code)
+	f.tapExact(t, "评价该号票的服务")
 	f.mustShow(t, "该号票已评价", "每张号票只能评价一次", code)
 	f.tapExact(t, "评价大厅整体服务")
 	f.mustShow(t, "整体满意度（必选）")
-	f.tapExact(t, "提交评价") // the levels chosen are kept
+	f.mustNotShow(t, "评价本次办理")
+	f.chooseLevel(t, 0, "非常满意")
+	f.tapExact(t, "提交评价")
 	f.mustShow(t, "感谢您的评价")
 	f.mustNotShow(t, "已评价号票")
+	if got := ratings(t, f); len(got) != 2 || got[1].overall != 5 || got[1].ticket != "" {
+		t.Fatalf("stored: %+v", got)
+	}
+}
+
+// A ticket rated elsewhere while the form is open (another kiosk, the same number): the submit
+// says so, and the levels chosen are kept for rating the hall in general.
+func TestRatingTicketRatedMeanwhile(t *testing.T) {
+	f, _ := newHallFixture(t)
+	sec := f.takeFirstTicket(t)
+	code := sec.Matters[0].Queue + "001"
+	f.tap(t, "完成")
+	f.tap(t, "好差评")
+	f.typeKeys(t, code)
+	f.tapExact(t, "评价该号票的服务")
+	f.chooseLevel(t, 0, "非常满意")
+	id := f.ui.flow.rating.ticket.TicketID
+	if _, err := f.hall.Rate(context.Background(), civic.Rating{Overall: civic.Fair, TicketID: id}); err != nil {
+		t.Fatal(err)
+	}
+	f.tapExact(t, "提交评价")
+	f.mustShow(t, "该号票已评价", "每张号票只能评价一次，号票 "+code)
+	f.tapExact(t, "评价大厅整体服务")
+	f.mustShow(t, "✓ 非常满意")
+	f.tapExact(t, "提交评价") // the levels chosen are kept
+	f.mustShow(t, "感谢您的评价")
 	if got := ratings(t, f); len(got) != 2 || got[1].overall != 5 || got[1].ticket != "" {
 		t.Fatalf("stored: %+v", got)
 	}
@@ -441,7 +507,8 @@ func TestRatingLinkedToTicketOncePerTicket(t *testing.T) {
 func TestRatingBadNeedsReasons(t *testing.T) {
 	f, _ := newHallFixture(t)
 	f.tap(t, "好差评")
-	f.mustNotShow(t, "评价本次办理") // no ticket in this session
+	f.tapExact(t, "评价大厅整体服务")
+	f.mustNotShow(t, "评价本次办理")
 	f.chooseLevel(t, 0, "满意")
 	f.chooseLevel(t, 3, "不满意") // a bad attitude rating needs reasons too
 	f.mustShow(t, "请选择不满意的原因（至少一项）", "差评请至少选择一项原因", "等候时间长", "服务态度不好", "其他")
@@ -465,6 +532,7 @@ func TestRatingElderModeAsksOverallOnly(t *testing.T) {
 	f, _ := newHallFixture(t)
 	f.tap(t, "大字模式")
 	f.tap(t, "好差评")
+	f.tapExact(t, "评价大厅整体服务")
 	f.mustShow(t, "整体满意度（必选）", "非常不满意")
 	f.mustNotShow(t, "服务效率", "服务态度（选填）")
 	f.chooseLevel(t, 0, "非常不满意")
@@ -589,13 +657,16 @@ func TestIdleTimeoutWipesHallData(t *testing.T) {
 	f.mustShow(t, "已输入 0 / 500 字")
 	// A ticket and a rating being chosen: the next citizen does not rate it.
 	f.tap(t, "首页")
-	f.takeFirstTicket(t)
-	f.tap(t, "评价本次服务")
+	sec := f.takeFirstTicket(t)
+	f.tap(t, "完成")
+	f.tap(t, "好差评")
+	f.typeKeys(t, sec.Matters[0].Queue+"001")
+	f.tapExact(t, "评价该号票的服务")
 	f.chooseLevel(t, 0, "满意")
 	idle()
 	f.tap(t, "好差评")
-	f.mustNotShow(t, "评价本次办理")
-	f.mustShow(t, "请先选择整体满意度")
+	f.mustNotShow(t, "评价本次办理", "号票 "+sec.Matters[0].Queue+"001")
+	f.mustShow(t, "号票号码")
 	// The lookup code typed.
 	f.tap(t, "首页")
 	f.tap(t, "办件查询")
@@ -618,7 +689,8 @@ func TestHallServicesOnLockedKiosk(t *testing.T) {
 }
 
 func (fl flow) empty() bool {
-	return fl.ticket == nil && fl.complaint == (complaintForm{}) && fl.rating.levels == nil && fl.rating.reasons == nil && !fl.rating.general
+	return fl.ticket == nil && fl.complaint == (complaintForm{}) && fl.rating.levels == nil && fl.rating.reasons == nil && !fl.rating.general &&
+		fl.rating.code == "" && fl.rating.ticket == (civic.Ratable{})
 }
 
 func TestComplaintElderModePhrasesOnly(t *testing.T) {

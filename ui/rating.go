@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk/civic"
@@ -17,7 +19,9 @@ import (
 type ratingForm struct {
 	levels  map[civic.Dimension]civic.Level
 	reasons []civic.Reason
-	general bool // rate the hall in general, not the ticket of this session
+	general bool   // rate the hall in general, not a ticket
+	code    string // the ticket number being typed
+	ticket  civic.Ratable
 }
 
 // bad reports whether a level given is 不满意 or 非常不满意: reasons are then required.
@@ -33,13 +37,75 @@ func (f ratingForm) bad() bool {
 // levelsShown are the five national levels, best first, as citizens read them.
 var levelsShown = []civic.Level{civic.VerySatisfied, civic.Satisfied, civic.Fair, civic.Dissatisfied, civic.VeryDissatisfied}
 
-// showRating starts 好差评: the five national levels on the four national dimensions (elder mode
-// asks the overall satisfaction only: fewer choices), with the reasons required for the two
-// lowest, linked to the ticket taken in this session unless the citizen rates the hall in
-// general.
+// goodLevels is how many of levelsShown are not 差评: a wider gap follows them, so that the
+// satisfied and the dissatisfied answers are not a slip of the finger apart.
+const goodLevels = 3
+
+// ratingCodeLen is the longest ticket number the keypad takes (a letter and digits).
+const ratingCodeLen = 5
+
+// showRating starts 好差评. A service is rated by the number on its ticket (today's tickets of
+// this kiosk, each once), typed on a keypad: offered at any time rather than when the ticket is
+// taken, since the citizen has not been served yet then. The hall may be rated in general too.
 func (u *UI) showRating() {
 	u.flow.rating = ratingForm{levels: map[civic.Dimension]civic.Level{}}
-	u.rating()
+	u.ratingTicket()
+}
+
+// ratingTicket asks for the ticket number to rate.
+func (u *UI) ratingTicket() {
+	u.set(func() fyne.CanvasObject {
+		f := &u.flow.rating
+		var letters strings.Builder
+		for _, c := range u.core.Config().Queue.Categories {
+			letters.WriteString(c.Letter)
+		}
+		field := u.centred(u.bold(u.tf("rating.typed", map[string]any{"T": f.code})))
+		if f.code == "" {
+			field = u.centred(u.wrap(u.t("rating.code_hint")))
+		}
+		pad := u.charPad(f.code, letters.String()+"0123456789", 6, ratingCodeLen, func(s string) { f.code = s; u.ratingTicket() })
+		next := u.primary(u.t("rating.by_ticket"), func() { u.touch(); u.ratingCheck() })
+		if strings.TrimSpace(f.code) == "" {
+			next.Disable()
+		}
+		general := u.button(u.t("rating.general"), func() {
+			u.touch()
+			f.general, f.ticket = true, civic.Ratable{}
+			u.rating()
+		})
+		body := container.NewVBox(u.bold(u.t("rating.code_ask")), container.NewPadded(card(field)), pad, tall(next),
+			widget.NewSeparator(), tall(general))
+		return u.page(u.t("rating.title"), nil, u.scroll(body))
+	})
+}
+
+// ratingCheck checks the number typed (a quick local read) and opens the form for it.
+func (u *UI) ratingCheck() {
+	h := u.services
+	if err := h.Ready(); err != nil {
+		u.hallError(err, nil)
+		return
+	}
+	f := &u.flow.rating
+	ctx, cancel := context.WithTimeout(context.Background(), hallCall)
+	defer cancel()
+	t, err := h.RatableTicket(ctx, f.code)
+	code := strings.ToUpper(strings.TrimSpace(f.code))
+	switch {
+	case err == nil:
+		f.ticket, f.general, f.code = t, false, ""
+		u.rating()
+	case errors.Is(err, civic.ErrAlreadyRated):
+		f.ticket = civic.Ratable{Ticket: code}
+		u.rateError(err)
+	case errors.Is(err, civic.ErrInvalid):
+		u.message(u.t("error.title"), u.tf("rating.code_invalid", map[string]any{"C": code}), u.ratingTicket)
+	case errors.Is(err, civic.ErrNotFound):
+		u.message(u.t("error.title"), u.tf("rating.code_unknown", map[string]any{"C": code}), u.ratingTicket)
+	default:
+		u.hallError(err, u.ratingTicket)
+	}
 }
 
 func (u *UI) rating() {
@@ -49,14 +115,10 @@ func (u *UI) rating() {
 			f.levels = map[civic.Dimension]civic.Level{}
 		}
 		body := container.NewVBox()
-		if t := u.flow.ticket; t != nil {
-			this := u.tile(u.tf("rating.this_ticket", map[string]any{"T": t.Code}), !f.general, func() {
-				u.touch()
-				f.general = false
-				u.rating()
-			})
-			all := u.tile(u.t("rating.general"), f.general, func() { u.touch(); f.general = true; u.rating() })
-			body.Add(container.NewGridWithColumns(2, this, all))
+		if f.ticket.TicketID != 0 && !f.general {
+			body.Add(u.bold(u.tf("rating.this_ticket", map[string]any{"T": f.ticket.Ticket})))
+		} else {
+			body.Add(u.bold(u.t("rating.general")))
 		}
 		dims := civic.Dimensions
 		if u.theme.Large {
@@ -74,10 +136,15 @@ func (u *UI) rating() {
 				label = u.tf("rating.optional", map[string]any{"D": label})
 			}
 			body.Add(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-			g := container.NewGridWithColumns(cols)
+			var row []fyne.CanvasObject
 			for _, l := range levelsShown {
 				d, l := d, l
-				g.Add(u.tile(l.Label().In(u.lang), f.levels[d] == l, func() {
+				chosen := f.levels[d] == l
+				text := l.Label().In(u.lang)
+				if chosen {
+					text = u.tf("rating.chosen", map[string]any{"L": text})
+				}
+				t := u.tile(text, chosen, func() {
 					u.touch()
 					if f.levels[d] == l && d != civic.Overall {
 						delete(f.levels, d) // a second tap takes an optional answer back
@@ -85,9 +152,11 @@ func (u *UI) rating() {
 						f.levels[d] = l
 					}
 					u.rating()
-				}))
+				})
+				t.Chosen = chosen
+				row = append(row, t)
 			}
-			body.Add(g)
+			body.Add(container.New(&splitRow{split: goodLevels, gap: 4 * theme.Padding(), vertical: cols == 1}, row...))
 		}
 		if f.bad() {
 			body.Add(widget.NewLabelWithStyle(u.t("rating.reasons"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -148,8 +217,8 @@ func (u *UI) rate() {
 			}
 		}
 	}
-	if t := u.flow.ticket; t != nil && !f.general {
-		r.TicketID = t.ID
+	if !f.general {
+		r.TicketID = f.ticket.TicketID
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), hallCall)
 	defer cancel()
@@ -179,7 +248,7 @@ func (u *UI) rate() {
 func (u *UI) rateError(err error) {
 	switch {
 	case errors.Is(err, civic.ErrAlreadyRated), errors.Is(err, civic.ErrNotFound):
-		text := u.tf("rating.already", map[string]any{"T": u.flow.ticket.code()})
+		text := u.tf("rating.already", map[string]any{"T": u.flow.rating.ticket.Ticket})
 		title := u.t("rating.already_title")
 		if errors.Is(err, civic.ErrNotFound) {
 			text, title = u.t("rating.no_ticket"), u.t("error.title")
@@ -196,11 +265,65 @@ func (u *UI) rateError(err error) {
 	}
 }
 
-func (t *sessionTicket) code() string {
-	if t == nil {
-		return ""
+// splitRow lays its objects out in equal cells in a row (or a column when vertical), with gap
+// instead of the theme's padding after the first split of them.
+type splitRow struct {
+	split    int
+	gap      float32
+	vertical bool
+}
+
+func (s *splitRow) gaps(n int) float32 {
+	pad := theme.Padding()
+	if n <= 1 {
+		return 0
 	}
-	return t.Code
+	g := float32(n-1) * pad
+	if s.split > 0 && s.split < n {
+		g += s.gap - pad
+	}
+	return g
+}
+
+// Layout implements fyne.Layout.
+func (s *splitRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	n := len(objs)
+	if n == 0 {
+		return
+	}
+	pad := theme.Padding()
+	total := size.Width
+	if s.vertical {
+		total = size.Height
+	}
+	cell := (total - s.gaps(n)) / float32(n)
+	pos := float32(0)
+	for i, o := range objs {
+		if s.vertical {
+			o.Move(fyne.NewPos(0, pos))
+			o.Resize(fyne.NewSize(size.Width, cell))
+		} else {
+			o.Move(fyne.NewPos(pos, 0))
+			o.Resize(fyne.NewSize(cell, size.Height))
+		}
+		pos += cell + pad
+		if i == s.split-1 {
+			pos += s.gap - pad
+		}
+	}
+}
+
+// MinSize implements fyne.Layout: every cell as large as the largest object.
+func (s *splitRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	n := float32(len(objs))
+	if s.vertical {
+		return fyne.NewSize(m.Width, m.Height*n+s.gaps(len(objs)))
+	}
+	return fyne.NewSize(m.Width*n+s.gaps(len(objs)), m.Height)
 }
 
 // answer shows a full screen answer with its actions under the text.

@@ -22,6 +22,9 @@ type Tile struct {
 	// Activity is told of every tap, enabled or not: a tap shows someone is there.
 	Activity func()
 	Primary  bool
+	// Chosen draws a thick dark outline: an answer picked, shown by shape as well as by colour
+	// (the caller also marks its text with ✓).
+	Chosen   bool
 	disabled bool
 }
 
@@ -100,6 +103,10 @@ func (r *tileRenderer) Refresh() {
 		style.ColorName = theme.ColorNameForegroundOnPrimary
 	default:
 		r.bg.FillColor = colButton
+	}
+	r.bg.StrokeWidth, r.bg.StrokeColor = 0, nil
+	if r.t.Chosen {
+		r.bg.StrokeWidth, r.bg.StrokeColor = 5, colText
 	}
 	segs := []widget.RichTextSegment{&widget.TextSegment{Text: r.t.Text, Style: style}}
 	if r.t.Note != "" {

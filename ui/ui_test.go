@@ -692,9 +692,14 @@ func keyScreens(t *testing.T, f *fixture) map[string]func() {
 			f.k.SetPerson(person("王小明", idWang))
 			f.ui.lookup("")
 		},
-		"rating": func() {
-			f.ui.flow.ticket = &sessionTicket{ID: 1, Code: "A001"}
+		"rating-ticket": func() {
 			f.ui.showRating()
+			f.ui.flow.rating.code = "A01"
+			f.ui.ratingTicket()
+		},
+		"rating": func() {
+			f.ui.showRating()
+			f.ui.flow.rating.ticket = civic.Ratable{TicketID: 1, Ticket: "A001"}
 			f.ui.flow.rating.levels[civic.Overall] = civic.VeryDissatisfied
 			f.ui.rating()
 		},

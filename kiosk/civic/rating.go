@@ -402,3 +402,40 @@ func WriteAggregatesCSV(w io.Writer, aggs []Aggregate) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// Ratable is a ticket a citizen may rate (see Service.RatableTicket).
+type Ratable struct {
+	TicketID int64
+	Ticket   string // "A012"
+	Matter   string
+}
+
+// RatableTicket finds the ticket numbered code ("A012", forgiving case and spaces) among today's
+// tickets of this kiosk's queue, for a citizen who rates a service by the number on the ticket
+// (otherwise anyone could rate anyone's visit days later). It does not check that the ticket was
+// served: a kiosk without the hall's records of calls cannot know; Rate names the window when the
+// ticket was called. Errors: ErrInvalid for a malformed code or when the service has no queue,
+// ErrNotFound when today has no such ticket, ErrAlreadyRated when it has a rating. Rate checks
+// again, so two kiosks racing on one ticket still record one rating.
+func (s *Service) RatableTicket(ctx context.Context, code string) (Ratable, error) {
+	if s.queue == nil {
+		return Ratable{}, errf(CodeInvalid, "ratings cannot name a ticket: no queue")
+	}
+	t, err := s.queue.ByCode(ctx, s.queue.Today(), code)
+	switch {
+	case errors.Is(err, queue.ErrInvalid):
+		return Ratable{}, errf(CodeInvalid, "%q is not a ticket number", code)
+	case errors.Is(err, queue.ErrNotFound):
+		return Ratable{}, errf(CodeNotFound, "no ticket %q today", code)
+	case err != nil:
+		return Ratable{}, err
+	}
+	var rated bool
+	if err := s.st.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM hall_rating WHERE ticket_id = ?)`, t.ID).Scan(&rated); err != nil {
+		return Ratable{}, fmt.Errorf("hall: rating: %w", err)
+	}
+	if rated {
+		return Ratable{}, errf(CodeAlreadyRated, "ticket %s is rated already", t.Code)
+	}
+	return Ratable{TicketID: t.ID, Ticket: t.Code, Matter: t.MatterID}, nil
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"citizenhome/kiosk/queue"
 
@@ -194,5 +195,42 @@ func TestAggregatesByLocalDay(t *testing.T) {
 	}
 	if (Aggregate{}).Satisfaction() != 0 || math.IsNaN((Aggregate{}).Satisfaction()) {
 		t.Error("empty aggregate")
+	}
+}
+
+// A citizen rates by the number on the ticket: only today's tickets of this queue, once.
+func TestRatableTicketByNumber(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	tk, err := r.q.Issue(ctx, queue.Request{Category: "B", MatterID: "sb-003", Section: "sb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.svc.RatableTicket(ctx, " b001 ")
+	if err != nil || got.TicketID != tk.ID || got.Ticket != "B001" || got.Matter != "sb-003" {
+		t.Fatalf("ratable %+v, %v", got, err)
+	}
+	for code, want := range map[string]error{"B002": ErrNotFound, "A001": ErrNotFound, "": ErrInvalid, "B0x1": ErrInvalid} {
+		if _, err := r.svc.RatableTicket(ctx, code); !errors.Is(err, want) {
+			t.Errorf("%q: %v, want %v", code, err, want)
+		}
+	}
+	if _, err := r.svc.Rate(ctx, Rating{Overall: VerySatisfied, TicketID: got.TicketID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.RatableTicket(ctx, "B001"); !errors.Is(err, ErrAlreadyRated) {
+		t.Errorf("rated ticket: %v", err)
+	}
+	// Yesterday's ticket cannot be rated by its number today.
+	if _, err := r.q.Issue(ctx, queue.Request{Category: "B", MatterID: "sb-003", Section: "sb"}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Add(24 * time.Hour)
+	if _, err := r.svc.RatableTicket(ctx, "B002"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("yesterday's ticket: %v", err)
+	}
+	noq := newRig(t, func(o *Options) { o.Queue = nil })
+	if _, err := noq.svc.RatableTicket(ctx, "B001"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no queue: %v", err)
 	}
 }
