@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"regexp"
 	"strings"
 	"testing"
@@ -270,6 +271,25 @@ func TestProgressByCardListsApplications(t *testing.T) {
 		"居住证申领", "补正", "办理时限暂停计算",
 		"普通护照签发", "已发证", "2026-11-12",
 		"投诉 "+res.Number, "办事效率", "处理中", "已转窗口核查")
+	// Each status is coloured by what it means to the citizen and marked in words and a sign
+	// too, never by colour alone.
+	f.mustShow(t, "◷ 办理中", "▲ 补正（需要您补交材料）", "✓ 已发证", "◷ 处理中")
+	for text, want := range map[string]color.Color{"◷ 办理中": colInfo, "▲ 补正（需要您补交材料）": colWarning,
+		"✓ 已发证": colSuccess, "◷ 处理中": colInfo} {
+		found := false
+		f.visit(false, func(o fyne.CanvasObject) bool {
+			if c, ok := o.(*canvas.Text); ok && c.Text == text {
+				found = true
+				if c.Color != want {
+					t.Errorf("%q in %v, want %v", text, c.Color, want)
+				}
+			}
+			return true
+		})
+		if !found {
+			t.Errorf("no flag %q", text)
+		}
+	}
 	// The deadlines: sb-003 promises 30 working days, allows 45 by law.
 	f.mustShow(t, "30 个工作日（", "45 个工作日（")
 	f.noPersonalData(t, "王小明")

@@ -141,7 +141,7 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 		name = a.Matter
 	}
 	// The status first, in colour, and an overdue flag beside it: what the citizen came to see.
-	status := container.NewHBox(u.flag(a.Status.Label().In(u.lang), colPrimary))
+	status := container.NewHBox(u.statusFlag(a.Status))
 	if a.Overdue || a.OverdueLegal {
 		key := "progress.overdue"
 		if a.OverdueLegal {
@@ -171,6 +171,67 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 		items = append(items, u.wrap(u.t("progress.overdue_help")))
 	}
 	return card(items...)
+}
+
+// statusMeaning is what a status asks of the citizen, which its colour and mark say (never the
+// colour alone: the mark and the words say it too).
+type statusMeaning int
+
+const (
+	meaningOpen    statusMeaning = iota // in hand at the hall: wait
+	meaningDone                         // done, approved, issued
+	meaningAction                       // the citizen must act (补正)
+	meaningRefused                      // not accepted
+)
+
+// statusMark is the colour and the translation key of the mark put before a status.
+func statusMark(m statusMeaning) (color.Color, string) {
+	switch m {
+	case meaningDone:
+		return colSuccess, "progress.mark_done"
+	case meaningAction:
+		return colWarning, "progress.mark_action"
+	case meaningRefused:
+		return colPrimary, "progress.mark_refused"
+	}
+	return colInfo, "progress.mark_open"
+}
+
+func applicationMeaning(st civic.Status) statusMeaning {
+	switch st {
+	case civic.StatusDone, civic.StatusIssued:
+		return meaningDone
+	case civic.StatusCorrection:
+		return meaningAction
+	case civic.StatusRejected:
+		return meaningRefused
+	}
+	return meaningOpen
+}
+
+func complaintMeaning(st civic.ComplaintState) statusMeaning {
+	switch st {
+	case civic.ComplaintResolved:
+		return meaningDone
+	case civic.ComplaintRejected:
+		return meaningRefused
+	}
+	return meaningOpen
+}
+
+func (u *UI) meaningFlag(m statusMeaning, label string) fyne.CanvasObject {
+	c, key := statusMark(m)
+	return u.flag(u.tf(key, map[string]any{"S": label}), c)
+}
+
+// statusFlag is an application's status, coloured and marked by what it means for the citizen.
+func (u *UI) statusFlag(st civic.Status) fyne.CanvasObject {
+	return u.meaningFlag(applicationMeaning(st), st.Label().In(u.lang))
+}
+
+// complaintFlag is a complaint's state, coloured and marked the same way.
+func (u *UI) complaintFlag(st civic.ComplaintState) fyne.CanvasObject {
+	return u.meaningFlag(complaintMeaning(st), st.Label().In(u.lang))
 }
 
 // flag is a short bold text in a colour: a status, a warning.
@@ -209,5 +270,5 @@ func (u *UI) complaintStatus(c civic.ComplaintStatus) fyne.CanvasObject {
 		form.Append(u.t("complaint.reply"), u.wrap(c.Reply))
 	}
 	return card(u.bold(u.tf("complaint.number_is", map[string]any{"N": c.Number})),
-		container.NewHBox(u.flag(c.State.Label().In(u.lang), colPrimary)), form)
+		container.NewHBox(u.complaintFlag(c.State)), form)
 }

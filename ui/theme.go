@@ -46,6 +46,8 @@ var (
 	colButton     = color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}
 	colDisabled   = color.NRGBA{0x75, 0x75, 0x75, 0xFF}
 	colWarning    = color.NRGBA{0x9A, 0x4A, 0x00, 0xFF} // dark amber, 6:1 on white: overdue, not an error
+	colSuccess    = color.NRGBA{0x1B, 0x6E, 0x20, 0xFF} // dark green, 6:1 on white: done, approved
+	colInfo       = color.NRGBA{0x1A, 0x4F, 0x8F, 0xFF} // dark blue, 8:1 on white: in progress
 )
 
 // Color implements fyne.Theme: always the light high-contrast palette, whatever the system says.

@@ -267,6 +267,21 @@ func contrast(a, b color.Color) float64 {
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
+// The status colours are text on white: at least 4.5:1 (WCAG AA), and told apart by their marks.
+func TestStatusColoursContrast(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range []statusMeaning{meaningOpen, meaningDone, meaningAction, meaningRefused} {
+		c, key := statusMark(m)
+		if r := contrast(c, colBackground); r < 4.5 {
+			t.Errorf("meaning %d: %v is %.2f:1 on white", m, c, r)
+		}
+		if seen[key] {
+			t.Errorf("meaning %d shares its mark %s", m, key)
+		}
+		seen[key] = true
+	}
+}
+
 func TestContrastRatio(t *testing.T) {
 	if c := contrast(color.White, color.Black); math.Abs(c-21) > 0.01 {
 		t.Errorf("white on black %.2f", c)
