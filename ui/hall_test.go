@@ -55,7 +55,9 @@ const hallData = `{"appointments": [
   {"id": "SL202611100003", "id_number": "{{wang}}", "matter": "sb-006", "status": "办理中",
    "accepted": "2026-11-10", "updated": "2026-11-12T09:00:00+08:00"},
   {"id": "SL202611180009", "id_number": "{{wang}}", "matter": "zh-005", "status": "补正",
-   "accepted": "2026-11-18", "updated": "2026-11-25T11:00:00+08:00"},
+   "accepted": "2026-11-18", "updated": "2026-11-25T11:00:00+08:00",
+   "bring": "房屋租赁合同原件及复印件", "bring_to": "一楼 A区 1-2号窗口",
+   "bring_en": "The tenancy contract, original and a copy"},
   {"id": "SL202611050001", "id_number": "{{wang}}", "matter": "crj-001", "status": "已发证",
    "accepted": "2026-11-05", "finished": "2026-11-12", "updated": "2026-11-12T15:00:00+08:00"}],
  "card_holders": [{"city_card": "{{wangcard}}", "id_number": "{{wang}}"}]}`
@@ -268,7 +270,7 @@ func TestProgressByCardListsApplications(t *testing.T) {
 	f.mustShow(t, "查询结果", "王*明 的办件和投诉",
 		"职工基本养老保险关系转移接续", "SL202611200017", "办理中", "2026-11-20", "承诺件",
 		"失业保险金申领", "已超过法定期限", "综合窗口咨询",
-		"居住证申领", "补正", "办理时限暂停计算",
+		"居住证申领", "补正", "办理时限暂停计算", "请携带", "房屋租赁合同原件及复印件", "地点", "一楼 A区 1-2号窗口",
 		"普通护照签发", "已发证", "2026-11-12",
 		"投诉 "+res.Number, "办事效率", "处理中", "已转窗口核查")
 	// Each status is coloured by what it means to the citizen and marked in words and a sign
@@ -726,4 +728,16 @@ func TestComplaintElderModePhrasesOnly(t *testing.T) {
 	f.tapExact(t, "下一步")
 	f.tapExact(t, "不留电话，直接提交")
 	f.mustShow(t, "投诉已提交")
+}
+
+// In English a 补正 shows the hall's English text; what the hall gave only in Chinese is not
+// shown, and the citizen is told to ask instead.
+func TestProgressCorrectionInEnglish(t *testing.T) {
+	f, _ := newHallFixture(t)
+	f.tap(t, "English")
+	f.k.SetPerson(person("王小明", idWang))
+	f.ui.lookup("")
+	f.mustShow(t, "Please bring", "The tenancy contract, original and a copy",
+		"Please ask at the hall's general windows what to bring and where.")
+	f.mustNotShow(t, "Where", "一楼 A区 1-2号窗口", "房屋租赁合同原件及复印件")
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/session"
 )
@@ -150,6 +151,7 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 		status.Add(u.flag(u.t(key), colWarning))
 	}
 	form := widget.NewForm(widget.NewFormItem(u.t("progress.number"), widget.NewLabel(a.ID)))
+	ask := false // the hall's import did not say what to bring or where, in this language
 	if a.Handling != "" {
 		form.Append(u.t("guide.handling"), widget.NewLabel(a.Handling.Label().In(u.lang)))
 	}
@@ -163,7 +165,22 @@ func (u *UI) application(a civic.Application) fyne.CanvasObject {
 		form.Append(u.t("guide.promised"), u.wrap(u.deadline(a.Promised)))
 		form.Append(u.t("guide.legal"), u.wrap(u.deadline(a.Legal)))
 	}
+	if a.Status == civic.StatusCorrection {
+		// What to bring and where, as the hall words them: what the citizen must act on.
+		// The hall's Chinese alone is not shown in English: the citizen is sent to ask instead.
+		bring, to := u.hallText(a.Bring), u.hallText(a.BringTo)
+		if bring != "" {
+			form.Append(u.t("progress.bring"), u.bold(bring))
+		}
+		if to != "" {
+			form.Append(u.t("progress.bring_to"), u.bold(to))
+		}
+		ask = bring == "" || to == ""
+	}
 	items := []fyne.CanvasObject{u.bold(name), status, form}
+	if ask {
+		items = append(items, u.wrap(u.t("progress.bring_ask")))
+	}
 	if a.Suspended {
 		items = append(items, u.wrap(u.t("progress.suspended")))
 	}
@@ -232,6 +249,15 @@ func (u *UI) statusFlag(st civic.Status) fyne.CanvasObject {
 // complaintFlag is a complaint's state, coloured and marked the same way.
 func (u *UI) complaintFlag(st civic.ComplaintState) fyne.CanvasObject {
 	return u.meaningFlag(complaintMeaning(st), st.Label().In(u.lang))
+}
+
+// hallText is a text the hall imported in the screen's language: "" in English mode when the
+// hall gave only Chinese.
+func (u *UI) hallText(t catalog.Text) string {
+	if u.lang == "en" && t.En == "" {
+		return ""
+	}
+	return t.In(u.lang)
 }
 
 // flag is a short bold text in a colour: a status, a warning.

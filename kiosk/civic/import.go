@@ -182,13 +182,15 @@ func (b *batch) write(ctx context.Context, tx *sql.Tx, key *Key, now, cut time.T
 				continue
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO hall_application (id, id_hash, lookup_code, matter_id, status,
-				accepted_on, finished_on, updated_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				accepted_on, finished_on, updated_at, imported_at, bring, bring_to, bring_en, bring_to_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET id_hash = excluded.id_hash, lookup_code = excluded.lookup_code,
 				matter_id = excluded.matter_id, status = excluded.status, accepted_on = excluded.accepted_on,
-				finished_on = excluded.finished_on, updated_at = excluded.updated_at, imported_at = excluded.imported_at
+				finished_on = excluded.finished_on, updated_at = excluded.updated_at, imported_at = excluded.imported_at,
+				bring = excluded.bring, bring_to = excluded.bring_to, bring_en = excluded.bring_en,
+				bring_to_en = excluded.bring_to_en
 				WHERE excluded.updated_at >= hall_application.updated_at`,
 				a.id, nullHash(key, kindID, a.idNumber), nullString(a.lookup), a.matter, string(a.status),
-				nullString(a.accepted), nullString(a.finished), a.updated.UnixNano(), now.UnixNano())
+				nullString(a.accepted), nullString(a.finished), a.updated.UnixNano(), now.UnixNano(), a.bring.Zh, a.bringTo.Zh, a.bring.En, a.bringTo.En)
 			if err != nil {
 				return s, fmt.Errorf("hall import: application %s: %w", a.id, err)
 			}

@@ -158,6 +158,10 @@ func TestImportRejectsBadFilesWhole(t *testing.T) {
 		{"lookup code is a complaint number", JSON, `{"applications": [{"id": "SL9", "lookup_code": "TS20261120ABCDEF", "matter": "sb-003", "status": "受理", "accepted": "2026-11-20", "updated": "2026-11-24 10:00"}]}`, "applications[0]", "lookup_code", "complaint number"},
 		{"complaint number", JSON, `{"complaints": [{"number": "T-1", "status": "处理中", "updated": "2026-11-24 10:00"}]}`, "complaints[0]", "number", "complaint number"},
 		{"complaint submitted", JSON, `{"complaints": [{"number": "TS20261120ABCDEF", "status": "submitted", "updated": "2026-11-24 10:00"}]}`, "complaints[0]", "status", "已受理"},
+		{"bring too long", JSON, app(`"status": "补正", "bring": "` + strings.Repeat("材", 301) + `", "updated": "2026-11-24 10:00"`), "applications[0]", "bring", "at most 300"},
+		{"bring_to on two lines", JSON, app(`"status": "补正", "bring": "租赁合同", "bring_to": "一楼\n综合窗口", "updated": "2026-11-24 10:00"`), "applications[0]", "bring_to", "control"},
+		{"English without Chinese", JSON, app(`"status": "补正", "bring_en": "Tenancy contract", "updated": "2026-11-24 10:00"`), "applications[0]", "bring", "without its Chinese"},
+		{"bring_to too long", JSON, app(`"status": "补正", "bring_to": "` + strings.Repeat("窗", 101) + `", "updated": "2026-11-24 10:00"`), "applications[0]", "bring_to", "at most 100"},
 		{"control character in reply", JSON, `{"complaints": [{"number": "TS20261120ABCDEF", "status": "处理中", "reply": "a\u0007b", "updated": "2026-11-24 10:00"}]}`, "complaints[0]", "reply", "control"},
 		{"csv empty", AppointmentsCSV, "", "", "", "empty file"},
 		{"csv unknown column", AppointmentsCSV, "id,id_number,matter,start,name\n", "line 1", "name", "unknown column"},
@@ -315,6 +319,40 @@ func TestFormatFor(t *testing.T) {
 	for _, name := range []string{"data.csv", "appointments.xlsx", "x"} {
 		if _, err := FormatFor(name); !errors.Is(err, ErrInvalid) {
 			t.Errorf("FormatFor(%q): %v", name, err)
+		}
+	}
+}
+
+// A 补正 tells what to bring and where, from the hall's import (JSON or CSV); the lookup shows it.
+func TestImportCorrectionBring(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	data := `{"applications": [{"id": "SL7", "id_number": "` + idLi + `", "lookup_code": "BRING0001", "matter": "sb-003",
+		"status": "补正", "bring": "租赁合同原件；\n户口簿首页复印件", "bring_to": "一楼 A区 综合窗口", "bring_en": "Tenancy contract", "updated": "2026-11-24 10:00"}]}`
+	if _, err := r.svc.Import(ctx, strings.NewReader(data), JSON); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.svc.Progress(ctx, Query{Code: "BRING0001"})
+	if err != nil || len(p.Applications) != 1 {
+		t.Fatalf("progress %+v, %v", p, err)
+	}
+	if a := p.Applications[0]; a.Bring.Zh != "租赁合同原件；\n户口簿首页复印件" || a.BringTo.Zh != "一楼 A区 综合窗口" || a.Bring.En != "Tenancy contract" || a.Status != StatusCorrection {
+		t.Errorf("application %+v", a)
+	}
+	// A later update without them (materials handed in) clears them.
+	csv := "id,id_number,lookup_code,matter,status,accepted,updated,bring,bring_to\n" +
+		"SL7," + idLi + ",BRING0001,sb-003,办理中,2026-11-25,2026-11-25 10:00,,\n" +
+		"SL8," + idLi + ",BRING0002,sb-003,补正,,2026-11-25 10:00,身份证原件, 二楼 B区 5号窗口 \n"
+	if _, err := r.svc.Import(ctx, strings.NewReader(csv), ApplicationsCSV); err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[string][2]string{"BRING0001": {"", ""}, "BRING0002": {"身份证原件", "二楼 B区 5号窗口"}} {
+		p, err := r.svc.Progress(ctx, Query{Code: code})
+		if err != nil || len(p.Applications) != 1 {
+			t.Fatalf("%s: %+v, %v", code, p, err)
+		}
+		if a := p.Applications[0]; a.Bring.Zh != want[0] || a.BringTo.Zh != want[1] || a.Bring.En != "" {
+			t.Errorf("%s: bring %q to %q, want %q", code, a.Bring, a.BringTo, want)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func (l *Local) Appointments(ctx context.Context, who Identity, from, to time.Ti
 func (l *Local) Applications(ctx context.Context, q Query) ([]Application, error) {
 	var rows *sql.Rows
 	var err error
-	const cols = `SELECT id, matter_id, status, coalesce(accepted_on, ''), coalesce(finished_on, ''), updated_at FROM hall_application`
+	const cols = `SELECT id, matter_id, status, coalesce(accepted_on, ''), coalesce(finished_on, ''), updated_at, bring, bring_to, bring_en, bring_to_en FROM hall_application`
 	switch {
 	case q.Code != "":
 		rows, err = l.st.DB().QueryContext(ctx, cols+` WHERE lookup_code = ? ORDER BY updated_at DESC, id`, q.Code)
@@ -93,7 +93,7 @@ func (l *Local) Applications(ctx context.Context, q Query) ([]Application, error
 		var a Application
 		var status string
 		var updated int64
-		if err := rows.Scan(&a.ID, &a.Matter, &status, &a.Accepted, &a.Finished, &updated); err != nil {
+		if err := rows.Scan(&a.ID, &a.Matter, &status, &a.Accepted, &a.Finished, &updated, &a.Bring.Zh, &a.BringTo.Zh, &a.Bring.En, &a.BringTo.En); err != nil {
 			return nil, fmt.Errorf("hall: applications: %w", err)
 		}
 		a.Status = Status(status)

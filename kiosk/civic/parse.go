@@ -82,6 +82,10 @@ type rawApplication struct {
 	Accepted   string `json:"accepted"`
 	Finished   string `json:"finished"`
 	Updated    string `json:"updated"`
+	Bring      string `json:"bring"`
+	BringTo    string `json:"bring_to"`
+	BringEn    string `json:"bring_en"`
+	BringToEn  string `json:"bring_to_en"`
 }
 
 type rawComplaint struct {
@@ -110,7 +114,8 @@ func (r *rawAppointment) columns() map[string]*string {
 
 func (r *rawApplication) columns() map[string]*string {
 	return map[string]*string{"id": &r.ID, "id_number": &r.IDNumber, "lookup_code": &r.LookupCode,
-		"matter": &r.Matter, "status": &r.Status, "accepted": &r.Accepted, "finished": &r.Finished, "updated": &r.Updated}
+		"matter": &r.Matter, "status": &r.Status, "accepted": &r.Accepted, "finished": &r.Finished, "updated": &r.Updated,
+		"bring": &r.Bring, "bring_to": &r.BringTo, "bring_en": &r.BringEn, "bring_to_en": &r.BringToEn}
 }
 
 func (r *rawComplaint) columns() map[string]*string {
@@ -129,6 +134,7 @@ type application struct {
 	status                       Status
 	accepted, finished           string
 	updated                      time.Time
+	bring, bringTo               catalog.Text
 }
 
 // cardHolder is a validated link; idNumber is "" when the link is to be removed.
@@ -383,6 +389,13 @@ func (v *validator) cardHolder(rec string, r rawCardHolder) (cardHolder, bool) {
 	return c, ok
 }
 
+// The longest texts of a 补正 (an application's bring and bring_to), in characters: a list of
+// materials, and a window or an address.
+const (
+	maxBring   = 300
+	maxBringTo = 100
+)
+
 // future bounds an updated time: a clock far ahead on the platform must not pin a record
 // against later updates or retention.
 const future = 24 * time.Hour
@@ -393,7 +406,16 @@ func (v *validator) application(rec string, r rawApplication) (application, bool
 	if ok {
 		id = r.ID
 	}
-	a := application{id: r.ID, matter: r.Matter, accepted: r.Accepted, finished: r.Finished}
+	a := application{id: r.ID, matter: r.Matter, accepted: r.Accepted, finished: r.Finished,
+		bring: catalog.Text{Zh: r.Bring, En: r.BringEn}, bringTo: catalog.Text{Zh: r.BringTo, En: r.BringToEn}}
+	ok = v.text(rec, id, "bring", r.Bring, maxBring, true) && ok
+	ok = v.text(rec, id, "bring_to", r.BringTo, maxBringTo, false) && ok
+	ok = v.text(rec, id, "bring_en", r.BringEn, maxBring, true) && ok
+	ok = v.text(rec, id, "bring_to_en", r.BringToEn, maxBringTo, false) && ok
+	if (r.BringEn != "" && r.Bring == "") || (r.BringToEn != "" && r.BringTo == "") {
+		v.add(rec, id, "bring", "an English text without its Chinese one")
+		ok = false
+	}
 	var good bool
 	a.idNumber, good = v.idNumber(rec, id, r.IDNumber)
 	ok = ok && good
@@ -726,7 +748,7 @@ func (v *validator) duplicateKeys(data []byte) {
 // csvColumns are the columns of each CSV format; required ones must be in the header.
 var csvColumns = map[Format]struct{ all, required []string }{
 	AppointmentsCSV: {[]string{"id", "id_number", "city_card", "matter", "start", "status"}, []string{"id", "matter", "start"}},
-	ApplicationsCSV: {[]string{"id", "id_number", "lookup_code", "matter", "status", "accepted", "finished", "updated"}, []string{"id", "matter", "status", "updated"}},
+	ApplicationsCSV: {[]string{"id", "id_number", "lookup_code", "matter", "status", "accepted", "finished", "updated", "bring", "bring_to", "bring_en", "bring_to_en"}, []string{"id", "matter", "status", "updated"}},
 	ComplaintsCSV:   {[]string{"number", "status", "reply", "updated"}, []string{"number", "status", "updated"}},
 	CardHoldersCSV:  {[]string{"city_card", "id_number", "status"}, []string{"city_card", "id_number"}},
 }

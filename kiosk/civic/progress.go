@@ -83,6 +83,11 @@ type Application struct {
 	Accepted string    // YYYY-MM-DD; empty when not accepted (补正 before acceptance, 不予受理)
 	Finished string    // YYYY-MM-DD; empty while open
 	Updated  time.Time // last status change on the platform
+	// Bring and BringTo are what the hall asks the applicant to bring in 补正 and where (a
+	// window, an address), as the platform words them, in Chinese and optionally English (En
+	// empty: none given); either may be zero (the platform gave none). Hall text, no personal
+	// data; meaningful only in StatusCorrection.
+	Bring, BringTo catalog.Text
 
 	// Computed. MatterName and Handling are zero when the matter is not in the catalog.
 	MatterName catalog.Text

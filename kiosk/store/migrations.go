@@ -294,5 +294,15 @@ CREATE TABLE hall_card_holder (
 ) STRICT, WITHOUT ROWID;
 ALTER TABLE hall_import ADD COLUMN card_holders INTEGER NOT NULL DEFAULT 0;
 `},
-	// Next: {Version: 8, Name: "...", SQL: `...`},
+	{Version: 8, Name: "hall applications: what a 补正 asks to bring, and where", SQL: `
+-- What the hall asks the applicant to bring in 补正 (correction) and where to bring it, as the
+-- platform words it, in Chinese and optionally English (kiosk/civic, applications: bring,
+-- bring_to, bring_en, bring_to_en): hall text, no personal data. Empty when the platform gives
+-- none; older rows have none.
+ALTER TABLE hall_application ADD COLUMN bring TEXT NOT NULL DEFAULT '';
+ALTER TABLE hall_application ADD COLUMN bring_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE hall_application ADD COLUMN bring_en TEXT NOT NULL DEFAULT '';
+ALTER TABLE hall_application ADD COLUMN bring_to_en TEXT NOT NULL DEFAULT '';
+`},
+	// Next: {Version: 9, Name: "...", SQL: `...`},
 }
