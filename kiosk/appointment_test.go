@@ -100,6 +100,9 @@ func TestHallServicesNeedUseHall(t *testing.T) {
 	if _, err := no.Rate(ctx, civic.Rating{Overall: 5}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Rate: %v", err)
 	}
+	if _, err := no.RatableTicket(ctx, "A001"); !errors.Is(err, ErrNoHall) {
+		t.Errorf("RatableTicket: %v", err)
+	}
 	if _, err := no.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"}); !errors.Is(err, ErrNoHall) {
 		t.Errorf("Complain: %v", err)
 	}
@@ -238,6 +241,9 @@ func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	if _, err := r.hall.Rate(ctx, civic.Rating{Overall: civic.Satisfied}); err != nil {
 		t.Errorf("rating: %v", err)
 	}
+	if _, err := r.hall.RatableTicket(ctx, "A999"); !errors.Is(err, civic.ErrNotFound) {
+		t.Errorf("rating an unknown ticket number: %v", err)
+	}
 	before := r.p.Printed()
 	c, err := r.hall.Complain(ctx, civic.Complaint{Category: civic.CategoryProcess, Text: "材料清单与窗口要求不一致", Phone: "13800138000"})
 	if err != nil || c.PrintErr != nil || !strings.HasPrefix(c.Number, "TS20261126") {
@@ -267,6 +273,7 @@ func TestProgressRateComplainAtTheKiosk(t *testing.T) {
 	for name, err := range map[string]error{
 		"progress": func() error { _, err := r.hall.Progress(ctx, c.Number); return err }(),
 		"rate":     func() error { _, err := r.hall.Rate(ctx, civic.Rating{Overall: 5}); return err }(),
+		"ratable":  func() error { _, err := r.hall.RatableTicket(ctx, "A001"); return err }(),
 		"complain": func() error {
 			_, err := r.hall.Complain(ctx, civic.Complaint{Category: civic.CategoryOther, Text: "x"})
 			return err
