@@ -72,9 +72,13 @@ type UI struct {
 	text  texts
 	lang  string
 
-	hall      *tapLabel
-	header    *headerLayout // the header row's layout, kept across rebuilds (header.go)
-	clock     *widget.Label
+	hall   *tapLabel
+	header *headerLayout // the header row's layout, kept across rebuilds (header.go)
+	clock  *widget.Label
+	zone   struct { // the hall's time zone, loaded once per name (loc)
+		name string
+		loc  *time.Location
+	}
 	badge     fyne.CanvasObject
 	body      *fyne.Container
 	idle      *widget.PopUp // the idle warning (dialog.go)
@@ -326,11 +330,7 @@ func (u *UI) touch() { u.core.Sessions().Touch() }
 func (u *UI) Tick() {
 	u.tickIdle()
 	u.pollWaiting()
-	loc, err := u.core.Config().Location()
-	if err != nil {
-		loc = time.Local
-	}
-	u.clock.SetText(u.core.Now().In(loc).Format("2006-01-02 15:04"))
+	u.clock.SetText(u.core.Now().In(u.loc()).Format("2006-01-02 15:04"))
 }
 
 func (u *UI) onEvent(e kiosk.Event) {

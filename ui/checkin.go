@@ -71,7 +71,7 @@ func (u *UI) checkedIn(ci kiosk.CheckIn, err error) {
 		noteLabel := u.wrap(note)
 		noteLabel.Alignment = fyne.TextAlignCenter
 		items = append(items, noteLabel, layout.NewSpacer())
-		items = append(items, u.doneButtons()...)
+		items = append(items, u.finish()) // no rating here: the citizen has not been served yet
 		return container.NewBorder(u.heading(u.t("checkin.done_title")), nil, nil, nil, container.NewVBox(items...))
 	})
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -92,12 +93,18 @@ func (u *UI) centred(l *widget.Label) *widget.Label {
 	return l
 }
 
-// loc is the hall's time zone.
+// loc is the hall's time zone. It is loaded once per zone name: time.LoadLocation reads the
+// zone database from disk, and the clock asks every second.
 func (u *UI) loc() *time.Location {
+	name := u.core.Config().Hall.TimeZone
+	if u.zone.loc != nil && u.zone.name == name {
+		return u.zone.loc
+	}
 	loc, err := u.core.Config().Location()
 	if err != nil {
 		return time.Local
 	}
+	u.zone.name, u.zone.loc = name, loc
 	return loc
 }
 
@@ -109,10 +116,17 @@ func (u *UI) finish() fyne.CanvasObject {
 	return tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End(session.Finished) }))
 }
 
-// doneButtons end a screen that gave the citizen a ticket. No rating is offered there: the
-// citizen has not been served yet; 好差评 on the home screen takes the ticket's number later.
-func (u *UI) doneButtons() []fyne.CanvasObject {
-	return []fyne.CanvasObject{u.finish()}
+// ticketCodeLen is the longest ticket number the keypads take (a letter and digits).
+const ticketCodeLen = 5
+
+// ticketCodePad is the keypad on which a ticket's number is typed (rating a service, a staff
+// reprint): the hall's queue letters and the digits.
+func (u *UI) ticketCodePad(code string, set func(string)) fyne.CanvasObject {
+	var letters strings.Builder
+	for _, c := range u.core.Config().Queue.Categories {
+		letters.WriteString(c.Letter)
+	}
+	return u.charPad(code, letters.String()+"0123456789", 6, ticketCodeLen, set)
 }
 
 // charPad is an on-screen keypad of the keys given (digits, Latin letters) with backspace and

@@ -370,7 +370,7 @@ func (pd *payDesk) showPaid(e payment.Entry, m *catalog.Matter, balance int64, p
 			items = append(items, u.wrap(pd.settledLine(s)))
 		}
 		items = append(items, layout.NewSpacer())
-		items = append(items, u.doneButtons()...)
+		items = append(items, u.finish()) // no rating here: the citizen has not been served yet
 		return container.NewBorder(u.heading(u.t("pay.done_title")), nil, nil, nil, u.scroll(container.NewVBox(items...)))
 	})
 }

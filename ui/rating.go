@@ -41,9 +41,6 @@ var levelsShown = []civic.Level{civic.VerySatisfied, civic.Satisfied, civic.Fair
 // satisfied and the dissatisfied answers are not a slip of the finger apart.
 const goodLevels = 3
 
-// ratingCodeLen is the longest ticket number the keypad takes (a letter and digits).
-const ratingCodeLen = 5
-
 // showRating starts 好差评. A service is rated by the number on its ticket (today's tickets of
 // this kiosk, each once), typed on a keypad: offered at any time rather than when the ticket is
 // taken, since the citizen has not been served yet then. The hall may be rated in general too.
@@ -56,15 +53,11 @@ func (u *UI) showRating() {
 func (u *UI) ratingTicket() {
 	u.set(func() fyne.CanvasObject {
 		f := &u.flow.rating
-		var letters strings.Builder
-		for _, c := range u.core.Config().Queue.Categories {
-			letters.WriteString(c.Letter)
-		}
 		field := u.centred(u.bold(u.tf("rating.typed", map[string]any{"T": f.code})))
 		if f.code == "" {
 			field = u.centred(u.wrap(u.t("rating.code_hint")))
 		}
-		pad := u.charPad(f.code, letters.String()+"0123456789", 6, ratingCodeLen, func(s string) { f.code = s; u.ratingTicket() })
+		pad := u.ticketCodePad(f.code, func(s string) { f.code = s; u.ratingTicket() })
 		next := u.primary(u.t("rating.by_ticket"), func() { u.touch(); u.ratingCheck() })
 		if strings.TrimSpace(f.code) == "" {
 			next.Disable()

@@ -62,9 +62,6 @@ type staffDesk struct {
 	code      string      // the ticket code typed to reprint
 }
 
-// staffCodeLen is the longest ticket code the reprint keypad takes (a letter and digits).
-const staffCodeLen = 5
-
 // StaffAuditRows is how many rows of the audit log the staff screen shows.
 const StaffAuditRows = 20
 
@@ -359,10 +356,6 @@ func (d *staffDesk) show(note string) {
 // keypad of the queue letters and the digits.
 func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() string) func()) fyne.CanvasObject {
 	u := d.u
-	var letters strings.Builder
-	for _, c := range u.core.Config().Queue.Categories {
-		letters.WriteString(c.Letter)
-	}
 	field := widget.NewLabelWithStyle(d.code, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	field.SizeName = "headingText"
 	if d.code == "" {
@@ -371,7 +364,7 @@ func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() 
 		field.Importance = widget.LowImportance
 	}
 	field.Wrapping = fyne.TextWrapWord
-	pad := u.charPad(d.code, letters.String()+"0123456789", 6, staffCodeLen, func(s string) { d.code = s; d.show("") })
+	pad := u.ticketCodePad(d.code, func(s string) { d.code = s; d.show("") })
 	code := d.code
 	reprint := u.primary(u.t("staff.reprint_code"), do(func() string {
 		t, err := st.Reprint(ctx, code)

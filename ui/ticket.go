@@ -152,7 +152,7 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 		noteLabel := u.wrap(note)
 		noteLabel.Alignment = fyne.TextAlignCenter
 		items = append(items, noteLabel, layout.NewSpacer())
-		items = append(items, u.doneButtons()...)
+		items = append(items, u.finish()) // no rating here: the citizen has not been served yet
 		h := widget.NewLabelWithStyle(u.t("ticket.done_title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		h.SizeName = "headingText"
 		return container.NewBorder(h, nil, nil, nil, container.NewVBox(items...))

@@ -60,13 +60,6 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 	}
 	v := loadVoice(cfg, log)
 
-	var emb *broker.Broker
-	if cfg.MQTT.Embedded {
-		if emb, err = startBroker(cfg, log); err != nil {
-			return "", err
-		}
-		defer emb.Close()
-	}
 	ls := cfg.Link()
 	if cfg.MQTT.CredentialsFile != "" {
 		user, pass, err := link.ReadCredentials(cfg.MQTT.CredentialsFile)
@@ -74,6 +67,13 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 			return "", fmt.Errorf("mqtt.credentials_file: %w", err)
 		}
 		ls.Username, ls.Password = user, pass
+	}
+	if cfg.MQTT.Embedded {
+		emb, err := startBroker(cfg, ls, log)
+		if err != nil {
+			return "", err
+		}
+		defer emb.Close()
 	}
 	in, err := intake.Start(ctx, intake.Options{Link: ls, Hall: cfg.Hall.ID, Queue: q, DB: db, Log: log, Location: loc})
 	if err != nil {
@@ -185,20 +185,16 @@ func loadVoice(cfg settings.Config, log *slog.Logger) *voice.Voice {
 }
 
 // startBroker runs the embedded broker of a one-machine hall on the host and port of mqtt.url,
-// with the hall's password file and ACL, and the controller's own account.
-func startBroker(cfg settings.Config, log *slog.Logger) (*broker.Broker, error) {
+// with the hall's password file and ACL, and the controller's own account (ctl's).
+func startBroker(cfg settings.Config, ctl link.Settings, log *slog.Logger) (*broker.Broker, error) {
 	u, err := url.Parse(cfg.MQTT.URL)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt.url: %w", err)
 	}
 	bc := broker.Config{Listen: u.Host, PasswordFile: cfg.MQTT.PasswordFile, ACLFile: cfg.MQTT.ACLFile,
 		Log: log.With("part", "broker")}
-	if cfg.MQTT.CredentialsFile != "" {
-		user, pass, err := link.ReadCredentials(cfg.MQTT.CredentialsFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.credentials_file: %w", err)
-		}
-		bc.Accounts = append(bc.Accounts, broker.Account{Username: user, Password: pass, Rules: broker.ControllerRules(cfg.Hall.ID)})
+	if ctl.Username != "" {
+		bc.Accounts = append(bc.Accounts, broker.Account{Username: ctl.Username, Password: ctl.Password, Rules: broker.ControllerRules(cfg.Hall.ID)})
 	}
 	return broker.Start(bc)
 }

@@ -432,15 +432,15 @@ func (in *Intake) publish(topic string, retained bool, v any) {
 	in.cl.Publish(topic, 1, retained, b)
 }
 
-// QueueRefresh is how often the hall's figures are published when nothing changes: kiosks
+// queueRefresh is how often the hall's figures are published when nothing changes: kiosks
 // take figures older than two minutes for stale and fall back on their own.
-const QueueRefresh = 30 * time.Second
+const queueRefresh = 30 * time.Second
 
 // publishQueue sends the hall's figures, retained, at most once a second, and every
-// QueueRefresh while the hall is quiet.
+// queueRefresh while the hall is quiet.
 func (in *Intake) publishQueue(ctx context.Context) {
 	var last time.Time
-	refresh := time.NewTicker(QueueRefresh)
+	refresh := time.NewTicker(queueRefresh)
 	defer refresh.Stop()
 	for {
 		select {
@@ -465,12 +465,12 @@ func (in *Intake) publishQueue(ctx context.Context) {
 			in.o.Log.Error("queue figures not readable", "err", err)
 			continue
 		}
-		in.publish(wire.QueueTopic(in.o.Hall), true, QueueState(s, wire.Stamp(in.o.Now(), in.o.Location)))
+		in.publish(wire.QueueTopic(in.o.Hall), true, queueState(s, wire.Stamp(in.o.Now(), in.o.Location)))
 	}
 }
 
-// QueueState is the hall's queue figures as the kiosks read them.
-func QueueState(s line.Snapshot, ts time.Time) wire.QueueState {
+// queueState is the hall's queue figures as the kiosks read them.
+func queueState(s line.Snapshot, ts time.Time) wire.QueueState {
 	q := wire.QueueState{Day: s.Day, TS: ts, Categories: []wire.QueueCategory{}}
 	for _, c := range s.Categories {
 		q.Categories = append(q.Categories, wire.QueueCategory{Letter: c.Letter, Waiting: c.Waiting,

@@ -229,16 +229,10 @@ func TakeAbandoned(ctx context.Context, tx *sql.Tx, own string) ([]string, error
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("queue: abandoned takes: %w", err)
 	}
-	if own != "" {
-		ids = append(ids, own) // deleted too, not reported
-	}
-	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM queue_abandoned WHERE take_id = ?`, id); err != nil {
-			return nil, fmt.Errorf("queue: abandoned takes: %w", err)
-		}
-	}
-	if own != "" {
-		ids = ids[:len(ids)-1]
+	// One statement: the ids read above (still the oldest, under the write lock) and own.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM queue_abandoned WHERE take_id = ? OR take_id IN
+		(SELECT take_id FROM queue_abandoned WHERE take_id <> ? ORDER BY at, take_id LIMIT ?)`, own, own, maxAbandoned); err != nil {
+		return nil, fmt.Errorf("queue: abandoned takes: %w", err)
 	}
 	return ids, nil
 }

@@ -60,25 +60,21 @@ func (a *Agent) Take(ctx context.Context, take wire.Take) (wire.Given, error) {
 		a.tmu.Unlock()
 	}()
 	tok := c.publish(a.id.Topic(wire.KindTake), false, b)
-	select {
-	case g := <-ch:
-		return g, nil
-	case <-ctx.Done():
-		return wire.Given{}, ctx.Err()
-	case <-c.lost:
-		return wire.Given{}, errLost
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			return wire.Given{}, fmt.Errorf("telemetry: take not sent: %w", err)
+	sent := tok.Done() // nil once the broker took it: the answer may still come
+	for {
+		select {
+		case g := <-ch:
+			return g, nil
+		case <-ctx.Done():
+			return wire.Given{}, ctx.Err()
+		case <-c.lost:
+			return wire.Given{}, errLost
+		case <-sent:
+			if err := tok.Error(); err != nil {
+				return wire.Given{}, fmt.Errorf("telemetry: take not sent: %w", err)
+			}
+			sent = nil
 		}
-	}
-	select {
-	case g := <-ch:
-		return g, nil
-	case <-ctx.Done():
-		return wire.Given{}, ctx.Err()
-	case <-c.lost:
-		return wire.Given{}, errLost
 	}
 }
 
