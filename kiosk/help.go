@@ -2,9 +2,7 @@ package kiosk
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -134,10 +132,13 @@ func (k *Kiosk) helpTimeout() time.Duration {
 // auditHelp writes one row of the call's life to the audit log, as an executed, successful
 // action of by.
 func (k *Kiosk) auditHelp(ctx context.Context, name, by string, at time.Time) {
-	var raw [8]byte
-	_, _ = rand.Read(raw[:])
-	e := AuditEntry{ID: "help-" + hex.EncodeToString(raw[:]), Name: name, By: by, At: at, Executed: true, OK: true}
-	err := k.store.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error { return RecordAudit(tx, e) })
+	id, err := auditID("help")
+	if err != nil {
+		k.log.Error("call for staff not written to the audit log", "action", name, "err", err)
+		return
+	}
+	e := AuditEntry{ID: id, Name: name, By: by, At: at, Executed: true, OK: true}
+	err = k.store.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error { return RecordAudit(tx, e) })
 	if err != nil {
 		k.log.Error("call for staff not written to the audit log", "action", name, "err", err)
 	}

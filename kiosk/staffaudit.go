@@ -137,13 +137,22 @@ func (h *StaffHandle) audit(ctx context.Context, action string, args map[string]
 	}
 }
 
-func (h *StaffHandle) writeAudit(ctx context.Context, action string, args map[string]string, failed error) error {
-	k, by := h.k, h.by.auditBy()
+// auditID is a new audit row's id: prefix, a dash and 64 random bits in hex.
+func auditID(prefix string) (string, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return prefix + "-" + hex.EncodeToString(raw[:]), nil
+}
+
+func (h *StaffHandle) writeAudit(ctx context.Context, action string, args map[string]string, failed error) error {
+	k, by := h.k, h.by.auditBy()
+	id, err := auditID("staff")
+	if err != nil {
 		return err
 	}
-	e := AuditEntry{ID: "staff-" + hex.EncodeToString(raw[:]), Name: action, By: by, At: k.now(), Executed: true, OK: failed == nil}
+	e := AuditEntry{ID: id, Name: action, By: by, At: k.now(), Executed: true, OK: failed == nil}
 	if len(args) > 0 {
 		a, err := json.Marshal(args)
 		if err != nil {

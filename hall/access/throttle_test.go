@@ -25,6 +25,10 @@ func TestThrottleBounded(t *testing.T) {
 	if th.wait("victim", "10.0.0.9") != time.Minute {
 		t.Fatalf("the fresh lockout was dropped")
 	}
+	// The stale entries went, not a random sample of them: only the victim's are left.
+	if len(th.accts) != 1 || len(th.addrs) != 1 {
+		t.Fatalf("after the stale entries were dropped: tracking %d accounts, %d addresses; want 1 and 1", len(th.accts), len(th.addrs))
+	}
 	// Full of live entries: still bounded.
 	for i := range maxTracked + 10 {
 		th.fail(fmt.Sprint("other", i), fmt.Sprint("peer", i))

@@ -1,6 +1,7 @@
 package line
 
 import (
+	"citizenhome/telemetry/wire"
 	"errors"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func FuzzParseCode(f *testing.F) {
 			}
 			return
 		}
-		if !isLetter(letter) || n < 1 || n > 9999 || code != TicketCode(letter, n) || len(code) < 4 {
+		if !wire.ValidLetter(letter) || n < 1 || n > 9999 || code != TicketCode(letter, n) || len(code) < 4 {
 			t.Fatalf("ParseCode(%q) = %q %d %q", s, letter, n, code)
 		}
 		l2, n2, c2, err := ParseCode(code)
@@ -54,7 +55,7 @@ func FuzzCounterInput(f *testing.F) {
 		typed("ticket", err)
 		_, err = l.Public(ctx, lookup)
 		typed("public", err)
-		if err == nil && !validLookup(strings.ToUpper(strings.TrimSpace(lookup))) {
+		if err == nil && !wire.ValidLookup(strings.ToUpper(strings.TrimSpace(lookup))) {
 			t.Fatalf("public accepted %q", lookup)
 		}
 		_, err = l.Call(ctx, window, "staff", code, reason)

@@ -53,6 +53,7 @@
 package line
 
 import (
+	"citizenhome/telemetry/wire"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -95,8 +96,7 @@ const (
 )
 
 const (
-	maxField  = 128 // matter, section, reasons, staff, kiosk and take ids, in bytes
-	lookupLen = 10
+	maxField = 128 // matter, section, reasons, staff, kiosk and take ids, in bytes
 	// recentCalls is how many of a window's calls the priority share looks at; recentServed how
 	// many service times the average takes its median of, once there are minServed.
 	recentCalls  = 10
@@ -104,9 +104,6 @@ const (
 	minServed    = 3
 	maxLeaseSize = 100
 )
-
-// lookupAlphabet is Crockford's base32: no I, L, O, U, so a code read aloud or typed survives.
-const lookupAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // Category is one queue letter.
 type Category struct {
@@ -229,8 +226,6 @@ var reWindow = regexp.MustCompile(`^[A-Za-z0-9-]{1,16}$`)
 // ValidWindow reports whether s may be a window id: [A-Za-z0-9-]{1,16}.
 func ValidWindow(s string) bool { return reWindow.MatchString(s) }
 
-func isLetter(s string) bool { return len(s) == 1 && s[0] >= 'A' && s[0] <= 'Z' }
-
 // Open returns the hall's line over db, whose migrations must include Migrations. It checks the
 // configuration (ErrConfig: no categories, a letter not A-Z or repeated, a window id not
 // [A-Za-z0-9-]{1,16} or repeated, a window without categories or with an unknown one, a negative
@@ -245,7 +240,7 @@ func Open(ctx context.Context, db *ledger.DB, cfg Config) (*Line, error) {
 		return nil, errf(CodeConfig, "no categories")
 	}
 	for _, c := range cfg.Categories {
-		if !isLetter(c.Letter) {
+		if !wire.ValidLetter(c.Letter) {
 			return nil, errf(CodeConfig, "category letter %q must be one capital letter A-Z", c.Letter)
 		}
 		if _, dup := l.cats[c.Letter]; dup {
@@ -348,13 +343,13 @@ func (l *Line) window(id string) (Window, error) {
 
 // TicketCode is the printed form of a number: the letter and three digits (four above 999, which
 // only a kiosk numbering without halld can print).
-func TicketCode(letter string, n int) string { return fmt.Sprintf("%s%03d", letter, n) }
+func TicketCode(letter string, n int) string { return wire.TicketCode(letter, n) }
 
 // ParseCode reads a ticket code as staff or a route may give it ("A012", "a12", " A012 ") and
 // returns the letter, the number (1..9999) and the normal form ("A012"). Errors: ErrInvalid.
 func ParseCode(s string) (letter string, n int, code string, err error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	if len(s) < 2 || len(s) > 5 || !isLetter(s[:1]) {
+	if len(s) < 2 || len(s) > 5 || !wire.ValidLetter(s[:1]) {
 		return "", 0, "", errf(CodeInvalid, "ticket code %q is not a letter and a number", s)
 	}
 	for _, c := range s[1:] {
@@ -394,10 +389,8 @@ func cleanText(s string) string {
 	return s
 }
 
-var reReason = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-
 func checkPriority(priority bool, reason string) error {
-	if priority && !reReason.MatchString(reason) {
+	if priority && !wire.ValidReason(reason) {
 		return errf(CodeInvalid, "priority reason %q is not a lower-case word (appointment, elder, category, staff, urgent)", reason)
 	}
 	if !priority && reason != "" {
@@ -406,20 +399,16 @@ func checkPriority(priority bool, reason string) error {
 	return nil
 }
 
-func validLookup(s string) bool {
-	return len(s) == lookupLen && strings.Trim(s, lookupAlphabet) == ""
-}
-
 func (l *Line) newLookup(ctx context.Context, tx *sql.Tx) (string, error) {
 	// 50 random bits: a collision is unlikely for years, but must not fail a ticket. The write
 	// lock is held, so checking then inserting is race-free.
 	for range 5 {
-		b := make([]byte, lookupLen)
+		b := make([]byte, wire.LookupLen)
 		if _, err := io.ReadFull(l.rand, b); err != nil {
 			return "", fmt.Errorf("line: random: %w", err)
 		}
 		for i := range b {
-			b[i] = lookupAlphabet[b[i]&31]
+			b[i] = wire.LookupAlphabet[b[i]&31]
 		}
 		taken, err := lookupTaken(ctx, tx, string(b))
 		if err != nil {

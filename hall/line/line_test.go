@@ -1,6 +1,7 @@
 package line
 
 import (
+	"citizenhome/telemetry/wire"
 	"context"
 	"errors"
 	"fmt"
@@ -176,7 +177,7 @@ func TestTakeNumbersUpAndPositions(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, tk.Code)
-		if tk.State != Unconfirmed || tk.Day != "2026-12-07" || tk.Kiosk != "k1" || !validLookup(tk.Lookup) || tk.Matter != "hz-001" {
+		if tk.State != Unconfirmed || tk.Day != "2026-12-07" || tk.Kiosk != "k1" || !wire.ValidLookup(tk.Lookup) || tk.Matter != "hz-001" {
 			t.Errorf("ticket %+v", tk)
 		}
 		// Earlier takes are confirmed, so they count; two windows serve A at 6 minutes each.

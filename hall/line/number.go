@@ -1,6 +1,7 @@
 package line
 
 import (
+	"citizenhome/telemetry/wire"
 	"context"
 	"database/sql"
 	"errors"
@@ -216,7 +217,7 @@ func (l *Line) Issued(ctx context.Context, kiosk string, ev Issued) error {
 		}
 	}
 	if ev.Day != "" {
-		if _, err := time.Parse(time.DateOnly, ev.Day); err != nil || len(ev.Day) != len(time.DateOnly) {
+		if !wire.ValidDay(ev.Day) {
 			return errf(CodeInvalid, "day %q is not YYYY-MM-DD", ev.Day)
 		}
 	}
@@ -294,7 +295,7 @@ func (l *Line) recordPrinted(ctx context.Context, tx *sql.Tx, kiosk string, ev I
 		day = l.day(now)
 	}
 	lookup := strings.ToUpper(ev.Lookup)
-	if !validLookup(lookup) {
+	if !wire.ValidLookup(lookup) {
 		lookup = ""
 	}
 	// A repeat of this event: the same kiosk's ticket of that day and code, with that lookup or
@@ -446,7 +447,7 @@ type Unused struct {
 // numbers of takes never confirmed (today's may still be). They are never given again. Errors:
 // ErrInvalid for a day not YYYY-MM-DD.
 func (l *Line) Unused(ctx context.Context, day string) ([]Unused, error) {
-	if _, err := time.Parse(time.DateOnly, day); err != nil || len(day) != len(time.DateOnly) {
+	if !wire.ValidDay(day) {
 		return nil, errf(CodeInvalid, "day %q is not YYYY-MM-DD", day)
 	}
 	rows, err := l.db.SQL().QueryContext(ctx, `

@@ -1,6 +1,7 @@
 package line
 
 import (
+	"citizenhome/telemetry/wire"
 	"context"
 	"database/sql"
 	"errors"
@@ -45,6 +46,11 @@ func (l *Line) Snapshot(ctx context.Context) (Snapshot, error) {
 	now := l.now()
 	day := l.day(now)
 	s := Snapshot{Day: day}
+	// Read once for every category (Position reads them per ticket).
+	paused, err := l.paused(ctx, q)
+	if err != nil {
+		return Snapshot{}, err
+	}
 	for _, letter := range l.order {
 		c := CategoryState{Letter: letter, Name: l.cats[letter].Name}
 		if err := q.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(priority), 0) FROM line_ticket
@@ -60,11 +66,11 @@ func (l *Line) Snapshot(ctx context.Context) (Snapshot, error) {
 			return Snapshot{}, err
 		}
 		// A ticket not issued yet: an id above any, issued now.
-		pos, err := l.wait(ctx, q, day, letter, cand{id: math.MaxInt64, queueAt: now.UnixNano()}, now)
+		n, err := l.aheadOf(ctx, q, day, letter, cand{id: math.MaxInt64, queueAt: now.UnixNano()}, now)
 		if err != nil {
 			return Snapshot{}, err
 		}
-		c.ETANext = pos.ETA
+		c.ETANext = c.AvgService / time.Duration(l.openCount(paused, letter)) * time.Duration(n)
 		s.Categories = append(s.Categories, c)
 	}
 	for _, id := range l.worder {
@@ -147,7 +153,7 @@ type Public struct {
 // public page reveals nothing by its errors.
 func (l *Line) Public(ctx context.Context, lookup string) (Public, error) {
 	lookup = strings.ToUpper(strings.TrimSpace(lookup))
-	if !validLookup(lookup) {
+	if !wire.ValidLookup(lookup) {
 		return Public{}, errf(CodeNotFound, "no ticket with that lookup code")
 	}
 	q := l.db.SQL()
@@ -226,7 +232,7 @@ type AuditEntry struct {
 
 // Audit lists day's counter actions in order. Errors: ErrInvalid for a day not YYYY-MM-DD.
 func (l *Line) Audit(ctx context.Context, day string) ([]AuditEntry, error) {
-	if _, err := time.Parse(time.DateOnly, day); err != nil || len(day) != len(time.DateOnly) {
+	if !wire.ValidDay(day) {
 		return nil, errf(CodeInvalid, "day %q is not YYYY-MM-DD", day)
 	}
 	rows, err := l.db.SQL().QueryContext(ctx, `SELECT id, at, staff, win, action, code, reason FROM line_audit

@@ -146,9 +146,22 @@ func (l *Line) position(ctx context.Context, q querier, t row, now time.Time) (P
 // when it is not (an unconfirmed take, a ticket not taken yet), since that is what a kiosk
 // prints.
 func (l *Line) wait(ctx context.Context, q querier, day, letter string, me cand, now time.Time) (Position, error) {
-	c, err := candidates(ctx, q, day, []string{letter})
+	n, err := l.aheadOf(ctx, q, day, letter, me, now)
 	if err != nil {
 		return Position{}, err
+	}
+	per, err := l.perTicket(ctx, q, day, letter)
+	if err != nil {
+		return Position{}, err
+	}
+	return Position{Ahead: n, ETA: per * time.Duration(n)}, nil
+}
+
+// aheadOf is how many of the category's waiting tickets the calling rule puts before me.
+func (l *Line) aheadOf(ctx context.Context, q querier, day, letter string, me cand, now time.Time) (int, error) {
+	c, err := candidates(ctx, q, day, []string{letter})
+	if err != nil {
+		return 0, err
 	}
 	if !slices.ContainsFunc(c, func(x cand) bool { return x.id == me.id }) {
 		i, _ := slices.BinarySearchFunc(c, me, func(a, b cand) int {
@@ -161,14 +174,9 @@ func (l *Line) wait(ctx context.Context, q querier, day, letter string, me cand,
 	}
 	hist, err := history(ctx, q, `day = ? AND category = ?`, day, letter)
 	if err != nil {
-		return Position{}, err
+		return 0, err
 	}
-	n := ahead(c, me.id, hist, now, l.rules)
-	per, err := l.perTicket(ctx, q, day, letter)
-	if err != nil {
-		return Position{}, err
-	}
-	return Position{Ahead: n, ETA: per * time.Duration(n)}, nil
+	return ahead(c, me.id, hist, now, l.rules), nil
 }
 
 func cmpInt(a, b int64) int {
@@ -220,13 +228,18 @@ func (l *Line) openWindows(ctx context.Context, q querier, letter string) (int, 
 	if err != nil {
 		return 0, err
 	}
+	return l.openCount(paused, letter), nil
+}
+
+// openCount is how many windows not paused serve letter, at least 1.
+func (l *Line) openCount(paused map[string]bool, letter string) int {
 	n := 0
 	for _, id := range l.worder {
 		if slices.Contains(l.wins[id].Categories, letter) && !paused[id] {
 			n++
 		}
 	}
-	return max(n, 1), nil
+	return max(n, 1)
 }
 
 func (l *Line) paused(ctx context.Context, q querier) (map[string]bool, error) {
