@@ -540,7 +540,21 @@ func TestRatingBadNeedsReasons(t *testing.T) {
 	f.tapExact(t, "服务态度不好")
 	f.tapExact(t, "等候时间长")
 	f.tapExact(t, "其他")
-	f.tapExact(t, "其他") // taken back
+	// Reasons chosen carry a ✓ and an outline, not colour alone.
+	f.mustShow(t, "✓ 服务态度不好", "✓ 等候时间长", "✓ 其他")
+	chosen := 0
+	f.visit(false, func(o fyne.CanvasObject) bool {
+		if tl, ok := o.(*Tile); ok && tl.Chosen {
+			chosen++
+		}
+		return true
+	})
+	if chosen != 5 { // 满意, 不满意 and three reasons
+		t.Errorf("%d tiles marked chosen, want 5", chosen)
+	}
+	f.tapExact(t, "✓ 其他") // taken back
+	f.mustNotShow(t, "✓ 其他")
+	f.mustShow(t, "其他")
 	f.tapExact(t, "提交评价")
 	f.mustShow(t, "感谢您的评价", "我们会核实并改进")
 	if got := ratings(t, f); len(got) != 1 || got[0].reasons != "wait-long,attitude" || got[0].attitude != int64(2) {

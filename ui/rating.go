@@ -161,7 +161,13 @@ func (u *UI) rating() {
 			for _, r := range civic.Reasons {
 				r := r
 				on := slices.Contains(f.reasons, r)
-				g.Add(u.tile(r.Label().In(u.lang), on, func() {
+				text := r.Label().In(u.lang)
+				if on {
+					// Marked by a ✓ and an outline as well as by colour (适老化: colour is never
+					// the only signal).
+					text = u.tf("rating.chosen", map[string]any{"L": text})
+				}
+				rt := u.tile(text, on, func() {
 					u.touch()
 					if on {
 						f.reasons = slices.DeleteFunc(f.reasons, func(x civic.Reason) bool { return x == r })
@@ -169,7 +175,9 @@ func (u *UI) rating() {
 						f.reasons = append(f.reasons, r)
 					}
 					u.rating()
-				}))
+				})
+				rt.Chosen = on
+				g.Add(rt)
 			}
 			body.Add(g)
 		}
