@@ -32,6 +32,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -197,10 +198,49 @@ func (h *auth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // OnSessionEstablish marks a connection about to be taken over by the same client id (it runs
 // before mochi disconnects the old one): the client is evidently alive, and the old will would
 // land after its new birth. OnWill then drops that will.
+//
+// It also ends the old connection itself and waits for mochi to finish tearing it down. mochi
+// removes an ending clean session by its client id (subscriptions and registry entry), not by
+// connection: when that teardown ran after the new connection registered, it removed the new
+// one's, and the kiosk then received nothing, its commands included, until it reconnected.
 func (h *auth) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
-	if old, ok := h.srv.Clients.Get(cl.ID); ok && old != cl {
-		h.takenOver.Store(old, true)
+	old, ok := h.srv.Clients.Get(cl.ID)
+	if !ok || old == cl {
+		return
 	}
+	h.takenOver.Store(old, true)
+	if !endsWithConnection(old) {
+		return // a persistent session: mochi hands it over and never removes it on its own
+	}
+	if !old.Closed() {
+		_ = h.srv.DisconnectClient(old, packets.ErrSessionTakenOver)
+	}
+	deadline := time.Now().Add(teardownWait)
+	for {
+		cur, ok := h.srv.Clients.Get(cl.ID)
+		if !ok || cur != old {
+			return
+		}
+		if time.Now().After(deadline) {
+			// mochi's own takeover follows, as it would have without this wait.
+			h.Log.Warn("old connection of a client id not torn down in time", "client", cl.ID)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// teardownWait bounds how long a connection waits for its client id's old connection to end:
+// the teardown is a few map operations, so only a stalled broker reaches it.
+const teardownWait = 2 * time.Second
+
+// endsWithConnection reports whether mochi drops cl's session when its connection ends (a
+// clean session; MQTT 5: no session expiry), as it decides in attachClient.
+func endsWithConnection(cl *mqtt.Client) bool {
+	if cl.Properties.ProtocolVersion == 5 {
+		return cl.Properties.Props.SessionExpiryInterval == 0
+	}
+	return cl.Properties.Clean
 }
 
 // droppedWill is where a dropped will goes: no client may subscribe to a $ topic here, and it is

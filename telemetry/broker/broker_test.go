@@ -193,3 +193,53 @@ func TestEmbeddedTakeoverDropsWill(t *testing.T) {
 		return false
 	})
 }
+
+// A kiosk that reconnects at once with its own client id (a quick restart, a reconnect after a
+// refused publish) keeps what it subscribes to on the new connection. mochi tears the old
+// connection down after it has read its end, deleting the client id's subscriptions and entry;
+// done after the new connection registered, that deleted the new one's, which then silently
+// received nothing.
+func TestEmbeddedQuickReconnectKeepsSubscriptions(t *testing.T) {
+	_, env := startEmbedded(t, mqtttest.NewEnv("emb", "k1", "k2"))
+	cmd := "citizenhome/v1/emb/k1/cmd"
+	staff := mqtttest.Connect(t, env.Staff())
+	for i := range 60 {
+		opts, _ := env.Kiosk("k1").Options()
+		old := paho.NewClient(opts)
+		if tok := old.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		switch i % 3 {
+		case 0:
+			old.Disconnect(0) // sends DISCONNECT and returns: the broker tears down after
+		case 1:
+			// A publish the kiosk may not make: mochi ends the connection.
+			old.Publish("citizenhome/v1/emb/k2/cmd", 1, false, "x").WaitTimeout(100 * time.Millisecond)
+		case 2:
+			// Still connected: the new connection takes the session over.
+			defer old.Disconnect(0)
+		}
+		got := make(chan string, 4)
+		opts, _ = env.Kiosk("k1").Options()
+		c := paho.NewClient(opts)
+		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		if tok := c.Subscribe(cmd, 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) }); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		want := "cmd-" + mqtttest.RandomHex(4)
+		if tok := staff.Publish(cmd, 1, false, want); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		select {
+		case m := <-got:
+			if m != want {
+				t.Fatalf("round %d: got %q, want %q", i, m, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the reconnected kiosk received nothing on its cmd topic", i)
+		}
+		c.Disconnect(0)
+	}
+}
