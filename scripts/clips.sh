@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # clips.sh DIR [zh] [en]: synthesises the calling display's announcement clips with espeak-ng into
 # DIR/zh/*.wav and DIR/en/*.wav (both languages when none is named), for the citizenhome-halld
-# package. The names, voices, speed and texts are hall/voice's (voice.Clips, voice.Synthesize);
+# package. The names, voices, speed and texts are hall/voice's (voice.Clips, speech.Synthesize);
 # hall/voice's tests check that this list and the Go one agree. Each file is written beside its
 # place and renamed over it. clips.sh --list prints "name<TAB>voice<TAB>speed<TAB>text" for every clip.
 set -euo pipefail
 
 # espeak-ng 1.51's "cmn" voice reads most tone digits in English; cmn-latn-pinyin reads pinyin
-# right (see hall/voice/clips.go).
+# right (see speech/speech.go).
 zh_voice=cmn-latn-pinyin
 en_voice=en
 speed=175
