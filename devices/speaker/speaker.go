@@ -68,16 +68,17 @@ type Options struct {
 	Volume int
 	// Muted starts the speaker muted.
 	Muted bool
-	// Failed, when set, is told of every sound that fails to play (not of one cut short), from
-	// the sound's own goroutine: a card unplugged after Check passed shows here.
-	Failed func(error)
+	// Outcome, when set, is told how every sound that was played ended: nil when it played to its
+	// end, or why it failed (a sound cut short, or not played at all, is not told), from the
+	// sound's own goroutine: a card unplugged after Check passed, or plugged back, shows here.
+	Outcome func(error)
 }
 
 // Speaker plays sounds one at a time. It is safe for concurrent use.
 type Speaker struct {
 	device string
 	player string
-	failed func(error)
+	outcome func(error)
 
 	mu     sync.Mutex
 	volume int
@@ -101,7 +102,7 @@ func Open(o Options) (*Speaker, error) {
 	if err != nil {
 		return nil, &Error{Code: CodePlayerMissing, Device: dev, Detail: p + " not found; install alsa-utils"}
 	}
-	return &Speaker{device: dev, player: path, failed: o.Failed, volume: clampVolume(o.Volume), muted: o.Muted}, nil
+	return &Speaker{device: dev, player: path, outcome: o.Outcome, volume: clampVolume(o.Volume), muted: o.Muted}, nil
 }
 
 // Device is the ALSA PCM the speaker plays on.
@@ -226,8 +227,8 @@ func (s *Speaker) run(snd, prev *Sound, pcm []byte, rate int) {
 	default:
 	}
 	err := s.feed(snd, pcm, rate)
-	if err != nil && !errors.Is(err, ErrInterrupted) && s.failed != nil {
-		s.failed(err)
+	if !errors.Is(err, ErrInterrupted) && s.outcome != nil {
+		s.outcome(err)
 	}
 	snd.finish(err)
 }

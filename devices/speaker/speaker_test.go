@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,7 +97,9 @@ func TestPlayReachesALSA(t *testing.T) {
 // The volume scales the samples by (v/100)²; 0 plays nothing.
 func TestVolumeScalesThePeak(t *testing.T) {
 	c := speakertest.New(t)
-	s := open(t, c, speaker.Options{Volume: 100})
+	var played []error
+	var mu sync.Mutex
+	s := open(t, c, speaker.Options{Volume: 100, Outcome: func(err error) { mu.Lock(); played = append(played, err); mu.Unlock() }})
 	in := tone(22050, 300*time.Millisecond, 440, 20000)
 	var peaks []int
 	for _, v := range []int{100, 50, 10} {
@@ -121,6 +124,11 @@ func TestVolumeScalesThePeak(t *testing.T) {
 	s.SetVolume(250)
 	if s.Volume() != 100 {
 		t.Errorf("volume 250 set as %d", s.Volume())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(played) != 3 || played[0] != nil || played[1] != nil || played[2] != nil {
+		t.Errorf("Outcome told %v for three sounds played and one at volume 0", played)
 	}
 }
 
@@ -218,7 +226,7 @@ func TestClickIsNotCut(t *testing.T) {
 func TestNoDevice(t *testing.T) {
 	speakertest.NeedPlayer(t)
 	var failed []error
-	s, err := speaker.Open(speaker.Options{Device: "no-such-pcm", Volume: 50, Failed: func(err error) { failed = append(failed, err) }})
+	s, err := speaker.Open(speaker.Options{Device: "no-such-pcm", Volume: 50, Outcome: func(err error) { failed = append(failed, err) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +240,7 @@ func TestNoDevice(t *testing.T) {
 	}
 	t.Log(err)
 	if len(failed) != 1 || !errors.Is(failed[0], speaker.ErrNoDevice) {
-		t.Errorf("Failed told %v", failed)
+		t.Errorf("Outcome told %v", failed)
 	}
 	if err := s.Play(make([]int16, 100), 1000).Wait(); !errors.Is(err, speaker.ErrInvalid) {
 		t.Errorf("rate 1000: %v", err)
