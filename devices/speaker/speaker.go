@@ -76,8 +76,8 @@ type Options struct {
 
 // Speaker plays sounds one at a time. It is safe for concurrent use.
 type Speaker struct {
-	device string
-	player string
+	device  string
+	player  string
 	outcome func(error)
 
 	mu     sync.Mutex
