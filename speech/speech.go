@@ -57,7 +57,7 @@ const MaxClipBytes = 16 << 20
 // concurrent use.
 type Set struct {
 	dirs    []string
-	clips   map[string][]int16 // prepared samples by clip name
+	clips   map[string][]int16 // prepared samples by clip name; nil for a set made by Index
 	src     map[string]string  // the file each clip came from
 	missing []string
 }
@@ -70,7 +70,23 @@ type Set struct {
 // good one: a hall's recording that is broken is a mistake to fix, not to paper over. Clips no
 // folder holds do not fail the load: Missing lists them, and Join fails on the first it needs.
 func Load(dirs []string, clips []Clip) (*Set, error) {
-	s := &Set{clips: map[string][]int16{}, src: map[string]string{}}
+	return load(dirs, clips, true)
+}
+
+// Index checks every clip as Load does, but keeps only which file each clip is in: Join and
+// Samples read the clips they need from those files at each call (about half a millisecond a
+// clip from the page cache). A program idle most of the day, that says a sentence now and then,
+// keeps its memory rather than some minutes of samples. A file changed after Index is read as
+// it is then: one that has become broken fails the Join with its *Error.
+func Index(dirs []string, clips []Clip) (*Set, error) {
+	return load(dirs, clips, false)
+}
+
+func load(dirs []string, clips []Clip, keep bool) (*Set, error) {
+	s := &Set{src: map[string]string{}}
+	if keep {
+		s.clips = map[string][]int16{}
+	}
 	for _, d := range dirs {
 		if d != "" {
 			s.dirs = append(s.dirs, d)
@@ -85,7 +101,10 @@ func Load(dirs []string, clips []Clip) (*Set, error) {
 			s.missing = append(s.missing, c.Name)
 			continue
 		}
-		s.clips[c.Name], s.src[c.Name] = samples, path
+		s.src[c.Name] = path
+		if keep {
+			s.clips[c.Name] = samples
+		}
 	}
 	return s, nil
 }
@@ -94,24 +113,37 @@ func Load(dirs []string, clips []Clip) (*Set, error) {
 func (s *Set) load(c Clip) (path string, samples []int16, err error) {
 	for _, d := range s.dirs {
 		p := filepath.Join(d, filepath.FromSlash(c.File()))
-		b, err := ReadClip(p)
+		out, err := readPrepared(c.Name, p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return "", nil, at(err, c.Name, p)
-		}
-		a, err := Decode(b)
-		if err != nil {
-			return "", nil, at(err, c.Name, p)
-		}
-		out, err := Prepare(a)
-		if err != nil {
-			return "", nil, at(err, c.Name, p)
+			return "", nil, err
 		}
 		return p, out, nil
 	}
 	return "", nil, nil
+}
+
+// readPrepared reads, decodes and prepares clip name from file p; errors name both, but for a
+// missing file (fs.ErrNotExist), returned as it comes.
+func readPrepared(name, p string) ([]int16, error) {
+	b, err := ReadClip(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, at(err, name, p)
+	}
+	a, err := Decode(b)
+	if err != nil {
+		return nil, at(err, name, p)
+	}
+	out, err := Prepare(a)
+	if err != nil {
+		return nil, at(err, name, p)
+	}
+	return out, nil
 }
 
 // ReadClip reads a clip file of at most MaxClipBytes. Something that is not a regular file is
@@ -151,11 +183,29 @@ func (s *Set) Source(name string) (path string, ok bool) {
 	return path, ok
 }
 
-// Samples are clip name's prepared samples, shared: the caller must not change them. ok is false
-// for a clip that is missing or was not asked for.
+// Samples are clip name's prepared samples, shared when the set was loaded (the caller must not
+// change them), read from the file for a set made by Index. ok is false for a clip that is
+// missing or was not asked for, or whose file can no longer be read.
 func (s *Set) Samples(name string) (samples []int16, ok bool) {
-	samples, ok = s.clips[name]
-	return samples, ok
+	samples, err := s.samples(name)
+	return samples, err == nil
+}
+
+// samples are clip name's samples: kept, or read; CodeMissingClip for a clip the set lacks.
+func (s *Set) samples(name string) ([]int16, error) {
+	p, ok := s.src[name]
+	if !ok {
+		return nil, &Error{Code: CodeMissingClip, Clip: name,
+			Detail: fmt.Sprintf("no %s.wav in %s", name, strings.Join(s.dirs, ", "))}
+	}
+	if s.clips != nil {
+		return s.clips[name], nil
+	}
+	out, err := readPrepared(name, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &Error{Code: CodeMissingClip, Clip: name, Path: p, Detail: "removed since the clips were indexed"}
+	}
+	return out, err
 }
 
 // Part is one clip of a sentence and the silence before it.
@@ -165,22 +215,24 @@ type Part struct {
 }
 
 // Join lays the parts end to end, each after its silence, then tail of silence, as samples at
-// Rate. A clip the set lacks is CodeMissingClip naming it and the folders looked in.
+// Rate. A clip the set lacks is CodeMissingClip naming it and the folders looked in; for a set
+// made by Index, a clip file that can no longer be read fails with its *Error.
 func (s *Set) Join(parts []Part, tail time.Duration) ([]int16, error) {
 	n := func(d time.Duration) int { return int(int64(Rate) * int64(d) / int64(time.Second)) }
 	total := n(tail)
-	for _, p := range parts {
-		c, ok := s.clips[p.Clip]
-		if !ok {
-			return nil, &Error{Code: CodeMissingClip, Clip: p.Clip,
-				Detail: fmt.Sprintf("no %s.wav in %s", p.Clip, strings.Join(s.dirs, ", "))}
+	got := make([][]int16, len(parts))
+	for i, p := range parts {
+		c, err := s.samples(p.Clip)
+		if err != nil {
+			return nil, err
 		}
+		got[i] = c
 		total += n(p.Before) + len(c)
 	}
 	out := make([]int16, 0, total)
-	for _, p := range parts {
+	for i, p := range parts {
 		out = append(out, make([]int16, n(p.Before))...)
-		out = append(out, s.clips[p.Clip]...)
+		out = append(out, got[i]...)
 	}
 	return append(out, make([]int16, n(tail))...), nil
 }

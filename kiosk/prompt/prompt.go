@@ -288,11 +288,12 @@ type Prompts struct {
 	readers Readers
 }
 
-// Load loads every clip of the prompts from o.Dirs (speech.Load: a broken clip file fails the
-// load with a *speech.Error naming it; missing clips do not, Missing lists them and Render fails
-// on the first it needs).
+// Load checks every clip of the prompts in o.Dirs and notes where each is (speech.Index: a broken
+// clip file fails the load with a *speech.Error naming it; missing clips do not, Missing lists
+// them and Render fails on the first it needs). The samples are read when a prompt is said, not
+// kept: the prompts are minutes of sound, and the kiosk idles most of the day.
 func Load(o Options) (*Prompts, error) {
-	set, err := speech.Load(o.Dirs, Clips())
+	set, err := speech.Index(o.Dirs, Clips())
 	if err != nil {
 		return nil, err
 	}

@@ -257,3 +257,53 @@ func TestClipsScriptAgrees(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSayToSound measures the time from Say (the ticket prompt: composed from 11 clips,
+// scaled, handed to aplay) to its first samples reaching ALSA (say-ms), beside the floor of any
+// sound played by aplay, measured in the same run: aplay started on an empty sound until ALSA has
+// opened the device (floor-ms). Medians.
+func BenchmarkSayToSound(b *testing.B) {
+	c := speakertest.New(b)
+	sp, err := speaker.Open(speaker.Options{Device: c.Device(), Volume: 70})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sp.Close() })
+	v := prompt.NewVoice(load(b, clipsDir(b)), sp, "", nil)
+	line := prompt.Line{Prompt: prompt.Ticket, Code: "A012", Ahead: 5}
+	var says, floors []time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		v.Say("zh", line)
+		n++
+		// The first samples arrive while the rest is still paced out: wait for them, then cut
+		// the prompt short with a click.
+		for {
+			if on, got := c.Playing(); on && got > 0 {
+				break
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		sp.Tap().Wait() // cuts the prompt (its sound ends), the click follows
+		n++
+		snd := c.Wait(b, n, 5*time.Second)[n-2]
+		says = append(says, snd.First.Sub(t0))
+
+		t0 = time.Now()
+		if out, err := exec.Command("aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", "22050", "-D", c.Device(), "/dev/null").CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+		n++
+		floors = append(floors, c.Wait(b, n, 5*time.Second)[n-1].Opened.Sub(t0))
+	}
+	b.ReportMetric(ms(median(says)), "say-ms")
+	b.ReportMetric(ms(median(floors)), "floor-ms")
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
