@@ -81,7 +81,7 @@ func (d *staffDesk) voiceControls(ctx context.Context, st Staff, do func(func() 
 	}
 	state := u.tf("staff.voice_volume", map[string]any{"V": l.Volume})
 	if l.Muted {
-		state = u.t("staff.voice_muted")
+		state = u.t("staff.voice_muted") + " · " + state // the volume it comes back at
 	}
 	muteKey := "staff.voice_mute"
 	if l.Muted {
