@@ -385,13 +385,9 @@ func (u *UI) onEvent(e kiosk.Event) {
 		}
 	case kiosk.EventCard:
 		u.languageFor(e)
-		if !u.pay.paying && !u.staff.on {
-			// What the citizen hears of the read; a screen the card leads to may say more.
-			said := prompt.CardRead
-			if e.CardErr != nil {
-				said = prompt.CardUnreadable
-			}
-			u.say(prompt.Line{Prompt: said})
+		citizen := !u.pay.paying && !u.staff.on
+		if citizen && e.CardErr == nil {
+			u.say(prompt.Line{Prompt: prompt.CardRead}) // a screen the card leads to may say more
 		}
 		switch {
 		case u.pay.paying:
@@ -417,6 +413,10 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.checkIn()
 		case u.waitCard == waitProgress:
 			u.lookup("")
+		}
+		if citizen && e.CardErr != nil {
+			// After the screen it shows, whose "where to place the card" it replaces.
+			u.say(prompt.Line{Prompt: prompt.CardUnreadable})
 		}
 		if e.Card == kiosk.CardID && e.CardErr == nil && !u.staff.on && !u.pay.paying && !u.theme.Large && u.core.ElderOffer() {
 			u.offerElder()

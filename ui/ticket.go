@@ -165,7 +165,10 @@ func (u *UI) ticketError(err error) {
 	var pe *kiosk.PrinterError
 	var ce *kiosk.ClosedError
 	var ne *kiosk.NumberError
-	if !errors.As(err, &ce) && !errors.Is(err, kiosk.ErrLocked) {
+	switch {
+	case errors.As(err, &ce), errors.Is(err, kiosk.ErrLocked), errors.Is(err, kiosk.ErrNotOnWeekend), errors.Is(err, kiosk.ErrUnknownMatter):
+		// Closed and locked say theirs on their own screens; the others lead back to a choice.
+	default:
 		u.sayError(err)
 	}
 	switch {

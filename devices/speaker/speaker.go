@@ -282,6 +282,9 @@ func (s *Speaker) feed(snd *Sound, pcm []byte, rate int) error {
 	close(exited)
 	stopMu.Lock()
 	defer stopMu.Unlock()
+	if err == nil && werr == nil {
+		return nil // played to its end, even if a stop came just after
+	}
 	if stopped {
 		return &Error{Code: CodeInterrupted, Device: s.device}
 	}

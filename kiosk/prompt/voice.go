@@ -58,7 +58,11 @@ func NewVoice(prompts *Prompts, sp Speaker, state string, log *slog.Logger) *Voi
 func (v *Voice) Say(lang string, lines ...Line) {
 	s, err := v.prompts.Render(lang, lines...)
 	if err != nil {
-		v.log.Warn("voice: prompt not said", "lang", lang, "prompt", lines[0].Prompt, "err", err)
+		var what []Prompt
+		for _, l := range lines {
+			what = append(what, l.Prompt)
+		}
+		v.log.Warn("voice: prompt not said", "lang", lang, "prompts", what, "err", err)
 		return
 	}
 	v.sp.Play(s, speech.Rate)

@@ -188,6 +188,11 @@ func TestLevel(t *testing.T) {
 	if err := v2.SetLevel(prompt.Level{Volume: 30}); err == nil || sp.Volume() != 30 {
 		t.Errorf("SetLevel into a missing folder: %v, volume %d", err, sp.Volume())
 	}
+	// What cannot be said is not said (and logged).
+	v.Say("zh")
+	v.Say("fr", line)
+	v.Say("zh", prompt.Line{Prompt: prompt.Ticket, Code: "A-1"})
+	c.Quiet(t, 200*time.Millisecond)
 }
 
 func scaled(s []int16, g float64) []int16 {
