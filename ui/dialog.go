@@ -161,7 +161,7 @@ func (u *UI) idleLeft() string {
 // offerElder offers elder mode (large text) to a citizen whose ID card shows they are old enough
 // (kiosk.Kiosk.ElderOffer decides), once per session.
 func (u *UI) offerElder() {
-	// Said after the card's 读卡成功, which it would otherwise cut short.
+	// Said with the card's 读卡成功, which it would otherwise cut short.
 	u.say(prompt.Line{Prompt: prompt.CardRead}, prompt.Line{Prompt: prompt.ElderOffer})
 	u.ask(u.t("elder.offer_title"), u.t("elder.offer_body"), u.t("elder.offer_yes"), u.t("elder.offer_no"),
 		func() { u.setLarge(true) }, nil)

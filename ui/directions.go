@@ -107,8 +107,8 @@ func (u *UI) cardGuide(kinds ...string) fyne.CanvasObject {
 	return container.NewVBox(container.NewCenter(pic), u.cardPlaces(kinds...))
 }
 
-// cardPlaces names, per card, where it goes.
-// Each screen that asks for a card has them, so they also say where the cards go.
+// cardPlaces names, per card, where it goes, on screen and aloud: every screen that asks for a
+// card has them.
 func (u *UI) cardPlaces(kinds ...string) fyne.CanvasObject {
 	var items []fyne.CanvasObject
 	var lines []prompt.Line

@@ -162,7 +162,7 @@ func (u *UI) hallError(err error, back func()) {
 	case errors.Is(err, civic.ErrSource), errors.Is(err, context.DeadlineExceeded):
 		u.say(prompt.Line{Prompt: prompt.HallUnreachable})
 	case errors.As(err, &ce), errors.Is(err, kiosk.ErrLocked), errors.Is(err, kiosk.ErrNoHall), errors.Is(err, civic.ErrCardNotLinked):
-		// Closed and locked say theirs on their own screens; the others are no fault to announce.
+		// The closed screen says its own; locked says nothing; the others are no fault to announce.
 	default:
 		u.sayError(err)
 	}

@@ -167,7 +167,7 @@ func (u *UI) ticketError(err error) {
 	var ne *kiosk.NumberError
 	switch {
 	case errors.As(err, &ce), errors.Is(err, kiosk.ErrLocked), errors.Is(err, kiosk.ErrNotOnWeekend), errors.Is(err, kiosk.ErrUnknownMatter):
-		// Closed and locked say theirs on their own screens; the others lead back to a choice.
+		// The closed screen says its own; locked says nothing; the others lead back to a choice.
 	default:
 		u.sayError(err)
 	}
