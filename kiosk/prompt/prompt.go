@@ -8,6 +8,12 @@
 // replace any with its own recording of the same name in its own folder (voice.clips_dir,
 // /etc/citizenhome/prompts), as it does halld's (package speech does the loading).
 //
+// Synthesised when the package is built rather than when a prompt is said: espeak-ng would take
+// some 30 ms a sentence on the kiosk, not much, but every prompt is then a file a hall can listen
+// to and replace with a recording in a real voice (espeak-ng's Mandarin is plainly a machine's),
+// the kiosk needs neither espeak-ng nor its data at run time, and it speaks as halld's calling
+// display does, from the same clip machinery (package speech).
+//
 // The screens decide when to speak (package ui); Voice speaks through a speaker.
 package prompt
 
