@@ -59,6 +59,8 @@ var rules = []rule{
 		pkgs: []string{"citizenhome/mask"}, forbid: []string{"citizenhome"}},
 	{why: "the strict TOML decoder is a leaf that every layer may use: it knows nothing of the module",
 		pkgs: []string{"citizenhome/tomlfile"}, forbid: []string{"citizenhome"}},
+	{why: "the clip machinery is a leaf that halld's announcements and the kiosk's prompts share: it knows nothing of the module",
+		pkgs: []string{"citizenhome/speech"}, forbid: []string{"citizenhome"}, noKits: true},
 	{why: "the event streams' hub and frames are a leaf that halld's web server and kioskd's API share: they know nothing of the module",
 		pkgs: []string{"citizenhome/sse"}, forbid: []string{"citizenhome"}},
 	{why: "the hall's side reads the kiosks through the MQTT contract only",

@@ -15,6 +15,9 @@ const (
 	DevicePrinter    = "printer"
 	DeviceIDReader   = "id-reader"
 	DeviceCardReader = "card-reader"
+	// DeviceSpeaker is the voice's audio device, on a kiosk with voice.enabled: without it the
+	// kiosk serves as before, silently, so its fault is a warning and does not degrade the kiosk.
+	DeviceSpeaker = "speaker"
 )
 
 // DeviceState is a device's state, as in the telemetry contract.
@@ -37,8 +40,8 @@ func (s DeviceState) Usable() bool { return s == StateOK || s == StatePaperLow }
 // Degraded reports whether a device the kiosk has is not usable now (one not configured, absent,
 // does not count): the kiosk then serves with less, which the hall sees as state "degraded".
 func Degraded(devs map[string]Device) bool {
-	for _, d := range devs {
-		if d.State != StateAbsent && !d.State.Usable() {
+	for name, d := range devs {
+		if name != DeviceSpeaker && d.State != StateAbsent && !d.State.Usable() {
 			return true
 		}
 	}
@@ -173,7 +176,7 @@ func Alerts(devs map[string]Device) []Alert {
 			continue
 		}
 		out = append(out, Alert{Code: name + "-" + string(d.State), Device: name, State: d.State,
-			Warning: d.State == StatePaperLow, Detail: d.Detail, Since: d.Since})
+			Warning: d.State == StatePaperLow || name == DeviceSpeaker, Detail: d.Detail, Since: d.Since})
 	}
 	slices.SortFunc(out, func(a, b Alert) int { return strings.Compare(a.Code, b.Code) })
 	return out

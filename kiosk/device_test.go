@@ -32,6 +32,7 @@ func TestDegraded(t *testing.T) {
 		{"absent is not a fault", map[string]Device{DeviceCardReader: {State: StateAbsent}}, false},
 		{"paper out", map[string]Device{DevicePrinter: {State: StatePaperOut}, DeviceIDReader: {State: StateOK}}, true},
 		{"reader offline", map[string]Device{DeviceIDReader: {State: StateOffline}}, true},
+		{"a silent kiosk still serves", map[string]Device{DeviceSpeaker: {State: StateOffline}, DevicePrinter: {State: StateOK}}, false},
 	} {
 		if got := Degraded(tc.devs); got != tc.want {
 			t.Errorf("%s: Degraded = %v, want %v", tc.name, got, tc.want)
@@ -188,6 +189,9 @@ func TestAlerts(t *testing.T) {
 	if len(got) != 2 || got[0].Code != "id-reader-offline" || got[0].Warning || got[0].Detail == "" ||
 		got[1].Code != "printer-paper-low" || !got[1].Warning || !got[1].Since.Equal(since) {
 		t.Errorf("alerts %+v", got)
+	}
+	if got := Alerts(map[string]Device{DeviceSpeaker: {State: StateOffline}}); len(got) != 1 || got[0].Code != "speaker-offline" || !got[0].Warning {
+		t.Errorf("a missing audio device: %+v, want the warning speaker-offline", got)
 	}
 	if got := Alerts(map[string]Device{DevicePrinter: {State: StateOK}}); got != nil {
 		t.Errorf("alerts of a healthy kiosk: %+v", got)

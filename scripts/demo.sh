@@ -12,6 +12,13 @@ halld=${2:-}
 data=${XDG_DATA_HOME:-$HOME/.local/share}/citizenhome
 mkdir -p "$data"
 
+# The kiosk's spoken prompts, synthesised once into the demo's data (kiosk -demo reads them there).
+if [ ! -s "$data/prompts/zh/card-read.wav" ]; then
+  echo "demo: synthesising the kiosk's prompts (espeak-ng) into $data/prompts"
+  "$(dirname "$0")/clips.sh" --from "$(dirname "$0")/../kiosk/prompt/clips.tsv" "$data/prompts" >/dev/null ||
+    echo "demo: no prompts (is espeak-ng installed? scripts/deps.sh demo): the kiosk will be silent" >&2
+fi
+
 pids=()
 cleanup() {
   local p

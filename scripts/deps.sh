@@ -10,11 +10,13 @@ set_name=${1:-test}
 build=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libpcsclite-dev fonts-droid-fallback)
 # To run the kiosk on a screen.
-demo=("${build[@]}" libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 espeak-ng)
+# aplay (alsa-utils) plays the kiosk's voice.
+demo=("${build[@]}" libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 espeak-ng alsa-utils)
 # To test against real components: pcscd with the vpcd virtual reader, ptys (socat), Mosquitto,
-# a real X server for the window smoke test, and a screenshot tool.
+# a real X server for the window smoke test, a screenshot tool, and aplay, whose output ALSA's
+# file plugin captures for the voice's tests.
 test=("${build[@]}" pcscd pcsc-tools vsmartcard-vpcd socat mosquitto mosquitto-clients xvfb
-  x11-apps xdotool imagemagick procps libgl1 libglx-mesa0 libgl1-mesa-dri systemd espeak-ng chromium)
+  x11-apps xdotool imagemagick procps libgl1 libglx-mesa0 libgl1-mesa-dri systemd espeak-ng chromium alsa-utils)
 
 case "$set_name" in
   build) want=("${build[@]}") ;;

@@ -407,6 +407,10 @@ has display /lib/systemd/system/citizenhome-display.service -rw-r--r--
 has display /etc/citizenhome/display.conf -rw-r-----
 # Every clip clips.sh makes is in the package, readable by all.
 for c in $(scripts/clips.sh --list | cut -f1); do has halld "/usr/share/citizenhome/clips/$c.wav" -rw-r--r--; done
+# Every prompt of kiosk/prompt/clips.tsv is in the kiosk's package, readable by all; the hall's
+# folder for its own recordings is there, empty.
+has kiosk /etc/citizenhome/prompts/ drwxr-xr-x
+for c in $(grep -v '^#' kiosk/prompt/clips.tsv | cut -f1); do has kiosk "/usr/share/citizenhome/prompts/$c.wav" -rw-r--r--; done
 ctl=$out/control
 mkdir "$ctl"
 dpkg-deb -e "$(deb common)" "$ctl/common"

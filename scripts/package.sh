@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# package.sh VERSION: builds the binaries with VERSION stamped in, halld's announcement clips
-# (scripts/clips.sh, espeak-ng) and the five .deb packages into bin/ (nfpm from packaging/go.mod),
+# package.sh VERSION: builds the binaries with VERSION stamped in, halld's announcement clips and
+# the kiosk's prompts (scripts/clips.sh, espeak-ng) and the five .deb packages into bin/ (nfpm from packaging/go.mod),
 # or into the directory PKG_OUT names (package-test.sh builds into its own, so that it never
 # overwrites bin/ nor reads one half-written by another run).
 set -euo pipefail
@@ -20,6 +20,10 @@ done
 rm -rf "$PKG_BIN/clips"
 scripts/clips.sh "$PKG_BIN/clips"
 chmod -R u=rwX,go=rX "$PKG_BIN/clips"
+# The kiosk's spoken prompts likewise (/usr/share/citizenhome/prompts, voice.prompts_dir).
+rm -rf "$PKG_BIN/prompts"
+scripts/clips.sh --from kiosk/prompt/clips.tsv "$PKG_BIN/prompts"
+chmod -R u=rwX,go=rX "$PKG_BIN/prompts"
 (cd packaging && go build -o "$PKG_BIN/nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm)
 for p in common kioskd kiosk halld display; do
   "$PKG_BIN/nfpm" package --config "packaging/nfpm-$p.yaml" --packager deb --target "$PKG_BIN/" >/dev/null

@@ -20,6 +20,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/prompt"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/session"
 )
@@ -98,6 +99,7 @@ type UI struct {
 	flow      flow                     // what the citizen chose in this session
 	staff     *staffDesk               // staff mode (staff.go)
 	services  HallServices             // or kiosk.NoHall
+	voice     Voice                    // the spoken prompts and the tap click; nil: silent
 	pay       *payDesk                 // the payment screens (pay.go)
 }
 
@@ -143,6 +145,8 @@ type Options struct {
 	// Payments is one-card payments (what kiosk.Kiosk.UsePayments gave), or kiosk.NoPayments with
 	// the reason the kiosk runs without them: the pay buttons then show as unavailable. Required.
 	Payments Payments
+	// Voice speaks the prompts at the key steps and clicks at every tap; nil for a silent kiosk.
+	Voice Voice
 	// Drawn, when set, is called once, on Fyne's draw goroutine, while the window's first frame
 	// is painted: everything of the home screen is drawn and only the buffer swap is left. It
 	// must return quickly (a log line: what the start-up benchmark waits for).
@@ -175,6 +179,7 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 	u.quit = o.Quit
 	u.maint = o.Maintenance
 	u.services = o.Hall
+	u.voice = o.Voice
 	u.pay = &payDesk{u: u, svc: o.Payments}
 	u.clock = widget.NewLabel("")
 	u.body = container.NewStack()
@@ -312,7 +317,7 @@ func (u *UI) scroll(content fyne.CanvasObject) *container.Scroll {
 // tile is a Tile whose every tap, enabled or not, is a touch.
 func (u *UI) tile(text string, primary bool, tap func()) *Tile {
 	t := NewTile(text, primary, tap)
-	t.Activity = u.touch
+	t.Activity = func() { u.touch(); u.tapped() }
 	return t
 }
 
@@ -380,6 +385,10 @@ func (u *UI) onEvent(e kiosk.Event) {
 		}
 	case kiosk.EventCard:
 		u.languageFor(e)
+		citizen := !u.pay.paying && !u.staff.on
+		if citizen && e.CardErr == nil {
+			u.say(prompt.Line{Prompt: prompt.CardRead}) // a screen the card leads to may say more
+		}
 		switch {
 		case u.pay.paying:
 			// The payment has the card; a read of it (pulled and put back) changes nothing
@@ -404,6 +413,10 @@ func (u *UI) onEvent(e kiosk.Event) {
 			u.checkIn()
 		case u.waitCard == waitProgress:
 			u.lookup("")
+		}
+		if citizen && e.CardErr != nil {
+			// After the screen it shows, whose "where to place the card" it replaces.
+			u.say(prompt.Line{Prompt: prompt.CardUnreadable})
 		}
 		if e.Card == kiosk.CardID && e.CardErr == nil && !u.staff.on && !u.pay.paying && !u.theme.Large && u.core.ElderOffer() {
 			u.offerElder()
@@ -440,11 +453,11 @@ func (u *UI) languageFor(e kiosk.Event) {
 
 // button is a touch-sized button (at least 80 px high).
 func (u *UI) button(label string, tap func()) *widget.Button {
-	return widget.NewButton(label, tap)
+	return widget.NewButton(label, func() { u.tapped(); tap() })
 }
 
 func (u *UI) primary(label string, tap func()) *widget.Button {
-	b := widget.NewButton(label, tap)
+	b := widget.NewButton(label, func() { u.tapped(); tap() })
 	b.Importance = widget.HighImportance
 	return b
 }

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"citizenhome/kiosk/prompt"
 )
 
 // DialogButton is the least height of a dialog's buttons (idle warning, elder offer, staff
@@ -159,7 +161,8 @@ func (u *UI) idleLeft() string {
 // offerElder offers elder mode (large text) to a citizen whose ID card shows they are old enough
 // (kiosk.Kiosk.ElderOffer decides), once per session.
 func (u *UI) offerElder() {
-	// The voice prompt of the offer (issue 16, item 4) belongs here, with the screen's.
+	// Said with the card's 读卡成功, which it would otherwise cut short.
+	u.say(prompt.Line{Prompt: prompt.CardRead}, prompt.Line{Prompt: prompt.ElderOffer})
 	u.ask(u.t("elder.offer_title"), u.t("elder.offer_body"), u.t("elder.offer_yes"), u.t("elder.offer_no"),
 		func() { u.setLarge(true) }, nil)
 }

@@ -12,6 +12,7 @@ import (
 
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/prompt"
 )
 
 // Directions: where to go after a ticket (the section's location in the catalog), and where on
@@ -106,19 +107,24 @@ func (u *UI) cardGuide(kinds ...string) fyne.CanvasObject {
 	return container.NewVBox(container.NewCenter(pic), u.cardPlaces(kinds...))
 }
 
-// cardPlaces names, per card, where it goes.
+// cardPlaces names, per card, where it goes, on screen and aloud: every screen that asks for a
+// card has them.
 func (u *UI) cardPlaces(kinds ...string) fyne.CanvasObject {
 	var items []fyne.CanvasObject
+	var lines []prompt.Line
 	d := u.core.Config().Devices
 	for _, k := range kinds {
 		key, pos := "where.id_at", d.IDReaderPosition
+		lines = append(lines, prompt.Line{Prompt: prompt.PlaceIDCard})
 		if k == cardCity {
 			key, pos = "where.city_at", d.CardReaderPosition
+			lines[len(lines)-1].Prompt = prompt.PlaceCityCard
 		}
 		l := u.centred(u.bold(u.tf(key, map[string]any{"P": u.t("where.pos." + pos)})))
 		l.SizeName = "subHeadingText"
 		items = append(items, l)
 	}
+	u.say(lines...)
 	return container.NewVBox(items...)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
+	"citizenhome/kiosk/prompt"
 	"citizenhome/kiosk/session"
 )
 
@@ -157,6 +158,14 @@ func (u *UI) charPad(text string, keys string, cols, limit int, set func(string)
 func (u *UI) hallError(err error, back func()) {
 	var ce *kiosk.ClosedError
 	var pe *kiosk.PrinterError
+	switch {
+	case errors.Is(err, civic.ErrSource), errors.Is(err, context.DeadlineExceeded):
+		u.say(prompt.Line{Prompt: prompt.HallUnreachable})
+	case errors.As(err, &ce), errors.Is(err, kiosk.ErrLocked), errors.Is(err, kiosk.ErrNoHall), errors.Is(err, civic.ErrCardNotLinked):
+		// The closed screen says its own; locked says nothing; the others are no fault to announce.
+	default:
+		u.sayError(err)
+	}
 	switch {
 	case errors.Is(err, kiosk.ErrLocked):
 		_, msg := u.core.Locked()

@@ -16,6 +16,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/payment"
+	"citizenhome/kiosk/prompt"
 	"citizenhome/kiosk/queue"
 	"citizenhome/kiosk/session"
 )
@@ -46,6 +47,8 @@ type Staff interface {
 	// (kiosk.ErrNoPayments: no payments on this kiosk, and no such section on the screen).
 	ReceiptsUnprinted(ctx context.Context) ([]payment.Entry, error)
 	ReprintReceipt(ctx context.Context, id int64) (payment.Entry, error)
+	// SetVoice sets the voice's volume and mute (kiosk.ErrNoVoice: the kiosk runs silent).
+	SetVoice(ctx context.Context, l prompt.Level) error
 }
 
 // staffDesk is staff mode on the screen: the ways in (the hidden gesture and the PIN pad, a staff
@@ -321,6 +324,9 @@ func (d *staffDesk) show(note string) {
 		body.Add(form)
 		body.Add(u.wrap(note))
 		body.Add(actions)
+		if v := d.voiceControls(ctx, st, do); v != nil {
+			body.Add(v)
+		}
 		body.Add(d.reprintByCode(ctx, st, do))
 		if !locked {
 			body.Add(lockBox)

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/prompt"
 	"citizenhome/kiosk/queue"
 )
 
@@ -118,6 +119,7 @@ func (u *UI) taken(is kiosk.Issued, err error) {
 		return
 	}
 	u.flow.ticket = &sessionTicket{ID: is.Ticket.ID, Code: is.Ticket.Code}
+	u.say(prompt.Line{Prompt: prompt.Ticket, Code: is.Ticket.Code, Ahead: is.Ticket.WaitingAhead})
 	u.set(func() fyne.CanvasObject {
 		num := canvas.NewText(is.Ticket.Code, colPrimary)
 		num.TextSize = 160
@@ -164,6 +166,12 @@ func (u *UI) ticketError(err error) {
 	var ce *kiosk.ClosedError
 	var ne *kiosk.NumberError
 	switch {
+	case errors.As(err, &ce), errors.Is(err, kiosk.ErrLocked), errors.Is(err, kiosk.ErrNotOnWeekend), errors.Is(err, kiosk.ErrUnknownMatter):
+		// The closed screen says its own; locked says nothing; the others lead back to a choice.
+	default:
+		u.sayError(err)
+	}
+	switch {
 	case errors.As(err, &ce):
 		u.closed(kiosk.Offer{Hours: ce.Status})
 	case errors.As(err, &pe):
@@ -196,4 +204,5 @@ func (u *UI) closed(o kiosk.Offer) {
 		next = u.tf("closed.next", map[string]any{"T": o.Hours.Next.In(loc).Format("2006-01-02 15:04")})
 	}
 	u.message(u.t("closed.title"), why+"\n"+next, nil)
+	u.say(prompt.Line{Prompt: prompt.Closed})
 }

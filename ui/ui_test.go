@@ -67,6 +67,7 @@ type fixtureOptions struct {
 	theme *Theme
 	edit  func(*config.Config)
 	maint Maintenance
+	voice Voice
 }
 
 func newFixtureOpts(t *testing.T, at time.Time, o fixtureOptions) *fixture {
@@ -97,7 +98,7 @@ func newFixtureOpts(t *testing.T, at time.Time, o fixtureOptions) *fixture {
 	// As cmd/kiosk wires a kiosk without hall services and payments; withHall and withPayments
 	// hand them in.
 	u, err := New(w, k, Options{Sync: true, Theme: o.theme, Maintenance: o.maint,
-		Staff: k.StaffLogin(), Hall: kiosk.NoHall{}, Payments: kiosk.NoPayments{}})
+		Staff: k.StaffLogin(), Hall: kiosk.NoHall{}, Payments: kiosk.NoPayments{}, Voice: o.voice})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,9 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 	run := b.run
 	defer run.Close()
 	k, devs := run.Kiosk, run.Devices
+	// The prompts load (some 70 ms) and the audio device is checked beside telemetry's start.
+	voiced := make(chan voice, 1)
+	go func() { voiced <- startVoice(cfg, k, log) }()
 	// Telemetry: as [mqtt] says, or in the demo an embedded broker (kioskctl's credentials are
 	// written beside the demo's store). Its Close runs before run.Close: "disconnected" goes out
 	// while the store is open.
@@ -160,9 +163,15 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		}
 	}()
 	hall, pay := services(run)
+	vo := <-voiced
+	defer vo.close()
+	var uv ui.Voice // a nil *prompt.Voice must not become a non-nil interface holding nil
+	if vo.v != nil {
+		uv = vo.v
+	}
 	var u *ui.UI // set before the window is shown, so before Drawn can run
 	u, err = ui.New(win, k, ui.Options{Theme: th, Quit: a.Quit, Maintenance: maint,
-		Staff: k.StaffLogin(), Hall: hall, Payments: pay,
+		Staff: k.StaffLogin(), Hall: hall, Payments: pay, Voice: uv,
 		Drawn: func() {
 			log.Info("home screen drawn", "ms", time.Since(started).Milliseconds())
 			// The demo's simulator panel is a second window, as long to create as the kiosk's:
@@ -285,6 +294,9 @@ func loadConfig(path string, demo bool, dataDir string) (config.Config, error) {
 		dataDir = filepath.Join(base, "citizenhome")
 	}
 	cfg.Kiosk.Store = filepath.Join(dataDir, "demo.db")
+	// The demo's prompts are synthesised into its data by scripts/demo.sh (make demo).
+	cfg.Voice.ClipsDir, cfg.Voice.PromptsDir = "", filepath.Join(dataDir, "prompts")
+	cfg.Voice.StateFile = filepath.Join(dataDir, "voice.json")
 	if cfg.Kiosk.PrintDir == "" {
 		cfg.Kiosk.PrintDir = filepath.Join(dataDir, "prints")
 	}

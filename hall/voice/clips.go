@@ -3,37 +3,14 @@ package voice
 import (
 	"strconv"
 	"strings"
+
+	"citizenhome/speech"
 )
 
 // Languages.
 const (
-	Chinese = "zh" // Mandarin, always spoken
-	English = "en" // optional, after the Mandarin sentence
-)
-
-// Clip is one recorded or synthesised word. Its file is {dir}/{Name}.wav, Name being
-// "{lang}/{word}", e.g. zh/digit-0.wav, zh/letter-a.wav, zh/qing.wav, en/please-go-to.wav.
-type Clip struct {
-	Name  string // "zh/qing"
-	Lang  string // Chinese or English
-	Voice string // the espeak-ng voice that synthesises it
-	Text  string // what espeak-ng is given to say
-}
-
-// File is the clip's path relative to a clips folder ("zh/qing.wav").
-func (c Clip) File() string { return c.Name + ".wav" }
-
-// The espeak-ng voices. Debian 12's espeak-ng 1.51 voice "cmn" reads the tone digit of most
-// syllables in English (请 comes out as "king three", espeak-ng issue 1236); "cmn-latn-pinyin"
-// has the same Mandarin phonemes and reads pinyin with tone digits correctly, so the Mandarin
-// clips are given to it in pinyin (letters in capitals, which it spells as Mandarin speakers do).
-const (
-	VoiceChinese = "cmn-latn-pinyin"
-	VoiceEnglish = "en"
-	// Speed is espeak-ng's words per minute for every clip, its default: single syllables in
-	// citation form are long already, and slower clips would stretch "请 A012 号 到 3 号窗口办理"
-	// past five seconds.
-	Speed = 175
+	Chinese = speech.Chinese // Mandarin, always spoken
+	English = speech.English // optional, after the Mandarin sentence
 )
 
 var (
@@ -44,33 +21,33 @@ var (
 	enWords = [][2]string{{"number", "Number"}, {"please-go-to", "please go to"}, {"window", "window"}}
 )
 
-// Clips lists the clips of the languages (both when none is given), in a stable order. An
-// unknown language is CodeInvalid.
-func Clips(langs ...string) ([]Clip, error) {
+// Clips lists the clips of the languages (both when none is given), in a stable order; each is
+// one word: see the package's comment for the names. An unknown language is CodeInvalid.
+func Clips(langs ...string) ([]speech.Clip, error) {
 	if len(langs) == 0 {
 		langs = []string{Chinese, English}
 	}
-	var out []Clip
+	var out []speech.Clip
 	for _, l := range langs {
 		var v string
 		var digits []string
 		var words [][2]string
 		switch l {
 		case Chinese:
-			v, digits, words = VoiceChinese, zhDigits, zhWords
+			v, digits, words = speech.VoiceChinese, zhDigits, zhWords
 		case English:
-			v, digits, words = VoiceEnglish, enDigits, enWords
+			v, digits, words = speech.VoiceEnglish, enDigits, enWords
 		default:
-			return nil, errf(CodeInvalid, "unknown language %q (zh or en)", l)
+			return nil, speech.Errorf(speech.CodeInvalid, "unknown language %q (zh or en)", l)
 		}
 		for d, text := range digits {
-			out = append(out, Clip{Name: l + "/digit-" + strconv.Itoa(d), Lang: l, Voice: v, Text: text})
+			out = append(out, speech.Clip{Name: l + "/digit-" + strconv.Itoa(d), Lang: l, Voice: v, Text: text})
 		}
 		for c := 'a'; c <= 'z'; c++ {
-			out = append(out, Clip{Name: l + "/letter-" + string(c), Lang: l, Voice: v, Text: strings.ToUpper(string(c))})
+			out = append(out, speech.Clip{Name: l + "/letter-" + string(c), Lang: l, Voice: v, Text: strings.ToUpper(string(c))})
 		}
 		for _, w := range words {
-			out = append(out, Clip{Name: l + "/" + w[0], Lang: l, Voice: v, Text: w[1]})
+			out = append(out, speech.Clip{Name: l + "/" + w[0], Lang: l, Voice: v, Text: w[1]})
 		}
 	}
 	return out, nil
@@ -105,7 +82,7 @@ func spell(out []token, lang, what, s string) ([]token, error) {
 		case r == ' ' || r == '-' || r == '_' || r == '.':
 			out = append(out, token{pause: comma})
 		default:
-			return nil, errf(CodeUnspeakable, "%s %q: no clip says %q", what, s, r)
+			return nil, speech.Errorf(speech.CodeUnspeakable, "%s %q: no clip says %q", what, s, r)
 		}
 	}
 	return out, nil
@@ -140,7 +117,7 @@ func zhNumber(out []token, s string) ([]token, bool) {
 func words(code, window string, english bool) ([]token, error) {
 	code, window = strings.TrimSpace(code), strings.TrimSpace(window)
 	if code == "" || window == "" {
-		return nil, errf(CodeInvalid, "empty ticket code or window")
+		return nil, speech.Errorf(speech.CodeInvalid, "empty ticket code or window")
 	}
 	zh := func(w string) token { return clip(Chinese + "/" + w) }
 	out := []token{zh("qing")}

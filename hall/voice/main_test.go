@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
+
+	"citizenhome/speech"
 )
 
 // The clips espeak-ng synthesises, once per test binary: a few seconds of espeak-ng runs.
@@ -27,8 +29,8 @@ func TestMain(m *testing.M) {
 // It skips the test when espeak-ng is not installed (scripts/deps.sh test installs it).
 func clipsDir(t testing.TB) string {
 	t.Helper()
-	if _, err := exec.LookPath(Engine); err != nil {
-		// As voicetest.NeedEngine, which these internal tests cannot import.
+	if _, err := exec.LookPath(speech.Engine); err != nil {
+		// As speechtest.NeedEngine, which these internal tests cannot import.
 		if os.Getenv("CI") == "true" {
 			t.Fatal("espeak-ng not installed (CI=true: run scripts/deps.sh test)")
 		}

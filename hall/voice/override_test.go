@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"citizenhome/speech"
 )
 
 // The hall's own clip is the one spoken: the announcement starts, after its lead-in, with exactly
@@ -17,16 +19,16 @@ func TestHallClipIsSpoken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Decode(b)
+	a, err := speech.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := resample(a.Samples, a.Rate, 48000)
+	up := speech.Resample(a.Samples, a.Rate, 48000)
 	st := make([]int16, 0, 2*len(up))
 	for _, v := range up {
 		st = append(st, v/2, v/2)
 	}
-	rec := Encode(st, 48000)
+	rec := speech.Encode(st, 48000)
 	binary.LittleEndian.PutUint16(rec[22:], 2)         // channels
 	binary.LittleEndian.PutUint32(rec[24:], 48000)     // rate
 	binary.LittleEndian.PutUint32(rec[28:], 48000*2*2) // bytes per second
@@ -37,11 +39,11 @@ func TestHallClipIsSpoken(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(hall, "zh", "qing.wav"), rec, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ra, err := Decode(rec)
+	ra, err := speech.Decode(rec)
 	if err != nil || ra.Channels != 2 || ra.Rate != 48000 {
 		t.Fatalf("the recording: %+v, %v", ra, err)
 	}
-	want, err := prepare(ra)
+	want, err := speech.Prepare(ra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,18 +56,18 @@ func TestHallClipIsSpoken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Decode(wav)
+	out, err := speech.Decode(wav)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lead := Rate * leadMs / 1000
+	lead := speech.Rate * leadMs / 1000
 	if got := out.Samples[lead : lead+len(want)]; !slices.Equal(got, want) {
 		t.Fatal("the announcement does not start with the hall's 请")
 	}
 	// Then a word's gap and the synthesised letter A.
-	gap := Rate * int(word) / 1000
-	letter := v.clips["zh/letter-a"]
-	if got := out.Samples[lead+len(want)+gap:][:len(letter)]; !slices.Equal(got, letter) || v.src["zh/letter-a"] != filepath.Join(synth, "zh", "letter-a.wav") {
+	gap := speech.Rate * int(word) / 1000
+	letter, _ := v.set.Samples("zh/letter-a")
+	if src, _ := v.Source("zh/letter-a"); !slices.Equal(out.Samples[lead+len(want)+gap:][:len(letter)], letter) || src != filepath.Join(synth, "zh", "letter-a.wav") {
 		t.Fatal("the synthesised A does not follow the hall's 请")
 	}
 	if !slices.Equal(out.Samples[lead+len(want):lead+len(want)+gap], make([]int16, gap)) {

@@ -13,26 +13,19 @@
 //	en/digit-0.wav … en/digit-9.wav, en/letter-a.wav … en/letter-z.wav,
 //	en/number.wav "Number", en/please-go-to.wav "please go to", en/window.wav "window"
 //
-// Every clip is normalised on load to 16-bit mono at Rate, its leading and trailing silence cut
-// and its peak levelled, so that recordings of any rate, width and loudness mix with the
-// synthesised ones.
+// Every clip is normalised on load to 16-bit mono at speech.Rate, its leading and trailing silence
+// cut and its peak levelled (package speech), so that recordings of any rate, width and loudness
+// mix with the synthesised ones.
 package voice
 
 import (
 	"container/list"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-)
+	"time"
 
-// MaxClipBytes bounds a clip file (a word is well under a second: 16 MiB is minutes of CD audio),
-// so that a wrong file dropped into a hall's folder cannot exhaust memory.
-const MaxClipBytes = 16 << 20
+	"citizenhome/speech"
+)
 
 // Lead-in and tail silence of an announcement: some amplifiers and browsers swallow the first
 // instant of a sound.
@@ -56,10 +49,7 @@ type Options struct {
 // Voice speaks announcements. It is safe for concurrent use.
 type Voice struct {
 	english bool
-	dirs    []string
-	clips   map[string][]int16 // prepared samples by clip name
-	src     map[string]string  // the file each clip came from
-	missing []string
+	set     *speech.Set
 
 	mu    sync.Mutex
 	cache *lru
@@ -70,34 +60,23 @@ func New(dirs ...string) (*Voice, error) {
 	return Load(Options{Dirs: dirs})
 }
 
-// Load reads, checks and prepares every clip of the configured languages. A clip file that is
-// broken (not a WAV, truncated, an unsupported format, silent, over MaxClipBytes) fails the
-// load with that *Error, naming the clip and the file, even when a later folder holds a good
-// one: a hall's recording that is broken is a mistake to fix, not to paper over. Clips no folder
-// holds do not fail the load: Missing lists them, and Announce fails on the first it needs.
+// Load reads, checks and prepares every clip of the configured languages (speech.Load). A clip
+// file that is broken (not a WAV, truncated, an unsupported format, silent, over
+// speech.MaxClipBytes) fails the load with that *speech.Error, naming the clip and the file, even
+// when a later folder holds a good one: a hall's recording that is broken is a mistake to fix,
+// not to paper over. Clips no folder holds do not fail the load: Missing lists them, and Announce
+// fails on the first it needs.
 func Load(o Options) (*Voice, error) {
 	langs := []string{Chinese}
 	if o.English {
 		langs = append(langs, English)
 	}
 	clips, _ := Clips(langs...) // known languages: no error
-	v := &Voice{english: o.English, clips: map[string][]int16{}, src: map[string]string{}}
-	for _, d := range o.Dirs {
-		if d != "" {
-			v.dirs = append(v.dirs, d)
-		}
+	set, err := speech.Load(o.Dirs, clips)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range clips {
-		path, s, err := v.load(c)
-		if err != nil {
-			return nil, err
-		}
-		if path == "" {
-			v.missing = append(v.missing, c.Name)
-			continue
-		}
-		v.clips[c.Name], v.src[c.Name] = s, path
-	}
+	v := &Voice{english: o.English, set: set}
 	size := o.Cache
 	if size == 0 {
 		size = 64
@@ -108,67 +87,16 @@ func Load(o Options) (*Voice, error) {
 	return v, nil
 }
 
-// load finds clip c in the first folder that has it; path is "" when none has.
-func (v *Voice) load(c Clip) (path string, s []int16, err error) {
-	for _, d := range v.dirs {
-		p := filepath.Join(d, filepath.FromSlash(c.File()))
-		b, err := readClip(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return "", nil, at(err, c.Name, p)
-		}
-		a, err := Decode(b)
-		if err != nil {
-			return "", nil, at(err, c.Name, p)
-		}
-		s, err := prepare(a)
-		if err != nil {
-			return "", nil, at(err, c.Name, p)
-		}
-		return p, s, nil
-	}
-	return "", nil, nil
-}
-
-func readClip(p string) ([]byte, error) {
-	// Stat before opening: opening a FIFO someone left under a clip's name would block the load.
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errf(CodeNotWAV, "not a regular file")
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxClipBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxClipBytes {
-		return nil, errf(CodeTooLarge, "over %d bytes", MaxClipBytes)
-	}
-	return b, nil
-}
-
 // Missing lists the clips of the configured languages that no folder holds, in Clips' order;
 // nil when the set is complete.
-func (v *Voice) Missing() []string { return append([]string(nil), v.missing...) }
+func (v *Voice) Missing() []string { return v.set.Missing() }
 
 // Source is the file clip name ("zh/qing") was loaded from; ok is false for a clip that is
 // missing or not of a configured language.
-func (v *Voice) Source(name string) (path string, ok bool) {
-	path, ok = v.src[name]
-	return path, ok
-}
+func (v *Voice) Source(name string) (path string, ok bool) { return v.set.Source(name) }
 
 // Announce returns the announcement of ticket code at window as a complete mono 16-bit PCM WAV
-// at Rate: the Mandarin sentence, then the English one when configured (see words for how codes
+// at speech.Rate: the Mandarin sentence, then the English one when configured (see words for how codes
 // and windows are read). A clip the announcement needs that no folder holds is CodeMissingClip
 // naming it; a character no clip says is CodeUnspeakable; an empty code or window CodeInvalid.
 // Recent announcements are cached (a recall asks for the same one again); the caller owns the
@@ -201,35 +129,22 @@ func (v *Voice) render(code, window string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms := func(n int) int { return Rate * n / 1000 }
-	// Lay out the pauses first so that the samples are allocated once.
-	type part struct {
-		gap  int // silent samples before the clip
-		clip []int16
-	}
-	var parts []part
-	gap, total := ms(leadMs), 0
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	var parts []speech.Part
+	gap := ms(leadMs)
 	for _, t := range toks {
 		if t.clip == "" {
 			gap = max(gap, ms(int(t.pause)))
 			continue
 		}
-		s, ok := v.clips[t.clip]
-		if !ok {
-			return nil, &Error{Code: CodeMissingClip, Clip: t.clip,
-				Detail: fmt.Sprintf("no %s.wav in %s", t.clip, strings.Join(v.dirs, ", "))}
-		}
-		parts = append(parts, part{gap, s})
-		total += gap + len(s)
+		parts = append(parts, speech.Part{Clip: t.clip, Before: gap})
 		gap = ms(int(word))
 	}
-	out := make([]int16, 0, total+ms(tailMs))
-	for _, p := range parts {
-		out = append(out, make([]int16, p.gap)...)
-		out = append(out, p.clip...)
+	s, err := v.set.Join(parts, ms(tailMs))
+	if err != nil {
+		return nil, err
 	}
-	out = append(out, make([]int16, ms(tailMs))...)
-	return Encode(out, Rate), nil
+	return speech.Encode(s, speech.Rate), nil
 }
 
 // lru is a least-recently-used map of announcements; the caller locks.

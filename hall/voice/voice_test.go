@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"citizenhome/hall/voice"
-	"citizenhome/hall/voice/voicetest"
+	"citizenhome/speech"
+	"citizenhome/speech/speechtest"
 )
 
 func duration(t *testing.T, wav []byte) time.Duration {
 	t.Helper()
-	a, err := voice.Decode(wav)
+	a, err := speech.Decode(wav)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +45,9 @@ func TestAnnounceIsSpeech(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, st, _ := voicetest.Measure(wav)
+		_, st, _ := speechtest.Measure(wav)
 		t.Logf("%s at %s: %+v", c.code, c.window, st)
-		voicetest.Speech(t, wav, time.Second, c.max)
+		speechtest.Speech(t, wav, time.Second, c.max)
 	}
 	// Window 12 is 十二 (two clips), window 3 is 三 (one): the announcement is longer by a clip
 	// and a gap, not by a second digit read alone.
@@ -78,12 +79,12 @@ func TestAnnounceInEnglishToo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voicetest.Speech(t, b, 2*time.Second, 12*time.Second)
+	speechtest.Speech(t, b, 2*time.Second, 12*time.Second)
 	if da, db := duration(t, a), duration(t, b); db < da+time.Second+250*time.Millisecond {
 		t.Errorf("with English %v, Mandarin alone %v: no English sentence", db, da)
 	}
 	// The Mandarin sentence comes first, sample for sample.
-	pa, pb := a[44:len(a)-2*voice.Rate*150/1000], b[44:] // the Mandarin one less its 150 ms tail
+	pa, pb := a[44:len(a)-2*speech.Rate*150/1000], b[44:] // the Mandarin one less its 150 ms tail
 	if !bytes.Equal(pa, pb[:len(pa)]) {
 		t.Error("the bilingual announcement does not start with the Mandarin one")
 	}
@@ -193,8 +194,8 @@ func TestMissingClipIsNamed(t *testing.T) {
 	}
 	for _, c := range [][2]string{{"A017", "3"}, {"A012", "7"}, {"A012", "17"}} {
 		_, err := v.Announce(c[0], c[1])
-		var e *voice.Error
-		if !errors.Is(err, voice.ErrMissingClip) || !errors.As(err, &e) || e.Clip != "zh/digit-7" || !strings.Contains(err.Error(), dir) {
+		var e *speech.Error
+		if !errors.Is(err, speech.ErrMissingClip) || !errors.As(err, &e) || e.Clip != "zh/digit-7" || !strings.Contains(err.Error(), dir) {
 			t.Errorf("%s at %s: %v", c[0], c[1], err)
 		}
 	}
@@ -206,11 +207,11 @@ func TestMissingClipIsNamed(t *testing.T) {
 		t.Errorf("English missing %v", m)
 	}
 	_, err = en.Announce("A012", "3")
-	var e *voice.Error
-	if !errors.As(err, &e) || e.Code != voice.CodeMissingClip || e.Clip != "en/number" {
+	var e *speech.Error
+	if !errors.As(err, &e) || e.Code != speech.CodeMissingClip || e.Clip != "en/number" {
 		t.Errorf("English announcement without English clips: %v", err)
 	}
-	if _, err := v.Announce("A01!", "3"); !errors.Is(err, voice.ErrUnspeakable) {
+	if _, err := v.Announce("A01!", "3"); !errors.Is(err, speech.ErrUnspeakable) {
 		t.Errorf("unspeakable code: %v", err)
 	}
 }
@@ -224,7 +225,7 @@ func TestHallClipOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := voice.Decode(src)
+	a, err := speech.Decode(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestHallClipOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voicetest.Speech(t, own, time.Second, 6*time.Second)
+	speechtest.Speech(t, own, time.Second, 6*time.Second)
 	plain, err := voice.New(synth)
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +269,7 @@ func eightBitStereo(s []int16, rate int) []byte {
 		v := byte((int(s[i]) >> 8) + 128)
 		data = append(data, v, v)
 	}
-	return wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 2, rate/2, 8)}, chunk{id: "data", body: data})
+	return speechtest.PCM(2, rate/2, 8, data)
 }
 
 func TestBrokenClipFailsTheLoad(t *testing.T) {
@@ -282,26 +283,26 @@ func TestBrokenClipFailsTheLoad(t *testing.T) {
 		write func(p string)
 		want  error
 	}{
-		{"cut in half", func(p string) { writeFile(t, p, good[:len(good)/2]) }, voice.ErrTruncated},
-		{"a text file", func(p string) { writeFile(t, p, []byte("hao, recorded tomorrow")) }, voice.ErrNotWAV},
-		{"silence", func(p string) { writeFile(t, p, voice.Encode(make([]int16, voice.Rate), voice.Rate)) }, voice.ErrSilent},
+		{"cut in half", func(p string) { writeFile(t, p, good[:len(good)/2]) }, speech.ErrTruncated},
+		{"a text file", func(p string) { writeFile(t, p, []byte("hao, recorded tomorrow")) }, speech.ErrNotWAV},
+		{"silence", func(p string) { writeFile(t, p, speech.Encode(make([]int16, speech.Rate), speech.Rate)) }, speech.ErrSilent},
 		{"24-bit", func(p string) {
-			writeFile(t, p, wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 48000, 24)}, chunk{id: "data", body: make([]byte, 300)}))
-		}, voice.ErrUnsupported},
-		{"a folder", func(p string) { os.MkdirAll(p, 0o755) }, voice.ErrNotWAV},
+			writeFile(t, p, speechtest.PCM(1, 48000, 24, make([]byte, 300)))
+		}, speech.ErrUnsupported},
+		{"a folder", func(p string) { os.MkdirAll(p, 0o755) }, speech.ErrNotWAV},
 		{"huge", func(p string) {
 			writeFile(t, p, good)
-			if err := os.Truncate(p, voice.MaxClipBytes+1); err != nil {
+			if err := os.Truncate(p, speech.MaxClipBytes+1); err != nil {
 				t.Fatal(err)
 			}
-		}, voice.ErrTooLarge},
+		}, speech.ErrTooLarge},
 	}
 	for _, c := range cases {
 		hall := t.TempDir()
 		p := filepath.Join(hall, "zh", "hao.wav")
 		c.write(p)
 		v, err := voice.New(hall, synth)
-		var e *voice.Error
+		var e *speech.Error
 		if !errors.Is(err, c.want) || !errors.As(err, &e) || e.Clip != "zh/hao" || e.Path != p {
 			t.Errorf("%s: %v, %v; want %v naming zh/hao and %s", c.name, v, err, c.want, p)
 			continue
@@ -344,8 +345,8 @@ func TestSynthesizeReplacesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voicetest.Speech(t, wav, time.Second, 6*time.Second)
-	if err := voice.Synthesize(dir, "fr"); !errors.Is(err, voice.ErrInvalid) {
+	speechtest.Speech(t, wav, time.Second, 6*time.Second)
+	if err := voice.Synthesize(dir, "fr"); !errors.Is(err, speech.ErrInvalid) {
 		t.Errorf("unknown language: %v", err)
 	}
 }
@@ -353,7 +354,7 @@ func TestSynthesizeReplacesAtomically(t *testing.T) {
 func TestSynthesizeWithoutEngine(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	dir := t.TempDir()
-	if err := voice.Synthesize(dir); !errors.Is(err, voice.ErrNoEngine) {
+	if err := voice.Synthesize(dir); !errors.Is(err, speech.ErrNoEngine) {
 		t.Fatalf("no espeak-ng on PATH: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -375,8 +376,8 @@ func TestSynthesizeEngineFailure(t *testing.T) {
 		t.Setenv("PATH", bin+":/usr/bin:/bin")
 		dir := t.TempDir()
 		err := voice.Synthesize(dir, voice.Chinese)
-		var e *voice.Error
-		if !errors.As(err, &e) || e.Code != voice.CodeSynthesis || e.Clip != "zh/digit-0" {
+		var e *speech.Error
+		if !errors.As(err, &e) || e.Code != speech.CodeSynthesis || e.Clip != "zh/digit-0" {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
@@ -393,7 +394,7 @@ func TestMandarinClipsStayMandarin(t *testing.T) {
 	voice.ClipsDir(t)
 	clips, _ := voice.Clips(voice.Chinese)
 	for _, c := range clips {
-		out, err := exec.Command(voice.Engine, "-v", c.Voice, "-q", "-x", c.Text).Output()
+		out, err := exec.Command(speech.Engine, "-v", c.Voice, "-q", "-x", c.Text).Output()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -417,8 +418,8 @@ func TestClipsScriptAgrees(t *testing.T) {
 	clips, _ := voice.Clips()
 	var want []string
 	for _, c := range clips {
-		want = append(want, strings.Join([]string{c.Name, c.Voice, strconv.Itoa(voice.Speed), c.Text}, "\t"))
-		if args := c.Args("x.wav"); !slices.Equal(args, []string{"-v", c.Voice, "-s", strconv.Itoa(voice.Speed), "-w", "x.wav", c.Text}) {
+		want = append(want, strings.Join([]string{c.Name, c.Voice, strconv.Itoa(speech.Speed), c.Text}, "\t"))
+		if args := c.Args("x.wav"); !slices.Equal(args, []string{"-v", c.Voice, "-s", strconv.Itoa(speech.Speed), "-w", "x.wav", c.Text}) {
 			t.Errorf("%s: espeak-ng %v, not what clips.sh runs", c.Name, args)
 		}
 	}
@@ -448,7 +449,7 @@ func TestClipsScriptAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voicetest.Speech(t, wav, 2*time.Second, 12*time.Second)
+	speechtest.Speech(t, wav, 2*time.Second, 12*time.Second)
 	// The same espeak-ng with the same arguments: the same announcement as Synthesize's, in both
 	// languages.
 	ref, err := voice.Load(voice.Options{Dirs: []string{voice.ClipsDir(t)}, English: true})

@@ -22,9 +22,9 @@ import (
 	"citizenhome/hall/ledger/ledgertest"
 	"citizenhome/hall/line"
 	"citizenhome/hall/voice"
-	"citizenhome/hall/voice/voicetest"
 	"citizenhome/hall/web"
 	"citizenhome/hall/web/webtest"
+	"citizenhome/speech/speechtest"
 )
 
 // The browser tests run the real queue (hall/line) over a temporary ledger, the real voice
@@ -71,7 +71,8 @@ func newHall(t testing.TB, speak bool, now func() time.Time) *hall {
 	o := web.Options{Queue: web.LineQueue(l), Access: store, HallName: "示范区政务服务中心", DisplayKey: displayKey,
 		Location: line.DefaultLocation(), Log: slog.New(slog.DiscardHandler)}
 	if speak {
-		v, err := voice.New(voicetest.Clips(t, voice.Chinese))
+		clips, _ := voice.Clips(voice.Chinese)
+		v, err := voice.New(speechtest.Synthesize(t, clips))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +226,7 @@ func TestDisplayInChromium(t *testing.T) {
 	}
 	// Its announcement: fetched by the page, a WAV of speech of 1 to 6 s, played once.
 	wav := h.waitWAV("/v1/announcements/2.wav", 10*time.Second)
-	voicetest.Speech(t, wav, time.Second, 6*time.Second)
+	speechtest.Speech(t, wav, time.Second, 6*time.Second)
 	webtest.WaitTrue(t, ctx, 15*time.Second, `window.halldPlayed.join() === "2"`)
 	h.mu.Lock()
 	if _, ok := h.wavs["/v1/announcements/1.wav"]; ok {
@@ -249,7 +250,7 @@ func TestDisplayInChromium(t *testing.T) {
 		t.Fatalf("the recall is not marked: %q", got)
 	}
 	for _, p := range []string{"/v1/announcements/3.wav", "/v1/announcements/4.wav"} {
-		voicetest.Speech(t, h.waitWAV(p, time.Second), time.Second, 6*time.Second)
+		speechtest.Speech(t, h.waitWAV(p, time.Second), time.Second, 6*time.Second)
 	}
 	// Wait for the flash to end before the picture.
 	webtest.WaitTrue(t, ctx, 10*time.Second, `document.getAnimations().length === 0`)

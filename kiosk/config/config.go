@@ -36,6 +36,27 @@ type Config struct {
 	Staff        Staff        `toml:"staff"`
 	Privacy      Privacy      `toml:"privacy"`
 	Appointments Appointments `toml:"appointments"`
+	Voice        Voice        `toml:"voice"`
+}
+
+// Voice configures the spoken prompts and the tap sound (kiosk/prompt, devices/speaker).
+type Voice struct {
+	// Enabled turns the voice on. A kiosk whose audio device is missing runs silent, with a
+	// health warning.
+	Enabled bool `toml:"enabled"`
+	// Volume is 0..100 and Mute silences the voice; staff change both in staff mode, and their
+	// change (kept in state_file) holds over these from then on.
+	Volume int  `toml:"volume"`
+	Mute   bool `toml:"mute"`
+	// Device is the ALSA PCM the voice plays on (aplay -L lists them): "default", or one card
+	// such as "plughw:CARD=Device,DEV=0".
+	Device string `toml:"device"`
+	// ClipsDir is the hall's own recordings, each replacing the synthesised clip of its name;
+	// PromptsDir the synthesised clips the package ships.
+	ClipsDir   string `toml:"clips_dir"`
+	PromptsDir string `toml:"prompts_dir"`
+	// StateFile keeps the volume and mute staff set, across restarts.
+	StateFile string `toml:"state_file"`
 }
 
 // Privacy configures how personal data is kept at rest.
@@ -218,6 +239,8 @@ func Default() Config {
 		Staff:        Staff{Cards: []string{}, IdleTimeout: Duration{300 * time.Second}},
 		Privacy:      Privacy{KeyFile: "/var/lib/citizenhome/hall.key", RetentionDays: 180},
 		Appointments: Appointments{Early: Duration{30 * time.Minute}, Late: Duration{15 * time.Minute}},
+		Voice: Voice{Enabled: true, Volume: 70, Device: "default", ClipsDir: "/etc/citizenhome/prompts",
+			PromptsDir: "/usr/share/citizenhome/prompts", StateFile: "/var/lib/citizenhome/voice.json"},
 	}
 }
 
@@ -482,6 +505,12 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if l := c.Appointments.Late.Duration; l < 0 || l > 4*time.Hour {
 		p.Add("appointments.late", "%s must be between 0 and 4h", l)
+	}
+	if v := c.Voice.Volume; v < 0 || v > 100 {
+		p.Add("voice.volume", "%d must be between 0 and 100", v)
+	}
+	if c.Voice.Enabled && c.Voice.Device == "" {
+		p.Add("voice.device", "must name the ALSA device (\"default\", or one listed by aplay -L) when the voice is enabled")
 	}
 	for i, card := range c.Staff.Cards {
 		if !reCard.MatchString(card) {

@@ -259,3 +259,27 @@ func TestIdleTimeouts(t *testing.T) {
 		}
 	}
 }
+
+func TestVoiceKeys(t *testing.T) {
+	c, err := Parse([]byte("[voice]\nvolume = 35\nmute = true\ndevice = \"plughw:CARD=Device,DEV=0\"\nclips_dir = \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Voice; !v.Enabled || v.Volume != 35 || !v.Mute || v.Device != "plughw:CARD=Device,DEV=0" || v.ClipsDir != "" || v.PromptsDir != "/usr/share/citizenhome/prompts" {
+		t.Errorf("parsed %+v", v)
+	}
+	if _, err := Parse([]byte("[voice]\nenabled = false\ndevice = \"\"\n")); err != nil {
+		t.Errorf("a silent kiosk needs no device: %v", err)
+	}
+	for _, bad := range []struct{ file, key string }{
+		{"[voice]\nvolume = 101\n", "voice.volume"},
+		{"[voice]\nvolume = -1\n", "voice.volume"},
+		{"[voice]\ndevice = \"\"\n", "voice.device"},
+	} {
+		_, err := Parse([]byte(bad.file))
+		var e *Error
+		if !errors.As(err, &e) || e.Key != bad.key || e.Line == 0 {
+			t.Errorf("%q: %v, want a problem at %s with its line", bad.file, err, bad.key)
+		}
+	}
+}

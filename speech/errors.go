@@ -1,11 +1,11 @@
-package voice
+package speech
 
 import (
 	"fmt"
 	"strings"
 )
 
-// Code names a kind of voice error. The values are stable kebab-case words, fit for logs and the
+// Code names a kind of speech error. The values are stable kebab-case words, fit for logs and the
 // HTTP API's {"error": {"code": ...}} objects.
 type Code string
 
@@ -17,14 +17,15 @@ const (
 	CodeUnsupported Code = "unsupported"  // a valid WAV this package does not read (float, 24-bit, 6 channels)
 	CodeTooLarge    Code = "too-large"    // a clip file over MaxClipBytes
 	CodeSilent      Code = "silent"       // a clip with no sound above the silence threshold
-	CodeMissingClip Code = "missing-clip" // no folder holds a clip an announcement needs
-	CodeUnspeakable Code = "unspeakable"  // a ticket code or window holds a character no clip says
-	CodeInvalid     Code = "invalid"      // an empty code or window, an unknown language
+	CodeMissingClip Code = "missing-clip" // no folder holds a clip a sentence needs
+	CodeUnspeakable Code = "unspeakable"  // a sentence holds a word or character no clip says
+	CodeInvalid     Code = "invalid"      // an empty sentence or argument, an unknown language
 	CodeNoEngine    Code = "no-engine"    // espeak-ng is not installed
 	CodeSynthesis   Code = "synthesis"    // espeak-ng failed or wrote an unusable clip
 )
 
-// Error is every error the package returns about audio, clips and announcements (file system
+// Error is every error the package (and the packages that compose sentences with it) returns
+// about audio, clips and sentences (file system
 // failures other than a missing clip are returned wrapped as they come). errors.Is(err,
 // ErrTruncated) and the like match on Code alone; errors.As gives the clip and file at fault.
 type Error struct {
@@ -37,10 +38,10 @@ type Error struct {
 	Detail string
 }
 
-// Error formats as "voice: zh/qing (/srv/clips/zh/qing.wav): truncated: data chunk claims ...".
+// Error formats as "speech: zh/qing (/srv/clips/zh/qing.wav): truncated: data chunk claims ...".
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("voice: ")
+	b.WriteString("speech: ")
 	where := e.Clip
 	if e.Path != "" {
 		where = strings.TrimSpace(where + " (" + e.Path + ")")
@@ -77,6 +78,11 @@ var (
 	ErrNoEngine    = &Error{Code: CodeNoEngine}
 	ErrSynthesis   = &Error{Code: CodeSynthesis}
 )
+
+// Errorf is an *Error of code c with a formatted detail, for the packages composing sentences.
+func Errorf(c Code, format string, args ...any) *Error {
+	return errf(c, format, args...)
+}
 
 func errf(c Code, format string, args ...any) *Error {
 	return &Error{Code: c, Detail: fmt.Sprintf(format, args...)}

@@ -1,8 +1,9 @@
-package voice
+package speech
 
 import "math"
 
-// Rate is the sample rate of every announcement (espeak-ng's own, so its clips need no resampling).
+// Rate is the sample rate of every prepared clip and every sentence joined from them (espeak-ng's
+// own, so its clips need no resampling).
 const Rate = 22050
 
 // Silence and loudness. A 10 ms frame is sound when its RMS reaches silenceFloor or
@@ -33,10 +34,10 @@ func mono(a *Audio) []int16 {
 	return out
 }
 
-// resample converts s from rate from to rate to by linear interpolation. Downsampling this way
+// Resample converts s from rate from to rate to by linear interpolation. Downsampling this way
 // folds some energy above the new Nyquist back down; speech has little there, and the clips are
 // listened to in a hall, not analysed.
-func resample(s []int16, from, to int) []int16 {
+func Resample(s []int16, from, to int) []int16 {
 	if from == to || len(s) == 0 {
 		return s
 	}
@@ -123,10 +124,11 @@ func abs(v int) int {
 	return v
 }
 
-// prepare turns a decoded clip into what announcements are joined from: mono, Rate, trimmed and
-// levelled. A clip without sound is CodeSilent.
-func prepare(a *Audio) ([]int16, error) {
-	s := resample(mono(a), a.Rate, Rate)
+// Prepare turns a decoded clip into what sentences are joined from: mono, at Rate, its leading and
+// trailing silence trimmed and its peak levelled. A clip without sound (an empty one included) is
+// CodeSilent.
+func Prepare(a *Audio) ([]int16, error) {
+	s := Resample(mono(a), a.Rate, Rate)
 	t, ok := trim(s)
 	if !ok {
 		return nil, errf(CodeSilent, "no sound above %.0f RMS in %v", silenceFloor, a.Duration())

@@ -1,8 +1,10 @@
-// Package voicetest checks, for tests of any package, that bytes are an announcement: a 16-bit
-// PCM WAV of speech of a plausible length, not silence, not a tone, not noise.
-package voicetest
+// Package speechtest checks, for tests of any package, that bytes are spoken: a 16-bit PCM WAV
+// of speech of a plausible length, not silence, not a tone, not noise. It also synthesises clips
+// for tests that need a real voice, and writes WAV files of any layout.
+package speechtest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -10,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"citizenhome/hall/voice"
+	"citizenhome/speech"
 )
 
-// Thresholds, tuned on espeak-ng's announcements and checked against silence, tones, swept and
-// amplitude-modulated tones, and white noise (voicetest_test.go).
+// Thresholds, tuned on espeak-ng's announcements (hall/voice) and checked against silence, tones,
+// swept and amplitude-modulated tones, and white noise (speechtest_test.go).
 const (
 	frame = 20 * time.Millisecond
 	// A frame sounds when its RMS reaches this (about -40 dBFS).
@@ -33,26 +35,46 @@ const (
 // scripts/deps.sh test has installed it.
 func NeedEngine(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath(voice.Engine); err == nil {
+	if _, err := exec.LookPath(speech.Engine); err == nil {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not installed (CI=true: run scripts/deps.sh test)", voice.Engine)
+		t.Fatalf("%s not installed (CI=true: run scripts/deps.sh test)", speech.Engine)
 	}
-	t.Skipf("%s not installed; skipped (scripts/deps.sh test installs it)", voice.Engine)
+	t.Skipf("%s not installed; skipped (scripts/deps.sh test installs it)", speech.Engine)
 }
 
-// Clips synthesises the clips of the languages (both when none is given) into a temporary folder
-// removed after t, for tests that need a real voice: about two seconds a language. It calls
-// NeedEngine first.
-func Clips(t testing.TB, langs ...string) string {
+// Synthesize synthesises clips into a temporary folder removed after t, for tests that need a
+// real voice (espeak-ng makes about twenty clips a second). It calls NeedEngine first.
+func Synthesize(t testing.TB, clips []speech.Clip) string {
 	t.Helper()
 	NeedEngine(t)
 	dir := t.TempDir()
-	if err := voice.Synthesize(dir, langs...); err != nil {
+	if err := speech.Synthesize(dir, clips); err != nil {
 		t.Fatalf("synthesising the clips: %v", err)
 	}
 	return dir
+}
+
+// PCM is a canonical WAV file of integer PCM data in any layout, those speech.Decode refuses
+// included (24-bit, six channels): a test writes with it what a hall's recorder might.
+func PCM(channels, rate, bits int, data []byte) []byte {
+	b := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
+	b = binary.LittleEndian.AppendUint32(b, 16)
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint16(b, uint16(channels))
+	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
+	b = binary.LittleEndian.AppendUint32(b, uint32(rate*channels*bits/8))
+	b = binary.LittleEndian.AppendUint16(b, uint16(channels*bits/8))
+	b = binary.LittleEndian.AppendUint16(b, uint16(bits))
+	b = append(b, "data"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+	b = append(b, data...)
+	if len(data)%2 == 1 {
+		b = append(b, 0)
+	}
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	return b
 }
 
 // Speech fails t unless wav is a 16-bit PCM WAV of speech lasting min..max (see Check).
@@ -71,9 +93,9 @@ type Stats struct {
 	CrossingsVariation float64 // coefficient of variation of the sounding frames' zero-crossing rates
 }
 
-// Measure decodes wav and measures it; it fails only when wav is no WAV voice.Decode reads.
-func Measure(wav []byte) (*voice.Audio, Stats, error) {
-	a, err := voice.Decode(wav)
+// Measure decodes wav and measures it; it fails only when wav is no WAV speech.Decode reads.
+func Measure(wav []byte) (*speech.Audio, Stats, error) {
+	a, err := speech.Decode(wav)
 	if err != nil {
 		return nil, Stats{}, err
 	}
@@ -112,24 +134,24 @@ func Measure(wav []byte) (*voice.Audio, Stats, error) {
 func Check(wav []byte, min, max time.Duration) error {
 	a, st, err := Measure(wav)
 	if err != nil {
-		return fmt.Errorf("voicetest: not a WAV: %w", err)
+		return fmt.Errorf("speechtest: not a WAV: %w", err)
 	}
 	switch {
 	case a.Bits != 16:
-		return fmt.Errorf("voicetest: %d-bit samples, want 16-bit PCM", a.Bits)
+		return fmt.Errorf("speechtest: %d-bit samples, want 16-bit PCM", a.Bits)
 	case st.Duration < min || st.Duration > max:
-		return fmt.Errorf("voicetest: lasts %v, want %v..%v", st.Duration, min, max)
+		return fmt.Errorf("speechtest: lasts %v, want %v..%v", st.Duration, min, max)
 	case st.Active < minActive:
-		return fmt.Errorf("voicetest: %.0f%% of 20 ms frames sound, want %.0f%%: silence, not speech (%+v)", 100*st.Active, 100*minActive, st)
+		return fmt.Errorf("speechtest: %.0f%% of 20 ms frames sound, want %.0f%%: silence, not speech (%+v)", 100*st.Active, 100*minActive, st)
 	case st.LoudnessVariation < minLoudnessVariation:
-		return fmt.Errorf("voicetest: loudness varies by %.2f, want %.2f: a steady sound, not speech (%+v)", st.LoudnessVariation, minLoudnessVariation, st)
+		return fmt.Errorf("speechtest: loudness varies by %.2f, want %.2f: a steady sound, not speech (%+v)", st.LoudnessVariation, minLoudnessVariation, st)
 	case st.CrossingsVariation < minCrossingVariation:
-		return fmt.Errorf("voicetest: zero-crossing rate varies by %.2f, want %.2f: a tone or noise, not speech (%+v)", st.CrossingsVariation, minCrossingVariation, st)
+		return fmt.Errorf("speechtest: zero-crossing rate varies by %.2f, want %.2f: a tone or noise, not speech (%+v)", st.CrossingsVariation, minCrossingVariation, st)
 	}
 	return nil
 }
 
-func mono(a *voice.Audio) []float64 {
+func mono(a *speech.Audio) []float64 {
 	out := make([]float64, a.Frames())
 	for i := range out {
 		for c := 0; c < a.Channels; c++ {

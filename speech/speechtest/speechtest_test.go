@@ -1,6 +1,7 @@
-package voicetest_test
+package speechtest_test
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -8,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"citizenhome/hall/voice"
-	"citizenhome/hall/voice/voicetest"
+	"citizenhome/speech"
+	"citizenhome/speech/speechtest"
 )
 
-const rate = voice.Rate
+const rate = speech.Rate
 
 // signal makes d of samples from f(t seconds).
 func signal(d time.Duration, f func(t float64) float64) []byte {
@@ -21,7 +22,7 @@ func signal(d time.Duration, f func(t float64) float64) []byte {
 	for i := range s {
 		s[i] = int16(max(-32768, min(32767, math.Round(f(float64(i)/rate)))))
 	}
-	return voice.Encode(s, rate)
+	return speech.Encode(s, rate)
 }
 
 func sine(hz float64, t float64) float64 { return math.Sin(2 * math.Pi * hz * t) }
@@ -60,22 +61,22 @@ func TestCheckRejectsWhatIsNotSpeech(t *testing.T) {
 		}),
 	}
 	for name, wav := range cases {
-		_, st, _ := voicetest.Measure(wav)
-		if err := voicetest.Check(wav, time.Second, 6*time.Second); err == nil {
+		_, st, _ := speechtest.Measure(wav)
+		if err := speechtest.Check(wav, time.Second, 6*time.Second); err == nil {
 			t.Errorf("%s passed as speech: %+v", name, st)
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
 	}
-	if err := voicetest.Check([]byte("RIFF0000WAVEjunk"), 0, time.Hour); err == nil {
+	if err := speechtest.Check([]byte("RIFF0000WAVEjunk"), 0, time.Hour); err == nil {
 		t.Error("a broken WAV passed")
 	}
 }
 
-// TestCheckAcceptsSpeech speaks with espeak-ng directly (not through package voice, whose tests
+// TestCheckAcceptsSpeech speaks with espeak-ng directly (not through package speech, whose tests
 // use this check) and checks both the verdict and the length bounds.
 func TestCheckAcceptsSpeech(t *testing.T) {
-	voicetest.NeedEngine(t)
+	speechtest.NeedEngine(t)
 	for _, c := range []struct{ voice, text string }{
 		{"cmn-latn-pinyin", "qing3 A ling2 yi1 er4 hao4 dao4 san1 hao4 chuang1kou3 ban4li3"},
 		{"en", "Number A zero one two, please go to window three"},
@@ -86,37 +87,55 @@ func TestCheckAcceptsSpeech(t *testing.T) {
 		}
 		// --stdout cannot seek back to fix the sizes: set them as a file would have them.
 		wav := fixSizes(out)
-		_, st, err := voicetest.Measure(wav)
+		_, st, err := speechtest.Measure(wav)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%s: %+v", c.voice, st)
-		if err := voicetest.Check(wav, time.Second, 10*time.Second); err != nil {
+		if err := speechtest.Check(wav, time.Second, 10*time.Second); err != nil {
 			t.Errorf("%s speech rejected: %v", c.voice, err)
 		}
-		if err := voicetest.Check(wav, st.Duration+time.Second, 20*time.Second); err == nil || !strings.Contains(err.Error(), "lasts") {
+		if err := speechtest.Check(wav, st.Duration+time.Second, 20*time.Second); err == nil || !strings.Contains(err.Error(), "lasts") {
 			t.Errorf("%s: a too short sound passed: %v", c.voice, err)
 		}
-		if err := voicetest.Check(wav, 0, st.Duration-100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "lasts") {
+		if err := speechtest.Check(wav, 0, st.Duration-100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "lasts") {
 			t.Errorf("%s: a too long sound passed: %v", c.voice, err)
 		}
 	}
 }
 
-func TestClipsSpeak(t *testing.T) {
-	dir := voicetest.Clips(t, voice.Chinese)
-	v, err := voice.New(dir)
+// Clips synthesised and joined into a sentence are speech; the same clips' parts without
+// the words between them are too short for the sentence's bounds.
+func TestSynthesizedClipsSpeak(t *testing.T) {
+	var clips []speech.Clip
+	var parts []speech.Part
+	for i, w := range []string{"qing3", "A", "ling2", "yi1", "er4", "hao4", "dao4", "san1", "hao4", "chuang1kou3", "ban4li3"} {
+		name := "zh/w" + string(rune('a'+i))
+		clips = append(clips, speech.Clip{Name: name, Lang: speech.Chinese, Voice: speech.VoiceChinese, Text: w})
+		parts = append(parts, speech.Part{Clip: name, Before: 60 * time.Millisecond})
+	}
+	set, err := speech.Load([]string{speechtest.Synthesize(t, clips)}, clips)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := v.Missing(); m != nil {
-		t.Fatalf("missing %v", m)
-	}
-	wav, err := v.Announce("A012", "3")
+	s, err := set.Join(parts, 150*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	voicetest.Speech(t, wav, time.Second, 6*time.Second)
+	speechtest.Speech(t, speech.Encode(s, speech.Rate), time.Second, 6*time.Second)
+	if err := speechtest.Check(speech.Encode(s[:speech.Rate/2], speech.Rate), time.Second, 6*time.Second); err == nil {
+		t.Error("half a second passed for a sentence of a second or more")
+	}
+}
+
+func TestPCMDecodes(t *testing.T) {
+	a, err := speech.Decode(speechtest.PCM(2, 8000, 8, []byte{128, 0, 255}[:2]))
+	if err != nil || a.Channels != 2 || a.Rate != 8000 || a.Bits != 8 || len(a.Samples) != 2 || a.Samples[1] != -32768 {
+		t.Fatalf("%+v, %v", a, err)
+	}
+	if _, err := speech.Decode(speechtest.PCM(1, 48000, 24, make([]byte, 6))); !errors.Is(err, speech.ErrUnsupported) {
+		t.Fatalf("24-bit: %v", err)
+	}
 }
 
 func fixSizes(b []byte) []byte {

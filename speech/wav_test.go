@@ -1,4 +1,4 @@
-package voice_test
+package speech_test
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"citizenhome/hall/voice"
+	"citizenhome/speech"
 )
 
 // wavFile assembles a RIFF/WAVE file from chunks, each given as id and body (padded as the format
@@ -70,26 +70,26 @@ func TestDecodeReadsTheFormats(t *testing.T) {
 	cases := []struct {
 		name string
 		file []byte
-		want voice.Audio
+		want speech.Audio
 	}{
 		{"16-bit mono", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 22050, 16)}, chunk{id: "data", body: le16(1, -2, 32767, -32768)}),
-			voice.Audio{Rate: 22050, Channels: 1, Bits: 16, Samples: []int16{1, -2, 32767, -32768}}},
+			speech.Audio{Rate: 22050, Channels: 1, Bits: 16, Samples: []int16{1, -2, 32767, -32768}}},
 		{"8-bit stereo, unsigned widened", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 2, 8000, 8)}, chunk{id: "data", body: []byte{128, 0, 255, 129}}),
-			voice.Audio{Rate: 8000, Channels: 2, Bits: 8, Samples: []int16{0, -32768, 127 << 8, 1 << 8}}},
+			speech.Audio{Rate: 8000, Channels: 2, Bits: 8, Samples: []int16{0, -32768, 127 << 8, 1 << 8}}},
 		{"other chunks skipped, odd one padded", wavFile(-1, chunk{id: "LIST", body: []byte("INFOx")}, chunk{id: "fmt ", body: fmtBody(1, 1, 44100, 16)},
 			chunk{id: "fact", body: []byte{1, 0, 0, 0}}, chunk{id: "data", body: le16(7)}),
-			voice.Audio{Rate: 44100, Channels: 1, Bits: 16, Samples: []int16{7}}},
+			speech.Audio{Rate: 44100, Channels: 1, Bits: 16, Samples: []int16{7}}},
 		{"extensible PCM", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(2, 48000, 16, 16, 1)}, chunk{id: "data", body: le16(3, 4)}),
-			voice.Audio{Rate: 48000, Channels: 2, Bits: 16, Samples: []int16{3, 4}}},
+			speech.Audio{Rate: 48000, Channels: 2, Bits: 16, Samples: []int16{3, 4}}},
 		{"RIFF size past the end (streamed)", wavFile(0x7fffffff, chunk{id: "fmt ", body: fmtBody(1, 1, 16000, 16)}, chunk{id: "data", body: le16(5, 6)}),
-			voice.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{5, 6}}},
+			speech.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{5, 6}}},
 		{"bytes after the RIFF chunk ignored", append(wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 16000, 16)}, chunk{id: "data", body: le16(5)}), "junk"...),
-			voice.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{5}}},
+			speech.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{5}}},
 		{"empty data", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 16000, 16)}, chunk{id: "data"}),
-			voice.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{}}},
+			speech.Audio{Rate: 16000, Channels: 1, Bits: 16, Samples: []int16{}}},
 	}
 	for _, c := range cases {
-		a, err := voice.Decode(c.file)
+		a, err := speech.Decode(c.file)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -109,41 +109,41 @@ func TestDecodeRefusesBrokenFiles(t *testing.T) {
 		file []byte
 		want error
 	}{
-		{"empty", nil, voice.ErrTruncated},
-		{"half a header", []byte("RIFF\x10\x00"), voice.ErrTruncated},
-		{"text", []byte("this is not a sound, it is a note about one"), voice.ErrNotWAV},
-		{"RIFF of another form", []byte("RIFF\x04\x00\x00\x00AVI LIST"), voice.ErrNotWAV},
-		{"no fmt", wavFile(-1), voice.ErrTruncated},
-		{"no data", wavFile(-1, chunk{id: "fmt ", body: good}), voice.ErrTruncated},
-		{"data cut short", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "data", body: le16(1, 2), size: 400}), voice.ErrTruncated},
-		{"data ends inside a frame", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "data", body: []byte{1, 2, 3}}), voice.ErrTruncated},
-		{"chunk past the end", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "LIST", body: []byte{1}, size: 1 << 30}), voice.ErrTruncated},
-		{"fmt cut short", wavFile(-1, chunk{id: "fmt ", body: good[:12], size: 16}), voice.ErrTruncated},
-		{"fmt too small", wavFile(-1, chunk{id: "fmt ", body: good[:14]}, chunk{id: "data", body: le16(1)}), voice.ErrCorrupt},
-		{"data before fmt", wavFile(-1, chunk{id: "data", body: le16(1)}, chunk{id: "fmt ", body: good}), voice.ErrCorrupt},
-		{"two fmt", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "fmt ", body: good}, chunk{id: "data", body: le16(1)}), voice.ErrCorrupt},
-		{"block align", wavFile(-1, chunk{id: "fmt ", body: badAlign}, chunk{id: "data", body: le16(1, 2)}), voice.ErrCorrupt},
-		{"RIFF size under its header", append([]byte("RIFF\x02\x00\x00\x00WAVE"), wavFile(-1, chunk{id: "fmt ", body: good})[12:]...), voice.ErrCorrupt},
-		{"float", wavFile(-1, chunk{id: "fmt ", body: fmtBody(3, 1, 22050, 32)}, chunk{id: "data", body: make([]byte, 8)}), voice.ErrUnsupported},
-		{"ADPCM", wavFile(-1, chunk{id: "fmt ", body: fmtBody(2, 1, 22050, 4)}, chunk{id: "data", body: make([]byte, 8)}), voice.ErrUnsupported},
-		{"24-bit", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 22050, 24)}, chunk{id: "data", body: make([]byte, 6)}), voice.ErrUnsupported},
-		{"6 channels", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 6, 22050, 16)}, chunk{id: "data", body: make([]byte, 12)}), voice.ErrUnsupported},
-		{"0 channels", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 0, 22050, 16)}, chunk{id: "data"}), voice.ErrUnsupported},
-		{"rate 0", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 0, 16)}, chunk{id: "data", body: le16(1)}), voice.ErrUnsupported},
-		{"rate 1 MHz", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 1000000, 16)}, chunk{id: "data", body: le16(1)}), voice.ErrUnsupported},
-		{"extensible float", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 32, 32, 3)}, chunk{id: "data", body: make([]byte, 4)}), voice.ErrUnsupported},
-		{"extensible 12 valid bits of 16", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 16, 12, 1)}, chunk{id: "data", body: le16(1)}), voice.ErrUnsupported},
-		{"extensible too short", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 16, 16, 1)[:30]}, chunk{id: "data", body: le16(1)}), voice.ErrCorrupt},
+		{"empty", nil, speech.ErrTruncated},
+		{"half a header", []byte("RIFF\x10\x00"), speech.ErrTruncated},
+		{"text", []byte("this is not a sound, it is a note about one"), speech.ErrNotWAV},
+		{"RIFF of another form", []byte("RIFF\x04\x00\x00\x00AVI LIST"), speech.ErrNotWAV},
+		{"no fmt", wavFile(-1), speech.ErrTruncated},
+		{"no data", wavFile(-1, chunk{id: "fmt ", body: good}), speech.ErrTruncated},
+		{"data cut short", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "data", body: le16(1, 2), size: 400}), speech.ErrTruncated},
+		{"data ends inside a frame", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "data", body: []byte{1, 2, 3}}), speech.ErrTruncated},
+		{"chunk past the end", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "LIST", body: []byte{1}, size: 1 << 30}), speech.ErrTruncated},
+		{"fmt cut short", wavFile(-1, chunk{id: "fmt ", body: good[:12], size: 16}), speech.ErrTruncated},
+		{"fmt too small", wavFile(-1, chunk{id: "fmt ", body: good[:14]}, chunk{id: "data", body: le16(1)}), speech.ErrCorrupt},
+		{"data before fmt", wavFile(-1, chunk{id: "data", body: le16(1)}, chunk{id: "fmt ", body: good}), speech.ErrCorrupt},
+		{"two fmt", wavFile(-1, chunk{id: "fmt ", body: good}, chunk{id: "fmt ", body: good}, chunk{id: "data", body: le16(1)}), speech.ErrCorrupt},
+		{"block align", wavFile(-1, chunk{id: "fmt ", body: badAlign}, chunk{id: "data", body: le16(1, 2)}), speech.ErrCorrupt},
+		{"RIFF size under its header", append([]byte("RIFF\x02\x00\x00\x00WAVE"), wavFile(-1, chunk{id: "fmt ", body: good})[12:]...), speech.ErrCorrupt},
+		{"float", wavFile(-1, chunk{id: "fmt ", body: fmtBody(3, 1, 22050, 32)}, chunk{id: "data", body: make([]byte, 8)}), speech.ErrUnsupported},
+		{"ADPCM", wavFile(-1, chunk{id: "fmt ", body: fmtBody(2, 1, 22050, 4)}, chunk{id: "data", body: make([]byte, 8)}), speech.ErrUnsupported},
+		{"24-bit", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 22050, 24)}, chunk{id: "data", body: make([]byte, 6)}), speech.ErrUnsupported},
+		{"6 channels", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 6, 22050, 16)}, chunk{id: "data", body: make([]byte, 12)}), speech.ErrUnsupported},
+		{"0 channels", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 0, 22050, 16)}, chunk{id: "data"}), speech.ErrUnsupported},
+		{"rate 0", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 0, 16)}, chunk{id: "data", body: le16(1)}), speech.ErrUnsupported},
+		{"rate 1 MHz", wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 1, 1000000, 16)}, chunk{id: "data", body: le16(1)}), speech.ErrUnsupported},
+		{"extensible float", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 32, 32, 3)}, chunk{id: "data", body: make([]byte, 4)}), speech.ErrUnsupported},
+		{"extensible 12 valid bits of 16", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 16, 12, 1)}, chunk{id: "data", body: le16(1)}), speech.ErrUnsupported},
+		{"extensible too short", wavFile(-1, chunk{id: "fmt ", body: extensibleBody(1, 22050, 16, 16, 1)[:30]}, chunk{id: "data", body: le16(1)}), speech.ErrCorrupt},
 	}
 	for _, c := range cases {
-		a, err := voice.Decode(c.file)
+		a, err := speech.Decode(c.file)
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, %v; want %v", c.name, a, err, c.want)
 			continue
 		}
-		var e *voice.Error
+		var e *speech.Error
 		if !errors.As(err, &e) || e.Detail == "" {
-			t.Errorf("%s: %v is not a *voice.Error with a detail", c.name, err)
+			t.Errorf("%s: %v is not a *speech.Error with a detail", c.name, err)
 		}
 		t.Logf("%s: %v", c.name, err)
 	}
@@ -151,23 +151,23 @@ func TestDecodeRefusesBrokenFiles(t *testing.T) {
 
 func TestEncodeDecodes(t *testing.T) {
 	s := []int16{0, 1, -1, 32767, -32768, 1234}
-	b := voice.Encode(s, voice.Rate)
+	b := speech.Encode(s, speech.Rate)
 	if len(b) != 44+2*len(s) {
 		t.Fatalf("%d bytes", len(b))
 	}
-	a, err := voice.Decode(b)
+	a, err := speech.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Rate != voice.Rate || a.Channels != 1 || a.Bits != 16 || !slices.Equal(a.Samples, s) {
+	if a.Rate != speech.Rate || a.Channels != 1 || a.Bits != 16 || !slices.Equal(a.Samples, s) {
 		t.Fatalf("round trip: %+v", *a)
 	}
-	if d := a.Duration(); d != time.Duration(len(s))*time.Second/voice.Rate {
+	if d := a.Duration(); d != time.Duration(len(s))*time.Second/speech.Rate {
 		t.Fatalf("duration %v", d)
 	}
 }
 
-// FuzzDecode: no input panics; every error is a *voice.Error with
+// FuzzDecode: no input panics; every error is a *speech.Error with
 // a code; every success is self-consistent, holds no more samples than the input has bytes for,
 // and survives Encode.
 func FuzzDecode(f *testing.F) {
@@ -176,18 +176,18 @@ func FuzzDecode(f *testing.F) {
 	f.Add(wavFile(-1, chunk{id: "fmt ", body: fmtBody(1, 2, 8000, 8)}, chunk{id: "data", body: []byte{1, 2, 3, 4}}))
 	f.Add(wavFile(-1, chunk{id: "LIST", body: []byte("INFOx")}, chunk{id: "fmt ", body: extensibleBody(2, 48000, 16, 16, 1)}, chunk{id: "data", body: le16(3, 4)}))
 	f.Add(wavFile(0x7fffffff, chunk{id: "fmt ", body: good}, chunk{id: "data", body: le16(1), size: 100}))
-	f.Add(voice.Encode([]int16{5, 6, 7}, 16000))
+	f.Add(speech.Encode([]int16{5, 6, 7}, 16000))
 	f.Add([]byte("RIFF"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := voice.Decode(b)
+		a, err := speech.Decode(b)
 		if err != nil {
-			var e *voice.Error
+			var e *speech.Error
 			if !errors.As(err, &e) || e.Code == "" || a != nil {
 				t.Fatalf("error %v (%T) with audio %v", err, err, a)
 			}
 			return
 		}
-		if a.Channels != 1 && a.Channels != 2 || a.Bits != 8 && a.Bits != 16 || a.Rate < voice.MinRate || a.Rate > voice.MaxRate {
+		if a.Channels != 1 && a.Channels != 2 || a.Bits != 8 && a.Bits != 16 || a.Rate < speech.MinRate || a.Rate > speech.MaxRate {
 			t.Fatalf("decoded an unsupported format: %d ch, %d bits, %d Hz", a.Channels, a.Bits, a.Rate)
 		}
 		if len(a.Samples)%a.Channels != 0 || len(a.Samples)*a.Bits/8 > len(b) {
@@ -197,7 +197,7 @@ func FuzzDecode(f *testing.F) {
 		for i := 0; i < len(a.Samples); i += a.Channels {
 			mono = append(mono, a.Samples[i])
 		}
-		again, err := voice.Decode(voice.Encode(mono, a.Rate))
+		again, err := speech.Decode(speech.Encode(mono, a.Rate))
 		if err != nil || !slices.Equal(again.Samples, mono) || again.Rate != a.Rate {
 			t.Fatalf("re-encoded audio does not decode the same: %v", err)
 		}
