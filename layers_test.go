@@ -42,6 +42,8 @@ var (
 var rules = []rule{
 	{why: "the core and its packages link no device, MQTT or UI library, and nothing that uses the core (but the contract's types)",
 		pkgs: []string{"citizenhome/kiosk"}, forbid: concat(hardware, mqtt, screen, aboveCore), allow: []string{contractTypes}},
+	{why: "the core speaks through a speaker cmd/kiosk wires: it links no audio device library",
+		pkgs: []string{"citizenhome/kiosk"}, forbid: []string{"citizenhome/devices/speaker"}},
 	{why: "the core ships no simulator: the demo's are wired in internal/rig, and tests reach them through kits (kiosk/payment/paymenttest)",
 		pkgs: []string{"citizenhome/kiosk"}, forbid: simulators, noKits: true},
 	{why: "the screens render the core's state and never touch a device",

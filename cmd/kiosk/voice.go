@@ -57,10 +57,16 @@ func startVoice(cfg config.Config, k *kiosk.Kiosk, log *slog.Logger) voice {
 		return voice{}
 	}
 	outcome(sp.Check())
-	v := prompt.NewVoice(p, sp, c.StateFile, log)
+	v := prompt.NewVoice(p, speakerOut{sp}, c.StateFile, log)
 	k.UseVoice(v)
 	return voice{v: v, sp: sp}
 }
+
+// speakerOut is the speaker as the core's voice plays through it: sounds started, not waited on.
+type speakerOut struct{ *speaker.Speaker }
+
+func (s speakerOut) Play(samples []int16, rate int) { s.Speaker.Play(samples, rate) }
+func (s speakerOut) Tap()                           { s.Speaker.Tap() }
 
 // speakerState is the device state of a speaker's failure: offline when there is no device (or
 // no player, or it is busy), error otherwise.

@@ -10,21 +10,20 @@ import (
 	"path/filepath"
 	"sync"
 
-	"citizenhome/devices/speaker"
 	"citizenhome/speech"
 )
 
-// Speaker is what a Voice plays through (*speaker.Speaker).
+// Speaker is what a Voice plays through: devices/speaker's, wired by cmd/kiosk (the core links
+// no device library). Play and Tap start a sound, cutting short the one playing, and return at
+// once; Volume is 0..100.
 type Speaker interface {
-	Play(samples []int16, rate int) *speaker.Sound
-	Tap() *speaker.Sound
+	Play(samples []int16, rate int)
+	Tap()
 	Volume() int
 	SetVolume(v int)
 	Muted() bool
 	SetMuted(on bool)
 }
-
-var _ Speaker = (*speaker.Speaker)(nil)
 
 // Level is the voice's volume (0..100) and mute, as staff set them.
 type Level struct {
