@@ -43,7 +43,7 @@ func (u *UI) guide(query string) {
 		c := u.core.Catalog()
 		if query == "" {
 			for _, s := range c.Sections() {
-				results.Add(widget.NewLabelWithStyle(s.Name.In(u.lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+				results.Add(u.section(s.Name.In(u.lang)))
 				for _, m := range c.Matters(s.ID) {
 					results.Add(u.matterButton(m, query))
 				}
@@ -133,7 +133,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		body := container.NewVBox()
 		heading := func(title string) {
-			body.Add(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(title))
 		}
 		list := func(title string, items []string) {
 			if len(items) == 0 {
@@ -176,7 +176,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 				basis.Add(u.wrap(fmt.Sprintf("%d. %s", i+1, s)))
 			}
 			basis.Hide()
-			var fold *widget.Button
+			var fold *Button
 			fold = u.button(u.t("guide.basis_show"), func() {
 				u.touch()
 				if basis.Visible() {
@@ -241,7 +241,7 @@ func (u *UI) paren(s string) string {
 // citizens who do not know a touch screen scrolls by dragging.
 type pager struct {
 	scroll   *container.Scroll
-	up, down *widget.Button
+	up, down *Button
 	more     *widget.Label
 }
 

@@ -540,7 +540,8 @@ func TestRatingBadNeedsReasons(t *testing.T) {
 	f.tapExact(t, "服务态度不好")
 	f.tapExact(t, "等候时间长")
 	f.tapExact(t, "其他")
-	f.tapExact(t, "其他") // taken back
+	f.mustShow(t, "✓ 服务态度不好", "✓ 等候时间长", "✓ 其他") // chosen: marked, not by colour alone
+	f.tapExact(t, "✓ 其他")                        // taken back
 	f.tapExact(t, "提交评价")
 	f.mustShow(t, "感谢您的评价", "我们会核实并改进")
 	if got := ratings(t, f); len(got) != 1 || got[0].reasons != "wait-long,attitude" || got[0].attitude != int64(2) {

@@ -128,7 +128,7 @@ func (u *UI) rating() {
 			} else {
 				label = u.tf("rating.optional", map[string]any{"D": label})
 			}
-			body.Add(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(label))
 			var row []fyne.CanvasObject
 			for _, l := range levelsShown {
 				d, l := d, l
@@ -152,7 +152,7 @@ func (u *UI) rating() {
 			body.Add(container.New(&splitRow{split: goodLevels, gap: 4 * theme.Padding(), vertical: cols == 1}, row...))
 		}
 		if f.bad() {
-			body.Add(widget.NewLabelWithStyle(u.t("rating.reasons"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(u.t("rating.reasons")))
 			rcols := 3
 			if u.theme.Large {
 				rcols = 2
@@ -161,7 +161,12 @@ func (u *UI) rating() {
 			for _, r := range civic.Reasons {
 				r := r
 				on := slices.Contains(f.reasons, r)
-				g.Add(u.tile(r.Label().In(u.lang), on, func() {
+				text := r.Label().In(u.lang)
+				if on {
+					// Marked by ✓ and an outline as well as by colour, as the levels are.
+					text = u.tf("rating.chosen", map[string]any{"L": text})
+				}
+				t := u.tile(text, on, func() {
 					u.touch()
 					if on {
 						f.reasons = slices.DeleteFunc(f.reasons, func(x civic.Reason) bool { return x == r })
@@ -169,7 +174,9 @@ func (u *UI) rating() {
 						f.reasons = append(f.reasons, r)
 					}
 					u.rating()
-				}))
+				})
+				t.Chosen = on
+				g.Add(t)
 			}
 			body.Add(g)
 		}

@@ -37,7 +37,8 @@ func (u *UI) showSections() {
 			tiles[so.Section.ID] = tile
 			items = append(items, tile)
 		}
-		u.newWaitBoard(tiles) // each tile says how many wait for its section
+		// Each tile says how many wait for its section.
+		u.newWaitBoard(func(counts map[string]int, err error) { u.fillWaiting(tiles, counts, err) })
 		return u.page(u.t("ticket.choose_section"), nil, u.scroll(container.NewVBox(items...)))
 	})
 }
