@@ -56,6 +56,9 @@ func NewButton(label string, s Style, iconName string, tap func()) *Button {
 // colours are the fill, the text's colour name and the outline (nil: none) of the button now.
 func (b *Button) colours() (fill color.Color, text fyne.ThemeColorName, edge color.Color) {
 	if b.Disabled() {
+		if b.Style == OnBand {
+			return colOff, theme.ColorNameDisabled, nil // the light fill is its edge on the red
+		}
 		return colOff, theme.ColorNameDisabled, colOffEdge
 	}
 	switch b.Style {
@@ -87,8 +90,12 @@ func (b *Button) setIcon() {
 		return
 	}
 	_, text, _ := b.colours()
-	b.Icon = icon(b.IconName, b.Theme().Color(text, theme.VariantLight))
+	b.Icon = icon(b.IconName, palette.Color(text, theme.VariantLight))
 }
+
+// palette is the kiosk's colours by name, whatever theme a button is drawn in (a theme override
+// knows nothing of the kiosk's own names).
+var palette = &Theme{}
 
 type styledRenderer struct {
 	b     *Button

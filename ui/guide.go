@@ -84,7 +84,9 @@ func (u *UI) guide(query string) {
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
 	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
-	return u.tile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
+	t := u.tile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
+	t.IconName = iconGuide // a result, told apart from the keys above it
+	return t
 }
 
 // keypad is an on-screen keyboard of the Latin letters (pinyin initials, English words), with
@@ -199,7 +201,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			cols = 1 // "Take a ticket for this matter" in large text takes the screen's width
 		}
 		var actions fyne.CanvasObject = container.NewGridWithColumns(cols,
-			tall(u.button(u.t("guide.print"), func() { u.touch(); u.printChecklist(m, back) })),
+			tall(NewButton(u.t("guide.print"), Secondary, iconPrint, func() { u.touch(); u.printChecklist(m, back) })),
 			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })))
 		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
 			if u.lang == "zh" && !u.theme.Large {

@@ -59,7 +59,8 @@ var (
 	colInfo       = color.NRGBA{0x1A, 0x4F, 0x8F, 0xFF} // dark blue, 8.2:1 on white: in progress
 	// A hover or keyboard focus darkens a control a little: the kiosk is touched, and an opaque
 	// focus colour would leave a tapped button in another colour than its text was chosen for.
-	colShade = color.NRGBA{0x00, 0x00, 0x00, 0x14}
+	colShade    = color.NRGBA{0x00, 0x00, 0x00, 0x14}
+	colBackdrop = color.NRGBA{0x00, 0x00, 0x00, 0x99}
 )
 
 // Colour names of the kiosk's own, beyond Fyne's.
@@ -92,6 +93,10 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 		return colOff
 	case theme.ColorNameForegroundOnPrimary:
 		return color.White
+	case theme.ColorNameShadow:
+		// A dialog's backdrop: dark enough that the white dialog stands out from the screen
+		// behind it at more than 3:1.
+		return colBackdrop
 	case theme.ColorNameError, colorNameDanger:
 		return colDanger
 	case theme.ColorNameSuccess:

@@ -50,7 +50,9 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 		for _, m := range so.Matters {
 			m := m
 			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
-			items = append(items, u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
+			t := u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) })
+			t.IconName = iconTicket
+			items = append(items, t)
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
 		return u.page(title, u.showSections, u.scroll(container.NewVBox(items...)))
