@@ -502,7 +502,8 @@ func (u *UI) showLocked(message string) {
 		title.SizeName = "headingText"
 		msg := widget.NewLabelWithStyle(message, fyne.TextAlignCenter, fyne.TextStyle{})
 		msg.Wrapping = fyne.TextWrapWord
-		return container.NewVBox(layout.NewSpacer(), title, msg, layout.NewSpacer())
+		sign := container.NewCenter(iconImage(iconAlert, colPrimary, 160))
+		return container.NewVBox(layout.NewSpacer(), sign, title, msg, layout.NewSpacer())
 	})
 	u.onLocked = true
 }

@@ -202,7 +202,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		var actions fyne.CanvasObject = container.NewGridWithColumns(cols,
 			tall(NewButton(u.t("guide.print"), Secondary, iconPrint, func() { u.touch(); u.printChecklist(m, back) })),
-			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })))
+			tall(NewButton(u.t("guide.take"), Primary, iconTicket, func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })))
 		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
 			if u.lang == "zh" && !u.theme.Large {
 				actions = container.NewGridWithColumns(3, append(actions.(*fyne.Container).Objects, pay)...)

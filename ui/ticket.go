@@ -84,7 +84,7 @@ func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 				info.Add(widget.NewLabelWithStyle(u.t(priorityKey(m.Handling == catalog.Urgent)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			}
 		}
-		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
+		ok := tall(NewButton(u.t("ticket.confirm"), Primary, iconTicket, func() { u.touch(); u.take(m) }))
 		return u.page(u.t("ticket.confirm_title"), func() { u.showMatters(so) },
 			container.NewVBox(info, layout.NewSpacer(), ok))
 	})
