@@ -92,9 +92,14 @@ func TestStylesMeetContrast(t *testing.T) {
 				t.Errorf("large=%v %s: %.2f:1, want %.1f:1", large, name, c, want)
 			}
 		}
-		// A dialog stands out from the screen it darkens.
-		if c := contrast(colBackground, over(colBackground, colBackdrop)); c < 3 {
-			t.Errorf("dialog against its backdrop: %.2f:1", c)
+		// A dialog's outline stands out from the screen it dims, and the text behind stays
+		// legible.
+		dim := over(colBackground, colBackdrop)
+		if c := contrast(colEdge, dim); c < 3 {
+			t.Errorf("dialog outline against its backdrop: %.2f:1", c)
+		}
+		if c := contrast(over(colText, colBackdrop), dim); c < 7 {
+			t.Errorf("text behind a dialog: %.2f:1", c)
 		}
 	}
 }

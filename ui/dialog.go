@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -40,7 +42,12 @@ func (u *UI) bigButton(label string, style Style, tap func()) fyne.CanvasObject 
 // popup shows content as a modal dialog in large text, dialogWidth of the window wide.
 func (u *UI) popup(content fyne.CanvasObject) *widget.PopUp {
 	c := u.win.Canvas()
-	p := widget.NewModalPopUp(container.NewThemeOverride(container.NewPadded(content), u.largeTheme()), c)
+	// An outline sets the dialog apart from the screen behind it (3:1 and more over the backdrop).
+	edge := canvas.NewRectangle(color.Transparent)
+	edge.StrokeColor, edge.StrokeWidth = colEdge, edgeWidth
+	framed := container.NewStack(container.New(layout.NewCustomPaddedLayout(-theme.Padding(), -theme.Padding(), -theme.Padding(), -theme.Padding()), edge),
+		container.NewPadded(content))
+	p := widget.NewModalPopUp(container.NewThemeOverride(framed, u.largeTheme()), c)
 	w := c.Size().Width * dialogWidth
 	p.Resize(fyne.NewSize(w, p.MinSize().Height))
 	p.Show()

@@ -60,7 +60,7 @@ var (
 	// A hover or keyboard focus darkens a control a little: the kiosk is touched, and an opaque
 	// focus colour would leave a tapped button in another colour than its text was chosen for.
 	colShade    = color.NRGBA{0x00, 0x00, 0x00, 0x14}
-	colBackdrop = color.NRGBA{0x00, 0x00, 0x00, 0x99}
+	colBackdrop = color.NRGBA{0x00, 0x00, 0x00, 0x33}
 )
 
 // Colour names of the kiosk's own, beyond Fyne's.
@@ -94,8 +94,8 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	case theme.ColorNameForegroundOnPrimary:
 		return color.White
 	case theme.ColorNameShadow:
-		// A dialog's backdrop: dark enough that the white dialog stands out from the screen
-		// behind it at more than 3:1.
+		// A dialog's backdrop: light, so that the screen behind stays legible; the dialog's
+		// outline (colEdge) sets it apart.
 		return colBackdrop
 	case theme.ColorNameError, colorNameDanger:
 		return colDanger
