@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
@@ -173,6 +174,8 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 		u.async = func(f func()) { f() }
 	}
 	fyne.CurrentApp().Settings().SetTheme(th)
+	// The header band reaches the screen's edges; the screens pad their own content.
+	win.SetPadded(false)
 	u.staff = &staffDesk{u: u, logins: o.Staff}
 	u.hall = newTapLabel(u.staff.hallTapped)
 	u.header = &headerLayout{}
@@ -216,12 +219,14 @@ func (u *UI) build() {
 		u.hall.Wrapping = fyne.TextWrapBreak // no spaces between Chinese words
 		u.hall.SetText(cfg.Hall.Name)
 	}
-	langBtn := u.button(u.t("nav.lang"), func() { u.touch(); u.setLanguage(other(u.lang)) })
-	sizeKey := "nav.large"
+	langIcon, sizeIcon, sizeKey := iconLanguage, iconElder, "nav.large"
 	if u.theme.Large {
-		sizeKey = "nav.normal"
+		// Elder mode's large hall name needs the room of the icons (and the home screen has a
+		// large text tile with its icon).
+		langIcon, sizeIcon, sizeKey = "", "", "nav.normal"
 	}
-	sizeBtn := u.button(u.t(sizeKey), func() { u.touch(); u.setLarge(!u.theme.Large) })
+	langBtn := NewButton(u.t("nav.lang"), OnBand, langIcon, u.clicked(func() { u.touch(); u.setLanguage(other(u.lang)) }))
+	sizeBtn := NewButton(u.t(sizeKey), OnBand, sizeIcon, u.clicked(func() { u.touch(); u.setLarge(!u.theme.Large) }))
 	var toggles fyne.CanvasObject = container.NewHBox(tall(sizeBtn), tall(langBtn))
 	if u.theme.Large {
 		// In elder mode the toggles keep the standard text size the citizen found them in:
@@ -231,14 +236,20 @@ func (u *UI) build() {
 		std.Large = false
 		toggles = container.NewThemeOverride(toggles, &std)
 	}
-	top := newHeader(u.header, u.hall, u.clock, toggles)
-	var header fyne.CanvasObject = top
+	// The header is a band of the government red with white text: the hall's name and the
+	// time read as the kiosk's own, apart from the screen's content, and the toggles on it are
+	// white keys.
+	row := newHeader(u.header, u.hall, u.clock, toggles, bandTheme{u.theme})
+	pad := theme.Padding()
+	band := container.NewStack(canvas.NewRectangle(colPrimary), container.New(
+		layout.NewCustomPaddedLayout(pad, pad, 2*pad, 2*pad), row))
+	var header fyne.CanvasObject = band
 	if u.core.Demo() {
 		b := canvas.NewText(u.t("demo.badge"), colPrimary)
 		b.TextStyle.Bold = true
 		b.Alignment = fyne.TextAlignCenter
 		u.badge = b
-		header = container.NewVBox(top, b)
+		header = container.NewVBox(band, b)
 	}
 	var content fyne.CanvasObject = container.NewBorder(header, nil, nil, nil, container.NewPadded(u.body))
 	if u.drawn != nil {
@@ -307,9 +318,9 @@ func (u *UI) show(f func() fyne.CanvasObject) {
 }
 
 // scroll is a vertical scroll whose every move is a touch: a citizen reading a long guide is
-// there.
+// there. Its content keeps clear of the scroll bar, which would cover the controls' right edges.
 func (u *UI) scroll(content fyne.CanvasObject) *container.Scroll {
-	s := container.NewVScroll(content)
+	s := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, 2*theme.Padding()), content))
 	s.OnScrolled = func(fyne.Position) { u.touch() }
 	return s
 }
@@ -318,6 +329,13 @@ func (u *UI) scroll(content fyne.CanvasObject) *container.Scroll {
 func (u *UI) tile(text string, primary bool, tap func()) *Tile {
 	t := NewTile(text, primary, tap)
 	t.Activity = func() { u.touch(); u.tapped() }
+	return t
+}
+
+// serviceTile is a large tile with an icon and a one-line subtitle (the home screen's).
+func (u *UI) serviceTile(text, sub, iconName string, primary bool, tap func()) *Tile {
+	t := u.tile(text, primary, tap)
+	t.Sub, t.IconName = sub, iconName
 	return t
 }
 
@@ -451,15 +469,24 @@ func (u *UI) languageFor(e kiosk.Event) {
 	u.redraw()
 }
 
-// button is a touch-sized button (at least 80 px high).
-func (u *UI) button(label string, tap func()) *widget.Button {
-	return widget.NewButton(label, func() { u.tapped(); tap() })
+// button is a secondary button (Secondary: outlined, dark text), at least TouchTarget square.
+func (u *UI) button(label string, tap func()) *Button {
+	return NewButton(label, Secondary, "", u.clicked(tap))
 }
 
-func (u *UI) primary(label string, tap func()) *widget.Button {
-	b := widget.NewButton(label, func() { u.tapped(); tap() })
-	b.Importance = widget.HighImportance
-	return b
+// primary is the screen's main action (Primary: filled red).
+func (u *UI) primary(label string, tap func()) *Button {
+	return NewButton(label, Primary, "", u.clicked(tap))
+}
+
+// danger is a destructive action (Danger: dark red outline and text, the alert icon).
+func (u *UI) danger(label string, tap func()) *Button {
+	return NewButton(label, Danger, iconAlert, u.clicked(tap))
+}
+
+// clicked is tap after the tap click.
+func (u *UI) clicked(tap func()) func() {
+	return func() { u.tapped(); tap() }
 }
 
 // TouchTarget is the least height and width of anything a citizen taps.
@@ -477,9 +504,9 @@ func (u *UI) page(title string, back func(), content fyne.CanvasObject) fyne.Can
 	h := u.heading(title) // wraps: an English title in elder mode's large text is wider than a portrait screen
 	var nav []fyne.CanvasObject
 	if back != nil {
-		nav = append(nav, tall(u.button(u.t("nav.back"), func() { u.touch(); back() })))
+		nav = append(nav, tall(NewButton(u.t("nav.back"), Secondary, iconBack, u.clicked(func() { u.touch(); back() }))))
 	}
-	nav = append(nav, tall(u.button(u.t("nav.home"), func() { u.touch(); u.showHome() })))
+	nav = append(nav, tall(NewButton(u.t("nav.home"), Secondary, iconHome, u.clicked(func() { u.touch(); u.showHome() }))))
 	bar := container.NewGridWithColumns(len(nav), nav...)
 	return container.NewBorder(h, bar, nil, nil, content)
 }
@@ -493,7 +520,8 @@ func (u *UI) showLocked(message string) {
 		title.SizeName = "headingText"
 		msg := widget.NewLabelWithStyle(message, fyne.TextAlignCenter, fyne.TextStyle{})
 		msg.Wrapping = fyne.TextWrapWord
-		return container.NewVBox(layout.NewSpacer(), title, msg, layout.NewSpacer())
+		sign := container.NewCenter(iconImage(iconAlert, colPrimary, 160))
+		return container.NewVBox(layout.NewSpacer(), sign, title, msg, layout.NewSpacer())
 	})
 	u.onLocked = true
 }

@@ -102,12 +102,12 @@ func (u *UI) complaintText() {
 				}
 			}))
 		}
-		body := container.NewVBox(cat, card(typed), count, widget.NewLabelWithStyle(u.t("complaint.phrases"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), ph)
+		body := container.NewVBox(cat, card(typed), count, u.section(u.t("complaint.phrases")), ph)
 		if u.theme.Large {
 			// Elder mode: the phrases only, and a way to start again.
 			body.Add(tall(u.button(u.t("guide.clear"), func() { u.touch(); setText("") })))
 		} else {
-			body.Add(widget.NewLabelWithStyle(u.t("complaint.keys"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(u.t("complaint.keys")))
 			pad := u.charPad(f.text, textKeys, 7, civic.MaxComplaintText, setText)
 			space := tall(u.button(u.t("guide.space"), func() {
 				u.touch()

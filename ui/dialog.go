@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk/prompt"
@@ -29,29 +31,25 @@ func (u *UI) largeTheme() *Theme {
 }
 
 // bigButton is a dialog's button: at least DialogButton high and twice as wide.
-func (u *UI) bigButton(label string, primary bool, tap func()) fyne.CanvasObject {
-	b := widget.NewButton(label, tap)
-	if primary {
-		b.Importance = widget.HighImportance
+func (u *UI) bigButton(label string, style Style, tap func()) fyne.CanvasObject {
+	b := NewButton(label, style, "", u.clicked(tap))
+	if style == Danger {
+		b.IconName = iconAlert
 	}
 	spacer := canvas.NewRectangle(color.Transparent)
 	spacer.SetMinSize(fyne.NewSize(2*DialogButton, DialogButton))
-	if primary {
-		return container.NewStack(spacer, b)
-	}
-	// A light button on a white dialog has no visible edge (1.1:1): an outline gives it one
-	// at 4.6:1, over the button (a rectangle takes no taps).
-	edge := canvas.NewRectangle(color.Transparent)
-	edge.StrokeColor = colDisabled
-	edge.StrokeWidth = 3
-	edge.CornerRadius = 4
-	return container.NewStack(spacer, b, edge)
+	return container.NewStack(spacer, b)
 }
 
 // popup shows content as a modal dialog in large text, dialogWidth of the window wide.
 func (u *UI) popup(content fyne.CanvasObject) *widget.PopUp {
 	c := u.win.Canvas()
-	p := widget.NewModalPopUp(container.NewThemeOverride(container.NewPadded(content), u.largeTheme()), c)
+	// An outline sets the dialog apart from the screen behind it (3:1 and more over the backdrop).
+	edge := canvas.NewRectangle(color.Transparent)
+	edge.StrokeColor, edge.StrokeWidth = colEdge, edgeWidth
+	framed := container.NewStack(container.New(layout.NewCustomPaddedLayout(-theme.Padding(), -theme.Padding(), -theme.Padding(), -theme.Padding()), edge),
+		container.NewPadded(content))
+	p := widget.NewModalPopUp(container.NewThemeOverride(framed, u.largeTheme()), c)
 	w := c.Size().Width * dialogWidth
 	p.Resize(fyne.NewSize(w, p.MinSize().Height))
 	p.Show()
@@ -64,6 +62,11 @@ func (u *UI) popup(content fyne.CanvasObject) *widget.PopUp {
 // answer closes it and is a touch. Only one question is on screen at a time: a new one, a
 // screen change and the end of the session close it.
 func (u *UI) ask(title, body, yes, no string, onYes, onNo func()) {
+	u.askStyled(title, body, yes, no, Primary, onYes, onNo)
+}
+
+// askStyled is ask with yes in the style given (Danger for a destructive action).
+func (u *UI) askStyled(title, body, yes, no string, yesStyle Style, onYes, onNo func()) {
 	u.hideDialog()
 	h := u.heading(title)
 	var answer *widget.PopUp
@@ -78,7 +81,7 @@ func (u *UI) ask(title, body, yes, no string, onYes, onNo func()) {
 			}
 		}
 	}
-	buttons := container.NewGridWithColumns(2, u.bigButton(no, false, close(onNo)), u.bigButton(yes, true, close(onYes)))
+	buttons := container.NewGridWithColumns(2, u.bigButton(no, Secondary, close(onNo)), u.bigButton(yes, yesStyle, close(onYes)))
 	box := container.NewVBox(h)
 	if body != "" {
 		box.Add(u.wrap(body))
@@ -100,9 +103,9 @@ func (u *UI) hideDialog() {
 func (u *UI) dialogShown() bool { return u.dialog != nil }
 
 // confirm asks staff to confirm action (its name, as on its button) with what it will do; 确认
-// runs do, 取消 nothing.
+// (in the danger style: every action confirmed stops citizens' service) runs do, 取消 nothing.
 func (u *UI) confirm(action, consequence string, do func()) {
-	u.ask(u.tf("confirm.title", map[string]any{"A": action}), consequence, u.t("confirm.yes"), u.t("confirm.no"), do, nil)
+	u.askStyled(u.tf("confirm.title", map[string]any{"A": action}), consequence, u.t("confirm.yes"), u.t("confirm.no"), Danger, do, nil)
 }
 
 // showIdle is the idle warning: the session ends in left unless someone touches the screen. It
@@ -117,7 +120,7 @@ func (u *UI) showIdle(left time.Duration) {
 	u.idleBody = u.wrap("")
 	u.idleBody.Alignment = fyne.TextAlignCenter
 	u.setIdleLeft(left)
-	cont := u.bigButton(u.t("idle.continue"), true, func() { u.touch() })
+	cont := u.bigButton(u.t("idle.continue"), Primary, func() { u.touch() })
 	u.idle = u.popup(container.NewVBox(title, u.idleCount, u.idleBody, cont))
 }
 

@@ -43,7 +43,7 @@ func (u *UI) guide(query string) {
 		c := u.core.Catalog()
 		if query == "" {
 			for _, s := range c.Sections() {
-				results.Add(widget.NewLabelWithStyle(s.Name.In(u.lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+				results.Add(u.section(s.Name.In(u.lang)))
 				for _, m := range c.Matters(s.ID) {
 					results.Add(u.matterButton(m, query))
 				}
@@ -84,7 +84,9 @@ func (u *UI) guide(query string) {
 
 func (u *UI) matterButton(m *catalog.Matter, query string) fyne.CanvasObject {
 	label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
-	return u.tile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
+	t := u.tile(label, false, func() { u.touch(); u.showGuideDetail(m, func() { u.guide(query) }) })
+	t.IconName = iconGuide // a result, told apart from the keys above it
+	return t
 }
 
 // keypad is an on-screen keyboard of the Latin letters (pinyin initials, English words), with
@@ -133,7 +135,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 		}
 		body := container.NewVBox()
 		heading := func(title string) {
-			body.Add(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(title))
 		}
 		list := func(title string, items []string) {
 			if len(items) == 0 {
@@ -176,7 +178,7 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 				basis.Add(u.wrap(fmt.Sprintf("%d. %s", i+1, s)))
 			}
 			basis.Hide()
-			var fold *widget.Button
+			var fold *Button
 			fold = u.button(u.t("guide.basis_show"), func() {
 				u.touch()
 				if basis.Visible() {
@@ -199,8 +201,8 @@ func (u *UI) showGuideDetail(m *catalog.Matter, back func()) {
 			cols = 1 // "Take a ticket for this matter" in large text takes the screen's width
 		}
 		var actions fyne.CanvasObject = container.NewGridWithColumns(cols,
-			tall(u.button(u.t("guide.print"), func() { u.touch(); u.printChecklist(m, back) })),
-			tall(u.primary(u.t("guide.take"), func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) })))
+			tall(NewButton(u.t("guide.print"), Secondary, iconPrint, u.clicked(func() { u.touch(); u.printChecklist(m, back) }))),
+			tall(NewButton(u.t("guide.take"), Primary, iconTicket, u.clicked(func() { u.touch(); u.takeFor(m, func() { u.showGuideDetail(m, u.showGuide) }) }))))
 		if pay := u.pay.button(m, func() { u.showGuideDetail(m, back) }); pay != nil {
 			if u.lang == "zh" && !u.theme.Large {
 				actions = container.NewGridWithColumns(3, append(actions.(*fyne.Container).Objects, pay)...)
@@ -241,7 +243,7 @@ func (u *UI) paren(s string) string {
 // citizens who do not know a touch screen scrolls by dragging.
 type pager struct {
 	scroll   *container.Scroll
-	up, down *widget.Button
+	up, down *Button
 	more     *widget.Label
 }
 

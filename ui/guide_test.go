@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/devices/escpos"
 	"citizenhome/devices/escpos/emulator"
@@ -166,9 +165,9 @@ func TestGuidePageButtons(t *testing.T) {
 	}
 	up, down := f.ui.t("guide.page_up"), f.ui.t("guide.page_down")
 	for _, l := range []string{up, down} {
-		var b *widget.Button
+		var b *Button
 		f.visit(false, func(o fyne.CanvasObject) bool {
-			if w, ok := o.(*widget.Button); ok && w.Text == l {
+			if w, ok := o.(*Button); ok && w.Text == l {
 				b = w
 			}
 			return b == nil

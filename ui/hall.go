@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
@@ -71,6 +72,15 @@ func (u *UI) big(s string, size float32) *canvas.Text {
 	t.TextStyle.Bold = true
 	t.Alignment = fyne.TextAlignCenter
 	return t
+}
+
+// section is the title of a part of a screen (申请材料, 服务效率): bold and a size larger than
+// the text under it, at the left.
+func (u *UI) section(s string) *widget.Label {
+	l := u.wrap(s)
+	l.TextStyle.Bold = true
+	l.SizeName = theme.SizeNameSubHeadingText
+	return l
 }
 
 // heading is a screen's centred bold title.

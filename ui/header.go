@@ -13,8 +13,8 @@ import (
 // in height, instead of the screen in width. When the name fits, the row is laid out exactly as
 // a border layout with the name left, the toggles right and the clock centred would.
 //
-// Its objects are, in this order: the name (a wrapping *tapLabel), the clock (centred in its
-// own container) and the toggles. One layout serves every header the UI builds: it remembers
+// Its objects are, in this order: the name (a wrapping *tapLabel, in a theme override), the
+// clock (centred in its own container) and the toggles. One layout serves every header the UI builds: it remembers
 // the width it was last given, and the window's width then, so that the row's height is right
 // in the first pass after a language or text size change or a turn of the screen, not one
 // frame later.
@@ -81,6 +81,9 @@ func (l *headerLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 // naturalWidth is the width of the name on one line, as an unwrapped label would need.
 func naturalWidth(o fyne.CanvasObject) float32 {
+	if th, ok := o.(*container.ThemeOverride); ok {
+		o = th.Content
+	}
 	l, ok := o.(*tapLabel)
 	if !ok {
 		return o.MinSize().Width
@@ -106,7 +109,9 @@ func canvasWidth(o fyne.CanvasObject) float32 {
 	return c.Size().Width
 }
 
-// newHeader builds the header's row from its parts with layout l (see headerLayout).
-func newHeader(l *headerLayout, name *tapLabel, clock, toggles fyne.CanvasObject) *fyne.Container {
-	return container.New(l, name, container.NewCenter(clock), toggles)
+// newHeader builds the header's row from its parts with layout l (see headerLayout). The name
+// and the clock are drawn in the theme band (white text, for the red band behind the row).
+func newHeader(l *headerLayout, name *tapLabel, clock, toggles fyne.CanvasObject, band fyne.Theme) *fyne.Container {
+	return container.New(l, container.NewThemeOverride(name, band),
+		container.NewThemeOverride(container.NewCenter(clock), band), toggles)
 }

@@ -32,5 +32,5 @@ func (u *UI) showHelpCalled() {
 
 // helpButton is the 呼叫工作人员 button of the screens where a citizen may be stuck.
 func (u *UI) helpButton() fyne.CanvasObject {
-	return tall(u.button(u.t("home.help"), u.callStaff))
+	return tall(NewButton(u.t("home.help"), Secondary, iconHelp, u.clicked(u.callStaff)))
 }

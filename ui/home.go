@@ -4,8 +4,10 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
@@ -22,16 +24,34 @@ func (u *UI) showHome() {
 	u.onHome = true
 }
 
+// homeService is a service on the home screen: its text key (the subtitle's is key+"_sub")
+// and icon.
+type homeService struct{ key, icon string }
+
+// homeServices are the home screen's services in the order shown; the first is the main one.
+var homeServices = []homeService{
+	{"home.ticket", iconTicket}, {"home.appointment", iconAppointment}, {"home.guide", iconGuide},
+	{"home.progress", iconProgress}, {"home.citycard", iconCityCard}, {"home.rating", iconRating},
+	{"home.complaint", iconComplaint}, {"home.elder", iconElder}, {"home.help", iconHelp},
+}
+
+// homeTileHeight is the least height of a home tile: a target a hand finds without aiming.
+const homeTileHeight = 150
+
 func (u *UI) home() fyne.CanvasObject {
-	welcome := widget.NewLabelWithStyle(u.t("home.welcome"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	welcome.SizeName = "headingText"
+	welcome := u.heading(u.t("home.welcome"))
 	hint := widget.NewLabelWithStyle(u.t("home.tap_card"), fyne.TextAlignCenter, fyne.TextStyle{})
-	top := container.NewVBox(welcome, hint)
+	top := container.NewVBox(welcome,
+		container.NewCenter(container.NewHBox(container.NewCenter(iconImage(iconCard, colText, 40)), hint)))
 	if p := u.core.Person(); p != nil {
 		top.Add(widget.NewLabelWithStyle(u.tf("person.hello", map[string]any{"Name": p.Greeting()}),
 			fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
 	unavailable := map[string]string{}
+	elderKey := "home.elder"
+	if u.theme.Large {
+		elderKey = "home.normal"
+	}
 	ready := map[string]func(){
 		"home.ticket":      func() { u.touch(); u.showSections() },
 		"home.appointment": func() { u.touch(); u.showCheckIn() },
@@ -40,6 +60,7 @@ func (u *UI) home() fyne.CanvasObject {
 		"home.citycard":    func() { u.touch(); u.showCityCard() },
 		"home.rating":      func() { u.touch(); u.showRating() },
 		"home.complaint":   func() { u.touch(); u.showComplaint() },
+		"home.elder":       func() { u.touch(); u.setLarge(!u.theme.Large) },
 		// Calling staff works whatever else is down: it is what a stuck citizen has left.
 		"home.help": u.callStaff,
 	}
@@ -62,23 +83,121 @@ func (u *UI) home() fyne.CanvasObject {
 		down("home.appointment", why) // a check-in is a ticket
 	}
 	var tiles []fyne.CanvasObject
-	for _, key := range []string{"home.ticket", "home.appointment", "home.guide", "home.progress",
-		"home.citycard", "home.rating", "home.complaint", "home.help"} {
-		if tap, ok := ready[key]; ok {
-			tiles = append(tiles, u.tile(u.t(key), true, tap))
-			continue
+	for i, s := range homeServices {
+		key, text := s.key, u.t(s.key)
+		if key == "home.elder" {
+			text = u.t(elderKey)
 		}
-		why := unavailable[key]
-		b := u.tile(fmt.Sprintf("%s\n%s", u.t(key), why), false, nil)
-		b.Disable()
-		tiles = append(tiles, b)
+		var t *Tile
+		if tap, ok := ready[key]; ok {
+			subKey := key + "_sub"
+			if key == "home.elder" {
+				subKey = elderKey + "_sub"
+			}
+			t = u.serviceTile(text, u.t(subKey), s.icon, i == 0, tap)
+		} else {
+			t = u.serviceTile(fmt.Sprintf("%s\n%s", text, unavailable[key]), "", s.icon, false, nil)
+			t.Disable()
+		}
+		t.MinHeight = homeTileHeight
+		tiles = append(tiles, t)
 	}
-	cols := 2
+	panel := u.waitingPanel()
 	if u.theme.Large {
-		cols = 1
+		// Elder mode: one column of larger tiles, the counts after them.
+		return container.NewBorder(top, nil, nil, nil, u.scroll(container.NewVBox(append(tiles, panel)...)))
 	}
-	grid := container.NewGridWithColumns(cols, tiles...)
-	return container.NewBorder(top, nil, nil, nil, u.scroll(container.NewVBox(grid, layout.NewSpacer())))
+	// The main service across the screen, the others two by two, and the counts: the rows
+	// share the height the screen has, so that nothing is left empty.
+	rows := []fyne.CanvasObject{tiles[0]}
+	for i := 1; i < len(tiles); i += 2 {
+		rows = append(rows, container.NewGridWithColumns(2, tiles[i], tiles[i+1]))
+	}
+	rows = append(rows, panel)
+	return container.NewBorder(top, nil, nil, nil, u.scroll(container.New(&fillRows{grow: len(rows) - 1}, rows...)))
+}
+
+// fillRows stacks its objects like a VBox and shares the height left over among the first grow
+// of them (the tile rows), so that a screen that has room gives it to the tiles.
+type fillRows struct{ grow int }
+
+func (l *fillRows) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	extra := size.Height - l.MinSize(objs).Height
+	n := min(l.grow, len(objs))
+	share := float32(0)
+	if extra > 0 && n > 0 {
+		share = extra / float32(n)
+	}
+	y := float32(0)
+	for i, o := range objs {
+		h := o.MinSize().Height
+		if i < n {
+			h += share
+		}
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h + pad
+	}
+}
+
+func (l *fillRows) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for i, o := range objs {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height
+		if i > 0 {
+			s.Height += theme.Padding()
+		}
+	}
+	return s
+}
+
+// waitingPanel is the home screen's 当前等候: how many wait for each section, refreshed every
+// WaitingPoll. When the core has no figure for a section it says so ("暂无数据"); when it has
+// none at all, one line says the figures are unavailable: never a 0 that is not known.
+func (u *UI) waitingPanel() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(u.t("waiting.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	head := container.NewBorder(nil, nil, container.NewCenter(iconImage(iconPeople, colText, 40)), nil, title)
+	cols := 3
+	if u.theme.Large || u.lang == "en" {
+		cols = 2
+	}
+	grid := container.NewGridWithColumns(cols)
+	counts := map[string]*widget.Label{}
+	for _, s := range u.core.Catalog().Sections() {
+		name := widget.NewLabel(s.Name.In(u.lang))
+		count := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		count.SizeName = theme.SizeNameSubHeadingText
+		counts[s.ID] = count
+		grid.Add(container.NewVBox(name, count))
+	}
+	none := u.wrap(u.t("waiting.unavailable"))
+	none.TextStyle.Bold = true
+	u.newWaitBoard(func(c map[string]int, err error) {
+		if err != nil {
+			grid.Hide()
+			none.Show()
+			return
+		}
+		none.Hide()
+		grid.Show()
+		for id, l := range counts {
+			text := u.waitingText(id, c, nil)
+			if text == "" {
+				text = u.t("waiting.unknown")
+			}
+			l.SetText(text)
+		}
+	})
+	bg := canvas.NewRectangle(colPanel)
+	bg.CornerRadius = 8
+	bg.StrokeColor, bg.StrokeWidth = colOffEdge, 2
+	edge := bg.StrokeWidth / 2 // the outline is centred on the edge: inset, it is not clipped
+	return container.NewStack(container.New(layout.NewCustomPaddedLayout(edge, edge, edge, edge), bg),
+		container.NewPadded(container.NewVBox(head, grid, none)))
 }
 
 // showCityCard shows the city card of the session: masked number, balance, recent records; without
@@ -100,7 +219,7 @@ func (u *UI) showCityCard() {
 			widget.NewFormItem(u.t("citycard.number"), widget.NewLabel(c.Masked())),
 			widget.NewFormItem(u.t("citycard.balance"), widget.NewLabel(yuan(c.BalanceFen))),
 		)
-		list := container.NewVBox(widget.NewLabelWithStyle(u.t("citycard.records"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		list := container.NewVBox(u.section(u.t("citycard.records")))
 		for _, r := range c.Records {
 			list.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", r.Time.Format("2006-01-02 15:04"), r.Type, yuan(r.AmountFen))))
 		}

@@ -80,7 +80,7 @@ func TestIdleWarningCountsDownAndContinueExtends(t *testing.T) {
 	f.tap(t, "取号")
 	f.secondsToWarning(t)
 	f.mustShow(t, "您还在吗？", "20 秒后将返回首页")
-	cont := f.button(t, "继续").(*widget.Button)
+	cont := f.button(t, "继续").(*Button)
 	if s := cont.Size(); s.Height < DialogButton || s.Width < 2*DialogButton {
 		t.Errorf("继续 is %v, want at least %dx%d", s, 2*DialogButton, DialogButton)
 	}

@@ -128,7 +128,7 @@ func (pd *payDesk) showChoose() {
 			if len(ms) == 0 {
 				continue
 			}
-			list.Add(widget.NewLabelWithStyle(s.Name.In(u.lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			list.Add(u.section(s.Name.In(u.lang)))
 			for _, m := range ms {
 				list.Add(u.tile(fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), yuan(m.Fee.AmountFen)), false,
 					func() { u.touch(); pd.showConfirm(m, pd.showChoose) }))

@@ -112,13 +112,13 @@ func (u *UI) found(code string, p civic.Progress, err error) {
 			list.Add(u.bold(u.tf("progress.ticket", map[string]any{"T": t.Code, "M": name, "D": t.Day})))
 		}
 		if len(p.Applications) > 0 {
-			list.Add(widget.NewLabelWithStyle(u.t("progress.applications"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			list.Add(u.section(u.t("progress.applications")))
 		}
 		for _, a := range p.Applications {
 			list.Add(u.application(a))
 		}
 		if len(p.Complaints) > 0 {
-			list.Add(widget.NewLabelWithStyle(u.t("progress.complaints"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			list.Add(u.section(u.t("progress.complaints")))
 		}
 		for _, c := range p.Complaints {
 			list.Add(u.complaintStatus(c))

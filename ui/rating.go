@@ -128,7 +128,7 @@ func (u *UI) rating() {
 			} else {
 				label = u.tf("rating.optional", map[string]any{"D": label})
 			}
-			body.Add(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(label))
 			var row []fyne.CanvasObject
 			for _, l := range levelsShown {
 				d, l := d, l
@@ -152,7 +152,7 @@ func (u *UI) rating() {
 			body.Add(container.New(&splitRow{split: goodLevels, gap: 4 * theme.Padding(), vertical: cols == 1}, row...))
 		}
 		if f.bad() {
-			body.Add(widget.NewLabelWithStyle(u.t("rating.reasons"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			body.Add(u.section(u.t("rating.reasons")))
 			rcols := 3
 			if u.theme.Large {
 				rcols = 2
@@ -163,11 +163,10 @@ func (u *UI) rating() {
 				on := slices.Contains(f.reasons, r)
 				text := r.Label().In(u.lang)
 				if on {
-					// Marked by a ✓ and an outline as well as by colour (适老化: colour is never
-					// the only signal).
+					// Marked by ✓ and an outline as well as by colour, as the levels are.
 					text = u.tf("rating.chosen", map[string]any{"L": text})
 				}
-				rt := u.tile(text, on, func() {
+				t := u.tile(text, on, func() {
 					u.touch()
 					if on {
 						f.reasons = slices.DeleteFunc(f.reasons, func(x civic.Reason) bool { return x == r })
@@ -176,8 +175,8 @@ func (u *UI) rating() {
 					}
 					u.rating()
 				})
-				rt.Chosen = on
-				g.Add(rt)
+				t.Chosen = on
+				g.Add(t)
 			}
 			body.Add(g)
 		}

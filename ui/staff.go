@@ -254,7 +254,7 @@ func (d *staffDesk) show(note string) {
 		}
 		locked, _ := u.core.Locked()
 		// Lock, reset and quit stop citizens' service: each asks first, naming itself.
-		lock := u.button(u.t("staff.lock"), func() {
+		lock := u.danger(u.t("staff.lock"), func() {
 			u.touch()
 			shown := d.lockMsg
 			if shown == "" {
@@ -274,7 +274,7 @@ func (d *staffDesk) show(note string) {
 		msg.SetText(d.lockMsg)
 		// Typing is a touch: staff writing a long message are there.
 		msg.OnChanged = func(s string) { u.touch(); d.lockMsg = s }
-		lockBox := container.NewVBox(u.bold(u.t("staff.lock_message")), tall(msg))
+		lockBox := container.NewVBox(u.section(u.t("staff.lock_message")), tall(msg))
 		actions := container.NewGridWithColumns(2,
 			tall(u.button(u.t("staff.reprint"), do(func() string {
 				t, err := st.Reprint(ctx, kiosk.LastTicket)
@@ -294,12 +294,12 @@ func (d *staffDesk) show(note string) {
 				return u.tf("staff.done_paper", map[string]any{"S": u.t("device." + string(st.PaperReplaced(ctx)))})
 			}))),
 			tall(lock),
-			tall(u.button(u.t("staff.reset"), func() {
+			tall(u.danger(u.t("staff.reset"), func() {
 				u.touch()
 				u.confirm(u.t("staff.reset"), u.t("staff.confirm_reset"), do(func() string { st.Reset(ctx); return u.t("staff.done_reset") }))
 			})),
 			tall(u.button(u.t("staff.leave"), func() { u.showHome() })),
-			tall(u.button(u.t("staff.quit"), func() {
+			tall(u.danger(u.t("staff.quit"), func() {
 				u.touch()
 				u.confirm(u.t("staff.quit"), u.t("staff.confirm_quit"), func() {
 					st.Quit(ctx)
@@ -334,7 +334,7 @@ func (d *staffDesk) show(note string) {
 		if !due && receipts != nil {
 			body.Add(receipts)
 		}
-		body.Add(widget.NewLabelWithStyle(u.t("staff.device_errors"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		body.Add(u.section(u.t("staff.device_errors")))
 		if len(d.devErrors) == 0 {
 			body.Add(widget.NewLabel(u.t("staff.none")))
 		}
@@ -346,7 +346,7 @@ func (d *staffDesk) show(note string) {
 			}
 			body.Add(u.wrap(s))
 		}
-		body.Add(widget.NewLabelWithStyle(u.tf("staff.audit", map[string]any{"N": StaffAuditRows}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		body.Add(u.section(u.tf("staff.audit", map[string]any{"N": StaffAuditRows})))
 		rows, err := st.AuditLog(ctx, StaffAuditRows)
 		if err != nil {
 			body.Add(u.wrap(u.tf("staff.failed", map[string]any{"E": err.Error()})))
@@ -365,7 +365,7 @@ func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() 
 	field := widget.NewLabelWithStyle(d.code, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	field.SizeName = "headingText"
 	if d.code == "" {
-		// A hint, not a number: plain and grey (4.6:1 on white).
+		// A hint, not a number: plain and grey (colDisabled, 8.9:1 on white).
 		field = widget.NewLabelWithStyle(u.t("staff.code_hint"), fyne.TextAlignCenter, fyne.TextStyle{})
 		field.Importance = widget.LowImportance
 	}
@@ -388,7 +388,7 @@ func (d *staffDesk) reprintByCode(ctx context.Context, st Staff, do func(func() 
 	if code == "" {
 		reprint.Disable()
 	}
-	return container.NewVBox(u.bold(u.t("staff.reprint_by_code")), field, pad, tall(reprint))
+	return container.NewVBox(u.section(u.t("staff.reprint_by_code")), field, pad, tall(reprint))
 }
 
 // receipts is the section of today's payments whose receipt did not come out, each with
@@ -399,7 +399,7 @@ func (d *staffDesk) receipts(ctx context.Context, st Staff, do func(func() strin
 	if errors.Is(err, kiosk.ErrNoPayments) {
 		return nil, false
 	}
-	title := widget.NewLabelWithStyle(u.t("staff.receipts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := u.section(u.t("staff.receipts"))
 	box := container.NewVBox(title)
 	switch {
 	case err != nil:

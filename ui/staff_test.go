@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/config"
@@ -312,7 +311,7 @@ func TestStaffConfirmationsCancelDoesNothing(t *testing.T) {
 		}
 		f.mustShow(t, "确认"+tc.action+"？", tc.says, "取消")
 		// The dialog's buttons are large.
-		if s := f.button(t, "取消").(*widget.Button).Size(); s.Height < DialogButton {
+		if s := f.button(t, "取消").(*Button).Size(); s.Height < DialogButton {
 			t.Errorf("取消 is %v high", s.Height)
 		}
 		f.tapExact(t, "取消")

@@ -39,34 +39,83 @@ const errTTC = fontError("a .ttc font collection cannot be used; configure one .
 // layout only).
 func NewTheme(font fyne.Resource) *Theme { return &Theme{font: font} }
 
+// The palette. Every text colour is at least 7:1 against the fill it is drawn on (WCAG AAA, what
+// elder mode asks for, in standard mode too: one palette, no mode to get wrong), and every
+// control's edge at least 3:1 against what surrounds it (theme_test.go computes both).
 var (
 	colBackground = color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF}
 	colText       = color.NRGBA{0x10, 0x10, 0x10, 0xFF}
-	colPrimary    = color.NRGBA{0xB0, 0x1E, 0x23, 0xFF} // government red, 7:1 on white
-	colButton     = color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}
-	colDisabled   = color.NRGBA{0x75, 0x75, 0x75, 0xFF}
-	colWarning    = color.NRGBA{0x9A, 0x4A, 0x00, 0xFF} // dark amber, 6:1 on white: overdue, not an error
-	colSuccess    = color.NRGBA{0x1B, 0x6E, 0x20, 0xFF} // dark green, 6:1 on white: done, approved
-	colInfo       = color.NRGBA{0x1A, 0x4F, 0x8F, 0xFF} // dark blue, 8:1 on white: in progress
+	colPrimary    = color.NRGBA{0xA5, 0x1C, 0x20, 0xFF} // government red: 7.5:1 with white either way
+	colButton     = color.NRGBA{0xF7, 0xF7, 0xF7, 0xFF} // a secondary control's fill, inside colEdge
+	colEdge       = color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF} // a secondary control's outline: 7:1 on white
+	colDisabled   = color.NRGBA{0x4A, 0x4A, 0x4A, 0xFF} // text of what cannot be used now: 7.4:1 on colOff
+	colOff        = color.NRGBA{0xEB, 0xEB, 0xEB, 0xFF} // the fill of what cannot be used now
+	colOffEdge    = color.NRGBA{0x76, 0x76, 0x76, 0xFF} // its outline: 4.5:1 on white, lighter than colEdge
+	colDanger     = color.NRGBA{0x8C, 0x15, 0x19, 0xFF} // text and outline of a destructive action: 9.4:1 on white
+	colDangerFill = color.NRGBA{0xFF, 0xF3, 0xF3, 0xFF}
+	colPanel      = color.NRGBA{0xF3, 0xF6, 0xFA, 0xFF} // an information panel (the waiting counts)
+	colWarning    = color.NRGBA{0x8A, 0x42, 0x00, 0xFF} // dark amber, 7.3:1 on white: overdue, not an error
+	colSuccess    = color.NRGBA{0x1A, 0x5E, 0x1E, 0xFF} // dark green, 7.9:1 on white: done, approved
+	colInfo       = color.NRGBA{0x1A, 0x4F, 0x8F, 0xFF} // dark blue, 8.2:1 on white: in progress
+	// A hover or keyboard focus darkens a control a little: the kiosk is touched, and an opaque
+	// focus colour would leave a tapped button in another colour than its text was chosen for.
+	colShade    = color.NRGBA{0x00, 0x00, 0x00, 0x14}
+	colBackdrop = color.NRGBA{0x00, 0x00, 0x00, 0x33}
+)
+
+// Colour names of the kiosk's own, beyond Fyne's.
+const (
+	// colorNameInk is dark text whatever the theme around says (a white button on the red
+	// header band, whose theme makes text white).
+	colorNameInk fyne.ThemeColorName = "citizenhome-ink"
+	// colorNameDanger is the text of a destructive action (colDanger).
+	colorNameDanger fyne.ThemeColorName = "citizenhome-danger"
 )
 
 // Color implements fyne.Theme: always the light high-contrast palette, whatever the system says.
 func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	switch n {
-	case theme.ColorNameBackground:
+	case theme.ColorNameBackground, theme.ColorNameInputBackground, theme.ColorNameOverlayBackground:
 		return colBackground
-	case theme.ColorNameForeground:
+	case theme.ColorNameForeground, colorNameInk:
 		return colText
-	case theme.ColorNamePrimary, theme.ColorNameFocus:
+	case theme.ColorNamePrimary:
 		return colPrimary
+	case theme.ColorNameFocus, theme.ColorNameHover:
+		return colShade
 	case theme.ColorNameButton:
 		return colButton
+	case theme.ColorNameInputBorder:
+		return colEdge
 	case theme.ColorNameDisabled, theme.ColorNamePlaceHolder:
 		return colDisabled
+	case theme.ColorNameDisabledButton:
+		return colOff
 	case theme.ColorNameForegroundOnPrimary:
 		return color.White
+	case theme.ColorNameShadow:
+		// A dialog's backdrop: light, so that the screen behind stays legible; the dialog's
+		// outline (colEdge) sets it apart.
+		return colBackdrop
+	case theme.ColorNameError, colorNameDanger:
+		return colDanger
+	case theme.ColorNameSuccess:
+		return colSuccess
+	case theme.ColorNameWarning:
+		return colWarning
 	}
 	return theme.DefaultTheme().Color(n, theme.VariantLight)
+}
+
+// bandTheme is the theme of the header band: white text on colPrimary.
+type bandTheme struct{ *Theme }
+
+// Color implements fyne.Theme.
+func (b bandTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if n == theme.ColorNameForeground {
+		return color.White
+	}
+	return b.Theme.Color(n, v)
 }
 
 // Font implements fyne.Theme.
@@ -80,8 +129,9 @@ func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
 // Icon implements fyne.Theme.
 func (t *Theme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }
 
-// Size implements fyne.Theme. Text is 24 px (36 in elder mode); padding grows so that every
-// button is a touch target of at least 80 px.
+// Size implements fyne.Theme. Text is 24 px (36 in elder mode), a heading 40 px (60): a title
+// is told from the text below it by size as well as weight. Padding grows so that every button
+// is a touch target of at least 80 px.
 func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 	k := float32(1)
 	if t.Large {
@@ -91,9 +141,9 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 	case theme.SizeNameText:
 		return 24 * k
 	case theme.SizeNameHeadingText:
-		return 36 * k
+		return 40 * k
 	case theme.SizeNameSubHeadingText:
-		return 28 * k
+		return 30 * k
 	case theme.SizeNameCaptionText:
 		return 18 * k
 	case theme.SizeNamePadding:
@@ -104,6 +154,10 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 		return 32 * k
 	case theme.SizeNameScrollBar:
 		return 16
+	case theme.SizeNameInputBorder:
+		return 3 // an entry's edge, as thick as a button's
+	case theme.SizeNameInputRadius:
+		return 8
 	}
 	return theme.DefaultTheme().Size(n)
 }

@@ -38,7 +38,8 @@ func (u *UI) showSections() {
 			tiles[so.Section.ID] = tile
 			items = append(items, tile)
 		}
-		u.newWaitBoard(tiles) // each tile says how many wait for its section
+		// Each tile says how many wait for its section.
+		u.newWaitBoard(func(counts map[string]int, err error) { u.fillWaiting(tiles, counts, err) })
 		return u.page(u.t("ticket.choose_section"), nil, u.scroll(container.NewVBox(items...)))
 	})
 }
@@ -50,7 +51,9 @@ func (u *UI) showMatters(so kiosk.SectionOffer) {
 		for _, m := range so.Matters {
 			m := m
 			label := fmt.Sprintf("%s  ·  %s", m.Name.In(u.lang), m.HandlingTime().In(u.lang))
-			items = append(items, u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) }))
+			t := u.tile(label, false, func() { u.touch(); u.showConfirm(so, m) })
+			t.IconName = iconTicket
+			items = append(items, t)
 		}
 		title := u.t("ticket.choose_matter") + " · " + so.Section.Name.In(u.lang)
 		return u.page(title, u.showSections, u.scroll(container.NewVBox(items...)))
@@ -82,7 +85,7 @@ func (u *UI) showConfirm(so kiosk.SectionOffer, m *catalog.Matter) {
 				info.Add(widget.NewLabelWithStyle(u.t(priorityKey(m.Handling == catalog.Urgent)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			}
 		}
-		ok := tall(u.primary(u.t("ticket.confirm"), func() { u.touch(); u.take(m) }))
+		ok := tall(NewButton(u.t("ticket.confirm"), Primary, iconTicket, u.clicked(func() { u.touch(); u.take(m) })))
 		return u.page(u.t("ticket.confirm_title"), func() { u.showMatters(so) },
 			container.NewVBox(info, layout.NewSpacer(), ok))
 	})

@@ -172,6 +172,8 @@ func (f *fixture) texts() []string {
 			out = append(out, w.Text)
 		case *widget.Button:
 			out = append(out, w.Text)
+		case *Button:
+			out = append(out, w.Text)
 		case *Tile:
 			out = append(out, w.Text)
 			if w.Note != "" {
@@ -245,7 +247,23 @@ func (f *fixture) lookup(s string, exact bool) fyne.Tappable {
 		if b, ok := o.(*widget.Button); ok && match(b.Text) && !b.Disabled() {
 			found = b
 		}
+		if b, ok := o.(*Button); ok && match(b.Text) && !b.Disabled() {
+			found = b
+		}
 		if b, ok := o.(*Tile); ok && match(b.Text) && !b.Disabled() {
+			found = b
+		}
+		return found == nil
+	})
+	return found
+}
+
+// styledButton is the kiosk-styled button (not a tile) whose text is exactly s, enabled or not;
+// nil when there is none.
+func (f *fixture) styledButton(s string) *Button {
+	var found *Button
+	f.visit(true, func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*Button); ok && b.Text == s {
 			found = b
 		}
 		return found == nil
@@ -583,7 +601,8 @@ func TestScreensFitPortraitAndLandscape(t *testing.T) {
 					t.Errorf("%+v %s needs %.0fx%.0f, screen %.0fx%.0f", v, name, min.Width, min.Height, size.Width, size.Height)
 				}
 				for _, label := range toggles {
-					b, ok := f.lookup(label, true).(*widget.Button)
+					b := f.styledButton(label)
+					ok := b != nil
 					if !ok {
 						t.Fatalf("%+v %s: no toggle %q in the header", v, name, label)
 					}

@@ -15,23 +15,26 @@ const WaitingPoll = 5 * time.Second
 // waitingTimeout bounds one question to the core: the screen does not wait on a busy store.
 const waitingTimeout = 2 * time.Second
 
-// waitBoard is the section tiles of the screen shown, by section ID. Only the UI goroutine
-// touches it (Tick arrives through fyne.Do; the answer of a refresh too).
+// waitBoard is what shows the waiting counts on the screen shown: the sections screen's tiles,
+// the home screen's panel. Only the UI goroutine touches it (Tick arrives through fyne.Do; the
+// answer of a refresh too).
 type waitBoard struct {
-	tiles  map[string]*Tile
+	// show writes the core's counts by section ID on the screen, or says there are none when
+	// err is not nil.
+	show   func(counts map[string]int, err error)
 	polled time.Time // when the core was last asked, on the core's clock
 	busy   bool      // a refresh is under way off the UI goroutine
 }
 
-// newWaitBoard makes the board of a screen being built, fills its tiles with the core's figures
-// at once (the screen never shows without them when the core has them), and makes it the one
-// Tick refreshes.
-func (u *UI) newWaitBoard(tiles map[string]*Tile) {
-	b := &waitBoard{tiles: tiles, polled: u.core.Now()}
+// newWaitBoard makes the board of a screen being built, shows the core's figures at once (the
+// screen never shows without them when the core has them), and makes it the one Tick
+// refreshes.
+func (u *UI) newWaitBoard(show func(counts map[string]int, err error)) {
+	b := &waitBoard{show: show, polled: u.core.Now()}
 	ctx, cancel := context.WithTimeout(context.Background(), waitingTimeout)
 	counts, err := u.core.WaitingBySection(ctx)
 	cancel()
-	u.fillWaiting(b, counts, err)
+	b.show(counts, err)
 	u.waiting = b
 }
 
@@ -55,25 +58,30 @@ func (u *UI) pollWaiting() {
 		fyne.Do(func() {
 			b.busy = false
 			if u.waiting == b { // the screen is still the one asked for
-				u.fillWaiting(b, counts, err)
+				b.show(counts, err)
 			}
 		})
 	})
 }
 
-// fillWaiting writes counts on the tiles: "12 人等候", or "无需等候" for none. A section the
-// core gave no figure for, or every section when the core failed, shows no count rather than
-// an old or made-up one.
-func (u *UI) fillWaiting(b *waitBoard, counts map[string]int, err error) {
-	for id, t := range b.tiles {
-		n, ok := counts[id]
-		switch {
-		case err != nil || !ok:
-			t.SetNote("")
-		case n == 0:
-			t.SetNote(u.t("ticket.no_wait"))
-		default:
-			t.SetNote(u.tf("ticket.section_waiting", map[string]any{"N": n}))
-		}
+// fillWaiting writes counts on the section tiles: "12 人等候", or "无需等候" for none. A section
+// the core gave no figure for, or every section when the core failed, shows no count rather
+// than an old or made-up one.
+func (u *UI) fillWaiting(tiles map[string]*Tile, counts map[string]int, err error) {
+	for id, t := range tiles {
+		t.SetNote(u.waitingText(id, counts, err))
 	}
+}
+
+// waitingText is what a section's count reads: "12 人等候", "无需等候", or "" when the core gave
+// no figure for it (or failed).
+func (u *UI) waitingText(id string, counts map[string]int, err error) string {
+	n, ok := counts[id]
+	switch {
+	case err != nil || !ok:
+		return ""
+	case n == 0:
+		return u.t("ticket.no_wait")
+	}
+	return u.tf("ticket.section_waiting", map[string]any{"N": n})
 }
