@@ -102,15 +102,16 @@ func checkTexts(t testing.TB, img image.Image, s *shownScreen, elder bool) {
 	}
 }
 
-// checkControls holds every control on s to its size and, enabled, to its edge's contrast.
+// checkControls holds every control on s, in view or scrolled out of it, to its size and,
+// enabled and in view, to its edge's contrast.
 func checkControls(t testing.TB, img image.Image, s *shownScreen) {
 	t.Helper()
 	for _, c := range s.controls {
 		if w, h := c.obj.Size().Width, c.obj.Size().Height; w < minTarget || h < minTarget {
 			t.Errorf("control %s: touch target %.0f×%.0f px, want %d×%d or more", c, w, h, minTarget, minTarget)
 		}
-		if c.disabled {
-			continue // WCAG 1.4.11 exempts an inactive control's edge; its texts are checked
+		if c.disabled || !c.shown {
+			continue // WCAG 1.4.11 exempts an inactive control's edge (its texts are checked); one out of view has none
 		}
 		ratio, in, out, ok := edgeContrast(img, c.bounds, c.clip)
 		switch {
@@ -128,7 +129,7 @@ func checkWayBack(t testing.TB, s *shownScreen) {
 	t.Helper()
 	var labels []string
 	for _, c := range s.controls {
-		if c.leadsHomeOrBack() && !c.disabled {
+		if c.leadsHomeOrBack() && !c.disabled && c.shown {
 			return
 		}
 		labels = append(labels, c.String())
@@ -343,7 +344,10 @@ func TestScanFindsControlsAndSizes(t *testing.T) {
 	small := widget.NewButton("小", func() {})
 	tile := NewTile("取号", true, func() {})
 	label := widget.NewLabel("说明")
-	grid := container.NewWithoutLayout(small, tile, label)
+	far := widget.NewButton("远", func() {}) // below the fold: out of view
+	far.Move(fyne.NewPos(40, 600))
+	far.Resize(fyne.NewSize(60, 60))
+	grid := container.NewWithoutLayout(small, tile, label, far)
 	label.Move(fyne.NewPos(40, 200))
 	label.Resize(label.MinSize())
 	small.Move(fyne.NewPos(40, 50))
@@ -356,16 +360,19 @@ func TestScanFindsControlsAndSizes(t *testing.T) {
 	t.Cleanup(w.Close)
 	w.Resize(fyne.NewSize(500, 400))
 	s := scanScreen(w.Canvas())
-	if len(s.controls) != 2 {
-		t.Fatalf("scan found %d controls, want 2", len(s.controls))
+	if len(s.controls) != 3 {
+		t.Fatalf("scan found %d controls, want 3", len(s.controls))
 	}
 	byLabel := map[string]*shownControl{}
 	for _, c := range s.controls {
 		byLabel[c.label] = c
 	}
-	sc, tc := byLabel["小"], byLabel["取号"]
-	if sc == nil || tc == nil {
+	sc, tc, fc := byLabel["小"], byLabel["取号"], byLabel["远"]
+	if sc == nil || tc == nil || fc == nil {
 		t.Fatalf("controls found: %v", s.controls)
+	}
+	if !sc.shown || !tc.shown || fc.shown {
+		t.Errorf("in view: 小 %v, 取号 %v, 远 %v; want true, true, false", sc.shown, tc.shown, fc.shown)
 	}
 	if sc.bounds != image.Rect(40, 50, 100, 110) || tc.bounds != image.Rect(200, 50, 400, 150) {
 		t.Errorf("bounds: 小 %v, 取号 %v", sc.bounds, tc.bounds)
@@ -388,6 +395,7 @@ func TestScanFindsControlsAndSizes(t *testing.T) {
 	wantFailures(t, rec.errors,
 		`control "小": touch target 60×60 px, want 80×80`,
 		`control "小": edge contrast 1.13:1`,
+		`control "远": touch target 60×60 px`,
 		`no home or back control`)
 	for _, e := range rec.errors {
 		if regexp.MustCompile(`"取号".*(touch target|edge)`).MatchString(e) {

@@ -213,6 +213,7 @@ type shownControl struct {
 	label    string          // its texts, joined; its type when it has none
 	bounds   image.Rectangle // all of it, as laid out (its touch target)
 	clip     image.Rectangle // the part of the screen it can be seen in (its scroll's)
+	shown    bool            // some of it is in view (not scrolled out of it)
 	disabled bool
 	icons    []string // the names of the icons drawn in it
 }
@@ -227,7 +228,8 @@ func (c *shownControl) String() string {
 
 // shownScreen is what a rendered screen shows that a citizen can read or tap: the top modal
 // dialog's content if one is up (its shade covers the rest), else the window's content and the
-// popups over it.
+// popups over it. Its controls include those scrolled out of view (shown false), whose size
+// counts when they are scrolled in; its texts only those in view.
 type shownScreen struct {
 	texts    []*shownText
 	controls []*shownControl
@@ -287,7 +289,8 @@ func scanScreen(c fyne.Canvas) *shownScreen {
 			if d, ok := o.(interface{ Disabled() bool }); ok {
 				in.disabled = d.Disabled()
 			}
-			if !in.clip.Intersect(in.bounds).Empty() {
+			in.shown = !in.clip.Intersect(in.bounds).Empty()
+			if o.Size().Width > 0 && o.Size().Height > 0 {
 				s.controls = append(s.controls, in)
 			}
 		}
