@@ -256,8 +256,8 @@ func TestTextContrastFromPixels(t *testing.T) {
 		{"#777 on white", color.NRGBA{0x77, 0x77, 0x77, 0xFF}, color.White, 24, false},
 		{"#777 on white, large", color.NRGBA{0x77, 0x77, 0x77, 0xFF}, color.White, 60, false},
 		{"#595959 on white", color.NRGBA{0x59, 0x59, 0x59, 0xFF}, color.White, 18, true}, // 7:1
-		{"white on the kiosk's red", color.White, colPrimary, 24, true},
-		{"#757575 on #F4F4F4 (the disabled tile's)", colDisabled, color.NRGBA{0xF4, 0xF4, 0xF4, 0xFF}, 24, false},
+		{"white on #B01E23", color.White, color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, 24, true},
+		{"#757575 on #F4F4F4 (the issue's disabled tile)", color.NRGBA{0x75, 0x75, 0x75, 0xFF}, color.NRGBA{0xF4, 0xF4, 0xF4, 0xFF}, 24, false},
 	} {
 		img, box := textImage(t, "请取号 Take 12", c.size, c.fg, c.bg)
 		ratio, bg, fg, ok := textContrast(img, box)
@@ -298,31 +298,38 @@ func TestEdgeContrastFromPixels(t *testing.T) {
 	r := image.Rect(100, 100, 300, 188)
 	all := image.Rect(0, 0, 400, 300)
 	grey := color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}
+	red := color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}
 	for _, c := range []struct {
 		name string
 		img  image.Image
+		at   image.Rectangle // the control's bounds
 		pass bool
 	}{
-		{"#F1F1F1 button on white", controlImage(r, grey, 0, nil), false},
-		{"the kiosk's red button on white", controlImage(r, colPrimary, 0, nil), true},
-		{"#F1F1F1 button with a 3 px #757575 border", controlImage(r, grey, 3, colDisabled), true},
-		{"#F1F1F1 button with a 2 px #BBBBBB border", controlImage(r, grey, 2, color.NRGBA{0xBB, 0xBB, 0xBB, 0xFF}), false},
+		{"#F1F1F1 button on white", controlImage(r, grey, 0, nil), r, false},
+		{"#B01E23 button on white", controlImage(r, red, 0, nil), r, true},
+		{"#F1F1F1 button with a 3 px #757575 border", controlImage(r, grey, 3, color.NRGBA{0x75, 0x75, 0x75, 0xFF}), r, true},
+		{"#F1F1F1 button with a 2 px #BBBBBB border", controlImage(r, grey, 2, color.NRGBA{0xBB, 0xBB, 0xBB, 0xFF}), r, false},
+		// An outline drawn a few pixels inside the bounds on one side and a pixel outside on
+		// another, as Fyne's painter does for a stroked rectangle at a scroll's top.
+		{"a border off the bounds", controlImage(image.Rect(100, 104, 300, 189), grey, 3, color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF}), r, true},
+		// The edge is the weakest side's: a border on three sides only does not do.
+		{"a border missing on one side", func() image.Image {
+			img := controlImage(r, grey, 3, color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF}).(*image.NRGBA)
+			draw.Draw(img, image.Rect(100, 185, 300, 188), image.NewUniform(grey), image.Point{}, draw.Src)
+			return img
+		}(), r, false},
 		{"a bare link (white, its text only)", func() image.Image {
 			img, _ := textImage(t, "返回首页", 24, color.NRGBA{0x1A, 0x4F, 0x8F, 0xFF}, color.White)
 			return img
-		}(), false},
+		}(), image.Rect(120, 60, 280, 140), false},
 	} {
-		rr := r
-		if c.name == "a bare link (white, its text only)" {
-			rr = image.Rect(120, 60, 280, 140) // around the text at the centre
-		}
-		ratio, in, out, ok := edgeContrast(c.img, rr, all)
+		ratio, in, out, ok := edgeContrast(c.img, c.at, all)
 		if !ok || (ratio >= minEdgeContrast) != c.pass {
 			t.Errorf("%s: edge %.2f:1 (%s inside, %s around), ok %v, want pass %v", c.name, ratio, hex(in), hex(out), ok, c.pass)
 		}
 	}
 	// A control scrolled half out of view is judged on the sides that show.
-	img := controlImage(r, colPrimary, 0, nil)
+	img := controlImage(r, red, 0, nil)
 	if ratio, _, _, ok := edgeContrast(img, r, image.Rect(0, 0, 400, 140)); !ok || ratio < minEdgeContrast {
 		t.Errorf("half-visible red button: %.2f:1 ok %v", ratio, ok)
 	}
@@ -331,9 +338,32 @@ func TestEdgeContrastFromPixels(t *testing.T) {
 	}
 }
 
-// TestScanFindsControlsAndSizes builds a small screen with a 60 px button, a large tile and a
-// label, and checks what the scan finds where, and that the checks flag the small button, the
-// light button's edge and a missing way back.
+// swatch is a control drawn in colours of the test's choosing, whatever the theme: a fill and
+// a text.
+type swatch struct {
+	widget.BaseWidget
+	text     string
+	fill, fg color.Color
+}
+
+func newSwatch(text string, fill, fg color.Color) *swatch {
+	s := &swatch{text: text, fill: fill, fg: fg}
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *swatch) Tapped(*fyne.PointEvent) {}
+
+func (s *swatch) CreateRenderer() fyne.WidgetRenderer {
+	txt := canvas.NewText(s.text, s.fg)
+	txt.Alignment = fyne.TextAlignCenter
+	return widget.NewSimpleRenderer(container.NewStack(canvas.NewRectangle(s.fill), txt))
+}
+
+// TestScanFindsControlsAndSizes builds a small screen and checks what the scan finds where: a
+// Fyne button and a tile with their texts, a label's text as no control's; then that the checks
+// flag a 60 px control, a #F1F1F1 one on white, one below the fold that is too small, and a
+// screen without a way back, and not a large red one.
 func TestScanFindsControlsAndSizes(t *testing.T) {
 	font, err := LoadFont(pinnedFont)
 	if err != nil {
@@ -341,41 +371,48 @@ func TestScanFindsControlsAndSizes(t *testing.T) {
 	}
 	test.NewTempApp(t)
 	fyne.CurrentApp().Settings().SetTheme(NewTheme(font))
-	small := widget.NewButton("小", func() {})
+	ink := color.NRGBA{0x10, 0x10, 0x10, 0xFF}
+	place := func(o fyne.CanvasObject, x, y, w, h float32) fyne.CanvasObject {
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(fyne.NewSize(w, h))
+		return o
+	}
+	button := widget.NewButton("按钮", func() {})
 	tile := NewTile("取号", true, func() {})
 	label := widget.NewLabel("说明")
-	far := widget.NewButton("远", func() {}) // below the fold: out of view
-	far.Move(fyne.NewPos(40, 600))
-	far.Resize(fyne.NewSize(60, 60))
-	grid := container.NewWithoutLayout(small, tile, label, far)
-	label.Move(fyne.NewPos(40, 200))
+	small := newSwatch("小", color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}, ink)
+	big := newSwatch("大", color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, color.White)
+	far := newSwatch("远", color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, color.White) // below the fold
+	grid := container.NewWithoutLayout(
+		place(button, 40, 200, 160, 88), place(tile, 240, 200, 200, 100), place(label, 40, 320, 100, 40),
+		place(small, 40, 50, 60, 60), place(big, 200, 50, 200, 100), place(far, 40, 600, 60, 60))
 	label.Resize(label.MinSize())
-	small.Move(fyne.NewPos(40, 50))
-	small.Resize(fyne.NewSize(60, 60))
-	tile.Move(fyne.NewPos(200, 50))
-	tile.Resize(fyne.NewSize(200, 100))
-	scroll := container.NewVScroll(grid)
-	w := test.NewWindow(scroll)
+	w := test.NewWindow(container.NewVScroll(grid))
 	w.SetPadded(false)
 	t.Cleanup(w.Close)
 	w.Resize(fyne.NewSize(500, 400))
 	s := scanScreen(w.Canvas())
-	if len(s.controls) != 3 {
-		t.Fatalf("scan found %d controls, want 3", len(s.controls))
-	}
 	byLabel := map[string]*shownControl{}
 	for _, c := range s.controls {
 		byLabel[c.label] = c
 	}
-	sc, tc, fc := byLabel["小"], byLabel["取号"], byLabel["远"]
-	if sc == nil || tc == nil || fc == nil {
-		t.Fatalf("controls found: %v", s.controls)
+	if len(s.controls) != 5 || len(byLabel) != 5 {
+		t.Fatalf("scan found controls %v, want 按钮, 取号, 小, 大, 远", s.controls)
 	}
-	if !sc.shown || !tc.shown || fc.shown {
-		t.Errorf("in view: 小 %v, 取号 %v, 远 %v; want true, true, false", sc.shown, tc.shown, fc.shown)
-	}
-	if sc.bounds != image.Rect(40, 50, 100, 110) || tc.bounds != image.Rect(200, 50, 400, 150) {
-		t.Errorf("bounds: 小 %v, 取号 %v", sc.bounds, tc.bounds)
+	for name, want := range map[string]image.Rectangle{
+		"按钮": image.Rect(40, 200, 200, 288), "取号": image.Rect(240, 200, 440, 300),
+		"小": image.Rect(40, 50, 100, 110), "大": image.Rect(200, 50, 400, 150), "远": image.Rect(40, 600, 100, 660),
+	} {
+		c := byLabel[name]
+		if c == nil {
+			t.Fatalf("no control %q found: %v", name, s.controls)
+		}
+		if c.bounds != want {
+			t.Errorf("%s at %v, want %v", name, c.bounds, want)
+		}
+		if c.shown != (name != "远") {
+			t.Errorf("%s in view %v", name, c.shown)
+		}
 	}
 	var labelText *shownText
 	for _, tx := range s.texts {
@@ -387,27 +424,27 @@ func TestScanFindsControlsAndSizes(t *testing.T) {
 		t.Fatalf("the label's text not found, or taken for a control's: %+v", labelText)
 	}
 
-	// The same checks as the screens get, on a recorder: they must fail here.
+	// The checks the screens get, on a recorder, for the swatches (whose colours are the test's).
 	img := w.Canvas().Capture()
 	rec := &recorder{}
-	checkControls(rec, img, s)
-	checkWayBack(rec, s)
+	var mine []*shownControl
+	for _, c := range s.controls {
+		if _, ok := c.obj.(*swatch); ok {
+			mine = append(mine, c)
+		}
+	}
+	sw := &shownScreen{controls: mine}
+	checkControls(rec, img, sw)
+	checkWayBack(rec, sw)
 	wantFailures(t, rec.errors,
 		`control "小": touch target 60×60 px, want 80×80`,
 		`control "小": edge contrast 1.13:1`,
 		`control "远": touch target 60×60 px`,
 		`no home or back control`)
-	for _, e := range rec.errors {
-		if regexp.MustCompile(`"取号".*(touch target|edge)`).MatchString(e) {
-			t.Errorf("the red 200×100 tile flagged: %s", e)
-		}
-	}
 
-	// A 返回 button is a way back.
-	back := widget.NewButton("返回", func() {})
-	back.Move(fyne.NewPos(40, 250))
-	back.Resize(fyne.NewSize(160, 88))
-	grid.Add(back)
+	// A 返回 control is a way back.
+	back := newSwatch("返回", color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, color.White)
+	grid.Add(place(back, 300, 310, 160, 88))
 	rec = &recorder{}
 	checkWayBack(rec, scanScreen(w.Canvas()))
 	if len(rec.errors) > 0 {

@@ -119,62 +119,66 @@ func textContrast(img image.Image, r image.Rectangle) (ratio float64, bg, fg col
 	return p.ratio, bg, p.c, true
 }
 
-// edgeDepth is how deep inside a control its edge is looked for (a border or the fill's
-// boundary), and edgeRing how wide the ring of surroundings outside it is, in pixels. The ring
-// starts a pixel out, past the anti-aliased boundary.
+// The edge of a control is looked for side by side, across each side's middle (edgeCorner
+// left out at either end, for rounded corners): the surroundings are the band from 2 to
+// 1+edgeRing pixels outside, and the edge the one-pixel line, from a pixel outside down to
+// edgeDepth-1 inside, that stands out most from them. Starting a pixel out takes in an
+// outline that the painter draws a pixel or two off the control's bounds (it does, by the
+// rounding of its stroke's padding).
 const (
-	edgeDepth = 5
-	edgeRing  = 4
+	edgeDepth  = 6
+	edgeRing   = 5
+	edgeCorner = 12
 )
 
 // edgeContrast measures the visible boundary of a control at r on img, seen within clip (a
-// control partly scrolled out of view has no edge where the scroll cuts it): the most frequent
-// colour of the ring outside r (edgeRing wide, a pixel out) against the most frequent colour of
-// each one-pixel ring inside r down to edgeDepth, taking the ring that stands out most, so that a
-// border counts as well as a fill. A control whose only boundary is its text (a bare link) gets
-// about 1:1. ok is false when too little of either side is visible to say.
+// control partly scrolled out of view has no edge where the scroll cuts it): for each side whose
+// surroundings are in view, the most frequent colour of its surroundings against the most
+// frequent colour of each line along it near the boundary, taking the line that stands out most,
+// so that an outline counts as well as a fill; the control's edge is its weakest side (a bare
+// link, whose only boundary is its text, gets about 1:1). ok is false when no side's
+// surroundings are in view.
 func edgeContrast(img image.Image, r, clip image.Rectangle) (ratio float64, inside, outside color.NRGBA, ok bool) {
 	vis := clip.Intersect(img.Bounds())
-	ring := func(outer, inner image.Rectangle) []image.Rectangle {
-		// outer minus inner as four bands, cut to what is visible
-		bands := []image.Rectangle{
-			image.Rect(outer.Min.X, outer.Min.Y, outer.Max.X, inner.Min.Y),
-			image.Rect(outer.Min.X, inner.Max.Y, outer.Max.X, outer.Max.Y),
-			image.Rect(outer.Min.X, inner.Min.Y, inner.Min.X, inner.Max.Y),
-			image.Rect(inner.Max.X, inner.Min.Y, outer.Max.X, inner.Max.Y),
+	// band is the part of the side-parallel strip from a to b (distances from the side,
+	// positive inwards, b excluded) across the side's middle, in view.
+	type side struct {
+		band func(a, b int) image.Rectangle
+	}
+	cx0, cx1 := r.Min.X+min(edgeCorner, r.Dx()/4), r.Max.X-min(edgeCorner, r.Dx()/4)
+	cy0, cy1 := r.Min.Y+min(edgeCorner, r.Dy()/4), r.Max.Y-min(edgeCorner, r.Dy()/4)
+	sides := []side{
+		{func(a, b int) image.Rectangle { return image.Rect(cx0, r.Min.Y+a, cx1, r.Min.Y+b) }}, // top
+		{func(a, b int) image.Rectangle { return image.Rect(cx0, r.Max.Y-b, cx1, r.Max.Y-a) }}, // bottom
+		{func(a, b int) image.Rectangle { return image.Rect(r.Min.X+a, cy0, r.Min.X+b, cy1) }}, // left
+		{func(a, b int) image.Rectangle { return image.Rect(r.Max.X-b, cy0, r.Max.X-a, cy1) }}, // right
+	}
+	for _, sd := range sides {
+		full := sd.band(-1-edgeRing, -1)
+		out := full.Intersect(vis)
+		if out.Empty() || 2*out.Dx()*out.Dy() < full.Dx()*full.Dy() {
+			continue // the surroundings of this side are out of view (a scroll cuts it)
 		}
-		var out []image.Rectangle
-		for _, b := range bands {
-			if b = b.Intersect(vis); !b.Empty() {
-				out = append(out, b)
+		around := dominant(img, []image.Rectangle{out})
+		best, bestIn := 0.0, color.NRGBA{}
+		for d := -1; d < edgeDepth; d++ {
+			line := sd.band(d, d+1).Intersect(vis)
+			if line.Empty() {
+				continue
+			}
+			c := dominant(img, []image.Rectangle{line})
+			if q := contrastRatio(c, around); q > best {
+				best, bestIn = q, c
 			}
 		}
-		return out
-	}
-	outer := ring(r.Inset(-1-edgeRing), r.Inset(-1))
-	if area(outer) < 4*edgeRing {
-		return 0, inside, outside, false
-	}
-	outside = dominant(img, outer)
-	for d := 0; d < edgeDepth && r.Dx() > 2*d+2 && r.Dy() > 2*d+2; d++ {
-		in := ring(r.Inset(d), r.Inset(d+1))
-		if area(in) < 4 {
+		if best == 0 {
 			continue
 		}
-		c := dominant(img, in)
-		if q := contrastRatio(c, outside); !ok || q > ratio {
-			ratio, inside, ok = q, c, true
+		if !ok || best < ratio {
+			ratio, inside, outside, ok = best, bestIn, around, true
 		}
 	}
 	return ratio, inside, outside, ok
-}
-
-func area(rs []image.Rectangle) int {
-	n := 0
-	for _, r := range rs {
-		n += r.Dx() * r.Dy()
-	}
-	return n
 }
 
 // dominant is the most frequent colour in rs (ties: the darker, so that the answer does not
@@ -229,7 +233,7 @@ func (c *shownControl) String() string {
 // shownScreen is what a rendered screen shows that a citizen can read or tap: the top modal
 // dialog's content if one is up (its shade covers the rest), else the window's content and the
 // popups over it. Its controls include those scrolled out of view (shown false), whose size
-// counts when they are scrolled in; its texts only those in view.
+// counts when they are scrolled in; its texts only those in view (half their height or more).
 type shownScreen struct {
 	texts    []*shownText
 	controls []*shownControl
@@ -311,8 +315,11 @@ func scanScreen(c fyne.Canvas) *shownScreen {
 			if t.Size().Height > m.Height {
 				off.Y = (t.Size().Height - m.Height) / 2
 			}
-			box := px(pos.Add(off), m).Intersect(clip).Intersect(screen)
-			if !box.Empty() {
+			full := px(pos.Add(off), m)
+			box := full.Intersect(clip).Intersect(screen)
+			// A text a scroll cuts to less than half its height is read once scrolled to; its
+			// sliver holds too few glyph pixels to measure.
+			if !box.Empty() && 2*box.Dy() >= full.Dy() {
 				s.texts = append(s.texts, &shownText{text: t.Text, size: t.TextSize, box: box, in: in})
 			}
 			if in != nil {
