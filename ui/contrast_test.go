@@ -309,9 +309,17 @@ func TestEdgeContrastFromPixels(t *testing.T) {
 		{"#B01E23 button on white", controlImage(r, red, 0, nil), r, true},
 		{"#F1F1F1 button with a 3 px #757575 border", controlImage(r, grey, 3, color.NRGBA{0x75, 0x75, 0x75, 0xFF}), r, true},
 		{"#F1F1F1 button with a 2 px #BBBBBB border", controlImage(r, grey, 2, color.NRGBA{0xBB, 0xBB, 0xBB, 0xFF}), r, false},
-		// An outline drawn a few pixels inside the bounds on one side and a pixel outside on
-		// another, as Fyne's painter does for a stroked rectangle at a scroll's top.
-		{"a border off the bounds", controlImage(image.Rect(100, 104, 300, 189), grey, 3, color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF}), r, true},
+		// An outline drawn 4 px low, inside the bounds at the top and outside at the bottom, as
+		// Fyne's software painter draws a stroked rectangle that a scroll cuts at its top.
+		{"a border 4 px off the bounds", controlImage(r.Add(image.Pt(0, 4)), grey, 3, color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF}), r, true},
+		// A chosen answer: red inside a 5 px near-black outline centred on the bounds.
+		{"red in a dark outline", controlImage(r.Inset(-2), red, 5, color.NRGBA{0x10, 0x10, 0x10, 0xFF}), r, true},
+		// A dark line 9 px away is another thing's edge, not this button's.
+		{"#F1F1F1 button 9 px from a dark line", func() image.Image {
+			img := controlImage(r, grey, 0, nil).(*image.NRGBA)
+			draw.Draw(img, image.Rect(100, 197, 300, 200), image.Black, image.Point{}, draw.Src)
+			return img
+		}(), r, false},
 		// The edge is the weakest side's: a border on three sides only does not do.
 		{"a border missing on one side", func() image.Image {
 			img := controlImage(r, grey, 3, color.NRGBA{0x5A, 0x5A, 0x5A, 0xFF}).(*image.NRGBA)

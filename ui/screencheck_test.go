@@ -120,62 +120,67 @@ func textContrast(img image.Image, r image.Rectangle) (ratio float64, bg, fg col
 }
 
 // The edge of a control is looked for side by side, across each side's middle (edgeCorner
-// left out at either end, for rounded corners): the surroundings are the band from 2 to
-// 1+edgeRing pixels outside, and the edge the one-pixel line, from a pixel outside down to
-// edgeDepth-1 inside, that stands out most from them. Starting a pixel out takes in an
-// outline that the painter draws a pixel or two off the control's bounds (it does, by the
-// rounding of its stroke's padding).
+// left out at either end, for rounded corners). The surroundings are the most frequent colour
+// of the band edgeNear to edgeFar-1 pixels outside the control, all round; a side's edge is the
+// one-pixel line parallel to it, from edgeNear-1 pixels outside down to edgeDepth-1 inside, that
+// stands out most from them. Lines outside count: an outline is drawn centred on the bounds, and
+// Fyne's software painter draws a stroked rectangle that a scroll cuts at its top a few pixels
+// lower than it is (its drawOblongStroke does not offset the source for the clip); a band of
+// four pixels stays within the 8 px gap Fyne leaves between controls.
 const (
 	edgeDepth  = 6
-	edgeRing   = 5
+	edgeNear   = 4
+	edgeFar    = 8
 	edgeCorner = 12
 )
 
 // edgeContrast measures the visible boundary of a control at r on img, seen within clip (a
-// control partly scrolled out of view has no edge where the scroll cuts it): for each side whose
-// surroundings are in view, the most frequent colour of its surroundings against the most
-// frequent colour of each line along it near the boundary, taking the line that stands out most,
-// so that an outline counts as well as a fill; the control's edge is its weakest side (a bare
-// link, whose only boundary is its text, gets about 1:1). ok is false when no side's
-// surroundings are in view.
+// control partly scrolled out of view has no edge where the scroll cuts it): on each side whose
+// surroundings are in view, the line near the boundary that stands out most from the
+// surroundings (edgeNear); the control's edge is its weakest side, so an outline counts as well
+// as a fill, and a bare link, whose only boundary is its text, gets about 1:1. ok is false when
+// no side's surroundings are in view.
 func edgeContrast(img image.Image, r, clip image.Rectangle) (ratio float64, inside, outside color.NRGBA, ok bool) {
 	vis := clip.Intersect(img.Bounds())
-	// band is the part of the side-parallel strip from a to b (distances from the side,
-	// positive inwards, b excluded) across the side's middle, in view.
-	type side struct {
-		band func(a, b int) image.Rectangle
-	}
 	cx0, cx1 := r.Min.X+min(edgeCorner, r.Dx()/4), r.Max.X-min(edgeCorner, r.Dx()/4)
 	cy0, cy1 := r.Min.Y+min(edgeCorner, r.Dy()/4), r.Max.Y-min(edgeCorner, r.Dy()/4)
-	sides := []side{
-		{func(a, b int) image.Rectangle { return image.Rect(cx0, r.Min.Y+a, cx1, r.Min.Y+b) }}, // top
-		{func(a, b int) image.Rectangle { return image.Rect(cx0, r.Max.Y-b, cx1, r.Max.Y-a) }}, // bottom
-		{func(a, b int) image.Rectangle { return image.Rect(r.Min.X+a, cy0, r.Min.X+b, cy1) }}, // left
-		{func(a, b int) image.Rectangle { return image.Rect(r.Max.X-b, cy0, r.Max.X-a, cy1) }}, // right
+	// Each side's strip from a to b pixels from it (positive inwards, b excluded), across its
+	// middle.
+	sides := []func(a, b int) image.Rectangle{
+		func(a, b int) image.Rectangle { return image.Rect(cx0, r.Min.Y+a, cx1, r.Min.Y+b) }, // top
+		func(a, b int) image.Rectangle { return image.Rect(cx0, r.Max.Y-b, cx1, r.Max.Y-a) }, // bottom
+		func(a, b int) image.Rectangle { return image.Rect(r.Min.X+a, cy0, r.Min.X+b, cy1) }, // left
+		func(a, b int) image.Rectangle { return image.Rect(r.Max.X-b, cy0, r.Max.X-a, cy1) }, // right
 	}
-	for _, sd := range sides {
-		full := sd.band(-1-edgeRing, -1)
+	var judged []func(a, b int) image.Rectangle
+	var ring []image.Rectangle
+	for _, band := range sides {
+		full := band(-edgeFar+1, -edgeNear+1)
 		out := full.Intersect(vis)
 		if out.Empty() || 2*out.Dx()*out.Dy() < full.Dx()*full.Dy() {
-			continue // the surroundings of this side are out of view (a scroll cuts it)
+			continue // this side's surroundings are out of view: a scroll cuts it there
 		}
-		around := dominant(img, []image.Rectangle{out})
+		judged = append(judged, band)
+		ring = append(ring, out)
+	}
+	if len(judged) == 0 {
+		return 0, inside, outside, false
+	}
+	outside = dominant(img, ring)
+	for _, band := range judged {
 		best, bestIn := 0.0, color.NRGBA{}
-		for d := -1; d < edgeDepth; d++ {
-			line := sd.band(d, d+1).Intersect(vis)
+		for d := -edgeNear + 1; d < edgeDepth; d++ {
+			line := band(d, d+1).Intersect(vis)
 			if line.Empty() {
 				continue
 			}
 			c := dominant(img, []image.Rectangle{line})
-			if q := contrastRatio(c, around); q > best {
+			if q := contrastRatio(c, outside); q > best {
 				best, bestIn = q, c
 			}
 		}
-		if best == 0 {
-			continue
-		}
 		if !ok || best < ratio {
-			ratio, inside, outside, ok = best, bestIn, around, true
+			ratio, inside, ok = best, bestIn, true
 		}
 	}
 	return ratio, inside, outside, ok
