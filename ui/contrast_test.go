@@ -36,7 +36,7 @@ var noWayBack = map[string]string{
 	"elder-home":    "it is the home screen, in elder mode",
 	"locked":        "out of service until staff unlock it: there is nothing to go back to",
 	"idle-warning":  "a modal question about the session itself: 继续 answers it, and without an answer the session ends and the kiosk goes home",
-	"elder-offer":   "a modal question while a card is read: its 不用了 answer is the way back",
+	"elder-offer":   "a modal question after an ID card showing 65 or more: its 不用了 answer is the way back",
 	"staff-confirm": "a modal confirmation in staff mode: its 取消 answer is the way back",
 }
 

@@ -71,10 +71,10 @@ func pixelAt(img image.Image) func(x, y int) color.NRGBA {
 // hex is c as #RRGGBB, for messages.
 func hex(c color.NRGBA) string { return fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B) }
 
-// glyphPercentile is the share of a text's glyph pixels whose contrast with the background the
-// text's contrast is taken at: not the highest (one stray pixel of something else in the box
-// would decide), and high enough that the anti-aliased edges of thin strokes, which are most of
-// the pixels of small text, do not.
+// glyphPercentile says which of a text's glyph pixels, ordered by their contrast with the
+// background, gives the text's contrast: not the highest (one stray pixel of something else in
+// the box would decide), and high enough that the anti-aliased edges of thin strokes, which are
+// most of the pixels of small text, do not.
 const glyphPercentile = 0.95
 
 // glyphMinContrast is the contrast with the background under which a pixel of a text's box is
@@ -101,8 +101,8 @@ func textContrast(img image.Image, r image.Rectangle) (ratio float64, bg, fg col
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
 			c := at(x, y)
-			q, ok := ratios[c]
-			if !ok {
+			q, seen := ratios[c]
+			if !seen {
 				q = contrastRatio(c, bg)
 				ratios[c] = q
 			}
@@ -137,7 +137,7 @@ const (
 // edgeContrast measures the visible boundary of a control at r on img, seen within clip (a
 // control partly scrolled out of view has no edge where the scroll cuts it): on each side whose
 // surroundings are in view, the line near the boundary that stands out most from the
-// surroundings (edgeNear); the control's edge is its weakest side, so an outline counts as well
+// surroundings; the control's edge is its weakest side, so an outline counts as well
 // as a fill, and a bare link, whose only boundary is its text, gets about 1:1. ok is false when
 // no side's surroundings are in view.
 func edgeContrast(img image.Image, r, clip image.Rectangle) (ratio float64, inside, outside color.NRGBA, ok bool) {
@@ -219,7 +219,7 @@ type shownText struct {
 // shownControl is something a citizen can tap on a rendered screen.
 type shownControl struct {
 	obj      fyne.CanvasObject
-	label    string          // its texts, joined; its type when it has none
+	label    string          // its texts, joined; "" when it has none
 	bounds   image.Rectangle // all of it, as laid out (its touch target)
 	clip     image.Rectangle // the part of the screen it can be seen in (its scroll's)
 	shown    bool            // some of it is in view (not scrolled out of it)
