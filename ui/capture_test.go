@@ -25,15 +25,8 @@ const pinnedFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
 // change, CITIZENHOME_UPDATE_SCREENS=1 go test -run ReferenceImages ./ui/ rewrites them (look at
 // them before committing: they are also the README's screenshots).
 func TestReferenceImages(t *testing.T) {
-	font, err := LoadFont(pinnedFont)
-	if err != nil {
-		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
-	}
-	f := newFixtureWith(t, thursday, NewTheme(font))
-	withHall(t, f)
-	kit := withPayments(t, f, nil)
 	update := os.Getenv("CITIZENHOME_UPDATE_SCREENS") != ""
-	shot := func(name string) {
+	referenceScreens(t, func(name string, f *fixture) {
 		t.Helper()
 		img := f.win.Canvas().Capture()
 		if update {
@@ -41,7 +34,24 @@ func TestReferenceImages(t *testing.T) {
 			return
 		}
 		test.AssertImageMatches(t, filepath.Join("screens", name+".png"), img)
+	})
+}
+
+// referenceScreens drives one kiosk, drawn with the pinned font at 1080x1920, through the
+// reference screens in turn and calls at with each screen's name while it is shown. Every test
+// of the rendered screens (the images here, contrast and touch targets in contrast_test.go) walks
+// this one list, so a screen added here is checked by all of them. at may move the fake clock
+// on by a few seconds (the countdown's check): the screens after it do not depend on the second.
+func referenceScreens(t *testing.T, at func(name string, f *fixture)) {
+	t.Helper()
+	font, err := LoadFont(pinnedFont)
+	if err != nil {
+		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
 	}
+	f := newFixtureWith(t, thursday, NewTheme(font))
+	withHall(t, f)
+	kit := withPayments(t, f, nil)
+	shot := func(name string) { t.Helper(); at(name, f) }
 	shot("home")
 	f.tapExact(t, "呼叫工作人员")
 	shot("help")
