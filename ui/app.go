@@ -75,9 +75,9 @@ type UI struct {
 	lang  string
 
 	hall   *tapLabel
-	header *headerLayout // the header row's layout, kept across rebuilds (header.go)
-	clock  *widget.Label
-	zone   struct { // the hall's time zone, loaded once per name (loc)
+	header *headerLayout    // the header row's layout, kept across rebuilds (header.go)
+	clock  *widget.RichText // white, on the band (bandText)
+	zone   struct {         // the hall's time zone, loaded once per name (loc)
 		name string
 		loc  *time.Location
 	}
@@ -184,7 +184,7 @@ func New(win fyne.Window, core Core, o Options) (*UI, error) {
 	u.services = o.Hall
 	u.voice = o.Voice
 	u.pay = &payDesk{u: u, svc: o.Payments}
-	u.clock = widget.NewLabel("")
+	u.clock = bandText()
 	u.body = container.NewStack()
 	u.drawn = o.Drawn
 	u.build()
@@ -227,19 +227,15 @@ func (u *UI) build() {
 	}
 	langBtn := NewButton(u.t("nav.lang"), OnBand, langIcon, u.clicked(func() { u.touch(); u.setLanguage(other(u.lang)) }))
 	sizeBtn := NewButton(u.t(sizeKey), OnBand, sizeIcon, u.clicked(func() { u.touch(); u.setLarge(!u.theme.Large) }))
-	var toggles fyne.CanvasObject = container.NewHBox(tall(sizeBtn), tall(langBtn))
-	if u.theme.Large {
-		// In elder mode the toggles keep the standard text size the citizen found them in:
-		// that leaves the hall's name the room its large text needs (English on a portrait
-		// screen did not fit). They stay TouchTarget square at least (tall).
-		std := *u.theme
-		std.Large = false
-		toggles = container.NewThemeOverride(toggles, &std)
-	}
+	// In elder mode the toggles keep the standard text size the citizen found them in: that
+	// leaves the hall's name the room its large text needs (English on a portrait screen did
+	// not fit). They stay TouchTarget square at least (tall).
+	langBtn.SizeName, sizeBtn.SizeName = sizeStandardText, sizeStandardText
+	toggles := container.NewHBox(tall(sizeBtn), tall(langBtn))
 	// The header is a band of the government red with white text: the hall's name and the
 	// time read as the kiosk's own, apart from the screen's content, and the toggles on it are
 	// white keys.
-	row := newHeader(u.header, u.hall, u.clock, toggles, bandTheme{u.theme})
+	row := newHeader(u.header, u.hall, u.clock, toggles)
 	pad := theme.Padding()
 	band := container.NewStack(canvas.NewRectangle(colPrimary), container.New(
 		layout.NewCustomPaddedLayout(pad, pad, 2*pad, 2*pad), row))
@@ -353,7 +349,10 @@ func (u *UI) touch() { u.core.Sessions().Touch() }
 func (u *UI) Tick() {
 	u.tickIdle()
 	u.pollWaiting()
-	u.clock.SetText(u.core.Now().In(u.loc()).Format("2006-01-02 15:04"))
+	if seg, now := u.clock.Segments[0].(*widget.TextSegment), u.core.Now().In(u.loc()).Format("2006-01-02 15:04"); seg.Text != now {
+		seg.Text = now
+		u.clock.Refresh()
+	}
 }
 
 func (u *UI) onEvent(e kiosk.Event) {

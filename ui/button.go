@@ -39,6 +39,8 @@ type Button struct {
 	// IconName is one of the icon constants, drawn in the text's colour; "" for none (Fyne's
 	// Icon field is set from it on every refresh).
 	IconName string
+	// SizeName is the text's size name; "" for the theme's text size.
+	SizeName fyne.ThemeSizeName
 }
 
 // NewButton returns a button in style s; iconName may be "".
@@ -118,6 +120,9 @@ func (r *styledRenderer) style() {
 			for _, s := range o.Segments {
 				if t, ok := s.(*widget.TextSegment); ok {
 					t.Style.ColorName = text
+					if r.b.SizeName != "" {
+						t.Style.SizeName = r.b.SizeName
+					}
 				}
 			}
 			o.Refresh()

@@ -69,8 +69,7 @@ func TestStylesMeetContrast(t *testing.T) {
 		}
 		// Text that is not on a control: the header band's, the demo badge, the waiting panel,
 		// body text and a hint, the status colours.
-		band := bandTheme{th}
-		if c := contrast(band.Color(theme.ColorNameForeground, theme.VariantLight), colPrimary); c < 7 {
+		if c := contrast(th.Color(theme.ColorNameForegroundOnPrimary, theme.VariantLight), colPrimary); c < 7 {
 			t.Errorf("large=%v: header text at %.2f:1 on the band", large, c)
 		}
 		for name, pair := range map[string][2]color.Color{

@@ -22,17 +22,28 @@ const DialogButton = 120
 // dialogWidth is the share of the window's width a dialog takes.
 const dialogWidth = 0.86
 
-// largeTheme is the theme with elder mode's text sizes whatever the screen's: a dialog is read by
-// whoever stands at the kiosk, before they chose a text size.
-func (u *UI) largeTheme() *Theme {
-	l := *u.theme
-	l.Large = true
-	return &l
+// Dialogs are in large text whatever the screen's: they are read by whoever stands at the kiosk,
+// before they chose a text size. Their parts take the large size names (sizeLargeText,
+// sizeLargeHeading) rather than a theme override: Fyne parses the font anew for every override.
+
+// dialogHeading is a dialog's title, in elder mode's heading size.
+func (u *UI) dialogHeading(s string) *widget.Label {
+	h := u.heading(s)
+	h.SizeName = sizeLargeHeading
+	return h
+}
+
+// dialogText is a dialog's wrapped text, in elder mode's text size.
+func (u *UI) dialogText(s string) *widget.Label {
+	l := u.wrap(s)
+	l.SizeName = sizeLargeText
+	return l
 }
 
 // bigButton is a dialog's button: at least DialogButton high and twice as wide.
 func (u *UI) bigButton(label string, style Style, tap func()) fyne.CanvasObject {
 	b := NewButton(label, style, "", u.clicked(tap))
+	b.SizeName = sizeLargeText
 	if style == Danger {
 		b.IconName = iconAlert
 	}
@@ -41,7 +52,8 @@ func (u *UI) bigButton(label string, style Style, tap func()) fyne.CanvasObject 
 	return container.NewStack(spacer, b)
 }
 
-// popup shows content as a modal dialog in large text, dialogWidth of the window wide.
+// popup shows content (built of dialogHeading, dialogText and bigButton) as a modal dialog,
+// dialogWidth of the window wide.
 func (u *UI) popup(content fyne.CanvasObject) *widget.PopUp {
 	c := u.win.Canvas()
 	// An outline sets the dialog apart from the screen behind it (3:1 and more over the backdrop).
@@ -49,7 +61,7 @@ func (u *UI) popup(content fyne.CanvasObject) *widget.PopUp {
 	edge.StrokeColor, edge.StrokeWidth = colEdge, edgeWidth
 	framed := container.NewStack(container.New(layout.NewCustomPaddedLayout(-theme.Padding(), -theme.Padding(), -theme.Padding(), -theme.Padding()), edge),
 		container.NewPadded(content))
-	p := widget.NewModalPopUp(container.NewThemeOverride(framed, u.largeTheme()), c)
+	p := widget.NewModalPopUp(framed, c)
 	w := c.Size().Width * dialogWidth
 	p.Resize(fyne.NewSize(w, p.MinSize().Height))
 	p.Show()
@@ -68,7 +80,7 @@ func (u *UI) ask(title, body, yes, no string, onYes, onNo func()) {
 // askStyled is ask with yes in the style given (Danger for a destructive action).
 func (u *UI) askStyled(title, body, yes, no string, yesStyle Style, onYes, onNo func()) {
 	u.hideDialog()
-	h := u.heading(title)
+	h := u.dialogHeading(title)
 	var answer *widget.PopUp
 	close := func(f func()) func() {
 		return func() {
@@ -84,7 +96,7 @@ func (u *UI) askStyled(title, body, yes, no string, yesStyle Style, onYes, onNo 
 	buttons := container.NewGridWithColumns(2, u.bigButton(no, Secondary, close(onNo)), u.bigButton(yes, yesStyle, close(onYes)))
 	box := container.NewVBox(h)
 	if body != "" {
-		box.Add(u.wrap(body))
+		box.Add(u.dialogText(body))
 	}
 	box.Add(buttons)
 	answer = u.popup(box)
@@ -112,12 +124,12 @@ func (u *UI) confirm(action, consequence string, do func()) {
 // counts down every second (Tick) and its large 继续 button goes on with the session.
 func (u *UI) showIdle(left time.Duration) {
 	u.hideIdle()
-	title := u.heading(u.t("idle.title"))
+	title := u.dialogHeading(u.t("idle.title"))
 	u.idleCount = canvas.NewText("", colPrimary)
 	u.idleCount.TextSize = 120
 	u.idleCount.TextStyle.Bold = true
 	u.idleCount.Alignment = fyne.TextAlignCenter
-	u.idleBody = u.wrap("")
+	u.idleBody = u.dialogText("")
 	u.idleBody.Alignment = fyne.TextAlignCenter
 	u.setIdleLeft(left)
 	cont := u.bigButton(u.t("idle.continue"), Primary, func() { u.touch() })

@@ -122,9 +122,10 @@ func (u *UI) loc() *time.Location {
 func (u *UI) hhmm(t time.Time) string { return t.In(u.loc()).Format("15:04") }
 func (u *UI) day(t time.Time) string  { return t.In(u.loc()).Format("2006-01-02") }
 
-// finish is the button that ends the citizen's session (done: back home, data wiped).
+// finish is the button that ends the citizen's session (done: back home, data wiped). It carries
+// the home icon: it is the screen's way home, and says so to a citizen who reads no 完成.
 func (u *UI) finish() fyne.CanvasObject {
-	return tall(u.primary(u.t("ticket.finish"), func() { u.core.Sessions().End(session.Finished) }))
+	return tall(NewButton(u.t("ticket.finish"), Primary, iconHome, u.clicked(func() { u.core.Sessions().End(session.Finished) })))
 }
 
 // ticketCodeLen is the longest ticket number the keypads take (a letter and digits).

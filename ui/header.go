@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 )
 
 // headerLayout lays out the header's row: the hall's name at the left, the toggles (大字模式,
@@ -13,8 +14,8 @@ import (
 // in height, instead of the screen in width. When the name fits, the row is laid out exactly as
 // a border layout with the name left, the toggles right and the clock centred would.
 //
-// Its objects are, in this order: the name (a wrapping *tapLabel, in a theme override), the
-// clock (centred in its own container) and the toggles. One layout serves every header the UI builds: it remembers
+// Its objects are, in this order: the name (a wrapping *tapLabel), the clock (centred in its
+// own container) and the toggles. One layout serves every header the UI builds: it remembers
 // the width it was last given, and the window's width then, so that the row's height is right
 // in the first pass after a language or text size change or a turn of the screen, not one
 // frame later.
@@ -81,9 +82,6 @@ func (l *headerLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 // naturalWidth is the width of the name on one line, as an unwrapped label would need.
 func naturalWidth(o fyne.CanvasObject) float32 {
-	if th, ok := o.(*container.ThemeOverride); ok {
-		o = th.Content
-	}
 	l, ok := o.(*tapLabel)
 	if !ok {
 		return o.MinSize().Width
@@ -110,8 +108,16 @@ func canvasWidth(o fyne.CanvasObject) float32 {
 }
 
 // newHeader builds the header's row from its parts with layout l (see headerLayout). The name
-// and the clock are drawn in the theme band (white text, for the red band behind the row).
-func newHeader(l *headerLayout, name *tapLabel, clock, toggles fyne.CanvasObject, band fyne.Theme) *fyne.Container {
-	return container.New(l, container.NewThemeOverride(name, band),
-		container.NewThemeOverride(container.NewCenter(clock), band), toggles)
+// (tapLabel) and the clock (bandText) draw their text white themselves, for the red band.
+func newHeader(l *headerLayout, name *tapLabel, clock, toggles fyne.CanvasObject) *fyne.Container {
+	return container.New(l, name, container.NewCenter(clock), toggles)
+}
+
+// bandText is a one-segment text in white for the red header band. The colour is the segment's,
+// not a theme override's: Fyne parses the theme font anew for every override scope it meets and
+// never lets the parse go, so a header or dialog rebuilt under an override cost megabytes each
+// time (a language switch, every idle warning).
+func bandText() *widget.RichText {
+	return widget.NewRichText(&widget.TextSegment{Style: widget.RichTextStyle{
+		ColorName: theme.ColorNameForegroundOnPrimary, Inline: true, SizeName: theme.SizeNameText}})
 }

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"citizenhome/kiosk"
@@ -97,7 +98,9 @@ const (
 	StaffTapWindow = 3 * time.Second
 )
 
-// tapLabel is a label that counts taps (the hall's name in the header).
+// tapLabel is the hall's name in the header: a label in white bold text for the red band, which
+// counts taps (the staff gesture). The white is set on the label's own text (bandRenderer), not
+// by a theme override: Fyne parses the font again for every override scope and keeps each parse.
 type tapLabel struct {
 	widget.Label
 	onTap func()
@@ -108,6 +111,35 @@ func newTapLabel(onTap func()) *tapLabel {
 	l.TextStyle = fyne.TextStyle{Bold: true}
 	l.ExtendBaseWidget(l)
 	return l
+}
+
+// CreateRenderer implements fyne.Widget.
+func (l *tapLabel) CreateRenderer() fyne.WidgetRenderer {
+	r := &bandRenderer{WidgetRenderer: l.Label.CreateRenderer()}
+	r.white()
+	return r
+}
+
+// bandRenderer draws a label's text in white (ColorNameForegroundOnPrimary) over whatever colour
+// the label chose at each refresh.
+type bandRenderer struct{ fyne.WidgetRenderer }
+
+func (r *bandRenderer) Refresh() {
+	r.WidgetRenderer.Refresh()
+	r.white()
+}
+
+func (r *bandRenderer) white() {
+	for _, o := range r.Objects() {
+		if rt, ok := o.(*widget.RichText); ok {
+			for _, s := range rt.Segments {
+				if t, ok := s.(*widget.TextSegment); ok {
+					t.Style.ColorName = theme.ColorNameForegroundOnPrimary
+				}
+			}
+			rt.Refresh()
+		}
+	}
 }
 
 // Tapped implements fyne.Tappable.

@@ -107,17 +107,6 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return theme.DefaultTheme().Color(n, theme.VariantLight)
 }
 
-// bandTheme is the theme of the header band: white text on colPrimary.
-type bandTheme struct{ *Theme }
-
-// Color implements fyne.Theme.
-func (b bandTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	if n == theme.ColorNameForeground {
-		return color.White
-	}
-	return b.Theme.Color(n, v)
-}
-
 // Font implements fyne.Theme.
 func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
 	if t.font != nil {
@@ -129,6 +118,16 @@ func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
 // Icon implements fyne.Theme.
 func (t *Theme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }
 
+// Text sizes that do not follow elder mode: the header's toggles keep the size the citizen found
+// them in, and dialogs are in large text whatever the screen's (they are read by whoever stands
+// at the kiosk). Named sizes rather than theme overrides: Fyne parses the theme font anew for
+// every override scope and keeps every parse.
+const (
+	sizeStandardText fyne.ThemeSizeName = "citizenhome-standard-text"
+	sizeLargeText    fyne.ThemeSizeName = "citizenhome-large-text"
+	sizeLargeHeading fyne.ThemeSizeName = "citizenhome-large-heading"
+)
+
 // Size implements fyne.Theme. Text is 24 px (36 in elder mode), a heading 40 px (60): a title
 // is told from the text below it by size as well as weight. Padding grows so that every button
 // is a touch target of at least 80 px.
@@ -138,6 +137,12 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 		k = 1.5
 	}
 	switch n {
+	case sizeStandardText:
+		return 24
+	case sizeLargeText:
+		return 36
+	case sizeLargeHeading:
+		return 60
 	case theme.SizeNameText:
 		return 24 * k
 	case theme.SizeNameHeadingText:
