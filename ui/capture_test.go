@@ -16,20 +16,20 @@ import (
 	"citizenhome/kiosk/session"
 )
 
-// pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
-// silently, so the images pin it: the CJK font the kiosk ships with (fonts-droid-fallback).
-const pinnedFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+// pinnedFont and pinnedBold are the fonts the reference images are drawn with, their
+// DefaultFace (Noto Sans CJK SC). Fyne falls back to system fonts silently, so the images pin
+// them: the CJK fonts the kiosk ships with (fonts-noto-cjk).
+const (
+	pinnedFont = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+	pinnedBold = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+)
 
 // TestReferenceImages renders the key screens with Fyne's software painter and the pinned font,
 // portrait 1080x1920, and compares them pixel for pixel with testdata/screens/. After a wanted
 // change, CITIZENHOME_UPDATE_SCREENS=1 go test -run ReferenceImages ./ui/ rewrites them (look at
 // them before committing: they are also the README's screenshots).
 func TestReferenceImages(t *testing.T) {
-	font, err := LoadFont(pinnedFont)
-	if err != nil {
-		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
-	}
-	f := newFixtureWith(t, thursday, NewTheme(font))
+	f := newFixtureWith(t, thursday, NewThemeFonts(pinnedFonts(t)))
 	withHall(t, f)
 	kit := withPayments(t, f, nil)
 	update := os.Getenv("CITIZENHOME_UPDATE_SCREENS") != ""
