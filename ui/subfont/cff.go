@@ -542,32 +542,49 @@ func (c *cffFont) write(order []int) []byte {
 		}
 		fdSelect = binary.BigEndian.AppendUint16(fdSelect, uint16(len(order)))
 	}
+	// The subroutines the kept glyphs call, renumbered; or, for charstrings the walker cannot
+	// follow, all of them as they are.
+	gsubrs := c.gsubrs.raw
+	subrs := make([][]byte, len(c.fds)) // each Font DICT's Subrs INDEX; nil: none
+	for i, fd := range c.fds {
+		subrs[i] = fd.subrs.raw
+	}
 	items := make([][]byte, len(order))
+	pruned, err := c.pruneSubrs(order)
 	for i, g := range order {
 		items[i] = c.charStrings.item(g)
+		if err == nil && c.cid {
+			items[i] = pruned.rewrite(items[i], [2]int{-1, g}, int(c.fdSelect[g]))
+		} else if err == nil {
+			items[i] = pruned.rewrite(items[i], [2]int{-1, g}, 0)
+		}
+	}
+	if err == nil {
+		gsubrs = buildIndex(pruned.renumbered(c.gsubrs, pruned.global, -2, 0))
+		for i, fd := range c.fds {
+			subrs[i] = nil
+			if len(pruned.local[i]) > 0 {
+				subrs[i] = buildIndex(pruned.renumbered(fd.subrs, pruned.local[i], i, i))
+			}
+		}
 	}
 	charStrings := buildIndex(items)
 
 	// Private DICTs with their Subrs right behind them: the Subrs offset is the DICT's length.
 	privates := make([][]byte, len(c.fds))
+	privSizes := make([]int, len(c.fds))
 	for i, fd := range c.fds {
-		var set []dictEntry
-		if fd.subrs.raw != nil {
-			set = []dictEntry{{op: opSubrs, ints: []int{0}}}
+		if subrs[i] == nil {
+			privates[i] = writeDict(fd.private, nil, opSubrs)
+			privSizes[i] = len(privates[i])
+			continue
 		}
-		p := writeDict(fd.private, set)
-		if fd.subrs.raw != nil {
-			p = writeDict(fd.private, []dictEntry{{op: opSubrs, ints: []int{len(p)}}})
-			p = append(p, fd.subrs.raw...)
-		}
-		privates[i] = p
+		p := writeDict(fd.private, []dictEntry{{op: opSubrs, ints: []int{0}}})
+		p = writeDict(fd.private, []dictEntry{{op: opSubrs, ints: []int{len(p)}}})
+		privSizes[i] = len(p)
+		privates[i] = append(p, subrs[i]...)
 	}
-	privSize := func(i int) int {
-		if c.fds[i].subrs.raw == nil {
-			return len(privates[i])
-		}
-		return len(privates[i]) - len(c.fds[i].subrs.raw)
-	}
+	privSize := func(i int) int { return privSizes[i] }
 	// Offsets are 5-byte integers, so the DICTs' sizes are known before the offsets are.
 	fontDicts := func(privAt []int) [][]byte {
 		out := make([][]byte, len(c.fds))
@@ -597,7 +614,7 @@ func (c *cffFont) write(order []int) []byte {
 		fdArrayLen = len(buildIndex(fontDicts(zeros)))
 	}
 	topLen := len(buildIndex([][]byte{topDict(0, 0, 0, 0, 0)}))
-	charsetAt := 4 + len(c.name.raw) + topLen + len(c.strings.raw) + len(c.gsubrs.raw)
+	charsetAt := 4 + len(c.name.raw) + topLen + len(c.strings.raw) + len(gsubrs)
 	fdSelectAt := charsetAt + len(charset)
 	charStringsAt := fdSelectAt + len(fdSelect)
 	fdArrayAt := charStringsAt + len(charStrings)
@@ -612,7 +629,7 @@ func (c *cffFont) write(order []int) []byte {
 	out = append(out, c.name.raw...)
 	out = append(out, buildIndex([][]byte{topDict(charsetAt, fdSelectAt, charStringsAt, fdArrayAt, privAt[0])})...)
 	out = append(out, c.strings.raw...)
-	out = append(out, c.gsubrs.raw...)
+	out = append(out, gsubrs...)
 	out = append(out, charset...)
 	out = append(out, fdSelect...)
 	out = append(out, charStrings...)

@@ -19,19 +19,26 @@ func TestSubsetCFF(t *testing.T) {
 		keep   func(rune) bool
 		glyphs int // glyphs of the subset, .notdef included
 		fds    []int
+		subrs  []int // local subroutines of each Font DICT, then global ones, in the subset
 	}{
-		{"all", nil, nil, 6, []int{0, 1, 0}},
-		{"nothing", nil, Runes(), 1, []int{0}},
-		{"local subroutine", nil, Runes("B"), 2, []int{0, 1}},
-		{"global subroutine and local", nil, Runes("CZ"), 3, []int{0, 1, 0}},
-		{"supplementary only", nil, Runes("\U00020000"), 2, []int{0}},
-		{"space", nil, Runes(" "), 2, []int{0}},
-		{"charset format 0", func(s *synthCFF) { s.charsetFormat = 0 }, Runes("BC"), 3, []int{0, 1}},
-		{"charset format 1", func(s *synthCFF) { s.charsetFormat = 1 }, Runes("AZ"), 3, []int{0}},
-		{"FDSelect format 0", func(s *synthCFF) { s.fdSelect0 = true }, Runes("ABZ"), 4, []int{0, 1, 0}},
-		{"name-keyed", func(s *synthCFF) { s.nameKeyed = true }, Runes("ACZ"), 4, nil},
-		{"name-keyed ISOAdobe", func(s *synthCFF) { s.nameKeyed, s.charsetFormat = true, -1 }, Runes("BZ"), 3, nil},
-		{"no optional tables", func(s *synthCFF) { s.extra, s.family = nil, "" }, Runes("AB"), 3, []int{0, 1}},
+		{"all", nil, nil, 6, []int{0, 1, 0}, []int{1, 1, 1}},
+		{"all, indirect calls", func(s *synthCFF) { s.indirect = true }, nil, 6, []int{0, 1, 0}, []int{1, 1, 2}},
+		{"nothing", nil, Runes(), 1, []int{0}, []int{0, 0, 0}},
+		{"local subroutine", nil, Runes("B"), 2, []int{0, 1}, []int{0, 1, 0}},
+		{"global subroutine and local", nil, Runes("CZ"), 3, []int{0, 1, 0}, []int{1, 0, 1}},
+		{"supplementary only", nil, Runes("\U00020000"), 2, []int{0}, []int{0, 0, 0}},
+		{"space", nil, Runes(" "), 2, []int{0}, []int{0, 0, 0}},
+		{"charset format 0", func(s *synthCFF) { s.charsetFormat = 0 }, Runes("BC"), 3, []int{0, 1}, []int{0, 1, 1}},
+		{"charset format 1", func(s *synthCFF) { s.charsetFormat = 1 }, Runes("AZ"), 3, []int{0}, []int{1, 0, 0}},
+		{"FDSelect format 0", func(s *synthCFF) { s.fdSelect0 = true }, Runes("ABZ"), 4, []int{0, 1, 0}, []int{1, 1, 0}},
+		{"name-keyed", func(s *synthCFF) { s.nameKeyed = true }, Runes("ACZ"), 4, nil, []int{1, 1}},
+		{"name-keyed ISOAdobe", func(s *synthCFF) { s.nameKeyed, s.charsetFormat = true, -1 }, Runes("BZ"), 3, nil, []int{1, 0}},
+		{"no optional tables", func(s *synthCFF) { s.extra, s.family = nil, "" }, Runes("AB"), 3, []int{0, 1}, []int{0, 1, 0}},
+		// 1,300 unused subroutines first: the call's bias goes from 1,131 to 107.
+		{"bias changes", func(s *synthCFF) { s.padSubrs = 1300 }, Runes("BZ"), 3, []int{0, 1, 0}, []int{1, 1, 0}},
+		{"hint masks", func(s *synthCFF) { s.hints = true }, Runes("ABCZ"), 5, []int{0, 1, 0}, []int{1, 1, 1}},
+		// A call whose index a subroutine pushed: the walker stops, every subroutine is kept.
+		{"indirect call keeps all", func(s *synthCFF) { s.indirect, s.padSubrs = true, 3 }, Runes("B"), 2, []int{0, 1}, []int{4, 4, 2}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -61,14 +68,23 @@ func TestSubsetCFF(t *testing.T) {
 			if f.numGlyphs != c.glyphs || f.cff.charStrings.count() != c.glyphs {
 				t.Errorf("%d glyphs, %d charstrings, want %d", f.numGlyphs, f.cff.charStrings.count(), c.glyphs)
 			}
+			var subrs []int
+			for _, fd := range f.cff.fds {
+				subrs = append(subrs, fd.subrs.count())
+			}
+			if subrs = append(subrs, f.cff.gsubrs.count()); !slices.Equal(subrs, c.subrs) {
+				t.Errorf("subroutines %v, want %v", subrs, c.subrs)
+			}
 			if c.fds != nil && !slices.Equal(fdRuns(f.cff.fdSelect), c.fds) {
 				t.Errorf("Font DICTs by glyph %v, want runs %v", f.cff.fdSelect, c.fds)
 			}
-			// Each kept glyph keeps its CID (or SID) and its charstring, byte for byte.
+			// Each kept glyph keeps its CID (or SID) and, when it calls no subroutine, its
+			// charstring byte for byte (calls are renumbered; checkSubset compared the outlines).
 			of, _ := parse(orig, "")
 			for _, m := range subsetMappings(t, sub) {
 				og := origGlyph(t, of, m.r)
-				if f.cff.charset[m.gid] != of.cff.charset[og] || !bytes.Equal(f.cff.charStrings.item(int(m.gid)), of.cff.charStrings.item(og)) {
+				calls := bytes.ContainsAny(of.cff.charStrings.item(og), "\x0a\x1d")
+				if f.cff.charset[m.gid] != of.cff.charset[og] || !calls && !bytes.Equal(f.cff.charStrings.item(int(m.gid)), of.cff.charStrings.item(og)) {
 					t.Errorf("U+%04X: glyph %d is not the original glyph %d", m.r, m.gid, og)
 				}
 			}

@@ -16,7 +16,8 @@ import (
 // and as the face of family "Beta Sans" (a face of the synthetic collection). The checked-in
 // corpus holds small subsets of the Droid font (composite glyphs, format 4 and 12 cmaps); the
 // synthetic TrueType and CFF fonts (CID-keyed and name-keyed, each charset and FDSelect
-// format) and a collection of both are added here.
+// format, hint masks, subroutines to renumber or to keep) and a collection of both are added
+// here.
 func FuzzSubset(f *testing.F) {
 	for _, mod := range []func(*synthFont){
 		nil,
@@ -36,6 +37,8 @@ func FuzzSubset(f *testing.F) {
 		func(s *synthCFF) { s.charsetFormat = 1 },
 		func(s *synthCFF) { s.nameKeyed = true },
 		func(s *synthCFF) { s.nameKeyed, s.charsetFormat = true, -1 },
+		func(s *synthCFF) { s.hints, s.padSubrs = true, 1300 },
+		func(s *synthCFF) { s.indirect = true },
 	} {
 		s := defaultCFF()
 		if mod != nil {

@@ -478,8 +478,22 @@ func TestSubsetNoto(t *testing.T) {
 			if kept < 6763+95 || f.numGlyphs > kept+1 {
 				t.Errorf("kept %d runes in %d glyphs; expected ≥6,858 runes and at most one glyph each and .notdef", kept, f.numGlyphs)
 			}
-			if len(sub) > len(orig)/4 {
-				t.Errorf("subset is %d bytes, more than a quarter of the face's %d", len(sub), len(orig))
+			if len(sub) > len(orig)/6 {
+				t.Errorf("subset is %d bytes, more than a sixth of the face's %d", len(sub), len(orig))
+			}
+			// Only the subroutines the kept glyphs call are left (15 % of them for the kiosk).
+			of, err := parse(orig, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			subrs := func(c *cffFont) (n int) {
+				for _, fd := range c.fds {
+					n += fd.subrs.count()
+				}
+				return n
+			}
+			if n, was := subrs(f.cff), subrs(of.cff); n == 0 || n > was/3 {
+				t.Errorf("%d local subroutines of the face's %d kept", n, was)
 			}
 			// The face is the simplified-Chinese one: 直 differs from the Japanese face's.
 			zh, ja := outline(t, sub, '直'), outline(t, ttcFace(t, ttc, 0), '直')

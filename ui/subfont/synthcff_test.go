@@ -28,6 +28,9 @@ type synthCFF struct {
 	family        string // name id 1; "" leaves the name table out
 	typoFamily    string // name id 16 when set
 	topExtra      []byte // appended to the Top DICT, after CharStrings
+	padSubrs      int    // unused local subroutines before the box one: 1,240 or more changes the bias
+	hints         bool   // glyphs declare stems and a hintmask before drawing
+	indirect      bool   // local calls take their index from global subroutine 1: no literal to rewrite
 	extra         []table
 	drop          string
 }
@@ -72,10 +75,18 @@ func dictInt5(b []byte, v int) []byte {
 // nominal and default widths of the two Font DICTs.
 var synthNominal, synthDefault = [2]int{0, 600}, [2]int{500, 1000}
 
-func (g cffGlyph) charstring(fd int) []byte {
+func (g cffGlyph) charstring(fd int, s synthCFF) []byte {
 	var b []byte
 	if int(g.adv) != synthDefault[fd] {
 		b = csNum(b, int(g.adv)-synthNominal[fd])
+	}
+	if s.hints && g.box != [4]int16{} {
+		// 9 stems (two mask bytes): hstemhm with 3 pairs, then an implied vstemhm of 6 pairs
+		b = append(csNum(csNum(csNum(csNum(csNum(csNum(b, 0), 10), 20), 10), 40), 10), 18)
+		for range 6 {
+			b = csNum(csNum(b, 50), 5)
+		}
+		b = append(b, 19, 0xFF, 0x80) // hintmask; mask bytes that read as numbers if miscounted
 	}
 	switch {
 	case g.call == 0 && g.box == [4]int16{}:
@@ -88,7 +99,13 @@ func (g cffGlyph) charstring(fd int) []byte {
 	default:
 		b = csNum(csNum(b, int(g.box[0])), int(g.box[1]))
 		b = append(b, 21)
-		b = csNum(b, -107) // subroutine 0 with the bias of 107 for fewer than 1,240
+		if g.call == 1 && s.indirect {
+			b = append(csNum(b, 1-107), 29) // global subroutine 1 pushes the local index
+		} else if g.call == 1 { // local subroutine padSubrs
+			b = csNum(b, s.padSubrs-bias(s.padSubrs+1))
+		} else {
+			b = csNum(b, -107) // global subroutine 0 with the bias of 107 for fewer than 1,240
+		}
 		if g.call == 1 {
 			b = append(b, 10)
 		} else {
@@ -116,7 +133,7 @@ func (s synthCFF) cffTable() []byte {
 	}
 	var cs [][]byte
 	for i, g := range s.glyphs {
-		cs = append(cs, g.charstring(fdOf(i)))
+		cs = append(cs, g.charstring(fdOf(i), s))
 	}
 	// CIDs (or SIDs, name-keyed: standard strings) 1, 2, 3, then 10, 11, ...
 	ids := []int{0}
@@ -181,10 +198,16 @@ func (s synthCFF) cffTable() []byte {
 		b = dictInt5(b, len(b)+6)                     // Subrs right after this DICT
 		return append(b, 19)
 	}
-	subrs := func(fd int) []byte { return buildIndex([][]byte{boxSubr(200+100*fd, 300)}) }
+	subrs := func(fd int) []byte {
+		var list [][]byte
+		for range s.padSubrs {
+			list = append(list, []byte{11})
+		}
+		return buildIndex(append(list, boxSubr(200+100*fd, 300)))
+	}
 	name := buildIndex([][]byte{[]byte("Synth")})
 	strs := buildIndex([][]byte{[]byte("Adobe"), []byte("Identity")})
-	gsubrs := buildIndex([][]byte{boxSubr(100, 100)})
+	gsubrs := buildIndex([][]byte{boxSubr(100, 100), append(csNum(nil, s.padSubrs-bias(s.padSubrs+1)), 11)})
 	top := func(at [5]int) []byte { // charset, FDSelect, CharStrings, FDArray or Private size, offset
 		var b []byte
 		if !s.nameKeyed {
