@@ -31,9 +31,10 @@ func Subset(font []byte, keep func(r rune) bool) ([]byte, error) {
 // box (TrueType only), metrics extremes, loca format, first/last character index and checksums
 // updated; post becomes version 3.0 (no glyph names); for TrueType fpgm, prep, cvt and gasp
 // are copied when present, so hinting still works; a CFF table is rebuilt with the kept
-// glyphs' charstrings, their charset and FDSelect entries, and every subroutine and Private
-// DICT unchanged (a charstring's subroutine calls stay valid); every other table (GSUB, GPOS,
-// kern, vmtx, VORG, ...) is dropped. font is not modified and the result shares no memory with it.
+// glyphs' charstrings, their charset and FDSelect entries, the subroutines they call
+// (renumbered, the calls rewritten) and the Font and Private DICTs; every other table (GSUB,
+// GPOS, kern, vmtx, VORG, ...) is dropped, so Latin loses its kerning and ligatures. font is
+// not modified and the result shares no memory with it.
 //
 // Errors are [*Error]: [ErrNotTrueType] for a WOFF file or no font at all, [ErrNoFace] for a
 // collection without the family, [ErrMissingTable], [ErrTruncated], [ErrCorrupt],
