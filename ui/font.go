@@ -50,7 +50,8 @@ func LoadFace(f FontFile) (fyne.Resource, error) {
 // SubsetFont cuts font down to what the kiosk shows: Latin, punctuation and symbols, the 6,763
 // hanzi of GB 2312, every character of the screens' translations and of cat (matter names,
 // bases, materials...). Fyne parses the theme font once per text style, and a full CJK font
-// costs 17 MB (Droid Sans Fallback) or more of heap each time; the subset about 4 MB.
+// costs 17-21 MB of heap each time (Droid Sans Fallback, a Noto Sans CJK face); its subset
+// 3-4 MB.
 //
 // A character outside the subset (a rare one in a name, in a catalog loaded later) is still
 // drawn: Fyne then takes it from the system's fonts, the full font included, at the cost of one
