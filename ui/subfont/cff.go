@@ -273,6 +273,7 @@ type cffFont struct {
 	charset               []uint16 // glyph id → SID (name-keyed) or CID; charset[0] is .notdef's 0
 	fdSelect              []uint8  // CID: glyph id → Font DICT
 	fds                   []cffFD  // CID: the FDArray; name-keyed: the one Private DICT
+	size                  int      // of the CFF table read
 }
 
 // cffFD is a Font DICT of a CID-keyed font (dict nil for a name-keyed font) with its Private
@@ -292,7 +293,7 @@ func parseCFF(b []byte, numGlyphs int) (*cffFont, error) {
 	if b[0] != 1 {
 		return nil, errorf(CodeUnsupported, cffTag, "CFF version %d.%d", b[0], b[1])
 	}
-	c := &cffFont{}
+	c := &cffFont{size: len(b)}
 	var (
 		topIdx cffIndex
 		err    error
@@ -351,7 +352,7 @@ func parseCFF(b []byte, numGlyphs int) (*cffFont, error) {
 	if c.cid {
 		return c, c.parseFDs(b, numGlyphs)
 	}
-	fd, err := parsePrivate(b, c.top, "Top")
+	fd, err := parsePrivate(b, c.top, "Top", map[int]cffIndex{})
 	if err != nil {
 		return nil, err
 	}
@@ -434,12 +435,13 @@ func (c *cffFont) parseFDs(b []byte, n int) error {
 	if k := arr.count(); k == 0 || k > maxFDs {
 		return errorf(CodeCorrupt, cffTag, "FDArray of %d Font DICTs", k)
 	}
+	read := map[int]cffIndex{} // Subrs INDEXes by offset: Font DICTs may share one
 	for i := range arr.count() {
 		d, err := parseDict(arr.item(i), "Font")
 		if err != nil {
 			return err
 		}
-		fd, err := parsePrivate(b, d, "Font")
+		fd, err := parsePrivate(b, d, "Font", read)
 		if err != nil {
 			return err
 		}
@@ -468,7 +470,10 @@ func (c *cffFont) parseFDs(b []byte, n int) error {
 		}
 		ranges := int(u16(b, off+1))
 		at := off + 3
-		if ranges == 0 || at+3*ranges+2 > len(b) {
+		if ranges == 0 {
+			return errorf(CodeCorrupt, cffTag, "FDSelect of no ranges")
+		}
+		if at+3*ranges+2 > len(b) {
 			return errorf(CodeTruncated, cffTag, "FDSelect of %d ranges", ranges)
 		}
 		for r := range ranges {
@@ -493,8 +498,10 @@ func (c *cffFont) parseFDs(b []byte, n int) error {
 }
 
 // parsePrivate reads the Private DICT that d (a Top or Font DICT) points to, and its local
-// subroutines. A DICT without one gets an empty Private DICT.
-func parsePrivate(b []byte, d []dictEntry, what string) (cffFD, error) {
+// subroutines, each Subrs INDEX once (read holds those read so far, by offset, so that Font
+// DICTs sharing one cost no more memory than one). A DICT without one gets an empty Private
+// DICT.
+func parsePrivate(b []byte, d []dictEntry, what string, read map[int]cffIndex) (cffFD, error) {
 	var fd cffFD
 	v, ok, err := lookup(d, opPrivate, 2, what)
 	if err != nil || !ok {
@@ -514,7 +521,13 @@ func parsePrivate(b []byte, d []dictEntry, what string) (cffFD, error) {
 	if s[0] <= 0 {
 		return fd, errorf(CodeCorrupt, cffTag, "local Subrs at %d from their Private DICT", s[0])
 	}
-	fd.subrs, _, err = readIndex(b, off+s[0], "Subrs")
+	at := off + s[0]
+	if x, ok := read[at]; ok {
+		fd.subrs = x
+		return fd, nil
+	}
+	fd.subrs, _, err = readIndex(b, at, "Subrs")
+	read[at] = fd.subrs
 	return fd, err
 }
 

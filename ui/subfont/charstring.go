@@ -56,6 +56,9 @@ type subrUse struct {
 	// fd is {fd, i}, global subroutine i is {-2, i}. A subroutine must tokenize the same from
 	// every caller (it would not if a hintmask in it saw another stem count).
 	sites map[[2]int][]callSite
+	// budget is how many more tokens the walk may read, over all glyphs: 16 a byte of the CFF
+	// table, so that subroutines called over and over cannot make a small font take hours.
+	budget int
 }
 
 // errSubrs reports a charstring the walker cannot follow; the caller then keeps every
@@ -66,7 +69,8 @@ func errSubrs(format string, args ...any) error {
 
 // findSubrs walks the charstrings of the glyphs in order.
 func (c *cffFont) findSubrs(order []int) (*subrUse, error) {
-	u := &subrUse{local: make([]map[int]bool, len(c.fds)), global: map[int]bool{}, sites: map[[2]int][]callSite{}}
+	u := &subrUse{local: make([]map[int]bool, len(c.fds)), global: map[int]bool{}, sites: map[[2]int][]callSite{},
+		budget: 16*c.size + 1<<20}
 	for i := range u.local {
 		u.local[i] = map[int]bool{}
 	}
@@ -85,14 +89,13 @@ func (c *cffFont) findSubrs(order []int) (*subrUse, error) {
 
 // walker follows one glyph's charstring and the subroutines it calls.
 type walker struct {
-	c      *cffFont
-	u      *subrUse
-	fd     int
-	stack  []int // operands; a 16.16 fixed number is kept as its integer part
-	lits   []int // for each operand, the offset of its literal just before the operator, or -1
-	litN   []int
-	stems  int
-	budget int // instructions left: bounds the work on a malicious font
+	c     *cffFont
+	u     *subrUse
+	fd    int
+	stack []int // operands; a 16.16 fixed number is kept as its integer part
+	lits  []int // for each operand, the offset of its literal just before the operator, or -1
+	litN  []int
+	stems int
 }
 
 // run walks code; it returns true once endchar ends the glyph.
@@ -114,9 +117,8 @@ func (w *walker) run(code []byte, key [2]int, depth int) (bool, error) {
 		return ended, nil
 	}
 	for i := 0; i < len(code); {
-		w.budget++
-		if w.budget > 1<<22 {
-			return false, errSubrs("a glyph's charstrings run too long")
+		if w.u.budget--; w.u.budget < 0 {
+			return false, errSubrs("the charstrings run too long")
 		}
 		b0 := int(code[i])
 		if b0 >= 32 || b0 == 28 {
