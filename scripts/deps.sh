@@ -6,9 +6,11 @@ set -euo pipefail
 
 set_name=${1:-test}
 
-# To compile: cgo for SQLite and PC/SC, Fyne's GLFW driver (X11 + GL headers).
+# To compile: cgo for SQLite and PC/SC, Fyne's GLFW driver (X11 + GL headers); the fonts the
+# tests draw with: Noto Sans CJK (the kiosk's screen) and Droid Sans Fallback (the printer
+# emulator, and older configurations).
 build=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-  libxinerama-dev libxi-dev libxxf86vm-dev libpcsclite-dev fonts-droid-fallback)
+  libxinerama-dev libxi-dev libxxf86vm-dev libpcsclite-dev fonts-droid-fallback fonts-noto-cjk)
 # To run the kiosk on a screen.
 # aplay (alsa-utils) plays the kiosk's voice.
 demo=("${build[@]}" libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 espeak-ng alsa-utils)

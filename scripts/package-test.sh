@@ -425,7 +425,8 @@ done
 # Both ship kioskctl and take the same devices: one or the other on a machine.
 dpkg-deb -f "$(deb kiosk)" Conflicts | grep -qx citizenhome-kioskd || fail "kiosk does not conflict with kioskd"
 dpkg-deb -f "$(deb kioskd)" Conflicts | grep -qx citizenhome-kiosk || fail "kioskd does not conflict with kiosk"
-dpkg-deb -f "$(deb kiosk)" Depends | grep -q fonts-droid-fallback || fail "kiosk lacks the CJK font dependency"
+dpkg-deb -f "$(deb kiosk)" Depends | grep -q fonts-noto-cjk || fail "kiosk lacks the CJK font dependency (fonts-noto-cjk)"
+dpkg-deb -f "$(deb kiosk)" Depends | grep -q fonts-droid-fallback || fail "kiosk lacks the older CJK font an old kiosk.toml names (fonts-droid-fallback)"
 # The display box and the kiosk both take tty7.
 dpkg-deb -f "$(deb display)" Conflicts | grep -qx citizenhome-kiosk || fail "display does not conflict with kiosk"
 dpkg-deb -f "$(deb display)" Depends | grep -q chromium || fail "display does not depend on chromium"

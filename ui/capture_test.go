@@ -16,9 +16,13 @@ import (
 	"citizenhome/kiosk/session"
 )
 
-// pinnedFont is the font the reference images are drawn with. Fyne falls back to system fonts
-// silently, so the images pin it: the CJK font the kiosk ships with (fonts-droid-fallback).
-const pinnedFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+// pinnedFont and pinnedBold are the fonts the reference images are drawn with, their
+// DefaultFace (Noto Sans CJK SC). Fyne falls back to system fonts silently, so the images pin
+// them: the CJK fonts the kiosk ships with (fonts-noto-cjk).
+const (
+	pinnedFont = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+	pinnedBold = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+)
 
 // TestReferenceImages renders the key screens with Fyne's software painter and the pinned font,
 // portrait 1080x1920, and compares them pixel for pixel with testdata/screens/. After a wanted
@@ -44,11 +48,7 @@ func TestReferenceImages(t *testing.T) {
 // on by a few seconds (the countdown's check): the screens after it do not depend on the second.
 func referenceScreens(t *testing.T, at func(name string, f *fixture)) {
 	t.Helper()
-	font, err := LoadFont(pinnedFont)
-	if err != nil {
-		t.Fatalf("pinned font: %v (scripts/deps.sh installs fonts-droid-fallback)", err)
-	}
-	f := newFixtureWith(t, thursday, NewTheme(font))
+	f := newFixtureWith(t, thursday, NewThemeFonts(pinnedFonts(t)))
 	withHall(t, f)
 	kit := withPayments(t, f, nil)
 	shot := func(name string) { t.Helper(); at(name, f) }

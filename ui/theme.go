@@ -2,42 +2,32 @@ package ui
 
 import (
 	"image/color"
-	"os"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 )
 
-// Theme is the kiosk's look: one CJK font for every style (a kiosk must never fall back to a
-// font without Chinese), high contrast, and sizes for a touch screen read standing up. Large
-// scales every text size for elder mode (适老化).
+// Theme is the kiosk's look: CJK fonts for every style, a real bold weight for bold text (a
+// kiosk must never fall back to a font without Chinese), high contrast, and sizes for a touch
+// screen read standing up. Large scales every text size for elder mode (适老化).
 type Theme struct {
-	font  fyne.Resource
-	Large bool
+	font, bold fyne.Resource
+	Large      bool
 }
 
-// LoadFont reads a single .ttf/.otf font file (a .ttc collection makes Fyne panic, so it is
-// refused here with an error instead).
+// LoadFont reads a font file whole: a single .ttf/.otf as it is, or the DefaultFace of a .ttc
+// collection extracted into a font of its own (Fyne cannot read a collection). See LoadFace.
 func LoadFont(path string) (fyne.Resource, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(data) >= 4 && string(data[:4]) == "ttcf" {
-		return nil, &os.PathError{Op: "load font", Path: path, Err: errTTC}
-	}
-	return fyne.NewStaticResource("kiosk-font.ttf", data), nil
+	return LoadFace(FontFile{Path: path, Face: DefaultFace})
 }
 
-type fontError string
-
-func (e fontError) Error() string { return string(e) }
-
-const errTTC = fontError("a .ttc font collection cannot be used; configure one .ttf or .otf file")
-
-// NewTheme returns the theme with font (nil: Fyne's bundled font, which has no Chinese; tests of
-// layout only).
+// NewTheme returns the theme with font for every style, bold included (nil: Fyne's bundled
+// font, which has no Chinese; tests of layout only).
 func NewTheme(font fyne.Resource) *Theme { return &Theme{font: font} }
+
+// NewThemeFonts returns the theme with fonts.Regular for plain text and fonts.Bold for bold
+// text; a nil Bold draws bold text with Regular, as NewTheme does.
+func NewThemeFonts(fonts ThemeFonts) *Theme { return &Theme{font: fonts.Regular, bold: fonts.Bold} }
 
 // The palette. Every text colour is at least 7:1 against the fill it is drawn on (WCAG AAA, what
 // elder mode asks for, in standard mode too: one palette, no mode to get wrong), and every
@@ -107,8 +97,12 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return theme.DefaultTheme().Color(n, theme.VariantLight)
 }
 
-// Font implements fyne.Theme.
+// Font implements fyne.Theme: the bold font for a bold style (monospace and italic bold too),
+// the regular one for the others.
 func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
+	if s.Bold && t.bold != nil {
+		return t.bold
+	}
 	if t.font != nil {
 		return t.font
 	}

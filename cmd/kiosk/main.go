@@ -76,11 +76,6 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		// would refuse every ticket, which a demo run alone must not do.
 		cfg.Hall.Controller, cfg.Hall.PublicURL = true, strings.TrimRight(demoHalld, "/")
 	}
-	font, err := ui.LoadFont(cfg.Devices.Font)
-	if err != nil {
-		return "", fmt.Errorf("devices.font: %w (install fonts-droid-fallback, or configure a CJK .ttf)", err)
-	}
-	phase(log, "font read")
 	cat, err := rig.LoadCatalog(cfg)
 	if err != nil {
 		return "", err
@@ -96,12 +91,19 @@ func run(cfgPath string, demo bool, dataDir, demoMQTT, demoHalld string, log *sl
 		phase(log, "booted")
 		booted <- bootResult{run, err}
 	}()
-	cut := make(chan fyne.Resource, 1)
-	go func() { cut <- themeFont(cfg, font, cat, log) }()
+	cut := make(chan fontsResult, 1)
+	go func() {
+		fonts, err := themeFonts(cfg, cat, log)
+		cut <- fontsResult{fonts, err}
+	}()
 	a := app.NewWithID("cn.citizenhome.kiosk")
 	win := a.NewWindow(cfg.Hall.Name)
 	phase(log, "window")
-	th := ui.NewTheme(<-cut)
+	fonts := <-cut
+	if fonts.err != nil {
+		return "", fonts.err
+	}
+	th := ui.NewThemeFonts(fonts.fonts)
 	warmFonts(a, th)
 	phase(log, "fonts parsed")
 	b := <-booted
@@ -214,27 +216,55 @@ type bootResult struct {
 	err error
 }
 
-// themeFont cuts the theme font to what the screens and the catalog show: Fyne parses the font
-// once per text style, and the full CJK font is most of the kiosk's idle memory. The cut font
-// is cached beside the store (ui.SubsetFontCached), so that a start with the same font and
-// catalog as the last one skips the cutting. A font that cannot be cut is used whole.
-func themeFont(cfg config.Config, font fyne.Resource, cat *catalog.Catalog, log *slog.Logger) fyne.Resource {
-	dir := filepath.Join(filepath.Dir(cfg.Kiosk.Store), "cache")
-	sub, rep, err := ui.SubsetFontCached(font, cat, dir)
-	switch {
-	case err != nil:
-		log.Warn("theme font used whole", "font", cfg.Devices.Font, "err", err)
-		sub = font
-	case rep.SaveErr != nil:
-		log.Warn("theme font cut but not cached: the next start cuts it again", "dir", dir, "err", rep.SaveErr)
-	case !rep.Hit:
-		log.Info("theme font cut and cached", "dir", dir, "found", rep.Found)
-	}
-	phase(log, "font subset")
-	return sub
+// fontsResult is the theme's fonts, or why there are none.
+type fontsResult struct {
+	fonts ui.ThemeFonts
+	err   error
 }
 
-// warmFonts sets th as the app's theme and has Fyne parse its font for the text styles of the
+// themeFonts cuts the theme's regular and bold fonts to what the screens and the catalog show:
+// Fyne parses a font once per text style, and a full CJK font is most of the kiosk's idle
+// memory. The cut fonts are cached beside the store (ui.SubsetFontsCached), so that a start
+// with the same fonts and catalog as the last one neither cuts nor reads them. Fonts that
+// cannot be cut are used whole; a missing or unreadable font file is an error of the start.
+func themeFonts(cfg config.Config, cat *catalog.Catalog, log *slog.Logger) (ui.ThemeFonts, error) {
+	d := cfg.Devices
+	regular := ui.FontFile{Path: d.Font, Face: d.FontFace}
+	bold := ui.FontFile{Path: d.BoldFont, Face: d.FontFace}
+	dir := filepath.Join(filepath.Dir(cfg.Kiosk.Store), "cache")
+	fonts, rep, err := ui.SubsetFontsCached(regular, bold, cat, dir)
+	switch {
+	case err != nil:
+		cutErr := err
+		if fonts, err = wholeFonts(regular, bold); err != nil {
+			return fonts, err
+		}
+		log.Warn("theme fonts used whole", "font", d.Font, "bold_font", d.BoldFont, "err", cutErr)
+	case rep.SaveErr != nil:
+		log.Warn("theme fonts cut but not cached: the next start cuts them again", "dir", dir, "err", rep.SaveErr)
+	case !rep.Hit:
+		log.Info("theme fonts cut and cached", "dir", dir, "found", rep.Found, "bold", fonts.Bold != nil)
+	}
+	phase(log, "font subset")
+	return fonts, nil
+}
+
+// wholeFonts reads the theme fonts whole, for when they cannot be cut.
+func wholeFonts(regular, bold ui.FontFile) (ui.ThemeFonts, error) {
+	var fonts ui.ThemeFonts
+	var err error
+	if fonts.Regular, err = ui.LoadFace(regular); err != nil {
+		return fonts, fmt.Errorf("devices.font: %w (install fonts-noto-cjk, or configure a CJK font)", err)
+	}
+	if bold.Path != "" && bold != regular {
+		if fonts.Bold, err = ui.LoadFace(bold); err != nil {
+			return fonts, fmt.Errorf("devices.bold_font: %w (install fonts-noto-cjk, or configure a CJK font)", err)
+		}
+	}
+	return fonts, nil
+}
+
+// warmFonts sets th as the app's theme and has Fyne parse its fonts for the text styles of the
 // home screen (regular and bold) now, while the core boots, instead of in ui.New's first layout.
 // Fyne drops parsed fonts when the theme changes only once the app runs, so ui.New setting the
 // same theme again keeps them.

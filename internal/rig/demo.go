@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +51,7 @@ func Demo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Devices, e
 		return nil, err
 	}
 	pc := printerConfig(cfg)
-	emu, err := emulator.New(emulator.Config{Paper: pc.Paper, FontPath: cfg.Devices.Font, OnTicket: s.printed})
+	emu, err := emulator.New(emulator.Config{Paper: pc.Paper, FontPath: printerFont(cfg.Devices.Font), OnTicket: s.printed})
 	if err != nil {
 		return nil, fmt.Errorf("demo printer: %w", err)
 	}
@@ -183,3 +184,13 @@ func (s *Sim) RemoveCards() { s.sam.Remove() }
 
 // SetPrinter sets the simulated printer's condition (paper out, cover open...), for the demo.
 func (s *Sim) SetPrinter(c emulator.Condition) { s.emu.SetCondition(c) }
+
+// printerFont is the demo printer's CJK font: the screen's when it is a single .ttf/.otf; a
+// collection (.ttc, as Noto Sans CJK is) the renderer cannot read, so then its default
+// (emulator.DefaultFont, Droid Sans Fallback).
+func printerFont(screen string) string {
+	if strings.EqualFold(filepath.Ext(screen), ".ttc") {
+		return ""
+	}
+	return screen
+}

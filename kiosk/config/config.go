@@ -148,7 +148,13 @@ type Devices struct {
 	CardReader     string `toml:"card_reader"`
 	UIDReader      string `toml:"uid_reader"`
 	PSAMReader     string `toml:"psam_reader"`
-	Font           string `toml:"font"`
+	// Font is the screen's CJK font for regular text; BoldFont for bold text (headings). Either
+	// may be a .ttf/.otf or a .ttc collection, whose face FontFace (a family name) is used.
+	// A file that sets font but not bold_font (a configuration older than bold_font) draws bold
+	// text with Font.
+	Font     string `toml:"font"`
+	BoldFont string `toml:"bold_font"`
+	FontFace string `toml:"font_face"`
 	// Where on the kiosk's front the ID card reader (id_reader, and uid_reader for ID cards
 	// without a SAM) and the city card reader (card_reader) sit: one of ReaderPositions. The
 	// screens that ask for a card draw the kiosk with an arrow there.
@@ -231,7 +237,9 @@ func Default() Config {
 		Devices: Devices{
 			PrinterBaud: 115200, PrinterFlow: "none", PrinterPaper: "80mm", PrinterQR: "native",
 			IDReaderBaud:     115200,
-			Font:             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+			Font:             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+			BoldFont:         "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+			FontFace:         "Noto Sans CJK SC",
 			IDReaderPosition: PosFrontShelf, CardReaderPosition: PosRight,
 		},
 		MQTT:         MQTT{URL: "tcp://127.0.0.1:1883", Heartbeat: Duration{60 * time.Second}},
@@ -317,6 +325,13 @@ func parse(path string, data []byte) (Config, []Warning, error) {
 	c := Default()
 	f, readable := tomlfile.Decode(path, data, &c, &options)
 	if readable {
+		// A file from before bold_font names its one font: bold text uses it too, rather than
+		// the default bold font of another family.
+		if _, font := f.Lines["devices.font"]; font {
+			if _, bold := f.Lines["devices.bold_font"]; !bold {
+				c.Devices.BoldFont = c.Devices.Font
+			}
+		}
 		c.validate(f)
 	}
 	if ps := f.Problems(); ps != nil {
@@ -448,6 +463,9 @@ func (c *Config) validate(p *tomlfile.File) {
 		}
 	}
 	d := c.Devices
+	if strings.TrimSpace(d.Font) == "" {
+		p.Add("devices.font", "must name the screen's CJK font file (for example %s)", Default().Devices.Font)
+	}
 	if d.PrinterBaud <= 0 || d.PrinterBaud > 921600 {
 		p.Add("devices.printer_baud", "%d is not a usable baud rate", d.PrinterBaud)
 	}

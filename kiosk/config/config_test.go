@@ -127,6 +127,7 @@ func TestBadFiles(t *testing.T) {
 		{"flow", "[devices]\nprinter_flow = \"xon\"\n", "devices.printer_flow", 2, "rtscts"},
 		{"paper", "[devices]\nprinter_paper = \"A4\"\n", "devices.printer_paper", 2, "58mm"},
 		{"qr", "[devices]\nprinter_qr = \"ascii\"\n", "devices.printer_qr", 2, "raster"},
+		{"font", "[devices]\nfont = \" \"\n", "devices.font", 2, "CJK font"},
 		{"id reader position", "[devices]\nid_reader_position = \"top\"\n", "devices.id_reader_position", 2, "left, right, below-screen, front-shelf"},
 		{"card reader position case", "[devices]\ncard_reader_position = \"Right\"\n", "devices.card_reader_position", 2, "must be one of"},
 		{"card reader position empty", "[devices]\ncard_reader_position = \"\"\n", "devices.card_reader_position", 2, "must be one of"},
@@ -281,5 +282,34 @@ func TestVoiceKeys(t *testing.T) {
 		if !errors.As(err, &e) || e.Key != bad.key || e.Line == 0 {
 			t.Errorf("%q: %v, want a problem at %s with its line", bad.file, err, bad.key)
 		}
+	}
+}
+
+// The screen's fonts: Noto Sans CJK SC regular and bold by default; a file from before
+// bold_font that names one font (Droid Sans Fallback) draws bold text with it; bold_font and
+// font_face are read when written.
+func TestFontKeys(t *testing.T) {
+	const droid = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+	cases := []struct {
+		name, file           string
+		font, bold, fontFace string
+	}{
+		{"defaults", "", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "Noto Sans CJK SC"},
+		{"old file with one font", "[devices]\nfont = \"" + droid + "\"\n", droid, droid, "Noto Sans CJK SC"},
+		{"both fonts", "[devices]\nfont = \"/f/r.otf\"\nbold_font = \"/f/b.otf\"\n", "/f/r.otf", "/f/b.otf", "Noto Sans CJK SC"},
+		{"bold only", "[devices]\nbold_font = \"/f/b.ttc\"\nfont_face = \"Noto Sans CJK TC\"\n", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/f/b.ttc", "Noto Sans CJK TC"},
+		{"bold off", "[devices]\nfont = \"/f/r.ttf\"\nbold_font = \"\"\n", "/f/r.ttf", "", "Noto Sans CJK SC"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Devices
+			if d.Font != c.font || d.BoldFont != c.bold || d.FontFace != c.fontFace {
+				t.Errorf("font %q, bold_font %q, font_face %q; want %q, %q, %q", d.Font, d.BoldFont, d.FontFace, c.font, c.bold, c.fontFace)
+			}
+		})
 	}
 }

@@ -12,9 +12,9 @@ type Code int
 // Error codes. Each has a matching sentinel (ErrNotTrueType, ...) for errors.Is.
 const (
 	CodeUnknown Code = iota
-	// CodeNotTrueType: the bytes are not a single TrueType font with glyf outlines: a font
-	// collection (.ttc), a CFF-flavoured OpenType font (.otf, "OTTO" or a CFF/CFF2 table), a
-	// WOFF/WOFF2 file, or not a font at all. The message says which.
+	// CodeNotTrueType: the bytes are no font file the package reads: a WOFF/WOFF2 file, or not
+	// a font at all. The message says which. (The name is older than the package's CFF and
+	// collection support: TrueType, CFF and .ttc files are all read now.)
 	CodeNotTrueType
 	// CodeTruncated: the file or one of its tables ends before a structure it declares.
 	CodeTruncated
@@ -22,11 +22,15 @@ const (
 	// a composite glyph naming a glyph that does not exist, unsorted cmap groups, ...).
 	CodeCorrupt
 	// CodeMissingTable: a table every TrueType font needs (head, hhea, maxp, hmtx, cmap,
-	// loca, glyf) is absent.
+	// loca, glyf; CFF for an "OTTO" font) is absent.
 	CodeMissingTable
 	// CodeUnsupported: the font is TrueType but uses something this package cannot subset,
-	// such as a cmap with no Unicode subtable of format 4 or 12 (symbol fonts).
+	// such as a cmap with no Unicode subtable of format 4 or 12 (symbol fonts), CFF2 outlines
+	// or Type 1 charstrings in a CFF table.
 	CodeUnsupported
+	// CodeNoFace: a font collection (.ttc) has no face of the family asked for. The message
+	// lists the families it has.
+	CodeNoFace
 )
 
 var codeNames = [...]string{
@@ -36,6 +40,7 @@ var codeNames = [...]string{
 	CodeCorrupt:      "corrupt",
 	CodeMissingTable: "missing-table",
 	CodeUnsupported:  "unsupported",
+	CodeNoFace:       "no-face",
 }
 
 // String returns the short kebab-case name of c ("missing-table"); unknown values print as
@@ -87,6 +92,7 @@ var (
 	ErrCorrupt      = &Error{Code: CodeCorrupt}
 	ErrMissingTable = &Error{Code: CodeMissingTable}
 	ErrUnsupported  = &Error{Code: CodeUnsupported}
+	ErrNoFace       = &Error{Code: CodeNoFace}
 )
 
 func errorf(code Code, table, format string, args ...any) error {

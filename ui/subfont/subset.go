@@ -7,25 +7,41 @@ import (
 	"slices"
 )
 
-// Subset returns a TrueType font holding .notdef and the glyphs of every rune that ttf maps
-// and keep accepts, with the components of composite glyphs they use. Glyph ids are
-// renumbered compactly in rune order, so the new cmap is made of few long ranges.
+// Subset returns a font holding .notdef and the glyphs of every rune that font maps and keep
+// accepts. It is SubsetFace with no family: the first face of a collection.
+func Subset(font []byte, keep func(r rune) bool) ([]byte, error) {
+	return SubsetFace(font, "", keep)
+}
+
+// SubsetFace returns a font holding .notdef and the glyphs of every rune that font maps and
+// keep accepts, with the components of composite glyphs they use. Glyph ids are renumbered
+// compactly in rune order, so the new cmap is made of few long ranges.
+//
+// font is a TrueType font (glyf outlines), an OpenType font with CFF outlines ("OTTO", CID-keyed
+// like Noto Sans CJK or name-keyed), or a collection (.ttc) of either. family chooses the face
+// of a collection by its family name (name id 16 or 1, any language, case and surrounding
+// space ignored: "Noto Sans CJK SC"); "" takes the first face. family is ignored for a single
+// font, so that one configuration serves a collection and a plain .ttf.
 //
 // keep is called at most once per rune the font maps (never for a rune it does not map);
 // U+FFFF and surrogates are never passed. A nil keep keeps every mapped rune. If keep accepts
 // no rune the result is a valid font with .notdef only.
 //
-// The result copies head, hhea, maxp, OS/2 and name from ttf with the glyph count, bounding
-// box, metrics extremes, loca format, first/last character index and checksums updated; post
-// becomes version 3.0 (no glyph names); fpgm, prep, cvt and gasp are copied when present, so
-// hinting still works; every other table (GSUB, GPOS, kern, vmtx, ...) is dropped. ttf is
+// The result copies head, hhea, maxp, OS/2 and name from the font with the glyph count, bounding
+// box (TrueType only), metrics extremes, loca format, first/last character index and checksums
+// updated; post becomes version 3.0 (no glyph names); for TrueType fpgm, prep, cvt and gasp
+// are copied when present, so hinting still works; a CFF table is rebuilt with the kept
+// glyphs' charstrings, their charset and FDSelect entries, the subroutines they call
+// (renumbered, the calls rewritten) and the Font and Private DICTs; every other table (GSUB,
+// GPOS, kern, vmtx, VORG, ...) is dropped, so Latin loses its kerning and ligatures. font is
 // not modified and the result shares no memory with it.
 //
-// Errors are [*Error]: [ErrNotTrueType] for a .ttc collection, a CFF .otf or a WOFF file,
-// [ErrMissingTable], [ErrTruncated], [ErrCorrupt], [ErrUnsupported] (no Unicode cmap of
-// format 4 or 12).
-func Subset(ttf []byte, keep func(r rune) bool) ([]byte, error) {
-	f, err := parse(ttf)
+// Errors are [*Error]: [ErrNotTrueType] for a WOFF file or no font at all, [ErrNoFace] for a
+// collection without the family, [ErrMissingTable], [ErrTruncated], [ErrCorrupt],
+// [ErrUnsupported] (no Unicode cmap of format 4 or 12, CFF2 outlines, a CFF feature the
+// package does not handle).
+func SubsetFace(font []byte, family string, keep func(r rune) bool) ([]byte, error) {
+	f, err := parse(font, family)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +61,9 @@ func Subset(ttf []byte, keep func(r rune) bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.cff != nil {
+		return f.writeCFF(m, order)
+	}
 	return f.write(m, order)
 }
 
@@ -54,13 +73,14 @@ type mapping struct {
 	gid uint16
 }
 
-// font is a parsed TrueType font; every slice aliases the input.
+// font is a parsed TrueType or CFF font; every slice aliases the input.
 type font struct {
 	tables    map[string][]byte
 	numGlyphs int
-	loca      []uint32 // numGlyphs+1 offsets into glyf, checked ascending and in range
+	loca      []uint32 // TrueType: numGlyphs+1 offsets into glyf, checked ascending and in range
 	glyf      []byte
-	nhm       int // hhea.numberOfHMetrics, 1..numGlyphs
+	cff       *cffFont // CFF outlines; nil for TrueType
+	nhm       int      // hhea.numberOfHMetrics, 1..numGlyphs
 	hmtx      []byte
 	renumber  []int32 // old glyph id → new, -1 when dropped; set by closure
 }
@@ -68,51 +88,44 @@ type font struct {
 func u16(b []byte, off int) uint16 { return binary.BigEndian.Uint16(b[off:]) }
 func u32(b []byte, off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
 
-// required lists the tables a TrueType font cannot do without, with their minimum lengths.
+// required lists the tables every font this package reads needs, with their minimum lengths;
+// TrueType adds loca and glyf, CFF the CFF table.
 var required = []struct {
 	tag string
 	min int
-}{{"head", 54}, {"hhea", 36}, {"maxp", 6}, {"hmtx", 0}, {"cmap", 4}, {"loca", 0}, {"glyf", 0}}
+}{{"head", 54}, {"hhea", 36}, {"maxp", 6}, {"hmtx", 0}, {"cmap", 4}}
 
-func parse(b []byte) (*font, error) {
+// Signatures of a single font (sfnt version) and of a collection.
+const (
+	sigTrueType = "\x00\x01\x00\x00"
+	sigApple    = "true"
+	sigCFF      = "OTTO"
+	sigTTC      = "ttcf"
+)
+
+// parse reads the font, or the face of the collection named family ("": the first).
+func parse(b []byte, family string) (*font, error) {
 	if len(b) < 12 {
 		return nil, errorf(CodeNotTrueType, "", "%d bytes is too short for a font", len(b))
 	}
+	dir := 0
 	switch v := string(b[:4]); v {
-	case "\x00\x01\x00\x00", "true":
-	case "ttcf":
-		return nil, errorf(CodeNotTrueType, "", "a font collection (.ttc); extract one font or configure a single .ttf")
-	case "OTTO":
-		return nil, errorf(CodeNotTrueType, "", "an OpenType font with CFF outlines (.otf); only TrueType (glyf) outlines can be subset")
+	case sigTrueType, sigApple, sigCFF:
+	case sigTTC:
+		var err error
+		if dir, err = faceDir(b, family); err != nil {
+			return nil, err
+		}
 	case "wOFF", "wOF2":
-		return nil, errorf(CodeNotTrueType, "", "a WOFF web font; decompress it to .ttf first")
+		return nil, errorf(CodeNotTrueType, "", "a WOFF web font; decompress it to .ttf or .otf first")
 	default:
 		return nil, errorf(CodeNotTrueType, "", "unknown signature %q", v)
 	}
-	n := int(u16(b, 4))
-	if 12+16*n > len(b) {
-		return nil, errorf(CodeTruncated, "", "table directory of %d entries needs %d bytes, file has %d", n, 12+16*n, len(b))
+	tables, sig, err := directory(b, dir)
+	if err != nil {
+		return nil, err
 	}
-	f := &font{tables: make(map[string][]byte, n)}
-	for i := range n {
-		rec := b[12+16*i:]
-		tag := string(rec[:4])
-		off, length := uint64(u32(rec, 8)), uint64(u32(rec, 12))
-		if off+length > uint64(len(b)) {
-			return nil, errorf(CodeTruncated, fmt.Sprintf("%q", tag), "table at %d+%d runs past the end of the %d-byte file", off, length, len(b))
-		}
-		if _, dup := f.tables[tag]; !dup {
-			f.tables[tag] = b[off : off+length : off+length]
-		}
-	}
-	if _, ok := f.tables["glyf"]; !ok {
-		if _, cff := f.tables["CFF "]; cff {
-			return nil, errorf(CodeNotTrueType, "", "an OpenType font with CFF outlines; only TrueType (glyf) outlines can be subset")
-		}
-		if _, cff := f.tables["CFF2"]; cff {
-			return nil, errorf(CodeNotTrueType, "", "an OpenType font with CFF2 outlines; only TrueType (glyf) outlines can be subset")
-		}
-	}
+	f := &font{tables: tables}
 	for _, r := range required {
 		t, ok := f.tables[r.tag]
 		if !ok {
@@ -126,9 +139,26 @@ func parse(b []byte) (*font, error) {
 	if f.numGlyphs == 0 {
 		return nil, errorf(CodeCorrupt, "maxp", "the font has no glyphs, not even .notdef")
 	}
-	f.glyf = f.tables["glyf"]
-	if err := f.parseLoca(); err != nil {
-		return nil, err
+	if sig == sigCFF {
+		if _, ok := f.tables["CFF "]; !ok {
+			if _, ok := f.tables["CFF2"]; ok {
+				return nil, errorf(CodeUnsupported, "CFF2", "CFF2 (variable font) outlines cannot be subset")
+			}
+			return nil, errorf(CodeMissingTable, "CFF ", "an OpenType CFF font (OTTO) without a CFF table")
+		}
+		if f.cff, err = parseCFF(f.tables["CFF "], f.numGlyphs); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, tag := range []string{"loca", "glyf"} {
+			if _, ok := f.tables[tag]; !ok {
+				return nil, errorf(CodeMissingTable, tag, "a TrueType font without a %s table", tag)
+			}
+		}
+		f.glyf = f.tables["glyf"]
+		if err := f.parseLoca(); err != nil {
+			return nil, err
+		}
 	}
 	f.nhm = int(u16(f.tables["hhea"], 34))
 	if f.nhm == 0 || f.nhm > f.numGlyphs {
@@ -139,6 +169,38 @@ func parse(b []byte) (*font, error) {
 		return nil, errorf(CodeTruncated, "hmtx", "%d bytes for %d metrics", len(f.hmtx), f.nhm)
 	}
 	return f, nil
+}
+
+// directory reads the table directory at b[at:] (a font's start, or a face's in a collection:
+// table offsets count from the file's start either way) and returns the tables by tag, first
+// one winning, and the sfnt version.
+func directory(b []byte, at int) (map[string][]byte, string, error) {
+	if at+12 > len(b) {
+		return nil, "", errorf(CodeTruncated, "", "table directory at %d past the end of the %d-byte file", at, len(b))
+	}
+	sig := string(b[at : at+4])
+	switch sig {
+	case sigTrueType, sigApple, sigCFF:
+	default:
+		return nil, "", errorf(CodeNotTrueType, "", "unknown face signature %q at %d", sig, at)
+	}
+	n := int(u16(b, at+4))
+	if at+12+16*n > len(b) {
+		return nil, "", errorf(CodeTruncated, "", "table directory of %d entries needs %d bytes, file has %d", n, 12+16*n, len(b)-at)
+	}
+	tables := make(map[string][]byte, n)
+	for i := range n {
+		rec := b[at+12+16*i:]
+		tag := string(rec[:4])
+		off, length := uint64(u32(rec, 8)), uint64(u32(rec, 12))
+		if off+length > uint64(len(b)) {
+			return nil, "", errorf(CodeTruncated, fmt.Sprintf("%q", tag), "table at %d+%d runs past the end of the %d-byte file", off, length, len(b))
+		}
+		if _, dup := tables[tag]; !dup {
+			tables[tag] = b[off : off+length : off+length]
+		}
+	}
+	return tables, sig, nil
 }
 
 func (f *font) parseLoca() error {
@@ -177,6 +239,9 @@ func (f *font) parseLoca() error {
 
 // glyph returns the outline data of glyph g (empty for a glyph without contours, like space).
 func (f *font) glyph(g int) ([]byte, error) {
+	if f.cff != nil {
+		return nil, nil // no composites, no glyf bounding box
+	}
 	d := f.glyf[f.loca[g]:f.loca[g+1]]
 	if len(d) > 0 && len(d) < 10 {
 		return nil, errorf(CodeTruncated, "glyf", "glyph %d has %d bytes, its header needs 10", g, len(d))
@@ -357,16 +422,7 @@ func (f *font) write(m []mapping, order []int) ([]byte, error) {
 			loca = binary.BigEndian.AppendUint16(loca, uint16(o/2))
 		}
 	}
-	// Glyphs past the last change of advance share it, so their long metrics shrink to a
-	// left side bearing each: for a CJK font that is nearly every glyph.
-	nhm := n
-	for nhm > 1 && u16(hmtx, 4*(nhm-1)) == u16(hmtx, 4*(nhm-2)) {
-		nhm--
-	}
-	packed := slices.Clone(hmtx[:4*nhm])
-	for i := nhm; i < n; i++ {
-		packed = append(packed, hmtx[4*i+2:4*i+4]...)
-	}
+	packed, nhm := packHmtx(hmtx, n)
 
 	head := slices.Clone(f.tables["head"][:54])
 	binary.BigEndian.PutUint32(head[8:], 0) // checkSumAdjustment, set last
@@ -387,18 +443,15 @@ func (f *font) write(m []mapping, order []int) ([]byte, error) {
 
 	maxp := slices.Clone(f.tables["maxp"])
 	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
+	// The version says which fields follow (go-text refuses a version it does not know).
+	if len(maxp) >= 32 {
+		binary.BigEndian.PutUint32(maxp, 0x00010000)
+	} else {
+		maxp = append(maxp[:0], 0, 0, 0x50, 0, maxp[4], maxp[5])
+	}
 
 	tables := []table{{"head", head}, {"hhea", hhea}, {"maxp", maxp}}
-	if os2, ok := f.tables["OS/2"]; ok {
-		os2 = slices.Clone(os2)
-		if len(os2) >= 68 {
-			var first, last uint16
-			if len(m) > 0 {
-				first, last = uint16(min(m[0].r, 0xFFFF)), uint16(min(m[len(m)-1].r, 0xFFFF))
-			}
-			binary.BigEndian.PutUint16(os2[64:], first)
-			binary.BigEndian.PutUint16(os2[66:], last)
-		}
+	if os2, ok := f.os2(m); ok {
 		tables = append(tables, table{"OS/2", os2})
 	}
 	tables = append(tables, table{"hmtx", packed}, table{"cmap", buildCmap(m)})
@@ -411,31 +464,69 @@ func (f *font) write(m []mapping, order []int) ([]byte, error) {
 	if name, ok := f.tables["name"]; ok {
 		tables = append(tables, table{"name", slices.Clone(name)})
 	}
+	tables = append(tables, table{"post", f.post()})
+	if gasp, ok := f.tables["gasp"]; ok {
+		tables = append(tables, table{"gasp", slices.Clone(gasp)})
+	}
+	return assemble(sigTrueType, tables), nil
+}
+
+// packHmtx packs the n long metrics of hmtx: glyphs past the last change of advance share it,
+// so their long metrics shrink to a left side bearing each (for a CJK font, nearly every glyph).
+func packHmtx(hmtx []byte, n int) (packed []byte, nhm int) {
+	nhm = n
+	for nhm > 1 && u16(hmtx, 4*(nhm-1)) == u16(hmtx, 4*(nhm-2)) {
+		nhm--
+	}
+	packed = slices.Clone(hmtx[:4*nhm])
+	for i := nhm; i < n; i++ {
+		packed = append(packed, hmtx[4*i+2:4*i+4]...)
+	}
+	return packed, nhm
+}
+
+// os2 returns a copy of the OS/2 table with the first and last character index of m.
+func (f *font) os2(m []mapping) ([]byte, bool) {
+	os2, ok := f.tables["OS/2"]
+	if !ok {
+		return nil, false
+	}
+	os2 = slices.Clone(os2)
+	if len(os2) >= 68 {
+		var first, last uint16
+		if len(m) > 0 {
+			first, last = uint16(min(m[0].r, 0xFFFF)), uint16(min(m[len(m)-1].r, 0xFFFF))
+		}
+		binary.BigEndian.PutUint16(os2[64:], first)
+		binary.BigEndian.PutUint16(os2[66:], last)
+	}
+	return os2, true
+}
+
+// post returns a post table of version 3.0 (no glyph names) with the font's italic angle,
+// underline and fixed-pitch values.
+func (f *font) post() []byte {
 	post := make([]byte, 32)
 	if p := f.tables["post"]; len(p) >= 32 {
 		copy(post, p)
 		clear(post[16:]) // memory-use hints of a Type 42 printer; meaningless for the subset
 	}
 	binary.BigEndian.PutUint32(post, 0x00030000)
-	tables = append(tables, table{"post", post})
-	if gasp, ok := f.tables["gasp"]; ok {
-		tables = append(tables, table{"gasp", slices.Clone(gasp)})
-	}
-	return assemble(tables), nil
+	return post
 }
 
 func clamp16(v int) int { return max(-0x8000, min(0x7FFF, v)) }
 
 // assemble writes the table directory and the tables, 4-byte aligned, and sets
 // head.checkSumAdjustment so that the whole file sums to 0xB1B0AFBA.
-func assemble(tables []table) []byte {
+func assemble(sig string, tables []table) []byte {
 	n := len(tables)
 	size := 12 + 16*n
 	for _, t := range tables {
 		size += (len(t.data) + 3) &^ 3
 	}
 	out := make([]byte, 12+16*n, size)
-	binary.BigEndian.PutUint32(out, 0x00010000)
+	copy(out, sig)
 	pow := 1 << (bits.Len(uint(n)) - 1)
 	binary.BigEndian.PutUint16(out[4:], uint16(n))
 	binary.BigEndian.PutUint16(out[6:], uint16(16*pow))
@@ -485,4 +576,40 @@ func checksum(b []byte) uint32 {
 		s += u32(b, i)
 	}
 	return s
+}
+
+// writeCFF writes the CFF font of the glyphs in order. The bounding box in head and the side
+// bearing extremes in hhea stay the original font's, which bound the subset's too: working
+// them out would mean running every charstring.
+func (f *font) writeCFF(m []mapping, order []int) ([]byte, error) {
+	n := len(order)
+	hmtx := make([]byte, 0, 4*n)
+	var maxAdv uint16
+	for _, g := range order {
+		adv, lsb := f.metric(g, nil)
+		hmtx = binary.BigEndian.AppendUint16(hmtx, adv)
+		hmtx = binary.BigEndian.AppendUint16(hmtx, uint16(lsb))
+		maxAdv = max(maxAdv, adv)
+	}
+	packed, nhm := packHmtx(hmtx, n)
+
+	head := slices.Clone(f.tables["head"][:54])
+	binary.BigEndian.PutUint32(head[8:], 0) // checkSumAdjustment, set last
+	hhea := slices.Clone(f.tables["hhea"][:36])
+	binary.BigEndian.PutUint16(hhea[10:], maxAdv)
+	binary.BigEndian.PutUint16(hhea[34:], uint16(nhm))
+	maxp := make([]byte, 6) // version 0.5: a CFF font has no TrueType maxima
+	binary.BigEndian.PutUint32(maxp, 0x00005000)
+	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
+
+	tables := []table{{"head", head}, {"hhea", hhea}, {"maxp", maxp}}
+	if os2, ok := f.os2(m); ok {
+		tables = append(tables, table{"OS/2", os2})
+	}
+	if name, ok := f.tables["name"]; ok {
+		tables = append(tables, table{"name", slices.Clone(name)})
+	}
+	tables = append(tables, table{"cmap", buildCmap(m)}, table{"post", f.post()},
+		table{cffTag, f.cff.write(order)}, table{"hmtx", packed})
+	return assemble(sigCFF, tables), nil
 }

@@ -164,7 +164,7 @@ func TestSubsetDroid(t *testing.T) {
 	}
 	kept := checkSubset(t, orig, sub, bmpAnd(sample), keep)
 	checkChecksums(t, sub)
-	f, err := parse(sub)
+	f, err := parse(sub, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestSubsetDroid(t *testing.T) {
 	if g, _ := sf.GlyphIndex(&sb, '𐐀'); g == 0 {
 		t.Error("𐐀 (U+10400, from the texts) is not in the subset")
 	}
-	of, _ := parse(orig)
+	of, _ := parse(orig, "")
 	t.Logf("Droid %d bytes → %d bytes, %d runes, %d glyphs (of %d), in %v", len(orig), len(sub), kept, f.numGlyphs, of.numGlyphs, took)
 }
 
@@ -223,7 +223,7 @@ func TestSubsetSynthetic(t *testing.T) {
 			}
 			checkSubset(t, orig, sub, bmpAnd("\U00020000\U00020001"), keep)
 			checkChecksums(t, sub)
-			f, err := parse(sub)
+			f, err := parse(sub, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -353,9 +353,10 @@ func TestSubsetErrors(t *testing.T) {
 		text  string // in the message
 	}{
 		{"empty", nil, ErrNotTrueType, "too short"},
-		{"collection", append([]byte("ttcf\x00\x01\x00\x00"), good...), ErrNotTrueType, ".ttc"},
-		{"otf", append([]byte("OTTO"), good[4:]...), ErrNotTrueType, "CFF"},
-		{"cff table", withCFF(), ErrNotTrueType, "CFF"},
+		// A collection's font count is the font's sfnt version here: 65,536 fonts.
+		{"collection", append([]byte("ttcf\x00\x01\x00\x00"), good...), ErrUnsupported, "more than 256"},
+		{"otf with glyf outlines", append([]byte("OTTO"), good[4:]...), ErrMissingTable, "CFF"},
+		{"truetype with CFF outlines", withCFF(), ErrMissingTable, "glyf"},
 		{"woff", append([]byte("wOFF"), good[4:]...), ErrNotTrueType, "WOFF"},
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), ErrNotTrueType, "signature"},
 		{"directory cut", good[:40], ErrTruncated, ""},
@@ -424,4 +425,120 @@ func BenchmarkSubsetDroid(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(out)), "out-bytes")
+}
+
+// Noto Sans CJK, the kiosk's theme fonts, installed by scripts/deps.sh (fonts-noto-cjk).
+const (
+	notoRegular = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+	notoBold    = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+	notoSC      = "Noto Sans CJK SC"
+)
+
+// systemFont returns a font file's bytes; the test skips without it, or fails under CI=true.
+func systemFont(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("theme font missing under CI (run scripts/deps.sh): %v", err)
+		}
+		tb.Skipf("theme font missing (run scripts/deps.sh): %v", err)
+	}
+	return b
+}
+
+// TestSubsetNoto cuts the simplified-Chinese face out of both Noto Sans CJK collections (CFF,
+// CID-keyed) and checks every BMP rune against the face extracted whole: kept runes draw the
+// same outline with the same advance in x/image and go-text, dropped ones are gone.
+func TestSubsetNoto(t *testing.T) {
+	for _, path := range []string{notoRegular, notoBold} {
+		t.Run(path[strings.LastIndex(path, "-")+1:], func(t *testing.T) {
+			ttc := systemFont(t, path)
+			orig, err := Face(ttc, notoSC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep := Kiosk(sample)
+			start := time.Now()
+			sub, err := SubsetFace(ttc, notoSC, keep)
+			took := time.Since(start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := checkSubset(t, orig, sub, bmpAnd(sample), keep)
+			checkChecksums(t, sub)
+			if got, want := tags(sub), []string{"CFF ", "OS/2", "cmap", "head", "hhea", "hmtx", "maxp", "name", "post"}; !slices.Equal(got, want) {
+				t.Errorf("tables %q, want %q", got, want)
+			}
+			f, err := parse(sub, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Some runes share a glyph (compatibility ideographs): no more than one glyph a rune.
+			if kept < 6763+95 || f.numGlyphs > kept+1 {
+				t.Errorf("kept %d runes in %d glyphs; expected ≥6,858 runes and at most one glyph each and .notdef", kept, f.numGlyphs)
+			}
+			if len(sub) > len(orig)/6 {
+				t.Errorf("subset is %d bytes, more than a sixth of the face's %d", len(sub), len(orig))
+			}
+			// Only the subroutines the kept glyphs call are left (15 % of them for the kiosk).
+			of, err := parse(orig, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			subrs := func(c *cffFont) (n int) {
+				for _, fd := range c.fds {
+					n += fd.subrs.count()
+				}
+				return n
+			}
+			if n, was := subrs(f.cff), subrs(of.cff); n == 0 || n > was/3 {
+				t.Errorf("%d local subroutines of the face's %d kept", n, was)
+			}
+			// The face is the simplified-Chinese one: 直 differs from the Japanese face's.
+			zh, ja := outline(t, sub, '直'), outline(t, ttcFace(t, ttc, 0), '直')
+			if slices.Equal(zh, ja) || !slices.Equal(zh, outline(t, orig, '直')) {
+				t.Error("直 is not drawn as in the SC face")
+			}
+			again, err := Subset(sub, nil)
+			if err != nil || !bytes.Equal(again, sub) {
+				t.Errorf("subset of the subset differs (%v)", err)
+			}
+			t.Logf("%s: face %d bytes → %d bytes, %d runes, %d glyphs, in %v", path, len(orig), len(sub), kept, f.numGlyphs, took)
+		})
+	}
+}
+
+// ttcFace returns face i of a collection, whole, as a font of its own.
+func ttcFace(t *testing.T, ttc []byte, i int) []byte {
+	t.Helper()
+	tables, sig, err := directory(ttc, int(u32(ttc, 12+4*i)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []table
+	for tag, d := range tables {
+		list = append(list, table{tag, d})
+	}
+	slices.SortFunc(list, func(a, b table) int { return strings.Compare(a.tag, b.tag) })
+	return assemble(sig, list)
+}
+
+// outline returns r's glyph's segments at one pixel per font unit.
+func outline(t *testing.T, font []byte, r rune) []sfnt.Segment {
+	t.Helper()
+	f, err := sfnt.Parse(font)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b sfnt.Buffer
+	g, err := f.GlyphIndex(&b, r)
+	if err != nil || g == 0 {
+		t.Fatalf("U+%04X: glyph %d, %v", r, g, err)
+	}
+	seg, err := f.LoadGlyph(&b, g, fixed.Int26_6(f.UnitsPerEm()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(seg)
 }

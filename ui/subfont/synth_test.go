@@ -111,7 +111,7 @@ func (s synthFont) build() []byte {
 		{"cmap", buildCmap(slices.Clone(s.cmap))}, {"loca", loca}, {"glyf", glyf}, {"post", post}}
 	tables = append(tables, s.extra...)
 	tables = slices.DeleteFunc(tables, func(t table) bool { return t.tag == s.drop })
-	return assemble(tables)
+	return assemble(sigTrueType, tables)
 }
 
 func (g synthGlyph) encode() []byte {
