@@ -94,8 +94,9 @@ func (u *UI) cardScreen(top, bottom fyne.CanvasObject, kinds ...string) fyne.Can
 		// The picture at a fixed size on the right; the text gets the rest of the width, so that
 		// it wraps into few lines.
 		pic.scale = sideScale
-		text := container.NewVBox(layout.NewSpacer(), top, u.cardPlaces(kinds...), layout.NewSpacer(), bottom)
-		return container.NewBorder(nil, nil, nil, pic, text)
+		// The text scrolls above the buttons when it cannot fit (elder mode's large English).
+		text := u.scroll(container.NewVBox(layout.NewSpacer(), top, u.cardPlaces(kinds...), layout.NewSpacer()))
+		return container.NewBorder(nil, nil, nil, pic, container.NewBorder(nil, bottom, nil, nil, text))
 	}
 	return container.NewBorder(top, container.NewVBox(u.cardPlaces(kinds...), bottom), nil, nil, pic)
 }
