@@ -211,7 +211,7 @@ func TestContrastRatioKnownValues(t *testing.T) {
 		{color.NRGBA{0x77, 0x77, 0x77, 0xFF}, color.White, 4.48}, // just under 4.5
 		{color.NRGBA{0x76, 0x76, 0x76, 0xFF}, color.White, 4.54}, // just over
 		{color.NRGBA{0xF1, 0xF1, 0xF1, 0xFF}, color.White, 1.13}, // the issue's secondary button
-		{color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, color.White, 6.87}, // the kiosk's red
+		{color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, color.White, 6.87}, // the kiosk's red before issue 16
 		{color.White, color.NRGBA{0xB0, 0x1E, 0x23, 0xFF}, 6.87}, // either way round
 		{color.NRGBA{0x00, 0x00, 0x00, 0x80}, color.White, 4.00}, // half black over white: #7F7F7F
 	} {

@@ -118,7 +118,7 @@ func screenshot(display string) (image.Image, error) {
 	return png.Decode(&out)
 }
 
-// redShare is the share of pixels close to the theme's primary red (#B01E23).
+// redShare is the share of pixels close to the theme's primary red (#A51C20).
 func redShare(img image.Image) float64 {
 	b := img.Bounds()
 	n, red := 0, 0
@@ -126,7 +126,7 @@ func redShare(img image.Image) float64 {
 		for x := b.Min.X; x < b.Max.X; x += 2 {
 			r, g, bl, _ := img.At(x, y).RGBA()
 			n++
-			if near(r>>8, 0xB0) && near(g>>8, 0x1E) && near(bl>>8, 0x23) {
+			if near(r>>8, 0xA5) && near(g>>8, 0x1C) && near(bl>>8, 0x20) {
 				red++
 			}
 		}

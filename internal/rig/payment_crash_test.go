@@ -126,6 +126,8 @@ func (c *child) waitKilled(t *testing.T) {
 	select {
 	case <-c.done:
 	case <-time.After(30 * time.Second):
+		c.kill()
+		<-c.done // its output is written until it ends
 		t.Fatalf("the kiosk was not killed; its output:\n%s", c.out.String())
 	}
 	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)

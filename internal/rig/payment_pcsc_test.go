@@ -34,6 +34,7 @@ func openPayEnv(t testing.TB) *payEnv {
 		t.Fatal(err)
 	}
 	env.WaitReaders(t, pcsctest.CityReaderSlot, psamReader+" 00 00")
+	env.WaitCard(t, psamReader+" 00 00")
 	return &payEnv{env: env, psam: psam}
 }
 

@@ -238,6 +238,25 @@ func (e *Env) Restart(tb testing.TB) {
 	e.Start(tb)
 }
 
+// WaitCard waits until pcscd sees a card in reader: a vpcd card inserted shows at pcscd's next
+// presence poll, and later under load; a test that uses the card at once would race that poll.
+func (e *Env) WaitCard(tb testing.TB, reader string) {
+	tb.Helper()
+	ctx, err := scard.EstablishContext()
+	if err != nil {
+		tb.Fatalf("pcscd: %v", err)
+	}
+	defer ctx.Release()
+	states := []scard.ReaderState{{Reader: reader}}
+	deadline := time.Now().Add(StartTimeout)
+	for states[0].EventState&scard.StatePresent == 0 {
+		if err := ctx.GetStatusChange(states, time.Until(deadline)); err != nil {
+			tb.Fatalf("waiting for a card in %q: %v", reader, err)
+		}
+		states[0].CurrentState = states[0].EventState &^ scard.StateChanged
+	}
+}
+
 // WaitReaders waits until pcscd lists every reader named.
 func (e *Env) WaitReaders(tb testing.TB, names ...string) {
 	tb.Helper()
