@@ -197,7 +197,7 @@ func TestTicketSpokenInTheScreensLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sp.Close() })
-	f := newFixtureOpts(t, thursday, fixtureOptions{voice: prompt.NewVoice(p, speakerOut{sp}, "", nil)})
+	f := newFixtureOpts(t, thursday, fixtureOptions{voice: prompt.NewVoice(p, speakertest.Started{Speaker: sp}, "", nil)})
 	f.tap(t, "English")
 	sec := f.k.Offer().Sections[0]
 	f.tap(t, "Take a ticket")
@@ -226,9 +226,3 @@ func TestTicketSpokenInTheScreensLanguage(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-// speakerOut is the speaker as the core's voice plays through it (cmd/kiosk wires the same).
-type speakerOut struct{ *speaker.Speaker }
-
-func (s speakerOut) Play(samples []int16, rate int) { s.Speaker.Play(samples, rate) }
-func (s speakerOut) Tap()                           { s.Speaker.Tap() }

@@ -3,11 +3,10 @@ package voice
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"testing"
 
-	"citizenhome/speech"
+	"citizenhome/speech/speechtest"
 )
 
 // The clips espeak-ng synthesises, once per test binary: a few seconds of espeak-ng runs.
@@ -29,13 +28,7 @@ func TestMain(m *testing.M) {
 // It skips the test when espeak-ng is not installed (scripts/deps.sh test installs it).
 func clipsDir(t testing.TB) string {
 	t.Helper()
-	if _, err := exec.LookPath(speech.Engine); err != nil {
-		// As speechtest.NeedEngine, which these internal tests cannot import.
-		if os.Getenv("CI") == "true" {
-			t.Fatal("espeak-ng not installed (CI=true: run scripts/deps.sh test)")
-		}
-		t.Skip("espeak-ng not installed; skipped (scripts/deps.sh test installs it)")
-	}
+	speechtest.NeedEngine(t)
 	synthOnce.Do(func() {
 		if synthDir, synthErr = os.MkdirTemp("", "voice-clips-"); synthErr != nil {
 			return

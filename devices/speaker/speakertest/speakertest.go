@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"citizenhome/devices/speaker"
 )
 
 // NeedPlayer skips t when aplay is not installed, or fails it under CI=true, where
@@ -187,6 +189,29 @@ func (c *Capture) Wait(t testing.TB, n int, timeout time.Duration) []Sound {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// Floor is the floor of any sound played with aplay, for benchmarks to compare with: aplay
+// started on an empty sound until ALSA has opened the capture. It waits for that sound, the
+// capture's next.
+func (c *Capture) Floor(t testing.TB) time.Duration {
+	t.Helper()
+	n := len(c.Sounds()) + 1
+	t0 := time.Now()
+	if out, err := exec.Command("aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", "22050", "-D", c.Device(), "/dev/null").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return c.Wait(t, n, 5*time.Second)[n-1].Opened.Sub(t0)
+}
+
+// Started is the speaker as a caller that starts sounds and never waits on them sees it
+// (kiosk/prompt's Speaker; cmd/kiosk wires the same).
+type Started struct{ *speaker.Speaker }
+
+// Play starts samples at rate.
+func (s Started) Play(samples []int16, rate int) { s.Speaker.Play(samples, rate) }
+
+// Tap starts the click.
+func (s Started) Tap() { s.Speaker.Tap() }
 
 // Quiet fails t if a sound arrives (or is being written) within d: what a muted speaker must do.
 // It polls for the whole of d.
