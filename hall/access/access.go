@@ -53,6 +53,10 @@ const (
 	Operate
 	// Administer: accounts and tokens.
 	Administer
+	// ReadFleet: the crew's console: the fleet, its history, alerts and reports.
+	ReadFleet
+	// Command: commands to kiosks (lock, unlock, reset, reprint, self-test, rebirth).
+	Command
 )
 
 // Kind says how a principal proved who it is.
@@ -75,8 +79,8 @@ type Principal struct {
 }
 
 // May reports whether p may use right. The display key may use Display only; counter staff
-// every right but Administer; the crew may read (Display, ReadQueue) but not operate a window;
-// an admin may do everything.
+// every right but Administer and the fleet's; the crew may read the queue (Display, ReadQueue),
+// read the fleet and command kiosks, but not operate a window; an admin may do everything.
 func (p Principal) May(r Right) bool {
 	if p.Kind == ByDisplay {
 		return r == Display
@@ -87,7 +91,7 @@ func (p Principal) May(r Right) bool {
 	case Counter:
 		return r == Display || r == ReadQueue || r == Operate
 	case Crew:
-		return r == Display || r == ReadQueue
+		return r == Display || r == ReadQueue || r == ReadFleet || r == Command
 	}
 	return false
 }

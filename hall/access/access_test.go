@@ -234,17 +234,17 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestRights(t *testing.T) {
-	rights := []access.Right{access.Display, access.ReadQueue, access.Operate, access.Administer}
+	rights := []access.Right{access.Display, access.ReadQueue, access.Operate, access.Administer, access.ReadFleet, access.Command}
 	cases := []struct {
 		p    access.Principal
 		want []bool
 	}{
-		{access.Principal{Kind: access.ByDisplay}, []bool{true, false, false, false}},
-		{access.Principal{Kind: access.ByToken, Role: access.Crew}, []bool{true, true, false, false}},
-		{access.Principal{Kind: access.BySession, Role: access.Counter}, []bool{true, true, true, false}},
-		{access.Principal{Kind: access.ByToken, Role: access.Admin}, []bool{true, true, true, true}},
-		{access.Principal{Kind: access.ByToken, Role: "other"}, []bool{false, false, false, false}},
-		{access.Principal{}, []bool{false, false, false, false}},
+		{access.Principal{Kind: access.ByDisplay}, []bool{true, false, false, false, false, false}},
+		{access.Principal{Kind: access.ByToken, Role: access.Crew}, []bool{true, true, false, false, true, true}},
+		{access.Principal{Kind: access.BySession, Role: access.Counter}, []bool{true, true, true, false, false, false}},
+		{access.Principal{Kind: access.ByToken, Role: access.Admin}, []bool{true, true, true, true, true, true}},
+		{access.Principal{Kind: access.ByToken, Role: "other"}, []bool{false, false, false, false, false, false}},
+		{access.Principal{}, []bool{false, false, false, false, false, false}},
 	}
 	for _, c := range cases {
 		for i, r := range rights {
