@@ -279,7 +279,7 @@ func sendAll(ctx context.Context, c *fleet.Conn, hall, name string, args any, ki
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			r, err := c.Command(cctx, id, name, args)
+			r, err := c.Command(cctx, id, fleet.Order{Name: name, Args: args})
 			res := &results[i]
 			res.OK, res.Result = err == nil, r.Result
 			var ce *fleet.CommandError

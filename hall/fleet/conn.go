@@ -193,7 +193,7 @@ func (c *Conn) onMessage(m paho.Message) {
 		go func(k wire.Kiosk) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if _, err := c.Command(ctx, k, wire.CmdRebirth, nil); err != nil {
+			if _, err := c.Command(ctx, k, Order{Name: wire.CmdRebirth}); err != nil {
 				c.log.Warn("rebirth not answered", "kiosk", k, "err", err)
 			}
 		}(u.Addr.Kiosk)
@@ -213,10 +213,21 @@ func (e *CommandError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Reply.Code, e.Reply.Error)
 }
 
+// Order is one command to send.
+type Order struct {
+	Name string
+	Args any // marshalled to JSON; nil: no arguments
+	// By names the operator in the command's audit entry; "" takes DialOptions.By. halld sends
+	// every console user's commands over its one connection, each with the user's name.
+	By string
+}
+
 // Command sends a command to a kiosk and waits for its reply until ctx ends (its deadline is
 // also the command's expiry, so a kiosk that gets it later does not run it). A reply with
-// ok=false is returned with a *CommandError; no reply in time is ErrNoReply.
-func (c *Conn) Command(ctx context.Context, k wire.Kiosk, name string, args any) (wire.Reply, error) {
+// ok=false is returned with a *CommandError; no reply in time is ErrNoReply. The returned
+// reply's ID is the command's id in every case, so a caller can point at it in the history even
+// when the kiosk did not answer.
+func (c *Conn) Command(ctx context.Context, k wire.Kiosk, o Order) (wire.Reply, error) {
 	if err := k.Check(); err != nil {
 		return wire.Reply{}, err
 	}
@@ -224,11 +235,15 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, name string, args any)
 	if !ok {
 		expires = time.Now().Add(time.Minute)
 	}
-	cmd := wire.Command{ID: "kioskctl-" + randHex(12), Name: name, Expires: expires.Truncate(time.Second).Add(time.Second), By: c.by}
-	if args != nil {
-		b, err := json.Marshal(args)
+	by := o.By
+	if by == "" {
+		by = c.by
+	}
+	cmd := wire.Command{ID: "kioskctl-" + randHex(12), Name: o.Name, Expires: expires.Truncate(time.Second).Add(time.Second), By: by}
+	if o.Args != nil {
+		b, err := json.Marshal(o.Args)
 		if err != nil {
-			return wire.Reply{}, err
+			return wire.Reply{ID: cmd.ID}, err
 		}
 		cmd.Args = b
 	}
@@ -243,7 +258,7 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, name string, args any)
 		c.mu.Unlock()
 	}()
 	if err := waitToken(ctx, c.cl.Publish(k.Topic(wire.KindCmd), 1, false, payload)); err != nil {
-		return wire.Reply{}, fmt.Errorf("fleet: send %s to %s: %w", name, k, err)
+		return wire.Reply{ID: cmd.ID}, fmt.Errorf("fleet: send %s to %s: %w", o.Name, k, err)
 	}
 	select {
 	case r := <-ch:
@@ -252,7 +267,7 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, name string, args any)
 		}
 		return r, nil
 	case <-ctx.Done():
-		return wire.Reply{}, ErrNoReply
+		return wire.Reply{ID: cmd.ID}, ErrNoReply
 	}
 }
 

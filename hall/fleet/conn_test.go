@@ -44,14 +44,22 @@ func TestConnCommandsAndView(t *testing.T) {
 	v := fleet.NewView()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := fleet.Dial(ctx, env.Staff(), v, fleet.DialOptions{Hall: env.Hall, By: "crew-1"})
+	done := make(chan wire.Event, 16)
+	c, err := fleet.Dial(ctx, env.Staff(), v, fleet.DialOptions{Hall: env.Hall, By: "crew-1", OnUpdate: func(u fleet.Update) {
+		if u.Event != nil && u.Event.Type == wire.EventCommandDone {
+			select {
+			case done <- *u.Event:
+			default:
+			}
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	waitView(t, v, id, "ready", func(k fleet.Kiosk) bool { return k.State == wire.StateReady && k.Status != nil })
 	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-	r, err := c.Command(cctx, id, wire.CmdLock, map[string]string{"message": "维护"})
+	r, err := c.Command(cctx, id, fleet.Order{Name: wire.CmdLock, Args: map[string]string{"message": "维护"}, By: "crew-li"})
 	ccancel()
 	if err != nil || !r.OK {
 		t.Fatalf("lock: %+v %v", r, err)
@@ -59,9 +67,19 @@ func TestConnCommandsAndView(t *testing.T) {
 	if locked, msg := k.Locked(); !locked || msg != "维护" {
 		t.Errorf("kiosk after lock: %v %q", locked, msg)
 	}
+	// The order's sender, not the connection's, is who the kiosk's audit names.
+	select {
+	case e := <-done:
+		var d struct{ Command, By string }
+		if err := json.Unmarshal(e.Data, &d); err != nil || d.Command != r.ID || d.By != "crew-li" {
+			t.Errorf("command.done %s: %+v %v, want command %s by crew-li", e.Data, d, err, r.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no command.done event for the lock")
+	}
 	waitView(t, v, id, "locked", func(k fleet.Kiosk) bool { return k.State == wire.StateLocked })
 	cctx, ccancel = context.WithTimeout(ctx, 10*time.Second)
-	_, err = c.Command(cctx, id, "dance", nil)
+	_, err = c.Command(cctx, id, fleet.Order{Name: "dance"})
 	ccancel()
 	var ce *fleet.CommandError
 	if !errors.As(err, &ce) || ce.Reply.Code != wire.RefuseUnknown {
@@ -69,10 +87,10 @@ func TestConnCommandsAndView(t *testing.T) {
 	}
 	// No kiosk: no reply, in time.
 	cctx, ccancel = context.WithTimeout(ctx, 500*time.Millisecond)
-	_, err = c.Command(cctx, wire.Kiosk{Hall: env.Hall, Kiosk: "k29"}, wire.CmdUnlock, nil)
+	r, err = c.Command(cctx, wire.Kiosk{Hall: env.Hall, Kiosk: "k29"}, fleet.Order{Name: wire.CmdUnlock})
 	ccancel()
-	if !errors.Is(err, fleet.ErrNoReply) {
-		t.Errorf("command to an absent kiosk: %v", err)
+	if !errors.Is(err, fleet.ErrNoReply) || r.ID == "" {
+		t.Errorf("command to an absent kiosk: %+v %v (want ErrNoReply and the command's id)", r, err)
 	}
 	a.Close()
 	waitView(t, v, id, "disconnected", func(k fleet.Kiosk) bool { return k.State == wire.StateDisconnected })
