@@ -35,4 +35,7 @@ var examples = map[string]string{
 	"hall.name_en":          `"Citizen Service Hall"`,
 	"voice.clips_dir":       `"/etc/citizenhome/clips"`,
 	"mqtt.credentials_file": `"/etc/citizenhome/halld-mqtt.credentials"`,
+	"hours.monday":          `"08:30-12:00,13:30-17:30"`,
+	"hours.closed":          `["2027-01-01"]`,
+	"hours.days":            `["2027-02-07 09:00-17:00"]`,
 }

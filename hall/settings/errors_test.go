@@ -239,6 +239,10 @@ func TestEveryFieldDecodes(t *testing.T) {
 			RequeueAfter: 5, LeaseSize: 20, TakeDeadline: Duration{1500 * time.Millisecond}},
 		Categories: []Category{{"G", "绿色通道", "Green channel", Duration{3 * time.Minute}}, {"H", "h", "", Duration{time.Second}}},
 		Windows:    []Window{{"vip-1", []string{"G"}}, {"7", []string{"H", "G"}}},
+		Hours: Hours{Weekdays: "08:30-12:00,13:30-17:30", Weekend: "09:00-12:00", Monday: "13:30-17:30", Tuesday: "closed",
+			Wednesday: "08:00-18:00", Thursday: "08:00-12:00", Friday: "09:00-16:00", Saturday: "closed", Sunday: "10:00-12:00",
+			Closed: []string{"2027-01-01", "2027-10-01"}, Days: []string{"2027-02-07 08:30-17:30"}},
+		History: History{Retention: Duration{90 * 24 * time.Hour}},
 	}
 	b, err := toml.Marshal(c)
 	if err != nil {

@@ -27,6 +27,8 @@ import (
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
 	_ "time/tzdata"
 
+	"citizenhome/hall/history"
+	"citizenhome/hall/hours"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/wire"
 	"citizenhome/tomlfile"
@@ -40,6 +42,8 @@ type Config struct {
 	MQTT       MQTT       `toml:"mqtt"`
 	Voice      Voice      `toml:"voice"`
 	Rules      Rules      `toml:"rules"`
+	Hours      Hours      `toml:"hours"`
+	History    History    `toml:"history"`
 	Categories []Category `toml:"category"`
 	Windows    []Window   `toml:"window"`
 	// Demo is set by Demo only, never by a file: a demo hall is marked as such on every page and
@@ -128,6 +132,55 @@ type Rules struct {
 	TakeDeadline Duration `toml:"take_deadline"`
 }
 
+// Hours are the hall's opening hours (see hall/hours): the crew's availability reports count
+// against them and alerts notify only within them. Each day is "HH:MM-HH:MM[,HH:MM-HH:MM]" or
+// "closed"; empty takes the group's (weekdays, weekend), which default to hours.DefaultDay on
+// all seven days: the hall works 5+2 (the 2021 regulations, art. 18).
+type Hours struct {
+	Weekdays  string `toml:"weekdays"`
+	Weekend   string `toml:"weekend"`
+	Monday    string `toml:"monday"`
+	Tuesday   string `toml:"tuesday"`
+	Wednesday string `toml:"wednesday"`
+	Thursday  string `toml:"thursday"`
+	Friday    string `toml:"friday"`
+	Saturday  string `toml:"saturday"`
+	Sunday    string `toml:"sunday"`
+	// Closed are dates ("2027-01-01") the hall does not open: public holidays.
+	Closed []string `toml:"closed"`
+	// Days are dates with other hours than their weekday's, "2027-02-07 09:00-17:00": a
+	// working day of 调休, a shortened eve.
+	Days []string `toml:"days"`
+}
+
+// Week returns the hours as hall/hours reads them, in loc. Errors: hours.ErrInvalid (validate
+// reports them at load time, so only a hand-built Config fails here).
+func (h Hours) Week(loc *time.Location) (hours.Week, error) {
+	days := map[string]string{}
+	for k, v := range map[string]string{"weekdays": h.Weekdays, "weekend": h.Weekend, "monday": h.Monday,
+		"tuesday": h.Tuesday, "wednesday": h.Wednesday, "thursday": h.Thursday, "friday": h.Friday,
+		"saturday": h.Saturday, "sunday": h.Sunday} {
+		if strings.TrimSpace(v) != "" {
+			days[k] = v
+		}
+	}
+	dates := map[string]string{}
+	for _, d := range h.Closed {
+		dates[d] = "closed"
+	}
+	for _, d := range h.Days {
+		date, spans, _ := strings.Cut(strings.TrimSpace(d), " ")
+		dates[date] = spans
+	}
+	return hours.Parse(loc, days, dates)
+}
+
+// History is how long halld keeps the fleet's history (hall/history).
+type History struct {
+	// Retention: states, alerts, counters and commands older than this are deleted.
+	Retention Duration `toml:"retention"`
+}
+
 // Category is one queue category letter.
 type Category struct {
 	Letter string `toml:"letter"`
@@ -169,6 +222,8 @@ func Default() Config {
 		Rules: Rules{PriorityShare: 0.5, LongestWait: Duration{45 * time.Minute}, MaxRecalls: 3,
 			NoShowGrace: Duration{30 * time.Minute}, RequeueAfter: 3, LeaseSize: 10,
 			TakeDeadline: Duration{800 * time.Millisecond}},
+		Hours:   Hours{Weekdays: hours.DefaultDay, Weekend: hours.DefaultDay, Closed: []string{}, Days: []string{}},
+		History: History{Retention: Duration{history.DefaultRetention}},
 		Categories: []Category{
 			{"A", "综合窗口", "General window", Duration{6 * time.Minute}},
 			{"B", "社保", "Social insurance", Duration{8 * time.Minute}},
@@ -335,6 +390,41 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	c.validateRules(p)
 	c.validateQueue(p)
+	c.validateHours(p)
+	if r := c.History.Retention.Duration; r < 24*time.Hour || r > 10*366*24*time.Hour {
+		p.Add("history.retention", "%s must be between 24h and 10 years (87840h); the default is 9600h (400 days)", tomlfile.ShortDuration(r))
+	}
+}
+
+func (c *Config) validateHours(p *tomlfile.File) {
+	h := c.Hours
+	for key, v := range map[string]string{"weekdays": h.Weekdays, "weekend": h.Weekend, "monday": h.Monday,
+		"tuesday": h.Tuesday, "wednesday": h.Wednesday, "thursday": h.Thursday, "friday": h.Friday,
+		"saturday": h.Saturday, "sunday": h.Sunday} {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if _, err := hours.Parse(time.UTC, map[string]string{key: v}, nil); err != nil {
+			p.Add("hours."+key, "%q must be like \"09:00-17:00\" or \"08:30-12:00,13:30-17:30\" or \"closed\"", v)
+		}
+	}
+	for i, d := range h.Closed {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			p.Add(fmt.Sprintf("hours.closed[%d]", i), "%q must be a date like \"2027-01-01\"", d)
+		}
+	}
+	for i, d := range h.Days {
+		date, spans, _ := strings.Cut(strings.TrimSpace(d), " ")
+		_, err := time.Parse(time.DateOnly, date)
+		if err == nil && strings.TrimSpace(spans) != "" {
+			_, err = hours.Parse(time.UTC, nil, map[string]string{date: spans})
+		} else if err == nil {
+			err = errors.New("no hours")
+		}
+		if err != nil {
+			p.Add(fmt.Sprintf("hours.days[%d]", i), "%q must be a date and its hours, like \"2027-02-07 09:00-17:00\"", d)
+		}
+	}
 }
 
 func (c *Config) validateHTTP(p *tomlfile.File) {

@@ -372,3 +372,52 @@ func TestDemo(t *testing.T) {
 		t.Errorf("no demo counter account: %+v", DemoUsers)
 	}
 }
+
+// The opening hours: every bad span, date or day is named on its key; the good ones give the
+// week hall/hours reads, a day's own hours winning over its group's and dates over weekdays.
+func TestHours(t *testing.T) {
+	_, err := Parse(withKey("[hours]\nweekdays = \"9-17\"\nsunday = \"12:00-09:00\"\nclosed = [\"2027-13-01\"]\ndays = [\"2027-02-07\", \"2027-02-08 09:00-10:00,09:30-11:00\"]\n[history]\nretention = \"1h\"\n"))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("bad hours accepted: %v", err)
+	}
+	got := map[string]bool{}
+	for _, e := range es {
+		got[e.Key] = true
+	}
+	for _, k := range []string{"hours.weekdays", "hours.sunday", "hours.closed[0]", "hours.days[0]", "hours.days[1]", "history.retention"} {
+		if !got[k] {
+			t.Errorf("no problem on %s: %v", k, err)
+		}
+	}
+	c, err := Parse(withKey("[hours]\nweekdays = \"08:30-12:00,13:30-17:30\"\nweekend = \"closed\"\nsaturday = \"09:00-12:00\"\nclosed = [\"2027-01-01\"]\ndays = [\"2027-02-07 09:00-17:00\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	w, err := c.Hours.Week(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, c := range []struct {
+		at   string
+		open bool
+	}{
+		{"2026-12-07 08:29", false}, {"2026-12-07 08:30", true}, {"2026-12-07 12:30", false}, {"2026-12-07 17:29", true},
+		{"2026-12-12 10:00", true}, {"2026-12-12 13:00", false}, // Saturday: its own hours
+		{"2026-12-13 10:00", false},                             // Sunday: the weekend's (closed)
+		{"2027-01-01 10:00", false},                             // a Friday, but a holiday
+		{"2027-02-07 16:00", true},                              // a Sunday, but a working day
+	} {
+		if got := w.Open(at(c.at)); got != c.open {
+			t.Errorf("open at %s = %v, want %v", c.at, got, c.open)
+		}
+	}
+}
