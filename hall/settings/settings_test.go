@@ -412,9 +412,9 @@ func TestHours(t *testing.T) {
 	}{
 		{"2026-12-07 08:29", false}, {"2026-12-07 08:30", true}, {"2026-12-07 12:30", false}, {"2026-12-07 17:29", true},
 		{"2026-12-12 10:00", true}, {"2026-12-12 13:00", false}, // Saturday: its own hours
-		{"2026-12-13 10:00", false},                             // Sunday: the weekend's (closed)
-		{"2027-01-01 10:00", false},                             // a Friday, but a holiday
-		{"2027-02-07 16:00", true},                              // a Sunday, but a working day
+		{"2026-12-13 10:00", false}, // Sunday: the weekend's (closed)
+		{"2027-01-01 10:00", false}, // a Friday, but a holiday
+		{"2027-02-07 16:00", true},  // a Sunday, but a working day
 	} {
 		if got := w.Open(at(c.at)); got != c.open {
 			t.Errorf("open at %s = %v, want %v", c.at, got, c.open)
