@@ -35,6 +35,14 @@ type SimOptions struct {
 	Every time.Duration
 	// Connecting is how many kiosks connect at once (default 100).
 	Connecting int
+	// EventEvery, when set, has each kiosk also publish an event (telemetry.test, QoS 1, not
+	// retained) this often: the business events a hall's kiosks send between statuses.
+	EventEvery time.Duration
+	// ChangeEvery, when set, has each kiosk flip its printer between ok and paper-low this often
+	// (the first at a random offset) and publish a status at once, as a real kiosk does on a
+	// device change; OnChange (when set) is told of each after the broker acknowledged it.
+	ChangeEvery time.Duration
+	OnChange    func(kiosk, printer string, at time.Time)
 }
 
 // SimStats count what the simulated kiosks did.
@@ -125,8 +133,9 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 
 	var mu sync.Mutex // the writer: status ticks and the goodbye
 	pending := map[uint16]int64{}
+	changes := map[uint16]func(){} // what to call once a change's status is acknowledged
 	var nextID uint16
-	publish := func(topic string, payload []byte, seq int64) error {
+	publish := func(topic string, payload []byte, seq int64, retain bool, acked func()) error {
 		mu.Lock()
 		defer mu.Unlock()
 		nextID++
@@ -134,8 +143,11 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 			nextID = 1
 		}
 		pp := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
-		pp.Qos, pp.Retain, pp.TopicName, pp.Payload, pp.MessageID = 1, true, topic, payload, nextID
+		pp.Qos, pp.Retain, pp.TopicName, pp.Payload, pp.MessageID = 1, retain, topic, payload, nextID
 		pending[nextID] = seq
+		if acked != nil {
+			changes[nextID] = acked
+		}
 		_ = nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		return pp.Write(nc)
 	}
@@ -151,7 +163,12 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 				mu.Lock()
 				seq, ok := pending[pa.MessageID]
 				delete(pending, pa.MessageID)
+				acked := changes[pa.MessageID]
+				delete(changes, pa.MessageID)
 				mu.Unlock()
+				if acked != nil {
+					acked()
+				}
 				if !ok || seq == 0 {
 					continue
 				}
@@ -169,7 +186,7 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 	}()
 	defer func() {
 		b, _ := json.Marshal(wire.State{State: wire.StateDisconnected, Boot: boot, Since: time.Now(), Version: "sim"})
-		_ = publish(id.Topic(wire.KindState), b, 0)
+		_ = publish(id.Topic(wire.KindState), b, 0, true, nil)
 		mu.Lock()
 		_ = packets.NewControlPacket(packets.Disconnect).Write(nc)
 		mu.Unlock()
@@ -177,7 +194,7 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 		<-readDone
 	}()
 	st, _ := json.Marshal(wire.State{State: wire.StateReady, Boot: boot, Since: time.Now(), Version: "sim"})
-	if err := publish(id.Topic(wire.KindState), st, 0); err != nil {
+	if err := publish(id.Topic(wire.KindState), st, 0, true, nil); err != nil {
 		atomic.AddInt64(&stats.PublishErrs, 1)
 		return
 	}
@@ -188,8 +205,29 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 	// Spread the kiosks over the interval.
 	t := time.NewTimer(time.Duration(i%1000) * o.Every / 1000)
 	defer t.Stop()
+	var events, flips <-chan time.Time // nil: that load is off, its case never fires
+	if o.EventEvery > 0 {
+		et := time.NewTicker(o.EventEvery)
+		defer et.Stop()
+		events = et.C
+	}
+	var flip *time.Timer
+	if o.ChangeEvery > 0 {
+		// Spread too, and apart from the statuses, so a change is seldom a status's neighbour.
+		flip = time.NewTimer(time.Duration((i*7919)%1000) * o.ChangeEvery / 1000)
+		defer flip.Stop()
+		flips = flip.C
+	}
 	var seq int64
+	sendStatus := func(acked func()) error {
+		seq++
+		now := time.Now()
+		status.Seq, status.TS, status.UptimeS = seq, now, int64(now.Sub(start)/time.Second)
+		b, _ := json.Marshal(status)
+		return publish(id.Topic(wire.KindStatus), b, seq, true, acked)
+	}
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return
@@ -197,13 +235,27 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 			atomic.AddInt64(&stats.PublishErrs, 1)
 			return
 		case <-t.C:
+			t.Reset(o.Every)
+			err = sendStatus(nil)
+		case now := <-events:
+			seq++
+			b, _ := json.Marshal(wire.Event{ID: fmt.Sprintf("%s-%d-%d", id.Kiosk, boot, seq), Seq: seq, Boot: boot, TS: now,
+				Type: wire.EventTelemetryTestEvent, Data: json.RawMessage(`{}`)})
+			err = publish(id.Topic(wire.KindEvent), b, seq, false, nil)
+		case <-flips:
+			flip.Reset(o.ChangeEvery)
+			p := status.Devices["printer"]
+			p.State = map[string]string{"ok": "paper-low", "paper-low": "ok"}[p.State]
+			p.Since = time.Now()
+			status.Devices["printer"] = p
+			var acked func()
+			if o.OnChange != nil {
+				state, at := p.State, p.Since
+				acked = func() { o.OnChange(id.Kiosk, state, at) }
+			}
+			err = sendStatus(acked)
 		}
-		t.Reset(o.Every)
-		seq++
-		now := time.Now()
-		status.Seq, status.TS, status.UptimeS = seq, now, int64(now.Sub(start)/time.Second)
-		b, _ := json.Marshal(status)
-		if err := publish(id.Topic(wire.KindStatus), b, seq); err != nil {
+		if err != nil {
 			atomic.AddInt64(&stats.PublishErrs, 1)
 			return
 		}
