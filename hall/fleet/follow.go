@@ -28,12 +28,13 @@ type Follower struct {
 	done     chan struct{}
 }
 
-// Follow starts following the hall o.Hall with s and returns at once. o.OnUpdate, when set, is
-// called for every message applied, before the watchers are told; it must not block. Dial
-// errors are logged (o.Log) and retried with a back-off from 1 s to 30 s until Close.
-func Follow(s link.Settings, o DialOptions) *Follower {
+// Follow starts following the hall o.Hall with s into v and returns at once. o.OnUpdate, when
+// set, is called for every message applied (v already holds it), before the watchers are told;
+// it must not block. Dial errors are logged (o.Log) and retried with a back-off from 1 s to
+// 30 s until Close.
+func Follow(s link.Settings, v *View, o DialOptions) *Follower {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &Follower{view: NewView(), watchers: map[chan struct{}]struct{}{}, cancel: cancel, done: make(chan struct{})}
+	f := &Follower{view: v, watchers: map[chan struct{}]struct{}{}, cancel: cancel, done: make(chan struct{})}
 	inner := o.OnUpdate
 	o.OnUpdate = func(u Update) {
 		if inner != nil {

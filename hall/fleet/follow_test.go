@@ -73,7 +73,7 @@ func TestFollowerWaitsForTheBroker(t *testing.T) {
 	fw := newForwarder(t, u.Host)
 	s := env.Controller()
 	s.URL = "tcp://" + fw.ln.Addr().String()
-	f := fleet.Follow(s, fleet.DialOptions{Hall: env.Hall, By: "halld"})
+	f := fleet.Follow(s, fleet.NewView(), fleet.DialOptions{Hall: env.Hall, By: "halld"})
 	defer f.Close()
 	changes, unwatch := f.Watch()
 	defer unwatch()
