@@ -1,20 +1,25 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"citizenhome/hall/fleet"
+	"citizenhome/hall/fleet/fleetsim"
 	"citizenhome/telemetry/mqtttest"
 	"citizenhome/telemetry/wire"
 )
@@ -295,4 +300,187 @@ func BenchmarkLeaseAfterKill(b *testing.B) {
 	b.ReportMetric(float64(quantile(ds, 0.5).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(quantile(ds, 1).Microseconds())/1000, "max-ms")
 	b.ReportMetric(float64(quantile(normal, 0.5).Microseconds())/1000, "print-ms")
+}
+
+// BenchmarkThousandKiosks: 1,000 simulated kiosks (real MQTT sessions on a real Mosquitto),
+// each sending a status every 10 s, an event every 30 s and a device change (printer ok ⇄
+// paper-low, its status sent at once) every 60 s, into one halld process that follows the fleet
+// and keeps its history. Measured over a window (CITIZENHOME_HALL_FLEET_FOR, default 60 s; the
+// kiosk count CITIZENHOME_HALL_FLEET_N): the lag from each change (the kiosk's own time stamp)
+// to /v1/fleet showing it, polled every 100 ms (goal p99 < 2 s); halld's CPU (100 % is one core
+// of two) and its memory. The floor is the same changes' lag to a plain subscriber with a fleet
+// view of its own, in the same run: what the broker alone costs.
+func BenchmarkThousandKiosks(b *testing.B) {
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("CITIZENHOME_HALL_FLEET_N")); err == nil && v > 0 {
+		n = v
+	}
+	window := 60 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("CITIZENHOME_HALL_FLEET_FOR")); err == nil && v > 0 {
+		window = v
+	}
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < uint64(2*n+512) {
+		l.Cur = min(uint64(2*n+512), l.Max)
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fleetsim.SimName("sim", i+1)
+	}
+	dir := b.TempDir()
+	halldBin := filepath.Join(dir, "halld")
+	buildOne(b, halldBin, ".")
+	env := mqtttest.NewEnv("bench", ids...)
+	m := mqtttest.StartMosquitto(b, env)
+	cfgPath, addr := hallConfig(b, dir, m.URL, env, 10)
+	out, err := exec.Command(halldBin, "token", "create", "--role", "crew", "--name", "bench", "-config", cfgPath).Output()
+	if err != nil {
+		b.Fatalf("halld token create: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	p := startProcTB(b, "halld", halldBin, "-config", cfgPath)
+	waitUntil(b, 30*time.Second, "halld to serve /v1/fleet", p.log, func() bool {
+		_, err := fleetOf(addr, token)
+		return err == nil
+	})
+
+	type change struct {
+		state string
+		at    time.Time
+	}
+	var (
+		mu      sync.Mutex
+		latest  = map[string]change{} // each kiosk's newest change not yet seen by halld
+		floorOf = map[string]change{} // ... not yet seen by the plain subscriber
+		lags    []time.Duration
+		floors  []time.Duration
+	)
+	// The floor: a plain subscriber's own view.
+	fv := fleet.NewView()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fc, err := fleet.Dial(ctx, m.Staff(), fv, fleet.DialOptions{Hall: env.Hall, OnUpdate: func(u fleet.Update) {
+		if u.Status == nil {
+			return
+		}
+		now := time.Now()
+		mu.Lock()
+		if c, ok := floorOf[u.Addr.Kiosk.Kiosk]; ok && u.Status.Devices["printer"].State == c.state {
+			floors = append(floors, now.Sub(c.at))
+			delete(floorOf, u.Addr.Kiosk.Kiosk)
+		}
+		mu.Unlock()
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fc.Close()
+
+	var stats fleetsim.SimStats
+	simDone := make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(simDone)
+		fleetsim.Simulate(ctx, fleetsim.SimOptions{Link: m.Staff(), Hall: env.Hall, N: n, Password: m.KioskPassword,
+			Every: 10 * time.Second, EventEvery: 30 * time.Second, ChangeEvery: 60 * time.Second,
+			OnChange: func(kiosk, state string, at time.Time) {
+				mu.Lock()
+				latest[kiosk] = change{state, at}
+				floorOf[kiosk] = change{state, at}
+				mu.Unlock()
+			}}, &stats, func() { close(ready) })
+	}()
+	select {
+	case <-ready:
+	case <-time.After(2 * time.Minute):
+		b.Fatal("the simulated kiosks did not connect")
+	}
+	untilFleetB(b, addr, token, n, p.log)
+	b.ResetTimer()
+	for range b.N {
+		mu.Lock()
+		lags, floors = nil, nil
+		mu.Unlock()
+		cpu0, wall0 := procCPU(b, p.pid()), time.Now()
+		var polls int
+		var pollTime time.Duration
+		for time.Since(wall0) < window {
+			t0 := time.Now()
+			f, err := fleetOf(addr, token)
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			polls++
+			pollTime += now.Sub(t0)
+			mu.Lock()
+			for id, c := range latest {
+				if f[id].Devices["printer"].State == c.state {
+					lags = append(lags, now.Sub(c.at))
+					delete(latest, id)
+				}
+			}
+			mu.Unlock()
+			time.Sleep(time.Until(t0.Add(100 * time.Millisecond)))
+		}
+		cpu, wall := procCPU(b, p.pid())-cpu0, time.Since(wall0)
+		b.StopTimer()
+		mu.Lock()
+		ls, fs := slices.Clone(lags), slices.Clone(floors)
+		mu.Unlock()
+		if len(ls) < n/4 {
+			b.Fatalf("only %d changes seen in /v1/fleet over %s", len(ls), window)
+		}
+		rss, hwm := procMem(b, p.pid())
+		p99, f99 := quantile(ls, 0.99), quantile(fs, 0.99)
+		b.Logf("%d kiosks, %s: %d changes seen (p50 %s, p99 %s, max %s; floor p99 %s over %d); %d polls of /v1/fleet, mean %s; halld %.1f %% CPU, RSS %.1f MB (peak %.1f)",
+			n, wall.Round(time.Second), len(ls), quantile(ls, 0.5).Round(time.Millisecond), p99.Round(time.Millisecond),
+			quantile(ls, 1).Round(time.Millisecond), f99.Round(time.Millisecond), len(fs), polls,
+			(pollTime / time.Duration(max(polls, 1))).Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), rss, hwm)
+		b.ReportMetric(float64(n), "kiosks")
+		b.ReportMetric(float64(quantile(ls, 0.5).Milliseconds()), "lag-p50-ms")
+		b.ReportMetric(float64(p99.Milliseconds()), "lag-p99-ms")
+		b.ReportMetric(float64(f99.Microseconds())/1000, "floor-p99-ms")
+		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "halld-cpu-%")
+		b.ReportMetric(rss, "halld-rss-MB")
+		b.ReportMetric(float64(pollTime.Milliseconds())/float64(max(polls, 1)), "fleet-get-ms")
+		b.StartTimer()
+	}
+	b.StopTimer()
+	cancel()
+	<-simDone
+	if stats.Failed > 0 || stats.PublishErrs > 0 {
+		b.Errorf("simulated kiosks: %d failed to connect, %d publish errors", stats.Failed, stats.PublishErrs)
+	}
+}
+
+// untilFleetB waits until /v1/fleet lists n kiosks.
+func untilFleetB(b *testing.B, addr, token string, n int, log fmt.Stringer) {
+	waitUntil(b, 2*time.Minute, fmt.Sprintf("/v1/fleet to list %d kiosks", n), log, func() bool {
+		f, err := fleetOf(addr, token)
+		return err == nil && len(f) >= n
+	})
+}
+
+// procMem is a process's resident memory now and at its peak, in MB (/proc/PID/status).
+func procMem(tb testing.TB, pid int) (rss, hwm float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			hwm = kb / 1024
+		}
+	}
+	return rss, hwm
 }

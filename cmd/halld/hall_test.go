@@ -22,6 +22,8 @@ import (
 
 	"citizenhome/devices/escpos/emulator"
 	"citizenhome/devices/escpos/emulator/ptytest"
+	"citizenhome/devices/idcard/samsim"
+	samtty "citizenhome/devices/idcard/samsim/ptytest"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/mqtttest"
 )
@@ -321,6 +323,10 @@ type kioskProc struct {
 	*proc
 	id     string
 	client *http.Client
+	// The kiosk's devices, for faults: its printer's emulator on a pty and its ID card reader's
+	// SAM simulator on another.
+	printer *ptytest.Line
+	idLine  *samtty.Line
 }
 
 func startKiosk(t testing.TB, bin, dir, id, hall, mqttURL string, env mqtttest.Env) *kioskProc {
@@ -331,6 +337,7 @@ func startKiosk(t testing.TB, bin, dir, id, hall, mqttURL string, env mqtttest.E
 		t.Fatal(err)
 	}
 	line := ptytest.Start(t, emu)
+	idLine := samtty.Start(t, samsim.New())
 	creds := filepath.Join(kdir, "mqtt.credentials")
 	if err := link.WriteCredentials(creds, env.KioskUser(id), env.KioskPassword); err != nil {
 		t.Fatal(err)
@@ -355,6 +362,7 @@ weekend = ["00:00-23:59"]
 printer = %q
 printer_baud = 115200
 printer_paper = "80mm"
+id_reader = %q
 
 [api]
 listen = "unix:%s"
@@ -367,10 +375,10 @@ key_file = %q
 enabled = true
 url = %q
 credentials_file = %q
-`, hall, id, filepath.Join(kdir, "kiosk.db"), line.Path, sock, tokenFile, filepath.Join(kdir, "hall.key"), mqttURL, creds)
+`, hall, id, filepath.Join(kdir, "kiosk.db"), line.Path, idLine.Path, sock, tokenFile, filepath.Join(kdir, "hall.key"), mqttURL, creds)
 	cfgPath := filepath.Join(kdir, "kiosk.toml")
 	writeFile(t, cfgPath, cfg)
-	k := &kioskProc{proc: startProcTB(t, "kioskd "+id, bin, "-config", cfgPath), id: id, client: &http.Client{
+	k := &kioskProc{proc: startProcTB(t, "kioskd "+id, bin, "-config", cfgPath), id: id, printer: line, idLine: idLine, client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
