@@ -458,3 +458,29 @@ func TestConcurrentLogins(t *testing.T) {
 		t.Fatalf("%d entries, %v", len(log), err)
 	}
 }
+
+// BenchmarkLogin measures a login at halld's parameters (DefaultArgon2): a right password, and
+// an unknown account, which must cost the same (it is checked against a dummy hash).
+//
+//	go test -run '^$' -bench Login -benchtime 20x ./hall/access/
+func BenchmarkLogin(b *testing.B) {
+	db := ledgertest.Open(b, access.Migrations)
+	s := access.Open(db, access.Options{Throttle: access.ThrottleOptions{PerAccount: 1 << 30, PerAddress: 1 << 30}})
+	if err := s.AddAccount(ctx, "wang", access.Counter, "correct horse"); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ bench, name, pw string }{
+		{"right", "wang", "correct horse"},
+		{"wrong", "wang", "wrong horse"},
+		{"unknown", "nobody", "correct horse"},
+	} {
+		b.Run(c.bench, func(b *testing.B) {
+			for b.Loop() {
+				_, err := s.Login(ctx, c.name, c.pw, "10.0.0.1")
+				if (err == nil) != (c.bench == "right") {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
