@@ -22,8 +22,9 @@ type Argon2 struct {
 
 // DefaultArgon2 is RFC 9106's second recommended option (section 4: t=3, p=4, m=64 MiB), the
 // one for machines without the 2 GiB the first asks for. Measured on a 2-core Xeon VM (Go
-// 1.26, x/crypto's SSE4.1 code): 75 ms a login, the same with p=2 (two cores are busy either
-// way), against 94 ms for the PBKDF2-SHA256 at 600,000 iterations it replaces. A hall PC (a
+// 1.26, x/crypto's SSE4.1 code): 75 ms a hash, the same with p=2 (two cores are busy either
+// way), against 94 ms for the PBKDF2-SHA256 at 600,000 iterations it replaces; a whole login
+// 86 ms (BenchmarkLogin), an unknown account's the same. A hall PC (a
 // 4-core Celeron or N100) is at most a few times slower: a login stays well under half a
 // second, while an offline guess costs 64 MiB of memory bandwidth, which is what GPUs lack.
 // p=4 keeps the RFC's value so a four-core hall PC spreads the passes over its cores.
