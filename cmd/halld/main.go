@@ -8,7 +8,10 @@
 //	halld token create --role ROLE --name NAME print a new API token once (stored hashed)
 //	halld token revoke NAME | halld token list
 //	halld user add NAME --role ROLE            a login for the pages; password on stdin
+//	halld user passwd NAME                     a new password, on stdin; ends its sessions
+//	halld user disable NAME | enable NAME      refuse or allow its logins again
 //	halld user remove NAME | halld user list
+//	halld audit [--since DATE] [--limit N]     who did what, newest first
 //	halld clips DIR                            synthesise the announcement clips into DIR
 package main
 
@@ -20,8 +23,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"citizenhome/hall/access"
 	"citizenhome/hall/settings"
@@ -51,6 +57,8 @@ func main() {
 		err = tokenCmd(args)
 	case "user":
 		err = userCmd(args)
+	case "audit":
+		err = auditCmd(args)
 	case "clips":
 		err = clipsCmd(args)
 	case "help", "-h", "--help":
@@ -78,8 +86,12 @@ const usage = `usage:
   halld token revoke NAME [-config FILE]
   halld token list [-config FILE]
   halld user add NAME --role counter|crew|admin [-config FILE]   (password on stdin)
+  halld user passwd NAME [-config FILE]                          (password on stdin)
+  halld user disable NAME [-config FILE]
+  halld user enable NAME [-config FILE]
   halld user remove NAME [-config FILE]
   halld user list [-config FILE]
+  halld audit [--since YYYY-MM-DD] [--limit N] [-config FILE]    (--limit 0: all)
   halld clips [-english] DIR
 `
 
@@ -177,21 +189,40 @@ func checkCmd(args []string) error {
 	return nil
 }
 
-// openAccess opens the store of the configuration at -config for the token and user commands.
-func openAccess(fs *flag.FlagSet, args []string) (*access.Store, func(), []string, error) {
+// openAccess opens the store of the configuration at -config for the token, user and audit
+// commands, with the hall's time zone.
+func openAccess(fs *flag.FlagSet, args []string) (*access.Store, *time.Location, func(), []string, error) {
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	if err := fs.Parse(args); err != nil {
-		return nil, nil, nil, usageError("%v", err)
+		return nil, nil, nil, nil, usageError("%v", err)
 	}
 	cfg, err := settings.Load(*cfgPath)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	db, err := openLedger(cfg.Store.Path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return access.Open(db, access.Options{}), func() { db.Close() }, fs.Args(), nil
+	return access.Open(db, access.Options{}), loc, func() { db.Close() }, fs.Args(), nil
+}
+
+// operator is who runs a command, for the audit: "cli:" and the login of the person (the one
+// who ran sudo, as sudo tells it, rather than root).
+func operator() access.Actor {
+	name := os.Getenv("SUDO_USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = "uid " + strconv.Itoa(os.Getuid())
+		}
+	}
+	return access.Actor{Who: "cli:" + name, Addr: "local"}
 }
 
 // flagsAnywhere moves flags after positional arguments to the front, so that both
@@ -222,12 +253,12 @@ func storeCmd(cmd, actions string, args []string, add func(*flag.FlagSet), do fu
 	fs := flag.NewFlagSet("halld "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	add(fs)
-	st, done, rest, err := openAccess(fs, flagsAnywhere(args[1:]))
+	st, _, done, rest, err := openAccess(fs, flagsAnywhere(args[1:]))
 	if err != nil {
 		return err
 	}
 	defer done()
-	return do(context.Background(), st, args[0], rest)
+	return do(access.WithActor(context.Background(), operator()), st, args[0], rest)
 }
 
 func tokenCmd(args []string) error {
@@ -268,11 +299,27 @@ func tokenCmd(args []string) error {
 	})
 }
 
+// readPassword reads one line from stdin: a pipe from a password manager, or typed at the
+// terminal.
+func readPassword(action string) (string, error) {
+	pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && pw == "" {
+		return "", fmt.Errorf("user %s: no password on stdin", action)
+	}
+	return strings.TrimRight(pw, "\r\n"), nil
+}
+
 func userCmd(args []string) error {
 	var role *string
-	return storeCmd("user", "add, remove or list", args, func(fs *flag.FlagSet) {
+	return storeCmd("user", "add, passwd, disable, enable, remove or list", args, func(fs *flag.FlagSet) {
 		role = fs.String("role", "", "counter, crew or admin")
 	}, func(ctx context.Context, st *access.Store, action string, rest []string) error {
+		one := func() (string, error) {
+			if len(rest) != 1 {
+				return "", usageError("user %s NAME", action)
+			}
+			return rest[0], nil
+		}
 		switch action {
 		case "add":
 			if len(rest) != 1 {
@@ -282,29 +329,98 @@ func userCmd(args []string) error {
 			if err != nil {
 				return usageError("user add: %v", err)
 			}
-			// One line from stdin: a pipe from a password manager, or typed at the terminal.
-			pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
-			if err != nil && pw == "" {
-				return errors.New("user add: no password on stdin")
+			pw, err := readPassword(action)
+			if err != nil {
+				return err
 			}
-			return st.AddAccount(ctx, rest[0], r, strings.TrimRight(pw, "\r\n"))
-		case "remove":
-			if len(rest) != 1 {
-				return usageError("user remove NAME")
+			return st.AddAccount(ctx, rest[0], r, pw)
+		case "passwd":
+			name, err := one()
+			if err != nil {
+				return err
 			}
-			return st.RemoveAccount(ctx, rest[0])
+			pw, err := readPassword(action)
+			if err != nil {
+				return err
+			}
+			return st.SetPassword(ctx, name, pw)
+		case "disable", "enable", "remove":
+			name, err := one()
+			if err != nil {
+				return err
+			}
+			switch action {
+			case "disable":
+				return st.DisableAccount(ctx, name)
+			case "enable":
+				return st.EnableAccount(ctx, name)
+			}
+			return st.RemoveAccount(ctx, name)
 		case "list":
 			as, err := st.Accounts(ctx)
 			if err != nil {
 				return err
 			}
 			for _, a := range as {
-				fmt.Printf("%s\t%s\n", a.Name, a.Role)
+				state := "enabled"
+				if !a.Disabled.IsZero() {
+					state = "disabled " + a.Disabled.Format("2006-01-02 15:04")
+				}
+				fmt.Printf("%s\t%s\t%s\n", a.Name, a.Role, state)
 			}
 			return nil
 		}
 		return usageError("user: unknown action %q", action)
 	})
+}
+
+// auditCmd prints the audit, newest first, one entry a line, tab-separated: time (the hall's
+// zone, RFC 3339), who, role, action, target, detail, outcome, address.
+func auditCmd(args []string) error {
+	fs := flag.NewFlagSet("halld audit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	since := fs.String("since", "", "the first day (YYYY-MM-DD, the hall's time zone) or time (RFC 3339)")
+	limit := fs.Int("limit", 100, "the newest N entries (0: all)")
+	st, loc, done, rest, err := openAccess(fs, flagsAnywhere(args))
+	if err != nil {
+		return err
+	}
+	defer done()
+	if len(rest) != 0 || *limit < 0 {
+		return usageError("audit [--since YYYY-MM-DD] [--limit N]")
+	}
+	var from time.Time
+	if *since != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, *since, loc); err != nil {
+			if from, err = time.Parse(time.RFC3339, *since); err != nil {
+				return usageError("audit: --since %q: a date YYYY-MM-DD or an RFC 3339 time", *since)
+			}
+		}
+	}
+	log, err := st.AuditLog(context.Background(), from, *limit)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(os.Stdout)
+	for _, e := range log {
+		fields := []string{e.At.In(loc).Format(time.RFC3339), e.Who, string(e.Role), e.Action, e.Target, e.Detail, e.Outcome, e.Addr}
+		for i, f := range fields {
+			fields[i] = oneField(f)
+		}
+		fmt.Fprintln(w, strings.Join(fields, "\t"))
+	}
+	return w.Flush()
+}
+
+// oneField keeps a value on its line and in its column: tabs, line breaks and other control
+// characters (a detail typed in the console) become spaces.
+func oneField(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func clipsCmd(args []string) error {

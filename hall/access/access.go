@@ -5,9 +5,13 @@
 //
 // Secrets are never stored as given: a token and a session id are kept as their SHA-256 (both
 // are 256-bit random strings, so a fast hash suffices and a stolen ledger opens nothing), a
-// password as PBKDF2-SHA256 with a salt of its own. Sessions live in the ledger, not in memory,
-// so that a restart of halld (an upgrade, the watchdog) does not log every counter out in the
-// middle of a working day.
+// password as argon2id with a salt of its own (hash.go; ledgers of before access-2 hold
+// PBKDF2-SHA256 hashes, still checked and replaced at the account's next login). Sessions live
+// in the ledger, not in memory, so that a restart of halld (an upgrade, the watchdog) does not
+// log every counter out in the middle of a working day.
+//
+// Every change to accounts and tokens, and every login and logout, is written to the audit
+// (audit.go) in the transaction of the change itself.
 package access
 
 import (
@@ -111,10 +115,10 @@ func (e *Error) Error() string {
 	return "access: " + e.Msg
 }
 
-// Is matches any *Error with the same code.
+// Is matches any *Error with the same code; a disabled account's refusal is a bad login too.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && (t.Code == e.Code || e.Code == ErrDisabled.Code && t.Code == ErrBadLogin.Code)
 }
 
 // Sentinels for errors.Is.
@@ -127,6 +131,9 @@ var (
 	ErrInvalid      = &Error{Code: "invalid"}        // a malformed name, role or password
 	ErrCSRF         = &Error{Code: "csrf"}           // a session's state-changing request without its CSRF token
 	ErrNoDisplayKey = &Error{Code: "no-display-key"} // the display key is not configured
+	// ErrDisabled: the right password for a disabled account. errors.Is(err, ErrBadLogin) holds
+	// too, so a caller that knows only ErrBadLogin refuses the login like a wrong password.
+	ErrDisabled = &Error{Code: "disabled"}
 )
 
 func errorf(kind *Error, format string, args ...any) *Error {
@@ -167,6 +174,26 @@ CREATE TABLE access_session (
 	expires_at INTEGER NOT NULL
 );
 CREATE INDEX access_session_expiry ON access_session(expires_at);
+`}, {Name: "access-2", SQL: `
+-- Passwords in argon2id. A row of access-1 keeps its PBKDF2 columns (phc NULL) until its next
+-- login rewrites it; a row with phc holds an empty salt and hash and 0 iterations there, so a
+-- stolen ledger holds no weaker hash of a password that has been upgraded.
+ALTER TABLE access_account ADD COLUMN phc TEXT;              -- $argon2id$v=19$m=..,t=..,p=..$salt$hash
+ALTER TABLE access_account ADD COLUMN disabled_at INTEGER;   -- Unix seconds; NULL: enabled
+-- Who did what in the console; no reference to access_account, since an entry outlives the
+-- account it names.
+CREATE TABLE access_audit (
+	id      INTEGER PRIMARY KEY,   -- order of writing, for entries of one millisecond
+	at      INTEGER NOT NULL,      -- Unix milliseconds
+	who     TEXT NOT NULL,
+	role    TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	target  TEXT NOT NULL,
+	detail  TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	addr    TEXT NOT NULL
+);
+CREATE INDEX access_audit_at ON access_audit(at);
 `}}
 
 func digest(s string) []byte {

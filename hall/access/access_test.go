@@ -30,8 +30,11 @@ func open(t *testing.T) (*access.Store, *ledger.DB, *clock) {
 	t.Helper()
 	db := ledgertest.Open(t, access.Migrations)
 	c := &clock{t: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)}
-	return access.Open(db, access.Options{Iterations: 1000, Now: c.Now}), db, c
+	return access.Open(db, access.Options{Argon2: testArgon2, Now: c.Now}), db, c
 }
+
+// testArgon2 is a cheap argon2id for tests: 64 KiB, one pass.
+var testArgon2 = access.Argon2{Time: 1, Memory: 64, Threads: 1}
 
 var ctx = context.Background()
 
@@ -100,11 +103,16 @@ func TestLoginSessionLogout(t *testing.T) {
 	}
 	var salt, hash []byte
 	var iter int
-	if err := db.SQL().QueryRow(`SELECT salt, hash, iterations FROM access_account`).Scan(&salt, &hash, &iter); err != nil {
+	var phc string
+	if err := db.SQL().QueryRow(`SELECT salt, hash, iterations, phc FROM access_account`).Scan(&salt, &hash, &iter, &phc); err != nil {
 		t.Fatal(err)
 	}
-	if len(salt) != 16 || len(hash) != 32 || iter != 1000 || bytes.Contains(hash, []byte("correct")) {
-		t.Fatalf("stored salt %x hash %x iter %d", salt, hash, iter)
+	// An argon2id hash with its own 16-byte salt and a 32-byte key (checked against x/crypto in
+	// TestArgon2idStored); the PBKDF2 columns of access-1 are left empty.
+	f := strings.Split(phc, "$")
+	if len(f) != 6 || f[1] != "argon2id" || f[3] != "m=64,t=1,p=1" || len(f[4]) != 22 || len(f[5]) != 43 ||
+		len(salt) != 0 || len(hash) != 0 || iter != 0 || strings.Contains(phc, "correct") {
+		t.Fatalf("stored phc %q salt %x hash %x iter %d", phc, salt, hash, iter)
 	}
 	if _, err := s.Login(ctx, "wang", "wrong horse", "10.0.0.9"); !errors.Is(err, access.ErrBadLogin) {
 		t.Fatalf("wrong password: %v", err)
@@ -304,7 +312,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	s2 := access.Open(db2, access.Options{Iterations: 1000, Now: c.Now})
+	s2 := access.Open(db2, access.Options{Argon2: testArgon2, Now: c.Now})
 	if p, err := s2.Session(ctx, sess.ID); err != nil || p.Name != "zhao" || p.CSRF != sess.CSRF {
 		t.Fatalf("session after restart: %+v %v", p, err)
 	}

@@ -2,15 +2,14 @@ package access
 
 import (
 	"context"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -19,8 +18,9 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultIterations is PBKDF2-SHA256's work factor for new passwords (OWASP's 2023 advice).
-	DefaultIterations = 600_000
+	// DefaultHashConcurrency is how many password hashes run at once: two of DefaultArgon2 hold
+	// 128 MiB, whatever the number of logins waiting.
+	DefaultHashConcurrency = 2
 	// DefaultSessionTTL is how long a login lasts: a working day and then some, so a counter
 	// logs in once a morning.
 	DefaultSessionTTL = 12 * time.Hour
@@ -32,42 +32,53 @@ const (
 
 // Options tune Open; zero values take the defaults.
 type Options struct {
-	Iterations int              // PBKDF2 iterations for new passwords (tests lower it)
-	SessionTTL time.Duration    // a session's life from its login
-	Throttle   ThrottleOptions  // failed-login limits
-	Now        func() time.Time // the clock
+	// Deprecated: new passwords are hashed with argon2id (Argon2); the PBKDF2 hashes of older
+	// ledgers are checked at the iterations they were made with. Ignored.
+	Iterations int
+	// Argon2 is the cost of new password hashes; zero or invalid: DefaultArgon2 (tests lower it).
+	// A stored hash of other parameters is rehashed at the account's next login.
+	Argon2 Argon2
+	// HashConcurrency bounds the password hashes computed at once (logins and password changes
+	// wait their turn); 0: DefaultHashConcurrency.
+	HashConcurrency int
+	SessionTTL      time.Duration    // a session's life from its login
+	Throttle        ThrottleOptions  // failed-login limits
+	AuditRetention  time.Duration    // 0: DefaultAuditRetention; negative: kept for ever
+	Now             func() time.Time // the clock
 }
 
-// Store keeps tokens, accounts and sessions in the ledger. Safe for concurrent use.
+// Store keeps tokens, accounts, sessions and the audit in the ledger. Safe for concurrent use.
 type Store struct {
-	db       *ledger.DB
-	iter     int
-	ttl      time.Duration
-	now      func() time.Time
-	throttle *throttle
-	dummy    account // what a login for an unknown account checks against (same cost)
-}
+	db             *ledger.DB
+	hasher         *hasher
+	ttl            time.Duration
+	now            func() time.Time
+	throttle       *throttle
+	auditRetention time.Duration
 
-type account struct {
-	salt, hash []byte
-	iter       int
+	pruneMu sync.Mutex
+	pruned  time.Time // the audit's last pruning by this store
 }
 
 // Open returns the store over db, which must hold Migrations.
 func Open(db *ledger.DB, o Options) *Store {
-	if o.Iterations <= 0 {
-		o.Iterations = DefaultIterations
+	if !o.Argon2.valid() {
+		o.Argon2 = DefaultArgon2
+	}
+	if o.HashConcurrency <= 0 {
+		o.HashConcurrency = DefaultHashConcurrency
 	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
+	if o.AuditRetention == 0 {
+		o.AuditRetention = DefaultAuditRetention
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Store{db: db, iter: o.Iterations, ttl: o.SessionTTL, now: o.Now, throttle: newThrottle(o.Throttle, o.Now)}
-	s.dummy = account{salt: random(16), iter: o.Iterations}
-	s.dummy.hash = derive("no such account", s.dummy.salt, s.dummy.iter)
-	return s
+	return &Store{db: db, hasher: newHasher(o.Argon2, o.HashConcurrency), ttl: o.SessionTTL, now: o.Now,
+		throttle: newThrottle(o.Throttle, o.Now), auditRetention: o.AuditRetention}
 }
 
 func random(n int) []byte {
@@ -78,14 +89,6 @@ func random(n int) []byte {
 
 func randomString() string { return base64.RawURLEncoding.EncodeToString(random(32)) }
 
-func derive(password string, salt []byte, iter int) []byte {
-	k, err := pbkdf2.Key(sha256.New, password, salt, iter, 32)
-	if err != nil { // only for FIPS-only modes and absurd parameters
-		panic(err)
-	}
-	return k
-}
-
 // TokenInfo describes a token; the token itself is shown once, by CreateToken.
 type TokenInfo struct {
 	Name    string
@@ -94,7 +97,7 @@ type TokenInfo struct {
 }
 
 // CreateToken makes a token called name with role and returns it: the only time it is seen,
-// since only its hash is kept. Errors: ErrInvalid (name), ErrExists.
+// since only its hash is kept. Audited as ctx's Actor. Errors: ErrInvalid (name), ErrExists.
 func (s *Store) CreateToken(ctx context.Context, name string, role Role) (string, error) {
 	if err := checkName("token", name); err != nil {
 		return "", err
@@ -113,7 +116,10 @@ func (s *Store) CreateToken(ctx context.Context, name string, role Role) (string
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_token (name, role, hash, created_at) VALUES (?, ?, ?, ?)`,
 			name, string(role), digest(tok), s.now().Unix())
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, s.entry(ctx, ActTokenCreate, name, "role "+string(role)))
 	})
 	if err != nil {
 		return "", wrapDB(err)
@@ -122,7 +128,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role Role) (string
 }
 
 // RevokeToken deletes the token called name; requests with it are refused from now on.
-// Errors: ErrNotFound.
+// Audited as ctx's Actor. Errors: ErrNotFound.
 func (s *Store) RevokeToken(ctx context.Context, name string) error {
 	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_token WHERE name = ?`, name)
@@ -132,7 +138,7 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errorf(ErrNotFound, "no token called %q", name)
 		}
-		return nil
+		return s.audit(ctx, tx, s.entry(ctx, ActTokenRevoke, name, ""))
 	}))
 }
 
@@ -176,9 +182,10 @@ func (s *Store) Bearer(ctx context.Context, tok string) (Principal, error) {
 
 // AccountInfo describes an account.
 type AccountInfo struct {
-	Name    string
-	Role    Role
-	Created time.Time
+	Name     string
+	Role     Role
+	Created  time.Time
+	Disabled time.Time // when it was disabled; zero while it is enabled
 }
 
 func checkPassword(pw string) error {
@@ -188,8 +195,17 @@ func checkPassword(pw string) error {
 	return nil
 }
 
-// AddAccount creates the account name with role and password. Errors: ErrInvalid (name, role,
-// or a password shorter than MinPassword), ErrExists.
+// newHash is password's argon2id hash; an error only when ctx ends while it waits its turn.
+func (s *Store) newHash(ctx context.Context, password string) (string, error) {
+	h, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return "", fmt.Errorf("access: %w", err)
+	}
+	return h, nil
+}
+
+// AddAccount creates the account name with role and password, enabled. Audited as ctx's
+// Actor. Errors: ErrInvalid (name, role, or a password shorter than MinPassword), ErrExists.
 func (s *Store) AddAccount(ctx context.Context, name string, role Role, password string) error {
 	if err := checkName("account", name); err != nil {
 		return err
@@ -200,8 +216,10 @@ func (s *Store) AddAccount(ctx context.Context, name string, role Role, password
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	salt := random(16)
-	hash := derive(password, salt, s.iter)
+	phc, err := s.newHash(ctx, password)
+	if err != nil {
+		return err
+	}
 	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_account WHERE name = ?`, name).Scan(&n); err != nil {
@@ -210,36 +228,102 @@ func (s *Store) AddAccount(ctx context.Context, name string, role Role, password
 		if n > 0 {
 			return errorf(ErrExists, "an account called %q exists", name)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO access_account (name, role, salt, hash, iterations, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			name, string(role), salt, hash, s.iter, s.now().Unix())
-		return err
+		_, err := tx.ExecContext(ctx, `INSERT INTO access_account (name, role, salt, hash, iterations, phc, created_at)
+			VALUES (?, ?, x'', x'', 0, ?, ?)`, name, string(role), phc, s.now().Unix())
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, s.entry(ctx, ActAccountAdd, name, "role "+string(role)))
 	}))
 }
 
-// SetPassword replaces name's password and ends its sessions. Errors: ErrInvalid, ErrNotFound.
+// endSessions deletes name's sessions in tx and says how many there were, for the audit.
+func endSessions(ctx context.Context, tx *sql.Tx, name string) (string, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM access_session WHERE account = ?`, name)
+	if err != nil {
+		return "", err
+	}
+	n, _ := res.RowsAffected()
+	if n == 1 {
+		return "1 session ended", nil
+	}
+	return fmt.Sprintf("%d sessions ended", n), nil
+}
+
+// SetPassword replaces name's password (argon2id, whatever the old hash was) and ends every
+// session of the account: whoever knew the old password is out. A disabled account stays
+// disabled. Audited as ctx's Actor. Errors: ErrInvalid, ErrNotFound.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	salt := random(16)
-	hash := derive(password, salt, s.iter)
+	phc, err := s.newHash(ctx, password)
+	if err != nil {
+		return err
+	}
 	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE access_account SET salt = ?, hash = ?, iterations = ? WHERE name = ?`, salt, hash, s.iter, name)
+		res, err := tx.ExecContext(ctx, `UPDATE access_account SET phc = ?, salt = x'', hash = x'', iterations = 0 WHERE name = ?`, phc, name)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errorf(ErrNotFound, "no account called %q", name)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM access_session WHERE account = ?`, name)
-		return err
+		ended, err := endSessions(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, s.entry(ctx, ActPassword, name, ended))
 	}))
 }
 
-// RemoveAccount deletes the account name and its sessions. Errors: ErrNotFound.
+// DisableAccount stops name from logging in and ends its sessions at once; its password and
+// role are kept for EnableAccount. Disabling a disabled account changes nothing and is no
+// error (nor audited). Audited as ctx's Actor. Errors: ErrNotFound.
+func (s *Store) DisableAccount(ctx context.Context, name string) error {
+	return s.setDisabled(ctx, name, true)
+}
+
+// EnableAccount lets a disabled account log in again with its old password. Enabling an
+// enabled account changes nothing and is no error (nor audited). Audited as ctx's Actor.
+// Errors: ErrNotFound.
+func (s *Store) EnableAccount(ctx context.Context, name string) error {
+	return s.setDisabled(ctx, name, false)
+}
+
+func (s *Store) setDisabled(ctx context.Context, name string, disable bool) error {
+	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var at sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT disabled_at FROM access_account WHERE name = ?`, name).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errorf(ErrNotFound, "no account called %q", name)
+		}
+		if err != nil || at.Valid == disable {
+			return err
+		}
+		if !disable {
+			if _, err := tx.ExecContext(ctx, `UPDATE access_account SET disabled_at = NULL WHERE name = ?`, name); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, s.entry(ctx, ActEnable, name, ""))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE access_account SET disabled_at = ? WHERE name = ?`, s.now().Unix(), name); err != nil {
+			return err
+		}
+		ended, err := endSessions(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, s.entry(ctx, ActDisable, name, ended))
+	}))
+}
+
+// RemoveAccount deletes the account name and its sessions; its audit entries stay. Audited as
+// ctx's Actor. Errors: ErrNotFound.
 func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_session WHERE account = ?`, name); err != nil {
+		ended, err := endSessions(ctx, tx, name)
+		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_account WHERE name = ?`, name)
@@ -249,13 +333,13 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errorf(ErrNotFound, "no account called %q", name)
 		}
-		return nil
+		return s.audit(ctx, tx, s.entry(ctx, ActAccountRemove, name, ended))
 	}))
 }
 
 // Accounts lists every account by name.
 func (s *Store) Accounts(ctx context.Context) ([]AccountInfo, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT name, role, created_at FROM access_account ORDER BY name`)
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT name, role, created_at, disabled_at FROM access_account ORDER BY name`)
 	if err != nil {
 		return nil, wrapDB(err)
 	}
@@ -264,10 +348,14 @@ func (s *Store) Accounts(ctx context.Context) ([]AccountInfo, error) {
 	for rows.Next() {
 		var a AccountInfo
 		var created int64
-		if err := rows.Scan(&a.Name, &a.Role, &created); err != nil {
+		var disabled sql.NullInt64
+		if err := rows.Scan(&a.Name, &a.Role, &created, &disabled); err != nil {
 			return nil, wrapDB(err)
 		}
 		a.Created = time.Unix(created, 0)
+		if disabled.Valid {
+			a.Disabled = time.Unix(disabled.Int64, 0)
+		}
 		out = append(out, a)
 	}
 	return out, wrapDB(rows.Err())
@@ -282,47 +370,96 @@ type Session struct {
 	Expires time.Time
 }
 
-// Login checks name's password, from the address addr (the client's IP, for throttling), and
-// opens a session. Errors: ErrThrottled (RetryAfter set) while the account or the address has
-// failed too often, checked before the password so a throttled guess costs nothing;
-// ErrBadLogin for an unknown account or a wrong password alike, in the same time (an unknown
-// account is checked against a dummy hash).
+// Login checks name's password, from the address addr (the client's IP, for throttling and
+// the audit), and opens a session. Errors: ErrThrottled (RetryAfter set) while the account or
+// the address has failed too often, checked before the password so a throttled guess costs
+// nothing (and is not audited: a flood of them must not fill the ledger; the failure that
+// started the lockout is); ErrBadLogin for an unknown account or a wrong password alike, in the
+// same time (an unknown account is checked against a dummy hash of the same cost);
+// ErrDisabled, only after the right password, for a disabled account. A PBKDF2 hash (a ledger
+// of before access-2) or one of other argon2id parameters is replaced by a new hash of the
+// password in the transaction that opens the session. Every outcome but ErrThrottled is
+// audited, an unknown name as UnknownName.
 func (s *Store) Login(ctx context.Context, name, password, addr string) (Session, error) {
 	if wait := s.throttle.wait(name, addr); wait > 0 {
 		return Session{}, &Error{Code: ErrThrottled.Code, RetryAfter: wait,
 			Msg: fmt.Sprintf("too many failed logins; try again in %d s", int(wait.Seconds()+0.999))}
 	}
-	a := s.dummy
-	var role Role
-	known := false
+	var (
+		st       stored
+		role     Role
+		phc      sql.NullString
+		disabled sql.NullInt64
+		known    bool
+	)
 	if len(name) <= 64 && len(password) <= 1024 {
-		err := s.db.SQL().QueryRowContext(ctx, `SELECT role, salt, hash, iterations FROM access_account WHERE name = ?`, name).
-			Scan(&role, &a.salt, &a.hash, &a.iter)
+		err := s.db.SQL().QueryRowContext(ctx, `SELECT role, salt, hash, iterations, phc, disabled_at FROM access_account WHERE name = ?`, name).
+			Scan(&role, &st.salt, &st.hash, &st.iter, &phc, &disabled)
 		switch {
-		case err == nil && a.iter >= 1 && a.iter <= 100_000_000:
+		case err == nil:
 			known = true
-		case err == nil: // a damaged row: refuse it like a wrong password, at the same cost
-			a = s.dummy
+			st.phc = phc.String
 		case !errors.Is(err, sql.ErrNoRows):
 			return Session{}, wrapDB(err)
 		}
 	}
-	ok := subtle.ConstantTimeCompare(derive(password, a.salt, a.iter), a.hash) == 1
+	// An unknown account is checked against stored{}: the dummy at the current cost.
+	ok, upgrade, err := s.hasher.verify(ctx, st, password)
+	if err != nil {
+		return Session{}, fmt.Errorf("access: %w", err)
+	}
+	e := Entry{Who: UnknownName, Action: ActLogin, Addr: addr, Outcome: OutcomeOK}
+	if known {
+		e.Who, e.Role = name, role
+	}
 	if !ok || !known {
-		s.throttle.fail(name, addr)
+		if lock := s.throttle.fail(name, addr); lock > 0 {
+			e.Detail = "locked out for " + lock.String()
+		}
+		e.Outcome = ErrBadLogin.Code
+		if err := s.Audit(ctx, e); err != nil {
+			return Session{}, err
+		}
 		return Session{}, errorf(ErrBadLogin, "wrong account name or password")
 	}
+	if disabled.Valid {
+		// The password was right: saying so tells its owner why, and nobody else learns it.
+		e.Outcome = ErrDisabled.Code
+		if err := s.Audit(ctx, e); err != nil {
+			return Session{}, err
+		}
+		return Session{}, errorf(ErrDisabled, "the account %q is disabled", name)
+	}
 	s.throttle.succeed(name)
+	var rehash string
+	if upgrade {
+		// A failure here costs only the upgrade, not the login: it is tried again next time.
+		rehash, _ = s.hasher.hash(ctx, password)
+	}
 	now := s.now()
 	sess := Session{ID: randomString(), CSRF: randomString(), Account: name, Role: role, Expires: now.Add(s.ttl)}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		// Expired sessions go at each login: there are few, and no timer is needed.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_session WHERE expires_at <= ?`, now.Unix()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_session (hash, account, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			digest(sess.ID), name, sess.CSRF, now.Unix(), sess.Expires.Unix())
-		return err
+		if err != nil {
+			return err
+		}
+		if rehash != "" {
+			// Only the hash just checked is replaced: a password set meanwhile stays.
+			res, err := tx.ExecContext(ctx, `UPDATE access_account SET phc = ?, salt = x'', hash = x'', iterations = 0
+				WHERE name = ? AND coalesce(phc, '') = ? AND hash = ?`, rehash, name, st.phc, st.hash)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				e.Detail = "password rehashed (argon2id)"
+			}
+		}
+		return s.audit(ctx, tx, e)
 	})
 	if err != nil {
 		return Session{}, wrapDB(err)
@@ -332,7 +469,7 @@ func (s *Store) Login(ctx context.Context, name, password, addr string) (Session
 
 // Session returns the principal of the session id (from its cookie), with its CSRF token; the
 // account's current role applies, so a changed role takes effect at once. Errors:
-// ErrUnauthorized for an unknown, ended or expired session.
+// ErrUnauthorized for an unknown, ended or expired session, or one of a disabled account.
 func (s *Store) Session(ctx context.Context, id string) (Principal, error) {
 	if id == "" || len(id) > 128 {
 		return Principal{}, ErrUnauthorized
@@ -340,7 +477,8 @@ func (s *Store) Session(ctx context.Context, id string) (Principal, error) {
 	var p Principal
 	var expires int64
 	err := s.db.SQL().QueryRowContext(ctx, `SELECT a.name, a.role, s.csrf, s.expires_at
-		FROM access_session s JOIN access_account a ON a.name = s.account WHERE s.hash = ?`, digest(id)).
+		FROM access_session s JOIN access_account a ON a.name = s.account
+		WHERE s.hash = ? AND a.disabled_at IS NULL`, digest(id)).
 		Scan(&p.Name, &p.Role, &p.CSRF, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, ErrUnauthorized
@@ -355,11 +493,23 @@ func (s *Store) Session(ctx context.Context, id string) (Principal, error) {
 	return p, nil
 }
 
-// Logout ends the session id; ending an unknown session is no error (a second click).
+// Logout ends the session id, audited as its account from ctx's Actor's address; ending an
+// unknown session is no error (a second click) and is not audited.
 func (s *Store) Logout(ctx context.Context, id string) error {
 	return wrapDB(s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM access_session WHERE hash = ?`, digest(id))
-		return err
+		e := s.entry(ctx, ActLogout, "", "")
+		err := tx.QueryRowContext(ctx, `SELECT a.name, a.role FROM access_session s JOIN access_account a ON a.name = s.account
+			WHERE s.hash = ?`, digest(id)).Scan(&e.Who, &e.Role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_session WHERE hash = ?`, digest(id)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, e)
 	}))
 }
 

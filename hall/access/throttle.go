@@ -72,7 +72,8 @@ func (t *throttle) wait(name, addr string) time.Duration {
 	return w
 }
 
-func (t *throttle) fail(name, addr string) {
+// fail counts a failed login and returns the lockout it starts (0: none), for the audit.
+func (t *throttle) fail(name, addr string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -84,9 +85,10 @@ func (t *throttle) fail(name, addr string) {
 	}
 	a.count++
 	a.last = now
+	var locked time.Duration
 	if over := a.count - t.o.PerAccount; over >= 0 {
-		lock := t.o.Lockout << min(over, 20)
-		a.until = now.Add(min(lock, t.o.MaxLockout))
+		locked = min(t.o.Lockout<<min(over, 20), t.o.MaxLockout)
+		a.until = now.Add(locked)
 	}
 	d := t.addrs[addr]
 	if d == nil || now.Sub(d.first) >= t.o.Window {
@@ -96,7 +98,9 @@ func (t *throttle) fail(name, addr string) {
 	d.count++
 	if d.count >= t.o.PerAddress {
 		d.until = now.Add(t.o.Window)
+		locked = max(locked, t.o.Window)
 	}
+	return locked
 }
 
 // succeed clears the account's failures; the address keeps its count (a sprayer that guesses
