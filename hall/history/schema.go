@@ -6,7 +6,7 @@ import "citizenhome/hall/ledger"
 // of the hall's clock; a kiosk is its id within the hall (a Store keeps one hall).
 //
 //   - history_change: the timeline, one row per change of a kiosk's lifecycle state (device
-//     ”) or of one device's state or detail. (kiosk, device, at) finds the state in force at
+//     "") or of one device's state or detail. (kiosk, device, at) finds the state in force at
 //     a time with one seek per device; (kiosk, at) reads a span of the timeline.
 //   - history_state: the last change of each kiosk and device, what the next state is compared
 //     with (and the list of a kiosk's devices without scanning its timeline).
