@@ -87,7 +87,7 @@ func (s *Store) inForce(ctx context.Context, kiosk, device string, at int64) (Ch
 	c := Change{Kiosk: kiosk, Device: device}
 	var ns int64
 	err := s.db.SQL().QueryRowContext(ctx, `SELECT at, state, detail FROM history_change
-		WHERE kiosk = ? AND device = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1`, kiosk, device, at).
+		INDEXED BY history_change_device WHERE kiosk = ? AND device = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1`, kiosk, device, at).
 		Scan(&ns, &c.State, &c.Detail)
 	if err == sql.ErrNoRows {
 		return c, false, nil
@@ -369,7 +369,7 @@ func (s *Store) spans(ctx context.Context, kiosk, device string, from, to time.T
 		out = append(out, stateSpan{span{f, t}, first.State})
 	}
 	rows, err := s.db.SQL().QueryContext(ctx, `SELECT at, state FROM history_change
-		WHERE kiosk = ? AND device = ? AND at > ? AND at < ? ORDER BY at, id`, kiosk, device, f, t)
+		INDEXED BY history_change_device WHERE kiosk = ? AND device = ? AND at > ? AND at < ? ORDER BY at, id`, kiosk, device, f, t)
 	if err != nil {
 		return nil, false, fmt.Errorf("history: states: %w", err)
 	}

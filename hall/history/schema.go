@@ -6,8 +6,11 @@ import "citizenhome/hall/ledger"
 // of the hall's clock; a kiosk is its id within the hall (a Store keeps one hall).
 //
 //   - history_change: the timeline, one row per change of a kiosk's lifecycle state (device
-//     "") or of one device's state or detail. (kiosk, device, at) finds the state in force at
-//     a time with one seek per device; (kiosk, at) reads a span of the timeline.
+//     "") or of one device's state or detail. (kiosk, device, at, id, state) finds the state
+//     in force at a time with one seek per device, and gives a month's states of one device
+//     in order without reading the table (the monthly report); (kiosk, at) reads a span of
+//     the timeline. The queries by device name their index (INDEXED BY): without statistics
+//     SQLite prefers (kiosk, at), and walks a kiosk's whole past to find a device's state.
 //   - history_state: the last change of each kiosk and device, what the next state is compared
 //     with (and the list of a kiosk's devices without scanning its timeline).
 //   - history_alert: one row per fault from its start to its end (NULL while open); at most
@@ -24,7 +27,7 @@ CREATE TABLE history_change (
 	state TEXT NOT NULL,
 	detail TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX history_change_device ON history_change (kiosk, device, at);
+CREATE INDEX history_change_device ON history_change (kiosk, device, at, id, state);
 CREATE INDEX history_change_at ON history_change (kiosk, at);
 
 CREATE TABLE history_state (
