@@ -55,6 +55,17 @@ type Options struct {
 
 // Store is the history over one hall's ledger. Record and the queries are safe for concurrent
 // use; Run is the one writer.
+//
+// What it keeps, from each update and the view's kiosk after it:
+//   - a change when the kiosk's lifecycle state (with its lock message while locked) or a
+//     device's state or detail differs from the last kept; dated by the hall's clock when
+//     Record was called, so that a kiosk's clock and a will's stale "since" never reorder a
+//     timeline (a change that happened while halld was down is dated by its arrival);
+//   - alerts: one opens when raised and ends when cleared, or when a status neither lists it
+//     nor the view holds it (a missed clearing, an ended session); KioskLost opens when the
+//     kiosk's state becomes lost and ends when it leaves it;
+//   - the counters of the hall-local date of the status's own time (the kiosk's midnight);
+//   - commands and their first reply, matched by kiosk and id.
 type Store struct {
 	db        *ledger.DB
 	retention time.Duration
@@ -69,14 +80,15 @@ type Store struct {
 	qmu    sync.Mutex // orders seq with the queue
 	queued int64      // seq of the last item queued
 
-	dropped   atomic.Int64
-	started   atomic.Bool
-	stopped   chan struct{}
-	wmu       sync.Mutex
-	written   int64         // seq of the last item written (or failed)
-	wake      chan struct{} // closed and replaced at every batch
-	failedSeq int64         // seq of the last item of the last batch that failed
-	failedErr error
+	dropped     atomic.Int64
+	loggedDrops int64 // Run's: the drops logged so far
+	started     atomic.Bool
+	stopped     chan struct{}
+	wmu         sync.Mutex
+	written     int64         // seq of the last item written (or failed)
+	wake        chan struct{} // closed and replaced at every batch
+	failedSeq   int64         // seq of the last item of the last batch that failed
+	failedErr   error
 
 	// The writer's memory of the ledger: the last state of each kiosk and device, the open
 	// alerts. Only Run's goroutine (and Open) touch them; a failed batch reloads them.
@@ -205,13 +217,6 @@ func (s *Store) Run(ctx context.Context) error {
 	defer prune.Stop()
 	tick := time.NewTicker(dropLogEvery)
 	defer tick.Stop()
-	var logged int64
-	logDrops := func() {
-		if d := s.dropped.Load(); d > logged {
-			s.log.Warn("history: updates dropped, the writer is behind", "dropped", d-logged, "total", d)
-			logged = d
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -223,7 +228,7 @@ func (s *Store) Run(ctx context.Context) error {
 			if len(batch) > 0 {
 				s.write(context.WithoutCancel(ctx), batch)
 			}
-			logDrops()
+			s.logDrops()
 			return nil
 		case it := <-s.q:
 			// A batch gathered is written even if ctx ends meanwhile.
@@ -238,8 +243,16 @@ func (s *Store) Run(ctx context.Context) error {
 			}
 			prune.Reset(PruneEvery)
 		case <-tick.C:
-			logDrops()
+			s.logDrops()
 		}
+	}
+}
+
+// logDrops logs the drops since it last did, if any. Run calls it once a minute.
+func (s *Store) logDrops() {
+	if d := s.dropped.Load(); d > s.loggedDrops {
+		s.log.Warn("history: updates dropped, the writer is behind", "dropped", d-s.loggedDrops, "total", d)
+		s.loggedDrops = d
 	}
 }
 

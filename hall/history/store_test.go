@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -432,7 +433,8 @@ func TestPrune(t *testing.T) {
 // Record never blocks: with the writer stopped, a full queue drops and counts.
 func TestRecordDropsWhenFull(t *testing.T) {
 	db := ledgertest.Open(t, Migrations)
-	s, err := Open(db, Options{Location: shanghai})
+	var logs strings.Builder
+	s, err := Open(db, Options{Location: shanghai, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,6 +448,17 @@ func TestRecordDropsWhenFull(t *testing.T) {
 	if s.Dropped() != 7 {
 		t.Errorf("dropped %d, want 7", s.Dropped())
 	}
+	// Run logs the drops once a minute: one line for the seven, none when no more came.
+	s.logDrops()
+	s.logDrops()
+	if got := strings.Count(logs.String(), "updates dropped"); got != 1 || !strings.Contains(logs.String(), "dropped=7 total=7") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	s.Record(u, k)
+	s.logDrops()
+	if !strings.Contains(logs.String(), "dropped=1 total=8") {
+		t.Errorf("log:\n%s", logs.String())
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Record took %v for %d updates", d, QueueLen+7)
 	}
@@ -453,8 +466,8 @@ func TestRecordDropsWhenFull(t *testing.T) {
 	s.Record(fleet.Update{Addr: u.Addr, Event: &wire.Event{ID: "e"}}, k)
 	s.Record(fleet.Update{Addr: wire.Address{Kiosk: wire.Kiosk{Hall: hall, Kiosk: wire.ControllerID}, Kind: wire.KindState},
 		Ctrl: &wire.ControllerState{Online: true}}, k)
-	if s.Dropped() != 7 {
-		t.Errorf("dropped %d after ignored updates, want 7", s.Dropped())
+	if s.Dropped() != 8 {
+		t.Errorf("dropped %d after ignored updates, want 8", s.Dropped())
 	}
 	// Sync with no writer waits for its context.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
