@@ -19,8 +19,10 @@ import (
 
 // Tuning of the writer.
 const (
-	// QueueLen is how many updates Record holds for the writer; beyond, it drops.
-	QueueLen = 20_000
+	// QueueLen is how many updates Record holds for the writer; beyond, it drops. Each holds
+	// a copy of its kiosk (a kilobyte or two): 100 s of a 1,000-kiosk fleet's statuses, in
+	// some 20 MB at worst, while the disk stalls.
+	QueueLen = 10_000
 	// BatchMax and BatchWait bound one write transaction: the writer gathers updates for at
 	// most BatchWait after the first, or BatchMax of them, so that a busy fleet costs a few
 	// commits a second and the ledger's one connection stays free for the line's tickets.
