@@ -588,9 +588,13 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 			args []any
 		}{
 			{`DELETE FROM history_alert WHERE ended IS NOT NULL AND ended < ?`, []any{c}},
-			{`DELETE FROM history_change AS o WHERE o.at < ?1 AND EXISTS (
-				SELECT 1 FROM history_change AS n WHERE n.kiosk = o.kiosk AND n.device = o.device
-				AND n.at < ?1 AND (n.at > o.at OR n.at = o.at AND n.id > o.id))`, []any{c}},
+			// Series by series (CROSS JOIN keeps that order) through the device index, so
+			// that a day's pruning reads what it deletes, not the whole history.
+			{`DELETE FROM history_change WHERE id IN (
+				SELECT c.id FROM history_state AS s CROSS JOIN history_change AS c INDEXED BY history_change_device
+				WHERE c.kiosk = s.kiosk AND c.device = s.device AND c.at < ?1
+				AND (c.at, c.id) < (SELECT k.at, k.id FROM history_change AS k INDEXED BY history_change_device
+					WHERE k.kiosk = s.kiosk AND k.device = s.device AND k.at < ?1 ORDER BY k.at DESC, k.id DESC LIMIT 1))`, []any{c}},
 			{`DELETE FROM history_day WHERE date < ?`, []any{cut.In(s.loc).Format(time.DateOnly)}},
 			{`DELETE FROM history_command WHERE at < ?`, []any{c}},
 		} {
