@@ -149,3 +149,56 @@ func TestConnRebirthOnGap(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// halld's account (the controller's, ACL from packaging/mosquitto/citizenhome-acl) sees every
+// command on the broker, kioskctl's and its own, for its history; a command to a kiosk nobody
+// knows adds no kiosk to the view.
+func TestConnSeesEveryCommand(t *testing.T) {
+	env := mqtttest.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seen := make(chan wire.Command, 16)
+	hv := fleet.NewView()
+	halld, err := fleet.Dial(ctx, env.Controller(), hv, fleet.DialOptions{Hall: env.Hall, By: "halld-test",
+		OnUpdate: func(u fleet.Update) {
+			if u.Command != nil && u.Addr.Kiosk.Kiosk == "k28" {
+				select {
+				case seen <- *u.Command:
+				default:
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer halld.Close()
+	crew, err := fleet.Dial(ctx, env.Staff(), fleet.NewView(), fleet.DialOptions{Hall: env.Hall, By: "kioskctl-crew"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crew.Close()
+	absent := wire.Kiosk{Hall: env.Hall, Kiosk: "k28"}
+	for _, c := range []struct {
+		conn *fleet.Conn
+		name string
+		by   string
+	}{{crew, wire.CmdUnlock, "kioskctl-crew"}, {halld, wire.CmdSelftest, "halld-test"}} {
+		cctx, ccancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, err := c.conn.Command(cctx, absent, c.name, nil)
+		ccancel()
+		if !errors.Is(err, fleet.ErrNoReply) {
+			t.Fatalf("%s to an absent kiosk: %v", c.name, err)
+		}
+		select {
+		case got := <-seen:
+			if got.Name != c.name || got.By != c.by || got.ID == "" {
+				t.Errorf("seen %+v, want %s by %s", got, c.name, c.by)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("halld never saw %s by %s", c.name, c.by)
+		}
+	}
+	if _, ok := hv.Kiosk(absent); ok {
+		t.Error("commands added a kiosk to the view")
+	}
+}

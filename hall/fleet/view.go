@@ -83,6 +83,7 @@ type Update struct {
 	Alert     *wire.Alert           // an alert raised
 	Cleared   string                // an alert code cleared
 	Reply     *wire.Reply           // a command's reply
+	Command   *wire.Command         // a command seen on a kiosk's cmd topic, whoever sent it
 	State     *wire.State           // a state message applied
 	Status    *wire.Status          // a status applied
 	Ctrl      *wire.ControllerState // the controller's state
@@ -111,7 +112,9 @@ func NewView() *View {
 }
 
 // Apply takes one message as the broker delivered it. Messages outside the contract, and
-// payloads that do not parse, return an error and change nothing.
+// payloads that do not parse, return an error and change nothing. A command (the cmd topic)
+// is returned in Update.Command and changes nothing in the view; one that wire.ParseCommand
+// refuses is an error.
 func (v *View) Apply(topic string, payload []byte, retained bool) (Update, error) {
 	a, err := wire.ParseTopic(topic)
 	if err != nil {
@@ -133,7 +136,15 @@ func (v *View) Apply(topic string, payload []byte, retained bool) (Update, error
 		return u, nil
 	}
 	if a.Kind == wire.KindCmd {
-		return u, nil // another tool's command: nothing to show
+		// Kept for the history (halld's own commands and kioskctl's alike), but it says
+		// nothing of the kiosk: the view is not changed, and a command to a kiosk the view
+		// does not know adds none.
+		c, err := wire.ParseCommand(payload)
+		if err != nil {
+			return u, err
+		}
+		u.Command = &c
+		return u, nil
 	}
 	k := v.kiosks[a.Kiosk]
 	isNew := k == nil

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -162,6 +163,48 @@ func TestViewRejects(t *testing.T) {
 	}
 }
 
+func TestViewCommand(t *testing.T) {
+	v := NewView()
+	apply(t, v, status("ready", 5, 1))
+	before, _ := v.Kiosk(k01)
+	cmd := `{"id":"c1","name":"lock","args":{"message":"维护"},"expires":"2026-11-26T09:01:00+08:00","by":"kioskctl@crew"}`
+	u, err := v.Apply(root+"/cmd", []byte(cmd), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := u.Command; c == nil || c.ID != "c1" || c.Name != wire.CmdLock || c.By != "kioskctl@crew" ||
+		string(c.Args) != `{"message":"维护"}` || !c.Expires.Equal(time.Date(2026, 11, 26, 1, 1, 0, 0, time.UTC)) {
+		t.Errorf("command: %+v", u.Command)
+	}
+	if u.Addr.Kiosk != k01 || u.Addr.Kind != wire.KindCmd {
+		t.Errorf("address: %+v", u.Addr)
+	}
+	after, _ := v.Kiosk(k01)
+	if !after.LastSeen.Equal(before.LastSeen) || after.State != before.State || after.LastSeq != before.LastSeq {
+		t.Errorf("a command changed the kiosk: %+v, was %+v", after, before)
+	}
+	// A command to a kiosk the view does not know is returned but adds no kiosk.
+	if u, err := v.Apply("citizenhome/v1/h1/k99/cmd", []byte(cmd), false); err != nil || u.Command == nil {
+		t.Errorf("command to an unknown kiosk: %+v %v", u, err)
+	}
+	if _, ok := v.Kiosk(wire.Kiosk{Hall: "h1", Kiosk: "k99"}); ok {
+		t.Error("a command added a kiosk")
+	}
+	for _, bad := range []string{
+		``, `not json`, `{"name":"lock","expires":"2026-11-26T09:01:00+08:00","by":"x"}`,
+		`{"id":"c2","name":"lock","expires":"soon","by":"x"}`,
+		`{"id":"c3","name":"lock","expires":"2026-11-26T09:01:00+08:00","by":"x","args":[1]}`,
+	} {
+		u, err := v.Apply(root+"/cmd", []byte(bad), false)
+		if !errors.Is(err, &wire.CommandError{Code: wire.RefuseMalformed}) || u.Command != nil {
+			t.Errorf("malformed command %q: %+v %v", bad, u, err)
+		}
+	}
+	if k, _ := v.Kiosk(k01); !k.LastSeen.Equal(before.LastSeen) {
+		t.Error("a malformed command changed the kiosk")
+	}
+}
+
 func TestViewController(t *testing.T) {
 	v := NewView()
 	if _, err := v.Apply("citizenhome/v1/h1/controller/state", []byte(`{"online":true}`), true); err != nil {
@@ -199,6 +242,7 @@ func FuzzApply(f *testing.F) {
 	f.Add(root+"/alert/printer-paper-out", []byte(`{"severity":"error","boot":3,"seq":3}`), true)
 	f.Add(root+"/event", []byte(`{"id":"x","boot":3,"seq":4,"type":"t","data":{}}`), false)
 	f.Add(root+"/reply", []byte(`{"id":"c","ok":false,"error":"e"}`), false)
+	f.Add(root+"/cmd", []byte(`{"id":"c","name":"lock","args":{"message":"m"},"expires":"2026-11-26T09:01:00+08:00","by":"crew"}`), false)
 	f.Fuzz(func(t *testing.T, topic string, payload []byte, retained bool) {
 		v := NewView()
 		_, _ = v.Apply(topic, payload, retained)

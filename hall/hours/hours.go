@@ -136,6 +136,20 @@ func clock(s string) (int, error) {
 	return t.Hour()*60 + t.Minute(), nil
 }
 
+// IsZero reports whether w is the zero Week (never open, no zone), not one from Parse or
+// Default: callers use it to pick a default.
+func (w Week) IsZero() bool {
+	if w.loc != nil || w.dates != nil {
+		return false
+	}
+	for _, d := range w.days {
+		if d != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Location is the time zone the hours are in.
 func (w Week) Location() *time.Location {
 	if w.loc == nil {
