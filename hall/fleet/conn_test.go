@@ -184,7 +184,7 @@ func TestConnSeesEveryCommand(t *testing.T) {
 		by   string
 	}{{crew, wire.CmdUnlock, "kioskctl-crew"}, {halld, wire.CmdSelftest, "halld-test"}} {
 		cctx, ccancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		_, err := c.conn.Command(cctx, absent, c.name, nil)
+		_, err := c.conn.Command(cctx, absent, fleet.Order{Name: c.name})
 		ccancel()
 		if !errors.Is(err, fleet.ErrNoReply) {
 			t.Fatalf("%s to an absent kiosk: %v", c.name, err)
