@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"citizenhome/hall/access"
+	"citizenhome/hall/history"
 	"citizenhome/hall/intake"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/line"
@@ -32,7 +33,7 @@ import (
 const packagedClips = "/usr/share/citizenhome/clips"
 
 func openLedger(path string) (*ledger.DB, error) {
-	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations)
+	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations)
 }
 
 // serve runs halld until SIGTERM or SIGINT and returns which ended it.
@@ -80,6 +81,11 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 		return "", err
 	}
 	defer in.Close()
+	cr, err := startCrew(ctx, cfg, ls, db, log)
+	if err != nil {
+		return "", err
+	}
+	defer cr.close()
 	changes, unwatch := q.Watch()
 	defer unwatch()
 	go func() {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"citizenhome/hall/fleet"
+	"citizenhome/hall/history"
+	"citizenhome/hall/ledger"
+	"citizenhome/hall/settings"
+	"citizenhome/telemetry/link"
+	"citizenhome/telemetry/wire"
+)
+
+// crew is the crew's console behind halld's pages: the fleet followed from the broker and its
+// history, fed by every message the follower applies.
+type crew struct {
+	follower *fleet.Follower
+	history  *history.Store
+	stop     context.CancelFunc
+	done     chan struct{} // closed when the history's writer has returned
+}
+
+// startCrew opens the history and follows the hall on a connection of its own (client id
+// {client}-fleet: the intake's persistent session must not be taken over). It returns at once,
+// the broker being up or not; the history's writer runs until close.
+func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *ledger.DB, log *slog.Logger) (*crew, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	week, err := cfg.Hours.Week(loc)
+	if err != nil {
+		return nil, err
+	}
+	h, err := history.Open(db, history.Options{Retention: cfg.History.Retention.Duration, Hours: week, Location: loc, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := h.Run(ctx); err != nil {
+			log.Error("fleet history stopped", "err", err)
+		}
+	}()
+	ls.ClientID = cfg.ClientID() + "-fleet"
+	v := fleet.NewView()
+	f := fleet.Follow(ls, v, fleet.DialOptions{Hall: cfg.Hall.ID, By: "halld", AutoRebirth: true, Log: log,
+		OnUpdate: func(u fleet.Update) {
+			k, _ := v.Kiosk(u.Addr.Kiosk)
+			h.Record(u, k)
+		}})
+	return &crew{follower: f, history: h, stop: stop, done: done}, nil
+}
+
+// close stops following, then lets the history's writer write what it still holds and waits
+// for it (the ledger closes after).
+func (c *crew) close() {
+	c.follower.Close()
+	c.stop()
+	<-c.done
+}
+
+// fleetPages is the follower as hall/web's Fleet: a command's arguments pass through as the
+// JSON the browser or API client sent.
+type fleetPages struct{ *fleet.Follower }
+
+func (f fleetPages) Command(ctx context.Context, k wire.Kiosk, name string, args json.RawMessage, by string) (wire.Reply, string, error) {
+	o := fleet.Order{Name: name, By: by}
+	if len(args) > 0 {
+		o.Args = args
+	}
+	r, err := f.Follower.Command(ctx, k, o)
+	return r, r.ID, err
+}
