@@ -59,6 +59,13 @@ func fillHall(c *consoleHarness, now time.Time) {
 		n := int64(150 + (i*37)%90)
 		c.hist.days = append(c.hist.days, history.Day{Kiosk: "k2", Date: d, Tickets: n, Receipts: n / 6, CardReads: n * 2 / 3, Ratings: n / 4, Errors: int64(i % 4)})
 	}
+	month := now.In(day.Location()).Format("2006-01")
+	for i := 1; i <= 6; i++ {
+		open := 8 * 7 * time.Hour
+		ready := open - time.Duration(i*i*17)*time.Minute
+		c.hist.months[month] = append(c.hist.months[month], history.Availability{Kiosk: fmt.Sprintf("k%d", i), Open: open, Ready: ready,
+			NoPaper: time.Duration(i*13%40) * time.Minute, Tickets: int64(700 + i*31), Errors: int64(i * 2)})
+	}
 	c.hist.cmds = []history.Command{
 		{ID: "halld-7", Kiosk: "k2", Name: "selftest", By: "li", Sent: at(-5), Replied: ended(at(-5)), OK: true},
 		{ID: "halld-6", Kiosk: "k2", Name: "reprint", Args: json.RawMessage(`{"ticket":"A031"}`), By: "li", Sent: at(-5.5), Replied: ended(at(-5.5)), Error: "no ticket A031 today"},
@@ -175,6 +182,9 @@ func TestConsoleInChromium(t *testing.T) {
 	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/alerts?kiosk=k2"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelectorAll("#alerts tbody tr").length === 3 && document.querySelector(".cnav a[href='/console']") !== null`)
 	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/report"))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelectorAll("#report tbody tr").length === 6`)
+	webtest.CheckContrast(t, ctx, 4.5)
 
 	// A counter account on the console is refused.
 	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`.logout button`))
@@ -184,6 +194,7 @@ func TestConsoleInChromium(t *testing.T) {
 	webtest.WaitTrue(t, ctx, 5*time.Second, `location.pathname === "/counter"`)
 	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelector("h1") !== null && document.querySelector("h1").textContent === "无权使用此页面"`)
+	webtest.CheckContrast(t, ctx, 4.5)
 	if webtest.Eval[bool](t, ctx, `document.getElementById("tiles") !== null`) {
 		t.Errorf("the counter account sees the tiles")
 	}
