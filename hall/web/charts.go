@@ -69,7 +69,7 @@ const (
 )
 
 // stateClass is the colour of a lifecycle or device state.
-func stateClass(device, state string) string {
+func stateClass(state string) string {
 	switch state {
 	case "ready", "ok":
 		return "st-ready"
@@ -181,7 +181,7 @@ func stateSpans(cs []history.Change, ax axis, end time.Time, loc *time.Location)
 		if c.Detail != "" {
 			title += " (" + c.Detail + ")"
 		}
-		out = append(out, span{X: x0, W: max(x1-x0, 1), Class: stateClass(c.Device, c.State), Title: title})
+		out = append(out, span{X: x0, W: max(x1-x0, 1), Class: stateClass(c.State), Title: title})
 	}
 	return out
 }

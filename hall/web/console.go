@@ -80,7 +80,10 @@ func tileLevel(k fleet.Kiosk) string {
 		warned = true
 	}
 	if k.Status != nil {
-		for _, d := range k.Status.Devices {
+		for name, d := range k.Status.Devices {
+			if _, ok := k.Alerts[name+"-"+d.State]; ok {
+				continue // its alert's severity said it (a speaker offline is a warning)
+			}
 			if badDevice(d.State) {
 				return "red"
 			}
@@ -122,7 +125,10 @@ func (s *Server) tileOf(k fleet.Kiosk) tileView {
 		for _, n := range names {
 			d := st.Devices[n]
 			cls := "dev-ok"
+			a, alerted := k.Alerts[n+"-"+d.State]
 			switch {
+			case alerted && a.Severity == wire.SeverityWarning:
+				cls = "dev-warn"
 			case badDevice(d.State):
 				cls = "dev-bad"
 			case d.State == "paper-low":
@@ -169,12 +175,22 @@ func (s *Server) tilesHTML() []byte {
 	return b.Bytes()
 }
 
+// What a console page may lack, for consoleUnavailable.
+const (
+	lacksFleet   = "fleet"
+	lacksHistory = "history"
+)
+
 // consoleUnavailable renders the page a console route shows when halld has no fleet (or no
 // history, for the pages that need it).
-func (s *Server) consoleUnavailable(w http.ResponseWriter, what string) {
+func (s *Server) consoleUnavailable(w http.ResponseWriter, lacks string) {
+	zh, en := "设备网络（MQTT）", "a fleet (an MQTT broker)"
+	if lacks == lacksHistory {
+		zh, en = "设备历史记录", "the fleet's history"
+	}
 	s.pages.render(w, http.StatusServiceUnavailable, "message", messagePage{Hall: s.o.HallName,
 		Title: "控制台暂不可用", Subtitle: "The console is not available",
-		Text: "halld 未配置" + what + "。", Sub: "halld is configured without " + map[string]string{"设备网络": "a fleet (MQTT broker)", "设备历史": "the fleet's history"}[what] + "."})
+		Text: "halld 未配置" + zh + "。", Sub: "halld is configured without " + en + ".", Link: "/console", LinkText: "设备总览 · Fleet"})
 }
 
 type fleetPage struct {
@@ -185,7 +201,7 @@ type fleetPage struct {
 
 func (s *Server) consolePage(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.Fleet == nil {
-		s.consoleUnavailable(w, "设备网络")
+		s.consoleUnavailable(w, lacksFleet)
 		return
 	}
 	d := fleetPage{consoleBase: s.base(p, "fleet"), Tiles: s.tiles()}
@@ -254,7 +270,7 @@ func (s *Server) commandViews(cs []history.Command) []commandView {
 // and the command buttons.
 func (s *Server) consoleKiosk(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.Fleet == nil {
-		s.consoleUnavailable(w, "设备网络")
+		s.consoleUnavailable(w, lacksFleet)
 		return
 	}
 	name := r.PathValue("kiosk")
@@ -375,7 +391,7 @@ func (s *Server) confirmData(p access.Principal, kiosk, name string) (confirmPag
 // consoleConfirm serves GET /console/kiosks/{kiosk}/confirm?name=lock: the confirmation step.
 func (s *Server) consoleConfirm(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.Fleet == nil {
-		s.consoleUnavailable(w, "设备网络")
+		s.consoleUnavailable(w, lacksFleet)
 		return
 	}
 	k, ok := s.kioskOf(r)
@@ -396,7 +412,7 @@ func (s *Server) consoleConfirm(w http.ResponseWriter, r *http.Request, p access
 // confirmation again with what is wrong (400).
 func (s *Server) consoleCommand(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.Fleet == nil {
-		s.consoleUnavailable(w, "设备网络")
+		s.consoleUnavailable(w, lacksFleet)
 		return
 	}
 	k, ok := s.kioskOf(r)
@@ -500,7 +516,7 @@ type alertsPage struct {
 // consoleAlerts serves /console/alerts: the alert log with the filters of GET /v1/alerts.
 func (s *Server) consoleAlerts(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.History == nil {
-		s.consoleUnavailable(w, "设备历史")
+		s.consoleUnavailable(w, lacksHistory)
 		return
 	}
 	q := r.URL.Query()
@@ -602,7 +618,7 @@ func (s *Server) month(w http.ResponseWriter, r *http.Request) (time.Time, []his
 // hours.
 func (s *Server) consoleReport(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if s.o.History == nil {
-		s.consoleUnavailable(w, "设备历史")
+		s.consoleUnavailable(w, lacksHistory)
 		return
 	}
 	d := reportPage{consoleBase: s.base(p, "report")}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -558,6 +559,15 @@ func TestTileLevel(t *testing.T) {
 	if l := tileLevel(k); l != "amber" {
 		t.Errorf("a warning: %s", l)
 	}
+	k = readyKiosk("k1", seen)
+	k.Status.Devices["speaker"] = wire.Device{State: "offline"}
+	if l := tileLevel(k); l != "red" {
+		t.Errorf("a device out of use without its alert: %s", l)
+	}
+	k.Alerts["speaker-offline"] = wire.Alert{Severity: "warning"}
+	if l := tileLevel(k); l != "amber" {
+		t.Errorf("a speaker offline, a warning: %s", l)
+	}
 	k.Alerts["id-reader-error"] = wire.Alert{Severity: "error"}
 	if l := tileLevel(k); l != "red" {
 		t.Errorf("an error alert: %s", l)
@@ -654,3 +664,90 @@ func FuzzCheckCommand(f *testing.F) {
 		}
 	})
 }
+
+// The fleet page's stream: the tiles at once, then again when the fleet changes.
+func TestConsoleStream(t *testing.T) {
+	old := tilesEvery
+	tilesEvery = 20 * time.Millisecond
+	t.Cleanup(func() { tilesEvery = old })
+	h := newConsoleHarness(t)
+	req, _ := http.NewRequest("GET", h.ts.URL+"/console/events", nil)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[access.Crew])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	frames := make(chan string, 8)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev, data string
+		for sc.Scan() {
+			switch l := sc.Text(); {
+			case strings.HasPrefix(l, "event: "):
+				ev = l[7:]
+			case strings.HasPrefix(l, "data: "):
+				data += l[6:] + "\n"
+			case l == "":
+				if ev == "tiles" {
+					frames <- data
+				}
+				ev, data = "", ""
+			}
+		}
+		close(frames)
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			return f
+		case <-time.After(5 * time.Second):
+			t.Fatal("no tiles within 5 s")
+		}
+		return ""
+	}
+	first := next()
+	if !strings.Contains(first, `data-kiosk="k1" data-level="green"`) || !strings.Contains(first, `data-kiosk="k2" data-level="green"`) {
+		t.Fatalf("first tiles %s", first)
+	}
+	h.fleet.paperOut("k1", day.Add(3*time.Hour))
+	if f := next(); !strings.Contains(f, `data-kiosk="k1" data-level="red"`) || !strings.Contains(f, `data-state="paper-out"`) {
+		t.Fatalf("after paper-out %s", f)
+	}
+}
+
+// Run ends with an error when the fleet's change feed closes.
+func TestFleetFeedEnds(t *testing.T) {
+	h := newHarness(t)
+	f := &closingFleet{fakeFleet: newFakeFleet(), feed: make(chan struct{})}
+	srv, err := New(Options{Queue: h.q, Access: h.store, Fleet: f, Log: h.srv.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(context.Background()) }()
+	close(f.feed)
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "fleet's change feed ended") {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run goes on without the fleet's feed")
+	}
+}
+
+type closingFleet struct {
+	*fakeFleet
+	feed chan struct{}
+}
+
+func (f *closingFleet) Watch() (<-chan struct{}, func()) { return f.feed, func() {} }
