@@ -74,6 +74,10 @@ func fillHall(c *consoleHarness, now time.Time) {
 	}
 }
 
+// consoleControls are the console's controls and tiles, whose edges must stand out 3:1 (the
+// checkboxes are the browser's own, white).
+const consoleControls = ".btn, .cnav a, input:not([type=checkbox]), select, .tile"
+
 func TestConsoleInChromium(t *testing.T) {
 	webtest.NeedBrowser(t)
 	old := tilesEvery
@@ -125,6 +129,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("a target is under 48 px high")
 	}
 	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, consoleControls, 3)
 	webtest.Screenshot(t, ctx, "../../docs/img/console-fleet.png")
 
 	// The kiosk page: its timeline, its counters, its commands.
@@ -137,6 +142,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the chart has %d ticket bars", n)
 	}
 	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, consoleControls, 3)
 	// The reference picture shows the whole page.
 	full := webtest.Eval[int](t, ctx, `document.documentElement.scrollHeight`)
 	webtest.Do(t, ctx, 5*time.Second, chromedp.EmulateViewport(1280, int64(full)))
@@ -150,6 +156,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("%d commands sent before the confirmation", n)
 	}
 	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, consoleControls, 3)
 	webtest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#message", "更换打印纸，请到 3 号窗口"), chromedp.Click("#confirm"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.getElementById("result") !== null`)
 	if got := webtest.Eval[string](t, ctx, `document.querySelector("#result h1").textContent`); got != "暂停服务 · 已执行Lock: Done: the kiosk replied OK" {
@@ -182,6 +189,7 @@ func TestConsoleInChromium(t *testing.T) {
 	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/alerts?kiosk=k2"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelectorAll("#alerts tbody tr").length === 3 && document.querySelector(".cnav a[href='/console']") !== null`)
 	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, consoleControls, 3)
 	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/report"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelectorAll("#report tbody tr").length === 6`)
 	webtest.CheckContrast(t, ctx, 4.5)
