@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strconv"
 	"time"
 
 	"citizenhome/hall/access"
@@ -20,8 +21,16 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 
 type pages struct{ t *template.Template }
 
+// pageFuncs are the SVG charts' arithmetic: v | sub d is v-d, v | add d is v+d, f1 a
+// coordinate with one decimal.
+var pageFuncs = template.FuncMap{
+	"sub": func(d, v float64) float64 { return v - d },
+	"add": func(d, v float64) float64 { return v + d },
+	"f1":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+}
+
 func newPages() *pages {
-	return &pages{t: template.Must(template.New("").ParseFS(pageFS, "pages/*.html"))}
+	return &pages{t: template.Must(template.New("").Funcs(pageFuncs).ParseFS(pageFS, "pages/*.html"))}
 }
 
 // render writes the page name with data; a template error (a bug) is a 500 with no page.
@@ -46,6 +55,8 @@ type loginData struct {
 type messagePage struct {
 	Hall, Title, Subtitle, Text, Sub string
 	Refresh                          int // seconds; 0: the page does not reload
+	// Link, when not "", is a way on (LinkText names it).
+	Link, LinkText string
 }
 
 type counterData struct {

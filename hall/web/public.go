@@ -153,8 +153,8 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, _ access.Pri
 }
 
 // login serves POST /login (form: name, password, next): a session cookie and a redirect to
-// next (a path of this server only); the login page again with a message on failure, 429 while
-// throttled. A cross-site form post is refused (Origin).
+// next (a path of this server only; without one, to the role's page: landing); the login
+// page again with a message on failure, 429 while throttled. A cross-site form post is refused (Origin).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principal) {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" && !sameOrigin(o, r) {
 		writeError(w, http.StatusForbidden, "cross-origin", "a login from another site is refused")
@@ -186,6 +186,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 	s.log.Info("login", "account", sess.Account, "role", sess.Role, "remote", s.clientIP(r))
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sess.ID, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || s.o.SecureCookie})
+	if next == "" {
+		next = landing(sess.Role)
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -208,10 +211,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, _ access.Prin
 	s.pages.render(w, http.StatusOK, "login", loginData{Hall: s.o.HallName, Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// safeNext keeps a redirect target on this server: a path, never "//host" or a URL.
+// safeNext keeps a redirect target on this server: a path, never "//host" or a URL; "" for
+// none (the login then sends the account to its role's page, landing).
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/counter"
+		return ""
 	}
 	return next
 }

@@ -1,8 +1,9 @@
 // Package web is halld's HTTP server (../shared/spec/hall-api.md and docs/hall-api.md): the
 // queue and its tickets, the counters' actions, the event stream and the spoken announcements,
-// the public ticket page, and three pages of its own: /counter for the counter staff, /display
-// for the hall's calling display and /t/{lookup} for a citizen's phone. Every asset is embedded;
-// the pages load nothing from elsewhere.
+// the public ticket page, the fleet's API (/v1/fleet, /v1/alerts, a kiosk's history and
+// commands), and pages of its own: /counter for the counter staff, /display for the hall's
+// calling display, /t/{lookup} for a citizen's phone and /console for the maintenance crew.
+// Every asset is embedded; the pages load nothing from elsewhere.
 //
 // Access (hall/access): a bearer token, a browser login session (cookie, with a CSRF token for
 // every state-changing request), or on the display's routes the display key. No route but the
@@ -69,6 +70,18 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	Log            *slog.Logger     // default slog.Default()
 	Now            func() time.Time // default time.Now; the rate limit's clock
+
+	// Fleet is the hall's kiosks for the console and the fleet's API; nil: those answer 503
+	// no-fleet.
+	Fleet Fleet
+	// FleetHall is the hall's id in the telemetry (its topics); "": the Fleet's kiosks of any
+	// hall, looked up by kiosk id alone.
+	FleetHall string
+	// History is the fleet's history; nil: /v1/alerts, a kiosk's history and the console's
+	// history pages answer 503 no-history.
+	History History
+	// Auditor keeps the console's actions; nil: they are logged only.
+	Auditor Auditor
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -82,6 +95,8 @@ type Server struct {
 	pages   *pages
 	log     *slog.Logger
 	refused refusals
+	// fleetHub feeds the console's streams; nil without a Fleet.
+	fleetHub *fleetHub
 }
 
 // refusals logs requests refused for bad credentials at most once a minute, with how many
@@ -134,15 +149,37 @@ func New(o Options) (*Server, error) {
 		public: newLimiter(o.PublicRateLimit, o.Now), voice: newVoiceCache(o.Voice)}
 	s.hub = newHub(o.Queue, s.log)
 	s.pages = newPages()
+	if o.Fleet != nil {
+		s.fleetHub = newFleetHub(s)
+	}
 	s.routes()
 	return s, nil
 }
 
-// Run feeds the event stream from the queue's changes until ctx ends (then it returns nil),
-// and ends the open streams when it returns; the streams also end when the http.Server that
-// serves them shuts down. Errors: the queue's calls could not be read at the start, or its
-// change feed closed.
-func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
+// Run feeds the event stream from the queue's changes, and the console's from the fleet's,
+// until ctx ends (then it returns nil), and ends the open streams when it returns; the streams
+// also end when the http.Server that serves them shuts down. Errors: the queue's calls could
+// not be read at the start, or its change feed or the fleet's closed (the other is stopped
+// then too).
+func (s *Server) Run(ctx context.Context) error {
+	if s.fleetHub == nil {
+		return s.hub.run(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fleetDone := make(chan error, 1)
+	go func() {
+		err := s.fleetHub.run(ctx)
+		cancel()
+		fleetDone <- err
+	}()
+	err := s.hub.run(ctx)
+	cancel()
+	if ferr := <-fleetDone; err == nil {
+		err = ferr
+	}
+	return err
+}
 
 // right is what a route needs: a public route needs nothing.
 type right int
@@ -152,7 +189,9 @@ const (
 	display
 	readQueue
 	operate
-	session // any logged-in browser session (logout)
+	session   // any logged-in browser session (logout)
+	readFleet // the console and the fleet's reads
+	command   // commands to kiosks
 )
 
 func (s *Server) routes() {
@@ -177,9 +216,21 @@ func (s *Server) routes() {
 	h("POST /logout", session, s.logout)
 	h("GET /counter", operate, s.counterPage)
 	h("GET /display", display, s.displayPage)
-	h("GET /{$}", readQueue, func(w http.ResponseWriter, r *http.Request, _ access.Principal) {
-		http.Redirect(w, r, "/counter", http.StatusSeeOther)
+	h("GET /{$}", readQueue, func(w http.ResponseWriter, r *http.Request, p access.Principal) {
+		http.Redirect(w, r, landing(p.Role), http.StatusSeeOther)
 	})
+	h("GET /v1/fleet", readFleet, s.fleetAPI)
+	h("GET /v1/alerts", readFleet, s.alertsAPI)
+	h("GET /v1/kiosks/{kiosk}/history", readFleet, s.kioskHistoryAPI)
+	h("POST /v1/kiosks/{kiosk}/commands", command, s.commandAPI)
+	h("GET /console", readFleet, s.consolePage)
+	h("GET /console/events", readFleet, s.consoleEvents)
+	h("GET /console/kiosks/{kiosk}", readFleet, s.consoleKiosk)
+	h("GET /console/kiosks/{kiosk}/confirm", command, s.consoleConfirm)
+	h("POST /console/kiosks/{kiosk}/commands", command, s.consoleCommand)
+	h("GET /console/alerts", readFleet, s.consoleAlerts)
+	h("GET /console/report", readFleet, s.consoleReport)
+	h("GET /console/report.csv", readFleet, s.consoleReportCSV)
 	assets, _ := fs.Sub(assetFS, "assets")
 	files := http.FileServerFS(assets)
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -314,12 +365,17 @@ func (s *Server) guard(need right, fn func(http.ResponseWriter, *http.Request, a
 			ok = p.May(access.Operate)
 		case session:
 			ok = p.Kind == access.BySession
+		case readFleet:
+			ok = p.May(access.ReadFleet)
+		case command:
+			ok = p.May(access.Command)
 		}
 		if !ok {
 			if r.Method == http.MethodGet && wantsHTML(r) {
 				s.pages.render(w, http.StatusForbidden, "message", messagePage{Hall: s.o.HallName,
 					Title: "无权使用此页面", Subtitle: "Your role may not use this page",
-					Text: "请用有此权限的账号登录。", Sub: "Log in with an account that may (counter staff: the counter page)."})
+					Text: "请用有此权限的账号登录。", Sub: "Log in with an account that may (counter staff: the counter page).",
+					Link: "/", LinkText: "返回我的首页 · My start page"})
 				return
 			}
 			writeError(w, http.StatusForbidden, "forbidden", "your role may not use "+r.Method+" "+r.URL.Path)
@@ -337,6 +393,15 @@ func (s *Server) guard(need right, fn func(http.ResponseWriter, *http.Request, a
 		}
 		fn(w, r, p)
 	})
+}
+
+// landing is where a role's browser goes after its login (and from /): the crew and the admin
+// to the console, counter staff to the counter page.
+func landing(r access.Role) string {
+	if r == access.Crew || r == access.Admin {
+		return "/console"
+	}
+	return "/counter"
 }
 
 func wantsHTML(r *http.Request) bool {

@@ -4,6 +4,7 @@ package webtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -199,5 +200,51 @@ func CheckContrast(t testing.TB, ctx context.Context, min float64) {
 	t.Helper()
 	for _, bad := range Eval[[]string](t, ctx, fmt.Sprintf("%s(%g)", contrastJS, min)) {
 		t.Errorf("low contrast: %s", bad)
+	}
+}
+
+// edgesJS measures each visible element matching the selector: the contrast (WCAG 2) of its
+// border, or of its own background where it has no border, against the first opaque background
+// behind it; it returns those below min (a control must stand out from what is behind it,
+// WCAG 1.4.11: 3:1).
+const edgesJS = `((sel, min) => {
+  const lum = (c) => {
+    const v = c.match(/[\d.]+/g).slice(0, 3).map(Number).map((x) => {
+      x /= 255;
+      return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  };
+  const opaque = (c) => { const m = c.match(/[\d.]+/g); return m && (m.length < 4 || Number(m[3]) > 0.99); };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const out = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    let behind = null;
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const b = getComputedStyle(e).backgroundColor;
+      if (opaque(b)) { behind = b; break; }
+    }
+    behind = behind || "rgb(255, 255, 255)";
+    const st = getComputedStyle(el);
+    const border = parseFloat(st.borderTopWidth) > 0 && opaque(st.borderTopColor) ? st.borderTopColor : null;
+    const edge = border || (opaque(st.backgroundColor) ? st.backgroundColor : null);
+    if (!edge) continue;
+    const got = ratio(edge, behind);
+    if (got < min) out.push(el.tagName.toLowerCase() + (el.className ? "." + el.className : "") + " " +
+      JSON.stringify(el.textContent.trim().slice(0, 20)) + " edge " + edge + " on " + behind + " = " + got.toFixed(2));
+  }
+  return out;
+})`
+
+// CheckEdges fails t for every visible element matching selector whose edge (its border, or
+// its background when it has none) has less than min contrast (WCAG 2) with the background
+// behind it.
+func CheckEdges(t testing.TB, ctx context.Context, selector string, min float64) {
+	t.Helper()
+	sel, _ := json.Marshal(selector)
+	for _, bad := range Eval[[]string](t, ctx, fmt.Sprintf("%s(%s, %g)", edgesJS, sel, min)) {
+		t.Errorf("low edge contrast: %s", bad)
 	}
 }
