@@ -32,9 +32,6 @@ const (
 
 // Options tune Open; zero values take the defaults.
 type Options struct {
-	// Deprecated: new passwords are hashed with argon2id (Argon2); the PBKDF2 hashes of older
-	// ledgers are checked at the iterations they were made with. Ignored.
-	Iterations int
 	// Argon2 is the cost of new password hashes; zero or invalid: DefaultArgon2 (tests lower it).
 	// A stored hash of other parameters is rehashed at the account's next login.
 	Argon2 Argon2

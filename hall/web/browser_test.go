@@ -60,7 +60,7 @@ func newHall(t testing.TB, speak bool, now func() time.Time) *hall {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := access.Open(db, access.Options{Iterations: 1000})
+	store := access.Open(db, access.Options{Argon2: access.Argon2{Time: 1, Memory: 64, Threads: 1}})
 	tok, err := store.CreateToken(ctx, "counter-software", access.Counter)
 	if err != nil {
 		t.Fatal(err)

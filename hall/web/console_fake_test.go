@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"citizenhome/hall/access"
 	"citizenhome/hall/fleet"
 	"citizenhome/hall/history"
 	"citizenhome/telemetry/wire"
@@ -228,18 +229,18 @@ func (h *fakeHistory) Month(_ context.Context, month time.Time) ([]history.Avail
 // fakeAuditor records the entries.
 type fakeAuditor struct {
 	mu      sync.Mutex
-	entries []AuditEntry
+	entries []access.Entry
 }
 
-func (a *fakeAuditor) Audit(_ context.Context, e AuditEntry) error {
+func (a *fakeAuditor) Audit(_ context.Context, e access.Entry) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.entries = append(a.entries, e)
 	return nil
 }
 
-func (a *fakeAuditor) all() []AuditEntry {
+func (a *fakeAuditor) all() []access.Entry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]AuditEntry(nil), a.entries...)
+	return append([]access.Entry(nil), a.entries...)
 }

@@ -304,7 +304,7 @@ func TestCommandAPI(t *testing.T) {
 		t.Fatalf("audit %+v", got)
 	}
 	for i, e := range got {
-		if s := e.Who + " " + e.Target + " " + e.Detail + " " + e.Outcome; s != want[i] || e.Action != "kiosk.command" || e.Role != access.Crew || e.Addr != "127.0.0.1" || e.At.IsZero() {
+		if s := e.Who + " " + e.Target + " " + e.Detail + " " + e.Outcome; s != want[i] || e.Action != "kiosk-command" || e.Role != access.Crew || e.Addr != "127.0.0.1" || e.At.IsZero() {
 			t.Errorf("audit %d: %+v, want %s", i, e, want[i])
 		}
 	}

@@ -45,23 +45,10 @@ type History interface {
 	Month(ctx context.Context, month time.Time) ([]history.Availability, error)
 }
 
-// AuditEntry is one console action for the audit log: who did what to which target, and how it
-// ended. It carries no personal data (Detail is a command's name and arguments).
-type AuditEntry struct {
-	At      time.Time
-	Who     string
-	Role    access.Role
-	Action  string // "kiosk.command"
-	Target  string // the kiosk
-	Detail  string // the command's name and arguments
-	Outcome string // "ok", "refused: CODE", "no-reply", "send-failed"
-	Addr    string // the client's address
-}
-
-// Auditor keeps AuditEntries (hall/access's store, adapted by halld). An error is logged: the
+// Auditor keeps the console's actions (hall/access's *Store). An error is logged: the
 // action it records has happened already.
 type Auditor interface {
-	Audit(ctx context.Context, e AuditEntry) error
+	Audit(ctx context.Context, e access.Entry) error
 }
 
 // CommandWait is the longest POST /v1/kiosks/{kiosk}/commands waits for the kiosk's reply.
@@ -421,7 +408,7 @@ func (s *Server) sendCommand(r *http.Request, p access.Principal, k fleet.Kiosk,
 	if len(args) > 0 {
 		detail += " " + string(args)
 	}
-	e := AuditEntry{At: s.o.Now(), Who: p.Name, Role: p.Role, Action: "kiosk.command", Target: k.ID.Kiosk,
+	e := access.Entry{At: s.o.Now(), Who: p.Name, Role: p.Role, Action: "kiosk-command", Target: k.ID.Kiosk,
 		Detail: detail, Outcome: res.outcome(), Addr: s.clientIP(r)}
 	s.log.Info("kiosk command", "kiosk", k.ID.Kiosk, "command", name, "id", res.ID, "by", p.Name, "outcome", e.Outcome)
 	if res.SendErr != nil {

@@ -174,12 +174,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 			status = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
 			msg = "失败次数过多，请 " + strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))) + " 秒后再试 · Too many failed logins; wait and retry"
+		case errors.Is(err, access.ErrDisabled): // told only after the right password
+			status, msg = http.StatusForbidden, "此账号已停用，请联系大厅管理员 · This account is disabled; ask the hall's administrator"
 		case errors.Is(err, access.ErrBadLogin):
 		default:
 			s.log.Error("login failed", "err", err)
 			status, msg = http.StatusInternalServerError, "登录暂时不可用 · Login is not available right now"
 		}
-		s.log.Warn("login refused", "account", name, "remote", s.clientIP(r), "status", status)
+		// Not the name typed: it may be a password typed into the wrong box. The audit names
+		// the account when there is one.
+		s.log.Warn("login refused", "remote", s.clientIP(r), "status", status)
 		s.pages.render(w, status, "login", loginData{Hall: s.o.HallName, Next: next, Name: name, Error: msg})
 		return
 	}
@@ -194,9 +198,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ access.Principa
 
 // logout serves POST /logout (the session's CSRF token required): ends the session, clears the
 // cookie, and sends the browser to /login.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ access.Principal) {
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, p access.Principal) {
 	if c, err := r.Cookie(cookieName); err == nil {
-		if err := s.o.Access.Logout(r.Context(), c.Value); err != nil {
+		ctx := access.WithActor(r.Context(), access.Actor{Who: p.Name, Role: p.Role, Addr: s.clientIP(r)})
+		if err := s.o.Access.Logout(ctx, c.Value); err != nil {
 			s.log.Error("logout failed", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal", "logout failed")
 			return

@@ -50,7 +50,7 @@ func newHarness(t testing.TB, mod ...func(*Options)) *harness {
 	t.Helper()
 	db := ledgertest.Open(t, access.Migrations)
 	clk := &testClock{t: day}
-	store := access.Open(db, access.Options{Iterations: 1000, Now: clk.Now})
+	store := access.Open(db, access.Options{Argon2: access.Argon2{Time: 1, Memory: 64, Threads: 1}, Now: clk.Now})
 	h := &harness{t: t, q: newFakeQueue(), v: &fakeVoice{}, store: store, tokens: map[access.Role]string{}, now: clk}
 	for _, r := range []access.Role{access.Counter, access.Crew, access.Admin} {
 		tok, err := store.CreateToken(context.Background(), "tok-"+string(r), r)
