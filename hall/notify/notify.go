@@ -443,7 +443,8 @@ func (n *Notifier) poll(ctx context.Context) error {
 	if len(open) < maxOpen {
 		ended := map[int64]history.Alert{}
 		for k, t := range tracked {
-			if isOpen[k.id] {
+			// A channel removed from the configuration gets no end: nothing would send it.
+			if isOpen[k.id] || n.health[k.channel] == nil {
 				continue
 			}
 			a, ok := ended[k.id]

@@ -678,3 +678,24 @@ func FuzzParseAnswer(f *testing.F) {
 		}
 	})
 }
+
+func TestRemovedChannel(t *testing.T) {
+	clk := &clock{t: t0}
+	kept := newReceiver(t, "", clk)
+	gone := newReceiver(t, "", clk)
+	f := newFixture(t, clk, notify.Options{NoDelay: true, Channels: []notify.Channel{
+		{Name: "kept", Kind: notify.JSON, URL: kept.URL}, {Name: "gone", Kind: notify.JSON, URL: gone.URL},
+	}})
+	f.src.open(1, "k1", "printer-paper-out", "error", "printer", t0)
+	f.at(t0)
+	f.o.Channels = f.o.Channels[:1]
+	f.n = f.newNotifier()
+	f.src.end(1, t0.Add(time.Minute))
+	f.at(t0.Add(time.Minute))
+	wantEvents(t, kept, "opened", "ended")
+	wantEvents(t, gone, "opened")
+	var n int
+	if err := f.db.SQL().QueryRow(`SELECT COUNT(*) FROM notify_delivery WHERE channel = 'gone' AND phase = 'ended'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d ended rows for a removed channel (%v), want none", n, err)
+	}
+}
