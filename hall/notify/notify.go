@@ -519,21 +519,27 @@ func (n *Notifier) deliver(ctx context.Context, c channel) {
 			}
 		}
 		err := n.send(ctx, c, r.phase, r.alert, now)
+		if err != nil && ctx.Err() != nil {
+			return // stopping: the message stays due as it was, not charged a failed attempt
+		}
+		// What the receiver answered is recorded even if ctx ends now: a success not recorded
+		// would be sent again after the restart.
+		wctx := context.WithoutCancel(ctx)
 		switch {
 		case err == nil:
-			n.finish(ctx, c, r, sent, "", now)
+			n.finish(wctx, c, r, sent, "", now)
 			n.mu.Lock()
 			h := n.health[c.Name]
 			h.LastSent, h.LastError = now, ""
 			n.mu.Unlock()
 		case errors.Is(err, ErrRefused):
 			n.o.Log.Error("notify: message refused, not retried", "channel", c.Name, "alert", r.alert.ID, "phase", r.phase, "err", err)
-			n.finish(ctx, c, r, failed, err.Error(), now)
+			n.finish(wctx, c, r, failed, err.Error(), now)
 			n.failed(c, err, now)
 		default:
 			wait := n.backoff(r.attempts + 1)
 			n.o.Log.Warn("notify: delivery failed, will retry", "channel", c.Name, "alert", r.alert.ID, "phase", r.phase, "in", wait.Round(time.Second), "err", err)
-			n.retry(ctx, c, r, err.Error(), now, now.Add(wait))
+			n.retry(wctx, c, r, err.Error(), now, now.Add(wait))
 			n.failed(c, err, now)
 			return
 		}

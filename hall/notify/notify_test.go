@@ -699,3 +699,34 @@ func TestRemovedChannel(t *testing.T) {
 		t.Fatalf("%d ended rows for a removed channel (%v), want none", n, err)
 	}
 }
+
+func TestStopDuringDelivery(t *testing.T) {
+	clk := &clock{t: t0}
+	r := newReceiver(t, "", clk)
+	r.fail(1, "timeout") // holds the request until the client gives up
+	f := newFixture(t, clk, notify.Options{NoDelay: true, Timeout: time.Minute, Channels: []notify.Channel{{Kind: notify.JSON, URL: r.URL}}})
+	f.src.open(1, "k1", "printer-paper-out", "error", "printer", t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.n.Step(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.requests()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no request")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	var attempts int
+	var state string
+	var next int64
+	if err := f.db.SQL().QueryRow(`SELECT state, attempts, next_at FROM notify_delivery`).Scan(&state, &attempts, &next); err != nil {
+		t.Fatal(err)
+	}
+	if state != "pending" || attempts != 0 || next != t0.UnixNano() {
+		t.Fatalf("after a stop mid-delivery: %s, %d attempts, next %v; want pending, 0, due at once", state, attempts, time.Unix(0, next))
+	}
+	f.at(t0.Add(time.Second)) // the next start delivers it
+	wantEvents(t, r, "opened", "opened")
+}
