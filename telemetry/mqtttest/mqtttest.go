@@ -168,6 +168,33 @@ func WriteBrokerFiles(dir string, e Env) (passwd, acl string, err error) {
 	return passwd, acl, nil
 }
 
+// addBrokerFiles adds o's accounts (hashed by mosquitto_passwd -b) and ACL sections.
+func addBrokerFiles(passwd, acl string, o BrokerOptions) error {
+	if len(o.Users) > 0 {
+		mp, err := lookBin("mosquitto_passwd")
+		if err != nil {
+			return err
+		}
+		for u, p := range o.Users {
+			if out, err := exec.Command(mp, "-b", passwd, u, p).CombinedOutput(); err != nil {
+				return fmt.Errorf("mosquitto_passwd -b %s: %v: %s", u, err, out)
+			}
+		}
+	}
+	if o.ACL == "" {
+		return nil
+	}
+	f, err := os.OpenFile(acl, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("\n" + o.ACL + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func lookBin(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
@@ -196,15 +223,35 @@ type Mosquitto struct {
 // StartMosquitto starts a private Mosquitto on a free loopback port with e's accounts (e.URL
 // is set), persistence on (saved every second, so sessions survive a SIGKILL), and waits until
 // a publish/subscribe round trip works. It is stopped at the end of the test.
-func StartMosquitto(t testing.TB, e Env) *Mosquitto { return startMosquitto(t, e, false) }
+func StartMosquitto(t testing.TB, e Env) *Mosquitto {
+	return startMosquitto(t, e, false, BrokerOptions{})
+}
+
+// BrokerOptions add to a private broker what a test of several brokers needs (a bridge).
+type BrokerOptions struct {
+	// Users are more accounts (name: password), beside e's.
+	Users map[string]string
+	// ACL is appended to the generated ACL file: the sections of Users.
+	ACL string
+	// Conf is appended to mosquitto.conf, after every other setting: a bridge's connection
+	// section must come last, as each setting after "connection" belongs to that bridge.
+	Conf string
+}
+
+// StartMosquittoWith is StartMosquitto with o's accounts, ACL and configuration added.
+func StartMosquittoWith(t testing.TB, e Env, o BrokerOptions) *Mosquitto {
+	return startMosquitto(t, e, false, o)
+}
 
 // StartMosquittoTLS is StartMosquitto with a TLS listener only: a fresh CA signs the broker's
 // certificate (localhost, 127.0.0.1) and a client certificate, which the broker requires. The
 // URL is ssl://127.0.0.1:PORT (an address, not a name: a fresh machine may have no /etc/hosts,
 // and "localhost" would then go to DNS) and CAFile, CertFile, KeyFile are set.
-func StartMosquittoTLS(t testing.TB, e Env) *Mosquitto { return startMosquitto(t, e, true) }
+func StartMosquittoTLS(t testing.TB, e Env) *Mosquitto {
+	return startMosquitto(t, e, true, BrokerOptions{})
+}
 
-func startMosquitto(t testing.TB, e Env, withTLS bool) *Mosquitto {
+func startMosquitto(t testing.TB, e Env, withTLS bool, o BrokerOptions) *Mosquitto {
 	t.Helper()
 	bin, err := lookBin("mosquitto")
 	if err != nil {
@@ -216,6 +263,9 @@ func startMosquitto(t testing.TB, e Env, withTLS bool) *Mosquitto {
 	dir := t.TempDir()
 	passwd, acl, err := WriteBrokerFiles(dir, e)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := addBrokerFiles(passwd, acl, o); err != nil {
 		t.Fatal(err)
 	}
 	m := &Mosquitto{Env: e, Dir: dir, Log: filepath.Join(dir, "mosquitto.log"), t: t}
@@ -255,7 +305,7 @@ log_dest file %s
 log_type error
 log_type warning
 log_type notice
-`, runAs, m.Port, passwd, acl, dir, m.Log)
+`, runAs, m.Port, passwd, acl, dir, m.Log) + o.Conf
 		if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,152 @@
+package notify
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"citizenhome/hall/history"
+)
+
+// The names of devices and states a person reads, as the kiosk's screens and slips say them.
+var (
+	deviceNames = map[string]string{
+		"printer": "出票机", "id-reader": "身份证阅读器", "card-reader": "市民卡读卡器",
+		"speaker": "扬声器", "kiosk": "自助机",
+	}
+	stateNames = map[string]string{
+		"paper-low": "纸将用尽", "paper-out": "缺纸", "cover-open": "纸仓盖未关",
+		"error": "故障", "offline": "离线",
+	}
+	codeNames = map[string]string{
+		history.KioskLost: "自助机失联", "help-requested": "市民呼叫工作人员",
+	}
+	severityNames = map[string]string{SeverityWarning: "警告", SeverityError: "故障"}
+)
+
+// Name returns the readable Chinese name of an alert: "出票机缺纸" for printer-paper-out,
+// "自助机失联" for kiosk-lost; a code it does not know is returned as it is.
+func Name(code, device string) string {
+	if s, ok := codeNames[code]; ok {
+		return s
+	}
+	if d, ok := deviceNames[device]; ok {
+		if s, ok := stateNames[strings.TrimPrefix(code, device+"-")]; ok && strings.HasPrefix(code, device+"-") {
+			return d + s
+		}
+	}
+	return code
+}
+
+// Duration writes d in Chinese to the minute ("2天3小时", "1小时5分钟"), seconds only under a
+// minute ("45秒").
+func Duration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d秒", max(0, int(d/time.Second)))
+	}
+	d = d.Truncate(time.Minute)
+	days, h, m := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%d天", days)
+	}
+	if h > 0 {
+		fmt.Fprintf(&b, "%d小时", h)
+	}
+	if m > 0 && days == 0 {
+		fmt.Fprintf(&b, "%d分钟", m)
+	}
+	return b.String()
+}
+
+// trim cuts s to n runes on one line: a kiosk's message is free text.
+func trim(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+type message struct {
+	title    string // DingTalk's notification title
+	text     string // plain text
+	markdown string
+	name     string
+	link     string
+	lasted   time.Duration
+}
+
+// link returns the console's page of kiosk, "" without a console URL.
+func (n *Notifier) link(kiosk string) string {
+	if n.o.ConsoleURL == "" {
+		return ""
+	}
+	base := n.o.ConsoleURL
+	if !strings.Contains(base, "{kiosk}") {
+		base = strings.TrimRight(base, "/") + KioskPath
+	}
+	return strings.ReplaceAll(base, "{kiosk}", url.PathEscape(kiosk))
+}
+
+// message writes the phase of a at now.
+func (n *Notifier) message(phase string, a history.Alert, now time.Time) message {
+	loc := n.o.Hours.Location()
+	m := message{name: Name(a.Code, a.Device), link: n.link(a.Kiosk)}
+	head := "自助机告警"
+	end := now
+	if phase == endedPhase {
+		head = "自助机告警已恢复"
+		if a.Ended != nil {
+			end = *a.Ended
+		}
+	}
+	m.lasted = end.Sub(a.Started)
+	where := a.Kiosk
+	if n.o.Hall != "" {
+		where = n.o.Hall + " / " + a.Kiosk
+	}
+	m.title = fmt.Sprintf("%s：%s %s", head, a.Kiosk, m.name)
+	sev := severityNames[a.Severity]
+	if sev == "" {
+		sev = a.Severity
+	}
+	lines := [][2]string{
+		{"自助机", where},
+		{"告警", fmt.Sprintf("%s（%s）", m.name, a.Code)},
+		{"级别", sev},
+	}
+	if a.Device != "" {
+		dev := deviceNames[a.Device]
+		if dev == "" {
+			dev = a.Device
+		} else {
+			dev += "（" + a.Device + "）"
+		}
+		lines = append(lines, [2]string{"设备", dev})
+	}
+	if a.Message != "" {
+		lines = append(lines, [2]string{"说明", trim(a.Message, 200)})
+	}
+	lines = append(lines, [2]string{"开始", a.Started.In(loc).Format("2006-01-02 15:04:05")})
+	if phase == endedPhase {
+		lines = append(lines, [2]string{"结束", end.In(loc).Format("2006-01-02 15:04:05")}, [2]string{"共持续", Duration(m.lasted)})
+	} else {
+		lines = append(lines, [2]string{"已持续", Duration(m.lasted)})
+	}
+	var t, md strings.Builder
+	t.WriteString("【" + head + "】" + a.Kiosk + " " + m.name + "\n")
+	md.WriteString("### " + head + "：" + a.Kiosk + " " + m.name + "\n")
+	for _, l := range lines {
+		t.WriteString(l[0] + "：" + l[1] + "\n")
+		md.WriteString("> " + l[0] + "：" + l[1] + "\n\n")
+	}
+	if m.link != "" {
+		t.WriteString("查看：" + m.link + "\n")
+		md.WriteString("[在控制台查看](" + m.link + ")\n")
+	}
+	m.text, m.markdown = strings.TrimRight(t.String(), "\n"), strings.TrimRight(md.String(), "\n")
+	return m
+}
