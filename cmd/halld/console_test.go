@@ -164,11 +164,11 @@ weekdays = "00:00-24:00"
 weekend = "00:00-24:00"
 
 [notify]
-delay = "1s"
+delay_lost = "1s"
 delay_error = "1s"
 console_url = "http://%s"
 
-[[notify.webhook]]
+[[notify.channel]]
 kind = "json"
 url = %q
 `, httpAddr, hk.srv.URL))

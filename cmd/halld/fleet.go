@@ -8,6 +8,7 @@ import (
 	"citizenhome/hall/fleet"
 	"citizenhome/hall/history"
 	"citizenhome/hall/ledger"
+	"citizenhome/hall/notify"
 	"citizenhome/hall/settings"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/wire"
@@ -19,7 +20,7 @@ type crew struct {
 	follower *fleet.Follower
 	history  *history.Store
 	stop     context.CancelFunc
-	done     chan struct{} // closed when the history's writer has returned
+	done     []chan struct{} // closed when the history's writer and the notifier have returned
 }
 
 // startCrew opens the history and follows the hall on a connection of its own (client id
@@ -38,12 +39,34 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	if err != nil {
 		return nil, err
 	}
+	var chans []notify.Channel
+	for _, c := range cfg.Notify.Channels {
+		chans = append(chans, notify.Channel{Name: c.Name, Kind: notify.Kind(c.Kind), URL: c.URL, Secret: c.Secret,
+			MinSeverity: c.MinSeverity, Text: c.Text})
+	}
+	n := cfg.Notify
+	nt, err := notify.New(db, h, notify.Options{Hall: cfg.Hall.ID, Channels: chans, OutsideHours: n.OutsideHours,
+		Delays: notify.Delays{Warning: n.DelayWarning.Duration, Error: n.DelayError.Duration, Lost: n.DelayLost.Duration},
+		Hours:  week, ConsoleURL: n.ConsoleURL, Timeout: n.Timeout.Duration, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := h.Run(ctx); err != nil {
 			log.Error("fleet history stopped", "err", err)
+		}
+	}()
+	done2 := make(chan struct{})
+	go func() {
+		defer close(done2)
+		if len(chans) == 0 {
+			return
+		}
+		if err := nt.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("notifications stopped", "err", err)
 		}
 	}()
 	ls.ClientID = cfg.ClientID() + "-fleet"
@@ -53,7 +76,7 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 			k, _ := v.Kiosk(u.Addr.Kiosk)
 			h.Record(u, k)
 		}})
-	return &crew{follower: f, history: h, stop: stop, done: done}, nil
+	return &crew{follower: f, history: h, stop: stop, done: []chan struct{}{done, done2}}, nil
 }
 
 // close stops following, then lets the history's writer write what it still holds and waits
@@ -61,7 +84,9 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 func (c *crew) close() {
 	c.follower.Close()
 	c.stop()
-	<-c.done
+	for _, d := range c.done {
+		<-d
+	}
 }
 
 // fleetPages is the follower as hall/web's Fleet: a command's arguments pass through as the

@@ -20,6 +20,7 @@ import (
 	"citizenhome/hall/intake"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/line"
+	"citizenhome/hall/notify"
 	"citizenhome/hall/settings"
 	"citizenhome/hall/voice"
 	"citizenhome/hall/web"
@@ -33,7 +34,7 @@ import (
 const packagedClips = "/usr/share/citizenhome/clips"
 
 func openLedger(path string) (*ledger.DB, error) {
-	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations)
+	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations, notify.Migrations)
 }
 
 // serve runs halld until SIGTERM or SIGINT and returns which ended it.

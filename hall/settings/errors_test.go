@@ -157,6 +157,9 @@ func TestMismatchInPlainWords(t *testing.T) {
 		case "window[0]":
 			header = "[[window]]"
 			rest = "id = \"w\"\ncategories = [\"A\"]\n"
+		case "notify.channel[0]":
+			header = "[[notify.channel]]"
+			rest = "kind = \"json\"\nurl = \"http://10.0.0.5/hook\"\n"
 		}
 		v, ok := tomlfile.Lookup(reflect.ValueOf(Default()), key)
 		if !ok {
@@ -243,6 +246,10 @@ func TestEveryFieldDecodes(t *testing.T) {
 			Wednesday: "08:00-18:00", Thursday: "08:00-12:00", Friday: "09:00-16:00", Saturday: "closed", Sunday: "10:00-12:00",
 			Closed: []string{"2027-01-01", "2027-10-01"}, Days: []string{"2027-02-07 08:30-17:30"}},
 		History: History{Retention: Duration{90 * 24 * time.Hour}},
+		Notify: Notify{ConsoleURL: "https://halld.kf.gov.cn:8443", OutsideHours: true, DelayWarning: Duration{10 * time.Minute},
+			DelayError: Duration{2 * time.Minute}, DelayLost: Duration{3 * time.Minute}, Timeout: Duration{5 * time.Second},
+			Channels: []NotifyChannel{{Name: "crew", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", Text: true},
+				{Name: "vendor", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=t", Secret: "SECx", MinSeverity: "error"}}},
 	}
 	b, err := toml.Marshal(c)
 	if err != nil {

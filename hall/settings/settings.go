@@ -44,6 +44,7 @@ type Config struct {
 	Rules      Rules      `toml:"rules"`
 	Hours      Hours      `toml:"hours"`
 	History    History    `toml:"history"`
+	Notify     Notify     `toml:"notify"`
 	Categories []Category `toml:"category"`
 	Windows    []Window   `toml:"window"`
 	// Demo is set by Demo only, never by a file: a demo hall is marked as such on every page and
@@ -181,6 +182,39 @@ type History struct {
 	Retention Duration `toml:"retention"`
 }
 
+// Notify says who hears of the kiosks' faults and when (hall/notify): webhooks to the crew's
+// 企业微信 or 钉钉 group robots, or any receiver of plain JSON. No channel: nobody is notified.
+type Notify struct {
+	// ConsoleURL is halld's console as the crew's phones reach it ("https://halld.hall:8443"),
+	// for the link to the kiosk's page in every message. Empty: no link.
+	ConsoleURL string `toml:"console_url"`
+	// OutsideHours sends at any time; otherwise only within [hours], the rest waits for opening.
+	OutsideHours bool `toml:"outside_hours"`
+	// How long an alert stays open before the crew hears of it, by kind: a warning (paper low),
+	// an error (out of paper, a reader not answering), a kiosk lost.
+	DelayWarning Duration `toml:"delay_warning"`
+	DelayError   Duration `toml:"delay_error"`
+	DelayLost    Duration `toml:"delay_lost"`
+	// Timeout is one delivery's limit.
+	Timeout  Duration        `toml:"timeout"`
+	Channels []NotifyChannel `toml:"channel"`
+}
+
+// NotifyChannel is one webhook.
+type NotifyChannel struct {
+	// Name tells channels apart (health, the ledger); empty: the kind. Two of one kind need names.
+	Name string `toml:"name"`
+	// Kind is wecom (企业微信群机器人), dingtalk (钉钉自定义机器人) or json.
+	Kind string `toml:"kind"`
+	URL  string `toml:"url"`
+	// Secret is a 钉钉 robot's 加签 secret (SEC...); empty when it uses keywords or addresses.
+	Secret string `toml:"secret"`
+	// MinSeverity "error" sends errors and lost kiosks only; empty or "warning": every alert.
+	MinSeverity string `toml:"min_severity"`
+	// Text sends plain text instead of markdown (clients that show markdown raw).
+	Text bool `toml:"text"`
+}
+
 // Category is one queue category letter.
 type Category struct {
 	Letter string `toml:"letter"`
@@ -224,6 +258,8 @@ func Default() Config {
 			TakeDeadline: Duration{800 * time.Millisecond}},
 		Hours:   Hours{Weekdays: hours.DefaultDay, Weekend: hours.DefaultDay, Closed: []string{}, Days: []string{}},
 		History: History{Retention: Duration{history.DefaultRetention}},
+		Notify: Notify{DelayWarning: Duration{5 * time.Minute}, DelayError: Duration{time.Minute},
+			DelayLost: Duration{time.Minute}, Timeout: Duration{10 * time.Second}, Channels: []NotifyChannel{}},
 		Categories: []Category{
 			{"A", "综合窗口", "General window", Duration{6 * time.Minute}},
 			{"B", "社保", "Social insurance", Duration{8 * time.Minute}},
@@ -391,8 +427,52 @@ func (c *Config) validate(p *tomlfile.File) {
 	c.validateRules(p)
 	c.validateQueue(p)
 	c.validateHours(p)
+	c.validateNotify(p)
 	if r := c.History.Retention.Duration; r < 24*time.Hour || r > 10*366*24*time.Hour {
 		p.Add("history.retention", "%s must be between 24h and 10 years (87840h); the default is 9600h (400 days)", tomlfile.ShortDuration(r))
+	}
+}
+
+func (c *Config) validateNotify(p *tomlfile.File) {
+	n := c.Notify
+	if n.ConsoleURL != "" {
+		if u, err := url.Parse(n.ConsoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.Add("notify.console_url", "%q must be http(s)://host[:port], the console as the crew's phones reach it", n.ConsoleURL)
+		}
+	}
+	for key, d := range map[string]time.Duration{"delay_warning": n.DelayWarning.Duration, "delay_error": n.DelayError.Duration,
+		"delay_lost": n.DelayLost.Duration} {
+		if d < time.Second || d > 24*time.Hour {
+			p.Add("notify."+key, "%s must be between 1s and 24h", tomlfile.ShortDuration(d))
+		}
+	}
+	if t := n.Timeout.Duration; t < time.Second || t > 2*time.Minute {
+		p.Add("notify.timeout", "%s must be between 1s and 2m", tomlfile.ShortDuration(t))
+	}
+	names := map[string]bool{}
+	for i, ch := range n.Channels {
+		key := fmt.Sprintf("notify.channel[%d].", i)
+		switch ch.Kind {
+		case "wecom", "dingtalk", "json":
+		default:
+			p.Add(key+"kind", "%q must be wecom (企业微信), dingtalk (钉钉) or json", ch.Kind)
+		}
+		if u, err := url.Parse(ch.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.Add(key+"url", "%q must be the robot's webhook address, http(s)://...", ch.URL)
+		}
+		switch ch.MinSeverity {
+		case "", "warning", "error":
+		default:
+			p.Add(key+"min_severity", "%q must be \"\", \"warning\" or \"error\"", ch.MinSeverity)
+		}
+		name := ch.Name
+		if name == "" {
+			name = ch.Kind
+		}
+		if names[name] {
+			p.Add(key+"name", "%q is the name of another channel (two channels of one kind need names)", name)
+		}
+		names[name] = true
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -58,9 +59,19 @@ func TestExampleIsDefault(t *testing.T) {
 		t.Fatalf("only %d keys found in Config: the key listing is broken", len(keys))
 	}
 	for _, k := range keys {
-		if _, ok := lines[k]; !ok {
-			t.Errorf("key %s is not written out in %s", k, examplePath)
+		if _, ok := lines[k]; ok {
+			continue
 		}
+		// A list of tables that is empty by default is shown as a commented example table
+		// ("# [[notify.channel]]" and "# kind = ..."): written out, it would be a table.
+		if list, leaf, ok := strings.Cut(k, "[0]."); ok && reflectLen(want, list) == 0 {
+			header := "\n# [[" + list + "]]\n"
+			at := strings.Index(string(data), header)
+			if at >= 0 && regexp.MustCompile(`(?m)^# `+regexp.QuoteMeta(leaf)+` = `).MatchString(string(data)[at:]) {
+				continue
+			}
+		}
+		t.Errorf("key %s is not written out in %s", k, examplePath)
 	}
 	// Every table of every list is written out too, not only the first.
 	for i := range want.Categories {
@@ -161,7 +172,7 @@ func TestBadFiles(t *testing.T) {
 	}{
 		{"unknown key", "[hall]\nid = \"a\"\ncolour = \"red\"\n", "hall.colour", 3, "unknown key"},
 		{"unknown table", "[printer]\nbaud = 9600\n", "printer", 1, "unknown key"},
-		{"unknown in a window", "[[window]]\nid = \"1\"\ncategories = [\"A\"]\nname = \"x\"\n", "window[0].name", 4, "belongs in [hall] or [[category]]"},
+		{"unknown in a window", "[[window]]\nid = \"1\"\ncategories = [\"A\"]\nname = \"x\"\n", "window[0].name", 4, "belongs in [hall] or [[notify.channel]] or [[category]]"},
 		{"unknown in a category", cat("A") + "colour = \"red\"\n" + win("A"), "category[0].colour", 5, "every key of [[category]] is in"},
 		{"wrong table in a window", "[[window]]\nid = \"1\"\ncategories = [\"A\"]\nlisten = \":80\"\n", "window[0].listen", 4, "unknown key in [[window]]: listen belongs in [http]"},
 		{"misspelt", "[rules]\nmax_recall = 2\n", "rules.max_recall", 2, "did you mean max_recalls?"},
@@ -419,5 +430,38 @@ func TestHours(t *testing.T) {
 		if got := w.Open(at(c.at)); got != c.open {
 			t.Errorf("open at %s = %v, want %v", c.at, got, c.open)
 		}
+	}
+}
+
+// reflectLen is the length of the list at the dotted key in c (-1 when it is not a list).
+func reflectLen(c Config, key string) int {
+	v, ok := tomlfile.Lookup(reflect.ValueOf(c), key)
+	if !ok || v.Kind() != reflect.Slice {
+		return -1
+	}
+	return v.Len()
+}
+
+// The crew's webhooks: each bad value named on its key.
+func TestNotify(t *testing.T) {
+	_, err := Parse(withKey("[notify]\nconsole_url = \"halld:8443\"\ndelay_error = \"0s\"\ntimeout = \"5m\"\n" +
+		"[[notify.channel]]\nkind = \"slack\"\nurl = \"ftp://x\"\nmin_severity = \"info\"\n" +
+		"[[notify.channel]]\nkind = \"json\"\nurl = \"http://10.0.0.5/a\"\n[[notify.channel]]\nkind = \"json\"\nurl = \"http://10.0.0.5/b\"\n"))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("bad notify accepted: %v", err)
+	}
+	got := map[string]bool{}
+	for _, e := range es {
+		got[e.Key] = true
+	}
+	for _, k := range []string{"notify.console_url", "notify.delay_error", "notify.timeout", "notify.channel[0].kind",
+		"notify.channel[0].url", "notify.channel[0].min_severity", "notify.channel[2].name"} {
+		if !got[k] {
+			t.Errorf("no problem on %s: %v", k, err)
+		}
+	}
+	if len(es) != 7 {
+		t.Errorf("%d problems, want 7: %v", len(es), err)
 	}
 }
