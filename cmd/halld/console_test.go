@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"citizenhome/devices/escpos/emulator"
+	"citizenhome/hall/web/webtest"
 	"citizenhome/telemetry/mqtttest"
 )
 
@@ -330,4 +333,102 @@ func appendFile(t testing.TB, path, s string) {
 		t.Fatal(err)
 	}
 	writeFile(t, path, string(old)+s)
+}
+
+// The console in a real headless Chromium against the real thing: halld, Mosquitto and a
+// kioskd with its printer on a pty. The crew logs in; the kiosk's tile turns red when its
+// printer runs out; a lock sent from the kiosk's page, through its confirmation, reaches the
+// kiosk (its state becomes locked) and the reply is shown; the audit names the crew member.
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a whole hall and a browser")
+	}
+	webtest.NeedBrowser(t)
+	dir := t.TempDir()
+	halldBin, kioskdBin := buildBinaries(t, dir)
+	env := mqtttest.NewEnv("crewweb", "k1")
+	m := mqtttest.StartMosquitto(t, env)
+	cfgPath, httpAddr := hallConfig(t, dir, m.URL, env, 10)
+	add := exec.Command(halldBin, "user", "add", "li", "--role", "crew", "-config", cfgPath)
+	add.Stdin = strings.NewReader("crew-password-1\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("halld user add: %v %s", err, out)
+	}
+	out, err := exec.Command(halldBin, "token", "create", "--role", "crew", "--name", "checks", "-config", cfgPath).Output()
+	if err != nil {
+		t.Fatalf("halld token create: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	hall := startProc(t, "halld", halldBin, "-config", cfgPath)
+	k1 := startKiosk(t, kioskdBin, dir, "k1", env.Hall, m.URL, env)
+	untilFleet(t, httpAddr, token, "k1 ready", 60*time.Second, hall.log, func(f map[string]fleetKiosk) bool {
+		return f["k1"].State == "ready" && f["k1"].Devices["printer"].State == "ok"
+	})
+
+	ctx := webtest.Browser(t, webtest.Options{Width: 1280, Height: 800})
+	base := "http://" + httpAddr
+	webtest.Do(t, ctx, 20*time.Second, chromedp.Navigate(base+"/console"))
+	webtest.WaitTrue(t, ctx, 10*time.Second, `location.pathname === "/login"`)
+	webtest.Do(t, ctx, 10*time.Second, chromedp.SendKeys("#name", "li"), chromedp.SendKeys("#password", "crew-password-1"),
+		chromedp.Click(`button[type=submit]`))
+	tile := `document.querySelector("#tiles .tile[data-kiosk=k1]")`
+	webtest.WaitTrue(t, ctx, 10*time.Second, `location.pathname === "/console" && `+tile+` !== null && `+tile+`.dataset.level === "green"`)
+	webtest.WaitTrue(t, ctx, 5*time.Second, `document.getElementById("live").dataset.state === "on"`)
+
+	// Out of paper, found by the next ticket: the tile turns red, live.
+	k1.printer.Emulator().SetCondition(emulator.PaperOut)
+	if _, printed, _, _ := k1.take("A"); printed {
+		t.Fatal("k1 printed with no paper")
+	}
+	took := webtest.WaitTrue(t, ctx, 5*time.Second, tile+`.classList.contains("level-red")`)
+	t.Logf("k1's tile red %s after the failed print", took.Round(time.Millisecond))
+	// The alert may come a status ahead of the device's state: both show, live.
+	webtest.WaitTrue(t, ctx, 5*time.Second, tile+`.querySelector("li[data-device=printer] b").textContent === "缺纸"`)
+
+	// Lock it from its page, through the confirmation.
+	webtest.Do(t, ctx, 10*time.Second, chromedp.Click(`#tiles .tile[data-kiosk=k1]`))
+	webtest.WaitTrue(t, ctx, 10*time.Second, `location.pathname === "/console/kiosks/k1" && document.querySelector("svg.timeline") !== null`)
+	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`.cmd-buttons a[data-command=lock]`))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `document.getElementById("confirm") !== null`)
+	var st struct {
+		State string `json:"state"`
+	}
+	if err := k1.get("/v1/status", &st); err != nil || st.State == "locked" {
+		t.Fatalf("k1 before the confirmation: %q %v", st.State, err)
+	}
+	webtest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#message", "更换打印纸，请到 3 号窗口"), chromedp.Click("#confirm"))
+	webtest.WaitTrue(t, ctx, 20*time.Second, `document.getElementById("result") !== null`)
+	if !webtest.Eval[bool](t, ctx, `document.getElementById("result").dataset.outcome === "out-ok"`) {
+		t.Errorf("the reply shown: %q", webtest.Eval[string](t, ctx, `document.getElementById("result").textContent`))
+	}
+	waitUntil(t, 10*time.Second, "k1 locked", k1.log, func() bool {
+		return k1.get("/v1/status", &st) == nil && st.State == "locked"
+	})
+	untilFleet(t, httpAddr, token, "k1 locked in /v1/fleet", 5*time.Second, hall.log, func(f map[string]fleetKiosk) bool {
+		return f["k1"].State == "locked"
+	})
+	// The history keeps the command with its sender and the kiosk's reply.
+	var hist struct {
+		Commands []struct {
+			Name string `json:"name"`
+			By   string `json:"by"`
+			OK   bool   `json:"ok"`
+		} `json:"commands"`
+	}
+	waitUntil(t, 10*time.Second, "the lock in k1's history", hall.log, func() bool {
+		if getJSON(httpAddr, token, "/v1/kiosks/k1/history", &hist) != nil {
+			return false
+		}
+		for _, c := range hist.Commands {
+			if c.Name == "lock" && c.By == "li" && c.OK {
+				return true
+			}
+		}
+		return false
+	})
+	// The audit names who did it.
+	au, err := exec.Command(halldBin, "audit", "-config", cfgPath).Output()
+	if err != nil || !strings.Contains(string(au), "li\t") || !strings.Contains(string(au), "kiosk-command") {
+		t.Errorf("halld audit: %v\n%s", err, au)
+	}
 }

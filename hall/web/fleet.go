@@ -269,7 +269,25 @@ func (s *Server) kioskHistoryAPI(w http.ResponseWriter, r *http.Request, _ acces
 	for _, c := range cs {
 		out = append(out, changeJSON{At: *s.stamp(c.At), Device: c.Device, State: c.State, Detail: c.Detail})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"kiosk": name, "since": s.stamp(from), "until": s.stamp(to), "changes": out})
+	// An addition to the spec: the commands sent in the range, with their replies and senders.
+	cmds, err := s.o.History.Commands(r.Context(), name, history.DefaultLimit)
+	if err != nil {
+		s.historyFailed(w, r, err)
+		return
+	}
+	sent := make([]history.Command, 0, len(cmds))
+	for _, c := range slices.Backward(cmds) { // oldest first, as the changes
+		if c.Sent.Before(from) || !c.Sent.Before(to) {
+			continue
+		}
+		c.Sent = c.Sent.In(s.o.Location)
+		if c.Replied != nil {
+			at := c.Replied.In(s.o.Location)
+			c.Replied = &at
+		}
+		sent = append(sent, c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kiosk": name, "since": s.stamp(from), "until": s.stamp(to), "changes": out, "commands": sent})
 }
 
 func (s *Server) known(name string) bool {

@@ -40,7 +40,8 @@ type SimOptions struct {
 	EventEvery time.Duration
 	// ChangeEvery, when set, has each kiosk flip its printer between ok and paper-low this often
 	// (the first at a random offset) and publish a status at once, as a real kiosk does on a
-	// device change; OnChange (when set) is told of each after the broker acknowledged it.
+	// device change; OnChange (when set) is told of each just before it is sent, so that a
+	// subscriber that gets it before the sender's acknowledgement still finds it known.
 	ChangeEvery time.Duration
 	OnChange    func(kiosk, printer string, at time.Time)
 }
@@ -133,9 +134,8 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 
 	var mu sync.Mutex // the writer: status ticks and the goodbye
 	pending := map[uint16]int64{}
-	changes := map[uint16]func(){} // what to call once a change's status is acknowledged
 	var nextID uint16
-	publish := func(topic string, payload []byte, seq int64, retain bool, acked func()) error {
+	publish := func(topic string, payload []byte, seq int64, retain bool) error {
 		mu.Lock()
 		defer mu.Unlock()
 		nextID++
@@ -145,9 +145,6 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 		pp := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
 		pp.Qos, pp.Retain, pp.TopicName, pp.Payload, pp.MessageID = 1, retain, topic, payload, nextID
 		pending[nextID] = seq
-		if acked != nil {
-			changes[nextID] = acked
-		}
 		_ = nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		return pp.Write(nc)
 	}
@@ -163,12 +160,7 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 				mu.Lock()
 				seq, ok := pending[pa.MessageID]
 				delete(pending, pa.MessageID)
-				acked := changes[pa.MessageID]
-				delete(changes, pa.MessageID)
 				mu.Unlock()
-				if acked != nil {
-					acked()
-				}
 				if !ok || seq == 0 {
 					continue
 				}
@@ -186,7 +178,7 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 	}()
 	defer func() {
 		b, _ := json.Marshal(wire.State{State: wire.StateDisconnected, Boot: boot, Since: time.Now(), Version: "sim"})
-		_ = publish(id.Topic(wire.KindState), b, 0, true, nil)
+		_ = publish(id.Topic(wire.KindState), b, 0, true)
 		mu.Lock()
 		_ = packets.NewControlPacket(packets.Disconnect).Write(nc)
 		mu.Unlock()
@@ -194,7 +186,7 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 		<-readDone
 	}()
 	st, _ := json.Marshal(wire.State{State: wire.StateReady, Boot: boot, Since: time.Now(), Version: "sim"})
-	if err := publish(id.Topic(wire.KindState), st, 0, true, nil); err != nil {
+	if err := publish(id.Topic(wire.KindState), st, 0, true); err != nil {
 		atomic.AddInt64(&stats.PublishErrs, 1)
 		return
 	}
@@ -219,12 +211,12 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 		flips = flip.C
 	}
 	var seq int64
-	sendStatus := func(acked func()) error {
+	sendStatus := func() error {
 		seq++
 		now := time.Now()
 		status.Seq, status.TS, status.UptimeS = seq, now, int64(now.Sub(start)/time.Second)
 		b, _ := json.Marshal(status)
-		return publish(id.Topic(wire.KindStatus), b, seq, true, acked)
+		return publish(id.Topic(wire.KindStatus), b, seq, true)
 	}
 	for {
 		var err error
@@ -236,24 +228,22 @@ func simKiosk(ctx context.Context, o SimOptions, i int, stats *SimStats, connect
 			return
 		case <-t.C:
 			t.Reset(o.Every)
-			err = sendStatus(nil)
+			err = sendStatus()
 		case now := <-events:
 			seq++
 			b, _ := json.Marshal(wire.Event{ID: fmt.Sprintf("%s-%d-%d", id.Kiosk, boot, seq), Seq: seq, Boot: boot, TS: now,
 				Type: wire.EventTelemetryTestEvent, Data: json.RawMessage(`{}`)})
-			err = publish(id.Topic(wire.KindEvent), b, seq, false, nil)
+			err = publish(id.Topic(wire.KindEvent), b, seq, false)
 		case <-flips:
 			flip.Reset(o.ChangeEvery)
 			p := status.Devices["printer"]
 			p.State = map[string]string{"ok": "paper-low", "paper-low": "ok"}[p.State]
 			p.Since = time.Now()
 			status.Devices["printer"] = p
-			var acked func()
 			if o.OnChange != nil {
-				state, at := p.State, p.Since
-				acked = func() { o.OnChange(id.Kiosk, state, at) }
+				o.OnChange(id.Kiosk, p.State, p.Since)
 			}
-			err = sendStatus(acked)
+			err = sendStatus()
 		}
 		if err != nil {
 			atomic.AddInt64(&stats.PublishErrs, 1)
