@@ -227,9 +227,10 @@ func printDemo(cfg settings.Config, addr string) {
 	fmt.Printf(`
 halld demo (演示) — %s
   counter page:  %s/counter    login %s / %s
+  crew console:  %s/console    login %s / %s
   display:       %s/display?key=%s
   ticket page:   %s/t/{lookup code on the ticket}
   store:         %s
 `, cfg.Hall.Name, base, settings.DemoUsers[0].Name, settings.DemoUsers[0].Password,
-		base, url.QueryEscape(cfg.HTTP.DisplayKey), base, filepath.Clean(cfg.Store.Path))
+		base, settings.DemoUsers[1].Name, settings.DemoUsers[1].Password, base, url.QueryEscape(cfg.HTTP.DisplayKey), base, filepath.Clean(cfg.Store.Path))
 }
