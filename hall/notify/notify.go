@@ -53,7 +53,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -234,7 +233,7 @@ func New(db *ledger.DB, src Alerts, o Options) (*Notifier, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if reflect.ValueOf(o.Hours).IsZero() {
+	if o.Hours.IsZero() {
 		o.Hours = hours.Default(time.Local)
 	}
 	if o.NoDelay {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -194,7 +193,7 @@ func newFixture(t *testing.T, clk *clock, o notify.Options) *fixture {
 	if o.Jitter == nil {
 		o.Jitter = func(d time.Duration) time.Duration { return d }
 	}
-	if reflect.ValueOf(o.Hours).IsZero() {
+	if o.Hours.IsZero() {
 		o.Hours = hours.Default(cst)
 	}
 	if o.Timeout == 0 {
