@@ -25,11 +25,14 @@ const probeKiosk = "kioskctl-probe"
 // Conn is a hall-side connection: it feeds a View with everything of a hall and sends
 // commands. Create it with Dial.
 type Conn struct {
-	cl   paho.Client
-	view *View
-	hall string
-	by   string
-	log  *slog.Logger
+	cl paho.Client
+	// idPrefix starts every command id: the client id, so that a kiosk's audit and the
+	// history tell halld's commands from kioskctl's.
+	idPrefix string
+	view     *View
+	hall     string
+	by       string
+	log      *slog.Logger
 	// AutoRebirth sends a rebirth command when the view asks for one (kioskctl watch and
 	// status do).
 	autoRebirth bool
@@ -71,7 +74,7 @@ func Dial(ctx context.Context, s link.Settings, v *View, o DialOptions) (*Conn, 
 	if s.ClientID == "" {
 		s.ClientID = "kioskctl-" + randHex(6)
 	}
-	c := &Conn{view: v, hall: o.Hall, by: o.By, log: o.Log, autoRebirth: o.AutoRebirth, onUpdate: o.OnUpdate,
+	c := &Conn{idPrefix: s.ClientID + "-", view: v, hall: o.Hall, by: o.By, log: o.Log, autoRebirth: o.AutoRebirth, onUpdate: o.OnUpdate,
 		waiters: map[string]chan wire.Reply{}, probes: map[string]chan struct{}{}}
 	opts, err := s.Options()
 	if err != nil {
@@ -239,7 +242,7 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, o Order) (wire.Reply, 
 	if by == "" {
 		by = c.by
 	}
-	cmd := wire.Command{ID: "kioskctl-" + randHex(12), Name: o.Name, Expires: expires.Truncate(time.Second).Add(time.Second), By: by}
+	cmd := wire.Command{ID: c.idPrefix + randHex(12), Name: o.Name, Expires: expires.Truncate(time.Second).Add(time.Second), By: by}
 	if o.Args != nil {
 		b, err := json.Marshal(o.Args)
 		if err != nil {
