@@ -29,6 +29,7 @@ var DemoUsers = []DemoUser{
 //	dataDir/halld-demo.db                 the store
 //	dataDir/mqtt-controller.credentials   the controller's account, written by kiosk -demo
 //	dataDir/clips                         the synthesised clips (scripts/clips.sh DIR)
+//	dataDir/halld-demo.key                the demo hall's sealing secret (made at the first start)
 //
 // It is marked Demo. dataDir must be absolute.
 func Demo(dataDir string) (Config, error) {
@@ -42,6 +43,7 @@ func Demo(dataDir string) (Config, error) {
 	c.Store.Path = filepath.Join(dataDir, "halld-demo.db")
 	c.MQTT.CredentialsFile = filepath.Join(dataDir, "mqtt-controller.credentials")
 	c.Voice.CacheDir = filepath.Join(dataDir, "clips")
+	c.Followup.KeyFile = filepath.Join(dataDir, "halld-demo.key")
 	c.Demo = true
 	return c, nil
 }

@@ -160,6 +160,9 @@ func TestMismatchInPlainWords(t *testing.T) {
 		case "notify.channel[0]":
 			header = "[[notify.channel]]"
 			rest = "kind = \"json\"\nurl = \"http://10.0.0.5/hook\"\n"
+		case "followup.section[0]":
+			header = "[[followup.section]]"
+			rest = "section = \"sb\"\nmanagers = [\"wang\"]\n"
 		}
 		v, ok := tomlfile.Lookup(reflect.ValueOf(Default()), key)
 		if !ok {
@@ -250,6 +253,8 @@ func TestEveryFieldDecodes(t *testing.T) {
 			DelayError: Duration{2 * time.Minute}, DelayLost: Duration{3 * time.Minute}, Timeout: Duration{5 * time.Second},
 			Channels: []NotifyChannel{{Name: "crew", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", Text: true},
 				{Name: "vendor", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=t", Secret: "SECx", MinSeverity: "error"}}},
+		Followup: Followup{DeadlineDays: 3, Retention: Duration{365 * 24 * time.Hour}, KeyFile: "/srv/hall.key",
+			Managers: []string{"zhang"}, Sections: []FollowupSection{{Section: "sb", Managers: []string{"wang", "li.na"}}}},
 	}
 	b, err := toml.Marshal(c)
 	if err != nil {

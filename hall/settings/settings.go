@@ -45,6 +45,7 @@ type Config struct {
 	Hours      Hours      `toml:"hours"`
 	History    History    `toml:"history"`
 	Notify     Notify     `toml:"notify"`
+	Followup   Followup   `toml:"followup"`
 	Categories []Category `toml:"category"`
 	Windows    []Window   `toml:"window"`
 	// Demo is set by Demo only, never by a file: a demo hall is marked as such on every page and
@@ -215,6 +216,30 @@ type NotifyChannel struct {
 	Text bool `toml:"text"`
 }
 
+// Followup is how 差评 and complaints are followed up (hall/followup): each opens a work order
+// for the section's managers, due in working days of the hall's calendar ([hours]).
+type Followup struct {
+	// DeadlineDays is the working days a work order has, from the day it opens (国办发〔2019〕51号
+	// asks for rectification within a deadline; the hall sets it).
+	DeadlineDays int `toml:"deadline_days"`
+	// Retention: closed work orders, with the return-call phone numbers they hold, are deleted
+	// this long after they closed.
+	Retention Duration `toml:"retention"`
+	// KeyFile holds the hall's secret that seals return-call phone numbers at rest (made at the
+	// first start, mode 0600).
+	KeyFile string `toml:"key_file"`
+	// Managers are the accounts assigned the work orders of every section without its own.
+	Managers []string `toml:"managers"`
+	// Sections give a section (the catalog's section id, "sb") its own managers.
+	Sections []FollowupSection `toml:"section"`
+}
+
+// FollowupSection is one section's managers.
+type FollowupSection struct {
+	Section  string   `toml:"section"`
+	Managers []string `toml:"managers"`
+}
+
 // Category is one queue category letter.
 type Category struct {
 	Letter string `toml:"letter"`
@@ -260,6 +285,8 @@ func Default() Config {
 		History: History{Retention: Duration{history.DefaultRetention}},
 		Notify: Notify{DelayWarning: Duration{5 * time.Minute}, DelayError: Duration{time.Minute},
 			DelayLost: Duration{time.Minute}, Timeout: Duration{10 * time.Second}, Channels: []NotifyChannel{}},
+		Followup: Followup{DeadlineDays: 5, Retention: Duration{2 * 366 * 24 * time.Hour},
+			KeyFile: "/var/lib/citizenhome/halld/hall.key", Managers: []string{"admin"}, Sections: []FollowupSection{}},
 		Categories: []Category{
 			{"A", "综合窗口", "General window", Duration{6 * time.Minute}},
 			{"B", "社保", "Social insurance", Duration{8 * time.Minute}},
@@ -400,6 +427,9 @@ var (
 	// The display key travels in a URL (/display?key=...): URL-safe characters only.
 	reKey      = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 	reClientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	reSection  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	// hall/access's account names.
+	reAccount = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 func (c *Config) validate(p *tomlfile.File) {
@@ -428,6 +458,7 @@ func (c *Config) validate(p *tomlfile.File) {
 	c.validateQueue(p)
 	c.validateHours(p)
 	c.validateNotify(p)
+	c.validateFollowup(p)
 	if r := c.History.Retention.Duration; r < 24*time.Hour || r > 10*366*24*time.Hour {
 		p.Add("history.retention", "%s must be between 24h and 10 years (87840h); the default is 9600h (400 days)", tomlfile.ShortDuration(r))
 	}
@@ -473,6 +504,44 @@ func (c *Config) validateNotify(p *tomlfile.File) {
 			p.Add(key+"name", "%q is the name of another channel (two channels of one kind need names)", name)
 		}
 		names[name] = true
+	}
+}
+
+func (c *Config) validateFollowup(p *tomlfile.File) {
+	f := c.Followup
+	if f.DeadlineDays < 1 || f.DeadlineDays > 60 {
+		p.Add("followup.deadline_days", "%d must be between 1 and 60 working days", f.DeadlineDays)
+	}
+	if r := f.Retention.Duration; r < 30*24*time.Hour || r > 10*366*24*time.Hour {
+		p.Add("followup.retention", "%s must be between 30 days (720h) and 10 years (87840h)", tomlfile.ShortDuration(r))
+	}
+	if f.KeyFile == "" {
+		p.Add("followup.key_file", "must name the file of the hall's sealing secret (made at the first start)")
+	}
+	check := func(key string, names []string) {
+		for i, n := range names {
+			if !reAccount.MatchString(n) {
+				p.Add(fmt.Sprintf("%s[%d]", key, i), "%q is not an account name (halld user list)", n)
+			}
+		}
+	}
+	if len(f.Managers) == 0 {
+		p.Add("followup.managers", "must name at least one account: every work order needs someone to follow it up")
+	}
+	check("followup.managers", f.Managers)
+	seen := map[string]bool{}
+	for i, s := range f.Sections {
+		key := fmt.Sprintf("followup.section[%d]", i)
+		if !reSection.MatchString(s.Section) {
+			p.Add(key+".section", "%q must be a section id of the catalog, like \"sb\"", s.Section)
+		} else if seen[s.Section] {
+			p.Add(key+".section", "%q has managers already", s.Section)
+		}
+		seen[s.Section] = true
+		if len(s.Managers) == 0 {
+			p.Add(key+".managers", "must name at least one account")
+		}
+		check(key+".managers", s.Managers)
 	}
 }
 
