@@ -49,8 +49,8 @@ func TestOverdueOrderIsAnAlertUntilClosed(t *testing.T) {
 	if o, _ := f.s.Get(ctx, onTime.ID); o.Overdue {
 		t.Error("an order closed in time is overdue")
 	}
-	if os, _ := f.s.List(ctx, followup.Filter{Overdue: true}); len(os) != 1 || os[0].ID != late.ID {
-		t.Errorf("overdue list %+v", os)
+	if orders, _ := f.s.List(ctx, followup.Filter{Overdue: true}); len(orders) != 1 || orders[0].ID != late.ID {
+		t.Errorf("overdue list %+v", orders)
 	}
 	as, err := f.s.Alerts(ctx, history.AlertFilter{Open: true})
 	if err != nil || len(as) != 1 {
@@ -292,12 +292,12 @@ func TestListFilters(t *testing.T) {
 	c := f.complaint("TS9")
 	f.move(r2.ID, followup.Rectifying, "zhao", "")
 	ids := func(fl followup.Filter) []int64 {
-		os, err := f.s.List(ctx, fl)
+		orders, err := f.s.List(ctx, fl)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []int64
-		for _, o := range os {
+		for _, o := range orders {
 			out = append(out, o.ID)
 		}
 		return out
@@ -342,12 +342,12 @@ func TestConcurrentOpening(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	os, err := f.s.List(ctx, followup.Filter{})
-	if err != nil || len(os) != 20 {
-		t.Fatalf("%d orders, %v", len(os), err)
+	orders, err := f.s.List(ctx, followup.Filter{})
+	if err != nil || len(orders) != 20 {
+		t.Fatalf("%d orders, %v", len(orders), err)
 	}
 	per := map[string]int{}
-	for _, o := range os {
+	for _, o := range orders {
 		per[o.Manager]++
 	}
 	if per["wang"] != 10 || per["li"] != 10 {

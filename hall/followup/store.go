@@ -245,7 +245,7 @@ func addStep(ctx context.Context, tx *sql.Tx, id int64, at time.Time, by string,
 // note missing (see Transitions), a note over MaxNote runes or not valid text, a review's note
 // not starting with Upheld or Overturned. ErrNotFound: no such order. Nothing changes on error.
 func (s *Store) Move(ctx context.Context, id int64, to State, by string, note string) (Order, error) {
-	note = strings.TrimSpace(note)
+	note = strings.TrimSpace(strings.ReplaceAll(note, "\r\n", "\n"))
 	if by == "" {
 		return Order{}, errf(CodeForbidden, "no account")
 	}
@@ -317,14 +317,14 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 
 // Get returns order id with its steps. ErrNotFound: no such order (or purged).
 func (s *Store) Get(ctx context.Context, id int64) (Order, error) {
-	os, err := s.query(ctx, `WHERE id = ?`, []any{id}, 1)
+	orders, err := s.query(ctx, `WHERE id = ?`, []any{id}, 1)
 	if err != nil {
 		return Order{}, err
 	}
-	if len(os) == 0 {
+	if len(orders) == 0 {
 		return Order{}, errf(CodeNotFound, "no order %d", id)
 	}
-	return os[0], nil
+	return orders[0], nil
 }
 
 // List returns the orders f selects, newest opened first, with their steps. Overdue is judged
@@ -440,7 +440,8 @@ func (s *Store) query(ctx context.Context, where string, args []any, limit int) 
 // Phone returns the citizen's phone of order id for account, which must be the order's
 // assigned manager (ErrForbidden otherwise, even for another manager of the section: the
 // number is shown to the one person who calls back). The caller audits the reading.
-// ErrNotFound: no such order; ErrNoPhone: none given, or purged.
+// ErrNotFound: no such order; ErrNoPhone: none given, or purged; seal.ErrSealed (wrapped): the
+// sealed phone does not open (another hall secret, or a value copied from another order).
 func (s *Store) Phone(ctx context.Context, id int64, account string) (string, error) {
 	var manager string
 	var sealed []byte
