@@ -107,6 +107,7 @@ func (s *Store) OpenRating(ctx context.Context, r RatingRef) (Order, error) {
 	reasons, _ := json.Marshal(orEmpty(r.Reasons))
 	now := s.o.Now()
 	var id int64
+	opened := func() {} // logs once committed
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM followup_order WHERE rating = ?`, r.Rating).Scan(&id)
 		if err == nil {
@@ -143,12 +144,15 @@ func (s *Store) OpenRating(ctx context.Context, r RatingRef) (Order, error) {
 				return err
 			}
 		}
-		s.log.Info("followup: order opened", "order", id, "kind", KindRating, "section", r.Section, "manager", manager, "due", due)
+		opened = func() {
+			s.log.Info("followup: order opened", "order", id, "kind", KindRating, "section", r.Section, "manager", manager, "due", due)
+		}
 		return addStep(ctx, tx, id, now, "", "", PendingCallback, "")
 	})
 	if err != nil {
 		return Order{}, s.wrap("open rating order", err)
 	}
+	opened()
 	return s.Get(ctx, id)
 }
 
@@ -171,6 +175,7 @@ func (s *Store) OpenComplaint(ctx context.Context, c ComplaintRef) (Order, error
 		opened = now
 	}
 	var id int64
+	logOpened := func() {} // logs once committed
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM followup_order WHERE complaint = ?`, c.Number).Scan(&id)
 		if err == nil {
@@ -196,12 +201,15 @@ func (s *Store) OpenComplaint(ctx context.Context, c ComplaintRef) (Order, error
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		s.log.Info("followup: order opened", "order", id, "kind", KindComplaint, "section", c.Section, "manager", manager, "due", due)
+		logOpened = func() {
+			s.log.Info("followup: order opened", "order", id, "kind", KindComplaint, "section", c.Section, "manager", manager, "due", due)
+		}
 		return addStep(ctx, tx, id, opened, "", "", Accepted, "")
 	})
 	if err != nil {
 		return Order{}, s.wrap("open complaint order", err)
 	}
+	logOpened()
 	return s.Get(ctx, id)
 }
 
@@ -258,6 +266,7 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 		return Order{}, errf(CodeInvalid, "a move to %s needs a note", to)
 	}
 	outcome := ""
+	var from State
 	if to == Reviewed {
 		first, _, _ := strings.Cut(strings.ToLower(note), " ")
 		first = strings.TrimRight(first, ":：,，.;")
@@ -268,7 +277,6 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var kind Kind
-		var from State
 		var section, manager string
 		var hasPhone bool
 		err := tx.QueryRowContext(ctx, `SELECT kind, state, section, manager, phone IS NOT NULL FROM followup_order WHERE id = ?`, id).
@@ -305,13 +313,13 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 			to, closed, outcome, outcome, id); err != nil {
 			return err
 		}
-		// The note is what a citizen said or is told: never in the log.
-		s.log.Info("followup: order moved", "order", id, "from", from, "to", to, "by", by)
 		return addStep(ctx, tx, id, now, by, from, to, note)
 	})
 	if err != nil {
 		return Order{}, s.wrap("move order", err)
 	}
+	// The note is what a citizen said or is told: never in the log.
+	s.log.Info("followup: order moved", "order", id, "from", from, "to", to, "by", by)
 	return s.Get(ctx, id)
 }
 
