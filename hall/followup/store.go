@@ -268,8 +268,11 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 	outcome := ""
 	var from State
 	if to == Reviewed {
-		first, _, _ := strings.Cut(strings.ToLower(note), " ")
-		first = strings.TrimRight(first, ":：,，.;")
+		// The outcome is the note's first word, whatever follows it (a space, "：", the text).
+		first := strings.ToLower(note)
+		if i := strings.IndexFunc(first, func(r rune) bool { return r < 'a' || r > 'z' }); i >= 0 {
+			first = first[:i]
+		}
 		if first != Upheld && first != Overturned {
 			return Order{}, errf(CodeInvalid, "a review's note starts with its outcome, %s or %s", Upheld, Overturned)
 		}
