@@ -174,6 +174,9 @@ func TestNotifierSendsOverdueOrders(t *testing.T) {
 	step(morning.Add(time.Minute))
 	mu.Lock()
 	defer mu.Unlock()
+	for _, m := range got {
+		t.Logf("%s:\n%s", m["event"], m["text"])
+	}
 	if len(got) != 2 || got[1]["event"] != "ended" || !strings.Contains(got[1]["text"].(string), "大厅告警已恢复") {
 		t.Fatalf("received %v", bodies)
 	}
