@@ -65,6 +65,8 @@ var rules = []rule{
 		pkgs: []string{"citizenhome/speech"}, forbid: []string{"citizenhome"}, noKits: true},
 	{why: "the event streams' hub and frames are a leaf that halld's web server and kioskd's API share: they know nothing of the module",
 		pkgs: []string{"citizenhome/sse"}, forbid: []string{"citizenhome"}},
+	{why: "the sealing of personal data at rest is a leaf that the kiosk's complaints and the hall's work orders share: it knows nothing of the module",
+		pkgs: []string{"citizenhome/seal"}, forbid: []string{"citizenhome"}},
 	{why: "the hall's side reads the kiosks through the MQTT contract only",
 		pkgs:   []string{"citizenhome/hall"},
 		forbid: concat([]string{"citizenhome/kiosk", "citizenhome/devices", "citizenhome/ui", "citizenhome/internal", "citizenhome/telemetry/agent"}, screen)},

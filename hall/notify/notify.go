@@ -123,6 +123,9 @@ const (
 	DefaultMaxBackoff   = 10 * time.Minute
 	// KioskPath is the console's kiosk page under ConsoleURL, {kiosk} replaced.
 	KioskPath = "/console/kiosks/{kiosk}"
+	// OrderPath is the console's work-order page under ConsoleURL's origin, {order} replaced,
+	// the link of an overdue order's alert (hall/followup: Kiosk "", ID the order's id negated).
+	OrderPath = "/console/orders/{order}"
 	// keep is how long the rows of a finished alert stay in the ledger.
 	keep = 30 * 24 * time.Hour
 )

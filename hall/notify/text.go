@@ -22,6 +22,7 @@ var (
 	}
 	codeNames = map[string]string{
 		history.KioskLost: "自助机失联", "help-requested": "市民呼叫工作人员",
+		orderOverdue: "工单逾期未办结",
 	}
 	severityNames = map[string]string{SeverityWarning: "警告", SeverityError: "故障"}
 )
@@ -79,46 +80,79 @@ type message struct {
 	lasted   time.Duration
 }
 
-// link returns the console's page of kiosk, "" without a console URL.
-func (n *Notifier) link(kiosk string) string {
+// orderOverdue is hall/followup's alert of a work order past its deadline: an alert of no
+// kiosk (Kiosk ""), its ID the order's id negated, its Device "section:" and the section.
+const orderOverdue = "order-overdue"
+
+// link returns the console's page of a's kiosk, or of its work order for an overdue order; ""
+// without a console URL, or for another alert of no kiosk (no page to show).
+func (n *Notifier) link(a history.Alert) string {
 	if n.o.ConsoleURL == "" {
 		return ""
+	}
+	if a.Kiosk == "" {
+		if a.Code != orderOverdue || a.ID >= 0 {
+			return ""
+		}
+		// A ConsoleURL naming a kiosk page's form ({kiosk}) says nothing of the orders' pages:
+		// they are at OrderPath of its origin.
+		base := strings.TrimRight(n.o.ConsoleURL, "/")
+		if strings.Contains(base, "{kiosk}") {
+			u, err := url.Parse(base)
+			if err != nil {
+				return ""
+			}
+			base = u.Scheme + "://" + u.Host
+		}
+		return base + strings.ReplaceAll(OrderPath, "{order}", fmt.Sprint(-a.ID))
 	}
 	base := n.o.ConsoleURL
 	if !strings.Contains(base, "{kiosk}") {
 		base = strings.TrimRight(base, "/") + KioskPath
 	}
-	return strings.ReplaceAll(base, "{kiosk}", url.PathEscape(kiosk))
+	return strings.ReplaceAll(base, "{kiosk}", url.PathEscape(a.Kiosk))
 }
 
 // message writes the phase of a at now.
 func (n *Notifier) message(phase string, a history.Alert, now time.Time) message {
 	loc := n.o.Hours.Location()
-	m := message{name: Name(a.Code, a.Device), link: n.link(a.Kiosk)}
-	head := "自助机告警"
+	m := message{name: Name(a.Code, a.Device), link: n.link(a)}
+	// An alert of no kiosk (a work order past its deadline) is the hall's, and names its
+	// section instead of a device.
+	head, place, subject := "自助机告警", "自助机", a.Kiosk
+	if a.Kiosk == "" {
+		head, place, subject = "大厅告警", "大厅", n.o.Hall
+	}
 	end := now
 	if phase == endedPhase {
-		head = "自助机告警已恢复"
+		head += "已恢复"
 		if a.Ended != nil {
 			end = *a.Ended
 		}
 	}
 	m.lasted = end.Sub(a.Started)
 	where := a.Kiosk
-	if n.o.Hall != "" {
+	if n.o.Hall != "" && a.Kiosk != "" {
 		where = n.o.Hall + " / " + a.Kiosk
+	} else if a.Kiosk == "" {
+		where = n.o.Hall
 	}
-	m.title = fmt.Sprintf("%s：%s %s", head, a.Kiosk, m.name)
+	m.title = strings.TrimSpace(fmt.Sprintf("%s：%s %s", head, subject, m.name))
 	sev := severityNames[a.Severity]
 	if sev == "" {
 		sev = a.Severity
 	}
-	lines := [][2]string{
-		{"自助机", where},
+	var lines [][2]string
+	if where != "" {
+		lines = append(lines, [2]string{place, where})
+	}
+	lines = append(lines, [][2]string{
 		{"告警", fmt.Sprintf("%s（%s）", m.name, a.Code)},
 		{"级别", sev},
-	}
-	if a.Device != "" {
+	}...)
+	if section, ok := strings.CutPrefix(a.Device, "section:"); ok && a.Kiosk == "" {
+		lines = append(lines, [2]string{"科室", section})
+	} else if a.Device != "" {
 		dev := deviceNames[a.Device]
 		if dev == "" {
 			dev = a.Device
@@ -137,8 +171,8 @@ func (n *Notifier) message(phase string, a history.Alert, now time.Time) message
 		lines = append(lines, [2]string{"已持续", Duration(m.lasted)})
 	}
 	var t, md strings.Builder
-	t.WriteString("【" + head + "】" + a.Kiosk + " " + m.name + "\n")
-	md.WriteString("### " + head + "：" + a.Kiosk + " " + m.name + "\n")
+	t.WriteString(strings.TrimSpace("【"+head+"】"+subject+" "+m.name) + "\n")
+	md.WriteString(strings.TrimSpace("### "+head+"："+subject+" "+m.name) + "\n")
 	for _, l := range lines {
 		t.WriteString(l[0] + "：" + l[1] + "\n")
 		md.WriteString("> " + l[0] + "：" + l[1] + "\n\n")
