@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"citizenhome/hall/fleet"
+	"citizenhome/hall/followup"
 	"citizenhome/hall/history"
+	"citizenhome/hall/hours"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/notify"
 	"citizenhome/hall/settings"
+	"citizenhome/seal"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/wire"
 )
@@ -19,13 +24,15 @@ import (
 type crew struct {
 	follower *fleet.Follower
 	history  *history.Store
+	orders   *followup.Store
 	stop     context.CancelFunc
 	done     []chan struct{} // closed when the history's writer and the notifier have returned
 }
 
-// startCrew opens the history and follows the hall on a connection of its own (client id
-// {client}-fleet: the intake's persistent session must not be taken over). It returns at once,
-// the broker being up or not; the history's writer runs until close.
+// startCrew opens the history and the work orders, and follows the hall on a connection of its
+// own (client id {client}-fleet: the intake's persistent session must not be taken over). It
+// returns at once, the broker being up or not; the history's writer, the notifier (the fleet's
+// alerts and the orders' deadlines) and the orders' daily purge run until close.
 func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *ledger.DB, log *slog.Logger) (*crew, error) {
 	loc, err := cfg.Location()
 	if err != nil {
@@ -39,13 +46,17 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	if err != nil {
 		return nil, err
 	}
+	orders, err := openOrders(cfg, week, db, log)
+	if err != nil {
+		return nil, err
+	}
 	var chans []notify.Channel
 	for _, c := range cfg.Notify.Channels {
 		chans = append(chans, notify.Channel{Name: c.Name, Kind: notify.Kind(c.Kind), URL: c.URL, Secret: c.Secret,
 			MinSeverity: c.MinSeverity, Text: c.Text})
 	}
 	n := cfg.Notify
-	nt, err := notify.New(db, h, notify.Options{Hall: cfg.Hall.ID, Channels: chans, OutsideHours: n.OutsideHours,
+	nt, err := notify.New(db, notify.Merge(h, orders), notify.Options{Hall: cfg.Hall.ID, Channels: chans, OutsideHours: n.OutsideHours,
 		Delays: notify.Delays{Warning: n.DelayWarning.Duration, Error: n.DelayError.Duration, Lost: n.DelayLost.Duration},
 		Hours:  week, ConsoleURL: n.ConsoleURL, Timeout: n.Timeout.Duration, Log: log})
 	if err != nil {
@@ -76,7 +87,12 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 			k, _ := v.Kiosk(u.Addr.Kiosk)
 			h.Record(u, k)
 		}})
-	return &crew{follower: f, history: h, stop: stop, done: []chan struct{}{done, done2}}, nil
+	done3 := make(chan struct{})
+	go func() {
+		defer close(done3)
+		purgeOrders(ctx, orders, log)
+	}()
+	return &crew{follower: f, history: h, orders: orders, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
 }
 
 // close stops following, then lets the history's writer write what it still holds and waits
@@ -86,6 +102,49 @@ func (c *crew) close() {
 	c.stop()
 	for _, d := range c.done {
 		<-d
+	}
+}
+
+// openOrders opens the work orders of 差评 and complaints with the hall's sealing secret (made at
+// the first start).
+func openOrders(cfg settings.Config, week hours.Week, db *ledger.DB, log *slog.Logger) (*followup.Store, error) {
+	secret, created, err := seal.LoadSecret(cfg.Followup.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("followup.key_file: %w", err)
+	}
+	if created {
+		log.Info("made the hall's sealing secret", "file", cfg.Followup.KeyFile)
+	}
+	key, err := seal.NewKey(secret)
+	clear(secret)
+	if err != nil {
+		return nil, fmt.Errorf("followup.key_file: %w", err)
+	}
+	managers := map[string][]string{"": cfg.Followup.Managers}
+	for _, s := range cfg.Followup.Sections {
+		managers[s.Section] = s.Managers
+	}
+	return followup.Open(db, followup.Options{Hours: week, DeadlineDays: cfg.Followup.DeadlineDays, Managers: managers,
+		Retention: cfg.Followup.Retention.Duration, Seal: key, Log: log})
+}
+
+// purgeOrders deletes the closed orders past their retention an hour after the start and then
+// daily, until ctx ends.
+func purgeOrders(ctx context.Context, orders *followup.Store, log *slog.Logger) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := orders.Purge(ctx); err != nil {
+			log.Error("work orders: purge", "err", err)
+		} else if n > 0 {
+			log.Info("work orders: purged the closed past their retention", "orders", n)
+		}
+		t.Reset(24 * time.Hour)
 	}
 }
 

@@ -280,6 +280,9 @@ cache_dir = %q
 [rules]
 lease_size = %d
 
+[followup]
+key_file = %q
+
 [[category]]
 letter = "A"
 name = "综合"
@@ -313,7 +316,8 @@ avg_service = "5m"
 [[window]]
 id = "1"
 categories = ["A", "B", "C", "D", "E", "F"]
-`, env.Hall, addr, filepath.Join(dir, "halld.db"), addr, mqttURL, creds, filepath.Join(dir, "clips"), leaseSize)
+`, env.Hall, addr, filepath.Join(dir, "halld.db"), addr, mqttURL, creds, filepath.Join(dir, "clips"), leaseSize,
+		filepath.Join(dir, "hall.key"))
 	path := filepath.Join(dir, "halld.toml")
 	writeFile(t, path, cfg)
 	return path, addr

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"citizenhome/hall/access"
+	"citizenhome/hall/followup"
 	"citizenhome/hall/history"
 	"citizenhome/hall/intake"
 	"citizenhome/hall/ledger"
@@ -34,7 +35,7 @@ import (
 const packagedClips = "/usr/share/citizenhome/clips"
 
 func openLedger(path string) (*ledger.DB, error) {
-	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations, notify.Migrations)
+	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations, notify.Migrations, followup.Migrations)
 }
 
 // serve runs halld until SIGTERM or SIGINT and returns which ended it.

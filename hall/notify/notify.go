@@ -53,6 +53,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -601,4 +602,32 @@ func ledgerErr(what string, err error) error {
 		return err
 	}
 	return &Error{Code: ErrLedger.Code, Msg: what, Err: err}
+}
+
+// Merge is one alert source of several (the fleet's history and the work orders' deadlines, in
+// halld): each filter is asked of every source and the answers are joined, newest first, cut to
+// the filter's limit. The sources' alert ids must not collide (hall/followup's are negative). An
+// error of any source is the merge's error: the notifier tries again at its next poll.
+func Merge(srcs ...Alerts) Alerts { return merged(srcs) }
+
+type merged []Alerts
+
+func (m merged) Alerts(ctx context.Context, f history.AlertFilter) ([]history.Alert, error) {
+	var out []history.Alert
+	for _, s := range m {
+		as, err := s.Alerts(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	slices.SortStableFunc(out, func(a, b history.Alert) int { return b.Started.Compare(a.Started) })
+	limit := f.Limit
+	if limit <= 0 {
+		limit = history.DefaultLimit
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }

@@ -729,3 +729,35 @@ func TestStopDuringDelivery(t *testing.T) {
 	f.at(t0.Add(time.Second)) // the next start delivers it
 	wantEvents(t, r, "opened", "opened")
 }
+
+// alertList is a fixed alert source.
+type alertList struct {
+	as  []history.Alert
+	err error
+}
+
+func (l alertList) Alerts(_ context.Context, f history.AlertFilter) ([]history.Alert, error) {
+	return l.as, l.err
+}
+
+// Merge joins sources newest first and cuts to the limit; one source's error is the merge's.
+func TestMerge(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 12, 7, 9, m, 0, 0, time.UTC) }
+	fleet := alertList{as: []history.Alert{{ID: 2, Started: at(30)}, {ID: 1, Started: at(10)}}}
+	orders := alertList{as: []history.Alert{{ID: -7, Started: at(20)}, {ID: -3, Started: at(5)}}}
+	got, err := notify.Merge(fleet, orders).Alerts(context.Background(), history.AlertFilter{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, a := range got {
+		ids = append(ids, a.ID)
+	}
+	if fmt.Sprint(ids) != "[2 -7 1]" {
+		t.Errorf("merged %v, want [2 -7 1]", ids)
+	}
+	broken := errors.New("ledger closed")
+	if _, err := notify.Merge(fleet, alertList{err: broken}).Alerts(context.Background(), history.AlertFilter{}); !errors.Is(err, broken) {
+		t.Errorf("a failing source: %v", err)
+	}
+}
