@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"citizenhome/hall/followup"
 	"citizenhome/hall/history"
 	"citizenhome/hall/hours"
+	"citizenhome/hall/intake"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/notify"
 	"citizenhome/hall/settings"
@@ -145,6 +147,22 @@ func purgeOrders(ctx context.Context, orders *followup.Store, log *slog.Logger) 
 			log.Info("work orders: purged the closed past their retention", "orders", n)
 		}
 		t.Reset(24 * time.Hour)
+	}
+}
+
+// handlers are the kiosk events that open work orders, for the intake. A refusal of the
+// orders' own (*followup.Error: not a complaint, a bad field) is final; anything else, a ledger
+// failure, asks the kiosk to send the event again.
+func (c *crew) handlers() map[string]intake.Handler {
+	return map[string]intake.Handler{
+		wire.EventComplaint: func(ctx context.Context, kiosk string, e wire.Event) error {
+			_, err := c.orders.FromKiosk(ctx, kiosk, e)
+			var fe *followup.Error
+			if err != nil && !errors.As(err, &fe) {
+				return fmt.Errorf("%w: %w", intake.ErrRetry, err)
+			}
+			return err
+		},
 	}
 }
 

@@ -78,16 +78,17 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 		}
 		defer emb.Close()
 	}
-	in, err := intake.Start(ctx, intake.Options{Link: ls, Hall: cfg.Hall.ID, Queue: q, DB: db, Log: log, Location: loc})
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
 	cr, err := startCrew(ctx, cfg, ls, db, log)
 	if err != nil {
 		return "", err
 	}
 	defer cr.close()
+	in, err := intake.Start(ctx, intake.Options{Link: ls, Hall: cfg.Hall.ID, Queue: q, DB: db, Log: log, Location: loc,
+		Handlers: cr.handlers()})
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
 	changes, unwatch := q.Watch()
 	defer unwatch()
 	go func() {

@@ -3,6 +3,7 @@ package followup_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"citizenhome/hall/hours"
 	"citizenhome/hall/ledger"
 	"citizenhome/seal"
+	"citizenhome/telemetry/wire"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -423,4 +425,30 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 	if o := f.rating(1, "社保", ""); !o.Due.Equal(d("2026-12-10", "17:00")) {
 		t.Errorf("due %v", o.Due.In(cst))
 	}
+}
+
+// A kiosk's complaint.submitted event opens its order once, dated by the complaint's time; what
+// is not a complaint is refused as invalid (a kiosk sending it again would not change that).
+func TestComplaintFromKiosk(t *testing.T) {
+	f := newFixture(t, followup.Options{})
+	ctx := context.Background()
+	made := monday.Add(-20 * time.Minute)
+	e := wire.Event{ID: "e1", Type: wire.EventComplaint, TS: monday,
+		Data: json.RawMessage(`{"number":"TS20261207K7Q2M9","category":"facility","ts":"` + made.Format(time.RFC3339) + `"}`)}
+	o, err := f.s.FromKiosk(ctx, "k1", e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Kind != followup.KindComplaint || o.Complaint != "TS20261207K7Q2M9" || o.Category != "facility" || !o.Opened.Equal(made) {
+		t.Errorf("order %+v", o)
+	}
+	if again, err := f.s.FromKiosk(ctx, "k1", e); err != nil || again.ID != o.ID {
+		t.Errorf("the event again: %+v %v", again, err)
+	}
+	_, err = f.s.FromKiosk(ctx, "k1", wire.Event{ID: "e2", Type: wire.EventRating, Data: json.RawMessage(`{}`)})
+	isErr(t, err, followup.ErrInvalid, "a rating event")
+	_, err = f.s.FromKiosk(ctx, "k1", wire.Event{ID: "e3", Type: wire.EventComplaint, Data: json.RawMessage(`[1]`)})
+	isErr(t, err, followup.ErrInvalid, "not a complaint's data")
+	_, err = f.s.FromKiosk(ctx, "k1", wire.Event{ID: "e4", Type: wire.EventComplaint, Data: json.RawMessage(`{"category":"x"}`)})
+	isErr(t, err, followup.ErrInvalid, "no number")
 }

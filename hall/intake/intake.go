@@ -68,7 +68,19 @@ type Options struct {
 	// after the kiosk gave up costs nothing but a gap: the kiosk names that take as abandoned in
 	// its next ticket event, and the number is reported unused.
 	ClockSkew time.Duration
+	// Handlers take the events of their type after intake has recorded them (the ratings and
+	// complaints that open work orders). A handler sees an event again when the kiosk sends it
+	// again, so it must be idempotent by the event's id. An error wrapping ErrRetry leaves the
+	// event unacknowledged (the kiosk sends it again, its ledger having failed, say); any other
+	// error is logged and the event acknowledged: sending it again would not change the answer.
+	Handlers map[string]Handler
 }
+
+// Handler takes one event of a kiosk; see Options.Handlers.
+type Handler func(ctx context.Context, kiosk string, e wire.Event) error
+
+// ErrRetry, wrapped by a handler's error, asks for the event again.
+var ErrRetry = errors.New("intake: the event could not be taken now; the kiosk should send it again")
 
 // Intake is a running connection. Stop it with Close.
 type Intake struct {
@@ -360,6 +372,14 @@ func (in *Intake) event(ctx context.Context, kiosk string, b []byte) {
 	}
 	if added == 0 {
 		in.count(func(c *Counts) { c.Repeats++ })
+	}
+	if h := in.o.Handlers[e.Type]; h != nil {
+		if err := h(ctx, kiosk, e); errors.Is(err, ErrRetry) {
+			in.o.Log.Error("event not taken; the kiosk will send it again", "kiosk", kiosk, "id", e.ID, "type", e.Type, "err", err)
+			return
+		} else if err != nil {
+			in.o.Log.Warn("event refused", "kiosk", kiosk, "id", e.ID, "type", e.Type, "err", err)
+		}
 	}
 	in.count(func(c *Counts) { c.Events++ })
 	in.ack(kiosk, e.ID)

@@ -234,3 +234,93 @@ func intsToStrings(ns []int) []string {
 	}
 	return out
 }
+
+// A handler takes its events after intake recorded them: ErrRetry leaves one unacknowledged (the
+// kiosk sends it again, and the handler sees it again); another error is acknowledged all the
+// same; an event of another type never reaches it.
+func TestHandlers(t *testing.T) {
+	env := mqtttest.NewEnv("ihh", "k1")
+	m := mqtttest.StartMosquitto(t, env)
+	db := ledgertest.Open(t, line.Migrations, intake.Migrations)
+	loc := line.DefaultLocation()
+	q, err := line.Open(context.Background(), db, line.Config{
+		Categories: []line.Category{{Letter: "A", Name: "综合"}}, Windows: []line.Window{{ID: "1", Categories: []string{"A"}}},
+		Location: loc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		seen []string
+		fail = 1 // the first delivery fails with ErrRetry
+	)
+	in, err := intake.Start(context.Background(), intake.Options{
+		Link: m.Settings(env.ControllerUser, env.ControllerPassword, ""), Hall: "ihh",
+		Queue: q, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Location: loc,
+		Handlers: map[string]intake.Handler{wire.EventComplaint: func(_ context.Context, kiosk string, e wire.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, kiosk+" "+e.ID)
+			if e.ID == hexID(301) {
+				return errors.New("not a complaint this hall takes") // refused for good: acknowledged
+			}
+			if fail > 0 {
+				fail--
+				return fmt.Errorf("ledger busy: %w", intake.ErrRetry)
+			}
+			return nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	k := newKiosk(t, m, "k1")
+	k.wait("controller", func(b []byte) bool { return strings.Contains(string(b), `"online":true`) })
+	acked := func(id string) bool {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		for _, b := range k.got[wire.KindAck] {
+			if a, err := wire.ParseAck(b); err == nil && contains(a.IDs, id) {
+				return true
+			}
+		}
+		return false
+	}
+	complaint := wire.Event{ID: hexID(300), Seq: 1, Boot: 1, TS: time.Now(), Type: wire.EventComplaint,
+		Data: json.RawMessage(`{"number":"TS20261207K7Q2M9","category":"attitude","ts":"2026-12-07T10:05:00+08:00"}`)}
+	k.publish(wire.KindEvent, false, complaint)
+	// Not acknowledged: the kiosk's outbox sends it again, as it does after a while.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the handler never saw the complaint")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Another event after it is acknowledged: intake takes a kiosk's events in order, so the
+	// complaint's acknowledgement, had there been one, would have come first.
+	other := wire.Event{ID: hexID(302), Seq: 2, Boot: 1, TS: time.Now(), Type: wire.EventCheckedIn, Data: json.RawMessage(`{}`)}
+	k.publish(wire.KindEvent, false, other)
+	k.wait(wire.KindAck, func(b []byte) bool { a, err := wire.ParseAck(b); return err == nil && contains(a.IDs, hexID(302)) })
+	if acked(hexID(300)) {
+		t.Fatal("a complaint the handler asked to see again was acknowledged")
+	}
+	k.publish(wire.KindEvent, false, complaint)
+	k.wait(wire.KindAck, func(b []byte) bool { a, err := wire.ParseAck(b); return err == nil && contains(a.IDs, hexID(300)) })
+	refused := wire.Event{ID: hexID(301), Seq: 3, Boot: 1, TS: time.Now(), Type: wire.EventComplaint, Data: json.RawMessage(`{}`)}
+	k.publish(wire.KindEvent, false, refused)
+	k.wait(wire.KindAck, func(b []byte) bool { a, err := wire.ParseAck(b); return err == nil && contains(a.IDs, hexID(301)) })
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ",") != "k1 "+hexID(300)+",k1 "+hexID(300)+",k1 "+hexID(301) {
+		t.Errorf("the handler saw %v", seen)
+	}
+}
