@@ -210,7 +210,7 @@ func Open(db *ledger.DB, served Served, orders Orders, o Options) (*Store, error
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	var n int
-	if err := db.SQL().QueryRow(`SELECT count(*) FROM rating`).Scan(&n); err != nil {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM (SELECT 1 FROM rating LIMIT 1)`).Scan(&n); err != nil {
 		return nil, fmt.Errorf("rating: the ledger has no rating table (Migrations): %w", err)
 	}
 	return &Store{db: db, served: served, orders: orders, grace: o.Grace, loc: o.Location, now: o.Now,
