@@ -35,7 +35,17 @@ const smallTargets = `Array.from(document.querySelectorAll("button")).filter((b)
   return r.width > 0 && (r.width < 96 || r.height < 96);
 }).map((b) => b.textContent.trim())`
 
-const fits = `document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth`
+// overflow is "" when the page fits its viewport, else the sizes.
+const overflow = `(() => { const d = document.documentElement;
+  return d.scrollHeight <= innerHeight && d.scrollWidth <= innerWidth ? "" :
+    d.scrollWidth + "x" + d.scrollHeight + " in " + innerWidth + "x" + innerHeight; })()`
+
+func checkFits(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if got := webtest.Eval[string](t, ctx, overflow); got != "" {
+		t.Errorf("%s does not fit: %s", what, got)
+	}
+}
 
 func TestRatePadInChromium(t *testing.T) {
 	webtest.NeedBrowser(t)
@@ -49,9 +59,7 @@ func TestRatePadInChromium(t *testing.T) {
 	if got := webtest.Eval[string](t, ctx, `document.querySelector("#idle .pwin").textContent`); got != "3 号窗口Window 3" {
 		t.Errorf("idle screen shows %q", got)
 	}
-	if !webtest.Eval[bool](t, ctx, fits) {
-		t.Error("the idle screen does not fit 800x480")
-	}
+	checkFits(t, ctx, "the idle screen")
 	webtest.CheckContrast(t, ctx, 4.5)
 
 	// Another window's done does not wake it: once the page has the queue after it, it still
@@ -87,9 +95,7 @@ func TestRatePadInChromium(t *testing.T) {
 	if small := webtest.Eval[[]string](t, ctx, smallTargets); len(small) > 0 {
 		t.Errorf("targets under 96 px: %q", small)
 	}
-	if !webtest.Eval[bool](t, ctx, fits) {
-		t.Error("the levels do not fit 800x480")
-	}
+	checkFits(t, ctx, "the levels")
 	webtest.CheckContrast(t, ctx, 4.5)
 	webtest.CheckEdges(t, ctx, ".plevel", 3)
 	webtest.Screenshot(t, ctx, "../../docs/img/rating-pad.png")
@@ -111,9 +117,7 @@ func TestRatePadInChromium(t *testing.T) {
 	if small := webtest.Eval[[]string](t, ctx, smallTargets); len(small) > 0 {
 		t.Errorf("targets under 96 px: %q", small)
 	}
-	if !webtest.Eval[bool](t, ctx, fits) {
-		t.Error("the reasons do not fit 800x480")
-	}
+	checkFits(t, ctx, "the reasons")
 	webtest.CheckContrast(t, ctx, 4.5)
 	webtest.CheckEdges(t, ctx, ".pchoice, .pbtn", 3)
 	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`#reasons-next`))
@@ -125,9 +129,7 @@ func TestRatePadInChromium(t *testing.T) {
 	if small := webtest.Eval[[]string](t, ctx, smallTargets); len(small) > 0 {
 		t.Errorf("targets under 96 px: %q", small)
 	}
-	if !webtest.Eval[bool](t, ctx, fits) {
-		t.Error("the phone screen does not fit 800x480")
-	}
+	checkFits(t, ctx, "the phone screen")
 	webtest.CheckContrast(t, ctx, 4.5)
 	webtest.CheckEdges(t, ctx, ".pkey, .pbtn, .pnumber", 3)
 	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`#send`))
