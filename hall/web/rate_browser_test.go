@@ -179,3 +179,79 @@ func TestRatePadInChromium(t *testing.T) {
 	}
 	webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "idle"`)
 }
+
+// TestRatePadClearsUntouched: a rating left untouched is dropped (the 60 s, shortened here),
+// nothing is sent, and the pad does not ask again for the ticket it showed.
+func TestRatePadClearsUntouched(t *testing.T) {
+	webtest.NeedBrowser(t)
+	h := newPadHall(t, true)
+	ctx := webtest.Browser(t, webtest.Options{Width: 1024, Height: 600})
+	webtest.Do(t, ctx, 20*time.Second, chromedp.Navigate(h.ts.URL+"/rate/3?key="+displayKey))
+	webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "idle" && window.padQueues >= 1`)
+	webtest.Eval[bool](t, ctx, `(window.padTimings = { idle: 1500 }, true)`)
+
+	// Untouched on the levels.
+	h.issue("A")
+	if _, err := h.line.Next(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, `(() => { const q = window.padLast;
+	  return q && q.windows.find((x) => x.window === "3").serving !== null; })()`)
+	if _, err := h.line.Done(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "levels"`)
+	checkFits(t, ctx, "the levels at 1024x600")
+	if small := webtest.Eval[[]string](t, ctx, smallTargets); len(small) > 0 {
+		t.Errorf("targets under 96 px at 1024x600: %q", small)
+	}
+	took := webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "idle"`)
+	if took < time.Second {
+		t.Errorf("cleared after %s, before its wait of 1.5 s", took)
+	}
+	// Left half-way through a 差评, after touches: dropped too, once untouched for the wait.
+	asked := webtest.Eval[int](t, ctx, `window.padAsked`)
+	h.issue("A")
+	if _, err := h.line.Next(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, fmt.Sprintf(`window.padAsked > %d || (() => { const q = window.padLast;
+	  return q && q.windows.find((x) => x.window === "3").serving !== null; })()`, asked))
+	if _, err := h.line.Done(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "levels"`)
+	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`.plevel[data-level="1"]`))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `window.padState === "dims"`)
+	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`#dims-next`))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `window.padState === "reasons"`)
+	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`[data-reason="slow"]`))
+	checkFits(t, ctx, "the reasons at 1024x600")
+	webtest.WaitTrue(t, ctx, 10*time.Second, `window.padState === "idle" &&
+	  document.querySelectorAll('[aria-pressed="true"]').length === 0`)
+	if sent := h.rec.got(); len(sent) != 0 {
+		t.Errorf("an untouched pad sent %+v", sent)
+	}
+	// A no-show at the window ends its current ticket too: the pad asks, and the offer is still
+	// the ticket it showed (within its grace, not rated), which it does not show again.
+	n := webtest.Eval[int](t, ctx, `window.padAnswered`)
+	missed := h.issue("A")
+	if _, err := h.line.Next(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, fmt.Sprintf(`(() => { const q = window.padLast;
+	  return q && q.windows.find((x) => x.window === "3").serving === %q; })()`, missed.Code))
+	if _, err := h.line.NoShow(context.Background(), "3", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitTrue(t, ctx, 10*time.Second, fmt.Sprintf(`window.padAnswered > %d`, n))
+	if st, m := h.do("GET", "/rate/3/offer", ""); st != 200 || m["offer"] != true {
+		t.Errorf("the ticket is no longer offered (%d %v): the check below proves nothing", st, m)
+	}
+	if st := webtest.Eval[string](t, ctx, `window.padState`); st != "idle" {
+		t.Errorf("after a no-show the pad shows %s", st)
+	}
+	if rs, _ := h.ratings.List(context.Background(), rating.Filter{}); len(rs) != 0 {
+		t.Errorf("ratings kept: %+v", rs)
+	}
+}

@@ -12,9 +12,11 @@
   const withKey = (path) => path + (key ? (path.includes("?") ? "&" : "?") + "key=" + encodeURIComponent(key) : "");
   const base = "/rate/" + encodeURIComponent(win);
 
-  const idleAfter = 60000;  // a rating left untouched this long is dropped
-  const thanksFor = 5000;   // the thanks stay this long
-  const pollEvery = 15000;  // besides the stream, the pad asks this often while it waits
+  // The waits, read at each use: the browser tests shorten them (window.padTimings).
+  const wait = (name, ms) => (window.padTimings && window.padTimings[name]) || ms;
+  const idleAfter = () => wait("idle", 60000);  // a rating left untouched this long is dropped
+  const thanksFor = () => wait("thanks", 5000); // the thanks stay this long
+  const pollEvery = 15000; // besides the stream, the pad asks this often while it waits
   const maxPhone = 20;
 
   let offer = null;         // {id, nonce}
@@ -26,6 +28,7 @@
   // For the browser tests and diagnostics: the screen shown, offers asked, queue events seen.
   window.padState = "idle";
   window.padAsked = 0;
+  window.padAnswered = 0;
   window.padQueues = 0;
   window.padLast = null;
   function screen(name) {
@@ -53,7 +56,7 @@
   // Any touch keeps a rating open; a minute without one clears it.
   function touched() {
     clearTimeout(idleTimer);
-    if (window.padState !== "idle" && window.padState !== "thanks") idleTimer = setTimeout(reset, idleAfter);
+    if (window.padState !== "idle" && window.padState !== "thanks") idleTimer = setTimeout(reset, idleAfter());
   }
   document.addEventListener("pointerdown", touched, true);
   document.addEventListener("keydown", touched, true);
@@ -64,9 +67,9 @@
     let o;
     try {
       const r = await fetch(withKey(base + "/offer"), { cache: "no-store" });
-      if (!r.ok) return;
-      o = await r.json();
-    } catch (e) { return; }
+      o = r.ok ? await r.json() : {};
+    } catch (e) { o = {}; }
+    window.padAnswered++;
     if (!o.offer || shown.has(o.id) || window.padState !== "idle") return;
     shown.add(o.id);
     offer = { id: o.id, nonce: o.nonce };
@@ -131,7 +134,7 @@
     $("thanks-note").textContent = note || "\u00a0";
     status("");
     screen("thanks");
-    thanksTimer = setTimeout(reset, thanksFor);
+    thanksTimer = setTimeout(reset, thanksFor());
   }
 
   // levels
