@@ -2,7 +2,8 @@
 // queue and its tickets, the counters' actions, the event stream and the spoken announcements,
 // the public ticket page, the fleet's API (/v1/fleet, /v1/alerts, a kiosk's history and
 // commands), and pages of its own: /counter for the counter staff, /display for the hall's
-// calling display, /t/{lookup} for a citizen's phone and /console for the maintenance crew.
+// calling display, /rate/{window} for a counter's rating pad, /t/{lookup} for a citizen's phone
+// and /console for the maintenance crew.
 // Every asset is embedded; the pages load nothing from elsewhere.
 //
 // Access (hall/access): a bearer token, a browser login session (cookie, with a CSRF token for
@@ -82,6 +83,9 @@ type Options struct {
 	History History
 	// Auditor keeps the console's actions; nil: they are logged only.
 	Auditor Auditor
+	// Ratings keeps the counters' rating pads' ratings (/rate/{window}); nil: the pad's page
+	// shows, and its offer and POST answer 503 no-ratings.
+	Ratings Ratings
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -97,6 +101,7 @@ type Server struct {
 	refused refusals
 	// fleetHub feeds the console's streams; nil without a Fleet.
 	fleetHub *fleetHub
+	pads     *padNonces // the rating pads' offers
 }
 
 // refusals logs requests refused for bad credentials at most once a minute, with how many
@@ -149,6 +154,7 @@ func New(o Options) (*Server, error) {
 		public: newLimiter(o.PublicRateLimit, o.Now), voice: newVoiceCache(o.Voice)}
 	s.hub = newHub(o.Queue, s.log)
 	s.pages = newPages()
+	s.pads = newPadNonces()
 	if o.Fleet != nil {
 		s.fleetHub = newFleetHub(s)
 	}
@@ -216,6 +222,9 @@ func (s *Server) routes() {
 	h("POST /logout", session, s.logout)
 	h("GET /counter", operate, s.counterPage)
 	h("GET /display", display, s.displayPage)
+	h("GET /rate/{window}", display, s.ratePage)
+	h("GET /rate/{window}/offer", display, s.rateOffer)
+	h("POST /rate/{window}", display, s.rateSubmit)
 	h("GET /{$}", readQueue, func(w http.ResponseWriter, r *http.Request, p access.Principal) {
 		http.Redirect(w, r, landing(p.Role), http.StatusSeeOther)
 	})
