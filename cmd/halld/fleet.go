@@ -14,7 +14,9 @@ import (
 	"citizenhome/hall/hours"
 	"citizenhome/hall/intake"
 	"citizenhome/hall/ledger"
+	"citizenhome/hall/line"
 	"citizenhome/hall/notify"
+	"citizenhome/hall/rating"
 	"citizenhome/hall/settings"
 	"citizenhome/seal"
 	"citizenhome/telemetry/link"
@@ -27,6 +29,7 @@ type crew struct {
 	follower *fleet.Follower
 	history  *history.Store
 	orders   *followup.Store
+	ratings  *rating.Store
 	stop     context.CancelFunc
 	done     []chan struct{} // closed when the history's writer and the notifier have returned
 }
@@ -35,7 +38,7 @@ type crew struct {
 // own (client id {client}-fleet: the intake's persistent session must not be taken over). It
 // returns at once, the broker being up or not; the history's writer, the notifier (the fleet's
 // alerts and the orders' deadlines) and the orders' daily purge run until close.
-func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *ledger.DB, log *slog.Logger) (*crew, error) {
+func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *ledger.DB, q *line.Line, log *slog.Logger) (*crew, error) {
 	loc, err := cfg.Location()
 	if err != nil {
 		return nil, err
@@ -49,6 +52,10 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 		return nil, err
 	}
 	orders, err := openOrders(cfg, week, db, log)
+	if err != nil {
+		return nil, err
+	}
+	ratings, err := rating.Open(db, q, orders, rating.Options{Location: loc, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +99,9 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	done3 := make(chan struct{})
 	go func() {
 		defer close(done3)
-		purgeOrders(ctx, orders, log)
+		upkeep(ctx, orders, ratings, log)
 	}()
-	return &crew{follower: f, history: h, orders: orders, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
+	return &crew{follower: f, history: h, orders: orders, ratings: ratings, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
 }
 
 // close stops following, then lets the history's writer write what it still holds and waits
@@ -130,35 +137,50 @@ func openOrders(cfg settings.Config, week hours.Week, db *ledger.DB, log *slog.L
 		Retention: cfg.Followup.Retention.Duration, Seal: key, Log: log})
 }
 
-// purgeOrders deletes the closed orders past their retention an hour after the start and then
-// daily, until ctx ends.
-func purgeOrders(ctx context.Context, orders *followup.Store, log *slog.Logger) {
-	t := time.NewTimer(time.Hour)
+// upkeep opens the work orders of 差评 whose opening failed, at the start and hourly, and
+// deletes the closed orders past their retention daily, until ctx ends.
+func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
 	defer t.Stop()
-	for {
+	for hour := 0; ; hour++ {
+		if n, err := ratings.OpenMissing(ctx); err != nil && ctx.Err() == nil {
+			log.Error("ratings: opening missing work orders", "err", err)
+		} else if n > 0 {
+			log.Info("ratings: opened missing work orders", "orders", n)
+		}
+		if hour%24 == 1 {
+			if n, err := orders.Purge(ctx); err != nil && ctx.Err() == nil {
+				log.Error("work orders: purge", "err", err)
+			} else if n > 0 {
+				log.Info("work orders: purged the closed past their retention", "orders", n)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if n, err := orders.Purge(ctx); err != nil {
-			log.Error("work orders: purge", "err", err)
-		} else if n > 0 {
-			log.Info("work orders: purged the closed past their retention", "orders", n)
-		}
-		t.Reset(24 * time.Hour)
 	}
 }
 
-// handlers are the kiosk events that open work orders, for the intake. A refusal of the
-// orders' own (*followup.Error: not a complaint, a bad field) is final; anything else, a ledger
-// failure, asks the kiosk to send the event again.
+// handlers are the kiosk events halld follows up, for the intake: complaints open work orders,
+// ratings are tied to the service they rate (and a 差评 opens an order). A refusal of the
+// packages' own (*followup.Error, *rating.Error: not a complaint, a ticket not served) is final;
+// anything else, a ledger failure, asks the kiosk to send the event again.
 func (c *crew) handlers() map[string]intake.Handler {
 	return map[string]intake.Handler{
 		wire.EventComplaint: func(ctx context.Context, kiosk string, e wire.Event) error {
 			_, err := c.orders.FromKiosk(ctx, kiosk, e)
 			var fe *followup.Error
 			if err != nil && !errors.As(err, &fe) {
+				return fmt.Errorf("%w: %w", intake.ErrRetry, err)
+			}
+			return err
+		},
+		wire.EventRating: func(ctx context.Context, kiosk string, e wire.Event) error {
+			_, err := c.ratings.FromKiosk(ctx, kiosk, e)
+			var re *rating.Error
+			if err != nil && !errors.As(err, &re) {
 				return fmt.Errorf("%w: %w", intake.ErrRetry, err)
 			}
 			return err

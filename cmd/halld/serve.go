@@ -22,6 +22,7 @@ import (
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/line"
 	"citizenhome/hall/notify"
+	"citizenhome/hall/rating"
 	"citizenhome/hall/settings"
 	"citizenhome/hall/voice"
 	"citizenhome/hall/web"
@@ -35,7 +36,7 @@ import (
 const packagedClips = "/usr/share/citizenhome/clips"
 
 func openLedger(path string) (*ledger.DB, error) {
-	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations, notify.Migrations, followup.Migrations)
+	return ledger.Open(path, line.Migrations, access.Migrations, intake.Migrations, history.Migrations, notify.Migrations, followup.Migrations, rating.Migrations)
 }
 
 // serve runs halld until SIGTERM or SIGINT and returns which ended it.
@@ -78,7 +79,7 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 		}
 		defer emb.Close()
 	}
-	cr, err := startCrew(ctx, cfg, ls, db, log)
+	cr, err := startCrew(ctx, cfg, ls, db, q, log)
 	if err != nil {
 		return "", err
 	}
@@ -99,7 +100,8 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 
 	wo := web.Options{Queue: web.LineQueue(q), Access: acc, HallName: cfg.Hall.Name,
 		DisplayKey: cfg.HTTP.DisplayKey, Location: loc, Log: log,
-		Fleet: fleetPages{cr.follower}, FleetHall: cfg.Hall.ID, History: cr.history, Auditor: acc}
+		Fleet: fleetPages{cr.follower}, FleetHall: cfg.Hall.ID, History: cr.history, Auditor: acc,
+		Ratings: web.RatingPad(cr.ratings)}
 	for _, p := range cfg.HTTP.TrustedProxies {
 		// Checked by settings: an address or a prefix.
 		if pre, err := netip.ParsePrefix(p); err == nil {

@@ -37,6 +37,7 @@ import (
 	"log/slog"
 	"time"
 
+	"citizenhome/hall/followup"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/line"
 )
@@ -147,21 +148,14 @@ type Served interface {
 
 var _ Served = (*line.Line)(nil)
 
-// OrderRef is what a 差评's work order is opened with (hall/followup's RatingRef: halld adapts
-// one to the other). Phone is the citizen's number for a return call, "" for none: the order
-// seals it; this package keeps no copy.
-type OrderRef struct {
-	Rating                              int64
-	Level                               int // the rating's lowest level: 1 or 2
-	Reasons                             []string
-	Ticket, Day, Section, Window, Staff string
-	Phone                               string
+// Orders opens the work order of a 差评 (hall/followup's *Store). The ref's Phone is the
+// citizen's number for a return call, "" for none: the order seals it; this package keeps no
+// copy.
+type Orders interface {
+	OpenRating(ctx context.Context, r followup.RatingRef) (followup.Order, error)
 }
 
-// Orders opens the work order of a 差评 (hall/followup's *Store, adapted) and returns its id.
-type Orders interface {
-	OpenRating(ctx context.Context, r OrderRef) (int64, error)
-}
+var _ Orders = (*followup.Store)(nil)
 
 // DefaultGrace is how long after a ticket's end the pad may still rate it.
 const DefaultGrace = 10 * time.Minute
@@ -224,12 +218,13 @@ func (s *Store) openOrder(ctx context.Context, r *Rating, phone string) error {
 	if s.orders == nil || !r.Bad() || r.Order != 0 || r.Status == StatusRefused {
 		return nil
 	}
-	id, err := s.orders.OpenRating(ctx, OrderRef{Rating: r.ID, Level: lowest(r.Overall, r.Efficiency, r.Skill, r.Attitude),
+	o, err := s.orders.OpenRating(ctx, followup.RatingRef{Rating: r.ID, Level: lowest(r.Overall, r.Efficiency, r.Skill, r.Attitude),
 		Reasons: append([]string(nil), r.Reasons...), Ticket: r.Ticket, Day: r.Day, Section: r.Section,
 		Window: r.Window, Staff: r.Staff, Phone: phone})
 	if err != nil {
 		return fmt.Errorf("rating: opening the work order of rating %d: %w", r.ID, err)
 	}
+	id := o.ID
 	if _, err := s.db.SQL().ExecContext(ctx, `UPDATE rating SET work_order = ? WHERE id = ?`, id, r.ID); err != nil {
 		return fmt.Errorf("rating: recording work order %d of rating %d: %w", id, r.ID, err)
 	}

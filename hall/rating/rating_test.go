@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"citizenhome/hall/followup"
 	"citizenhome/hall/ledger"
 	"citizenhome/hall/ledger/ledgertest"
 	"citizenhome/hall/line"
@@ -43,21 +44,21 @@ func (c *clock) Add(d time.Duration) {
 // orders records the work orders asked for; fail makes the next ones fail.
 type orders struct {
 	mu   sync.Mutex
-	refs []OrderRef
+	refs []followup.RatingRef
 	fail bool
 }
 
-func (o *orders) OpenRating(_ context.Context, r OrderRef) (int64, error) {
+func (o *orders) OpenRating(_ context.Context, r followup.RatingRef) (followup.Order, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail {
-		return 0, errors.New("followup down")
+		return followup.Order{}, errors.New("followup down")
 	}
 	o.refs = append(o.refs, r)
-	return int64(100 + len(o.refs)), nil
+	return followup.Order{ID: int64(100 + len(o.refs)), Kind: followup.KindRating}, nil
 }
 
-func (o *orders) got() []OrderRef {
+func (o *orders) got() []followup.RatingRef {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.refs)
@@ -196,7 +197,7 @@ func TestFromKiosk(t *testing.T) {
 	if err != nil || r4.Order != 101 || !r4.Bad() {
 		t.Fatalf("差评: %+v %v", r4, err)
 	}
-	want := OrderRef{Rating: r4.ID, Level: 2, Reasons: []string{"attitude"}, Ticket: a3.Code, Day: a3.Day, Section: "户籍区", Window: "2", Staff: "bo"}
+	want := followup.RatingRef{Rating: r4.ID, Level: 2, Reasons: []string{"attitude"}, Ticket: a3.Code, Day: a3.Day, Section: "户籍区", Window: "2", Staff: "bo"}
 	if got := h.orders.got(); len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
 		t.Errorf("orders %+v, want %+v", got, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"citizenhome/hall/access"
+	"citizenhome/hall/followup"
 	"citizenhome/hall/ledger/ledgertest"
 	"citizenhome/hall/line"
 	"citizenhome/hall/rating"
@@ -26,20 +27,20 @@ import (
 
 type padOrders struct {
 	mu   sync.Mutex
-	refs []rating.OrderRef
+	refs []followup.RatingRef
 }
 
-func (o *padOrders) OpenRating(_ context.Context, r rating.OrderRef) (int64, error) {
+func (o *padOrders) OpenRating(_ context.Context, r followup.RatingRef) (followup.Order, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.refs = append(o.refs, r)
-	return int64(len(o.refs)), nil
+	return followup.Order{ID: int64(len(o.refs)), Kind: followup.KindRating}, nil
 }
 
-func (o *padOrders) got() []rating.OrderRef {
+func (o *padOrders) got() []followup.RatingRef {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]rating.OrderRef(nil), o.refs...)
+	return append([]followup.RatingRef(nil), o.refs...)
 }
 
 // padRecorder is the server's Ratings as given (hall/rating through RatingPad), recording each
