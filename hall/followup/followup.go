@@ -102,6 +102,10 @@ var needsNote = map[State]bool{CalledBack: true, Rectified: true, Appealed: true
 // Closed reports whether s closes an order.
 func (s State) Closed() bool { return closing[s] }
 
+// NeedsNote reports whether a move to s needs a note (see Transitions); false for a state
+// that is no move's target.
+func (s State) NeedsNote() bool { return needsNote[s] }
+
 // Order is one work order.
 type Order struct {
 	ID    int64 `json:"id"`

@@ -452,3 +452,29 @@ func TestComplaintFromKiosk(t *testing.T) {
 	_, err = f.s.FromKiosk(ctx, "k1", wire.Event{ID: "e4", Type: wire.EventComplaint, Data: json.RawMessage(`{"category":"x"}`)})
 	isErr(t, err, followup.ErrInvalid, "no number")
 }
+
+// NeedsNote says what Move enforces: each move it names is refused without a note, the others
+// are not.
+func TestNeedsNote(t *testing.T) {
+	f := newFixture(t, followup.Options{})
+	ctx := context.Background()
+	want := map[followup.State]bool{followup.CalledBack: true, followup.Rectified: true, followup.Appealed: true,
+		followup.Reviewed: true, followup.Answered: true}
+	for _, s := range []followup.State{followup.PendingCallback, followup.CalledBack, followup.Rectifying, followup.Rectified,
+		followup.Appealed, followup.Reviewed, followup.Accepted, followup.Handling, followup.Answered, "nonsense"} {
+		if s.NeedsNote() != want[s] {
+			t.Errorf("%s.NeedsNote() = %v", s, s.NeedsNote())
+		}
+	}
+	o := f.rating(1, "社保", "13800138000")
+	if _, err := f.s.Move(ctx, o.ID, followup.CalledBack, "wang", " "); !errors.Is(err, followup.ErrInvalid) {
+		t.Errorf("called back without a note: %v", err)
+	}
+	f.move(o.ID, followup.CalledBack, "wang", "已致电")
+	if _, err := f.s.Move(ctx, o.ID, followup.Rectifying, "wang", ""); err != nil {
+		t.Errorf("rectifying without a note: %v", err)
+	}
+	if _, err := f.s.Move(ctx, o.ID, followup.Rectified, "wang", ""); !errors.Is(err, followup.ErrInvalid) {
+		t.Errorf("rectified without a note: %v", err)
+	}
+}

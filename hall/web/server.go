@@ -86,6 +86,9 @@ type Options struct {
 	// Ratings keeps the counters' rating pads' ratings (/rate/{window}); nil: the pad's page
 	// shows, and its offer and POST answer 503 no-ratings.
 	Ratings Ratings
+	// Orders are the work orders of 差评 and complaints (hall/followup) for /console/orders and
+	// /v1/orders; nil: those answer 503 no-orders.
+	Orders Orders
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -240,6 +243,17 @@ func (s *Server) routes() {
 	h("GET /console/alerts", readFleet, s.consoleAlerts)
 	h("GET /console/report", readFleet, s.consoleReport)
 	h("GET /console/report.csv", readFleet, s.consoleReportCSV)
+	// The work orders: the list and the figures for the crew and admins, an order for them and
+	// its manager; moves and the phone for whom hall/followup allows (orders.go).
+	h("GET /v1/orders", readFleet, s.ordersAPI)
+	h("GET /v1/orders/{id}", readQueue, s.orderAPI)
+	h("POST /v1/orders/{id}/moves", readQueue, s.moveAPI)
+	h("GET /console/orders", readFleet, s.consoleOrders)
+	h("GET /console/orders/report", readFleet, s.consoleOrdersReport)
+	h("GET /console/orders/report.csv", readFleet, s.consoleOrdersReportCSV)
+	h("GET /console/orders/{id}", readQueue, s.consoleOrder)
+	h("POST /console/orders/{id}/moves", readQueue, s.consoleMove)
+	h("POST /console/orders/{id}/phone", readQueue, s.consolePhone)
 	assets, _ := fs.Sub(assetFS, "assets")
 	files := http.FileServerFS(assets)
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
