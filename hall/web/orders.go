@@ -263,6 +263,8 @@ func (s *Server) move(r *http.Request, p access.Principal, id int64, to followup
 	outcome := access.OutcomeOK
 	if err != nil {
 		_, outcome = orderStatus(err)
+	} else if n := len(o.Steps); n > 0 {
+		from = o.Steps[n-1].From // the move's own: another may have moved it since the read above
 	}
 	s.auditOrder(r, p, "order-move", id, string(from)+"→"+string(to), outcome)
 	return o, err
@@ -312,15 +314,15 @@ func (s *Server) moveAPI(w http.ResponseWriter, r *http.Request, p access.Princi
 // The console's pages.
 
 type orderRow struct {
-	ID                     int64
-	Kind, KindZH           string
-	State, StateZH         string
-	Section, Where         string
-	Opened, Due            string
-	Overdue, Closed        bool
-	Manager                string
-	Mine                   bool
-	Level, Category        string
+	ID              int64
+	Kind, KindZH    string
+	State, StateZH  string
+	Section, Where  string
+	Opened, Due     string
+	Overdue, Closed bool
+	Manager         string
+	Mine            bool
+	Level, Category string
 }
 
 func sectionZH(s string) string {
