@@ -111,6 +111,18 @@ func TestOrderInChromium(t *testing.T) {
 	if n := len(h.audits("order-move")); n != 3 {
 		t.Errorf("%d moves audited", n)
 	}
+	// The month's figures: the order put right in time counts.
+	webtest.Do(t, ctx, 10*time.Second, chromedp.Click(`.cnav a[href="/console/orders"]`))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `location.pathname === "/console/orders" && document.querySelector(".seg a.primary") !== null`)
+	webtest.Do(t, ctx, 10*time.Second, chromedp.Click(`.seg a.primary`))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelector("#figures tr[data-section='社保']") !== null`)
+	if got := webtest.Eval[string](t, ctx, `Array.from(document.querySelectorAll("#figures tr[data-section='社保'] td")).map(c => c.textContent).join("|")`); got != "社保|1|1|100.0 %|1|1|100.0 %|0|0|—" {
+		t.Errorf("社保's figures: %s", got)
+	}
+	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, controls, 3)
+	webtest.Screenshot(t, ctx, "../../docs/img/console-orders-report.png")
+
 	// A session's POST without the token is refused.
 	if got := webtest.Eval[int](t, ctx, fmt.Sprintf(`fetch("/console/orders/%d/phone", {method: "POST", body: new URLSearchParams({})}).then(r => r.status)`, o.ID)); got != 403 {
 		t.Errorf("a form POST without the CSRF token: %d", got)
