@@ -82,6 +82,9 @@ type Options struct {
 	History History
 	// Auditor keeps the console's actions; nil: they are logged only.
 	Auditor Auditor
+	// Satisfaction is the citizens' ratings for the statistics; nil: their columns show "—".
+	// The statistics themselves are the Queue's, when it has them (StatsSource).
+	Satisfaction Satisfaction
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -231,6 +234,9 @@ func (s *Server) routes() {
 	h("GET /console/alerts", readFleet, s.consoleAlerts)
 	h("GET /console/report", readFleet, s.consoleReport)
 	h("GET /console/report.csv", readFleet, s.consoleReportCSV)
+	h("GET /v1/stats", readFleet, s.statsAPI)
+	h("GET /console/stats", readFleet, s.consoleStats)
+	h("GET /console/stats.csv", readFleet, s.consoleStatsCSV)
 	assets, _ := fs.Sub(assetFS, "assets")
 	files := http.FileServerFS(assets)
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
