@@ -3,8 +3,11 @@ package line
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,14 +15,34 @@ import (
 )
 
 // Performance statistics (regulations art. 34-35: the monthly and yearly reviews) are computed
-// from the line's own records: line_ticket, line_call and line_audit. Nothing is kept for them
-// but two indexes (migration "line-2"): one finds a ticket's earlier calls, one a kind of counter
-// action over days.
+// from the line's own records: line_ticket, line_call and line_audit, a day at a time. A day's
+// figures are summed into cells (one per window, staff, section and category seen that day, with
+// histograms of waits and service times in whole seconds) that any grouping folds; the cells of
+// a day before today are kept in line_stats_day, so that a year asked again reads 260 small rows
+// instead of millions. Triggers drop a day's cells whenever a row of that day is written, so
+// what is kept is never stale, whoever writes (a late ticket printed offline, a ticket of the day
+// finished after midnight).
 
-// statsMigration adds what Stats needs to answer without scanning every call or action.
+// statsMigration (line-2) adds what Stats needs: an index finding a ticket's earlier calls, one
+// finding a kind of counter action on a day (and Done's record of a ticket), the kept cells and
+// the triggers that drop them.
 var statsMigration = ledger.Migration{Name: "line-2", SQL: `
 CREATE INDEX line_call_ticket ON line_call (ticket, recall, id);
-CREATE INDEX line_audit_action ON line_audit (action, day);
+CREATE INDEX line_audit_action ON line_audit (action, day, code, at);
+CREATE TABLE line_stats_day (
+	day TEXT PRIMARY KEY,
+	cells BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER line_stats_ticket_insert AFTER INSERT ON line_ticket BEGIN
+	DELETE FROM line_stats_day WHERE day = NEW.day; END;
+CREATE TRIGGER line_stats_ticket_update AFTER UPDATE ON line_ticket BEGIN
+	DELETE FROM line_stats_day WHERE day IN (NEW.day, OLD.day); END;
+CREATE TRIGGER line_stats_ticket_delete AFTER DELETE ON line_ticket BEGIN
+	DELETE FROM line_stats_day WHERE day = OLD.day; END;
+CREATE TRIGGER line_stats_call_insert AFTER INSERT ON line_call BEGIN
+	DELETE FROM line_stats_day WHERE day = NEW.day; END;
+CREATE TRIGGER line_stats_audit_insert AFTER INSERT ON line_audit BEGIN
+	DELETE FROM line_stats_day WHERE day = NEW.day; END;
 `}
 
 // The migration is appended here rather than written into schema.go's list so that the
@@ -60,8 +83,9 @@ type StatsQuery struct {
 }
 
 // StatsRow is one group's figures. Durations are exact order statistics (nearest rank: the
-// smallest sample with at least half, or 90 %, of the samples at or below it), never averages;
-// they are zero when there is no sample.
+// smallest sample with at least half, or 90 %, of the samples at or below it), never averages,
+// of the samples truncated to whole seconds (so they are the exact percentiles, truncated); zero
+// when there is no sample.
 type StatsRow struct {
 	// Key is the group: a section's name, a window id, a staff account, a category letter, a
 	// day, a month or a year. By window, the returns of no-shows (recorded at no window) have
@@ -98,38 +122,18 @@ func (r StatsRow) PriorityShare(by Group) float64 {
 	return float64(r.Priority) / float64(base)
 }
 
-// visibleT is visible for the ticket aliased t.
-const visibleT = `t.state NOT IN ('unconfirmed', 'void')`
-
-// ticketKey is the SQL of a group's key from the ticket aliased t, for the groups a ticket
-// decides.
-func ticketKey(by Group, catCol string) string {
-	switch by {
-	case BySection:
-		return `t.section`
-	case ByCategory:
-		return catCol
-	case ByDay:
-		return `t.day`
-	case ByMonth:
-		return `substr(t.day, 1, 7)`
-	case ByYear:
-		return `substr(t.day, 1, 4)`
-	}
-	return ``
-}
-
-// Stats returns the figures of the tickets of the hall-local days [q.From, q.To) grouped by
-// q.By, one row per group that has any, in the configured order of windows and categories and
-// else in the order of their keys. A ticket counts on the day it was issued; a counter action
-// (no-show, transfer, return) on the day it was recorded; by staff, a service counts for the
-// account that recorded Done, when that was on the ticket's own day (a ticket left at a window
-// past midnight is served by no one in that grouping, but counted in every other).
+// Stats returns the figures of the hall-local days [q.From, q.To) grouped by q.By, one row per
+// group that has any, in the configured order of windows and categories and else in the order of
+// their keys. A ticket counts on the day it was issued; a counter action (no-show, transfer,
+// return) on the day it was recorded; by staff, a service counts for the account that recorded
+// Done when that was on the ticket's own day (a ticket finished after midnight is served by no
+// one in that grouping, but counted in every other).
 //
-// Stats reads while holding the ledger's one connection, so counter actions wait for it: a
-// month takes milliseconds, a year of a large hall a few hundred (docs/benchmarks.md). Errors:
-// ErrInvalid (a day not YYYY-MM-DD, From not before To, a span over MaxStatsDays, an unknown
-// group); the ledger's failures wrapped.
+// The first query over a past day sums it and keeps the sum (a write, one short transaction a
+// day); later ones read the sum. Stats holds the ledger's one connection while it runs,
+// so counter actions wait for it: docs/benchmarks.md has the figures. Errors: ErrInvalid (a day
+// not YYYY-MM-DD, From not before To, a span over MaxStatsDays, an unknown group); the ledger's
+// failures wrapped.
 func (l *Line) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	from, err := time.Parse(time.DateOnly, q.From)
 	if err != nil {
@@ -148,41 +152,400 @@ func (l *Line) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	if !ValidGroup(q.By) {
 		return nil, errf(CodeInvalid, "by %q is not one of section, window, staff, category, day, month, year", q.By)
 	}
-	a := &statsAcc{rows: map[string]*statsGroup{}}
-	db := l.db.SQL()
-	for _, step := range []func(context.Context, *sql.DB, StatsQuery, *statsAcc) error{statsIssued, statsCalls, statsServed, statsActions} {
-		if err := step(ctx, db, q, a); err != nil {
-			return nil, fmt.Errorf("line: stats: %w", err)
+	if err := l.keepDays(ctx, from, to); err != nil {
+		return nil, fmt.Errorf("line: stats: %w", err)
+	}
+	acc := &statsAcc{by: q.By, rows: map[string]*statsGroup{}}
+	err = l.db.Tx(ctx, func(tx *sql.Tx) error {
+		kept, err := keptDays(ctx, tx, q.From, q.To)
+		if err != nil {
+			return err
+		}
+		for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+			day := d.Format(time.DateOnly)
+			cells, ok := decodeCells(kept[day])
+			if !ok { // today or later, or a day written to since keepDays
+				if cells, err = sumDay(ctx, tx, day); err != nil {
+					return err
+				}
+			}
+			acc.fold(day, cells)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("line: stats: %w", err)
+	}
+	return acc.result(l.statsOrder(q.By)), nil
+}
+
+// Cell kinds.
+const (
+	cellIssued   = 'i' // tickets issued: section, category; n, priority
+	cellCalled   = 'c' // first calls: window, staff, section, category; n, priority, waits
+	cellServed   = 's' // tickets done: window, staff of Done, section, category served in; n, service times
+	cellNoShow   = 'n' // counter actions: window, staff, section, category; n
+	cellTransfer = 't'
+	cellReturn   = 'r'
+)
+
+// statsCell is one day's figures of one combination of window, staff, section and category.
+type statsCell struct {
+	kind                     byte
+	win, staff, section, cat string
+	n, prio                  int64
+	hist                     []histBin // waits or service times, ascending seconds
+}
+
+type histBin struct{ sec, n int64 }
+
+// The SQL of a day's cells. A call is first when its ticket has no earlier call that is not a
+// recall; a call's day is its ticket's. Waits and service times are truncated to whole seconds
+// (a lease ticket issued by a kiosk whose clock ran ahead waited no time, not less).
+const (
+	sumIssued = `SELECT '', '', section, letter, count(*), coalesce(sum(priority), 0), 0 FROM line_ticket
+		WHERE day = ? AND state NOT IN ('unconfirmed', 'void') GROUP BY 3, 4`
+	sumCalled = `SELECT c.win, c.staff, t.section, t.letter, count(*), coalesce(sum(c.priority), 0),
+		max(c.at - t.issued_at, 0) / 1000000000 AS sec FROM line_call c JOIN line_ticket t ON t.id = c.ticket
+		WHERE c.day = ? AND c.recall = 0
+		AND NOT EXISTS (SELECT 1 FROM line_call p WHERE p.ticket = c.ticket AND p.recall = 0 AND p.id < c.id)
+		GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 4, 7`
+	sumServed = `SELECT t.win, coalesce(a.staff, ''), t.section, t.category, count(*), 0,
+		max(coalesce(t.served_ns, 0), 0) / 1000000000 AS sec FROM line_ticket t
+		LEFT JOIN line_audit a ON a.action = 'done' AND a.day = t.day AND a.code = t.code AND a.at = t.ended_at
+		WHERE t.day = ? AND t.state = 'done' GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 4, 7`
+	// An action's ticket is found as the queue finds a code: the printed one first.
+	sumActions = `SELECT a.win, a.staff, coalesce(t.section, ''), coalesce(t.letter, substr(a.code, 1, 1)), count(*), 0, a.action
+		FROM line_audit a LEFT JOIN line_ticket t ON t.id = (SELECT id FROM line_ticket
+			WHERE day = a.day AND code = a.code AND state NOT IN ('unconfirmed', 'void') ORDER BY conflict, id LIMIT 1)
+		WHERE a.action IN ('no-show', 'transfer', 'return') AND a.day = ? GROUP BY 1, 2, 3, 4, 7`
+)
+
+// sumDay sums day from the line's tables.
+func sumDay(ctx context.Context, tx *sql.Tx, day string) ([]statsCell, error) {
+	var cells []statsCell
+	for _, s := range []struct {
+		kind  byte
+		query string
+	}{{cellIssued, sumIssued}, {cellCalled, sumCalled}, {cellServed, sumServed}, {0, sumActions}} {
+		rows, err := tx.QueryContext(ctx, s.query, day)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var c statsCell
+			var last string // the seventh column: a second or an action
+			var n, prio int64
+			if err := rows.Scan(&c.win, &c.staff, &c.section, &c.cat, &n, &prio, &last); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			c.kind = s.kind
+			switch s.kind {
+			case 0:
+				c.kind = map[string]byte{ActionNoShow: cellNoShow, ActionTransfer: cellTransfer, ActionReturn: cellReturn}[last]
+				c.n = n
+				cells = append(cells, c)
+				continue
+			case cellIssued:
+				c.n, c.prio = n, prio
+				cells = append(cells, c)
+				continue
+			}
+			sec, _ := strconv.ParseInt(last, 10, 64)
+			// Rows come ordered by combination, then second: a new combination starts a cell.
+			if k := len(cells) - 1; k >= 0 && cells[k].kind == c.kind && cells[k].win == c.win &&
+				cells[k].staff == c.staff && cells[k].section == c.section && cells[k].cat == c.cat {
+				cells[k].n += n
+				cells[k].prio += prio
+				cells[k].hist = append(cells[k].hist, histBin{sec, n})
+				continue
+			}
+			c.n, c.prio, c.hist = n, prio, []histBin{{sec, n}}
+			cells = append(cells, c)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return a.result(l.statsOrder(q.By)), nil
+	return cells, nil
 }
 
-// statsGroup gathers one group's counts and samples.
+// keepDays sums and keeps each day of [from, to) before today that is not kept, each in a
+// transaction of its own: the counters wait for one day's sum at most (tens of milliseconds), not
+// for a year's. A cancelled ctx stops between days; what was kept stays.
+func (l *Line) keepDays(ctx context.Context, from, to time.Time) error {
+	today := l.Today()
+	kept := map[string]bool{}
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT day FROM line_stats_day WHERE day >= ? AND day < ?`,
+		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return err
+		}
+		kept[d] = true
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		day := d.Format(time.DateOnly)
+		if kept[day] || day >= today { // today and later days still change: never kept
+			continue
+		}
+		err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+			cells, err := sumDay(ctx, tx, day)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO line_stats_day (day, cells) VALUES (?, ?)`, day, encodeCells(cells))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keptDays reads the kept cells of [from, to).
+func keptDays(ctx context.Context, tx *sql.Tx, from, to string) (map[string][]byte, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT day, cells FROM line_stats_day WHERE day >= ? AND day < ?`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	kept := map[string][]byte{}
+	for rows.Next() {
+		var day string
+		var b []byte
+		if err := rows.Scan(&day, &b); err != nil {
+			return nil, err
+		}
+		kept[day] = b
+	}
+	return kept, rows.Err()
+}
+
+// cellsVersion is the first byte of a kept day; another version is summed again.
+const cellsVersion = 1
+
+// encodeCells writes cells as varints: the version, then per cell its kind, four strings
+// (length, bytes), n, priority, and its histogram (bins, then each bin's second as the
+// difference from the previous one, and its count).
+func encodeCells(cells []statsCell) []byte {
+	b := []byte{cellsVersion}
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, c := range cells {
+		b = append(b, c.kind)
+		str(c.win)
+		str(c.staff)
+		str(c.section)
+		str(c.cat)
+		b = binary.AppendUvarint(b, uint64(c.n))
+		b = binary.AppendUvarint(b, uint64(c.prio))
+		b = binary.AppendUvarint(b, uint64(len(c.hist)))
+		prev := int64(0)
+		for _, h := range c.hist {
+			b = binary.AppendUvarint(b, uint64(h.sec-prev))
+			b = binary.AppendUvarint(b, uint64(h.n))
+			prev = h.sec
+		}
+	}
+	return b
+}
+
+// decodeCells reads what encodeCells wrote; ok is false for nil, another version or a damaged
+// value (the day is summed again).
+func decodeCells(b []byte) (cells []statsCell, ok bool) {
+	if len(b) == 0 || b[0] != cellsVersion {
+		return nil, false
+	}
+	b = b[1:]
+	bad := false
+	num := func() int64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			bad = true
+			return 0
+		}
+		b = b[n:]
+		return int64(v)
+	}
+	str := func() string {
+		n := num()
+		if bad || n > int64(len(b)) {
+			bad = true
+			return ""
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s
+	}
+	for len(b) > 0 && !bad {
+		c := statsCell{kind: b[0]}
+		b = b[1:]
+		c.win, c.staff, c.section, c.cat = str(), str(), str(), str()
+		c.n, c.prio = num(), num()
+		bins := num()
+		if bins > int64(len(b)) {
+			return nil, false
+		}
+		if bins > 0 {
+			c.hist = make([]histBin, bins)
+		}
+		sec := int64(0)
+		for i := range c.hist {
+			sec += num()
+			c.hist[i] = histBin{sec, num()}
+		}
+		cells = append(cells, c)
+	}
+	return cells, !bad
+}
+
+// statsGroup gathers one group's counts and histograms.
 type statsGroup struct {
 	row             StatsRow
-	waits, services []int64
+	waits, services hist
 }
 
-type statsAcc struct{ rows map[string]*statsGroup }
+// hist counts samples per second: dense up to a day, a map beyond (a lease ticket's kiosk clock
+// days off must not cost a huge array).
+type hist struct {
+	dense []int64
+	far   map[int64]int64
+	n     int64
+}
+
+const histDense = 24 * 3600
+
+func (h *hist) add(sec, n int64) {
+	h.n += n
+	if sec < histDense {
+		if int(sec) >= len(h.dense) {
+			h.dense = slices.Grow(h.dense, int(sec)+1-len(h.dense))[:sec+1]
+		}
+		h.dense[sec] += n
+		return
+	}
+	if h.far == nil {
+		h.far = map[int64]int64{}
+	}
+	h.far[sec] += n
+}
+
+// percentile is the nearest-rank pct-th percentile in seconds: the sample at rank
+// ⌈pct/100 × n⌉; 0 without samples.
+func (h *hist) percentile(pct int) int64 {
+	if h.n == 0 {
+		return 0
+	}
+	rank := max((int64(pct)*h.n+99)/100, 1) // ⌈pct·n/100⌉ in integers: no float rounding at exact ranks
+	seen := int64(0)
+	for sec, n := range h.dense {
+		if seen += n; seen >= rank {
+			return int64(sec)
+		}
+	}
+	far := slices.Sorted(maps.Keys(h.far))
+	for _, sec := range far {
+		if seen += h.far[sec]; seen >= rank {
+			return sec
+		}
+	}
+	return 0 // not reached: the counts add up to n
+}
+
+type statsAcc struct {
+	by   Group
+	rows map[string]*statsGroup
+	last *statsGroup
+}
 
 func (a *statsAcc) get(key string) *statsGroup {
+	if a.last != nil && a.last.row.Key == key {
+		return a.last
+	}
 	g := a.rows[key]
 	if g == nil {
 		g = &statsGroup{row: StatsRow{Key: key}}
 		a.rows[key] = g
 	}
+	a.last = g
 	return g
 }
 
-// result sorts each group's samples for its percentiles and the groups by rank, then key.
+// fold adds a day's cells to their groups.
+func (a *statsAcc) fold(day string, cells []statsCell) {
+	perCall := a.by == ByWindow || a.by == ByStaff
+	for _, c := range cells {
+		if perCall && c.kind == cellIssued {
+			continue // a ticket is not issued to a window or a person
+		}
+		var key string
+		switch a.by {
+		case ByWindow:
+			key = c.win
+		case ByStaff:
+			key = c.staff
+		case BySection:
+			key = c.section
+		case ByCategory:
+			key = c.cat
+		case ByDay:
+			key = day
+		case ByMonth:
+			key = day[:7]
+		case ByYear:
+			key = day[:4]
+		}
+		g := a.get(key)
+		switch c.kind {
+		case cellIssued:
+			g.row.Issued += int(c.n)
+			g.row.Priority += int(c.prio)
+		case cellCalled:
+			g.row.Called += int(c.n)
+			if perCall {
+				g.row.Priority += int(c.prio)
+			}
+			for _, h := range c.hist {
+				g.waits.add(h.sec, h.n)
+			}
+		case cellServed:
+			g.row.Served += int(c.n)
+			for _, h := range c.hist {
+				g.services.add(h.sec, h.n)
+			}
+		case cellNoShow:
+			g.row.NoShows += int(c.n)
+		case cellTransfer:
+			g.row.Transfers += int(c.n)
+		case cellReturn:
+			g.row.Returns += int(c.n)
+		}
+	}
+}
+
+// result reads each group's percentiles and sorts the groups by rank, then key.
 func (a *statsAcc) result(rank func(string) int) []StatsRow {
 	out := make([]StatsRow, 0, len(a.rows))
 	for _, g := range a.rows {
-		slices.Sort(g.waits)
-		slices.Sort(g.services)
-		g.row.WaitMedian, g.row.WaitP90 = time.Duration(nearestRank(g.waits, 50)), time.Duration(nearestRank(g.waits, 90))
-		g.row.ServiceMedian, g.row.ServiceP90 = time.Duration(nearestRank(g.services, 50)), time.Duration(nearestRank(g.services, 90))
+		s := func(v int64) time.Duration { return time.Duration(v) * time.Second }
+		g.row.WaitMedian, g.row.WaitP90 = s(g.waits.percentile(50)), s(g.waits.percentile(90))
+		g.row.ServiceMedian, g.row.ServiceP90 = s(g.services.percentile(50)), s(g.services.percentile(90))
 		out = append(out, g.row)
 	}
 	slices.SortFunc(out, func(x, y StatsRow) int {
@@ -192,16 +555,6 @@ func (a *statsAcc) result(rank func(string) int) []StatsRow {
 		return strings.Compare(x.Key, y.Key)
 	})
 	return out
-}
-
-// nearestRank is the pct-th percentile of sorted: the sample at rank ⌈pct/100 × n⌉; 0 for none.
-func nearestRank(sorted []int64, pct int) int64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	r := (pct*n + 99) / 100 // ⌈pct·n/100⌉ in integers: no float rounding at exact ranks
-	return sorted[max(r, 1)-1]
 }
 
 // statsOrder ranks keys: windows and categories as configured (unknown ones after them).
@@ -219,154 +572,4 @@ func (l *Line) statsOrder(by Group) func(string) int {
 		}
 		return len(order)
 	}
-}
-
-// statsIssued counts the issued tickets per group, in SQL: by window and staff there is none.
-func statsIssued(ctx context.Context, db *sql.DB, q StatsQuery, a *statsAcc) error {
-	key := ticketKey(q.By, `t.letter`)
-	if key == "" {
-		return nil
-	}
-	rows, err := db.QueryContext(ctx, `SELECT `+key+`, count(*), coalesce(sum(t.priority), 0) FROM line_ticket t
-		WHERE t.day >= ? AND t.day < ? AND `+visibleT+` GROUP BY 1`, q.From, q.To)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var n, p int
-		if err := rows.Scan(&k, &n, &p); err != nil {
-			return err
-		}
-		g := a.get(k)
-		g.row.Issued, g.row.Priority = n, p
-	}
-	return rows.Err()
-}
-
-// statsCalls gathers the first calls and their waits. A call is first when the ticket has no
-// earlier call that is not a recall (line_call_ticket finds those). A call's day is its
-// ticket's day.
-func statsCalls(ctx context.Context, db *sql.DB, q StatsQuery, a *statsAcc) error {
-	key := ticketKey(q.By, `t.letter`)
-	switch q.By {
-	case ByWindow:
-		key = `c.win`
-	case ByStaff:
-		key = `c.staff`
-	}
-	rows, err := db.QueryContext(ctx, `SELECT `+key+`, c.at - t.issued_at, c.priority FROM line_call c
-		JOIN line_ticket t ON t.id = c.ticket
-		WHERE c.day >= ? AND c.day < ? AND c.recall = 0
-		AND NOT EXISTS (SELECT 1 FROM line_call p WHERE p.ticket = c.ticket AND p.recall = 0 AND p.id < c.id)`, q.From, q.To)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	perCall := q.By == ByWindow || q.By == ByStaff
-	var (
-		last string
-		g    *statsGroup
-	)
-	for rows.Next() {
-		var k string
-		var wait int64
-		var prio bool
-		if err := rows.Scan(&k, &wait, &prio); err != nil {
-			return err
-		}
-		if g == nil || k != last {
-			g, last = a.get(k), k
-		}
-		g.row.Called++
-		// A lease ticket's issue time is its kiosk's clock: one running fast may have issued it
-		// after its call. It waited no time.
-		g.waits = append(g.waits, max(wait, 0))
-		if perCall && prio {
-			g.row.Priority++
-		}
-	}
-	return rows.Err()
-}
-
-// statsServed gathers the done tickets' service times. By staff, the account is the one the
-// audit records for Done (same day, code and instant as the ticket's end).
-func statsServed(ctx context.Context, db *sql.DB, q StatsQuery, a *statsAcc) error {
-	var query string
-	switch q.By {
-	case ByStaff:
-		query = `SELECT a.staff, t.served_ns FROM line_audit a
-			JOIN line_ticket t ON t.day = a.day AND t.code = a.code AND t.ended_at = a.at AND t.state = 'done'
-			WHERE a.action = 'done' AND a.day >= ? AND a.day < ?`
-	case ByWindow:
-		query = `SELECT t.win, t.served_ns FROM line_ticket t WHERE t.day >= ? AND t.day < ? AND t.state = 'done'`
-	default:
-		query = `SELECT ` + ticketKey(q.By, `t.category`) + `, t.served_ns FROM line_ticket t
-			WHERE t.day >= ? AND t.day < ? AND t.state = 'done'`
-	}
-	rows, err := db.QueryContext(ctx, query, q.From, q.To)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var (
-		last string
-		g    *statsGroup
-	)
-	for rows.Next() {
-		var k string
-		var served sql.NullInt64
-		if err := rows.Scan(&k, &served); err != nil {
-			return err
-		}
-		if g == nil || k != last {
-			g, last = a.get(k), k
-		}
-		g.row.Served++
-		g.services = append(g.services, served.Int64)
-	}
-	return rows.Err()
-}
-
-// statsActions counts no-shows, transfers and returns from the audit. By a ticket's group, the
-// action's ticket is found as the queue finds a code: the printed one first.
-func statsActions(ctx context.Context, db *sql.DB, q StatsQuery, a *statsAcc) error {
-	var query string
-	switch q.By {
-	case ByWindow, ByStaff:
-		col := `a.win`
-		if q.By == ByStaff {
-			col = `a.staff`
-		}
-		query = `SELECT ` + col + `, a.action, count(*) FROM line_audit a
-			WHERE a.action IN ('no-show', 'transfer', 'return') AND a.day >= ? AND a.day < ? GROUP BY 1, 2`
-	default:
-		query = `SELECT ` + ticketKey(q.By, `t.letter`) + `, a.action, count(*) FROM line_audit a
-			JOIN line_ticket t ON t.id = (SELECT id FROM line_ticket WHERE day = a.day AND code = a.code
-				AND state NOT IN ('unconfirmed', 'void') ORDER BY conflict, id LIMIT 1)
-			WHERE a.action IN ('no-show', 'transfer', 'return') AND a.day >= ? AND a.day < ? GROUP BY 1, 2`
-	}
-	rows, err := db.QueryContext(ctx, query, q.From, q.To)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, action string
-		var n int
-		if err := rows.Scan(&k, &action, &n); err != nil {
-			return err
-		}
-		g := a.get(k)
-		switch action {
-		case ActionNoShow:
-			g.row.NoShows += n
-		case ActionTransfer:
-			g.row.Transfers += n
-		case ActionReturn:
-			g.row.Returns += n
-		}
-	}
-	return rows.Err()
 }

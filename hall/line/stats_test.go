@@ -3,6 +3,7 @@ package line
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -203,13 +204,13 @@ func TestStatsRefuses(t *testing.T) {
 	}
 }
 
-func TestNearestRank(t *testing.T) {
-	seq := func(n int) []int64 {
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(i + 1)
+func TestHistPercentile(t *testing.T) {
+	seq := func(n int) *hist {
+		h := &hist{}
+		for i := range n {
+			h.add(int64(i+1), 1)
 		}
-		return s
+		return h
 	}
 	for _, c := range []struct {
 		n, pct int
@@ -218,8 +219,89 @@ func TestNearestRank(t *testing.T) {
 		{0, 50, 0}, {1, 50, 1}, {1, 90, 1}, {2, 50, 1}, {2, 90, 2},
 		{10, 50, 5}, {10, 90, 9}, {11, 50, 6}, {11, 90, 10}, {100, 90, 90}, {101, 90, 91},
 	} {
-		if got := nearestRank(seq(c.n), c.pct); got != c.want {
+		if got := seq(c.n).percentile(c.pct); got != c.want {
 			t.Errorf("p%d of 1..%d = %d, want %d", c.pct, c.n, got, c.want)
 		}
+	}
+	// Counts, and samples beyond a day (a kiosk's clock days off) in order after the others.
+	h := &hist{}
+	h.add(3*86400, 2)
+	h.add(60, 4)
+	h.add(2*86400, 5)
+	if m, p := h.percentile(50), h.percentile(90); m != 2*86400 || p != 3*86400 {
+		t.Errorf("median %d, p90 %d", m, p)
+	}
+	if h.percentile(30) != 60 {
+		t.Errorf("p30 %d", h.percentile(30))
+	}
+}
+
+// TestStatsKept: a past day's sum is kept, gives what summing again gives, and is dropped when a
+// row of the day is written (here a ticket a kiosk printed offline that day, reported late).
+func TestStatsKept(t *testing.T) {
+	l := statsScene(t) // its clock: 2026-12-08 10:06
+	q := StatsQuery{From: "2026-12-01", To: "2026-12-31", By: ByDay}
+	first, err := l.Stats(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func() []string {
+		t.Helper()
+		rows, err := l.db.SQL().Query(`SELECT day FROM line_stats_day ORDER BY day`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var days []string
+		for rows.Next() {
+			var d string
+			rows.Scan(&d)
+			days = append(days, d)
+		}
+		return days
+	}
+	// Every day before today is kept (empty ones too); today and later are not.
+	if k := kept(); len(k) != 7 || k[0] != "2026-12-01" || k[6] != "2026-12-07" {
+		t.Fatalf("kept days %q", k)
+	}
+	again, err := l.Stats(ctx, q)
+	if err != nil || !reflect.DeepEqual(again, first) {
+		t.Fatalf("from the kept sums: %+v %v, summed: %+v", again, err, first)
+	}
+	for _, by := range []Group{BySection, ByWindow, ByStaff, ByCategory, ByMonth} {
+		q := StatsQuery{From: "2026-12-01", To: "2026-12-31", By: by}
+		fromKept, err := l.Stats(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.db.SQL().Exec(`DELETE FROM line_stats_day`); err != nil {
+			t.Fatal(err)
+		}
+		summed, err := l.Stats(ctx, q)
+		if err != nil || !reflect.DeepEqual(fromKept, summed) {
+			t.Errorf("by %s: kept %+v, summed %+v (%v)", by, fromKept, summed, err)
+		}
+	}
+	// A lease ticket printed on the 7th reaches halld on the 8th: the 7th counts it.
+	if err := l.Issued(ctx, "k2", Issued{Lease: true, Day: "2026-12-07", Code: "B900", Lookup: "LATE000001",
+		IssuedAt: local("2026-12-07 16:00:00")}); err != nil {
+		t.Fatal(err)
+	}
+	if k := kept(); slices.Contains(k, "2026-12-07") || !slices.Contains(k, "2026-12-06") {
+		t.Errorf("after the late ticket, kept %q", k)
+	}
+	late, err := l.Stats(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late[0].Key != "2026-12-07" || late[0].Issued != first[0].Issued+1 {
+		t.Errorf("the 7th after the late ticket: %+v, before %+v", late[0], first[0])
+	}
+	// A damaged kept value is summed again, not trusted.
+	if _, err := l.db.SQL().Exec(`UPDATE line_stats_day SET cells = x'01ff' WHERE day = '2026-12-07'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := l.Stats(ctx, q); err != nil || !reflect.DeepEqual(got, late) {
+		t.Errorf("with a damaged kept day: %+v %v", got, err)
 	}
 }
