@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,12 +22,9 @@ import (
 // what is kept is never stale, whoever writes (a late ticket printed offline, a ticket of the day
 // finished after midnight).
 
-// statsMigration (line-2) adds what Stats needs: an index finding a ticket's earlier calls, one
-// finding a kind of counter action on a day (and Done's record of a ticket), the kept cells and
-// the triggers that drop them.
+// statsMigration (line-2) adds the kept cells and the triggers that drop them; no index (the
+// day's queries use line-1's), so a counter action writes no more pages than before.
 var statsMigration = ledger.Migration{Name: "line-2", SQL: `
-CREATE INDEX line_call_ticket ON line_call (ticket, recall, id);
-CREATE INDEX line_audit_action ON line_audit (action, day, code, at);
 CREATE TABLE line_stats_day (
 	day TEXT PRIMARY KEY,
 	cells BLOB NOT NULL
@@ -57,7 +53,7 @@ type Group string
 const (
 	BySection  Group = "section"  // the hall section (区) of the ticket; "" for none
 	ByWindow   Group = "window"   // the window that called, served or recorded the action
-	ByStaff    Group = "staff"    // the account that called, finished or recorded the action
+	ByStaff    Group = "staff"    // the account that called the ticket there, or recorded the action
 	ByCategory Group = "category" // the category letter
 	ByDay      Group = "day"      // YYYY-MM-DD, hall-local
 	ByMonth    Group = "month"    // YYYY-MM
@@ -125,13 +121,13 @@ func (r StatsRow) PriorityShare(by Group) float64 {
 // Stats returns the figures of the hall-local days [q.From, q.To) grouped by q.By, one row per
 // group that has any, in the configured order of windows and categories and else in the order of
 // their keys. A ticket counts on the day it was issued; a counter action (no-show, transfer,
-// return) on the day it was recorded; by staff, a service counts for the account that recorded
-// Done when that was on the ticket's own day (a ticket finished after midnight is served by no
-// one in that grouping, but counted in every other).
+// return) on the day it was recorded; a service counts for the window that served it and, by
+// staff, for the account that called the ticket there.
 //
 // The first query over a past day sums it and keeps the sum (a write, one short transaction a
-// day); later ones read the sum. Stats holds the ledger's one connection while it runs,
-// so counter actions wait for it: docs/benchmarks.md has the figures. Errors: ErrInvalid (a day
+// day); later ones read the sum. Each transaction holds the ledger's one connection, so a
+// counter action waits at most for one day's sum or for the reading of the kept ones (tens of
+// milliseconds for a large hall: docs/benchmarks.md). Errors: ErrInvalid (a day
 // not YYYY-MM-DD, From not before To, a span over MaxStatsDays, an unknown group); the ledger's
 // failures wrapped.
 func (l *Line) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
@@ -183,7 +179,7 @@ func (l *Line) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 const (
 	cellIssued   = 'i' // tickets issued: section, category; n, priority
 	cellCalled   = 'c' // first calls: window, staff, section, category; n, priority, waits
-	cellServed   = 's' // tickets done: window, staff of Done, section, category served in; n, service times
+	cellServed   = 's' // tickets done: window, staff who called it there, section, category served in; n, service times
 	cellNoShow   = 'n' // counter actions: window, staff, section, category; n
 	cellTransfer = 't'
 	cellReturn   = 'r'
@@ -199,77 +195,151 @@ type statsCell struct {
 
 type histBin struct{ sec, n int64 }
 
-// The SQL of a day's cells. A call is first when its ticket has no earlier call that is not a
-// recall; a call's day is its ticket's. Waits and service times are truncated to whole seconds
-// (a lease ticket issued by a kiosk whose clock ran ahead waited no time, not less).
+// The SQL of a day's figures, each over an index of line-1 (the day's tickets by code, its calls
+// by category, its actions by id): line-2 adds no index, so no counter action writes more.
+// Waits and service times are truncated to whole seconds (a lease ticket issued by a kiosk whose
+// clock ran ahead waited no time, not less).
 const (
-	sumIssued = `SELECT '', '', section, letter, count(*), coalesce(sum(priority), 0), 0 FROM line_ticket
-		WHERE day = ? AND state NOT IN ('unconfirmed', 'void') GROUP BY 3, 4`
-	sumCalled = `SELECT c.win, c.staff, t.section, t.letter, count(*), coalesce(sum(c.priority), 0),
-		max(c.at - t.issued_at, 0) / 1000000000 AS sec FROM line_call c JOIN line_ticket t ON t.id = c.ticket
-		WHERE c.day = ? AND c.recall = 0
-		AND NOT EXISTS (SELECT 1 FROM line_call p WHERE p.ticket = c.ticket AND p.recall = 0 AND p.id < c.id)
-		GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 4, 7`
-	sumServed = `SELECT t.win, coalesce(a.staff, ''), t.section, t.category, count(*), 0,
-		max(coalesce(t.served_ns, 0), 0) / 1000000000 AS sec FROM line_ticket t
-		LEFT JOIN line_audit a ON a.action = 'done' AND a.day = t.day AND a.code = t.code AND a.at = t.ended_at
-		WHERE t.day = ? AND t.state = 'done' GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 4, 7`
+	sumIssued = `SELECT section, letter, count(*), coalesce(sum(priority), 0) FROM line_ticket
+		WHERE day = ? AND state NOT IN ('unconfirmed', 'void') GROUP BY 1, 2`
+	// Every call of a ticket is on its ticket's day, so the day's calls in order tell each
+	// ticket's first call and its last.
+	sumCalls = `SELECT c.ticket, c.win, c.staff, c.priority, max(c.at - t.issued_at, 0) / 1000000000, t.section, t.letter
+		FROM line_call c JOIN line_ticket t ON t.id = c.ticket WHERE c.day = ? AND c.recall = 0 ORDER BY c.id`
+	sumServed = `SELECT id, win, section, category, max(coalesce(served_ns, 0), 0) / 1000000000 FROM line_ticket
+		WHERE day = ? AND state = 'done'`
 	// An action's ticket is found as the queue finds a code: the printed one first.
-	sumActions = `SELECT a.win, a.staff, coalesce(t.section, ''), coalesce(t.letter, substr(a.code, 1, 1)), count(*), 0, a.action
+	sumActions = `SELECT a.win, a.staff, coalesce(t.section, ''), coalesce(t.letter, substr(a.code, 1, 1)), a.action, count(*)
 		FROM line_audit a LEFT JOIN line_ticket t ON t.id = (SELECT id FROM line_ticket
 			WHERE day = a.day AND code = a.code AND state NOT IN ('unconfirmed', 'void') ORDER BY conflict, id LIMIT 1)
-		WHERE a.action IN ('no-show', 'transfer', 'return') AND a.day = ? GROUP BY 1, 2, 3, 4, 7`
+		WHERE a.day = ? AND a.action IN ('no-show', 'transfer', 'return') GROUP BY 1, 2, 3, 4, 5`
 )
 
-// sumDay sums day from the line's tables.
-func sumDay(ctx context.Context, tx *sql.Tx, day string) ([]statsCell, error) {
-	var cells []statsCell
-	for _, s := range []struct {
-		kind  byte
-		query string
-	}{{cellIssued, sumIssued}, {cellCalled, sumCalled}, {cellServed, sumServed}, {0, sumActions}} {
-		rows, err := tx.QueryContext(ctx, s.query, day)
+// cellKey names a cell while a day is summed.
+type cellKey struct {
+	kind                     byte
+	win, staff, section, cat string
+}
+
+// daySum gathers a day's cells.
+type daySum struct {
+	cells map[cellKey]*statsCell
+	hists map[cellKey]map[int64]int64
+}
+
+func (d *daySum) add(k cellKey, n, prio int64) *statsCell {
+	c := d.cells[k]
+	if c == nil {
+		c = &statsCell{kind: k.kind, win: k.win, staff: k.staff, section: k.section, cat: k.cat}
+		d.cells[k] = c
+	}
+	c.n += n
+	c.prio += prio
+	return c
+}
+
+func (d *daySum) sample(k cellKey, prio bool, sec int64) {
+	p := int64(0)
+	if prio {
+		p = 1
+	}
+	d.add(k, 1, p)
+	h := d.hists[k]
+	if h == nil {
+		h = map[int64]int64{}
+		d.hists[k] = h
+	}
+	h[sec]++
+}
+
+// sumDay sums day from the line's tables. A ticket's first call is its first that is not a
+// recall; its service counts for the window and the account of its last call (who called it
+// to the window that served it).
+func sumDay(ctx context.Context, q querier, day string) ([]statsCell, error) {
+	d := &daySum{cells: map[cellKey]*statsCell{}, hists: map[cellKey]map[int64]int64{}}
+	each := func(query string, scan func(*sql.Rows) error) error {
+		rows, err := q.QueryContext(ctx, query, day)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
-			var c statsCell
-			var last string // the seventh column: a second or an action
-			var n, prio int64
-			if err := rows.Scan(&c.win, &c.staff, &c.section, &c.cat, &n, &prio, &last); err != nil {
-				rows.Close()
-				return nil, err
+			if err := scan(rows); err != nil {
+				return err
 			}
-			c.kind = s.kind
-			switch s.kind {
-			case 0:
-				c.kind = map[string]byte{ActionNoShow: cellNoShow, ActionTransfer: cellTransfer, ActionReturn: cellReturn}[last]
-				c.n = n
-				cells = append(cells, c)
-				continue
-			case cellIssued:
-				c.n, c.prio = n, prio
-				cells = append(cells, c)
-				continue
+		}
+		return rows.Err()
+	}
+	err := each(sumIssued, func(r *sql.Rows) error {
+		var k cellKey
+		var n, prio int64
+		k.kind = cellIssued
+		if err := r.Scan(&k.section, &k.cat, &n, &prio); err != nil {
+			return err
+		}
+		d.add(k, n, prio)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	type caller struct{ win, staff string }
+	last := map[int64]caller{}
+	err = each(sumCalls, func(r *sql.Rows) error {
+		var id, wait int64
+		var prio bool
+		var k cellKey
+		if err := r.Scan(&id, &k.win, &k.staff, &prio, &wait, &k.section, &k.cat); err != nil {
+			return err
+		}
+		if _, called := last[id]; !called {
+			k.kind = cellCalled
+			d.sample(k, prio, wait)
+		}
+		last[id] = caller{k.win, k.staff}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(sumServed, func(r *sql.Rows) error {
+		var id, sec int64
+		k := cellKey{kind: cellServed}
+		if err := r.Scan(&id, &k.win, &k.section, &k.cat, &sec); err != nil {
+			return err
+		}
+		if c, ok := last[id]; ok && c.win == k.win {
+			k.staff = c.staff
+		}
+		d.sample(k, false, sec)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]byte{ActionNoShow: cellNoShow, ActionTransfer: cellTransfer, ActionReturn: cellReturn}
+	err = each(sumActions, func(r *sql.Rows) error {
+		var k cellKey
+		var action string
+		var n int64
+		if err := r.Scan(&k.win, &k.staff, &k.section, &k.cat, &action, &n); err != nil {
+			return err
+		}
+		k.kind = kinds[action]
+		d.add(k, n, 0)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cells := make([]statsCell, 0, len(d.cells))
+	for k, c := range d.cells {
+		if h := d.hists[k]; h != nil {
+			for _, sec := range slices.Sorted(maps.Keys(h)) {
+				c.hist = append(c.hist, histBin{sec, h[sec]})
 			}
-			sec, _ := strconv.ParseInt(last, 10, 64)
-			// Rows come ordered by combination, then second: a new combination starts a cell.
-			if k := len(cells) - 1; k >= 0 && cells[k].kind == c.kind && cells[k].win == c.win &&
-				cells[k].staff == c.staff && cells[k].section == c.section && cells[k].cat == c.cat {
-				cells[k].n += n
-				cells[k].prio += prio
-				cells[k].hist = append(cells[k].hist, histBin{sec, n})
-				continue
-			}
-			c.n, c.prio, c.hist = n, prio, []histBin{{sec, n}}
-			cells = append(cells, c)
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		cells = append(cells, *c)
 	}
 	return cells, nil
 }
