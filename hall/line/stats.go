@@ -455,7 +455,7 @@ func decodeCells(b []byte) (cells []statsCell, ok bool) {
 	}
 	str := func() string {
 		n := num()
-		if bad || n > int64(len(b)) {
+		if bad || n < 0 || n > int64(len(b)) {
 			bad = true
 			return ""
 		}
@@ -503,7 +503,7 @@ const histDense = 24 * 3600
 
 func (h *hist) add(sec, n int64) {
 	h.n += n
-	if sec < histDense {
+	if sec >= 0 && sec < histDense {
 		if int(sec) >= len(h.dense) {
 			h.dense = slices.Grow(h.dense, int(sec)+1-len(h.dense))[:sec+1]
 		}

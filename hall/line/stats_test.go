@@ -305,3 +305,35 @@ func TestStatsKept(t *testing.T) {
 		t.Errorf("with a damaged kept day: %+v %v", got, err)
 	}
 }
+
+func TestCellsRoundTrip(t *testing.T) {
+	cells := []statsCell{
+		{kind: cellIssued, section: "户籍区", cat: "A", n: 3, prio: 1},
+		{kind: cellCalled, win: "1", staff: "alice", section: "户籍区", cat: "A", n: 4, prio: 1,
+			hist: []histBin{{0, 1}, {90, 2}, {3 * 86400, 1}}},
+		{kind: cellReturn, staff: "desk", cat: "A", n: 1},
+	}
+	got, ok := decodeCells(encodeCells(cells))
+	if !ok || !reflect.DeepEqual(got, cells) {
+		t.Fatalf("round trip: %+v %v", got, ok)
+	}
+	if got, ok := decodeCells(encodeCells(nil)); !ok || len(got) != 0 {
+		t.Errorf("no cells: %+v %v", got, ok)
+	}
+}
+
+// FuzzDecodeCells: a damaged kept value is refused or read, never a panic, and what is read
+// folds without one.
+func FuzzDecodeCells(f *testing.F) {
+	f.Add(encodeCells([]statsCell{{kind: cellServed, win: "2", staff: "bob", cat: "B", n: 2, hist: []histBin{{30, 1}, {45, 1}}}}))
+	f.Add([]byte{cellsVersion, cellCalled, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cells, ok := decodeCells(b)
+		if !ok {
+			return
+		}
+		a := &statsAcc{by: ByWindow, rows: map[string]*statsGroup{}}
+		a.fold("2026-12-07", cells)
+		a.result(func(string) int { return 0 })
+	})
+}
