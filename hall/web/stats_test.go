@@ -283,6 +283,23 @@ func TestStatsCSV(t *testing.T) {
 		t.Errorf("by section: %q %v", recs, err)
 	}
 	h.want(h.do("GET", "/console/stats.csv?by=nothing", h.tokens[access.Crew], ""), 400, "bad-query")
+
+	// The export names no ticket, lookup code or kiosk: only the groups and their figures.
+	ts, err := l.Tickets(context.Background(), "", "")
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("tickets %v %v", ts, err)
+	}
+	for _, by := range []string{"window", "staff", "section", "category", "day"} {
+		r := h.do("GET", "/console/stats.csv?from=2026-12-01&to=2027-01-01&by="+by, h.tokens[access.Crew], "")
+		j := h.do("GET", "/v1/stats?from=2026-12-01&to=2027-01-01&by="+by, h.tokens[access.Crew], "")
+		for _, tk := range ts {
+			for _, s := range []string{tk.Code, tk.Lookup, tk.Kiosk} {
+				if bytes.Contains(r.body, []byte(s)) || bytes.Contains(j.body, []byte(s)) {
+					t.Errorf("by %s: the export names %q", by, s)
+				}
+			}
+		}
+	}
 }
 
 func TestStatsPage(t *testing.T) {
