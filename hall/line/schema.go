@@ -2,7 +2,8 @@ package line
 
 import "citizenhome/hall/ledger"
 
-// Migrations are the line's tables; pass them to ledger.Open. Times are Unix nanoseconds.
+// Migrations are the line's tables; pass them to ledger.Open. line-2 (stats.go) keeps the
+// statistics' past days. Times are Unix nanoseconds.
 //
 //   - line_number allocates every (day, letter, number) once: kind 'take' (the counter going up)
 //     or 'lease' (granted to kiosk going down, or a printed number recorded from a ticket);
@@ -104,4 +105,4 @@ CREATE TABLE line_abandoned (
 	kiosk TEXT NOT NULL,
 	at INTEGER NOT NULL
 ) WITHOUT ROWID;
-`}}
+`}, statsMigration}

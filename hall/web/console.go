@@ -24,7 +24,7 @@ import (
 // consoleBase is every console page's header.
 type consoleBase struct {
 	Hall, Account, Role, CSRF string
-	Nav                       string // the current section: fleet, alerts, report
+	Nav                       string // the current section: fleet, alerts, report, stats
 	Now                       string
 }
 

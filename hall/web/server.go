@@ -89,6 +89,9 @@ type Options struct {
 	// Orders are the work orders of 差评 and complaints (hall/followup) for /console/orders and
 	// /v1/orders; nil: those answer 503 no-orders.
 	Orders Orders
+	// Satisfaction is the citizens' ratings for the statistics; nil: their columns show "—".
+	// The statistics themselves are the Queue's, when it has them (StatsSource).
+	Satisfaction Satisfaction
 }
 
 // Server is the HTTP handler. Run must be running for the event stream to carry changes.
@@ -254,6 +257,9 @@ func (s *Server) routes() {
 	h("GET /console/orders/{id}", readQueue, s.consoleOrder)
 	h("POST /console/orders/{id}/moves", readQueue, s.consoleMove)
 	h("POST /console/orders/{id}/phone", readQueue, s.consolePhone)
+	h("GET /v1/stats", readFleet, s.statsAPI)
+	h("GET /console/stats", readFleet, s.consoleStats)
+	h("GET /console/stats.csv", readFleet, s.consoleStatsCSV)
 	assets, _ := fs.Sub(assetFS, "assets")
 	files := http.FileServerFS(assets)
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
