@@ -99,7 +99,7 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	done3 := make(chan struct{})
 	go func() {
 		defer close(done3)
-		upkeep(ctx, orders, ratings, log)
+		upkeep(ctx, orders, ratings, q, loc, log)
 	}()
 	return &crew{follower: f, history: h, orders: orders, ratings: ratings, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
 }
@@ -137,9 +137,10 @@ func openOrders(cfg settings.Config, week hours.Week, db *ledger.DB, log *slog.L
 		Retention: cfg.Followup.Retention.Duration, Seal: key, Log: log})
 }
 
-// upkeep opens the work orders of 差评 whose opening failed, at the start and hourly, and
-// deletes the closed orders past their retention daily, until ctx ends.
-func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, log *slog.Logger) {
+// upkeep opens the work orders of 差评 whose opening failed, at the start and hourly; daily it
+// deletes the closed orders past their retention and sums yesterday's statistics (so that no
+// one waits for a past day's sums in the console); until ctx ends.
+func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, q *line.Line, loc *time.Location, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for hour := 0; ; hour++ {
@@ -153,6 +154,11 @@ func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, 
 				log.Error("work orders: purge", "err", err)
 			} else if n > 0 {
 				log.Info("work orders: purged the closed past their retention", "orders", n)
+			}
+			today := time.Now().In(loc)
+			day := func(t time.Time) string { return t.Format(time.DateOnly) }
+			if _, err := q.Stats(ctx, line.StatsQuery{From: day(today.AddDate(0, 0, -1)), To: day(today), By: line.ByDay}); err != nil && ctx.Err() == nil {
+				log.Error("statistics: summing yesterday", "err", err)
 			}
 		}
 		select {
