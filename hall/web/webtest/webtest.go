@@ -198,9 +198,18 @@ const contrastJS = `((min) => {
 // contrast (WCAG 2) with the background behind it. Run it when no animation is on.
 func CheckContrast(t testing.TB, ctx context.Context, min float64) {
 	t.Helper()
+	settled(t, ctx)
 	for _, bad := range Eval[[]string](t, ctx, fmt.Sprintf("%s(%g)", contrastJS, min)) {
 		t.Errorf("low contrast: %s", bad)
 	}
+}
+
+// settled waits until the page and every stylesheet it links have loaded: a check run on a page
+// just navigated to, under load, could otherwise measure the browser's default colours.
+func settled(t testing.TB, ctx context.Context) {
+	t.Helper()
+	WaitTrue(t, ctx, 10*time.Second, `document.readyState === "complete" &&
+		Array.from(document.querySelectorAll('link[rel=stylesheet]')).every((l) => l.sheet !== null)`)
 }
 
 // edgesJS measures each visible element matching the selector: the contrast (WCAG 2) of its
@@ -243,6 +252,7 @@ const edgesJS = `((sel, min) => {
 // behind it.
 func CheckEdges(t testing.TB, ctx context.Context, selector string, min float64) {
 	t.Helper()
+	settled(t, ctx)
 	sel, _ := json.Marshal(selector)
 	for _, bad := range Eval[[]string](t, ctx, fmt.Sprintf("%s(%s, %g)", edgesJS, sel, min)) {
 		t.Errorf("low edge contrast: %s", bad)
