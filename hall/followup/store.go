@@ -145,7 +145,7 @@ func (s *Store) OpenRating(ctx context.Context, r RatingRef) (Order, error) {
 			}
 		}
 		opened = func() {
-			s.log.Info("followup: order opened", "order", id, "kind", KindRating, "section", r.Section, "manager", manager, "due", due)
+			s.log.Info("followup: order opened", "order", id, "kind", KindRating, "section", r.Section, "due", due)
 		}
 		return addStep(ctx, tx, id, now, "", "", PendingCallback, "")
 	})
@@ -202,7 +202,7 @@ func (s *Store) OpenComplaint(ctx context.Context, c ComplaintRef) (Order, error
 			return err
 		}
 		logOpened = func() {
-			s.log.Info("followup: order opened", "order", id, "kind", KindComplaint, "section", c.Section, "manager", manager, "due", due)
+			s.log.Info("followup: order opened", "order", id, "kind", KindComplaint, "section", c.Section, "due", due)
 		}
 		return addStep(ctx, tx, id, opened, "", "", Accepted, "")
 	})
@@ -322,7 +322,7 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 		return Order{}, s.wrap("move order", err)
 	}
 	// The note is what a citizen said or is told: never in the log.
-	s.log.Info("followup: order moved", "order", id, "from", from, "to", to, "by", by)
+	s.log.Info("followup: order moved", "order", id, "from", from, "to", to)
 	return s.Get(ctx, id)
 }
 

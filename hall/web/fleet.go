@@ -428,7 +428,7 @@ func (s *Server) sendCommand(r *http.Request, p access.Principal, k fleet.Kiosk,
 	}
 	e := access.Entry{At: s.o.Now(), Who: p.Name, Role: p.Role, Action: "kiosk-command", Target: k.ID.Kiosk,
 		Detail: detail, Outcome: res.outcome(), Addr: s.clientIP(r)}
-	s.log.Info("kiosk command", "kiosk", k.ID.Kiosk, "command", name, "id", res.ID, "by", p.Name, "outcome", e.Outcome)
+	s.log.Info("kiosk command", "kiosk", k.ID.Kiosk, "command", name, "id", res.ID, "outcome", e.Outcome)
 	if res.SendErr != nil {
 		s.log.Error("sending a kiosk command failed", "kiosk", k.ID.Kiosk, "command", name, "err", res.SendErr)
 	}

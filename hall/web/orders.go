@@ -274,7 +274,7 @@ func (s *Server) move(r *http.Request, p access.Principal, id int64, to followup
 func (s *Server) auditOrder(r *http.Request, p access.Principal, action string, id int64, detail, outcome string) {
 	e := access.Entry{At: s.o.Now(), Who: p.Name, Role: p.Role, Action: action, Target: strconv.FormatInt(id, 10),
 		Detail: detail, Outcome: outcome, Addr: s.clientIP(r)}
-	s.log.Info("work order", "action", action, "order", id, "detail", detail, "by", p.Name, "outcome", outcome)
+	s.log.Info("work order", "action", action, "order", id, "detail", detail, "outcome", outcome)
 	if s.o.Auditor == nil {
 		return
 	}
@@ -282,7 +282,7 @@ func (s *Server) auditOrder(r *http.Request, p access.Principal, action string, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
 	if err := s.o.Auditor.Audit(ctx, e); err != nil {
-		s.log.Error("auditing a work order failed", "action", action, "order", id, "by", p.Name, "outcome", outcome, "err", err)
+		s.log.Error("auditing a work order failed", "action", action, "order", id, "outcome", outcome, "err", err)
 	}
 }
 

@@ -25,7 +25,9 @@ func (l listOrders) List(_ context.Context, f followup.Filter) ([]followup.Order
 	}
 	return l, nil
 }
-func (listOrders) Get(context.Context, int64) (followup.Order, error) { return followup.Order{}, errors.New("no") }
+func (listOrders) Get(context.Context, int64) (followup.Order, error) {
+	return followup.Order{}, errors.New("no")
+}
 func (listOrders) Move(context.Context, int64, followup.State, string, string) (followup.Order, error) {
 	return followup.Order{}, errors.New("no")
 }
