@@ -158,14 +158,7 @@ type Hours struct {
 // Week returns the hours as hall/hours reads them, in loc. Errors: hours.ErrInvalid (validate
 // reports them at load time, so only a hand-built Config fails here).
 func (h Hours) Week(loc *time.Location) (hours.Week, error) {
-	days := map[string]string{}
-	for k, v := range map[string]string{"weekdays": h.Weekdays, "weekend": h.Weekend, "monday": h.Monday,
-		"tuesday": h.Tuesday, "wednesday": h.Wednesday, "thursday": h.Thursday, "friday": h.Friday,
-		"saturday": h.Saturday, "sunday": h.Sunday} {
-		if strings.TrimSpace(v) != "" {
-			days[k] = v
-		}
-	}
+	days := h.days()
 	dates := map[string]string{}
 	for _, d := range h.Closed {
 		dates[d] = "closed"
@@ -175,6 +168,20 @@ func (h Hours) Week(loc *time.Location) (hours.Week, error) {
 		dates[date] = spans
 	}
 	return hours.Parse(loc, days, dates)
+}
+
+// days are the days and groups given hours, by hall/hours' names; an empty key is left out
+// (the group's hours, or the default, apply).
+func (h Hours) days() map[string]string {
+	out := map[string]string{}
+	for k, v := range map[string]string{"weekdays": h.Weekdays, "weekend": h.Weekend, "monday": h.Monday,
+		"tuesday": h.Tuesday, "wednesday": h.Wednesday, "thursday": h.Thursday, "friday": h.Friday,
+		"saturday": h.Saturday, "sunday": h.Sunday} {
+		if strings.TrimSpace(v) != "" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // History is how long halld keeps the fleet's history (hall/history).
@@ -547,12 +554,7 @@ func (c *Config) validateFollowup(p *tomlfile.File) {
 
 func (c *Config) validateHours(p *tomlfile.File) {
 	h := c.Hours
-	for key, v := range map[string]string{"weekdays": h.Weekdays, "weekend": h.Weekend, "monday": h.Monday,
-		"tuesday": h.Tuesday, "wednesday": h.Wednesday, "thursday": h.Thursday, "friday": h.Friday,
-		"saturday": h.Saturday, "sunday": h.Sunday} {
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
+	for key, v := range h.days() {
 		if _, err := hours.Parse(time.UTC, map[string]string{key: v}, nil); err != nil {
 			p.Add("hours."+key, "%q must be like \"09:00-17:00\" or \"08:30-12:00,13:30-17:30\" or \"closed\"", v)
 		}
