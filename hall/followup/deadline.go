@@ -23,31 +23,8 @@ func Deadline(w hours.Week, opened time.Time, days int) (time.Time, bool) {
 			continue
 		}
 		if days--; days == 0 {
-			return closingTime(w, m, next), true
+			return w.Closes(m)
 		}
 	}
 	return time.Time{}, false
-}
-
-// closingTime is when the hall closes for the day on the date starting at midnight m (ending at
-// next), a date with opening hours: the first minute after which it is open no more. hours
-// keeps its spans to itself; they are whole minutes, so a binary search over the day's
-// minutes on Within finds the end of the last one.
-func closingTime(w hours.Week, m, next time.Time) time.Time {
-	at := func(min int) time.Time {
-		return time.Date(m.Year(), m.Month(), m.Day(), min/60, min%60, 0, 0, m.Location())
-	}
-	lo, hi := 0, 24*60 // open after lo; not open after hi
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if w.Within(at(mid), next) > 0 {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	if hi == 24*60 {
-		return next // open until midnight
-	}
-	return at(hi)
 }

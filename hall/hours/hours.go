@@ -166,6 +166,17 @@ func (w Week) spans(m time.Time) []Span {
 	return w.days[m.Weekday()]
 }
 
+// Closes returns when the hall closes on t's local date: the end of its last opening span;
+// ok is false on a date without opening hours.
+func (w Week) Closes(t time.Time) (time.Time, bool) {
+	m := w.midnight(t)
+	sp := w.spans(m)
+	if len(sp) == 0 {
+		return time.Time{}, false
+	}
+	return w.at(m, sp[len(sp)-1].To), true
+}
+
 // midnight is the start of t's local day. Across a DST change a day is not 24 h, so spans are
 // placed by the wall clock (time.Date), not by adding minutes to midnight.
 func (w Week) midnight(t time.Time) time.Time {

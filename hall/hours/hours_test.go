@@ -173,3 +173,23 @@ func TestNextOpen(t *testing.T) {
 		t.Error("the zero Week opens")
 	}
 }
+
+// Closes is the end of a date's last span, midnight for a day open to its end, none for a
+// closed date.
+func TestCloses(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	w := mustParse(t, loc, map[string]string{"weekdays": "08:30-12:00,13:30-17:30", "saturday": "18:00-24:00", "sunday": "closed"}, nil)
+	for _, c := range []struct {
+		at   time.Time
+		want time.Time
+		ok   bool
+	}{
+		{time.Date(2026, 12, 7, 3, 0, 0, 0, loc), time.Date(2026, 12, 7, 17, 30, 0, 0, loc), true},
+		{time.Date(2026, 12, 12, 23, 0, 0, 0, loc), time.Date(2026, 12, 13, 0, 0, 0, 0, loc), true},
+		{time.Date(2026, 12, 13, 10, 0, 0, 0, loc), time.Time{}, false},
+	} {
+		if got, ok := w.Closes(c.at); ok != c.ok || !got.Equal(c.want) {
+			t.Errorf("Closes(%s) = %s %v, want %s %v", c.at, got, ok, c.want, c.ok)
+		}
+	}
+}
