@@ -140,6 +140,10 @@ func errorf(kind *Error, format string, args ...any) *Error {
 	return &Error{Code: kind.Code, Msg: fmt.Sprintf(format, args...)}
 }
 
+// ValidName reports whether s may name an account or a token (hall/settings checks the
+// managers it names with it).
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
 // nameRE is what an account or token name may be: it appears in logs and audits.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 

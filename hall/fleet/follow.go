@@ -93,9 +93,6 @@ func (f *Follower) changed() {
 	}
 }
 
-// View is the followed view.
-func (f *Follower) View() *View { return f.view }
-
 // Kiosks returns every kiosk known, sorted by id (View.Kiosks).
 func (f *Follower) Kiosks() []Kiosk { return f.view.Kiosks() }
 

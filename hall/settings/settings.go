@@ -27,6 +27,7 @@ import (
 	// A minimal Debian root may lack /usr/share/zoneinfo; the hall's zone must still load.
 	_ "time/tzdata"
 
+	"citizenhome/hall/access"
 	"citizenhome/hall/history"
 	"citizenhome/hall/hours"
 	"citizenhome/telemetry/link"
@@ -435,8 +436,6 @@ var (
 	reKey      = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 	reClientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	reSection  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
-	// hall/access's account names.
-	reAccount = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 func (c *Config) validate(p *tomlfile.File) {
@@ -527,7 +526,7 @@ func (c *Config) validateFollowup(p *tomlfile.File) {
 	}
 	check := func(key string, names []string) {
 		for i, n := range names {
-			if !reAccount.MatchString(n) {
+			if !access.ValidName(n) {
 				p.Add(fmt.Sprintf("%s[%d]", key, i), "%q is not an account name (halld user list)", n)
 			}
 		}

@@ -432,15 +432,21 @@ func (s *Server) sendCommand(r *http.Request, p access.Principal, k fleet.Kiosk,
 	if res.SendErr != nil {
 		s.log.Error("sending a kiosk command failed", "kiosk", k.ID.Kiosk, "command", name, "err", res.SendErr)
 	}
-	if s.o.Auditor != nil {
-		// The command has been sent: its audit row is written even if the client has left.
-		actx, acancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-		defer acancel()
-		if err := s.o.Auditor.Audit(actx, e); err != nil {
-			s.log.Error("auditing a kiosk command failed", "kiosk", e.Target, "detail", e.Detail, "by", e.Who, "outcome", e.Outcome, "err", err)
-		}
-	}
+	s.audit(r, e)
 	return res
+}
+
+// audit keeps a console action through the Auditor (without one it is only logged by its
+// caller). What it records has happened: its row is written even if the client has left.
+func (s *Server) audit(r *http.Request, e access.Entry) {
+	if s.o.Auditor == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if err := s.o.Auditor.Audit(ctx, e); err != nil {
+		s.log.Error("auditing a console action failed", "action", e.Action, "target", e.Target, "outcome", e.Outcome, "err", err)
+	}
 }
 
 type commandReplyJSON struct {

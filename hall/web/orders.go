@@ -275,15 +275,7 @@ func (s *Server) auditOrder(r *http.Request, p access.Principal, action string, 
 	e := access.Entry{At: s.o.Now(), Who: p.Name, Role: p.Role, Action: action, Target: strconv.FormatInt(id, 10),
 		Detail: detail, Outcome: outcome, Addr: s.clientIP(r)}
 	s.log.Info("work order", "action", action, "order", id, "detail", detail, "outcome", outcome)
-	if s.o.Auditor == nil {
-		return
-	}
-	// What it records has happened: its row is written even if the client has left.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-	defer cancel()
-	if err := s.o.Auditor.Audit(ctx, e); err != nil {
-		s.log.Error("auditing a work order failed", "action", action, "order", id, "outcome", outcome, "err", err)
-	}
+	s.audit(r, e)
 }
 
 // moveAPI serves POST /v1/orders/{id}/moves {"to", "note"}: 200 {"order"}; followup's refusals

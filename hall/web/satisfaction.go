@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"citizenhome/hall/followup"
@@ -39,12 +40,15 @@ func (h hallSatisfaction) Satisfaction(ctx context.Context, by string, from, to 
 	}
 	fixed := map[string]int{}
 	if h.orders != nil {
-		os, err := h.orders.List(ctx, followup.Filter{Kind: string(followup.KindRating), Since: from, Until: to, Limit: 100000})
+		os, err := h.orders.List(ctx, followup.Filter{Kind: string(followup.KindRating), Since: from, Until: to, Limit: reportLimit})
+		if err == nil && len(os) >= reportLimit {
+			err = fmt.Errorf("web: more than %d 差评 work orders from %s", reportLimit, from.Format(time.DateOnly))
+		}
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range os {
-			if o.Closed == nil || o.Closed.After(o.Due) || (o.State != followup.Rectified && o.State != followup.Reviewed) {
+			if !inTime(o, followup.Rectified, followup.Reviewed) {
 				continue
 			}
 			switch by {
