@@ -34,26 +34,32 @@ type Offer struct {
 // not configured), ErrExpired (the last ended more than the grace ago), ErrRated (it has its
 // rating), or the ledger's and the queue's failures.
 func (s *Store) Awaiting(ctx context.Context, window string) (Offer, error) {
+	o, _, err := s.awaiting(ctx, window)
+	return o, err
+}
+
+// awaiting is Awaiting with the service of the ticket offered, for FromPad.
+func (s *Store) awaiting(ctx context.Context, window string) (Offer, line.Service, error) {
 	code, day, sv, err := s.served.LastDone(ctx, window)
 	if err != nil {
 		if errors.Is(err, line.ErrNotFound) || errors.Is(err, line.ErrUnknownWindow) {
-			return Offer{}, errf(CodeNoTicket, "nothing finished at window %s (%v)", window, err)
+			return Offer{}, sv, errf(CodeNoTicket, "nothing finished at window %s (%v)", window, err)
 		}
-		return Offer{}, fmt.Errorf("rating: the last ticket of window %s: %w", window, err)
+		return Offer{}, sv, fmt.Errorf("rating: the last ticket of window %s: %w", window, err)
 	}
 	until := sv.Ended.Add(s.grace)
 	if !s.now().Before(until) {
-		return Offer{}, errf(CodeExpired, "window %s's last ticket ended at %s, more than %s ago", window, sv.Ended.Format(time.TimeOnly), s.grace)
+		return Offer{}, sv, errf(CodeExpired, "window %s's last ticket ended at %s, more than %s ago", window, sv.Ended.Format(time.TimeOnly), s.grace)
 	}
 	var rated bool
 	if err := s.db.SQL().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rating WHERE day = ? AND ticket = ? AND status = 'served')`,
 		day, code).Scan(&rated); err != nil {
-		return Offer{}, fmt.Errorf("rating: %w", err)
+		return Offer{}, sv, fmt.Errorf("rating: %w", err)
 	}
 	if rated {
-		return Offer{}, errf(CodeRated, "window %s's last ticket has its rating already", window)
+		return Offer{}, sv, errf(CodeRated, "window %s's last ticket has its rating already", window)
 	}
-	return Offer{Day: day, Ticket: code, Until: until}, nil
+	return Offer{Day: day, Ticket: code, Until: until}, sv, nil
 }
 
 // validPhone: a mobile (11 digits), a landline with its area code, an extension run on.
@@ -86,19 +92,12 @@ func (s *Store) FromPad(ctx context.Context, window string, in PadRating) (Ratin
 	if in.Phone != "" && !validPhone(in.Phone) {
 		return Rating{}, errf(CodeInvalid, "the phone number must be 5 to 20 digits")
 	}
-	o, err := s.Awaiting(ctx, window)
+	o, sv, err := s.awaiting(ctx, window)
 	if err != nil {
 		return Rating{}, err
 	}
 	if (in.Ticket != "" || in.Day != "") && (in.Ticket != o.Ticket || in.Day != o.Day) {
 		return Rating{}, errf(CodeNoTicket, "the ticket offered at window %s is no longer its last", window)
-	}
-	sv, err := s.served.ServedBy(ctx, o.Day, o.Ticket)
-	if err != nil {
-		if code, err := asLine(err, o.Ticket, o.Day); code != "" {
-			return Rating{}, errf(CodeNoTicket, "window %s's last ticket: %v", window, err)
-		}
-		return Rating{}, err
 	}
 	r := Rating{Source: SourcePad, Day: o.Day, Ticket: o.Ticket, Window: sv.Window, Staff: sv.Staff, Section: sv.Section,
 		Overall: lv.Overall, Efficiency: lv.Efficiency, Skill: lv.Skill, Attitude: lv.Attitude, Reasons: lv.Reasons,

@@ -232,6 +232,10 @@ func (s *Store) openOrder(ctx context.Context, r *Rating, phone string) error {
 	return nil
 }
 
+// badSQL is Rating.Bad in SQL: a 差评 when any level given is 1 or 2 (a dimension not rated
+// is 0).
+const badSQL = `(overall <= 2 OR efficiency BETWEEN 1 AND 2 OR skill BETWEEN 1 AND 2 OR attitude BETWEEN 1 AND 2)`
+
 // OpenMissing opens the work orders of counted 差评 that have none (their opening failed), the
 // oldest first, and returns how many it opened. halld calls it at start and now and then.
 // It stops at the first failure and returns it with the count so far.
@@ -239,8 +243,7 @@ func (s *Store) OpenMissing(ctx context.Context) (int, error) {
 	if s.orders == nil {
 		return 0, nil
 	}
-	rs, err := s.list(ctx, `work_order = 0 AND status != 'refused' AND (overall <= 2 OR
-		efficiency BETWEEN 1 AND 2 OR skill BETWEEN 1 AND 2 OR attitude BETWEEN 1 AND 2) ORDER BY id LIMIT 500`)
+	rs, err := s.list(ctx, `work_order = 0 AND status != 'refused' AND `+badSQL+` ORDER BY id LIMIT 500`)
 	if err != nil {
 		return 0, err
 	}

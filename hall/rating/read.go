@@ -84,7 +84,7 @@ func (s *Store) Satisfaction(ctx context.Context, by string, from, to time.Time)
 		sum(status != 'refused'),
 		coalesce(avg(CASE WHEN status != 'refused' THEN overall END), 0),
 		sum(status != 'refused' AND overall >= 4),
-		sum(status != 'refused' AND (overall <= 2 OR efficiency BETWEEN 1 AND 2 OR skill BETWEEN 1 AND 2 OR attitude BETWEEN 1 AND 2)),
+		sum(status != 'refused' AND `+badSQL+`),
 		sum(status = 'refused')
 		FROM rating WHERE at >= ? AND at < ? GROUP BY k ORDER BY k`, lo, hi)
 	if err != nil {
