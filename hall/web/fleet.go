@@ -107,13 +107,8 @@ type kioskJSON struct {
 	Counters    *wire.Counters        `json:"counters"`
 }
 
-func (s *Server) stamp(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	v := t.In(s.o.Location).Format(time.RFC3339)
-	return &v
-}
+// stamp is optTime in the hall's zone.
+func (s *Server) stamp(t time.Time) *string { return optTime(t.In(s.o.Location)) }
 
 func (s *Server) kioskOut(k fleet.Kiosk) kioskJSON {
 	out := kioskJSON{Kiosk: k.ID.Kiosk, State: k.State, Boot: k.Boot, LastSeen: s.stamp(k.LastSeen),

@@ -41,7 +41,8 @@ func parseWhen(v string, loc *time.Location, end bool) (time.Time, bool) {
 	return t, true
 }
 
-// parseRange reads since= and until= (parseWhen) with defaults; until must be after since.
+// parseRange reads since= and until= (parseWhen) with defaults (zero: unbounded); until must be
+// after since when both are bounded.
 // Errors: *queryError bad-since, bad-until, bad-range.
 func parseRange(q url.Values, loc *time.Location, defFrom, defTo time.Time) (from, to time.Time, err error) {
 	from, to = defFrom, defTo
@@ -59,7 +60,7 @@ func parseRange(q url.Values, loc *time.Location, defFrom, defTo time.Time) (fro
 		}
 		to = t
 	}
-	if !to.After(from) {
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
 		return from, to, &queryError{"bad-range", "until must be after since"}
 	}
 	return from, to, nil
@@ -73,22 +74,9 @@ func parseRange(q url.Values, loc *time.Location, defFrom, defTo time.Time) (fro
 // bad-kiosk, bad-code, bad-severity, bad-open, bad-limit).
 func parseAlertQuery(q url.Values, loc *time.Location) (history.AlertFilter, error) {
 	var f history.AlertFilter
-	if v := q.Get("since"); v != "" {
-		t, ok := parseWhen(v, loc, false)
-		if !ok {
-			return f, &queryError{"bad-since", "since is a time (RFC 3339) or a date, 2026-12-07"}
-		}
-		f.Since = t
-	}
-	if v := q.Get("until"); v != "" {
-		t, ok := parseWhen(v, loc, true)
-		if !ok {
-			return f, &queryError{"bad-until", "until is a time (RFC 3339) or a date, 2026-12-07 (to its end)"}
-		}
-		f.Until = t
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return f, &queryError{"bad-range", "until must be after since"}
+	var err error
+	if f.Since, f.Until, err = parseRange(q, loc, time.Time{}, time.Time{}); err != nil {
+		return f, err
 	}
 	if v := strings.TrimSpace(q.Get("kiosk")); v != "" {
 		if !wire.ValidName(v) {
