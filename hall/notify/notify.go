@@ -430,7 +430,7 @@ func (n *Notifier) poll(ctx context.Context) error {
 			continue
 		}
 		for _, c := range n.chans {
-			if c.wants(a) && !tracked[key{a.ID, c.Name}].has {
+			if _, known := tracked[key{a.ID, c.Name}]; c.wants(a) && !known {
 				rows = append(rows, row{alert: a, phase: opened, channel: c.Name, target: c.target})
 			}
 		}

@@ -56,7 +56,6 @@ type key struct {
 }
 
 type trackedAlert struct {
-	has    bool
 	alert  history.Alert
 	target string
 }
@@ -81,7 +80,7 @@ func (n *Notifier) tracked(ctx context.Context) (map[key]trackedAlert, error) {
 		if err := json.Unmarshal([]byte(js), &a); err != nil {
 			return nil, ledgerErr("reading the notified alerts", err)
 		}
-		out[k] = trackedAlert{has: true, alert: a, target: target}
+		out[k] = trackedAlert{alert: a, target: target}
 	}
 	return out, ledgerErr("reading the notified alerts", rows.Err())
 }
