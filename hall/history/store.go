@@ -289,32 +289,30 @@ func (s *Store) gather(ctx context.Context, first item) []item {
 }
 
 func (s *Store) write(ctx context.Context, batch []item) {
-	if len(batch) == 0 {
-		s.wmu.Lock()
-		close(s.wake)
-		s.wake = make(chan struct{})
-		s.wmu.Unlock()
-		return
-	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, it := range batch {
-			if err := s.apply(tx, it); err != nil {
-				return fmt.Errorf("%s %s: %w", it.u.Addr.Kiosk, it.u.Addr.Kind, err)
+	var err error
+	if len(batch) > 0 {
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, it := range batch {
+				if err := s.apply(tx, it); err != nil {
+					return fmt.Errorf("%s %s: %w", it.u.Addr.Kiosk, it.u.Addr.Kind, err)
+				}
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		s.log.Error("history: a batch of updates is lost", "updates", len(batch), "err", err)
-		// The memory ran ahead of the rolled-back transaction.
-		if lerr := s.load(context.WithoutCancel(ctx)); lerr != nil {
-			s.log.Error("history: reloading", "err", lerr)
+			return nil
+		})
+		if err != nil {
+			s.log.Error("history: a batch of updates is lost", "updates", len(batch), "err", err)
+			// The memory ran ahead of the rolled-back transaction.
+			if lerr := s.load(context.WithoutCancel(ctx)); lerr != nil {
+				s.log.Error("history: reloading", "err", lerr)
+			}
 		}
 	}
 	s.wmu.Lock()
-	s.written = batch[len(batch)-1].seq
-	if err != nil {
-		s.failedSeq, s.failedErr = s.written, err
+	if len(batch) > 0 {
+		s.written = batch[len(batch)-1].seq
+		if err != nil {
+			s.failedSeq, s.failedErr = s.written, err
+		}
 	}
 	close(s.wake)
 	s.wake = make(chan struct{})
