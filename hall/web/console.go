@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -644,23 +643,13 @@ func (s *Server) consoleReport(w http.ResponseWriter, r *http.Request, p access.
 var csvHeader = []string{"月份(month)", "自助机(kiosk)", "开放时长_小时(open_hours)", "就绪时长_小时(ready_hours)",
 	"可用率_百分比(ready_share_pct)", "缺纸_分钟(no_paper_min)", "取号数(tickets)", "错误数(errors)"}
 
-// reportCSV writes the month's rows: UTF-8 with a byte order mark, so that Excel (which reads a
-// CSV without one in the system's code page) shows the Chinese header right.
-func reportCSV(month string, rows []reportRow) []byte {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true
-	_ = cw.Write(csvHeader)
+// reportCSV is the month's rows as CSV cells (writeCSV).
+func reportCSV(month string, rows []reportRow) [][]string {
+	out := make([][]string, 0, len(rows))
 	for _, r := range rows {
-		share := r.Share
-		if share == "—" {
-			share = ""
-		}
-		_ = cw.Write([]string{month, r.Kiosk, r.OpenHours, r.ReadyHours, share, fmt.Sprint(r.NoPaperMin), fmt.Sprint(r.Tickets), fmt.Sprint(r.Errors)})
+		out = append(out, []string{month, r.Kiosk, r.OpenHours, r.ReadyHours, csvCell(r.Share), fmt.Sprint(r.NoPaperMin), fmt.Sprint(r.Tickets), fmt.Sprint(r.Errors)})
 	}
-	cw.Flush()
-	return b.Bytes()
+	return out
 }
 
 // consoleReportCSV serves /console/report.csv?month=2026-12, an attachment.
@@ -677,11 +666,5 @@ func (s *Server) consoleReportCSV(w http.ResponseWriter, r *http.Request, _ acce
 		return
 	}
 	month := m.Format("2006-01")
-	body := reportCSV(month, reportRows(av))
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="kiosk-availability-`+month+`.csv"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	writeCSV(w, "kiosk-availability-"+month+".csv", csvHeader, reportCSV(month, reportRows(av)))
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -167,32 +165,21 @@ var ordersCSVHeader = []string{"月份(month)", "科室(section)", "差评工单
 	"实名差评回访率_百分比(callback_pct)", "投诉工单(complaint_orders)", "按期答复(answered_in_time)",
 	"按期答复率_百分比(answered_in_time_pct)"}
 
-// ordersCSV writes the figures as the console's other CSV: UTF-8 with a byte order mark, CRLF.
-// The overall row's section is "合计"; orders of no section are under "未分科室"; a share
-// without a denominator is empty.
-func ordersCSV(month string, rows []orderFigures) []byte {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true
-	_ = cw.Write(ordersCSVHeader)
-	share := func(v string) string {
-		if v == "—" {
-			return ""
-		}
-		return v
-	}
+// ordersCSV is the figures as CSV cells (writeCSV). The overall row's section is "合计"; orders
+// of no section are under "未分科室"; a share without a denominator is empty.
+func ordersCSV(month string, rows []orderFigures) [][]string {
+	out := make([][]string, 0, len(rows))
+	share := csvCell
 	for _, f := range rows {
 		sec := sectionZH(f.Section)
 		if f.Total {
 			sec = "合计"
 		}
-		_ = cw.Write([]string{month, sec, strconv.Itoa(f.Ratings), strconv.Itoa(f.RectifiedInTime), share(f.RectifiedPct),
+		out = append(out, []string{month, sec, strconv.Itoa(f.Ratings), strconv.Itoa(f.RectifiedInTime), share(f.RectifiedPct),
 			strconv.Itoa(f.RealName), strconv.Itoa(f.CalledBack), share(f.CalledBackPct),
 			strconv.Itoa(f.Complaints), strconv.Itoa(f.AnsweredInTime), share(f.AnsweredPct)})
 	}
-	cw.Flush()
-	return b.Bytes()
+	return out
 }
 
 // consoleOrdersReportCSV serves /console/orders/report.csv?month=2026-12, an attachment; a
@@ -215,10 +202,5 @@ func (s *Server) consoleOrdersReportCSV(w http.ResponseWriter, r *http.Request, 
 		rows = figuresOf(list)
 	}
 	month := m.Format("2006-01")
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="followup-`+month+`.csv"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(ordersCSV(month, rows))
+	writeCSV(w, "followup-"+month+".csv", ordersCSVHeader, ordersCSV(month, rows))
 }

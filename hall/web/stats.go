@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -283,14 +281,9 @@ var statsCSVHeader = []string{"起始日(from)", "截止日_不含(to_exclusive)
 	"评价数(ratings)", "平均评价等级(rating_average)", "差评数(bad_ratings)", "差评按时整改数(bad_rectified_in_time)",
 	"办件超期数(applications_overdue)"}
 
-// csv writes the report: UTF-8 with a byte order mark (Excel reads a CSV without one in the
-// system's code page), CRLF, a figure not known or not applicable as an empty cell.
-func (rep statsReport) csv() []byte {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true
-	_ = cw.Write(statsCSVHeader)
+// csv is the report as CSV cells (writeCSV), a figure not known or not applicable empty.
+func (rep statsReport) csv() [][]string {
+	var out [][]string
 	itoa := strconv.Itoa
 	opt := func(p *int64) string {
 		if p == nil {
@@ -310,12 +303,11 @@ func (rep statsReport) csv() []byte {
 		if j.Ratings != nil {
 			rc, ra, rb, rr = itoa(j.Ratings.Count), strconv.FormatFloat(j.Ratings.Average, 'f', 2, 64), itoa(j.Ratings.Bad), itoa(j.Ratings.RectifiedInTime)
 		}
-		_ = cw.Write([]string{rep.Q.From, rep.Q.To, rep.Q.By, j.Key, issued, itoa(j.Priority), sh, itoa(j.Called), itoa(j.Served),
+		out = append(out, []string{rep.Q.From, rep.Q.To, rep.Q.By, j.Key, issued, itoa(j.Priority), sh, itoa(j.Called), itoa(j.Served),
 			itoa(j.NoShows), itoa(j.Transfers), itoa(j.Returns), opt(j.WaitMedianS), opt(j.WaitP90S), opt(j.ServiceMedianS), opt(j.ServiceP90S),
 			rc, ra, rb, rr, ""})
 	}
-	cw.Flush()
-	return b.Bytes()
+	return out
 }
 
 // consoleStatsCSV serves /console/stats.csv?from=&to=&by=, an attachment.
@@ -335,12 +327,7 @@ func (s *Server) consoleStatsCSV(w http.ResponseWriter, r *http.Request, _ acces
 		s.queueFailed(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="hall-stats-`+q.By+`-`+q.From+`-`+q.To+`.csv"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(rep.csv())
+	writeCSV(w, "hall-stats-"+q.By+"-"+q.From+"-"+q.To+".csv", statsCSVHeader, rep.csv())
 }
 
 type statsGroupView struct {
