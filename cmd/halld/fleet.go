@@ -93,8 +93,10 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	v := fleet.NewView()
 	f := fleet.Follow(ls, v, fleet.DialOptions{Hall: cfg.Hall.ID, By: "halld", AutoRebirth: true, Log: log,
 		OnUpdate: func(u fleet.Update) {
-			k, _ := v.Kiosk(u.Addr.Kiosk)
-			h.Record(u, k)
+			if history.Keeps(u) {
+				k, _ := v.Kiosk(u.Addr.Kiosk)
+				h.Record(u, k)
+			}
 		}})
 	done3 := make(chan struct{})
 	go func() {

@@ -180,16 +180,23 @@ func (s *Store) load(ctx context.Context) error {
 	return nil
 }
 
+// Keeps reports whether Record keeps anything of u: not for stale and duplicate updates, the
+// controller's state and updates that carry nothing kept (an event, an empty retained
+// message). A caller checks it before copying the view's kiosk for Record, most of a fleet's
+// messages being events.
+func Keeps(u fleet.Update) bool {
+	if u.Stale || u.Duplicate || u.Addr.Controller() || u.Addr.Kiosk.Kiosk == "" {
+		return false
+	}
+	return u.State != nil || u.Status != nil || u.Command != nil || u.Reply != nil || u.Addr.Kind == wire.KindAlert
+}
+
 // Record queues one update with the view's kiosk after it (fleet.View.Kiosk, a copy the
 // caller no longer touches), dated now. It never blocks: when the writer is QueueLen behind,
 // the update is dropped and counted (Dropped), and Run logs the drops at most once a minute.
-// Stale and duplicate updates, the controller's state and updates that carry nothing kept
-// (an event, an empty retained message) are ignored.
+// An update Keeps refuses is ignored.
 func (s *Store) Record(u fleet.Update, k fleet.Kiosk) {
-	if u.Stale || u.Duplicate || u.Addr.Controller() || u.Addr.Kiosk.Kiosk == "" {
-		return
-	}
-	if u.State == nil && u.Status == nil && u.Command == nil && u.Reply == nil && u.Addr.Kind != wire.KindAlert {
+	if !Keeps(u) {
 		return
 	}
 	it := item{u: u, k: k, at: s.now()}
