@@ -106,6 +106,11 @@ func (s *Store) OpenRating(ctx context.Context, r RatingRef) (Order, error) {
 	}
 	reasons, _ := json.Marshal(orEmpty(r.Reasons))
 	now := s.o.Now()
+	// Outside the transaction: it walks the calendar, and the ledger has one connection.
+	due, err := s.deadline(now)
+	if err != nil {
+		return Order{}, s.wrap("open rating order", err)
+	}
 	var id int64
 	opened := func() {} // logs once committed
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -113,10 +118,6 @@ func (s *Store) OpenRating(ctx context.Context, r RatingRef) (Order, error) {
 		if err == nil {
 			return nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		due, err := s.deadline(now)
-		if err != nil {
 			return err
 		}
 		manager, err := s.assign(ctx, tx, r.Section)
@@ -174,17 +175,17 @@ func (s *Store) OpenComplaint(ctx context.Context, c ComplaintRef) (Order, error
 	if opened.IsZero() || opened.After(now) {
 		opened = now
 	}
+	due, err := s.deadline(opened) // outside the transaction, as OpenRating's
+	if err != nil {
+		return Order{}, s.wrap("open complaint order", err)
+	}
 	var id int64
 	logOpened := func() {} // logs once committed
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM followup_order WHERE complaint = ?`, c.Number).Scan(&id)
 		if err == nil {
 			return nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		due, err := s.deadline(opened)
-		if err != nil {
 			return err
 		}
 		manager, err := s.assign(ctx, tx, c.Section)
