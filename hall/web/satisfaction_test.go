@@ -56,9 +56,11 @@ func TestHallSatisfaction(t *testing.T) {
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("scores %+v, want %+v", got, want)
 	}
-	got, _ = s.Satisfaction(context.Background(), "month", opened.AddDate(0, 0, -7), opened.AddDate(0, 0, 7))
-	if got[0].RectifiedInTime != 0 { // the keys are windows here, no month matches
-		t.Errorf("by month with window keys: %+v", got)
+	// By month the orders count under their opening month in the hall's zone: all three in time.
+	byMonth := HallSatisfaction(fixedScores{{Key: "2026-11", Count: 3}, {Key: "2026-12", Count: 9, Bad: 5}}, orders, cst)
+	got, err = byMonth.Satisfaction(context.Background(), "month", opened.AddDate(0, -1, 0), opened.AddDate(0, 0, 7))
+	if err != nil || len(got) != 2 || got[0].RectifiedInTime != 0 || got[1].RectifiedInTime != 3 {
+		t.Errorf("by month: %+v %v, want 2026-12 with 3 put right in time", got, err)
 	}
 	none, _ := HallSatisfaction(fixedScores{{Key: "3", Count: 1}}, nil, cst).Satisfaction(context.Background(), "window", opened, due)
 	if len(none) != 1 || none[0].RectifiedInTime != 0 {
