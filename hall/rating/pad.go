@@ -17,7 +17,7 @@ type PadRating struct {
 	// Day and Ticket name the ticket the pad was offered (Awaiting); both "" for the window's
 	// last finished one, whatever it is.
 	Day, Ticket string
-	// Phone is the citizen's number for a return call on a 差评: digits, 5 to 20 of them, or
+	// Phone is the citizen's number for a return call on a 差评: digits, 7 to 15 of them, or
 	// "". It goes to the work order only, and is dropped for a rating that is not a 差评.
 	Phone string
 }
@@ -62,9 +62,11 @@ func (s *Store) awaiting(ctx context.Context, window string) (Offer, line.Servic
 	return Offer{Day: day, Ticket: code, Until: until}, sv, nil
 }
 
-// validPhone: a mobile (11 digits), a landline with its area code, an extension run on.
+// validPhone: a mobile (11 digits), a landline with its area code; the work order's own rule
+// (hall/followup: 7 to 15 digits), so that no number the pad took is refused by the order and
+// lost.
 func validPhone(p string) bool {
-	if len(p) < 5 || len(p) > 20 {
+	if len(p) < 7 || len(p) > 15 {
 		return false
 	}
 	for _, c := range p {
@@ -79,7 +81,7 @@ func validPhone(p string) bool {
 // Awaiting), and opens the work order of a 差评 with in.Phone. Nothing is kept of a refused pad
 // rating: the pad is told at once (unlike a kiosk's, which arrives later).
 //
-// Errors: ErrInvalid (levels, reasons, a phone that is not 5-20 digits), ErrNoTicket (nothing to
+// Errors: ErrInvalid (levels, reasons, a phone that is not 7-15 digits), ErrNoTicket (nothing to
 // rate, or in names a ticket that is no longer the window's last: another citizen was served
 // since), ErrExpired, ErrRated; failures of the ledger and the queue; a failure to open the
 // work order, returned with the rating, which is kept (OpenMissing opens it later, without the
@@ -90,7 +92,7 @@ func (s *Store) FromPad(ctx context.Context, window string, in PadRating) (Ratin
 		return Rating{}, err
 	}
 	if in.Phone != "" && !validPhone(in.Phone) {
-		return Rating{}, errf(CodeInvalid, "the phone number must be 5 to 20 digits")
+		return Rating{}, errf(CodeInvalid, "the phone number must be 7 to 15 digits")
 	}
 	o, sv, err := s.awaiting(ctx, window)
 	if err != nil {

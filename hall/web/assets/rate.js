@@ -17,7 +17,8 @@
   const idleAfter = () => wait("idle", 60000);  // a rating left untouched this long is dropped
   const thanksFor = () => wait("thanks", 5000); // the thanks stay this long
   const pollEvery = 15000; // besides the stream, the pad asks this often while it waits
-  const maxPhone = 20;
+  const maxPhone = 15; // hall/followup's rule: 7 to 15 digits
+  const minPhone = 7;
 
   let offer = null;         // {id, nonce}
   const shown = new Set();  // offer ids shown already: a cleared pad does not ask twice
@@ -172,7 +173,7 @@
     const n = phone.length;
     const masked = n <= 4 ? "•".repeat(n) : "•".repeat(n - 4) + phone.slice(n - 4);
     $("number").textContent = masked || "\u00a0";
-    $("send").disabled = n > 0 && n < 5;
+    $("send").disabled = n > 0 && n < minPhone;
   }
   for (const b of document.querySelectorAll(".pkey")) {
     b.addEventListener("click", () => {
