@@ -39,7 +39,10 @@ func (t *pcscTerminal) connect(name string) (*pcsc.Card, error) {
 		if err == nil {
 			return c, nil
 		}
-		last = err
+		// An empty slot says less than the slot that has the card and failed: keep the latter.
+		if last == nil || !errors.Is(err, pcsc.ErrNoCard) {
+			last = err
+		}
 	}
 	if last == nil {
 		last = &pcsc.Error{Op: "connect", Reader: name, Code: pcsc.ErrNoReader}

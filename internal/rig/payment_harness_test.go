@@ -43,8 +43,10 @@ const payMatter = "zh-001"
 var payBase = time.Date(2026, 11, 26, 9, 0, 0, 0, citycard.ChinaTime)
 
 // openPSAMSlot returns the PSAM reader's vpcd slot (CITIZENHOME_VPCD_PSAM_PORT), skipping the
-// test without it (failing under CI), and waits until pcscd lists the reader.
-func openPSAMSlot(t testing.TB) *vpcd.Slot {
+// test without it (failing under CI). At the test's end the slot is emptied and pcscd seen to
+// know it: a PSAM put in by the next test before pcscd looked would look like this one, never
+// removed, and meet pcscd's stale state at its first command.
+func openPSAMSlot(t testing.TB, env *pcsctest.Env) *vpcd.Slot {
 	t.Helper()
 	port, err := strconv.Atoi(os.Getenv("CITIZENHOME_VPCD_PSAM_PORT"))
 	if err != nil {
@@ -55,7 +57,11 @@ func openPSAMSlot(t testing.TB) *vpcd.Slot {
 		t.Skip("no PSAM reader (CITIZENHOME_VPCD_PSAM_PORT unset); " + how)
 	}
 	s := vpcd.NewSlot("127.0.0.1:" + strconv.Itoa(port))
-	t.Cleanup(func() { _ = s.Remove() })
+	t.Cleanup(func() {
+		if s.Remove() == nil {
+			env.WaitNoCards(t, psamReader+" 00 00")
+		}
+	})
 	return s
 }
 

@@ -25,7 +25,7 @@ type payEnv struct {
 func openPayEnv(t testing.TB) *payEnv {
 	t.Helper()
 	env := pcsctest.Open(t)
-	slot := openPSAMSlot(t)
+	slot := openPSAMSlot(t, env)
 	psam, err := psamsim.New(psamsim.Sample())
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestPCSCDPay(t *testing.T) {
 // the card, and says the payment module is at fault.
 func TestPCSCDPayPSAMMissing(t *testing.T) {
 	env := pcsctest.Open(t)
-	_ = openPSAMSlot(t) // the reader, empty
+	_ = openPSAMSlot(t, env) // the reader, empty
 	pk, err := bootPayKiosk(t.TempDir(), 0, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -225,6 +225,16 @@ func TestPCSCDPayAfterRestart(t *testing.T) {
 	ready := func() bool {
 		return pk.k.Devices()[kiosk.DeviceCardReader].State == kiosk.StateOK
 	}
+	// The monitor learns of the PSAM's card a moment after pcscd lists its reader: a payment
+	// in that moment is refused (no PSAM), as it should be, so the test waits for the monitor.
+	psamSeen := func() bool {
+		c, err := pk.devs.psam.connect(psamReader)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
 	pcsctest.Eventually(t, "the card readers", 10*time.Second, ready)
 	for i, how := range []string{"first", "after pcscd restarted"} {
 		if i > 0 {
@@ -232,6 +242,7 @@ func TestPCSCDPayAfterRestart(t *testing.T) {
 			e.env.WaitReaders(t, pcsctest.CityReaderSlot, psamReader+" 00 00")
 			pcsctest.Eventually(t, "the card readers back", 2*time.Second, ready)
 		}
+		pcsctest.Eventually(t, "the PSAM's card seen", 5*time.Second, psamSeen)
 		card := cityCard(t, 70+i, nil)
 		tap(t, e, pk.k, card)
 		paid, err := pk.pay.Pay(context.Background(), payMatter)

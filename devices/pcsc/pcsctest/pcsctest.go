@@ -96,21 +96,28 @@ func Open(tb testing.TB) *Env {
 	return e
 }
 
-// WaitNoCards waits until pcscd sees no card in either reader's first slot: pcscd notices a
-// card taken away at its next presence poll, up to about 400 ms later.
-func (e *Env) WaitNoCards(tb testing.TB) {
+// WaitNoCards waits until pcscd sees no card in the readers named, by default either reader's
+// first slot: pcscd notices a card taken away at its next presence poll, up to about 400 ms
+// later, and a card put in before then would look like the one that never left.
+func (e *Env) WaitNoCards(tb testing.TB, readers ...string) {
 	tb.Helper()
+	if len(readers) == 0 {
+		readers = []string{IDReaderSlot, CityReaderSlot}
+	}
 	ctx, err := scard.EstablishContext()
 	if err != nil {
 		tb.Fatalf("pcscd: %v", err)
 	}
 	defer ctx.Release()
-	states := []scard.ReaderState{{Reader: IDReaderSlot}, {Reader: CityReaderSlot}}
+	states := make([]scard.ReaderState, len(readers))
+	for i, r := range readers {
+		states[i].Reader = r
+	}
 	deadline := time.Now().Add(StartTimeout)
 	for {
 		err := ctx.GetStatusChange(states, time.Until(deadline))
 		if err != nil {
-			tb.Fatalf("waiting for the readers to be empty: %v", err)
+			tb.Fatalf("waiting for %q to be empty: %v", readers, err)
 		}
 		empty := true
 		for i := range states {
