@@ -27,6 +27,9 @@ func (h *HallServices) Progress(ctx context.Context, code string) (civic.Progres
 	}
 	k.sessions.Touch()
 	if strings.TrimSpace(code) != "" {
+		if number, complaint, err := civic.ParseCode(code); err == nil && complaint {
+			k.complaintNews(ctx, svc, number)
+		}
 		return svc.Progress(ctx, civic.Query{Code: code})
 	}
 	who := k.identity()
@@ -53,9 +56,12 @@ func (h *HallServices) Rate(ctx context.Context, r civic.Rating) (civic.Rated, e
 }
 
 // RatableTicket checks that the ticket numbered code ("A012") was taken today at this kiosk's
-// queue and is not rated yet, before the citizen fills the rating in (好差评 by ticket number).
-// It works outside opening hours. Errors: ErrLocked, and those of civic.Service.RatableTicket
-// (ErrInvalid for a malformed number, ErrNotFound, ErrAlreadyRated).
+// queue, is not rated yet and, when the hall runs a controller, was served: halld is asked (up
+// to AskDeadline) which window finished it, named in Ratable.Window. A controller that does not
+// answer refuses nothing: it judges the rating again when it arrives. It works outside opening
+// hours. Errors: ErrLocked, civic.ErrNotServed when halld says no window has finished the ticket,
+// and those of civic.Service.RatableTicket (ErrInvalid for a malformed number, ErrNotFound,
+// ErrAlreadyRated).
 func (h *HallServices) RatableTicket(ctx context.Context, code string) (civic.Ratable, error) {
 	k := h.k
 	svc, err := k.hallService()
@@ -66,7 +72,14 @@ func (h *HallServices) RatableTicket(ctx context.Context, code string) (civic.Ra
 		return civic.Ratable{}, ErrLocked
 	}
 	k.sessions.Touch()
-	return svc.RatableTicket(ctx, code)
+	r, err := svc.RatableTicket(ctx, code)
+	if err != nil {
+		return civic.Ratable{}, err
+	}
+	if r.Window, err = k.servedAt(ctx, r.Ticket); err != nil {
+		return civic.Ratable{}, err
+	}
+	return r, nil
 }
 
 // Complained is a filed complaint and its slip.

@@ -68,6 +68,7 @@ type Kiosk struct {
 	lock    lockState
 	events  EventRecorder // the telemetry outbox (remote.go); nil without telemetry
 	hall    HallNumbers   // halld's numbering (numbers.go); nil without a controller or telemetry
+	answers HallAnswers   // halld's answers (answers.go); nil likewise
 	voice   VoiceControl  // the spoken prompts' level (voice.go); nil: the kiosk runs silent
 
 	help             helpState // a citizen's call for staff (help.go)

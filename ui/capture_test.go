@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -131,6 +132,19 @@ func referenceScreens(t *testing.T, at func(name string, f *fixture)) {
 	f.tap(t, "好差评")
 	f.typeKeys(t, "A01")
 	shot("rating-ticket")
+	// The ticket taken above, which halld says no window has finished yet.
+	var letter string
+	var number int
+	if err := f.st.DB().QueryRow(`SELECT category, number FROM queue_ticket ORDER BY id LIMIT 1`).Scan(&letter, &number); err != nil {
+		t.Fatal(err)
+	}
+	taken := fmt.Sprintf("%s%03d", letter, number)
+	f.k.SetHallAnswers(&hallAnswers{})
+	f.tap(t, "清空")
+	f.typeKeys(t, taken)
+	f.tapExact(t, "评价该号票的服务")
+	shot("rating-not-served")
+	f.k.SetHallAnswers(nil)
 	f.tapExact(t, "评价大厅整体服务")
 	f.chooseLevel(t, 0, "不满意")
 	f.chooseLevel(t, 1, "基本满意")

@@ -18,6 +18,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/session"
+	"citizenhome/telemetry/wire"
 )
 
 // withCheckDigit completes 17 digits of an ID number (GB 11643). It panics on anything but 17
@@ -496,6 +497,54 @@ func TestRatingLinkedToTicketOncePerTicket(t *testing.T) {
 	f.mustShow(t, "感谢您的评价")
 	f.mustNotShow(t, "已评价号票")
 	if got := ratings(t, f); len(got) != 2 || got[1].overall != 5 || got[1].ticket != "" {
+		t.Fatalf("stored: %+v", got)
+	}
+}
+
+// hallAnswers stands in for halld's answers (the telemetry agent in the product): whether a
+// ticket was served, and where.
+type hallAnswers struct {
+	served bool
+	window string
+}
+
+func (h *hallAnswers) Ask(_ context.Context, a wire.Ask) (wire.Answer, error) {
+	if a.Served == nil {
+		return wire.Answer{ID: a.ID, Error: &wire.GivenError{Code: wire.AnswerNotFound, Message: "no"}}, nil
+	}
+	if !h.served {
+		return wire.Answer{ID: a.ID, Served: &wire.Served{}}, nil
+	}
+	return wire.Answer{ID: a.ID, Served: &wire.Served{Served: true, Window: h.window, Ended: time.Now()}}, nil
+}
+
+// A ticket halld says no window has finished is refused before the form, saying why and what
+// can be done instead; once served, the form names the window that served it.
+func TestRatingRefusedBeforeService(t *testing.T) {
+	f, _ := newHallFixture(t)
+	sec := f.takeFirstTicket(t)
+	code := sec.Matters[0].Queue + "001"
+	f.tap(t, "完成")
+	h := &hallAnswers{}
+	f.k.SetHallAnswers(h)
+	f.tap(t, "好差评")
+	f.typeKeys(t, code)
+	f.tapExact(t, "评价该号票的服务")
+	f.mustShow(t, "该号还未办理完毕", "号票 "+code+" 还没有在窗口办理完毕", "评价大厅整体服务", "投诉", "首页")
+	f.mustNotShow(t, "整体满意度（必选）")
+	f.tapExact(t, "评价大厅整体服务")
+	f.mustShow(t, "整体满意度（必选）")
+	f.mustNotShow(t, "评价本次办理")
+	f.tap(t, "首页")
+	h.served, h.window = true, "3"
+	f.tap(t, "好差评")
+	f.typeKeys(t, code)
+	f.tapExact(t, "评价该号票的服务")
+	f.mustShow(t, "评价本次办理（号票 "+code+"，3 号窗口）", "整体满意度（必选）")
+	f.chooseLevel(t, 0, "满意")
+	f.tapExact(t, "提交评价")
+	f.mustShow(t, "感谢您的评价")
+	if got := ratings(t, f); len(got) != 1 || got[0].ticket != code {
 		t.Fatalf("stored: %+v", got)
 	}
 }

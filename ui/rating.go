@@ -96,6 +96,15 @@ func (u *UI) ratingCheck() {
 		u.message(u.t("error.title"), u.tf("rating.code_invalid", map[string]any{"C": code}), u.ratingTicket)
 	case errors.Is(err, civic.ErrNotFound):
 		u.message(u.t("error.title"), u.tf("rating.code_unknown", map[string]any{"C": code}), u.ratingTicket)
+	case errors.Is(err, civic.ErrNotServed):
+		// 好差评 rates a service: before it there is nothing to rate but the wait and the hall.
+		u.answer(u.t("rating.not_served_title"), u.tf("rating.not_served", map[string]any{"C": code}),
+			tall(u.primary(u.t("rating.rate_general"), func() {
+				u.touch()
+				f.general, f.ticket, f.code = true, civic.Ratable{}, ""
+				u.rating()
+			})),
+			tall(u.button(u.t("home.complaint"), func() { u.touch(); u.showComplaint() })))
 	default:
 		u.hallError(err, u.ratingTicket)
 	}
@@ -109,7 +118,11 @@ func (u *UI) rating() {
 		}
 		body := container.NewVBox()
 		if f.ticket.TicketID != 0 && !f.general {
-			body.Add(u.bold(u.tf("rating.this_ticket", map[string]any{"T": f.ticket.Ticket})))
+			if f.ticket.Window != "" {
+				body.Add(u.bold(u.tf("rating.this_ticket_window", map[string]any{"T": f.ticket.Ticket, "W": f.ticket.Window})))
+			} else {
+				body.Add(u.bold(u.tf("rating.this_ticket", map[string]any{"T": f.ticket.Ticket})))
+			}
 		} else {
 			body.Add(u.bold(u.t("rating.general")))
 		}

@@ -59,6 +59,9 @@ func (c ComplaintCategory) Label() catalog.Text {
 const (
 	MaxComplaintText = 500 // characters (runes)
 	maxReply         = 500
+	// maxHallReply bounds an answer from the hall controller (hall/followup keeps notes of up to
+	// 2000 characters); an import's replies stay within maxReply.
+	maxHallReply = 2000
 )
 
 // Complaint is what a citizen files (投诉). Text and Phone are personal data: every fmt verb,
@@ -362,4 +365,45 @@ func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.
 		n++
 	}
 	return n, rows.Err()
+}
+
+// HallReply is the hall controller's word on a complaint (its work order): the state, the answer
+// once there is one, and when the state was reached.
+type HallReply struct {
+	Number  string
+	State   ComplaintState // not ComplaintSubmitted: that is the kiosk's alone
+	Reply   string         // the hall's answer; "" until answered
+	Updated time.Time
+}
+
+// KeepReply keeps r as the complaint's status when it is at least as new as what the kiosk knows
+// (an import's or an earlier reply's), as an import of one complaint would; a number filed at
+// another kiosk is kept too, so that a later lookup here finds it without the controller. The
+// answer is the hall's text for the citizen and holds no personal data (hall/followup refuses
+// one that looks like it). Errors: ErrInvalid for a malformed number, an unknown state or
+// ComplaintSubmitted, a reply over 2000 characters or with control characters other than line
+// breaks and tabs, a zero Updated.
+func (s *Service) KeepReply(ctx context.Context, r HallReply) error {
+	if !reComplaintNo.MatchString(r.Number) {
+		return errf(CodeInvalid, "%q is not a complaint number", truncate(r.Number, 48))
+	}
+	if _, ok := complaintStateLabels[r.State]; !ok || r.State == ComplaintSubmitted {
+		return errf(CodeInvalid, "complaint state %q cannot come from the hall", r.State)
+	}
+	if utf8.RuneCountInString(r.Reply) > maxHallReply || !utf8.ValidString(r.Reply) ||
+		strings.ContainsFunc(r.Reply, func(c rune) bool { return unicode.IsControl(c) && c != '\n' && c != '\t' }) {
+		return errf(CodeInvalid, "the hall's answer to complaint %s is over %d characters or not text", r.Number, maxHallReply)
+	}
+	if r.Updated.IsZero() {
+		return errf(CodeInvalid, "a complaint's state without its time")
+	}
+	_, err := s.st.DB().ExecContext(ctx, `INSERT INTO hall_complaint_status (number, status, reply, updated_at, imported_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET status = excluded.status,
+		reply = excluded.reply, updated_at = excluded.updated_at, imported_at = excluded.imported_at
+		WHERE excluded.updated_at >= hall_complaint_status.updated_at`,
+		r.Number, string(r.State), r.Reply, r.Updated.UnixNano(), s.now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("hall: complaint %s: %w", r.Number, err)
+	}
+	return nil
 }

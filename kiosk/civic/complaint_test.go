@@ -146,3 +146,53 @@ func TestComplaintStatusAtProgress(t *testing.T) {
 		t.Errorf("filed elsewhere: %+v %v", p, err)
 	}
 }
+
+// The hall controller's word on a complaint is kept like an import's, when at least as new, and
+// refused whole when out of shape.
+func TestKeepReply(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	sub, err := r.svc.Submit(ctx, Complaint{Category: CategoryAttitude, Text: "态度冷淡"}, Identity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := sub.At.Add(30 * time.Hour)
+	long := strings.Repeat("答", maxHallReply+1)
+	for name, re := range map[string]HallReply{
+		"bad number":      {Number: "TS1", State: ComplaintResolved, Updated: answered},
+		"submitted":       {Number: sub.Number, State: ComplaintSubmitted, Updated: answered},
+		"unknown state":   {Number: sub.Number, State: "lost", Updated: answered},
+		"too long":        {Number: sub.Number, State: ComplaintResolved, Reply: long, Updated: answered},
+		"control":         {Number: sub.Number, State: ComplaintResolved, Reply: "a\x00b", Updated: answered},
+		"without a time":  {Number: sub.Number, State: ComplaintResolved, Reply: "好"},
+		"invalid unicode": {Number: sub.Number, State: ComplaintResolved, Reply: "\xff", Updated: answered},
+	} {
+		if err := r.svc.KeepReply(ctx, re); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	status := func() ComplaintStatus {
+		t.Helper()
+		p, err := r.svc.Progress(ctx, Query{Code: sub.Number})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Complaints[0]
+	}
+	if c := status(); c.State != ComplaintSubmitted {
+		t.Fatalf("a refused reply was kept: %+v", c)
+	}
+	reply := "已核实。\n\t窗口人员已整改。"
+	if err := r.svc.KeepReply(ctx, HallReply{Number: sub.Number, State: ComplaintResolved, Reply: reply, Updated: answered}); err != nil {
+		t.Fatal(err)
+	}
+	if c := status(); c.State != ComplaintResolved || c.Reply != reply || !c.Updated.Equal(answered) || c.Category != CategoryAttitude {
+		t.Errorf("kept: %+v", c)
+	}
+	if err := r.svc.KeepReply(ctx, HallReply{Number: sub.Number, State: ComplaintAccepted, Updated: sub.At}); err != nil {
+		t.Fatal(err)
+	}
+	if c := status(); c.State != ComplaintResolved {
+		t.Errorf("an older state replaced the answer: %+v", c)
+	}
+}

@@ -28,6 +28,7 @@ const (
 	CodeSource           Code = "source-unavailable" // the hall data source did not answer
 	CodeUnknownMatter    Code = "unknown-matter"     // a booking's matter is not in the catalog
 	CodeCardNotLinked    Code = "card-not-linked"    // a city card alone, linked to no holder, found nothing
+	CodeNotServed        Code = "not-served"         // a ticket to be rated that no window has finished (halld says)
 )
 
 // Error is every error the package returns about its input, its records or its key (database
@@ -67,7 +68,14 @@ var (
 	ErrSource           = &Error{Code: CodeSource}
 	ErrUnknownMatter    = &Error{Code: CodeUnknownMatter}
 	ErrCardNotLinked    = &Error{Code: CodeCardNotLinked}
+	ErrNotServed        = &Error{Code: CodeNotServed}
 )
+
+// NotServed is the refusal of a rating for ticket code, which the hall controller says no window
+// has finished: the citizen rates after the service, not before (好差评 rates a service).
+func NotServed(code string) error {
+	return errf(CodeNotServed, "ticket %s has not been served yet", code)
+}
 
 func errf(c Code, format string, args ...any) error {
 	return &Error{Code: c, Msg: fmt.Sprintf(format, args...)}

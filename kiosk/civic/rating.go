@@ -408,6 +408,9 @@ type Ratable struct {
 	TicketID int64
 	Ticket   string // "A012"
 	Matter   string
+	// Window is the window that served the ticket, as the hall controller said; "" when it was
+	// not asked or did not answer. Set by the kiosk core, not by RatableTicket.
+	Window string
 }
 
 // RatableTicket finds the ticket numbered code ("A012", forgiving case and spaces) among today's

@@ -102,8 +102,9 @@ type Agent struct {
 	// The hall's numbering (hall.go), with hall.controller only. tmu guards what follows it.
 	ctl      bool
 	tmu      sync.Mutex
-	takes    map[string]chan wire.Given // takes waiting for halld's answer, by id
-	hallQ    wire.QueueState            // halld's latest queue figures
+	takes    map[string]chan wire.Given  // takes waiting for halld's answer, by id
+	asks     map[string]chan wire.Answer // asks waiting for halld's answer, by id
+	hallQ    wire.QueueState             // halld's latest queue figures
 	hasQ     bool
 	hallq    []hallItem // leases and acks for hallLoop
 	hallWake chan struct{}
@@ -175,15 +176,17 @@ func New(o Options) (*Agent, error) {
 		changed: make(chan struct{}, 1), rebirth: make(chan struct{}, 1), cmds: make(chan inbound, 64),
 		devs: o.Kiosk.Devices(), devWake: make(chan struct{}, 1), connWait: make(chan struct{}),
 		pending: map[counterKey]int64{},
-		ctl:     cfg.Hall.Controller, takes: map[string]chan wire.Given{}, hallWake: make(chan struct{}, 1),
+		ctl:     cfg.Hall.Controller, takes: map[string]chan wire.Given{}, asks: map[string]chan wire.Answer{}, hallWake: make(chan struct{}, 1),
 	}
 	if err := a.applyStoredSettings(context.Background()); err != nil {
 		return nil, err
 	}
 	a.k.SetEventRecorder(a.out)
 	if a.ctl {
-		// The core asks halld for its numbers through the agent (kiosk.HallNumbers).
+		// The core asks halld for its numbers and its answers through the agent
+		// (kiosk.HallNumbers, kiosk.HallAnswers).
 		a.k.SetHallNumbers(a)
+		a.k.SetHallAnswers(a)
 	}
 	a.k.Subscribe(a.onKioskEvent)
 	return a, nil

@@ -24,7 +24,10 @@ import (
 // are sent again.
 const DefaultResendEvery = 10 * time.Second
 
-var _ kiosk.HallNumbers = (*Agent)(nil)
+var (
+	_ kiosk.HallNumbers = (*Agent)(nil)
+	_ kiosk.HallAnswers = (*Agent)(nil)
+)
 
 // hallItem is a lease to merge or an ack to apply, handed from paho's router goroutine to
 // hallLoop (store writes must not hold up the delivery of a given number).
@@ -39,42 +42,73 @@ type hallItem struct {
 // retained state is not online (offline, or not known yet in this session); ctx's error when no
 // answer came before ctx ended; errLost when the session was lost after the take was sent.
 func (a *Agent) Take(ctx context.Context, take wire.Take) (wire.Given, error) {
-	c := a.current()
-	if !a.ctl || c == nil || c.controller() != ctrlOnline {
-		return wire.Given{}, kiosk.ErrHallUnreachable
-	}
 	if err := take.Check(); err != nil {
 		return wire.Given{}, err
 	}
-	b, err := jsonMarshal(take)
-	if err != nil {
-		return wire.Given{}, err
+	return request(ctx, a, wire.KindTake, take.ID, take, a.takes)
+}
+
+// Ask publishes ask and waits for halld's answer with its id (kiosk.HallAnswers), with Take's
+// errors.
+func (a *Agent) Ask(ctx context.Context, ask wire.Ask) (wire.Answer, error) {
+	if err := ask.Check(); err != nil {
+		return wire.Answer{}, err
 	}
-	ch := make(chan wire.Given, 1)
+	return request(ctx, a, wire.KindAsk, ask.ID, ask, a.asks)
+}
+
+// request publishes v on the kiosk's kind topic and waits for the answer that onHallMessage
+// puts in waiting under id.
+func request[T any](ctx context.Context, a *Agent, kind, id string, v any, waiting map[string]chan T) (T, error) {
+	var zero T
+	c := a.current()
+	if !a.ctl || c == nil || c.controller() != ctrlOnline {
+		return zero, kiosk.ErrHallUnreachable
+	}
+	b, err := jsonMarshal(v)
+	if err != nil {
+		return zero, err
+	}
+	ch := make(chan T, 1)
 	a.tmu.Lock()
-	a.takes[take.ID] = ch
+	waiting[id] = ch
 	a.tmu.Unlock()
 	defer func() {
 		a.tmu.Lock()
-		delete(a.takes, take.ID)
+		delete(waiting, id)
 		a.tmu.Unlock()
 	}()
-	tok := c.publish(a.id.Topic(wire.KindTake), false, b)
+	tok := c.publish(a.id.Topic(kind), false, b)
 	sent := tok.Done() // nil once the broker took it: the answer may still come
 	for {
 		select {
-		case g := <-ch:
-			return g, nil
+		case v := <-ch:
+			return v, nil
 		case <-ctx.Done():
-			return wire.Given{}, ctx.Err()
+			return zero, ctx.Err()
 		case <-c.lost:
-			return wire.Given{}, errLost
+			return zero, errLost
 		case <-sent:
 			if err := tok.Error(); err != nil {
-				return wire.Given{}, fmt.Errorf("telemetry: take not sent: %w", err)
+				return zero, fmt.Errorf("telemetry: %s not sent: %w", kind, err)
 			}
 			sent = nil
 		}
+	}
+}
+
+// answered hands an answer to the request waiting under id, if any: an answer after the kiosk
+// gave up is dropped.
+func answered[T any](a *Agent, waiting map[string]chan T, id string, v T) {
+	a.tmu.Lock()
+	ch := waiting[id]
+	a.tmu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- v:
+	default:
 	}
 }
 
@@ -106,10 +140,11 @@ func (c *conn) controller() int {
 // hallTopics are the numbering's subscriptions of a kiosk with a controller.
 func (a *Agent) hallTopics() map[string]byte {
 	return map[string]byte{
-		a.id.Topic(wire.KindGiven): 1,
-		a.id.Topic(wire.KindLease): 1,
-		a.id.Topic(wire.KindAck):   1,
-		wire.QueueTopic(a.id.Hall): 1,
+		a.id.Topic(wire.KindGiven):  1,
+		a.id.Topic(wire.KindLease):  1,
+		a.id.Topic(wire.KindAck):    1,
+		a.id.Topic(wire.KindAnswer): 1,
+		wire.QueueTopic(a.id.Hall):  1,
 	}
 }
 
@@ -123,16 +158,15 @@ func (a *Agent) onHallMessage(m paho.Message) bool {
 			a.log.Warn("malformed number from the hall controller; ignored", "err", err)
 			return true
 		}
-		a.tmu.Lock()
-		ch := a.takes[g.ID]
-		a.tmu.Unlock()
-		if ch == nil {
-			return true // an answer after the kiosk gave up: the take is abandoned
+		answered(a, a.takes, g.ID, g) // after the kiosk gave up, the take is abandoned
+	case a.id.Topic(wire.KindAnswer):
+		m.Ack()
+		ans, err := wire.ParseAnswer(m.Payload())
+		if err != nil {
+			a.log.Warn("malformed answer from the hall controller; ignored", "err", err)
+			return true
 		}
-		select {
-		case ch <- g:
-		default:
-		}
+		answered(a, a.asks, ans.ID, ans)
 	case a.id.Topic(wire.KindLease):
 		if len(m.Payload()) == 0 {
 			m.Ack() // a cleared retained lease grants nothing and takes nothing back

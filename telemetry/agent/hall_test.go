@@ -17,6 +17,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
+	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/kiosktest"
 	"citizenhome/kiosk/queue"
@@ -40,6 +41,8 @@ type fakeController struct {
 	next   map[string]int
 	takes  []wire.Take
 	events []wire.Event
+	// answer answers a kiosk's ask; nil leaves asks unanswered.
+	answer func(wire.Ask) wire.Answer
 }
 
 func startController(t *testing.T, env mqtttest.Env) *fakeController {
@@ -57,7 +60,7 @@ func startController(t *testing.T, env mqtttest.Env) *fakeController {
 	}
 	t.Cleanup(func() { f.cl.Disconnect(50) })
 	h := "citizenhome/v1/" + env.Hall
-	sub := f.cl.SubscribeMultiple(map[string]byte{wire.TakeFilter(env.Hall): 1, wire.EventFilter(env.Hall): 1}, f.onMessage)
+	sub := f.cl.SubscribeMultiple(map[string]byte{wire.TakeFilter(env.Hall): 1, wire.EventFilter(env.Hall): 1, wire.AskFilter(env.Hall): 1}, f.onMessage)
 	if !sub.WaitTimeout(10*time.Second) || sub.Error() != nil {
 		t.Fatalf("controller subscribe: %v", sub.Error())
 	}
@@ -89,6 +92,23 @@ func (f *fakeController) lease(kioskID string, days map[string]map[string][]int)
 // router that completes the token).
 func (f *fakeController) onMessage(_ paho.Client, m paho.Message) {
 	a, err := wire.ParseNumberingTopic(m.Topic())
+	if err == nil && a.Kind == wire.KindAsk {
+		ask, err := wire.ParseAsk(m.Payload())
+		if err != nil {
+			f.t.Errorf("the kiosk sent a malformed ask: %v", err)
+			return
+		}
+		f.mu.Lock()
+		answer := f.answer
+		f.mu.Unlock()
+		if answer != nil {
+			ans := answer(ask)
+			ans.ID, ans.TS = ask.ID, time.Now()
+			b, _ := json.Marshal(ans)
+			f.cl.Publish(a.Kiosk.Topic(wire.KindAnswer), 1, false, b)
+		}
+		return
+	}
 	if err == nil && a.Kind == wire.KindTake {
 		tk, err := wire.ParseTake(m.Payload())
 		if err != nil {
@@ -454,4 +474,54 @@ func TestHallTakeWithoutSession(t *testing.T) {
 // mqtttestSettings are settings of a broker that is not there (the agent is never started).
 func mqtttestSettings() link.Settings {
 	return link.Settings{URL: "tcp://127.0.0.1:9", Username: "kiosk-hn-k1", Password: "x"}
+}
+
+// TestHallAnswersARating: the core asks halld, through the agent and the broker, whether a
+// ticket to be rated was served: a ticket still waiting is refused with the reason, a served one
+// names its window, and a halld that stays silent refuses nothing (after the ask's deadline).
+func TestHallAnswersARating(t *testing.T) {
+	h := newHallEnv(t, 2*time.Second, time.Minute)
+	ctx := context.Background()
+	key, err := civic.NewKey([]byte(strings.Repeat("k", civic.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hall, err := h.k.UseHall(key, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := h.k.TakeTicket(ctx, h.m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := is.Ticket.Code
+	var served atomic.Bool
+	h.ctl.mu.Lock()
+	h.ctl.answer = func(a wire.Ask) wire.Answer {
+		if a.Served == nil || a.Served.Ticket != code || a.Served.Day != h.day {
+			return wire.Answer{Error: &wire.GivenError{Code: wire.AnswerNotFound, Message: "not asked that"}}
+		}
+		if !served.Load() {
+			return wire.Answer{Served: &wire.Served{}}
+		}
+		return wire.Answer{Served: &wire.Served{Served: true, Window: "5", Ended: time.Now()}}
+	}
+	h.ctl.mu.Unlock()
+	if _, err := hall.RatableTicket(ctx, code); !errors.Is(err, civic.ErrNotServed) {
+		t.Fatalf("waiting ticket: %v", err)
+	}
+	served.Store(true)
+	if rt, err := hall.RatableTicket(ctx, code); err != nil || rt.Window != "5" {
+		t.Fatalf("served ticket: %+v %v", rt, err)
+	}
+	h.ctl.mu.Lock()
+	h.ctl.answer = nil
+	h.ctl.mu.Unlock()
+	start := time.Now()
+	if rt, err := hall.RatableTicket(ctx, code); err != nil || rt.Window != "" {
+		t.Fatalf("silent halld: %+v %v", rt, err)
+	}
+	if d := time.Since(start); d < kiosk.AskDeadline {
+		t.Errorf("gave up after %v, before the deadline", d)
+	}
 }

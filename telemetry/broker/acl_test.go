@@ -156,6 +156,16 @@ func TestRulesShape(t *testing.T) {
 		{"s", "citizenhome/v1/h1/k01/lease", true, false},
 		{"s", "citizenhome/v1/h1/k01/ticket/given", true, false},
 		{"s", "citizenhome/v1/h1/controller/queue", true, false},
+		// The kiosks' questions: a kiosk asks for itself and reads its own answer.
+		{"k", "citizenhome/v1/h1/k01/ask", true, true},
+		{"k", "citizenhome/v1/h1/k02/ask", true, false},
+		{"k", "citizenhome/v1/h1/k01/answer", false, true},
+		{"k", "citizenhome/v1/h1/k01/answer", true, false},
+		{"k", "citizenhome/v1/h1/k02/answer", false, false},
+		{"c", "citizenhome/v1/h1/k01/answer", true, true},
+		{"c", "citizenhome/v1/h1/+/ask", false, true},
+		{"c", "citizenhome/v1/h1/k01/ask", true, false},
+		{"s", "citizenhome/v1/h1/k01/answer", true, false},
 	} {
 		if got := acl.Allowed(c.user, "", c.topic, c.write); got != c.ok {
 			t.Errorf("%s write=%v %s: %v, want %v", c.user, c.write, c.topic, got, c.ok)

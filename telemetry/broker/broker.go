@@ -261,7 +261,7 @@ func (h *auth) OnDisconnect(cl *mqtt.Client, err error, expire bool) { h.takenOv
 // KioskRules are the contract's rules for a kiosk account (as packaging/mosquitto/citizenhome-acl
 // writes them): publish under its own root, read its own cmd and the controller's state; and,
 // for the hall's numbering, publish its own ticket/take and read its own ticket/given, lease and
-// ack and the controller's queue.
+// ack and the controller's queue; for its questions, publish its own ask and read its own answer.
 func KioskRules(hall, kiosk string) []Rule {
 	root := "citizenhome/v1/" + hall + "/" + kiosk + "/"
 	ctl := "citizenhome/v1/" + hall + "/controller/"
@@ -269,8 +269,10 @@ func KioskRules(hall, kiosk string) []Rule {
 		{Access: Write, Topic: root + "state"}, {Access: Write, Topic: root + "status"},
 		{Access: Write, Topic: root + "alert/+"}, {Access: Write, Topic: root + "event"},
 		{Access: Write, Topic: root + "reply"}, {Access: Write, Topic: root + "ticket/take"},
+		{Access: Write, Topic: root + "ask"},
 		{Access: Read, Topic: root + "cmd"}, {Access: Read, Topic: root + "ticket/given"},
 		{Access: Read, Topic: root + "lease"}, {Access: Read, Topic: root + "ack"},
+		{Access: Read, Topic: root + "answer"},
 		{Access: Read, Topic: ctl + "state"}, {Access: Read, Topic: ctl + "queue"},
 	}
 }
@@ -284,13 +286,13 @@ func StaffRules(hall string) []Rule {
 }
 
 // ControllerRules are the hall controller's: staff's, its own state and queue, and the answers
-// of the numbering to every kiosk (given numbers, leases, acks).
+// of the numbering and the questions to every kiosk (given numbers, leases, acks, answers).
 func ControllerRules(hall string) []Rule {
 	h := "citizenhome/v1/" + hall + "/"
 	return append(StaffRules(hall),
 		Rule{Access: Write, Topic: h + "controller/state"}, Rule{Access: Write, Topic: h + "controller/queue"},
 		Rule{Access: Write, Topic: h + "+/ticket/given"}, Rule{Access: Write, Topic: h + "+/lease"},
-		Rule{Access: Write, Topic: h + "+/ack"})
+		Rule{Access: Write, Topic: h + "+/ack"}, Rule{Access: Write, Topic: h + "+/answer"})
 }
 
 // minLevel drops records below its level.

@@ -63,6 +63,10 @@ func SecuritySuite(t *testing.T, e Env) {
 		{"another kiosk's lease", rootB + "/lease"},
 		{"its own ack", rootA + "/ack"},
 		{"the controller's queue", "citizenhome/v1/" + e.Hall + "/controller/queue"},
+		// the kiosks' questions: a kiosk asks only for itself, and only halld answers
+		{"another kiosk's ask", rootB + "/ask"},
+		{"its own answer", rootA + "/answer"},
+		{"another kiosk's answer", rootB + "/answer"},
 	}
 	for _, c := range cases {
 		t.Run("kiosk cannot publish to "+c.name, func(t *testing.T) {
@@ -99,15 +103,17 @@ func SecuritySuite(t *testing.T, e Env) {
 
 	t.Run("kiosk reads only its own numbering answers", func(t *testing.T) {
 		spy := Record(t, e.Kiosk(a), rootA+"/ticket/given", RecordOptions{Extra: []string{rootA + "/lease", rootA + "/ack",
-			rootB + "/ticket/given", rootB + "/lease", rootB + "/ack", "citizenhome/v1/" + e.Hall + "/+/ticket/take"}})
+			rootA + "/answer", rootB + "/ticket/given", rootB + "/lease", rootB + "/ack", rootB + "/answer",
+			"citizenhome/v1/" + e.Hall + "/+/ticket/take", "citizenhome/v1/" + e.Hall + "/+/ask"}})
 		recB := Record(t, e.Kiosk(b), rootB+"/lease", RecordOptions{})
 		secret := "for-b-" + RandomHex(6)
-		for _, kind := range []string{"/ticket/given", "/ack"} {
+		for _, kind := range []string{"/ticket/given", "/ack", "/answer"} {
 			publish(t, e.Controller(), rootB+kind, secret)
 		}
 		publish(t, e.Controller(), rootB+"/lease", secret)
 		recB.Wait(t, 5*time.Second, "b's lease at b", func(ms []Msg) bool { return find(ms, secret) })
 		publish(t, e.Kiosk(b), rootB+"/ticket/take", "take-of-b-"+secret)
+		publish(t, e.Kiosk(b), rootB+"/ask", "ask-of-b-"+secret)
 		mine := "for-a-" + RandomHex(6)
 		publish(t, e.Controller(), rootA+"/ack", mine)
 		spy.Wait(t, 5*time.Second, "a's own ack", func(ms []Msg) bool { return find(ms, mine) })

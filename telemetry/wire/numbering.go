@@ -49,7 +49,7 @@ func TakeFilter(hall string) string { return Prefix + "/" + hall + "/+/" + KindT
 func EventFilter(hall string) string { return Prefix + "/" + hall + "/+/" + KindEvent }
 
 // ParseNumberingTopic splits a topic of the numbering: a kiosk's R/ticket/take, R/ticket/given,
-// R/lease or R/ack (Address.Kind is the Kind constant, Address.Kiosk the kiosk), or the hall's
+// R/lease or R/ack, or of its questions, R/ask or R/answer (Address.Kind is the Kind constant, Address.Kiosk the kiosk), or the hall's
 // H/controller/queue (Kind KindQueue, Address.Controller() true). Anything else, including the
 // contract's own topics (ParseTopic reads those) and any kind under the controller's level but
 // queue, returns ErrTopic. ParseTopic is unchanged and still refuses these topics, so readers
@@ -70,7 +70,7 @@ func ParseNumberingTopic(topic string) (Address, error) {
 		return a, nil
 	}
 	switch a.Kind {
-	case KindTake, KindGiven, KindLease, KindAck:
+	case KindTake, KindGiven, KindLease, KindAck, KindAsk, KindAnswer:
 		return a, nil
 	}
 	return Address{}, ErrTopic
