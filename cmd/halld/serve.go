@@ -85,7 +85,7 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 	}
 	defer cr.close()
 	in, err := intake.Start(ctx, intake.Options{Link: ls, Hall: cfg.Hall.ID, Queue: q, DB: db, Log: log, Location: loc,
-		Handlers: cr.handlers()})
+		Handlers: cr.handlers(), Replies: cr.orders})
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,8 @@
 //
 // Everything a kiosk sends is handled by one worker goroutine, so that paho's network loop never
 // waits on a disk commit and an event is acknowledged only after the commit that holds it. Takes
-// go before events: a citizen is waiting on a take, nobody on an event. Events keep their
+// and the kiosks' questions (ask → answer) go before events: a citizen is waiting on those,
+// nobody on an event. Events keep their
 // arrival order. An event is acknowledged (wire.Ack) only once halld has committed it: the kiosk
 // keeps it in its outbox until then and sends it again, and a repeated id is acknowledged again
 // without being applied twice. A broker restart that loses what it had accepted therefore loses
@@ -51,6 +52,8 @@ type Queue interface {
 	Issued(ctx context.Context, kiosk string, ev line.Issued) error
 	Lease(ctx context.Context, kiosk string) (map[string]map[string][]int, error)
 	Snapshot(ctx context.Context) (line.Snapshot, error)
+	// ServedBy answers a kiosk asking whether a ticket was served (ask.go).
+	ServedBy(ctx context.Context, day, code string) (line.Service, error)
 }
 
 // Options configure Start.
@@ -74,6 +77,8 @@ type Options struct {
 	// event unacknowledged (the kiosk sends it again, its ledger having failed, say); any other
 	// error is logged and the event acknowledged: sending it again would not change the answer.
 	Handlers map[string]Handler
+	// Replies answers a kiosk asking about a complaint (ask.go); nil answers not-found.
+	Replies Replies
 }
 
 // Handler takes one event of a kiosk; see Options.Handlers.
@@ -87,7 +92,7 @@ type Intake struct {
 	o     Options
 	cl    paho.Client
 	work  chan paho.Message // events and states, in arrival order
-	takes chan paho.Message // takes: served before anything else waiting
+	takes chan paho.Message // takes and asks: served before anything else waiting
 	kick  chan struct{}
 	done  chan struct{}
 	stop  context.CancelFunc
@@ -101,7 +106,7 @@ type Intake struct {
 
 // Counts are what intake did since it started, for the status page and the tests.
 type Counts struct {
-	Takes, Given, StaleTakes, Events, Repeats, Rejected int64
+	Takes, Given, StaleTakes, Events, Repeats, Rejected, Asks int64
 }
 
 // Start connects to the broker (retrying in the background until Close if it is down) and
@@ -142,7 +147,7 @@ func Start(ctx context.Context, o Options) (*Intake, error) {
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(2*time.Second).
 		SetWill(stateTopic, string(offline), 1, true)
 	opts.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
-		if strings.HasSuffix(m.Topic(), "/"+wire.KindTake) {
+		if strings.HasSuffix(m.Topic(), "/"+wire.KindTake) || strings.HasSuffix(m.Topic(), "/"+wire.KindAsk) {
 			in.takes <- m
 			return
 		}
@@ -156,6 +161,7 @@ func Start(ctx context.Context, o Options) (*Intake, error) {
 		// Subscriptions are kept by a persistent session, but not if the broker lost it.
 		tok := cl.SubscribeMultiple(map[string]byte{
 			wire.TakeFilter(o.Hall):                             1,
+			wire.AskFilter(o.Hall):                              1,
 			wire.EventFilter(o.Hall):                            1,
 			wire.Prefix + "/" + o.Hall + "/+/" + wire.KindState: 1,
 		}, nil)
@@ -261,8 +267,13 @@ func (in *Intake) run(ctx context.Context) {
 }
 
 func (in *Intake) handle(ctx context.Context, m paho.Message) {
-	if a, err := wire.ParseNumberingTopic(m.Topic()); err == nil && a.Kind == wire.KindTake {
-		in.take(ctx, a.Kiosk.Kiosk, m.Payload())
+	if a, err := wire.ParseNumberingTopic(m.Topic()); err == nil {
+		switch a.Kind {
+		case wire.KindTake:
+			in.take(ctx, a.Kiosk.Kiosk, m.Payload())
+		case wire.KindAsk:
+			in.ask(ctx, a.Kiosk.Kiosk, m.Payload())
+		}
 		return
 	}
 	a, err := wire.ParseTopic(m.Topic())
