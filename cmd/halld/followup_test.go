@@ -227,6 +227,19 @@ func (h *followupHall) login(t *testing.T, name, password, path string) *session
 // move moves order id to state to with note, as the session's account.
 func (h *followupHall) move(t *testing.T, s *session, id int64, to followup.State, note string) followup.Order {
 	t.Helper()
+	st, body := h.moveStatus(t, s, id, to, note)
+	var out struct {
+		Order followup.Order `json:"order"`
+	}
+	if st != 200 || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("move order %d to %s: %d %s", id, to, st, body)
+	}
+	return out.Order
+}
+
+// moveStatus asks for the move and returns the answer's status and body.
+func (h *followupHall) moveStatus(t *testing.T, s *session, id int64, to followup.State, note string) (int, []byte) {
+	t.Helper()
 	b, _ := json.Marshal(map[string]string{"to": string(to), "note": note})
 	req, _ := http.NewRequest("POST", fmt.Sprintf("http://%s/v1/orders/%d/moves", h.addr, id), bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
@@ -237,13 +250,7 @@ func (h *followupHall) move(t *testing.T, s *session, id int64, to followup.Stat
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	var out struct {
-		Order followup.Order `json:"order"`
-	}
-	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
-		t.Fatalf("move order %d to %s: %d %s", id, to, resp.StatusCode, body)
-	}
-	return out.Order
+	return resp.StatusCode, body
 }
 
 // coreKiosk is a kiosk's core run in this process as cmd/kiosk runs it, without its screens.
