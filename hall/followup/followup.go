@@ -79,7 +79,9 @@ const (
 // from PendingCallback is allowed only for an order without a phone (a real-name 差评 is called
 // back first). Notes are required on the moves to CalledBack (what the citizen said),
 // Rectified (what was put right), Appealed (the grounds), Reviewed (the outcome) and Answered
-// (the answer, for the citizen).
+// (the answer, for the citizen). The answer is the one note shown outside the hall (Reply: on
+// the kiosk and the public complaint page, to whoever holds the slip's number), so it may hold
+// no mobile, phone or ID number (ErrPersonalData); the other notes stay in the console.
 var Transitions = map[Kind]map[State][]State{
 	KindRating: {
 		PendingCallback: {CalledBack, Rectifying, Appealed},
@@ -210,6 +212,9 @@ const (
 	CodeInvalid    Code = "invalid-request" // malformed input: a level, a phone, a missing note
 	CodeNoPhone    Code = "no-phone"        // the order has no phone (none given, or purged)
 	CodeConfig     Code = "config"          // unusable Options
+	// CodePersonalData: a complaint's answer, which the slip's holder reads publicly, looks like
+	// it holds a mobile, phone or ID number.
+	CodePersonalData Code = "personal-data"
 )
 
 // Error is every error of the package about its input; ledger failures come wrapped as they
@@ -240,6 +245,8 @@ var (
 	ErrInvalid    = &Error{Code: CodeInvalid}
 	ErrNoPhone    = &Error{Code: CodeNoPhone}
 	ErrConfig     = &Error{Code: CodeConfig}
+	// ErrPersonalData: see CodePersonalData.
+	ErrPersonalData = &Error{Code: CodePersonalData}
 )
 
 func errf(c Code, format string, args ...any) error {

@@ -252,7 +252,10 @@ func addStep(ctx context.Context, tx *sql.Tx, id int64, at time.Time, by string,
 // Transitions for the order's kind and state (moving a closed order, a rating's state on a
 // complaint, Rectifying from PendingCallback for an order with a phone). ErrInvalid: a required
 // note missing (see Transitions), a note over MaxNote runes or not valid text, a review's note
-// not starting with Upheld or Overturned. ErrNotFound: no such order. Nothing changes on error.
+// not starting with Upheld or Overturned. ErrPersonalData: a complaint's answer (the note of the
+// move to Answered, which Reply shows publicly) that looks like it holds a mobile number, a
+// fixed-line number with its area code or an ID number; the error names the kind, never the
+// digits. ErrNotFound: no such order. Nothing changes on error.
 func (s *Store) Move(ctx context.Context, id int64, to State, by string, note string) (Order, error) {
 	note = strings.TrimSpace(strings.ReplaceAll(note, "\r\n", "\n"))
 	if by == "" {
@@ -292,6 +295,11 @@ func (s *Store) Move(ctx context.Context, id int64, to State, by string, note st
 		}
 		if !slices.Contains(Transitions[kind][from], to) {
 			return errf(CodeTransition, "order %d (%s) cannot move from %s to %s", id, kind, from, to)
+		}
+		if kind == KindComplaint && to == Answered {
+			if err := personalData(note); err != nil {
+				return err
+			}
 		}
 		if from == PendingCallback && to == Rectifying && hasPhone {
 			return errf(CodeTransition, "order %d has a phone: the citizen is called back before rectification", id)
