@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path"
 	"strings"
 	"testing"
+	"time"
 
 	"citizenhome/hall/access"
+	"citizenhome/hall/followup"
 )
 
 var bodySeeds = []string{
@@ -86,5 +90,80 @@ func FuzzWindowBodies(f *testing.F) {
 		}
 		h.q.windows["2"].Serving, h.q.windows["2"].State = "", "open"
 		h.q.mu.Unlock()
+	})
+}
+
+// The public complaint routes, for any number typed or put in the path: the one complaint kept
+// is found by its number's forms only; anything else is 400 or 404 (with an error code in JSON,
+// the not-found page in HTML), never a 500, and what was typed is never echoed unescaped.
+func FuzzPublicComplaint(f *testing.F) {
+	for _, s := range []string{testComplaint, "ts 20261207 k7q2m9", "TS2O261207K7Q2M9", "", " ", "A012", "TS", "<script>",
+		"TS20261207K7Q2M9/../x", "%", "TS20261207K7Q2M9\x00", "ＴＳ20261207K7Q2M9", "TS20260230K7Q2M9", "?number=x"} {
+		f.Add(s)
+	}
+	h := newOrdersHarness(f, day.Add(3*time.Hour))
+	h.complaint(testComplaint, "社保")
+	h.srv.public = newLimiter(RateLimit{PerMinute: 1 << 30, Burst: 1 << 30}, time.Now) // the limit is tested apart
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := followup.ComplaintNumber(s)
+		found := err == nil && want == testComplaint
+		get := func(target string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.URL.Path, req.URL.RawPath, req.RequestURI = "", "", ""
+			u, perr := url.Parse(target)
+			if perr != nil {
+				t.Fatalf("%q: %v", target, perr)
+			}
+			req.URL = u
+			rec := httptest.NewRecorder()
+			h.srv.ServeHTTP(rec, req)
+			return rec
+		}
+		seg := url.PathEscape(s)
+		if s == "" || path.Clean("/c/"+s) != "/c/"+s {
+			return // /c/ is no route of a number; an unclean path ("/", "..") is redirected before routing
+		}
+		rec := get("/v1/public/complaints/" + seg)
+		switch {
+		case found && rec.Code == http.StatusOK:
+			var m map[string]any
+			if json.Unmarshal(rec.Body.Bytes(), &m) != nil || m["number"] != testComplaint {
+				t.Fatalf("%q: %s", s, rec.Body)
+			}
+		case !found && (rec.Code == http.StatusBadRequest || rec.Code == http.StatusNotFound):
+			var m struct {
+				Error struct{ Code, Message string }
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &m) != nil || m.Error.Code == "" || m.Error.Message != noComplaint {
+				t.Fatalf("%q: %d %s", s, rec.Code, rec.Body)
+			}
+		default:
+			t.Fatalf("%q (found %v): JSON %d %s", s, found, rec.Code, rec.Body)
+		}
+		rec = get("/c/" + seg)
+		if found && rec.Code != http.StatusOK || !found && rec.Code != http.StatusNotFound {
+			t.Fatalf("%q (found %v): page %d", s, found, rec.Code)
+		}
+		rec = get("/c?number=" + url.QueryEscape(s))
+		switch rec.Code {
+		case http.StatusOK: // nothing typed but spaces: the form
+			if strings.TrimSpace(s) != "" {
+				t.Fatalf("%q: the empty form", s)
+			}
+		case http.StatusSeeOther:
+			if err != nil || rec.Header().Get("Location") != "/c/"+want {
+				t.Fatalf("%q: to %q", s, rec.Header().Get("Location"))
+			}
+		case http.StatusNotFound:
+			if err == nil {
+				t.Fatalf("%q is a number, yet not found", s)
+			}
+		default:
+			t.Fatalf("%q: the form %d", s, rec.Code)
+		}
+		// The not-found page gives the number back in its form's field, escaped.
+		if typed := strings.TrimSpace(s); strings.ContainsAny(typed, "<>\"'") && strings.Contains(rec.Body.String(), `value="`+typed) {
+			t.Fatalf("%q is echoed unescaped", s)
+		}
 	})
 }

@@ -36,6 +36,9 @@ type Orders interface {
 	Move(ctx context.Context, id int64, to followup.State, by, note string) (followup.Order, error)
 	// Phone returns the citizen's phone to the assigned manager only (followup.ErrForbidden).
 	Phone(ctx context.Context, id int64, account string) (string, error)
+	// Reply returns what a complaint's slip holder may read of its order (the public complaint
+	// page); followup.ErrInvalid for no complaint number, followup.ErrNotFound for an unknown one.
+	Reply(ctx context.Context, number string) (followup.Reply, error)
 }
 
 var _ Orders = (*followup.Store)(nil)
@@ -82,9 +85,12 @@ func reasonZH(code string) string {
 }
 
 // orderStatus maps followup's errors to HTTP: not-found and no-phone 404, transition 409,
-// forbidden 403, invalid-request 400; anything else is 500 ("internal", to be logged).
+// forbidden 403, invalid-request and personal-data 400; anything else is 500 ("internal", to be
+// logged).
 func orderStatus(err error) (int, string) {
 	switch {
+	case errors.Is(err, followup.ErrPersonalData):
+		return http.StatusBadRequest, string(followup.CodePersonalData)
 	case errors.Is(err, followup.ErrNotFound):
 		return http.StatusNotFound, string(followup.CodeNotFound)
 	case errors.Is(err, followup.ErrNoPhone):
@@ -399,6 +405,13 @@ type moveView struct {
 	NeedsNote  bool
 	Review     bool // the outcome is chosen
 	Class      string
+	// Public: the note is the complaint's answer, shown to the citizen on the kiosk and the
+	// public complaint page (no personal data, followup.ErrPersonalData).
+	Public bool
+	// Note and Refused give a refused move's note back to its form, marked, to be put right
+	// rather than typed again.
+	Note    string
+	Refused bool
 }
 
 type orderPage struct {
@@ -445,7 +458,8 @@ func (s *Server) orderPageOf(p access.Principal, o followup.Order) orderPage {
 			continue // a real-name 差评 is called back first
 		}
 		zh, en := orderStateZH(to)
-		m := moveView{To: string(to), ZH: zh, EN: en, NeedsNote: to.NeedsNote(), Review: to == followup.Reviewed, Class: "primary"}
+		m := moveView{To: string(to), ZH: zh, EN: en, NeedsNote: to.NeedsNote(), Review: to == followup.Reviewed, Class: "primary",
+			Public: o.Kind == followup.KindComplaint && to == followup.Answered}
 		if to == followup.Appealed {
 			m.Class = "warn"
 		}
@@ -493,7 +507,10 @@ func (s *Server) consoleOrder(w http.ResponseWriter, r *http.Request, p access.P
 
 // refusedZH explains a refusal on the order's page.
 func refusedZH(err error, o followup.Order) string {
+	var fe *followup.Error
 	switch {
+	case errors.Is(err, followup.ErrPersonalData) && errors.As(err, &fe):
+		return fe.Msg // says, in Chinese and English, which kind of number was found (never the digits)
 	case errors.Is(err, followup.ErrForbidden):
 		return "您不能处理这张工单：由负责人 " + o.Manager + " 或本科室负责人处理，复核由大厅负责人（非申诉人）进行。 You may not act on this order."
 	case errors.Is(err, followup.ErrTransition):
@@ -535,6 +552,13 @@ func (s *Server) consoleMove(w http.ResponseWriter, r *http.Request, p access.Pr
 	}
 	d := s.orderPageOf(p, o)
 	d.Error = refusedZH(err, o)
+	if errors.Is(err, followup.ErrInvalid) || errors.Is(err, followup.ErrPersonalData) {
+		for i := range d.Moves {
+			if d.Moves[i].To == string(to) {
+				d.Moves[i].Note, d.Moves[i].Refused = r.PostFormValue("note"), true
+			}
+		}
+	}
 	s.pages.render(w, status, "console-order", d)
 }
 

@@ -32,6 +32,9 @@ func (listOrders) Move(context.Context, int64, followup.State, string, string) (
 	return followup.Order{}, errors.New("no")
 }
 func (listOrders) Phone(context.Context, int64, string) (string, error) { return "", errors.New("no") }
+func (listOrders) Reply(context.Context, string) (followup.Reply, error) {
+	return followup.Reply{}, errors.New("no")
+}
 
 // The ratings' scores with the 差评 put right in time counted in the same groups: an order
 // closed as rectified or reviewed by its deadline counts; late, open or other states do not.

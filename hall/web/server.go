@@ -2,13 +2,13 @@
 // queue and its tickets, the counters' actions, the event stream and the spoken announcements,
 // the public ticket page, the fleet's API (/v1/fleet, /v1/alerts, a kiosk's history and
 // commands), and pages of its own: /counter for the counter staff, /display for the hall's
-// calling display, /rate/{window} for a counter's rating pad, /t/{lookup} for a citizen's phone
-// and /console for the maintenance crew.
+// calling display, /rate/{window} for a counter's rating pad, /t/{lookup} for a citizen's phone,
+// /c/{number} for a complaint's answer and /console for the maintenance crew.
 // Every asset is embedded; the pages load nothing from elsewhere.
 //
 // Access (hall/access): a bearer token, a browser login session (cookie, with a CSRF token for
 // every state-changing request), or on the display's routes the display key. No route but the
-// public ones (/t/, /v1/public/, /login, /assets/) answers without credentials: an unknown path
+// public ones (/t/, /c, /c/, /v1/public/, /login, /assets/) answers without credentials: an unknown path
 // or method is 404 or 405 only for a caller who has them; others get 401 (a browser asking for a
 // page is sent to /login instead, whatever the path).
 package web
@@ -59,7 +59,7 @@ type Options struct {
 	HallName string
 	// DisplayKey is the calling displays' read-only key (config); "" admits no display.
 	DisplayKey string
-	// PublicRateLimit limits /t/ and /v1/public/ per address; zero: DefaultPublicRateLimit.
+	// PublicRateLimit limits /t/, /c/ and /v1/public/ per address; zero: DefaultPublicRateLimit.
 	PublicRateLimit RateLimit
 	// SecureCookie marks the session cookie Secure although the request came in plain HTTP
 	// (halld behind a TLS proxy). A request over TLS gets a Secure cookie anyway.
@@ -87,7 +87,8 @@ type Options struct {
 	// shows, and its offer and POST answer 503 no-ratings.
 	Ratings Ratings
 	// Orders are the work orders of 差评 and complaints (hall/followup) for /console/orders and
-	// /v1/orders; nil: those answer 503 no-orders.
+	// /v1/orders, and the complaints' answers for /c/{number} and /v1/public/complaints/; nil:
+	// those answer 503 no-orders.
 	Orders Orders
 	// Satisfaction is the citizens' ratings for the statistics; nil: their columns show "—".
 	// The statistics themselves are the Queue's, when it has them (StatsSource).
@@ -223,6 +224,13 @@ func (s *Server) routes() {
 	h("GET /v1/announcements/{file}", display, s.announcement)
 	h("GET /v1/public/tickets/{lookup}", public, s.publicTicket)
 	h("GET /t/{lookup}", public, s.ticketPage)
+	// A complaint's answer, by its slip's number (complaint.go).
+	h("GET /v1/public/complaints/{number}", public, s.publicComplaint)
+	h("GET /c/{number}", public, s.complaintPage)
+	h("GET /c", public, s.complaintForm)
+	h("GET /c/{$}", public, func(w http.ResponseWriter, r *http.Request, _ access.Principal) {
+		http.Redirect(w, r, "/c", http.StatusSeeOther)
+	})
 	h("GET /login", public, s.loginPage)
 	h("POST /login", public, s.login)
 	h("POST /logout", session, s.logout)
