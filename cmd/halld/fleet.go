@@ -30,6 +30,7 @@ type crew struct {
 	history  *history.Store
 	orders   *followup.Store
 	ratings  *rating.Store
+	notifier *notify.Notifier
 	stop     context.CancelFunc
 	done     []chan struct{} // closed when the history's writer and the notifier have returned
 }
@@ -103,7 +104,7 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 		defer close(done3)
 		upkeep(ctx, orders, ratings, q, loc, log)
 	}()
-	return &crew{follower: f, history: h, orders: orders, ratings: ratings, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
+	return &crew{follower: f, history: h, orders: orders, ratings: ratings, notifier: nt, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
 }
 
 // close stops following, then lets the history's writer write what it still holds and waits

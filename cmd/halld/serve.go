@@ -101,7 +101,7 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 	wo := web.Options{Queue: web.LineQueue(q), Access: acc, HallName: cfg.Hall.Name,
 		DisplayKey: cfg.HTTP.DisplayKey, Location: loc, Log: log,
 		Fleet: fleetPages{cr.follower}, FleetHall: cfg.Hall.ID, History: cr.history, Auditor: acc,
-		Ratings: web.RatingPad(cr.ratings), Orders: cr.orders,
+		Ratings: web.RatingPad(cr.ratings), Orders: cr.orders, Channels: cr.notifier,
 		Satisfaction: web.HallSatisfaction(cr.ratings, cr.orders, loc)}
 	for _, p := range cfg.HTTP.TrustedProxies {
 		// Checked by settings: an address or a prefix.

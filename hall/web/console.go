@@ -12,6 +12,7 @@ import (
 	"citizenhome/hall/access"
 	"citizenhome/hall/fleet"
 	"citizenhome/hall/history"
+	"citizenhome/hall/notify"
 	"citizenhome/telemetry/wire"
 )
 
@@ -25,11 +26,57 @@ type consoleBase struct {
 	Hall, Account, Role, CSRF string
 	Nav                       string // the current section: fleet, alerts, report, stats
 	Now                       string
+	// Failing names the notification channels whose last delivery failed: every console page
+	// says so, since the crew's group chats then miss the alerts.
+	Failing []string
+}
+
+// Channels is the health of the alert notifications' channels (*notify.Notifier).
+type Channels interface {
+	Health() []notify.Health
 }
 
 func (s *Server) base(p access.Principal, nav string) consoleBase {
-	return consoleBase{Hall: s.o.HallName, Account: p.Name, Role: string(p.Role), CSRF: p.CSRF, Nav: nav,
+	b := consoleBase{Hall: s.o.HallName, Account: p.Name, Role: string(p.Role), CSRF: p.CSRF, Nav: nav,
 		Now: s.o.Now().In(s.o.Location).Format("2006-01-02 15:04")}
+	if s.o.Channels != nil {
+		for _, h := range s.o.Channels.Health() {
+			if h.LastError != "" {
+				b.Failing = append(b.Failing, h.Channel)
+			}
+		}
+	}
+	return b
+}
+
+// channelRow is one notification channel on the alert log.
+type channelRow struct {
+	Name, Kind, KindZH    string
+	LastSent, LastErrorAt string
+	LastError             string
+	Pending, Failed       int
+	Failing               bool
+}
+
+var channelKinds = map[notify.Kind]string{notify.WeCom: "企业微信", notify.DingTalk: "钉钉", notify.JSON: "JSON"}
+
+func (s *Server) channelRows() []channelRow {
+	if s.o.Channels == nil {
+		return nil
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(s.o.Location).Format("01-02 15:04:05")
+	}
+	var rows []channelRow
+	for _, h := range s.o.Channels.Health() {
+		rows = append(rows, channelRow{Name: h.Channel, Kind: string(h.Kind), KindZH: channelKinds[h.Kind],
+			LastSent: at(h.LastSent), LastErrorAt: at(h.LastErrorAt), LastError: h.LastError,
+			Pending: h.Pending, Failed: h.Failed, Failing: h.LastError != ""})
+	}
+	return rows
 }
 
 // tileView is one kiosk's tile.
@@ -510,6 +557,7 @@ type alertsPage struct {
 	Error                               string
 	Limit                               int
 	Full                                bool // as many rows as the limit: there may be more
+	Channels                            []channelRow
 }
 
 // consoleAlerts serves /console/alerts: the alert log with the filters of GET /v1/alerts.
@@ -519,7 +567,7 @@ func (s *Server) consoleAlerts(w http.ResponseWriter, r *http.Request, p access.
 		return
 	}
 	q := r.URL.Query()
-	d := alertsPage{consoleBase: s.base(p, "alerts"), Kiosk: q.Get("kiosk"), Code: q.Get("code"), Severity: q.Get("severity"),
+	d := alertsPage{consoleBase: s.base(p, "alerts"), Channels: s.channelRows(), Kiosk: q.Get("kiosk"), Code: q.Get("code"), Severity: q.Get("severity"),
 		Since: q.Get("since"), Until: q.Get("until"), Open: q.Get("open") != "" && q.Get("open") != "0" && q.Get("open") != "false"}
 	if s.o.Fleet != nil {
 		for _, k := range s.o.Fleet.Kiosks() {

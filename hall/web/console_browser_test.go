@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"citizenhome/hall/history"
+	"citizenhome/hall/notify"
 	"citizenhome/hall/web/webtest"
 	"citizenhome/telemetry/wire"
 )
@@ -193,6 +194,18 @@ func TestConsoleInChromium(t *testing.T) {
 	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/report"))
 	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelectorAll("#report tbody tr").length === 6`)
 	webtest.CheckContrast(t, ctx, 4.5)
+
+	// A channel of the alert notifications fails: every page says so, readable, and its row on
+	// the alert log says why.
+	h.channels.set(notify.Health{Channel: "crew-wecom", Kind: notify.WeCom, Pending: 2,
+		LastError: "notify: crew-wecom: HTTP 503 Service Unavailable", LastErrorAt: time.Now()})
+	webtest.Do(t, ctx, 10*time.Second, chromedp.Navigate(h.ts.URL+"/console/alerts"))
+	webtest.WaitTrue(t, ctx, 5*time.Second, `document.querySelector(".channel-down") !== null && document.querySelector("#channel-health tr.row-error") !== null`)
+	if !webtest.Eval[bool](t, ctx, `document.querySelector(".channel-down").getBoundingClientRect().height > 0`) {
+		t.Error("the failing channel's banner is not shown")
+	}
+	webtest.CheckContrast(t, ctx, 4.5)
+	webtest.CheckEdges(t, ctx, consoleControls, 3)
 
 	// A counter account on the console is refused.
 	webtest.Do(t, ctx, 5*time.Second, chromedp.Click(`.logout button`))

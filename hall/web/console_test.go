@@ -11,22 +11,44 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"citizenhome/hall/access"
 	"citizenhome/hall/fleet"
 	"citizenhome/hall/history"
+	"citizenhome/hall/notify"
 	"citizenhome/telemetry/wire"
 )
 
 // consoleHarness is the harness with a fake fleet, history and auditor, and a crew account.
 type consoleHarness struct {
 	*harness
-	fleet *fakeFleet
-	hist  *fakeHistory
-	audit *fakeAuditor
+	fleet    *fakeFleet
+	hist     *fakeHistory
+	audit    *fakeAuditor
+	channels *fakeChannels
+}
+
+// fakeChannels is hall/notify's channels' health as the console reads it.
+type fakeChannels struct {
+	mu sync.Mutex
+	hs []notify.Health
+}
+
+func (f *fakeChannels) Health() []notify.Health {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.hs)
+}
+
+func (f *fakeChannels) set(hs ...notify.Health) {
+	f.mu.Lock()
+	f.hs = hs
+	f.mu.Unlock()
 }
 
 const crewPass = "crew-pass-12345"
@@ -36,7 +58,8 @@ const crewPass = "crew-pass-12345"
 // no kiosk.
 func newConsoleHarness(t testing.TB, realClock ...bool) *consoleHarness {
 	t.Helper()
-	c := &consoleHarness{fleet: newFakeFleet(), hist: &fakeHistory{months: map[string][]history.Availability{}}, audit: &fakeAuditor{}}
+	c := &consoleHarness{fleet: newFakeFleet(), hist: &fakeHistory{months: map[string][]history.Availability{}}, audit: &fakeAuditor{},
+		channels: &fakeChannels{}}
 	real := len(realClock) > 0 && realClock[0]
 	if !real {
 		now := day.Add(3 * time.Hour) // 12:00 in the hall
@@ -44,7 +67,7 @@ func newConsoleHarness(t testing.TB, realClock ...bool) *consoleHarness {
 		c.fleet.set(readyKiosk("k2", now.Add(-8*time.Second)))
 	}
 	c.harness = newHarness(t, func(o *Options) {
-		o.Fleet, o.FleetHall, o.History, o.Auditor = c.fleet, testHall, c.hist, c.audit
+		o.Fleet, o.FleetHall, o.History, o.Auditor, o.Channels = c.fleet, testHall, c.hist, c.audit, c.channels
 		o.Location = day.Location()
 		if real {
 			o.Now = time.Now
@@ -751,3 +774,43 @@ type closingFleet struct {
 }
 
 func (f *closingFleet) Watch() (<-chan struct{}, func()) { return f.feed, func() {} }
+
+// A notification channel that fails is said on every console page (the crew's group chats miss
+// the alerts meanwhile), and the alert log shows each channel's health.
+func TestConsoleShowsFailingChannels(t *testing.T) {
+	h := newConsoleHarness(t)
+	cookie, _, _ := h.login("li", crewPass)
+	get := func(path string) string {
+		t.Helper()
+		r := h.do("GET", path, "", "", "Cookie", cookie, "Accept", "text/html")
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+		return string(r.body)
+	}
+	sent := day.Add(2 * time.Hour)
+	h.channels.set(notify.Health{Channel: "crew-wecom", Kind: notify.WeCom, LastSent: sent},
+		notify.Health{Channel: "ops-json", Kind: notify.JSON, LastSent: sent})
+	if b := get("/console"); strings.Contains(b, "告警通知发送失败") {
+		t.Error("a banner with every channel well")
+	}
+	b := get("/console/alerts")
+	for _, w := range []string{`id="channel-health"`, `data-channel="crew-wecom"`, "企业微信", "正常"} {
+		if !strings.Contains(b, w) {
+			t.Errorf("the alert log lacks %q", w)
+		}
+	}
+	h.channels.set(notify.Health{Channel: "crew-wecom", Kind: notify.WeCom, LastSent: sent, Pending: 3,
+		LastError: "notify: crew-wecom: HTTP 503 Service Unavailable", LastErrorAt: sent.Add(time.Hour)},
+		notify.Health{Channel: "ops-json", Kind: notify.JSON, LastSent: sent})
+	for _, path := range []string{"/console", "/console/alerts", "/console/report", "/console/kiosks/k1"} {
+		if b := get(path); !strings.Contains(b, "告警通知发送失败（crew-wecom）") || strings.Contains(b, "ops-json）") {
+			t.Errorf("%s does not say that crew-wecom fails (alone)", path)
+		}
+	}
+	b = get("/console/alerts")
+	if !strings.Contains(b, `<tr class="row-error" data-channel="crew-wecom">`) || !strings.Contains(b, "HTTP 503") ||
+		strings.Contains(b, `<tr class="row-error" data-channel="ops-json">`) {
+		t.Errorf("the failing channel's row:\n%s", b)
+	}
+}

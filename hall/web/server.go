@@ -86,6 +86,9 @@ type Options struct {
 	// Ratings keeps the counters' rating pads' ratings (/rate/{window}); nil: the pad's page
 	// shows, and its offer and POST answer 503 no-ratings.
 	Ratings Ratings
+	// Channels are the alert notifications' channels (hall/notify) whose health the console
+	// shows; nil: none configured, nothing shown.
+	Channels Channels
 	// Orders are the work orders of 差评 and complaints (hall/followup) for /console/orders and
 	// /v1/orders, and the complaints' answers for /c/{number} and /v1/public/complaints/; nil:
 	// those answer 503 no-orders.
