@@ -927,6 +927,16 @@ func (d *doctor) checkBroker(ctx context.Context) checkResult {
 	if dl, ok := ctx.Deadline(); ok {
 		s.ConnectTimeout = max(time.Until(dl)-100*time.Millisecond, 100*time.Millisecond)
 	}
+	if err := s.CheckConfigured(); err != nil {
+		fix := "fix the [mqtt] keys"
+		switch {
+		case errors.Is(err, link.ErrClearText):
+			fix = "use a broker on this machine (tcp://127.0.0.1:1883), or ssl:// with mqtt.ca_file naming the hall's CA certificate"
+		case errors.Is(err, link.ErrNoCA):
+			fix = "set mqtt.ca_file to the hall's CA certificate (the one that signed the broker's certificate)"
+		}
+		return failCheck(name, fix, "%v", err)
+	}
 	o, err := s.Options()
 	if err != nil {
 		return failCheck(name, "fix the [mqtt] keys", "%v", err)
