@@ -814,7 +814,12 @@ func (v kioskdView) device(name string) (wire.Device, bool) {
 func (d *doctor) kioskd(ctx context.Context) kioskdView {
 	d.kioskdOnce.Do(func() {
 		c := apiClient(d.cfg.API.Listen)
+		// Over TCP the Host must be the API's own address: kioskd refuses other names (DNS
+		// rebinding); over the unix socket any name will do.
 		base := "http://kioskd"
+		if !strings.HasPrefix(d.cfg.API.Listen, "unix:") {
+			base = "http://" + d.cfg.API.Listen
+		}
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		var health struct {
