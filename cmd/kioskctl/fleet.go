@@ -120,7 +120,7 @@ func (f *fleetFlags) settings() (link.Settings, error) {
 	}
 	// The hall's tools hold the staff's account: never in clear over the network either.
 	if err := s.CheckConfigured(); err != nil {
-		return s, fmt.Errorf("--url: %w (a loopback broker, or ssl:// with --ca FILE)", err)
+		return s, fmt.Errorf("--url: %w (here: --url ssl://HOST:8883 with --ca FILE)", err)
 	}
 	return s, nil
 }

@@ -171,7 +171,7 @@ func TestBrokerURLClearTextRefused(t *testing.T) {
 	}
 	// The fleet commands refuse before dialling: 192.0.2.1 (TEST-NET) would otherwise be tried.
 	for _, c := range []struct{ args, words []string }{
-		{[]string{"--url", "tcp://192.0.2.1:1883"}, []string{"in clear", "ssl:// with --ca FILE"}},
+		{[]string{"--url", "tcp://192.0.2.1:1883"}, []string{"in clear", "ssl://HOST:8883 with --ca FILE"}},
 		{[]string{"--url", "ssl://192.0.2.1:8883"}, []string{"CA certificate", "--ca"}},
 	} {
 		args := append([]string{"status", "--hall", "kf", "--user", "ops", "--password", "pw", "--timeout", "2s"}, c.args...)
