@@ -40,6 +40,7 @@ func TestKioskdServerLimits(t *testing.T) {
 	if resp.StatusCode != http.StatusMisdirectedRequest {
 		t.Errorf("Host rebind.evil.example: %d", resp.StatusCode)
 	}
+	d.client.CloseIdleConnections() // below, the test's own connections are all there are
 
 	// Event streams: MaxStreams, then 503.
 	var conns []net.Conn

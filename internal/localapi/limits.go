@@ -37,7 +37,8 @@ type Limits struct {
 }
 
 // DefaultLimits are kioskd's. A window PC has one application and a few scripts: 32
-// connections and 8 streams leave room for them and for a program that leaks connections.
+// connections and 8 streams leave room for them and for a program that leaks connections. Do
+// not modify it: WithLimits sets a server's own.
 var DefaultLimits = Limits{
 	ReadHeaderTimeout: 5 * time.Second,
 	ReadTimeout:       30 * time.Second,
