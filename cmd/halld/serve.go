@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -126,10 +125,10 @@ func serve(cfg settings.Config, log *slog.Logger) (reason string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("http.listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Timeouts, header size, at most MaxConns connections and MaxStreams event streams (limits.go).
+	hs := newHTTPServer(srv, defaultHTTPLimits, log)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(defaultHTTPLimits.listener(ln)) }()
 	log.Info("halld serving", "http", ln.Addr().String(), "hall", cfg.Hall.ID, "windows", len(cfg.Windows))
 	if cfg.Demo {
 		printDemo(cfg, ln.Addr().String())

@@ -814,7 +814,12 @@ func (v kioskdView) device(name string) (wire.Device, bool) {
 func (d *doctor) kioskd(ctx context.Context) kioskdView {
 	d.kioskdOnce.Do(func() {
 		c := apiClient(d.cfg.API.Listen)
+		// Over TCP the Host must be the API's own address: kioskd refuses other names (DNS
+		// rebinding); over the unix socket any name will do.
 		base := "http://kioskd"
+		if !strings.HasPrefix(d.cfg.API.Listen, "unix:") {
+			base = "http://" + d.cfg.API.Listen
+		}
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		var health struct {
@@ -926,6 +931,16 @@ func (d *doctor) checkBroker(ctx context.Context) checkResult {
 	s.ClientID = "kioskctl-doctor-" + hex.EncodeToString(b)
 	if dl, ok := ctx.Deadline(); ok {
 		s.ConnectTimeout = max(time.Until(dl)-100*time.Millisecond, 100*time.Millisecond)
+	}
+	if err := s.CheckConfigured(); err != nil {
+		fix := "fix the [mqtt] keys"
+		switch {
+		case errors.Is(err, link.ErrClearText):
+			fix = "use a broker on this machine (tcp://127.0.0.1:1883), or ssl:// with mqtt.ca_file naming the hall's CA certificate"
+		case errors.Is(err, link.ErrNoCA):
+			fix = "set mqtt.ca_file to the hall's CA certificate (the one that signed the broker's certificate)"
+		}
+		return failCheck(name, fix, "%v", err)
 	}
 	o, err := s.Options()
 	if err != nil {

@@ -53,7 +53,8 @@ fleet commands (MQTT; see docs/telemetry.md):
   or did not answer. KIOSK is an id of --hall, or HALL/ID.
 
 connection (flags, or the environment):
-  --url URL              ` + envURL + ` (default tcp://127.0.0.1:1883; ssl:// for TLS)
+  --url URL              ` + envURL + ` (default tcp://127.0.0.1:1883; tcp:// only to this machine,
+                         ssl:// with --ca for a broker on another: the account never crosses in clear)
   --credentials FILE     ` + envCredentials + ` (two lines: username, password)
   --user U --password P  ` + envUser + `, ` + envPassword + `
   --ca FILE --cert FILE --key FILE   ` + envCA + `, ` + envCert + `, ` + envKey + `
@@ -117,7 +118,11 @@ func (f *fleetFlags) settings() (link.Settings, error) {
 	if s.Username == "" {
 		return s, errors.New("no account: give --credentials FILE or --user and --password (or " + envCredentials + ")")
 	}
-	return s, s.Check()
+	// The hall's tools hold the staff's account: never in clear over the network either.
+	if err := s.CheckConfigured(); err != nil {
+		return s, fmt.Errorf("--url: %w (here: --url ssl://HOST:8883 with --ca FILE)", err)
+	}
+	return s, nil
 }
 
 // parseInterspersed parses flags anywhere among the arguments and returns the others.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,50 @@ func TestCheckConfigWarnsOfPlaceholders(t *testing.T) {
 	// A missing file: said so, exit 1.
 	if code, out, _ := runCtl([]string{"check-config", p + ".gone"}, ""); code != 1 || !strings.Contains(out, "no such file") {
 		t.Errorf("missing: %d %q", code, out)
+	}
+}
+
+// check-config and doctor say why a broker URL is refused and what to do: clear text only to
+// this machine, TLS only with the hall's CA. The fleet commands hold their --url to the same rule.
+func TestBrokerURLClearTextRefused(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ table, key, words string }{
+		{"url = \"tcp://10.0.0.5:1883\"\n", "mqtt.url", "tcp:// sends the password and every message in clear, so it may reach this machine only (127.0.0.1, [::1], localhost); for a broker on another machine use ssl://, with mqtt.ca_file naming the hall's CA certificate"},
+		{"url = \"ssl://broker.hall:8883\"\n", "mqtt.ca_file", "ssl://broker.hall:8883 needs the hall's CA certificate file"},
+	}
+	for i, c := range cases {
+		p := filepath.Join(dir, fmt.Sprintf("kiosk%d.toml", i))
+		os.WriteFile(p, []byte("[hall]\nid = \"kf\"\n[kiosk]\nid = \"k01\"\n[mqtt]\nenabled = true\ncredentials_file = \"/c\"\n"+c.table), 0o644)
+		code, out, _ := runCtl([]string{"check-config", p}, "")
+		if code != 1 || !strings.Contains(out, c.key+": ") || !strings.Contains(out, c.words) {
+			t.Errorf("check-config %s: exit %d\n%s", c.table, code, out)
+		}
+		code, out, _ = runCtl([]string{"doctor", "--json", "-config", p}, "")
+		var d doctorOut
+		if err := json.Unmarshal([]byte(out), &d); err != nil || code != 1 || len(d.Checks) == 0 ||
+			d.Checks[0].Name != "config" || d.Checks[0].Status != checkFail || !strings.Contains(d.Checks[0].Message, c.words) {
+			t.Errorf("doctor %s: exit %d %s", c.table, code, out)
+		}
+	}
+	// A loopback broker and TLS with the CA are fine.
+	for i, table := range []string{"url = \"tcp://[::1]:1883\"\n", "url = \"tcp://localhost:1883\"\n", "url = \"ssl://broker.hall:8883\"\nca_file = \"/etc/citizenhome/hall-ca.pem\"\n"} {
+		p := filepath.Join(dir, fmt.Sprintf("ok%d.toml", i))
+		os.WriteFile(p, []byte("[hall]\nid = \"kf\"\n[kiosk]\nid = \"k01\"\n[mqtt]\nenabled = true\ncredentials_file = \"/c\"\n"+table), 0o644)
+		if code, out, _ := runCtl([]string{"check-config", p}, ""); code != 0 {
+			t.Errorf("check-config %s: exit %d %s", table, code, out)
+		}
+	}
+	// The fleet commands refuse before dialling: 192.0.2.1 (TEST-NET) would otherwise be tried.
+	for _, c := range []struct{ args, words []string }{
+		{[]string{"--url", "tcp://192.0.2.1:1883"}, []string{"in clear", "ssl://HOST:8883 with --ca FILE"}},
+		{[]string{"--url", "ssl://192.0.2.1:8883"}, []string{"CA certificate", "--ca"}},
+	} {
+		args := append([]string{"status", "--hall", "kf", "--user", "ops", "--password", "pw", "--timeout", "2s"}, c.args...)
+		code, out, errs := runCtl(args, "")
+		for _, w := range c.words {
+			if code != 1 || !strings.Contains(out+errs, w) {
+				t.Errorf("%v: exit %d, %q %q, want %q", c.args, code, out, errs, w)
+			}
+		}
 	}
 }

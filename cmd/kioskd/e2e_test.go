@@ -50,13 +50,14 @@ type daemon struct {
 	client *http.Client
 	log    *lockedBuffer
 	dir    string
+	base   string // http://kioskd on the unix socket; http://ADDR over TCP, whose Host kioskd checks
 }
 
 // call sends method path with body (may be ""), with the token when auth, and decodes the JSON
 // answer.
 func (d *daemon) call(method, path, body string, auth bool) (int, map[string]any) {
 	d.t.Helper()
-	req, err := http.NewRequest(method, "http://kioskd"+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, d.base+path, strings.NewReader(body))
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -96,7 +97,11 @@ func waitFor(t *testing.T, what string, log fmt.Stringer, cond func() bool) {
 	}
 }
 
-func startKioskd(t *testing.T, printer string) *daemon {
+func startKioskd(t *testing.T, printer string) *daemon { return startKioskdOn(t, printer, "") }
+
+// startKioskdOn starts kioskd with its API on listen (a loopback host:port), or on a unix
+// socket in its directory when listen is "".
+func startKioskdOn(t *testing.T, printer, listen string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kioskd")
@@ -104,6 +109,12 @@ func startKioskd(t *testing.T, printer string) *daemon {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	sock := filepath.Join(dir, "api.sock")
+	network, addr := "unix", sock
+	if listen == "" {
+		listen = "unix:" + sock
+	} else {
+		network, addr = "tcp", listen
+	}
 	tokenFile := filepath.Join(dir, "api.token")
 	if err := os.WriteFile(tokenFile, []byte(e2eToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -127,12 +138,12 @@ printer_baud = 115200
 printer_paper = "80mm"
 
 [api]
-listen = "unix:%s"
+listen = %q
 token_file = %q
 
 [privacy]
 key_file = %q
-`, filepath.Join(dir, "kiosk.db"), printer, sock, tokenFile, filepath.Join(dir, "hall.key"))
+`, filepath.Join(dir, "kiosk.db"), printer, listen, tokenFile, filepath.Join(dir, "hall.key"))
 	cfgPath := filepath.Join(dir, "kiosk.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -160,10 +171,14 @@ key_file = %q
 		}
 	})
 
-	d := &daemon{t: t, log: log, dir: dir, client: &http.Client{
+	base := "http://kioskd"
+	if network == "tcp" {
+		base = "http://" + addr
+	}
+	d := &daemon{t: t, log: log, dir: dir, base: base, client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
 		}},
 	}}
 	waitFor(t, "kioskd to answer /healthz", log, func() bool {
@@ -172,7 +187,7 @@ key_file = %q
 			t.Fatalf("kioskd exited: %v\n%s", err, log)
 		default:
 		}
-		resp, err := d.client.Get("http://kioskd/healthz")
+		resp, err := d.client.Get(d.base + "/healthz")
 		if err != nil {
 			return false
 		}

@@ -99,7 +99,7 @@ key_file = %q
 		}
 		return b.String()
 	})
-	d := &daemon{t: t, log: out, dir: dir, client: &http.Client{
+	d := &daemon{t: t, log: out, dir: dir, base: "http://kioskd", client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)

@@ -92,7 +92,10 @@ func run(cfgPath string, log *slog.Logger) (reason string, err error) {
 	if tel != nil {
 		h.UseTelemetry(tel.Agent)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// The API's limits (localapi.DefaultLimits): header, read, write and idle timeouts, header
+	// size, and at most MaxConns connections (ln capped) and MaxStreams event streams at once.
+	srv := h.HTTPServer()
+	ln = h.Listener(ln)
 	go func() {
 		<-ctx.Done()
 		if c := context.Cause(ctx); c != context.Canceled { // a signal, not run's own return

@@ -613,10 +613,13 @@ func (c *Config) validateMQTT(p *tomlfile.File) {
 	case u.Scheme == "ssl" || u.Scheme == "tls" || u.Scheme == "mqtts":
 		if m.Embedded {
 			p.Add("mqtt.url", "%q: the embedded broker listens on tcp:// on this machine only (127.0.0.1 or [::1])", m.URL)
+		} else if m.CAFile == "" {
+			// link.Settings.CheckConfigured's rule, in the file's words.
+			p.Add("mqtt.ca_file", "%s needs the hall's CA certificate file, to check the broker's certificate against (the system's roots would accept any certificate a public CA issued for that name)", m.URL)
 		}
 	case u.Scheme == "tcp":
-		if !loopback(u.Hostname()) {
-			p.Add("mqtt.url", "%q: tcp:// sends the password in clear, so only to this machine (127.0.0.1, [::1], localhost); use ssl:// for a broker on another machine", m.URL)
+		if !link.Loopback(u.Hostname()) {
+			p.Add("mqtt.url", "%q: tcp:// sends the password in clear, so only to this machine (127.0.0.1, [::1], localhost); use ssl://, with mqtt.ca_file naming the hall's CA certificate, for a broker on another machine", m.URL)
 		}
 	default:
 		p.Add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
@@ -646,14 +649,6 @@ func (c *Config) validateMQTT(p *tomlfile.File) {
 			p.Add("mqtt.acl_file", "the embedded broker needs the hall's ACL (made with citizenhome-acl)")
 		}
 	}
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) validateRules(p *tomlfile.File) {

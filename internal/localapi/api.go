@@ -3,7 +3,9 @@
 //
 // Every endpoint but /healthz needs the bearer token; a wrong or missing token is answered 401,
 // counted, and logged (at most a line a minute, see WithLog). Bodies over 64 KiB are refused with
-// 413. Errors are {"error": {"code": "...", "message": "..."}}.
+// 413. Errors are {"error": {"code": "...", "message": "..."}}. A request naming a Host other than
+// this machine is refused 421 and a POST from another origin's page 403, before anything else
+// (against DNS rebinding); the server's limits are Limits.
 package localapi
 
 import (
@@ -59,6 +61,7 @@ type Server struct {
 	refused      *logging.Limited
 	tel          atomic.Pointer[Telemetry]
 	mux          *http.ServeMux
+	limits       Limits
 }
 
 // Option tunes New.
@@ -68,6 +71,7 @@ type options struct {
 	log      *slog.Logger
 	limit    logging.LimitOptions
 	selfTest SelfTester
+	limits   Limits
 }
 
 // WithLog logs requests refused for their token to log (default slog.Default()): a warning
@@ -91,14 +95,14 @@ func New(core Core, token string, opts ...Option) *Server {
 	for _, f := range opts {
 		f(&o)
 	}
-	s := &Server{core: core, selfTest: o.selfTest, token: []byte(token), mux: http.NewServeMux(),
+	s := &Server{core: core, selfTest: o.selfTest, token: []byte(token), mux: http.NewServeMux(), limits: o.limits.withDefaults(),
 		refused: logging.NewLimited(o.log.With("component", "api"), slog.LevelWarn, "API request refused: wrong or missing token", o.limit)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /v1/status", s.auth(s.status))
 	s.mux.Handle("POST /v1/tickets", s.auth(s.tickets))
 	s.mux.Handle("POST /v1/printer/selftest", s.auth(s.selftest))
 	s.mux.Handle("GET /v1/card", s.auth(s.card))
-	s.mux.Handle("GET /v1/events", s.auth(newEvents(core).serve))
+	s.mux.Handle("GET /v1/events", s.auth(newEvents(core, s.limits.MaxStreams).serve))
 	return s
 }
 
@@ -111,7 +115,17 @@ func (s *Server) FlushLog() { s.refused.Flush() }
 // MaxBody and refused by the endpoints that read bodies. A path that is no endpoint is 404 and
 // a method an endpoint does not take 405 (with Allow), both as JSON errors, and both, but for
 // /healthz, only for a caller with the token: the API does not tell strangers what it serves.
+// Before all that: a Host that is not this machine is 421 wrong-host, and a POST whose Origin is
+// another page's 403 cross-origin (allowedHost, crossOrigin), neither counted as a refused token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !allowedHost(r) {
+		writeError(w, http.StatusMisdirectedRequest, "wrong-host", "this API answers requests for this machine only (Host localhost, 127.0.0.1 or [::1])")
+		return
+	}
+	if crossOrigin(r) {
+		writeError(w, http.StatusForbidden, "cross-origin", "a request from another site's page is refused")
+		return
+	}
 	if r.ContentLength > MaxBody {
 		writeError(w, http.StatusRequestEntityTooLarge, "too-large", fmt.Sprintf("request bodies are limited to %d bytes", MaxBody))
 		return

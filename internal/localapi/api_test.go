@@ -50,6 +50,7 @@ const token = "0123456789abcdef0123456789abcdef"
 func do(t *testing.T, s *Server, method, path, auth, body string) (*httptest.ResponseRecorder, map[string]any) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = "127.0.0.1:7788" // as a client of kioskd's address sends it (not httptest's example.com)
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}

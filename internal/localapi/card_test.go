@@ -258,7 +258,7 @@ func TestEventsEndOnShutdown(t *testing.T) {
 // A client that does not keep up is dropped instead of holding the core up.
 func TestEventsSlowClientDropped(t *testing.T) {
 	c := &cardCore{}
-	h := newEvents(c)
+	h := newEvents(c, DefaultLimits.MaxStreams)
 	ch := h.add()
 	for range streamBuffer + 1 {
 		c.emitCard(kiosk.CardEvent{Kind: kiosk.CardCity, Reader: "r"})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"citizenhome/kiosk"
@@ -37,10 +38,13 @@ type events struct {
 	// The streams' frames: card.inserted, card.removed, device.changed, each a JSON object. A
 	// server's Shutdown ends the streams open then.
 	streams *sse.Hub
+	// open counts the streams being served, up to max (Limits.MaxStreams).
+	open atomic.Int64
+	max  int64
 }
 
-func newEvents(src EventSource) *events {
-	h := &events{streams: sse.NewHub(streamBuffer)}
+func newEvents(src EventSource, maxStreams int) *events {
+	h := &events{streams: sse.NewHub(streamBuffer), max: int64(maxStreams)}
 	src.SubscribeCards(func(e kiosk.CardEvent) {
 		m := map[string]any{"kind": e.Kind, "reader": e.Reader, "time": e.Time.Format(time.RFC3339)}
 		name := "card.removed"
@@ -91,8 +95,20 @@ func (h *events) clientCount() int { return h.streams.Len() }
 //	device.changed  {"device", "state", "detail", "since"}
 //
 // The card's data are not in the stream: GET /v1/card gives them. A comment line comes every
-// KeepAlive when nothing else does.
+// KeepAlive when nothing else does. Beyond the server's MaxStreams open streams a request is
+// answered 503 too-many-streams, with Retry-After.
 func (h *events) serve(w http.ResponseWriter, r *http.Request) {
+	if h.open.Add(1) > h.max {
+		h.open.Add(-1)
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "too-many-streams",
+			fmt.Sprintf("%d event streams are open, the most this API serves at once: close one (or retry later)", h.max))
+		return
+	}
+	defer h.open.Add(-1)
+	// The server's ReadTimeout and WriteTimeout (Limits) do not end a stream: net/http lifts the
+	// read deadline once a request's body is read, and each frame sets its own write deadline
+	// (sse.Stream, streamWriteTimeout) in place of the server's.
 	h.streams.EndOnShutdown(r)
 	ch := h.add()
 	defer h.remove(ch)

@@ -60,6 +60,7 @@ func TestRefusedTokensLogged(t *testing.T) {
 	refuse := func(auth, path, remote string) {
 		t.Helper()
 		req := httptest.NewRequest("GET", path, nil)
+		req.Host = "127.0.0.1:7788"
 		req.RemoteAddr = remote
 		if auth != "" {
 			req.Header.Set("Authorization", auth)

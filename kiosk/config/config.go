@@ -489,11 +489,10 @@ func (c *Config) validate(p *tomlfile.File) {
 		}
 	}
 	m := c.MQTT
+	if m.Enabled {
+		checkBrokerURL(p, m)
+	}
 	if m.Enabled && !m.Embedded {
-		if !strings.HasPrefix(m.URL, "tcp://") && !strings.HasPrefix(m.URL, "ssl://") &&
-			!strings.HasPrefix(m.URL, "tls://") && !strings.HasPrefix(m.URL, "mqtts://") {
-			p.Add("mqtt.url", "%q must start with tcp://, ssl://, tls:// or mqtts://", m.URL)
-		}
 		if m.CredentialsFile == "" && m.CertFile == "" {
 			p.Add("mqtt.credentials_file", "an external broker needs credentials (or cert_file)")
 		}
@@ -558,6 +557,42 @@ func checkPublicURL(s string) error {
 		return fmt.Errorf("%q must be at most 200 characters, without spaces", s)
 	}
 	return nil
+}
+
+// checkBrokerURL keeps clear text on this machine: over tcp:// the kiosk's password and every
+// message (a citizen's rating, a payment's amount) cross the wire readable, so tcp:// may only
+// reach a loopback broker, and TLS must name the hall's CA, not trust every public one. The same
+// rule as telemetry/link's Check (which this package may not import), in a technician's words.
+func checkBrokerURL(p *tomlfile.File, m MQTT) {
+	u, err := url.Parse(m.URL)
+	if err != nil || u.Host == "" || u.Port() == "" {
+		p.Add("mqtt.url", "%q must be scheme://host:port, like \"tcp://127.0.0.1:1883\" or \"ssl://broker.hall:8883\"", m.URL)
+		return
+	}
+	switch u.Scheme {
+	case "tcp":
+		if !loopbackHost(u.Hostname()) {
+			p.Add("mqtt.url", "%q: tcp:// sends the password and every message in clear, so it may reach this machine only (127.0.0.1, [::1], localhost); for a broker on another machine use ssl://, with mqtt.ca_file naming the hall's CA certificate", m.URL)
+		}
+	case "ssl", "tls", "mqtts":
+		if m.Embedded {
+			p.Add("mqtt.url", "%q: the embedded broker listens on tcp:// on this machine only (127.0.0.1 or [::1])", m.URL)
+		} else if m.CAFile == "" {
+			p.Add("mqtt.ca_file", "%s needs the hall's CA certificate file, to check the broker's certificate against (the system's roots would accept any certificate a public CA issued for that name)", m.URL)
+		}
+	default:
+		p.Add("mqtt.url", "%q must start with tcp:// (this machine only), ssl://, tls:// or mqtts://", m.URL)
+	}
+}
+
+// loopbackHost reports whether a host, as written, is this machine: "localhost" or an address of
+// 127.0.0.0/8 or ::1 (a name is not looked up: the rule must not depend on DNS).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkListen keeps the local API off public interfaces: it hands out personal data.

@@ -313,3 +313,49 @@ func TestFontKeys(t *testing.T) {
 		})
 	}
 }
+
+// The broker's URL keeps clear text on this machine: tcp:// only to a loopback broker, TLS only
+// with the hall's CA. Each refusal names the key and says the fix.
+func TestBrokerURLNoClearTextOffHost(t *testing.T) {
+	cases := []struct {
+		url, extra string
+		key        string // "": accepted
+		words      string
+	}{
+		{"tcp://127.0.0.1:1883", "", "", ""},
+		{"tcp://127.0.1.1:1883", "", "", ""},
+		{"tcp://[::1]:1883", "", "", ""},
+		{"tcp://localhost:1883", "", "", ""},
+		{"ssl://broker.hall:8883", "ca_file = \"/etc/citizenhome/hall-ca.pem\"\n", "", ""},
+		{"mqtts://10.0.0.5:8883", "ca_file = \"/ca.pem\"\n", "", ""},
+		{"tcp://10.0.0.5:1883", "", "mqtt.url", "use ssl://, with mqtt.ca_file"},
+		{"tcp://broker.hall:1883", "", "mqtt.url", "in clear"},
+		{"tcp://[fe80::1]:1883", "", "mqtt.url", "this machine only"},
+		{"tcp://0.0.0.0:1883", "", "mqtt.url", "in clear"},
+		{"ssl://broker.hall:8883", "", "mqtt.ca_file", "hall's CA certificate"},
+		{"tls://10.0.0.5:8883", "", "mqtt.ca_file", "hall's CA certificate"},
+		{"ws://127.0.0.1:9001", "", "mqtt.url", "must start with"},
+		{"mqtt://127.0.0.1:1883", "", "mqtt.url", "must start with"},
+	}
+	for _, c := range cases {
+		file := "[mqtt]\nenabled = true\nurl = \"" + c.url + "\"\ncredentials_file = \"/c\"\n" + c.extra
+		_, err := Parse([]byte(file))
+		if c.key == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.url, err)
+			}
+			continue
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != c.key || !strings.Contains(ce.Msg, c.words) {
+			t.Errorf("%s: %v, want %s saying %q", c.url, err, c.key, c.words)
+		}
+	}
+	// The embedded broker listens on this machine, in clear: never on TLS or another address.
+	if _, err := Parse([]byte("[mqtt]\nenabled = true\nembedded = true\nurl = \"ssl://127.0.0.1:8883\"\ncredentials_file = \"/c\"\n")); err == nil {
+		t.Error("an embedded broker on ssl:// accepted")
+	}
+	if _, err := Parse([]byte("[mqtt]\nenabled = true\nembedded = true\nurl = \"tcp://0.0.0.0:1883\"\ncredentials_file = \"/c\"\n")); err == nil {
+		t.Error("an embedded broker on every interface accepted")
+	}
+}

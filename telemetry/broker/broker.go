@@ -14,7 +14,12 @@
 //     kiosk's credentials cannot take over another kiosk's session;
 //   - on a session takeover it publishes the old connection's will after the new session may
 //     already have published its birth, leaving a stale "lost" retained: the old will is
-//     dropped when the same client id connects again.
+//     dropped when the same client id connects again;
+//   - it takes packets of any size (up to MQTT's 256 MiB) and any number of clients, and waits
+//     for ever for a connection's CONNECT: here a packet over MaxPacketSize ends its connection,
+//     a client past MaxClients is refused (CONNACK "server unavailable"), a connection has
+//     ConnectTimeout to send its CONNECT, and at most twice MaxClients connections are open
+//     (Config).
 //
 // It listens on loopback only: halls whose controller is on another machine use an external
 // broker with TLS.
@@ -37,6 +42,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"golang.org/x/net/netutil"
 )
 
 // Account is an account given in code (the kiosk's own, the demo's hall account) rather than
@@ -57,7 +63,31 @@ type Config struct {
 	// Accounts are added to (and take precedence over) the password file's.
 	Accounts []Account
 	Log      *slog.Logger
+	// MaxPacketSize is the largest MQTT packet accepted, in bytes (0: DefaultMaxPacketSize); a
+	// larger one ends its connection before it is read.
+	MaxPacketSize int
+	// MaxClients is how many clients may be connected at once (0: DefaultMaxClients); the next
+	// is refused with CONNACK "server unavailable" until one leaves. Clients that have not
+	// authenticated do not count: they hold a connection (twice MaxClients at most, the next
+	// waits) for ConnectTimeout at most.
+	MaxClients int
+	// ConnectTimeout is how long a new connection may take to send its CONNECT (0:
+	// DefaultConnectTimeout): one that sends nothing is closed then, not held for ever.
+	ConnectTimeout time.Duration
 }
+
+// Defaults of Config's limits. The contract's largest payload is a command's 64 KiB
+// (wire.MaxPayloadLen), so 256 KiB leaves room for the topic and every MQTT 5 property while
+// keeping a flood's memory in hand; a one-machine hall has a few kiosks, halld, and the staff's
+// tools, far below 256 clients.
+const (
+	DefaultMaxPacketSize = 256 << 10
+	DefaultMaxClients    = 256
+)
+
+// DefaultConnectTimeout is Config.ConnectTimeout's default, as long as a kiosk's own connect
+// timeout (link.Settings).
+const DefaultConnectTimeout = 10 * time.Second
 
 // Broker is a running embedded broker.
 type Broker struct {
@@ -109,14 +139,33 @@ func Start(c Config) (*Broker, error) {
 	}
 	// mochi logs every connection at Info: keep warnings and errors only.
 	log = slog.New(minLevel{slog.LevelWarn, log.Handler()}).With("component", "broker")
-	srv := mqtt.New(&mqtt.Options{InlineClient: false, Logger: log})
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = uint32(DefaultMaxPacketSize)
+	if c.MaxPacketSize > 0 {
+		caps.MaximumPacketSize = uint32(c.MaxPacketSize)
+	}
+	maxClients := DefaultMaxClients
+	if c.MaxClients > 0 {
+		maxClients = c.MaxClients
+	}
+	caps.MaximumClients = int64(maxClients)
+	srv := mqtt.New(&mqtt.Options{InlineClient: false, Logger: log, Capabilities: caps})
 	h.srv = srv
 	if err := srv.AddHook(h, nil); err != nil {
 		return nil, err
 	}
 	// The listener binds here, so that Start can report a busy port and the port 0 picked.
-	ln := listeners.NewTCP(listeners.Config{Type: "tcp", ID: "tcp", Address: c.Listen})
+	tcp, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("broker: listen on %s: %w", c.Listen, err)
+	}
+	ct := DefaultConnectTimeout
+	if c.ConnectTimeout > 0 {
+		ct = c.ConnectTimeout
+	}
+	ln := listeners.NewNet("tcp", netutil.LimitListener(connectDeadline{tcp, ct}, 2*maxClients))
 	if err := srv.AddListener(ln); err != nil {
+		_ = tcp.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", c.Listen, err)
 	}
 	if err := srv.Serve(); err != nil {
@@ -124,6 +173,21 @@ func Start(c Config) (*Broker, error) {
 		return nil, err
 	}
 	return &Broker{srv: srv, addr: ln.Address()}, nil
+}
+
+// connectDeadline gives each connection timeout for its CONNECT; mochi replaces the deadline
+// with the client's keep-alive once the CONNECT is read.
+type connectDeadline struct {
+	net.Listener
+	timeout time.Duration
+}
+
+func (l connectDeadline) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		_ = c.SetDeadline(time.Now().Add(l.timeout))
+	}
+	return c, err
 }
 
 func readFile(path string) ([]byte, error) {

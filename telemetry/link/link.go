@@ -21,7 +21,8 @@ import (
 
 // Settings say how to reach the broker.
 type Settings struct {
-	// URL is tcp://host:port (same host only), or ssl://, tls://, mqtts:// for TLS.
+	// URL is tcp://host:port (this machine only: see Loopback), or ssl://, tls://, mqtts://
+	// for TLS.
 	URL      string
 	Username string
 	Password string
@@ -38,11 +39,34 @@ type Settings struct {
 	ConnectTimeout time.Duration
 }
 
-// ErrSettings is matched by every error of Check and Options.
+// ErrSettings is matched by every error of Check, CheckConfigured and Options.
 var ErrSettings = errors.New("link: bad broker settings")
+
+// ErrClearText is matched (with ErrSettings) when a tcp:// URL names a host other than this
+// machine: MQTT over tcp:// carries the account's password and every message in clear.
+var ErrClearText = errors.New("clear text off this host")
+
+// ErrNoCA is matched (with ErrSettings) by CheckConfigured when a TLS URL comes without a CA
+// file: the system's roots would accept any certificate a public CA issued for the broker's name.
+var ErrNoCA = errors.New("TLS without the hall's CA")
 
 func bad(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrSettings, fmt.Sprintf(format, args...))
+}
+
+func badCode(code error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrSettings, code, fmt.Sprintf(format, args...))
+}
+
+// Loopback reports whether host (as in a URL, without brackets) is this machine: "localhost"
+// (any case) or an address of 127.0.0.0/8 or ::1. Any other name is not, even one that resolves
+// to a loopback address today: the rule is read from the settings, not from DNS.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // TLS reports whether the URL asks for TLS.
@@ -58,7 +82,10 @@ func (s Settings) TLS() bool {
 	return false
 }
 
-// Check validates the URL and the pairing of the certificate files.
+// Check validates the URL and the pairing of the certificate files. A tcp:// URL whose host is
+// not this machine (Loopback) is refused with ErrClearText. A TLS URL without CAFile passes
+// (the system's roots then vouch for the broker): settings a person wrote are held to
+// CheckConfigured, which refuses that too.
 func (s Settings) Check() error {
 	u, err := url.Parse(s.URL)
 	if err != nil || u.Host == "" {
@@ -77,6 +104,22 @@ func (s Settings) Check() error {
 	}
 	if !s.TLS() && (s.CAFile != "" || s.CertFile != "") {
 		return bad("ca_file and cert_file need a TLS URL (ssl://, tls:// or mqtts://), not %q", s.URL)
+	}
+	if u.Scheme == "tcp" && !Loopback(u.Hostname()) {
+		return badCode(ErrClearText, "broker URL %q: tcp:// sends the password and every message in clear, so it may reach this machine only (127.0.0.1, [::1], localhost); for a broker on another machine use ssl:// with the hall's CA file", s.URL)
+	}
+	return nil
+}
+
+// CheckConfigured is Check for settings a person wrote (a configuration file, a command line):
+// a TLS URL must also name the CA file (ErrNoCA), so that only the hall's own CA vouches for
+// the broker and a certificate any public CA issued for the name is not enough.
+func (s Settings) CheckConfigured() error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	if s.TLS() && s.CAFile == "" {
+		return badCode(ErrNoCA, "broker URL %q: TLS needs the hall's CA certificate file (ca_file, or --ca) to check the broker's certificate against", s.URL)
 	}
 	return nil
 }

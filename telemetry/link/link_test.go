@@ -61,3 +61,49 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("CRLF and trailing spaces: %q %q %v", u, p, err)
 	}
 }
+
+// Clear text never leaves the machine: tcp:// only to a loopback host, whatever its spelling;
+// TLS written by a person names the hall's CA.
+func TestNoClearTextOffHost(t *testing.T) {
+	cases := []struct {
+		url, ca string
+		want    error // nil: accepted by CheckConfigured
+	}{
+		{"tcp://127.0.0.1:1883", "", nil},
+		{"tcp://127.3.4.5:1883", "", nil},
+		{"tcp://[::1]:1883", "", nil},
+		{"tcp://localhost:1883", "", nil},
+		{"tcp://LocalHost:1883", "", nil},
+		{"tcp://10.0.0.5:1883", "", ErrClearText},
+		{"tcp://192.168.1.5:1883", "", ErrClearText},
+		{"tcp://[fe80::1]:1883", "", ErrClearText},
+		{"tcp://broker.hall:1883", "", ErrClearText},
+		{"tcp://localhost.evil.example:1883", "", ErrClearText},
+		{"tcp://0.0.0.0:1883", "", ErrClearText},
+		{"ssl://broker.hall:8883", "/ca.pem", nil},
+		{"tls://10.0.0.5:8883", "/ca.pem", nil},
+		{"mqtts://broker.hall:8883", "/ca.pem", nil},
+		{"ssl://broker.hall:8883", "", ErrNoCA},
+		{"mqtts://10.0.0.5:8883", "", ErrNoCA},
+	}
+	for _, c := range cases {
+		err := Settings{URL: c.url, CAFile: c.ca}.CheckConfigured()
+		if c.want == nil {
+			if err != nil {
+				t.Errorf("%s (ca %q): %v", c.url, c.ca, err)
+			}
+			continue
+		}
+		if !errors.Is(err, c.want) || !errors.Is(err, ErrSettings) {
+			t.Errorf("%s (ca %q) = %v, want %v", c.url, c.ca, err, c.want)
+		}
+		if c.want == ErrClearText {
+			if err := (Settings{URL: c.url}).Check(); !errors.Is(err, ErrClearText) {
+				t.Errorf("Check(%s) = %v: clear text accepted at connect time", c.url, err)
+			}
+			if _, err := (Settings{URL: c.url}).Options(); !errors.Is(err, ErrClearText) {
+				t.Errorf("Options(%s) = %v", c.url, err)
+			}
+		}
+	}
+}
