@@ -113,6 +113,9 @@ func Open(path string, ms ...[]Migration) (*DB, error) {
 	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	// On every connection the pool opens: the ledger holds sealed phones and the work orders'
+	// notes, and a purged row's bytes must be zeroed in the file, not left in a free page.
+	q.Set("_secure_delete", "on")
 	db, err := sql.Open("sqlite3", uri(path, q))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
