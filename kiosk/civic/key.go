@@ -115,6 +115,21 @@ func (k *Key) seal(plain, label string) ([]byte, error) {
 	return b, fromSeal(err)
 }
 
+// replyLabel binds a sealed answer of the hall to its complaint.
+func replyLabel(number string) string { return "complaint:" + number + ":reply" }
+
+// sealReply seals the hall's answer to complaint number, or gives NULL for no answer.
+func (k *Key) sealReply(number, reply string) (any, error) {
+	if reply == "" {
+		return nil, nil
+	}
+	b, err := k.seal(reply, replyLabel(number))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // open reverses seal; ErrKey means another key, another label, or damage.
 func (k *Key) open(sealed []byte, label string) (string, error) {
 	s, err := k.box.Open(sealed, label)
