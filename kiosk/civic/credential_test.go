@@ -125,3 +125,17 @@ func TestSealedKeyNotRecreated(t *testing.T) {
 		t.Errorf("OpenKeyFile: %v %v", created, err)
 	}
 }
+
+// BenchmarkHashID is the rate at which whoever holds the hall key and the store tries ID numbers
+// against the stored hashes (docs/security.md: why the key must not sit beside the store).
+func BenchmarkHashID(b *testing.B) {
+	k, err := NewKey(bytes.Repeat([]byte{0x5a}, KeySize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := []byte("410204198001010016")
+	for i := 0; b.Loop(); i++ {
+		id[14], id[15], id[16] = byte('0'+i%10), byte('0'+i/10%10), byte('0'+i/100%10)
+		k.hash(kindID, string(id))
+	}
+}
