@@ -405,6 +405,10 @@ func (s *Store) Version() int { return s.version }
 func (s *Store) TruncateWAL(ctx context.Context) error {
 	var busy, logFrames, done int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrBusy {
+			return fmt.Errorf("store: checkpoint: %w (%w)", ErrBusy, err)
+		}
 		return fmt.Errorf("store: checkpoint: %w", err)
 	}
 	if busy != 0 {
