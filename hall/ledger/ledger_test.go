@@ -156,3 +156,38 @@ func TestSecureDeleteOnEveryConnection(t *testing.T) {
 		t.Fatalf("new connection: secure_delete = %d, want 1", v)
 	}
 }
+
+// After a purge the log holding the deleted rows is truncated to nothing, and with secure_delete
+// neither file keeps them.
+func TestTruncateWALAfterDelete(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := ledger.Open(path, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const phrase = "13800138000-SEALED-PHONE-STANDIN"
+	for range 100 {
+		if _, err := db.SQL().Exec(`INSERT INTO a (x) VALUES (?)`, phrase); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if err := db.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`DELETE FROM a`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Errorf("-wal after TruncateWAL: %v %v", fi, err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), phrase) {
+			t.Errorf("%s still holds the deleted rows", filepath.Base(p))
+		}
+	}
+}
