@@ -322,6 +322,14 @@ func (d *doctor) checkCatalog(context.Context) checkResult {
 func (d *doctor) checkKey(context.Context) checkResult {
 	const name = "hall-key"
 	path := d.cfg.Privacy.KeyFile
+	if _, err := os.Stat(civic.SealedKeyFile); err == nil {
+		// Sealed: the units load it as a credential; the key file must be gone.
+		if _, err := os.Lstat(path); err == nil {
+			return warnCheck(name, "kioskctl hall-key seal (as root) finishes the move: it checks the sealed key and removes the file",
+				"the hall key is sealed in %s, but %s still holds it in clear on the data disk", civic.SealedKeyFile, path)
+		}
+		return okCheck(name, "sealed in %s (systemd credential %s), no key file on the disk", civic.SealedKeyFile, civic.CredentialName)
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if msg, fix, bad := d.refused(path, wantCreate, kindState); bad {
 			return failCheck(name, fix, "%s does not exist yet, and the kiosk cannot create it: %s", path, msg)
@@ -341,7 +349,7 @@ func (d *doctor) checkKey(context.Context) checkResult {
 	if msg, fix, bad := d.refused(path, wantRead, kindSecret); bad {
 		return failCheck(name, fix, "%s (without the key the hall services are off)", msg)
 	}
-	return okCheck(name, "%s readable%s, owner only", path, d.by())
+	return okCheck(name, "%s readable%s, owner only (on the data disk: kioskctl hall-key seal moves it into a systemd credential)", path, d.by())
 }
 
 // by is " by citizenhome": whom the access checks were for ("" when they could not run).

@@ -127,11 +127,9 @@ func push(ctx context.Context, cfg config.Config, path string, out printer) int 
 	}
 	// A missing key is not created here: a key made by kioskctl (often run as root) would be
 	// unreadable for the kiosk. A file with no ID or card numbers needs none.
-	var key *civic.Key
-	if _, err := os.Stat(cfg.Privacy.KeyFile); err == nil {
-		if key, err = civic.LoadKey(cfg.Privacy.KeyFile); err != nil {
-			return out.result(err, "")
-		}
+	key, err := hallKeyFor(cfg)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return out.result(err, "")
 	}
 	st, err := openStore(cfg)
 	if err != nil {
@@ -451,10 +449,10 @@ func complaints(ctx context.Context, cfg config.Config, f hallFlags, out printer
 
 // hallService builds the hall services over the kiosk's store, for reading what the kiosk filed.
 func hallService(cfg config.Config) (*civic.Service, *store.Store, error) {
-	if _, err := os.Stat(cfg.Privacy.KeyFile); errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no hall key at %s (privacy.key_file): the complaints cannot be read without it", cfg.Privacy.KeyFile)
+	key, err := hallKeyFor(cfg)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%w: the complaints cannot be read without it", err)
 	}
-	key, err := civic.LoadKey(cfg.Privacy.KeyFile)
 	if err != nil {
 		return nil, nil, err
 	}

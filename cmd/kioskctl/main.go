@@ -2,7 +2,8 @@
 // staff PIN hashes, and over MQTT shows the fleet (status, alerts, watch), sends commands to
 // kiosks (lock, unlock, reset, reprint, selftest, rebirth, reload-catalog, set-config) and
 // simulates a fleet for load tests (simulate); on a kiosk it runs a health checklist (doctor) and
-// feeds and reads the hall data in the kiosk's store (push, ratings, complaints).
+// feeds and reads the hall data in the kiosk's store (push, ratings, complaints), and seals the
+// hall key into a systemd credential (hall-key seal).
 package main
 
 import (
@@ -29,7 +30,7 @@ commands:
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
   hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
   version               print the version
-` + fleetUsage + doctorUsage + hallUsage + paymentsUsage + `
+` + fleetUsage + doctorUsage + hallUsage + hallKeyUsage + paymentsUsage + `
 every command takes --json for output that scripts read.
 `
 
@@ -57,6 +58,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if cmd == "payments" {
 		return runPayments(rest, stdout, stderr)
+	}
+	if cmd == "hall-key" {
+		return runHallKey(rest, stdin, stdout, stderr)
 	}
 	fs, asJSON := commandFlags(cmd, stderr)
 	if err := fs.Parse(rest); err != nil {

@@ -47,6 +47,8 @@ var (
 	ErrTooNew = errors.New("ledger: database written by a newer halld")
 	// ErrMigration: a migration failed; the file is left as it was before that migration.
 	ErrMigration = errors.New("ledger: migration failed")
+	// ErrBusy: another connection held the write-ahead log, so it could not be truncated.
+	ErrBusy = errors.New("ledger: write-ahead log in use")
 )
 
 // CorruptError says which file was damaged, why, and where it now is.
@@ -113,6 +115,9 @@ func Open(path string, ms ...[]Migration) (*DB, error) {
 	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	// On every connection the pool opens: the ledger holds sealed phones and the work orders'
+	// notes, and a purged row's bytes must be zeroed in the file, not left in a free page.
+	q.Set("_secure_delete", "on")
 	db, err := sql.Open("sqlite3", uri(path, q))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
@@ -257,6 +262,22 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	return nil
+}
+
+// TruncateWAL copies the write-ahead log into the file and truncates the log to zero bytes
+// (PRAGMA wal_checkpoint(TRUNCATE)): after a retention purge, so that the purged rows' pages do
+// not live on in the -wal file until the next automatic checkpoint. ErrBusy when another
+// connection holds the log; it is then left as it was, and a later call retries. Not inside a
+// Tx callback.
+func (d *DB) TruncateWAL(ctx context.Context) error {
+	var busy, frames, done int
+	if err := d.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("ledger: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("ledger: checkpoint: %w", ErrBusy)
 	}
 	return nil
 }

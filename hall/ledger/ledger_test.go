@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"os"
 	"path/filepath"
@@ -114,5 +115,79 @@ func TestCorruptMovedAside(t *testing.T) {
 	os.WriteFile(path, []byte("this is not sqlite at all, just text"), 0o600)
 	if _, err := ledger.Open(path, one); !errors.Is(err, ledger.ErrCorrupt) {
 		t.Fatalf("text file: %v", err)
+	}
+}
+
+// secure_delete is a connection's setting: it must come with each connection the pool opens
+// (the first may be replaced after an error), so that purged phones are zeroed in the file.
+func TestSecureDeleteOnEveryConnection(t *testing.T) {
+	db, err := ledger.Open(filepath.Join(t.TempDir(), "h.db"), one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	on := func() int {
+		var v int
+		if err := db.SQL().QueryRow(`PRAGMA secure_delete`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := on(); v != 1 {
+		t.Fatalf("first connection: secure_delete = %d, want 1", v)
+	}
+	ctx := context.Background()
+	c, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`CREATE TEMP TABLE first_conn (x)`, `PRAGMA secure_delete = OFF`} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.Raw(func(any) error { return driver.ErrBadConn }) // the pool drops the connection
+	c.Close()
+	var marks int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM temp.sqlite_master WHERE name = 'first_conn'`).Scan(&marks); err != nil || marks != 0 {
+		t.Fatalf("the pool kept the first connection (%d, %v): the test proves nothing", marks, err)
+	}
+	if v := on(); v != 1 {
+		t.Fatalf("new connection: secure_delete = %d, want 1", v)
+	}
+}
+
+// After a purge the log holding the deleted rows is truncated to nothing, and with secure_delete
+// neither file keeps them.
+func TestTruncateWALAfterDelete(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := ledger.Open(path, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const phrase = "13800138000-SEALED-PHONE-STANDIN"
+	for range 100 {
+		if _, err := db.SQL().Exec(`INSERT INTO a (x) VALUES (?)`, phrase); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if err := db.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`DELETE FROM a`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Errorf("-wal after TruncateWAL: %v %v", fi, err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), phrase) {
+			t.Errorf("%s still holds the deleted rows", filepath.Base(p))
+		}
 	}
 }

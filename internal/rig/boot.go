@@ -10,6 +10,7 @@ import (
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/catalog"
 	"citizenhome/kiosk/config"
+	"citizenhome/kiosk/payment"
 	"citizenhome/kiosk/store"
 )
 
@@ -101,6 +102,9 @@ func Boot(ctx context.Context, cfg config.Config, o BootOptions) (*Running, erro
 		o.Log.Error("appointments, progress lookup, ratings and complaints are unavailable", "err", r.HallOff)
 	}
 	r.Payments, r.PaymentsOff = startPayments(ctx, cfg, k, devs, o.Demo)
+	// With or without a PSAM today: a journal kept from when there was one is purged too.
+	loc, _ := cfg.Location() // checked by config.Parse; nil falls back to China time
+	go payment.Retention{Store: st, Days: cfg.Payments.RetentionDays, Location: loc, Now: k.Now}.Every(ctx, 24*time.Hour, o.Log)
 	switch {
 	case r.Payments != nil && r.PaymentsOff != nil:
 		o.Log.Error("one-card payments started with an error", "err", r.PaymentsOff)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -24,18 +25,17 @@ import (
 // A key that cannot be read or created leaves the kiosk without these services (the screens say
 // so) rather than without tickets: nil, and the error for the log (and kiosk.NoHall).
 func startHall(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, demo bool, log *slog.Logger) (*kiosk.HallServices, error) {
-	keyFile := cfg.Privacy.KeyFile
-	if demo {
-		keyFile = filepath.Join(filepath.Dir(cfg.Kiosk.Store), "hall.key")
-	}
-	key, created, err := civic.OpenKey(keyFile)
+	key, keyFile, created, err := hallKey(cfg, demo)
 	if err != nil {
 		return nil, fmt.Errorf("hall services off: %w", err)
 	}
 	if created {
 		// A warning: right at a first start, but a kiosk whose key was lost and made anew no
 		// longer matches what was stored, or the other kiosks of a hall sharing one key.
-		log.Warn("hall key created", "path", keyFile, "note", "first start: fine; otherwise the previous key is lost (docs/hall-data.md)")
+		log.Warn("hall key created", "path", keyFile, "note", "first start: fine; otherwise the previous key is lost (docs/hall-data.md); "+
+			"kioskctl hall-key seal takes it off the disk (docs/operator-guide.md)")
+	} else {
+		log.Info("hall key loaded", "from", keyFile)
 	}
 	h, err := k.UseHall(key, nil, nil)
 	if err != nil {
@@ -49,6 +49,23 @@ func startHall(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, demo bool
 	}
 	go svc.PurgeEvery(ctx, 24*time.Hour, log)
 	return h, nil
+}
+
+// hallKey opens the hall key: the systemd credential when the unit passes credentials, else
+// privacy.key_file (civic.OpenKey); the demo's own key beside its store. from says which, for the
+// log: the credential's name, or the file.
+func hallKey(cfg config.Config, demo bool) (key *civic.Key, from string, created bool, err error) {
+	if demo {
+		from = filepath.Join(filepath.Dir(cfg.Kiosk.Store), "hall.key")
+		key, created, err = civic.OpenKeyFile(from)
+		return key, from, created, err
+	}
+	from = cfg.Privacy.KeyFile
+	if os.Getenv("CREDENTIALS_DIRECTORY") != "" {
+		from = "systemd credential " + civic.CredentialName
+	}
+	key, created, err = civic.OpenKey(cfg.Privacy.KeyFile)
+	return key, from, created, err
 }
 
 // seedDemoHall books the demo's adult sample for a check-in now and its elder sample for later

@@ -154,3 +154,45 @@ func TestHallKeyCreatedLogged(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Under systemd with the hall key as a credential, the services start on it, the log says where
+// it came from, and no key file is made beside the store.
+func TestHallKeyFromCredential(t *testing.T) {
+	k, _, _ := demoKiosk(t)
+	creds := t.TempDir()
+	if err := os.WriteFile(filepath.Join(creds, civic.CredentialName), []byte(strings.Repeat("5a", civic.KeySize)+"\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	cfg := config.Default()
+	data := t.TempDir()
+	cfg.Privacy.KeyFile = filepath.Join(data, "hall.key")
+	cfg.Kiosk.Store = filepath.Join(data, "x.db")
+	var b strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return b.Write(p)
+	}), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := startHall(ctx, cfg, k, false, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.Privacy.KeyFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a key file beside the store: %v", err)
+	}
+	mu.Lock()
+	out := b.String()
+	mu.Unlock()
+	if !strings.Contains(out, `from="systemd credential hall.key"`) || strings.Contains(out, "hall key created") || strings.Contains(out, "5a5a5a") {
+		t.Errorf("log:\n%s", out)
+	}
+
+	// The credentials without hall.key: the services stay off, saying what the unit lacks.
+	t.Setenv("CREDENTIALS_DIRECTORY", t.TempDir())
+	if h, err := startHall(ctx, cfg, k, false, log); h != nil || !errors.Is(err, civic.ErrKey) || !strings.Contains(err.Error(), "LoadCredentialEncrypted") {
+		t.Errorf("no credential: %v %v", h, err)
+	}
+}

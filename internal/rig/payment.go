@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"citizenhome/devices/citycard"
 	"citizenhome/devices/pcsc"
 	"citizenhome/kiosk"
-	"citizenhome/kiosk/civic"
 	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/payment"
 )
@@ -138,11 +136,7 @@ func startPayments(ctx context.Context, cfg config.Config, k *kiosk.Kiosk, d *De
 	if d.Pay == nil {
 		return nil, errors.New("no PSAM reader is configured (devices.psam_reader)")
 	}
-	keyFile := cfg.Privacy.KeyFile
-	if demo {
-		keyFile = filepath.Join(filepath.Dir(cfg.Kiosk.Store), "hall.key")
-	}
-	key, err := civic.LoadKey(keyFile)
+	key, _, _, err := hallKey(cfg, demo)
 	if err != nil {
 		return nil, fmt.Errorf("payments off: %w", err)
 	}

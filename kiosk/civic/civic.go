@@ -12,9 +12,12 @@
 // # Personal data
 //
 // A person is never stored in clear: ID and city card numbers are kept only as HMAC-SHA256 under
-// a key derived from the hall key (Key, privacy.key_file), so a lost database file reveals no
-// number, and a lookup hashes the number read from the card the same way. Complaint texts and
-// phone numbers are sealed with AES-256-GCM under another derived key. Events carry no personal
+// a key derived from the hall key (Key: the systemd credential hall.key, or privacy.key_file),
+// and a lookup hashes the number read from the card the same way. A database file without the
+// key reveals no number; with the key, ID numbers (little entropy) are found by trying them all,
+// which is why the key belongs in a credential sealed to the machine, not beside the file.
+// Complaint texts, phone numbers and the hall's answers are sealed with AES-256-GCM under another
+// derived key. Events carry no personal
 // data (see the event types). Personal data older than privacy.retention_days is purged daily
 // (Service.Purge, Service.PurgeEvery).
 //

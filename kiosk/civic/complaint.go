@@ -222,15 +222,23 @@ func (s *Service) newComplaintNumber(ctx context.Context, tx *sql.Tx, now time.T
 // hall_complaint_status st (either may be missing), with the number taken from number.
 func complaintCols(number string) string {
 	return `SELECT ` + number + `, coalesce(c.category, ''), coalesce(c.at, 0),
-	coalesce(st.status, 'submitted'), coalesce(st.reply, ''), coalesce(st.updated_at, c.at, 0)`
+	coalesce(st.status, 'submitted'), coalesce(st.reply, ''), st.reply_sealed, coalesce(st.updated_at, c.at, 0)`
 }
 
 func (s *Service) scanComplaint(row interface{ Scan(...any) error }) (ComplaintStatus, error) {
 	var c ComplaintStatus
 	var cat, state string
 	var at, upd int64
-	if err := row.Scan(&c.Number, &cat, &at, &state, &c.Reply, &upd); err != nil {
+	var sealed []byte
+	if err := row.Scan(&c.Number, &cat, &at, &state, &c.Reply, &sealed, &upd); err != nil {
 		return ComplaintStatus{}, err
+	}
+	if sealed != nil {
+		r, err := s.key.open(sealed, replyLabel(c.Number))
+		if err != nil {
+			return ComplaintStatus{}, fmt.Errorf("complaint %s: the hall's answer: %w", c.Number, err)
+		}
+		c.Reply = r
 	}
 	loc := s.Location()
 	c.Category, c.State = ComplaintCategory(cat), ComplaintState(state)
@@ -328,7 +336,7 @@ func (e ExportedComplaint) fields() mask.Fields {
 // wrote. A sealed field that does not open with the key stops the export with an ErrKey error.
 func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.Time) (int, error) {
 	rows, err := s.st.DB().QueryContext(ctx, `SELECT c.number, c.at, c.category, c.text, c.phone,
-		coalesce(st.status, 'submitted'), coalesce(st.reply, ''), coalesce(st.updated_at, 0), c.purged_at IS NOT NULL
+		coalesce(st.status, 'submitted'), coalesce(st.reply, ''), st.reply_sealed, coalesce(st.updated_at, 0), c.purged_at IS NOT NULL
 		FROM hall_complaint c LEFT JOIN hall_complaint_status st ON st.number = c.number
 		WHERE c.at >= ? ORDER BY c.at, c.number`, since.UnixNano())
 	if err != nil {
@@ -341,9 +349,14 @@ func (s *Service) ExportComplaints(ctx context.Context, w io.Writer, since time.
 	for rows.Next() {
 		var e ExportedComplaint
 		var at, upd int64
-		var text, phone []byte
-		if err := rows.Scan(&e.Number, &at, &e.Category, &text, &phone, &e.State, &e.Reply, &upd, &e.Purged); err != nil {
+		var text, phone, reply []byte
+		if err := rows.Scan(&e.Number, &at, &e.Category, &text, &phone, &e.State, &e.Reply, &reply, &upd, &e.Purged); err != nil {
 			return n, fmt.Errorf("hall: export complaints: %w", err)
+		}
+		if reply != nil {
+			if e.Reply, err = s.key.open(reply, replyLabel(e.Number)); err != nil {
+				return n, fmt.Errorf("complaint %s: %w", e.Number, err)
+			}
 		}
 		e.Submitted = time.Unix(0, at).In(s.Location()).Format(time.RFC3339)
 		if upd != 0 {
@@ -379,8 +392,9 @@ type HallReply struct {
 // KeepReply keeps r as the complaint's status when it is at least as new as what the kiosk knows
 // (an import's or an earlier reply's), as an import of one complaint would; a number filed at
 // another kiosk is kept too, so that a later lookup here finds it without the controller. The
-// answer is the hall's text for the citizen and holds no personal data (hall/followup refuses
-// one that looks like it). Errors: ErrInvalid for a malformed number, an unknown state or
+// answer is the hall's text for the citizen; hall/followup refuses one that looks like a phone
+// or an ID number, but it still speaks of the citizen's case, so it is stored sealed under the
+// hall key like the complaint's text. Errors: ErrInvalid for a malformed number, an unknown state or
 // ComplaintSubmitted, a reply over 2000 characters or with control characters other than line
 // breaks and tabs, a zero Updated.
 func (s *Service) KeepReply(ctx context.Context, r HallReply) error {
@@ -397,11 +411,15 @@ func (s *Service) KeepReply(ctx context.Context, r HallReply) error {
 	if r.Updated.IsZero() {
 		return errf(CodeInvalid, "a complaint's state without its time")
 	}
-	_, err := s.st.DB().ExecContext(ctx, `INSERT INTO hall_complaint_status (number, status, reply, updated_at, imported_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET status = excluded.status,
-		reply = excluded.reply, updated_at = excluded.updated_at, imported_at = excluded.imported_at
+	reply, err := s.key.sealReply(r.Number, r.Reply)
+	if err != nil {
+		return err
+	}
+	_, err = s.st.DB().ExecContext(ctx, `INSERT INTO hall_complaint_status (number, status, reply, reply_sealed, updated_at, imported_at)
+		VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (number) DO UPDATE SET status = excluded.status,
+		reply = '', reply_sealed = excluded.reply_sealed, updated_at = excluded.updated_at, imported_at = excluded.imported_at
 		WHERE excluded.updated_at >= hall_complaint_status.updated_at`,
-		r.Number, string(r.State), r.Reply, r.Updated.UnixNano(), s.now().UnixNano())
+		r.Number, string(r.State), reply, r.Updated.UnixNano(), s.now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("hall: complaint %s: %w", r.Number, err)
 	}

@@ -209,11 +209,15 @@ func (b *batch) write(ctx context.Context, tx *sql.Tx, key *Key, now, cut time.T
 				s.Expired++
 				continue
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO hall_complaint_status (number, status, reply, updated_at, imported_at)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET status = excluded.status,
-				reply = excluded.reply, updated_at = excluded.updated_at, imported_at = excluded.imported_at
+			reply, err := key.sealReply(c.number, c.reply)
+			if err != nil {
+				return s, fmt.Errorf("hall import: complaint %s: %w", c.number, err)
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO hall_complaint_status (number, status, reply, reply_sealed, updated_at, imported_at)
+				VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (number) DO UPDATE SET status = excluded.status,
+				reply = '', reply_sealed = excluded.reply_sealed, updated_at = excluded.updated_at, imported_at = excluded.imported_at
 				WHERE excluded.updated_at >= hall_complaint_status.updated_at`,
-				c.number, string(c.state), c.reply, c.updated.UnixNano(), now.UnixNano())
+				c.number, string(c.state), reply, c.updated.UnixNano(), now.UnixNano())
 			if err != nil {
 				return s, fmt.Errorf("hall import: complaint %s: %w", c.number, err)
 			}

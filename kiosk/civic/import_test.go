@@ -102,10 +102,16 @@ func TestImportCSV(t *testing.T) {
 	if got := appStatus(t, r.st, "SL1"); got != "correction" {
 		t.Errorf("SL1 %q", got)
 	}
-	var reply, status string
-	r.st.DB().QueryRow(`SELECT status, reply FROM hall_complaint_status WHERE number = 'TS20261120ABCDEF'`).Scan(&status, &reply)
-	if status != "resolved" || reply != "已约谈窗口人员，\n并致歉" {
-		t.Errorf("complaint %q %q", status, reply)
+	cs, err := r.svc.complaintStatus(ctx, "TS20261120ABCDEF")
+	if err != nil || cs.State != "resolved" || cs.Reply != "已约谈窗口人员，\n并致歉" {
+		t.Errorf("complaint %q %q %v", cs.State, cs.Reply, err)
+	}
+	// The answer is stored sealed only.
+	var reply string
+	var sealed []byte
+	r.st.DB().QueryRow(`SELECT reply, reply_sealed FROM hall_complaint_status WHERE number = 'TS20261120ABCDEF'`).Scan(&reply, &sealed)
+	if reply != "" || len(sealed) == 0 {
+		t.Errorf("stored answer: clear %q, sealed %d bytes", reply, len(sealed))
 	}
 	// The lower-case x of an ID number is the same person.
 	if as, err := r.svc.Appointments(ctx, Identity{IDNumber: idn("41020419800101003")}); err != nil || len(as) != 1 {

@@ -624,24 +624,48 @@ func (v *validator) jsonError(rec, id string, err error) {
 		v.add(rec, id, "", "JSON syntax error at line %d: %v", v.lineOf(se.Offset), se)
 	case errors.As(err, &te):
 		field := te.Field
+		// te.Value may carry the value itself ("number 410204198001010035"): only its kind is
+		// said.
+		kind, _, _ := strings.Cut(te.Value, " ")
 		if field == "" {
-			v.add(rec, id, "", "must be a JSON object, not %s", te.Value)
+			v.add(rec, id, "", "must be a JSON object, not %s", kind)
 			return
 		}
 		if i := strings.LastIndexByte(field, '.'); i >= 0 && rec != "" {
 			field = field[i+1:]
 		}
-		v.add(rec, id, field, "must be %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
+		v.add(rec, id, field, "must be %s, not %s", jsonKind(te.Type.Kind().String()), kind)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		v.add(rec, id, "", "the JSON ends too early")
 	default:
 		msg := err.Error()
 		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			v.add(rec, id, strings.Trim(f, `"`), "unknown field")
+			v.add(rec, id, fieldName(strings.Trim(f, `"`)), "unknown field")
 			return
 		}
-		v.add(rec, id, "", "%s", strings.TrimPrefix(msg, "json: "))
+		// The decoder's other errors name no value; none is quoted in case one would.
+		v.add(rec, id, "", "not a valid import file (%s)", firstWords(strings.TrimPrefix(msg, "json: "), 4))
 	}
+}
+
+// reFieldName is what a column or field name of an import file looks like (they have no digits).
+var reFieldName = regexp.MustCompile(`^[a-z_]{1,32}$`)
+
+// fieldName gives name as a problem may show it: as it is when it looks like a column or field
+// name, else only that it does not. A CSV file without its header line has a record where the
+// column names should be, and an ID number or a reply must not come back in the problem (which
+// is logged and shown) as an "unknown column".
+func fieldName(name string) string {
+	if reFieldName.MatchString(name) {
+		return name
+	}
+	return "(not a column name)"
+}
+
+// firstWords keeps the first n words of a message that is not ours.
+func firstWords(msg string, n int) string {
+	w := strings.Fields(msg)
+	return strings.Join(w[:min(n, len(w))], " ")
 }
 
 func jsonKind(goKind string) string {
@@ -716,7 +740,7 @@ func (v *validator) duplicateKeys(data []byte) {
 						if path != "" {
 							path += "."
 						}
-						path += p.key
+						path += fieldName(p.key)
 					} else {
 						path = fmt.Sprintf("%s[%d]", p.path, p.idx)
 					}
@@ -732,7 +756,7 @@ func (v *validator) duplicateKeys(data []byte) {
 			}
 			if f := stack[len(stack)-1]; f.obj && f.expectKey {
 				if f.keys[t] {
-					v.add(f.path, "", t, "duplicate key")
+					v.add(f.path, "", fieldName(t), "duplicate key")
 				}
 				f.keys[t] = true
 				f.key, f.expectKey = t, false
@@ -769,6 +793,9 @@ func (v *validator) parseCSV(data []byte, f Format) *batch {
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		switch {
+		case !slices.Contains(cols.all, h) && !reFieldName.MatchString(h):
+			// Most likely a record where the header should be: the cell is not echoed.
+			v.add("line 1", "", fmt.Sprintf("column %d", i+1), "not a column name: the first line must name the columns (%s)", strings.Join(cols.all, ", "))
 		case !slices.Contains(cols.all, h):
 			v.add("line 1", "", h, "unknown column (the columns are %s)", strings.Join(cols.all, ", "))
 		case index[h] > 0:

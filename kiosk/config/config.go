@@ -35,6 +35,7 @@ type Config struct {
 	API          API          `toml:"api"`
 	Staff        Staff        `toml:"staff"`
 	Privacy      Privacy      `toml:"privacy"`
+	Payments     Payments     `toml:"payments"`
 	Appointments Appointments `toml:"appointments"`
 	Voice        Voice        `toml:"voice"`
 }
@@ -62,9 +63,18 @@ type Voice struct {
 // Privacy configures how personal data is kept at rest.
 type Privacy struct {
 	// KeyFile holds the hall's secret key (32 random bytes, hex): identifiers are stored only as
-	// HMACs under it, and complaint phone numbers encrypted with it. Created at first start.
+	// HMACs under it, and complaint texts, phones and the hall's answers sealed with it. Created
+	// at first start. A systemd credential named hall.key ($CREDENTIALS_DIRECTORY) takes its
+	// place: then the key is not on the data disk at all (docs/operator-guide.md).
 	KeyFile string `toml:"key_file"`
 	// RetentionDays: personal data older than this is purged daily.
+	RetentionDays int `toml:"retention_days"`
+}
+
+// Payments configures the one-card payment journal (kiosk/payment).
+type Payments struct {
+	// RetentionDays: settled payments (paid or not charged) whose day is older than this are
+	// deleted daily; open and undecided ones are kept until they are settled.
 	RetentionDays int `toml:"retention_days"`
 }
 
@@ -246,6 +256,7 @@ func Default() Config {
 		API:          API{Listen: "127.0.0.1:7788", TokenFile: "/var/lib/citizenhome/api.token"},
 		Staff:        Staff{Cards: []string{}, IdleTimeout: Duration{300 * time.Second}},
 		Privacy:      Privacy{KeyFile: "/var/lib/citizenhome/hall.key", RetentionDays: 180},
+		Payments:     Payments{RetentionDays: 1095},
 		Appointments: Appointments{Early: Duration{30 * time.Minute}, Late: Duration{15 * time.Minute}},
 		Voice: Voice{Enabled: true, Volume: 70, Device: "default", ClipsDir: "/etc/citizenhome/prompts",
 			PromptsDir: "/usr/share/citizenhome/prompts", StateFile: "/var/lib/citizenhome/voice.json"},
@@ -516,6 +527,9 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if c.Privacy.RetentionDays < 1 || c.Privacy.RetentionDays > 3650 {
 		p.Add("privacy.retention_days", "%d must be between 1 and 3650", c.Privacy.RetentionDays)
+	}
+	if d := c.Payments.RetentionDays; d < 400 || d > 10950 {
+		p.Add("payments.retention_days", "%d must be between 400 (a year's accounts and their audit) and 10950 (30 years)", d)
 	}
 	if e := c.Appointments.Early.Duration; e < 0 || e > 4*time.Hour {
 		p.Add("appointments.early", "%s must be between 0 and 4h", e)

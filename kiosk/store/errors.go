@@ -14,6 +14,8 @@ var (
 	ErrTooNew = errors.New("store: database newer than this program")
 	// ErrMigration is matched by *MigrationError: a migration failed and was rolled back.
 	ErrMigration = errors.New("store: migration failed")
+	// ErrBusy: another connection held the write-ahead log, so it could not be truncated.
+	ErrBusy = errors.New("store: write-ahead log in use by a reader")
 )
 
 // CorruptError reports a damaged database. From Open, the file was refused and moved aside: the

@@ -304,5 +304,13 @@ ALTER TABLE hall_application ADD COLUMN bring_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE hall_application ADD COLUMN bring_en TEXT NOT NULL DEFAULT '';
 ALTER TABLE hall_application ADD COLUMN bring_to_en TEXT NOT NULL DEFAULT '';
 `},
-	// Next: {Version: 9, Name: "...", SQL: `...`},
+	{Version: 9, Name: "hall complaint answers sealed", SQL: `
+-- The hall's answer to a complaint, sealed like the complaint's text (kiosk/civic: AES-256-GCM
+-- under the hall key, bound to "complaint:<number>:reply"): an answer may name the citizen's
+-- case. The store does not hold the key, so this only adds the column; kiosk/civic seals the
+-- answers older rows hold in clear (reply) into it at its first purge, which runs at start, and
+-- blanks reply. New answers are written sealed only; reply stays '' for them.
+ALTER TABLE hall_complaint_status ADD COLUMN reply_sealed BLOB;
+`},
+	// Next: {Version: 10, Name: "...", SQL: `...`},
 }

@@ -36,7 +36,15 @@ type Options struct {
 	Migrations []Migration
 	// BusyTimeout replaces DefaultBusyTimeout when positive.
 	BusyTimeout time.Duration
+	// KeepCorrupt is how long a copy of a damaged file moved aside is kept: copies named older
+	// than this are deleted at each open. 0 means DefaultKeepCorrupt; negative keeps them all.
+	KeepCorrupt time.Duration
 }
+
+// DefaultKeepCorrupt is how long a damaged database moved aside is kept before OpenWith deletes
+// it: long enough for a technician to look at it or recover a payment from it, short enough that
+// the personal data it holds does not outlive the retention period by much.
+const DefaultKeepCorrupt = 30 * 24 * time.Hour
 
 // Store is an open kiosk database. It is safe for concurrent use.
 //
@@ -60,6 +68,10 @@ func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
 // (errors.Is ErrCorrupt); calling it again then starts an empty database. Other failures (no
 // permission, disk full, a directory at path) leave the file alone and return a plain error.
 //
+// Copies of damaged files moved aside earlier whose name says they were moved more than
+// Options.KeepCorrupt ago are deleted first (they hold personal data nobody purges); a copy that
+// cannot be deleted is left, and does not stop the open.
+//
 // A file whose schema version is above the last migration returns *TooNewError (ErrTooNew)
 // and is not modified. A failing migration returns *MigrationError (ErrMigration) with the
 // database left at the previous version.
@@ -76,6 +88,9 @@ func OpenWith(path string, opt Options) (*Store, error) {
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = DefaultBusyTimeout
 	}
+	if opt.KeepCorrupt == 0 {
+		opt.KeepCorrupt = DefaultKeepCorrupt
+	}
 	if err := checkMigrations(opt.Migrations); err != nil {
 		return nil, err
 	}
@@ -83,6 +98,9 @@ func OpenWith(path string, opt Options) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
+	}
+	if opt.KeepCorrupt > 0 {
+		_, _ = RemoveAgedCorrupt(path, opt.Now().Add(-opt.KeepCorrupt))
 	}
 
 	// Check before the read-write open: opening read-write lets SQLite checkpoint a WAL into a
@@ -134,6 +152,9 @@ func openDB(path string, busy time.Duration) (*sql.DB, error) {
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	// Every connection, not only the purge's: a row deleted or overwritten anywhere (an outbox
+	// event sent, a complaint's text cleared) is zeroed in the file, not left in a free page.
+	q.Set("_secure_delete", "on")
 	db, err := sql.Open("sqlite3", dsn(path, q))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -285,7 +306,7 @@ func corruptDetail(err error) string {
 // moveAside renames path and its -wal/-shm/-journal companions to a free "<path>.corrupt-<ts>[-n]" name,
 // keeping the suffixes so SQLite can still open the copy with its WAL.
 func moveAside(path string, now time.Time) (string, error) {
-	base := path + ".corrupt-" + now.Format("20060102T150405Z")
+	base := path + ".corrupt-" + now.Format(corruptStamp)
 	target := base
 	for n := 2; ; n++ {
 		if !exists(target) && !exists(target+"-wal") && !exists(target+"-shm") && !exists(target+"-journal") {
@@ -306,6 +327,61 @@ func moveAside(path string, now time.Time) (string, error) {
 	return target, nil
 }
 
+// corruptStamp is the time format of a moved-aside file's name.
+const corruptStamp = "20060102T150405Z"
+
+// RemoveAgedCorrupt deletes the copies of path's damaged files moved aside before before (as
+// their names say: "<path>.corrupt-<UTC time>[-n]" and their -wal, -shm and -journal files), and
+// returns what it removed. Files of other names are never touched. The first failure to remove
+// a file is returned after trying the others; a missing directory is not an error.
+func RemoveAgedCorrupt(path string, before time.Time) ([]string, error) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+".corrupt-"
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var removed []string
+	var first error
+	for _, e := range ents {
+		name, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || len(name) < len(corruptStamp) || !e.Type().IsRegular() {
+			continue
+		}
+		at, err := time.Parse(corruptStamp, name[:len(corruptStamp)])
+		if err != nil || !at.Before(before) || !corruptTail(name[len(corruptStamp):]) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if first == nil {
+				first = fmt.Errorf("store: %w", err)
+			}
+			continue
+		}
+		removed = append(removed, p)
+	}
+	return removed, first
+}
+
+// corruptTail reports whether rest, what follows the time in a moved-aside name, is one that
+// moveAside makes: "", "-<n>", then "", "-wal", "-shm" or "-journal".
+func corruptTail(rest string) bool {
+	for _, suf := range []string{"-wal", "-shm", "-journal"} {
+		if r, ok := strings.CutSuffix(rest, suf); ok {
+			rest = r
+			break
+		}
+	}
+	if rest == "" {
+		return true
+	}
+	n, ok := strings.CutPrefix(rest, "-")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
@@ -319,6 +395,27 @@ func (s *Store) Path() string { return s.path }
 
 // Version returns the schema version the database was migrated to by Open.
 func (s *Store) Version() int { return s.version }
+
+// TruncateWAL copies the write-ahead log into the database file and truncates the -wal file to
+// zero bytes (PRAGMA wal_checkpoint(TRUNCATE)), so that rows just deleted do not live on in the
+// log until the next automatic checkpoint: call it after a purge. With secure_delete on, the
+// deleted content is then gone from both files. It fails with ErrBusy when a reader of another
+// process holds the log (the kiosk's tools read beside it); the log is then left as it was and
+// the next call retries. Never call it from inside a Tx callback.
+func (s *Store) TruncateWAL(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrBusy {
+			return fmt.Errorf("store: checkpoint: %w (%w)", ErrBusy, err)
+		}
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("store: checkpoint: %w", ErrBusy)
+	}
+	return nil
+}
 
 // Close closes the database. In WAL mode the last close checkpoints and removes the -wal file.
 func (s *Store) Close() error { return s.db.Close() }
