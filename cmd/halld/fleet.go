@@ -102,7 +102,7 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	done3 := make(chan struct{})
 	go func() {
 		defer close(done3)
-		upkeep(ctx, orders, ratings, q, loc, log)
+		upkeep(ctx, db, orders, ratings, q, loc, log)
 	}()
 	return &crew{follower: f, history: h, orders: orders, ratings: ratings, notifier: nt, stop: stop, done: []chan struct{}{done, done2, done3}}, nil
 }
@@ -143,7 +143,7 @@ func openOrders(cfg settings.Config, week hours.Week, db *ledger.DB, log *slog.L
 // upkeep opens the work orders of 差评 whose opening failed, at the start and hourly; daily it
 // deletes the closed orders past their retention and sums yesterday's statistics (so that no
 // one waits for a past day's sums in the console); until ctx ends.
-func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, q *line.Line, loc *time.Location, log *slog.Logger) {
+func upkeep(ctx context.Context, db *ledger.DB, orders *followup.Store, ratings *rating.Store, q *line.Line, loc *time.Location, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for hour := 0; ; hour++ {
@@ -157,6 +157,10 @@ func upkeep(ctx context.Context, orders *followup.Store, ratings *rating.Store, 
 				log.Error("work orders: purge", "err", err)
 			} else if n > 0 {
 				log.Info("work orders: purged the closed past their retention", "orders", n)
+				// The purged phones' pages stay in the write-ahead log until a checkpoint: cut it.
+				if err := db.TruncateWAL(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("work orders: the ledger's log not truncated after the purge; the next purge tries again", "err", err)
+				}
 			}
 			today := time.Now().In(loc)
 			day := func(t time.Time) string { return t.Format(time.DateOnly) }
