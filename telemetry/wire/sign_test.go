@@ -278,3 +278,17 @@ func flipLast(sig string) string {
 func encodeB64(b []byte) string {
 	return FormatCommandKey(b)[len(keyPrefix):]
 }
+
+// What checking a command's signature costs a kiosk: parse and verify.
+func BenchmarkVerifyCommand(b *testing.B) {
+	pub, priv := testKey(b, 9)
+	c, _ := SignCommand(priv, signKiosk, sampleCommand())
+	payload, _ := json.Marshal(c)
+	b.ReportAllocs()
+	for b.Loop() {
+		cmd, err := ParseCommand(payload)
+		if err != nil || VerifyCommand(pub, signKiosk, cmd) != nil {
+			b.Fatal(err)
+		}
+	}
+}
