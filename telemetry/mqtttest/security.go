@@ -92,6 +92,24 @@ func SecuritySuite(t *testing.T, e Env) {
 		}
 	})
 
+	t.Run("no account can undo the binding through the broker's control topic", func(t *testing.T) {
+		// Mosquitto's dynamic-security plugin takes commands on $CONTROL/dynamic-security/v1
+		// from whoever the ACL lets write there: nobody. (The embedded broker has no such
+		// topic; the publishes are refused all the same.)
+		for _, s := range []link.Settings{e.Kiosk(a), e.Staff(), e.Controller()} {
+			for _, k := range []string{a, b} {
+				publishMaybe(t, s, "$CONTROL/dynamic-security/v1",
+					`{"commands":[{"command":"deleteClient","username":"`+e.KioskUser(k)+`"},`+
+						`{"command":"modifyClient","username":"`+e.KioskUser(k)+`","clientid":"`+e.KioskUser(b)+`"}]}`)
+			}
+		}
+		// publishMaybe waited for each acknowledgement: Mosquitto has handled each command
+		// (or dropped it) before it answers.
+		if err := tryConnect(e.Settings(e.KioskUser(a), e.KioskPassword, e.KioskUser(b))); err == nil {
+			t.Error("after commands on the control topic, kiosk a's credentials were admitted as kiosk b")
+		}
+	})
+
 	// forbidden publishes from kiosk a, each followed by a marker on a's own event topic
 	cases := []struct {
 		name  string
