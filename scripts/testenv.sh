@@ -14,7 +14,8 @@
 #               test killed it), CITIZENHOME_PCSCD_LOG, CITIZENHOME_PCSC_LOCK (tests that use pcscd
 #               take this flock, since go test runs packages in parallel); see devices/pcsc/pcsctest.
 #   mosquitto a private Mosquitto with the telemetry contract's accounts and ACL (password file,
-#            packaging/mosquitto/citizenhome-acl), persistence on
+#            packaging/mosquitto/citizenhome-acl), each kiosk account bound to its client id
+#            (citizenhome-acl -b, the dynamic-security plugin), persistence on
 #            -> CITIZENHOME_MQTT_URL, CITIZENHOME_MQTT_HALL, CITIZENHOME_MQTT_KIOSKS (kiosk ids with
 #               accounts kiosk-HALL-ID, all with CITIZENHOME_MQTT_KIOSK_PASSWORD),
 #               CITIZENHOME_MQTT_STAFF_USER/_PASSWORD, CITIZENHOME_MQTT_CONTROLLER_USER/_PASSWORD;
@@ -194,6 +195,9 @@ else
   # shellcheck disable=SC2086 # the kiosk ids are words
   "$here/../packaging/mosquitto/citizenhome-acl" -c "$CITIZENHOME_MQTT_CONTROLLER_USER" \
     -s "$CITIZENHOME_MQTT_STAFF_USER" "$CITIZENHOME_MQTT_HALL" $CITIZENHOME_MQTT_KIOSKS >"$mqtt/acl"
+  # Each kiosk account bound to its own client id, as packaging/mosquitto/citizenhome.conf does.
+  # shellcheck disable=SC2086
+  "$here/../packaging/mosquitto/citizenhome-acl" -b "$CITIZENHOME_MQTT_HALL" $CITIZENHOME_MQTT_KIOSKS >"$mqtt/bind.json"
   cat >"$mqtt/mosquitto.conf" <<CONF
 user $(id -un)
 per_listener_settings false
@@ -201,6 +205,8 @@ listener $mqtt_port 127.0.0.1
 allow_anonymous false
 password_file $mqtt/passwd
 acl_file $mqtt/acl
+plugin mosquitto_dynamic_security.so
+plugin_opt_config_file $mqtt/bind.json
 persistence true
 persistence_location $mqtt/data/
 autosave_interval 1
@@ -213,14 +219,16 @@ log_type warning
 CONF
   "$mosquitto_bin" -c "$mqtt/mosquitto.conf" >>"$mqtt/mosquitto.out" 2>&1 &
   pids+=($!)
+  # A kiosk account under its own client id (nothing runs yet whose session it could end; under
+  # another id the binding refuses it, which the loop below would report as not ready).
   mqtt_roundtrip() {
     local k=kiosk-$CITIZENHOME_MQTT_HALL-k01 topic=citizenhome/v1/$CITIZENHOME_MQTT_HALL/k01/status got
     local marker=ready-$RANDOM$RANDOM
-    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "testenv-$RANDOM" \
+    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "$k" \
       -q 1 -r -t "$topic" -m "{\"$marker\":1}" || return 1
     got=$(mosquitto_sub -p "$mqtt_port" -h 127.0.0.1 -u "$CITIZENHOME_MQTT_STAFF_USER" -P "$CITIZENHOME_MQTT_STAFF_PASSWORD" \
       -q 1 -t "$topic" -C 1 -W 2 2>/dev/null) || return 1
-    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "testenv-$RANDOM" \
+    mosquitto_pub -p "$mqtt_port" -h 127.0.0.1 -u "$k" -P "$CITIZENHOME_MQTT_KIOSK_PASSWORD" -i "$k" \
       -q 1 -r -t "$topic" -n || return 1
     [[ $got == *"$marker"* ]]
   }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,7 +14,19 @@ import (
 	"citizenhome/hall/access"
 	"citizenhome/hall/settings"
 	"citizenhome/telemetry/mqtttest"
+	"citizenhome/telemetry/wire"
 )
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func mustLoad(t *testing.T, path string) settings.Config {
+	t.Helper()
+	c, err := settings.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // The operator's commands, run as an operator runs them: the built binary on a configuration.
 func TestCommands(t *testing.T) {
@@ -71,6 +85,24 @@ func TestCommands(t *testing.T) {
 	}
 	if out, code = run("", "user", "add", "li", "--role", "counter", "-config", cfg); code == 0 {
 		t.Errorf("a user without a password was added: %s", out)
+	}
+	// The hall's command key: halld makes it at its first start; before, command-key says so
+	// and makes nothing (a file made by root would be unreadable to halld).
+	keyFile := filepath.Join(dir, "command.key")
+	if out, code = run("", "command-key", "-config", cfg); code != 1 || !strings.Contains(out, "first start") || fileExists(keyFile) {
+		t.Errorf("command-key before the first start: %d %s", code, out)
+	}
+	ckey, err := commandKey(mustLoad(t, cfg), true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("command key file: %v %v", fi, err)
+	}
+	out, code = run("", "command-key", "-config", cfg)
+	pub, err := wire.ParseCommandKey(out)
+	if code != 0 || err != nil || !pub.Equal(ckey.Public()) {
+		t.Errorf("command-key: %d %q %v", code, out, err)
 	}
 	if out, code = run("", "frobnicate"); code != 2 || !strings.Contains(out, "usage") {
 		t.Errorf("unknown command: %d %s", code, out)

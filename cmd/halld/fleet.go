@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"citizenhome/hall/fleet"
@@ -52,6 +55,10 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	if err != nil {
 		return nil, err
 	}
+	cmdKey, err := commandKey(cfg, true, log)
+	if err != nil {
+		return nil, err
+	}
 	orders, err := openOrders(cfg, week, db, log)
 	if err != nil {
 		return nil, err
@@ -92,7 +99,7 @@ func startCrew(ctx context.Context, cfg settings.Config, ls link.Settings, db *l
 	}()
 	ls.ClientID = cfg.ClientID() + "-fleet"
 	v := fleet.NewView()
-	f := fleet.Follow(ls, v, fleet.DialOptions{Hall: cfg.Hall.ID, By: "halld", AutoRebirth: true, Log: log,
+	f := fleet.Follow(ls, v, fleet.DialOptions{Hall: cfg.Hall.ID, By: "halld", AutoRebirth: true, Log: log, CommandKey: cmdKey,
 		OnUpdate: func(u fleet.Update) {
 			if history.Keeps(u) {
 				k, _ := v.Kiosk(u.Addr.Kiosk)
@@ -115,6 +122,34 @@ func (c *crew) close() {
 	for _, d := range c.done {
 		<-d
 	}
+}
+
+// commandKey is the hall's command key from mqtt.command_key_file (nil when it names none):
+// the file holds the key's 32-byte seed as seal keeps its secrets (64 hex digits, 0600, refused
+// when others may read it), made at the first start when create is true.
+func commandKey(cfg settings.Config, create bool, log *slog.Logger) (ed25519.PrivateKey, error) {
+	path := cfg.MQTT.CommandKeyFile
+	if path == "" {
+		return nil, nil
+	}
+	var seed []byte
+	var err error
+	if create {
+		var created bool
+		seed, created, err = seal.LoadSecret(path)
+		if created {
+			log.Info("made the hall's command key", "file", path)
+		}
+	} else if _, err = os.Stat(path); err == nil {
+		seed, _, err = seal.LoadSecret(path) // it exists: LoadSecret only reads it
+	} else if errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("%s does not exist yet: halld makes it at its first start", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mqtt.command_key_file: %w", err)
+	}
+	defer clear(seed)
+	return ed25519.NewKeyFromSeed(seed), nil
 }
 
 // openOrders opens the work orders of 差评 and complaints with the hall's sealing secret (made at

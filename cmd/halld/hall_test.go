@@ -272,6 +272,7 @@ display_key = "e2e-display-key-0123456789"
 [mqtt]
 url = %q
 credentials_file = %q
+command_key_file = %q
 
 [voice]
 clips_dir = ""
@@ -316,7 +317,7 @@ avg_service = "5m"
 [[window]]
 id = "1"
 categories = ["A", "B", "C", "D", "E", "F"]
-`, env.Hall, addr, filepath.Join(dir, "halld.db"), addr, mqttURL, creds, filepath.Join(dir, "clips"), leaseSize,
+`, env.Hall, addr, filepath.Join(dir, "halld.db"), addr, mqttURL, creds, filepath.Join(dir, "command.key"), filepath.Join(dir, "clips"), leaseSize,
 		filepath.Join(dir, "hall.key"))
 	path := filepath.Join(dir, "halld.toml")
 	writeFile(t, path, cfg)

@@ -13,11 +13,13 @@
 //	halld user remove NAME | halld user list
 //	halld audit [--since DATE] [--limit N]     who did what, newest first
 //	halld clips DIR                            synthesise the announcement clips into DIR
+//	halld command-key                          print the public key kiosks check commands with
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +35,7 @@ import (
 	"citizenhome/hall/settings"
 	"citizenhome/hall/voice"
 	"citizenhome/internal/logging"
+	"citizenhome/telemetry/wire"
 )
 
 var version = "dev"
@@ -61,6 +64,8 @@ func main() {
 		err = auditCmd(args)
 	case "clips":
 		err = clipsCmd(args)
+	case "command-key":
+		err = commandKeyCmd(args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -93,6 +98,7 @@ const usage = `usage:
   halld user list [-config FILE]
   halld audit [--since YYYY-MM-DD] [--limit N] [-config FILE]    (--limit 0: all)
   halld clips [-english] DIR
+  halld command-key [-config FILE]      the public key of the hall's commands, for kiosk.toml
 `
 
 type usageErr struct{ msg string }
@@ -186,6 +192,31 @@ func checkCmd(args []string) error {
 		fmt.Println("warning:", w)
 	}
 	fmt.Printf("%s: hall %s, %d categories, %d windows\n", *cfgPath, cfg.Hall.ID, len(cfg.Categories), len(cfg.Windows))
+	return nil
+}
+
+// commandKeyCmd prints the public half of the hall's command key, the value of a kiosk's
+// hall.command_key. It never makes the key (a file made by another user than halld's would be
+// unreadable to halld): halld makes it at its first start.
+func commandKeyCmd(args []string) error {
+	fs := flag.NewFlagSet("halld command-key", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfgPath := fs.String("config", defaultConfig, "configuration file")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return usageError("command-key [-config FILE]")
+	}
+	cfg, err := settings.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if cfg.MQTT.CommandKeyFile == "" {
+		return fmt.Errorf("%s: mqtt.command_key_file is empty: halld signs no commands", *cfgPath)
+	}
+	key, err := commandKey(cfg, false, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Println(wire.FormatCommandKey(key.Public().(ed25519.PublicKey)))
 	return nil
 }
 

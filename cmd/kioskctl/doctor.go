@@ -961,9 +961,18 @@ func (d *doctor) checkBroker(ctx context.Context) checkResult {
 	case <-ctx.Done():
 		return failCheck(name, "check the network path to the broker (firewall, port 8883 for ssl://)", "%s: no answer", m.URL)
 	}
-	if err := tok.Error(); err != nil {
+	err = tok.Error()
+	if err != nil && refusedAccount(err) {
+		// The broker binds a kiosk account to the kiosk's own client id (docs/telemetry.md,
+		// "Bound identities"), so the probe's id is refused even with the right password.
+		if r, ok := d.brokerBound(ctx, s); ok {
+			return r
+		}
+		err = d.probeOwnID(ctx, s)
+	}
+	if err != nil {
 		fix := "check that the broker runs and that this kiosk reaches it (nc -vz HOST PORT); for ssl://, mqtt.ca_file must hold the hall's CA"
-		if strings.Contains(err.Error(), "user name or password") || strings.Contains(err.Error(), "not Authorized") {
+		if refusedAccount(err) {
 			fix = "the broker refused the account: check mqtt.credentials_file against the broker's password file (the account is " + wire.Kiosk{Hall: d.cfg.Hall.ID, Kiosk: d.cfg.Kiosk.ID}.ClientID() + ")"
 		}
 		if m.Embedded {
@@ -971,12 +980,93 @@ func (d *doctor) checkBroker(ctx context.Context) checkResult {
 		}
 		return failCheck(name, fix, "%s: %v", m.URL, err)
 	}
-	c.Disconnect(100)
+	if c.IsConnected() {
+		c.Disconnect(100)
+	}
 	who := s.Username
 	if who == "" {
 		who = "the client certificate"
 	}
 	return okCheck(name, "%s accepts %s", m.URL, who)
+}
+
+func refusedAccount(err error) bool {
+	return strings.Contains(err.Error(), "user name or password") || strings.Contains(err.Error(), "not Authorized")
+}
+
+// brokerBound judges the broker when it refused the account under the probe's client id: a
+// running kiosk holds the account's own id, and doctor must not log in beside it (the broker
+// would end the kiosk's session). ok is false when no kiosk runs: the caller then probes with
+// the kiosk's own id.
+func (d *doctor) brokerBound(ctx context.Context, s link.Settings) (r checkResult, ok bool) {
+	const name = "broker"
+	if kd := d.kioskd(ctx); kd.running && kd.status != nil {
+		if kd.status.Boot > 0 {
+			return okCheck(name, "%s: kioskd at %s is connected as %s (boot %d)", s.URL, d.cfg.API.Listen, s.Username, kd.status.Boot), true
+		}
+		return failCheck(name, "journalctl -u kioskd says why; check mqtt.credentials_file against the broker's password file",
+			"%s: kioskd at %s is not connected to the broker, which refuses %s under another client id than its own", s.URL, d.cfg.API.Listen, s.Username), true
+	}
+	if hs := d.storeHolders(); len(hs) > 0 {
+		return warnCheck(name, "kioskctl status at the hall shows whether this kiosk is connected",
+			"%s admits %s only under its own client id, which the running %s (pid %d) holds: doctor does not log in beside it", s.URL, s.Username, hs[0].comm, hs[0].pid), true
+	}
+	return checkResult{}, false
+}
+
+// storeHolders are the kiosk processes (kiosk, kioskd) that have the store open.
+func (d *doctor) storeHolders() []holder {
+	want, err := os.Stat(d.cfg.Kiosk.Store)
+	if err != nil {
+		return nil
+	}
+	procs, _ := os.ReadDir(d.proc)
+	var out []holder
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join(d.proc, p.Name(), "comm"))
+		h := holder{pid: pid, comm: strings.TrimSpace(string(comm))}
+		if !d.kioskProcs[h.comm] {
+			continue
+		}
+		dir := filepath.Join(d.proc, p.Name(), "fd")
+		fds, _ := os.ReadDir(dir)
+		for _, fd := range fds {
+			if fi, err := os.Stat(filepath.Join(dir, fd.Name())); err == nil && os.SameFile(fi, want) {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// probeOwnID logs in with the kiosk's own client id, when no kiosk runs here. It keeps the
+// kiosk's session (clean session off) and acknowledges nothing, so commands queued for the
+// kiosk stay queued: the broker sends them again when the kiosk connects.
+func (d *doctor) probeOwnID(ctx context.Context, s link.Settings) error {
+	s.ClientID = s.Username
+	o, err := s.Options()
+	if err != nil {
+		return err
+	}
+	o.SetCleanSession(false).SetAutoAckDisabled(true).SetAutoReconnect(false).
+		SetDefaultPublishHandler(func(paho.Client, paho.Message) {})
+	c := paho.NewClient(o)
+	tok := c.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := tok.Error(); err != nil {
+		return err
+	}
+	c.Disconnect(100)
+	return nil
 }
 
 // Kernel clock status (adjtimex): unsynchronised bit, and the state that says the same.

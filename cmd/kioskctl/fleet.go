@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 
 	"citizenhome/hall/fleet"
 	"citizenhome/hall/fleet/fleetsim"
+	"citizenhome/seal"
 	"citizenhome/telemetry/link"
 	"citizenhome/telemetry/wire"
 )
@@ -70,6 +72,7 @@ type fleetFlags struct {
 	n                                               int
 	every                                           time.Duration
 	prefix, simPass                                 string
+	cmdKey                                          string
 }
 
 type multi []string
@@ -104,6 +107,24 @@ func addFleetFlags(fs *flag.FlagSet, f *fleetFlags) {
 	fs.DurationVar(&f.every, "every", time.Second, "simulate: status interval")
 	fs.StringVar(&f.prefix, "prefix", "sim", "simulate: kiosk id prefix (ids PREFIX00001...)")
 	fs.StringVar(&f.simPass, "kiosk-password", os.Getenv("KIOSKCTL_SIM_PASSWORD"), "simulate: the simulated kiosks' password")
+	fs.StringVar(&f.cmdKey, "command-key", os.Getenv("KIOSKCTL_COMMAND_KEY"), "commands: the hall's command key file (halld's mqtt.command_key_file): sign them, as kiosks with hall.command_key require")
+}
+
+// commandKey reads the hall's command key (--command-key), nil when none is given. kioskctl
+// never makes one: a key of its own would sign commands no kiosk accepts.
+func (f *fleetFlags) commandKey() (ed25519.PrivateKey, error) {
+	if f.cmdKey == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(f.cmdKey); err != nil {
+		return nil, fmt.Errorf("--command-key: %w", err)
+	}
+	seed, _, err := seal.LoadSecret(f.cmdKey) // it exists: LoadSecret only reads it
+	if err != nil {
+		return nil, fmt.Errorf("--command-key: %w", err)
+	}
+	defer clear(seed)
+	return ed25519.NewKeyFromSeed(seed), nil
 }
 
 func (f *fleetFlags) settings() (link.Settings, error) {
@@ -188,9 +209,13 @@ func runFleet(cmd string, args []string, stdout, stderr io.Writer) int {
 	if cmd == "watch" {
 		watchOut = watcher(out, v)
 	}
+	key, err := f.commandKey()
+	if err != nil {
+		return out.result(err, "")
+	}
 	dctx, cancel := context.WithTimeout(ctx, f.timeout)
 	c, err := fleet.Dial(dctx, s, v, fleet.DialOptions{Hall: f.hall, By: f.by, OnUpdate: watchOut,
-		AutoRebirth: cmd == "watch" || cmd == "status", Log: log})
+		AutoRebirth: cmd == "watch" || cmd == "status", Log: log, CommandKey: key})
 	cancel()
 	if err != nil {
 		return out.result(err, "")

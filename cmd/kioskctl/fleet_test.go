@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,8 @@ import (
 
 	"citizenhome/hall/fleet/fleetsim"
 	"citizenhome/kiosk"
+	"citizenhome/seal"
+	"citizenhome/telemetry/agent"
 	"citizenhome/telemetry/mqtttest"
 	"citizenhome/telemetry/telemetrytest"
 	"citizenhome/telemetry/wire"
@@ -135,6 +139,45 @@ func TestFleetCommands(t *testing.T) {
 	}
 	if !sawLock {
 		t.Errorf("watch did not show the lock:\n%s", out)
+	}
+}
+
+// A kiosk that requires the hall's signature: kioskctl with the hall's key file (halld's
+// command.key) signs and the command runs; without it the kiosk refuses, and kioskctl says why.
+func TestFleetSignedCommands(t *testing.T) {
+	env := mqtttest.Shared(t)
+	keyFile := filepath.Join(t.TempDir(), "command.key")
+	seed, _, err := seal.LoadSecret(keyFile) // as halld makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	k, _, _ := telemetrytest.StartKioskWith(t, env, "k31", "9.9", func(o *agent.Options) { o.CommandKey = pub })
+	rec := mqtttest.Record(t, env.Staff(), "citizenhome/v1/"+env.Hall+"/k31/state", mqtttest.RecordOptions{})
+	rec.Wait(t, 10*time.Second, "the kiosk's birth", func(ms []mqtttest.Msg) bool {
+		return len(ms) > 0 && strings.Contains(string(ms[len(ms)-1].Payload), `"ready"`)
+	})
+	c := conn(env)
+	code, out, _ := runCtl(append([]string{"lock", "--message", "设备维护"}, append(c, "k31")...), "")
+	if code != 1 || !strings.Contains(out, wire.RefuseUnsigned) {
+		t.Errorf("lock without the key: %d %q", code, out)
+	}
+	if locked, _ := k.Locked(); locked {
+		t.Error("an unsigned lock ran")
+	}
+	code, out, errs := runCtl(append([]string{"lock", "--message", "设备维护", "--command-key", keyFile}, append(c, "k31")...), "")
+	if code != 0 || !strings.Contains(out, "k31: ok") {
+		t.Errorf("lock with the key: %d %q %q", code, out, errs)
+	}
+	if locked, msg := k.Locked(); !locked || msg != "设备维护" {
+		t.Errorf("kiosk after a signed lock: %v %q", locked, msg)
+	}
+	code, out, errs = runCtl(append([]string{"unlock", "--command-key", keyFile + ".missing"}, append(c, "k31")...), "")
+	if code == 0 || !strings.Contains(out+errs, "--command-key") {
+		t.Errorf("a missing key file: %d %q %q", code, out, errs)
+	}
+	if locked, _ := k.Locked(); !locked {
+		t.Error("the kiosk was unlocked without the key")
 	}
 }
 

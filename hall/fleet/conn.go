@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,7 @@ type Conn struct {
 	// status do).
 	autoRebirth bool
 	onUpdate    func(Update)
+	key         ed25519.PrivateKey
 
 	mu      sync.Mutex
 	waiters map[string]chan wire.Reply
@@ -54,6 +56,10 @@ type DialOptions struct {
 	// AutoRebirth sends a rebirth command to a kiosk when the view sees a sequence gap.
 	AutoRebirth bool
 	Log         *slog.Logger
+	// CommandKey is the hall's command key (halld's command.key): every command is then
+	// signed for its kiosk (wire.SignCommand), as kiosks with hall.command_key require. nil:
+	// commands go unsigned, and such kiosks refuse them.
+	CommandKey ed25519.PrivateKey
 }
 
 // Dial connects with s (a clean session: a tool keeps no state at the broker), subscribes to
@@ -75,7 +81,7 @@ func Dial(ctx context.Context, s link.Settings, v *View, o DialOptions) (*Conn, 
 		s.ClientID = "kioskctl-" + randHex(6)
 	}
 	c := &Conn{idPrefix: s.ClientID + "-", view: v, hall: o.Hall, by: o.By, log: o.Log, autoRebirth: o.AutoRebirth, onUpdate: o.OnUpdate,
-		waiters: map[string]chan wire.Reply{}, probes: map[string]chan struct{}{}}
+		key: o.CommandKey, waiters: map[string]chan wire.Reply{}, probes: map[string]chan struct{}{}}
 	opts, err := s.Options()
 	if err != nil {
 		return nil, err
@@ -225,8 +231,9 @@ type Order struct {
 	By string
 }
 
-// Command sends a command to a kiosk and waits for its reply until ctx ends (its deadline is
-// also the command's expiry, so a kiosk that gets it later does not run it). A reply with
+// Command sends a command to a kiosk and waits for its reply until ctx ends (its deadline, at
+// most a day ahead, is also the command's expiry, so a kiosk that gets it later does not run
+// it), signed when the Conn has the hall's command key. A reply with
 // ok=false is returned with a *CommandError; no reply in time is ErrNoReply. The returned
 // reply's ID is the command's id in every case, so a caller can point at it in the history even
 // when the kiosk did not answer.
@@ -237,6 +244,11 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, o Order) (wire.Reply, 
 	expires, ok := ctx.Deadline()
 	if !ok {
 		expires = time.Now().Add(time.Minute)
+	}
+	// Kiosks refuse an expiry further ahead (wire.MaxCommandLife); a minute's margin for
+	// clocks that differ.
+	if most := time.Now().Add(wire.MaxCommandLife - time.Minute); expires.After(most) {
+		expires = most
 	}
 	by := o.By
 	if by == "" {
@@ -249,6 +261,13 @@ func (c *Conn) Command(ctx context.Context, k wire.Kiosk, o Order) (wire.Reply, 
 			return wire.Reply{ID: cmd.ID}, err
 		}
 		cmd.Args = b
+	}
+	if c.key != nil {
+		signed, err := wire.SignCommand(c.key, k, cmd)
+		if err != nil {
+			return wire.Reply{ID: cmd.ID}, err
+		}
+		cmd = signed
 	}
 	payload, _ := json.Marshal(cmd)
 	ch := make(chan wire.Reply, 1)

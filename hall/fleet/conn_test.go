@@ -109,7 +109,12 @@ func TestConnCommandsAndView(t *testing.T) {
 
 // A gap in seq makes the view ask the kiosk for a rebirth, which it answers.
 func TestConnRebirthOnGap(t *testing.T) {
-	env := mqtttest.Shared(t)
+	// A private broker with a forger's account that may write k21's events: k21's own account
+	// is bound to its client id, which the running kiosk holds.
+	env := mqtttest.NewEnv("gap", "k21")
+	forger := mqtttest.RandomHex(8)
+	env = mqtttest.StartMosquittoWith(t, env, mqtttest.BrokerOptions{Users: map[string]string{"forger": forger},
+		ACL: "user forger\ntopic write citizenhome/v1/gap/k21/event"}).Env
 	_, st, _ := startKiosk(t, env, "k21")
 	id := wire.Kiosk{Hall: env.Hall, Kiosk: "k21"}
 	v := fleet.NewView()
@@ -124,8 +129,7 @@ func TestConnRebirthOnGap(t *testing.T) {
 	// Two live messages with a hole between them, as if the view had missed some: an event
 	// one ahead (the baseline), then one three further.
 	forge := func(seq int64) {
-		s := env.Kiosk("k21")
-		s.ClientID = "forger-" + mqtttest.RandomHex(3)
+		s := env.Settings("forger", forger, "")
 		b, _ := json.Marshal(wire.Event{ID: mqtttest.RandomHex(8), Boot: k.Boot, Seq: seq, Type: "test", Data: json.RawMessage(`{}`)})
 		if tok := mqtttest.Connect(t, s).Publish(id.Topic(wire.KindEvent), 1, false, b); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 			t.Fatal(tok.Error())

@@ -44,6 +44,7 @@ func Demo(dataDir string) (Config, error) {
 	c.MQTT.CredentialsFile = filepath.Join(dataDir, "mqtt-controller.credentials")
 	c.Voice.CacheDir = filepath.Join(dataDir, "clips")
 	c.Followup.KeyFile = filepath.Join(dataDir, "halld-demo.key")
+	c.MQTT.CommandKeyFile = filepath.Join(dataDir, "halld-demo-command.key")
 	c.Demo = true
 	return c, nil
 }

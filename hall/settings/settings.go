@@ -101,6 +101,10 @@ type MQTT struct {
 	Embedded     bool   `toml:"embedded"`
 	PasswordFile string `toml:"password_file"`
 	ACLFile      string `toml:"acl_file"`
+	// CommandKeyFile holds the hall's Ed25519 key that signs every command halld sends (made at
+	// the first start, mode 0600; `halld command-key` prints its public half for the kiosks'
+	// hall.command_key). Empty: commands go unsigned.
+	CommandKeyFile string `toml:"command_key_file"`
 }
 
 // Voice says where the clips the announcements are made of are found.
@@ -284,7 +288,8 @@ func Default() Config {
 		Store: Store{Path: "/var/lib/citizenhome/halld/halld.db"},
 		HTTP:  HTTP{Listen: ":8480", PublicRate: 60, TrustedProxies: []string{}},
 		MQTT: MQTT{URL: "tcp://127.0.0.1:1883", CredentialsFile: "/etc/citizenhome/halld-mqtt.credentials",
-			PasswordFile: "/etc/citizenhome/broker.passwd", ACLFile: "/etc/citizenhome/broker.acl"},
+			PasswordFile: "/etc/citizenhome/broker.passwd", ACLFile: "/etc/citizenhome/broker.acl",
+			CommandKeyFile: "/var/lib/citizenhome/halld/command.key"},
 		Voice: Voice{ClipsDir: "/etc/citizenhome/clips", CacheDir: "/usr/share/citizenhome/clips"},
 		Rules: Rules{PriorityShare: 0.5, LongestWait: Duration{45 * time.Minute}, MaxRecalls: 3,
 			NoShowGrace: Duration{30 * time.Minute}, RequeueAfter: 3, LeaseSize: 10,

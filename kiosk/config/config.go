@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata"
 
 	"citizenhome/kiosk/hours"
+	"citizenhome/telemetry/wire"
 	"citizenhome/tomlfile"
 )
 
@@ -102,6 +103,10 @@ type Hall struct {
 	// PublicURL is the base of the hall's public ticket page: a ticket's QR code holds
 	// {public_url}/t/{lookup}. Empty: the QR code holds the kiosk's own lookup payload.
 	PublicURL string `toml:"public_url"`
+	// CommandKey is the hall's public key for commands, "ed25519:<base64>" as `halld
+	// command-key` prints it: when set, the kiosk runs only commands the hall signed for it and
+	// refuses the rest (docs/telemetry.md, "Signed commands"). Empty: no signature asked for.
+	CommandKey string `toml:"command_key"`
 }
 
 // Kiosk holds the settings of this one terminal.
@@ -382,6 +387,11 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if err := checkPublicURL(c.Hall.PublicURL); err != nil {
 		p.Add("hall.public_url", "%v", err)
+	}
+	if c.Hall.CommandKey != "" {
+		if _, err := wire.ParseCommandKey(c.Hall.CommandKey); err != nil {
+			p.Add("hall.command_key", "%q is not the hall's key: %v", c.Hall.CommandKey, err)
+		}
 	}
 	if c.Kiosk.Language != "zh" && c.Kiosk.Language != "en" {
 		p.Add("kiosk.language", "%q must be zh or en", c.Kiosk.Language)

@@ -359,3 +359,18 @@ func TestBrokerURLNoClearTextOffHost(t *testing.T) {
 		t.Error("an embedded broker on every interface accepted")
 	}
 }
+
+// hall.command_key: the hall's key as `halld command-key` prints it, or an error naming the key.
+func TestCommandKey(t *testing.T) {
+	key := "ed25519:" + strings.Repeat("A", 43) + "="
+	c, err := Parse([]byte("[hall]\ncommand_key = \"" + key + "\"\n"))
+	if err != nil || c.Hall.CommandKey != key {
+		t.Fatalf("a good key: %v %q", err, c.Hall.CommandKey)
+	}
+	for _, bad := range []string{"AAAA", "ed25519:" + strings.Repeat("A", 42) + "==", "rsa:" + strings.Repeat("A", 43) + "="} {
+		_, err := Parse([]byte("[hall]\ncommand_key = \"" + bad + "\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "hall.command_key") || !strings.Contains(err.Error(), "halld command-key") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,6 +62,10 @@ type Options struct {
 	// ResendEvery is how often, with a hall controller (hall.controller), the events it has not
 	// acknowledged are sent again while it is online; 0: DefaultResendEvery.
 	ResendEvery time.Duration
+	// CommandKey is the hall's public key (hall.command_key): when set, a command runs only
+	// with a good signature of the hall for this kiosk (wire.VerifyCommand); unsigned or badly
+	// signed commands are refused with their code. nil: commands are not asked for one.
+	CommandKey ed25519.PublicKey
 }
 
 // Agent is a kiosk's telemetry. Create it with New, run it with Run (or Start).

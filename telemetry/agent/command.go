@@ -107,8 +107,17 @@ func (a *Agent) process(ctx context.Context, in inbound) []byte {
 		a.log.Info("command repeated: answering with its first reply", "id", cmd.ID, "name", cmd.Name)
 		return r
 	}
-	if now := a.now(); now.After(cmd.Expires) {
-		return a.finish(ctx, cmd, in.received, false, refuse(wire.RefuseExpired, "expired at %s (now %s)", cmd.Expires.Format(time.RFC3339), a.stamp(now).Format(time.RFC3339)), nil, nil)
+	// A kiosk given the hall's key runs only what the hall signed for it; the expiry's bound
+	// holds for every command, so that a captured command cannot be replayed for long.
+	var ce *wire.CommandError
+	if len(a.o.CommandKey) > 0 {
+		if err := wire.VerifyCommand(a.o.CommandKey, a.id, cmd); errors.As(err, &ce) {
+			a.log.Warn("command refused: not signed by the hall", "id", cmd.ID, "name", cmd.Name, "code", ce.Code)
+			return a.finish(ctx, cmd, in.received, false, &refusal{code: ce.Code, msg: ce.Msg}, nil, nil)
+		}
+	}
+	if err := wire.CheckExpiry(cmd, a.stamp(a.now())); errors.As(err, &ce) {
+		return a.finish(ctx, cmd, in.received, false, &refusal{code: ce.Code, msg: ce.Msg}, nil, nil)
 	}
 	h, ok := handlers[cmd.Name]
 	if !ok {

@@ -28,6 +28,8 @@ func TestCommands(t *testing.T) {
 	}
 	past := cmd("c-expired", "lock", nil)
 	past["expires"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	far := cmd("c-far", "lock", nil)
+	far["expires"] = time.Now().Add(wire.MaxCommandLife + time.Minute).Format(time.RFC3339)
 	cases := []struct {
 		name    string
 		cmd     any
@@ -55,6 +57,7 @@ func TestCommands(t *testing.T) {
 		{name: "set-config bad value", cmd: cmd("c-set-y", "set-config", map[string]string{"kiosk.idle_timeout": "1s"}), id: "c-set-y", code: wire.RefuseBadArgs},
 		{name: "unknown", cmd: cmd("c-unknown", "format-disk", nil), id: "c-unknown", code: wire.RefuseUnknown},
 		{name: "expired", cmd: past, id: "c-expired", code: wire.RefuseExpired, lockNow: ptr(false)},
+		{name: "expires too far ahead", cmd: far, id: "c-far", code: wire.RefuseBadExpiry, lockNow: ptr(false)},
 		{name: "unknown arg", cmd: cmd("c-arg", "unlock", map[string]int{"x": 1}), id: "c-arg", code: wire.RefuseBadArgs},
 		{name: "malformed with id", cmd: `{"id":"c-bad","name":"lock"}`, id: "c-bad", code: wire.RefuseMalformed, lockNow: ptr(false)},
 		{name: "malformed", cmd: `not json`, id: "", code: wire.RefuseMalformed},

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,10 +85,17 @@ func Launch(ctx context.Context, cfg config.Config, o LaunchOptions) (*Running, 
 	case m.CredentialsFile != "":
 		s.Username, s.Password, err = link.ReadCredentials(m.CredentialsFile)
 	}
+	var key ed25519.PublicKey
+	if err == nil && cfg.Hall.CommandKey != "" {
+		key, err = wire.ParseCommandKey(cfg.Hall.CommandKey) // config.Check has said why already
+	}
 	if err != nil {
+		if r.Broker != nil {
+			r.Broker.Close()
+		}
 		return nil, err
 	}
-	a, err := New(Options{Kiosk: o.Kiosk, Store: o.Store, Link: s, Heartbeat: m.Heartbeat.Duration, Version: o.Version, Log: o.Log})
+	a, err := New(Options{Kiosk: o.Kiosk, Store: o.Store, Link: s, Heartbeat: m.Heartbeat.Duration, Version: o.Version, Log: o.Log, CommandKey: key})
 	if err != nil {
 		if r.Broker != nil {
 			r.Broker.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,26 @@ func TestLaunchDemo(t *testing.T) {
 	// Off: nothing started.
 	if r, err := Launch(context.Background(), k.Config(), LaunchOptions{Kiosk: k, Store: st}); r != nil || err != nil {
 		t.Errorf("Launch with mqtt.enabled = false: %v %v", r, err)
+	}
+}
+
+// hall.command_key reaches the agent: a kiosk launched with it refuses an unsigned command.
+func TestLaunchCommandKey(t *testing.T) {
+	dir := t.TempDir()
+	k, st := newKiosk(t, "demo", "demo-01", "", nil)
+	cfg := k.Config()
+	cfg.Hall.CommandKey = "ed25519:" + strings.Repeat("A", 43) + "="
+	r, err := Launch(context.Background(), cfg, LaunchOptions{Kiosk: k, Store: st, Log: quietLog(), DemoDir: dir, DemoAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if want, _ := wire.ParseCommandKey(cfg.Hall.CommandKey); !r.Agent.o.CommandKey.Equal(want) {
+		t.Errorf("agent key %x", r.Agent.o.CommandKey)
+	}
+	cfg.Hall.CommandKey = "ed25519:short"
+	if r2, err := Launch(context.Background(), cfg, LaunchOptions{Kiosk: k, Store: st, Log: quietLog(), DemoDir: t.TempDir(), DemoAddr: "127.0.0.1:0"}); err == nil {
+		r2.Close()
+		t.Error("a bad hall.command_key was launched")
 	}
 }

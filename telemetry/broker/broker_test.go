@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
 	"net/url"
@@ -42,13 +43,20 @@ func TestSecurityMosquitto(t *testing.T) {
 	mqtttest.SecuritySuite(t, env)
 }
 
+// The shipped configuration (packaging/mosquitto/citizenhome.conf, its identity binding
+// included) on a private Mosquitto: the shared broker's configuration is scripts/testenv.sh's.
+func TestSecurityMosquittoShipped(t *testing.T) {
+	m := mqtttest.StartMosquitto(t, mqtttest.NewEnv("shipped", "k1", "k2"))
+	mqtttest.SecuritySuite(t, m.Env)
+}
+
 func TestSecurityEmbedded(t *testing.T) {
 	_, env := startEmbedded(t, mqtttest.NewEnv("emb", "k1", "k2"))
 	mqtttest.SecuritySuite(t, env)
 }
 
-// Only the embedded broker enforces it: a kiosk account connects with its own client id only,
-// so that one kiosk's credentials cannot take another kiosk's session over.
+// A kiosk account connects with its own client id only, so that one kiosk's credentials cannot
+// take another kiosk's session over (the suite checks Mosquitto and this broker alike).
 func TestEmbeddedKioskClientID(t *testing.T) {
 	_, env := startEmbedded(t, mqtttest.NewEnv("emb", "k1", "k2"))
 	s := env.Kiosk("k1")
@@ -241,5 +249,43 @@ func TestEmbeddedQuickReconnectKeepsSubscriptions(t *testing.T) {
 			t.Fatalf("round %d: the reconnected kiosk received nothing on its cmd topic", i)
 		}
 		c.Disconnect(0)
+	}
+}
+
+// The example binding file shipped in packaging is what the generator writes, and binds every
+// kiosk account to its own client id and nothing else.
+func TestBindExampleUpToDate(t *testing.T) {
+	dir := filepath.Join(mqtttest.RepoRoot(), "packaging", "mosquitto")
+	want, err := exec.Command(filepath.Join(dir, "citizenhome-acl"), "-b", "kf", "k01", "k02").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "citizenhome.bind.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("citizenhome.bind.example.json differs from citizenhome-acl -b's output:\n%s", want)
+	}
+	var f struct {
+		DefaultACLAccess map[string]bool
+		Clients          []struct{ Username, ClientID string }
+		Roles            []any
+	}
+	if err := json.Unmarshal(got, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.DefaultACLAccess) != 4 || len(f.Roles) != 0 || len(f.Clients) != 2 {
+		t.Errorf("the plugin must grant nothing and bind the two kiosks: %s", got)
+	}
+	for k, v := range f.DefaultACLAccess {
+		if v {
+			t.Errorf("defaultACLAccess.%s is true: the plugin would grant what the ACL denies", k)
+		}
+	}
+	for _, c := range f.Clients {
+		if c.Username != c.ClientID || !strings.HasPrefix(c.Username, "kiosk-kf-") {
+			t.Errorf("client %+v not bound to its own client id", c)
+		}
 	}
 }

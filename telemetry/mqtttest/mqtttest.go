@@ -108,7 +108,7 @@ func Shared(t testing.TB) Env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := RoundTrip(ctx, e.Staff(), e.Kiosk(e.Kiosks[0]), e.Hall, e.Kiosks[0]); err != nil {
+	if err := RoundTrip(ctx, e.Staff(), e.Hall); err != nil {
 		t.Fatalf("the shared test broker at %s does not answer: %v", e.URL, err)
 	}
 	return e
@@ -137,7 +137,8 @@ func NewEnv(hall string, kiosks ...string) Env {
 }
 
 // WriteBrokerFiles writes, in dir, the Mosquitto password file "passwd" (hashed with
-// mosquitto_passwd) and the ACL "acl" (from packaging/mosquitto/citizenhome-acl) for e.
+// mosquitto_passwd), the ACL "acl" and the dynamic-security plugin's file "bind.json" that binds
+// each kiosk account to its client id (both from packaging/mosquitto/citizenhome-acl) for e.
 func WriteBrokerFiles(dir string, e Env) (passwd, acl string, err error) {
 	passwd, acl = filepath.Join(dir, "passwd"), filepath.Join(dir, "acl")
 	var pw bytes.Buffer
@@ -165,7 +166,52 @@ func WriteBrokerFiles(dir string, e Env) (passwd, acl string, err error) {
 	if err := os.WriteFile(acl, aclText.Bytes(), 0o600); err != nil {
 		return "", "", err
 	}
+	bind := exec.Command(filepath.Join(RepoRoot(), "packaging", "mosquitto", "citizenhome-acl"), append([]string{"-b", e.Hall}, e.Kiosks...)...)
+	var bindText bytes.Buffer
+	stderr.Reset()
+	bind.Stdout, bind.Stderr = &bindText, &stderr
+	if err := bind.Run(); err != nil {
+		return "", "", fmt.Errorf("citizenhome-acl -b: %v: %s", err, stderr.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bind.json"), bindText.Bytes(), 0o600); err != nil {
+		return "", "", err
+	}
 	return passwd, acl, nil
+}
+
+// ShippedConf is packaging/mosquitto/citizenhome.conf with what belongs to one machine put in
+// by set: each setting named in set is replaced, where it first stands, by set's lines ("" drops
+// it; later occurrences are dropped), every other setting is kept as shipped, comments are
+// left out. The settings in must have to be in the shipped file: a test of the shipped
+// configuration that silently ran without one would test something else.
+func ShippedConf(set map[string]string, must ...string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(RepoRoot(), "packaging", "mosquitto", "citizenhome.conf"))
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		key, _, _ := strings.Cut(line, " ")
+		repl, ok := set[key]
+		switch {
+		case !ok:
+			out.WriteString(line + "\n")
+		case !seen[key] && repl != "":
+			out.WriteString(repl + "\n")
+		}
+		seen[key] = true
+	}
+	for _, k := range must {
+		if !seen[k] {
+			return "", fmt.Errorf("packaging/mosquitto/citizenhome.conf has no %s line", k)
+		}
+	}
+	return out.String(), nil
 }
 
 // addBrokerFiles adds o's accounts (hashed by mosquitto_passwd -b) and ACL sections.
@@ -220,7 +266,8 @@ type Mosquitto struct {
 	t   testing.TB
 }
 
-// StartMosquitto starts a private Mosquitto on a free loopback port with e's accounts (e.URL
+// StartMosquitto starts a private Mosquitto on a free loopback port with the shipped
+// configuration (packaging/mosquitto/citizenhome.conf, see ShippedConf) and e's accounts (e.URL
 // is set), persistence on (saved every second, so sessions survive a SIGKILL), and waits until
 // a publish/subscribe round trip works. It is stopped at the end of the test.
 func StartMosquitto(t testing.TB, e Env) *Mosquitto {
@@ -280,36 +327,42 @@ func startMosquitto(t testing.TB, e Env, withTLS bool, o BrokerOptions) *Mosquit
 			t.Fatal(err)
 		}
 		m.CAFile, m.CertFile, m.KeyFile = ca, ccert, ckey
-		tlsConf = fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\ntls_version tlsv1.2\n", ca, cert, key)
+		tlsConf = fmt.Sprintf("\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\ntls_version tlsv1.2", ca, cert, key)
 	}
+	bind := filepath.Join(dir, "bind.json")
 	for try := 0; ; try++ {
 		m.Port = freePort(t)
 		m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
 		if withTLS {
 			m.URL = fmt.Sprintf("ssl://127.0.0.1:%d", m.Port)
 		}
-		conf := fmt.Sprintf(`# private test broker
-user %s
-per_listener_settings false
-listener %d 127.0.0.1
-`+tlsConf+`allow_anonymous false
-password_file %s
-acl_file %s
-persistence true
-persistence_location %s/
-autosave_interval 1
-max_queued_messages 0
-max_inflight_messages 0
-set_tcp_nodelay true
-log_dest file %s
-log_type error
-log_type warning
-log_type notice
-`, runAs, m.Port, passwd, acl, dir, m.Log) + o.Conf
+		// The shipped configuration (its security above all: anonymous refused, the identity
+		// binding), with this test's port, files and directory, persistence saved every second
+		// (so that sessions survive a SIGKILL) and no queue limits.
+		shipped, err := ShippedConf(map[string]string{
+			"listener":               fmt.Sprintf("listener %d 127.0.0.1", m.Port) + tlsConf,
+			"certfile":               "",
+			"keyfile":                "",
+			"cafile":                 "",
+			"require_certificate":    "",
+			"tls_version":            "",
+			"password_file":          "password_file " + passwd,
+			"acl_file":               "acl_file " + acl,
+			"plugin_opt_config_file": "plugin_opt_config_file " + bind,
+			"persistence_location":   "persistence_location " + dir + "/",
+			"autosave_interval":      "autosave_interval 1",
+			"max_queued_messages":    "max_queued_messages 0",
+			"max_inflight_messages":  "max_inflight_messages 0",
+		}, "listener", "password_file", "acl_file", "plugin", "plugin_opt_config_file", "allow_anonymous")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := fmt.Sprintf("# private test broker\nuser %s\n", runAs) + shipped +
+			fmt.Sprintf("log_dest file %s\nlog_type error\nlog_type warning\nlog_type notice\n", m.Log) + o.Conf
 		if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		err := m.start(bin)
+		err = m.start(bin)
 		if err == nil {
 			break
 		}
@@ -345,7 +398,7 @@ func (m *Mosquitto) start(bin string) error {
 	defer cancel()
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
-		err := RoundTrip(rctx, m.Staff(), m.Kiosk(m.Kiosks[0]), m.Hall, m.Kiosks[0])
+		err := RoundTrip(rctx, m.Staff(), m.Hall)
 		rcancel()
 		if err == nil {
 			return nil
@@ -409,11 +462,13 @@ func (m *Mosquitto) Stop() {
 	}
 }
 
-// RoundTrip proves a broker works: the kiosk account publishes a retained status on its own
-// root, the staff account must receive it, then it is cleared. It uses the real accounts and
-// ACL, so it also proves those are loaded.
-func RoundTrip(ctx context.Context, staff, kiosk link.Settings, hall, kioskID string) error {
-	topic := "citizenhome/v1/" + hall + "/" + kioskID + "/status"
+// RoundTrip proves a broker works: the staff account publishes a marker to the command topic
+// of "kioskctl-probe" (a kiosk id nobody has, the probe of hall/fleet's Conn, which hall-side
+// readers already ignore) and must receive it. It uses the real accounts and ACL, so it also
+// proves those are loaded. No kiosk account takes part: a kiosk account is bound to its own
+// client id, and a probe under it would end the session of a kiosk a test is running.
+func RoundTrip(ctx context.Context, staff link.Settings, hall string) error {
+	topic := "citizenhome/v1/" + hall + "/kioskctl-probe/cmd"
 	marker := "roundtrip-" + RandomHex(6)
 	got := make(chan struct{}, 1)
 	so, err := staff.Options()
@@ -436,19 +491,8 @@ func RoundTrip(ctx context.Context, staff, kiosk link.Settings, hall, kioskID st
 	if err := waitTok(ctx, sc.Subscribe(topic, 1, nil)); err != nil {
 		return fmt.Errorf("staff subscribe: %w", err)
 	}
-	// Not the kiosk's contract client id: the kiosk may be connected with it.
-	kiosk.ClientID = "roundtrip-" + RandomHex(4)
-	ko, err := kiosk.Options()
-	if err != nil {
-		return err
-	}
-	kc := paho.NewClient(ko)
-	if err := waitTok(ctx, kc.Connect()); err != nil {
-		return fmt.Errorf("kiosk connect: %w", err)
-	}
-	defer kc.Disconnect(0)
-	if err := waitTok(ctx, kc.Publish(topic, 1, false, `{"`+marker+`":1}`)); err != nil {
-		return fmt.Errorf("kiosk publish: %w", err)
+	if err := waitTok(ctx, sc.Publish(topic, 1, false, `{"probe":"`+marker+`"}`)); err != nil {
+		return fmt.Errorf("staff publish: %w", err)
 	}
 	select {
 	case <-got:
@@ -594,16 +638,17 @@ func trunc(b []byte) string {
 }
 
 // ClearRetained removes whatever a kiosk left retained on the broker (state, status, alerts)
-// from an earlier test, using the kiosk's own account.
+// from an earlier test, using the kiosk's own account and client id: call it before the kiosk
+// starts.
 func ClearRetained(t testing.TB, e Env, kiosk string) {
 	t.Helper()
 	root := "citizenhome/v1/" + e.Hall + "/" + kiosk
 	rec := Record(t, e.Staff(), root+"/#", RecordOptions{})
 	// Retained messages arrive right after the subscription; a marker published after it, on
-	// the same connection order, tells when they are all in.
-	ks := e.Kiosk(kiosk)
-	ks.ClientID = "clear-" + RandomHex(4)
-	ko, _ := ks.Options()
+	// the same connection order, tells when they are all in. The kiosk's own client id (its
+	// account is bound to it): the kiosk is not running yet, and the clean session this
+	// connection asks for ends whatever an earlier test's kiosk of this id left queued.
+	ko, _ := e.Kiosk(kiosk).Options()
 	kc := paho.NewClient(ko)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

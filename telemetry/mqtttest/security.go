@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 )
 
 // SecuritySuite checks a broker against the contract's security rules: anonymous and wrong
-// passwords refused; a kiosk publishes only under its own root, never to any cmd, reads only
+// passwords refused; a kiosk account admitted only under its own client id (so it cannot take
+// another kiosk's session over); a kiosk publishes only under its own root, never to any cmd, reads only
 // its own cmd; a will outside its root is never published; staff send commands but cannot pose
 // as a kiosk. e needs two kiosks. The same suite runs against Mosquitto and the embedded broker.
 //
@@ -41,6 +43,70 @@ func SecuritySuite(t *testing.T, e Env) {
 		}
 		if err := tryConnect(e.Settings("nobody", e.KioskPassword, "")); err == nil {
 			t.Error("an unknown user was admitted")
+		}
+	})
+
+	t.Run("kiosk a's credentials with kiosk b's client id are refused and b stays connected", func(t *testing.T) {
+		// b connected without automatic reconnection: a takeover would show as a lost
+		// connection, not be hidden by a reconnect.
+		bs := e.Kiosk(b)
+		opts, err := bs.Options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var lost error
+		got := make(chan string, 16)
+		opts.SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
+			SetConnectionLostHandler(func(_ paho.Client, err error) { mu.Lock(); lost = err; mu.Unlock() }).
+			SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) })
+		bc := paho.NewClient(opts)
+		if tok := bc.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("kiosk b connect: %v", tok.Error())
+		}
+		defer bc.Disconnect(50)
+		if tok := bc.Subscribe(rootB+"/cmd", 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("kiosk b subscribe: %v", tok.Error())
+		}
+		for _, id := range []string{e.KioskUser(b), "test-" + RandomHex(4)} {
+			if err := tryConnect(e.Settings(e.KioskUser(a), e.KioskPassword, id)); err == nil {
+				t.Errorf("kiosk %s's credentials were admitted with client id %s", a, id)
+			}
+		}
+		// b's session is whole: a command sent now reaches it on the same connection.
+		cmd := "cmd-after-attempt-" + RandomHex(6)
+		publish(t, e.Staff(), rootB+"/cmd", cmd)
+		deadline := time.After(5 * time.Second)
+		for arrived := false; !arrived; {
+			select {
+			case p := <-got:
+				arrived = p == cmd
+			case <-deadline:
+				t.Fatal("kiosk b did not receive a command after the attempt")
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if lost != nil || !bc.IsConnectionOpen() {
+			t.Errorf("kiosk b lost its connection: %v", lost)
+		}
+	})
+
+	t.Run("no account can undo the binding through the broker's control topic", func(t *testing.T) {
+		// Mosquitto's dynamic-security plugin takes commands on $CONTROL/dynamic-security/v1
+		// from whoever the ACL lets write there: nobody. (The embedded broker has no such
+		// topic; the publishes are refused all the same.)
+		for _, s := range []link.Settings{e.Kiosk(a), e.Staff(), e.Controller()} {
+			for _, k := range []string{a, b} {
+				publishMaybe(t, s, "$CONTROL/dynamic-security/v1",
+					`{"commands":[{"command":"deleteClient","username":"`+e.KioskUser(k)+`"},`+
+						`{"command":"modifyClient","username":"`+e.KioskUser(k)+`","clientid":"`+e.KioskUser(b)+`"}]}`)
+			}
+		}
+		// publishMaybe waited for each acknowledgement: Mosquitto has handled each command
+		// (or dropped it) before it answers.
+		if err := tryConnect(e.Settings(e.KioskUser(a), e.KioskPassword, e.KioskUser(b))); err == nil {
+			t.Error("after commands on the control topic, kiosk a's credentials were admitted as kiosk b")
 		}
 	})
 

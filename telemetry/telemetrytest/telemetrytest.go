@@ -23,6 +23,13 @@ import (
 // the store closed when the test ends. It does not wait for the kiosk's birth.
 func StartKiosk(t testing.TB, env mqtttest.Env, id, version string) (*kiosk.Kiosk, *store.Store, *agent.Agent) {
 	t.Helper()
+	return StartKioskWith(t, env, id, version, nil)
+}
+
+// StartKioskWith is StartKiosk with the agent's options changed by mod (nil: none), for
+// instance a hall's command key.
+func StartKioskWith(t testing.TB, env mqtttest.Env, id, version string, mod func(*agent.Options)) (*kiosk.Kiosk, *store.Store, *agent.Agent) {
+	t.Helper()
 	mqtttest.ClearRetained(t, env, id)
 	cfg := config.Default()
 	cfg.Hall.ID, cfg.Kiosk.ID = env.Hall, id
@@ -37,7 +44,11 @@ func StartKiosk(t testing.TB, env mqtttest.Env, id, version string) (*kiosk.Kios
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Kiosk: k, Store: st, Link: env.Kiosk(id), Log: log, Version: version})
+	o := agent.Options{Kiosk: k, Store: st, Link: env.Kiosk(id), Log: log, Version: version}
+	if mod != nil {
+		mod(&o)
+	}
+	a, err := agent.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

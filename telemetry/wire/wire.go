@@ -279,6 +279,9 @@ type Command struct {
 	Args    json.RawMessage `json:"args,omitempty"`
 	Expires time.Time       `json:"expires"`
 	By      string          `json:"by"`
+	// Sig is the hall's signature, "ed25519:<base64>" (an addition: see SignCommand); empty
+	// when unsigned.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Reply is the kiosk's one answer to a command.
@@ -338,7 +341,8 @@ func printable(s string) bool {
 }
 
 // ParseCommand decodes and checks a command payload: a JSON object with a non-empty id and name
-// and by (printable, at most 128 bytes), expires as RFC 3339, args absent, null or an object.
+// and by (printable, at most 128 bytes), expires as RFC 3339, args absent, null or an object,
+// sig absent, null or a string (its form and truth are VerifyCommand's).
 // It does not check the name against the known commands nor the expiry against a clock: the
 // kiosk refuses those with their own codes. Errors are *CommandError with RefuseMalformed and,
 // when the id could be read, that id.
@@ -396,6 +400,12 @@ func ParseCommand(b []byte) (Command, error) {
 			return bad(errors.New("args is not a JSON object"))
 		}
 		c.Args = a
+	}
+	if v, ok := raw["sig"]; ok && string(v) != "null" {
+		// Only its form here: whether it verifies is VerifyCommand's, with the kiosk's key.
+		if err := json.Unmarshal(v, &c.Sig); err != nil || len(c.Sig) > 128 {
+			return bad(errors.New("sig is not a string of at most 128 bytes"))
+		}
 	}
 	return c, nil
 }
