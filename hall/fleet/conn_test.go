@@ -46,7 +46,8 @@ func TestConnCommandsAndView(t *testing.T) {
 	defer cancel()
 	done := make(chan wire.Event, 16)
 	c, err := fleet.Dial(ctx, env.Staff(), v, fleet.DialOptions{Hall: env.Hall, By: "crew-1", OnUpdate: func(u fleet.Update) {
-		if u.Event != nil && u.Event.Type == wire.EventCommandDone {
+		// The shared broker carries other packages' kiosks of the same hall: k20's events only.
+		if u.Event != nil && u.Event.Type == wire.EventCommandDone && u.Addr.Kiosk == id {
 			select {
 			case done <- *u.Event:
 			default:
