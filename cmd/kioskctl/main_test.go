@@ -137,3 +137,11 @@ func TestCheckConfigWarnsOfPlaceholders(t *testing.T) {
 		t.Errorf("missing: %d %q", code, out)
 	}
 }
+
+// TestHashPINRefusesShort: a staff PIN under 6 digits is refused, saying why.
+func TestHashPINRefusesShort(t *testing.T) {
+	code, out, errOut := runCtl([]string{"hash-pin"}, "13579\n")
+	if code != 1 || out != "" || !strings.Contains(errOut, "6") {
+		t.Errorf("5-digit PIN: exit %d, out %q, err %q", code, out, errOut)
+	}
+}
