@@ -31,6 +31,9 @@ var (
 	ErrStaffPIN       = errors.New("wrong staff PIN")
 	ErrStaffLockedOut = errors.New("staff PIN entry is locked after too many wrong PINs")
 	ErrStaffNoPIN     = errors.New("no staff PIN is configured; staff mode opens only from the hall")
+	// ErrStaffCardRequired refuses the PIN alone where staff.card_required asks for a staff card
+	// too; no PIN is checked, so no try is used.
+	ErrStaffCardRequired = errors.New("a staff card is required before the staff PIN")
 )
 
 // StaffLockedOutError is ErrStaffLockedOut with the time PIN entry opens again.
@@ -113,7 +116,8 @@ func (k *Kiosk) StaffLogin() *StaffLogin { return &StaffLogin{k: k} }
 // Otherwise the handle is nil and the error is ErrStaffPIN when wrong (with the tries left, see
 // TriesLeft); a *StaffLockedOutError when this wrong PIN locked entry, or while entry is locked,
 // whatever the PIN (a right PIN during the lockout is refused too, so guessing gains nothing);
-// ErrStaffNoPIN when no PIN is configured. Each attempt is written to the audit log with the
+// ErrStaffNoPIN when no PIN is configured; ErrStaffCardRequired, without a look at the PIN, where
+// staff.card_required closes this way in. Each attempt is written to the audit log with the
 // reason; the PIN itself never is. A right PIN ends a citizen's call for staff (RequestHelp):
 // staff have come to the kiosk.
 func (l *StaffLogin) PIN(pin string) (*StaffHandle, error) {
@@ -141,7 +145,12 @@ func (l *StaffLogin) IsStaffCard(uid string) bool {
 
 func (l *StaffLogin) login(via StaffVia, pin string) (*StaffHandle, error) {
 	h := l.k.Staff(onSite(via))
-	err := l.k.checkStaffPIN(pin)
+	var err error
+	if via == StaffByPIN && l.k.cfg.Staff.CardRequired {
+		err = ErrStaffCardRequired
+	} else {
+		err = l.k.checkStaffPIN(pin)
+	}
 	if err != nil {
 		h.audit(context.Background(), AuditStaffLoginFailed, nil, err)
 		return nil, err

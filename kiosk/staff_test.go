@@ -233,3 +233,25 @@ func TestStaffLockoutAlert(t *testing.T) {
 		t.Error("alert still raised after staff came in with the right PIN")
 	}
 }
+
+// TestStaffCardRequired: with staff.card_required the PIN alone opens nothing (and uses no try:
+// no PIN is checked); the card and the PIN do.
+func TestStaffCardRequired(t *testing.T) {
+	hash, err := config.HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(c *config.Config) {
+		c.Staff.PINHash, c.Staff.Cards, c.Staff.CardRequired = hash, []string{"04A1B2C3"}, true
+	})
+	login := r.k.StaffLogin()
+	if h, err := login.PIN("246810"); h != nil || !errors.Is(err, ErrStaffCardRequired) {
+		t.Fatalf("the PIN alone where a card is required: %v %v", h, err)
+	}
+	if left := login.TriesLeft(); left != StaffMaxTries {
+		t.Errorf("tries left %d: a refusal that checked no PIN used a try", left)
+	}
+	if h, err := login.Card("04A1B2C3", "246810"); err != nil || h.Via() != StaffByCard {
+		t.Fatalf("card and PIN: %v", err)
+	}
+}

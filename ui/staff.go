@@ -248,6 +248,8 @@ func (d *staffDesk) pinPad(card, pin, note string) {
 				d.pinPad(card, "", "") // the lockout's line says it
 			case errors.Is(err, kiosk.ErrStaffNoPIN):
 				d.pinPad(card, "", u.t("staff.no_pin"))
+			case errors.Is(err, kiosk.ErrStaffCardRequired):
+				d.pinPad(card, "", u.t("staff.card_required"))
 			default:
 				d.pinPad(card, "", u.tf("staff.wrong", map[string]any{"N": d.logins.TriesLeft()}))
 			}

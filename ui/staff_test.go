@@ -505,3 +505,21 @@ func TestStaffReprintByNumber(t *testing.T) {
 	f.ui.setLanguage("en")
 	f.mustShow(t, "Reprint a ticket of today by its number", "Reprint this number")
 }
+
+// With staff.card_required the hidden gesture's PIN pad lets nobody in by the PIN alone, and says
+// what is missing; the staff card and the PIN do.
+func TestStaffCardRequiredRefusesPINAlone(t *testing.T) {
+	f := newFixtureOpts(t, thursday, fixtureOptions{edit: func(c *config.Config) {
+		c.Staff.Cards, c.Staff.CardRequired = []string{"04A1B2C3"}, true
+	}})
+	for i := 0; i < StaffTaps; i++ {
+		test.Tap(f.ui.hall)
+	}
+	f.typeKeys(t, "246810")
+	f.tapExact(t, "确认")
+	if f.ui.staff.on {
+		t.Fatal("the PIN alone opened staff mode where a card is required")
+	}
+	f.mustShow(t, "请先刷工作人员卡，再输入密码")
+	f.staffCard(t)
+}

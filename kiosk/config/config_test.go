@@ -352,3 +352,14 @@ func TestPINStrength(t *testing.T) {
 		t.Errorf("a 100,000-iteration hash: %v", err)
 	}
 }
+
+func TestCardRequiredNeedsCards(t *testing.T) {
+	_, err := Parse([]byte("[staff]\ncard_required = true\n"))
+	if err == nil || !strings.Contains(err.Error(), "staff.card_required") {
+		t.Errorf("card_required without cards: %v", err)
+	}
+	c, err := Parse([]byte("[staff]\ncard_required = true\ncards = [\"04A1B2C3\"]\n"))
+	if err != nil || !c.Staff.CardRequired {
+		t.Errorf("card_required with a card: %v", err)
+	}
+}
