@@ -239,6 +239,5 @@ func (k *Kiosk) staffAlert() (Alert, bool) {
 		return Alert{}, false
 	}
 	return Alert{Code: AlertStaffPINLockout, Device: DeviceKiosk, Warning: true, Since: g.alertSince,
-		Detail: fmt.Sprintf("%d wrong staff PINs in a row; PIN entry locked until %s", g.fails,
-			g.lockedUntil.In(k.sched.Location()).Format("15:04:05"))}, true
+		Detail: fmt.Sprintf("%d wrong staff PINs in a row: PIN entry locks after each until the right one", g.fails)}, true
 }
