@@ -363,3 +363,17 @@ func TestCardRequiredNeedsCards(t *testing.T) {
 		t.Errorf("card_required with a card: %v", err)
 	}
 }
+
+// BenchmarkCheckPIN is one staff PIN checked against a hash of kioskctl hash-pin (PINIterations):
+// the cost of each guess at the screen, and of each PIN tried against a copied file on one core
+// (docs/security/sec-staff.md).
+func BenchmarkCheckPIN(b *testing.B) {
+	h, err := HashPIN("246810")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := Staff{PINHash: h}
+	for b.Loop() {
+		s.CheckPIN("135790")
+	}
+}

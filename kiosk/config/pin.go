@@ -20,8 +20,8 @@ const pinScheme = "pbkdf2-sha256"
 // least, against which the kiosk's growing lockout allows about two dozen guesses a day at the
 // screen. A hash needs PINMinIterations PBKDF2-SHA256 iterations (HashPIN uses PINIterations),
 // the floor having been 10,000 before issue 19 (such hashes are refused, with the fix named).
-// This slows a search of every PIN from a copied configuration file (about 0.12 s a PIN on one
-// CPU core at 200,000: a day and a half for all 6-digit PINs) but does not stop it: a GPU tries
+// This slows a search of every PIN from a copied configuration file (about 0.1 s a PIN on one
+// CPU core at 200,000: a day or so for all 6-digit PINs) but does not stop it: a GPU tries
 // them all in about a minute. A configuration file that left the kiosk means a new PIN.
 const (
 	PINMinDigits     = 6
