@@ -173,10 +173,20 @@ func (l *StaffLogin) LockedUntil() time.Time {
 	now := l.k.now()
 	l.k.mu.Lock()
 	defer l.k.mu.Unlock()
+	l.k.staffGuard.clamp(now)
 	if now.Before(l.k.staffGuard.lockedUntil) {
 		return l.k.staffGuard.lockedUntil
 	}
 	return time.Time{}
+}
+
+// clamp shortens a lockout that ends more than StaffLockoutMax from now, which no wrong PIN
+// earns: the clock was set back since (a kiosk that booted with a wrong time, corrected later).
+// Without it, such a lockout would keep staff out for as long as the clock was wrong.
+func (g *staffGuard) clamp(now time.Time) {
+	if g.lockedUntil.After(now.Add(StaffLockoutMax)) {
+		g.lockedUntil = now.Add(StaffLockoutMax)
+	}
 }
 
 // checkStaffPIN checks pin under the lockout and records the outcome in the store before it
@@ -189,6 +199,7 @@ func (k *Kiosk) checkStaffPIN(pin string) error {
 	defer k.staffMu.Unlock()
 	now := k.now()
 	k.mu.Lock()
+	k.staffGuard.clamp(now)
 	g := k.staffGuard
 	k.mu.Unlock()
 	if now.Before(g.lockedUntil) {

@@ -255,3 +255,27 @@ func TestStaffCardRequired(t *testing.T) {
 		t.Fatalf("card and PIN: %v", err)
 	}
 }
+
+// TestStaffLockoutClockSetBack: a lockout earned while the clock ran a day ahead ends at most
+// StaffLockoutMax after the clock is put right, not a day later.
+func TestStaffLockoutClockSetBack(t *testing.T) {
+	hash, err := config.HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(c *config.Config) { c.Staff.PINHash = hash })
+	right := r.clock.Now()
+	r.clock.Set(right.Add(24 * time.Hour))
+	for range StaffMaxTries {
+		lockoutLeft(t, r, r.k)
+	}
+	r.clock.Set(right)
+	k2 := staffRestart(t, r)
+	if until := k2.StaffLogin().LockedUntil(); until.After(right.Add(StaffLockoutMax)) {
+		t.Fatalf("locked until %v with the clock put right at %v", until, right)
+	}
+	r.clock.Set(right.Add(StaffLockoutMax))
+	if _, err := k2.StaffLogin().PIN("246810"); err != nil {
+		t.Fatalf("right PIN an hour after the clock was put right: %v", err)
+	}
+}

@@ -186,6 +186,7 @@ func (d *staffDesk) cardTapped(uid string) {
 func (d *staffDesk) enter(by Staff) {
 	u := d.u
 	d.by = by
+	d.lockNote = nil
 	if !d.on {
 		d.on = true
 		if u.maint != nil {
@@ -216,12 +217,13 @@ func (d *staffDesk) leave() {
 func (d *staffDesk) pinPad(card, pin, note string) {
 	u := d.u
 	u.touch()
-	var lockNote *widget.Label
 	u.set(func() fyne.CanvasObject {
 		shown := widget.NewLabelWithStyle(strings.Repeat("●", len(pin)), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		shown.SizeName = "headingText"
-		lockNote = u.wrap(d.lockText())
+		// Built anew when the screen is (a language switch, say): Tick counts down the one shown.
+		lockNote := u.wrap(d.lockText())
 		lockNote.TextStyle = fyne.TextStyle{Bold: true}
+		d.lockNote = lockNote
 		msg := u.wrap(note)
 		pad := container.NewGridWithColumns(3)
 		for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
@@ -261,7 +263,6 @@ func (d *staffDesk) pinPad(card, pin, note string) {
 		return u.page(title, nil, container.NewVBox(u.wrap(ask), shown, lockNote, msg, pad))
 	})
 	d.login = true
-	d.lockNote = lockNote
 }
 
 // lockText is the PIN pad's line on the lockout: how long PIN entry stays closed, and until

@@ -242,8 +242,11 @@ func TestStaffLockoutShownWithTimeLeft(t *testing.T) {
 	f.mustShow(t, "1 分 00 秒后（10:01:30）可再试")
 	f.ui.setLanguage("en")
 	f.mustShow(t, "PIN entry is closed for 1 min 00 s more (until 10:01:30)")
+	f.clock.Add(15 * time.Second)
+	f.ui.Tick() // counts down on the screen drawn in the new language
+	f.mustShow(t, "PIN entry is closed for 45 s more (until 10:01:30)")
 	f.ui.setLanguage("zh")
-	f.clock.Add(time.Minute)
+	f.clock.Add(45 * time.Second)
 	f.staffCardPIN(t, "246810")
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
 }
