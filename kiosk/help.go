@@ -144,15 +144,19 @@ func (k *Kiosk) auditHelp(ctx context.Context, name, by string, at time.Time) {
 	}
 }
 
-// Alerts are the kiosk's alerts now: the devices' faults (Alerts over Devices) and a citizen's
-// call for staff (AlertHelpRequested, a warning of DeviceKiosk), sorted by code. The telemetry
-// agent and kioskd's /v1/status both list these.
+// Alerts are the kiosk's alerts now: the devices' faults (Alerts over Devices), a citizen's
+// call for staff (AlertHelpRequested) and a locked staff PIN entry (AlertStaffPINLockout, until
+// the right PIN), these two warnings of DeviceKiosk, sorted by code. The telemetry agent and
+// kioskd's /v1/status both list these.
 func (k *Kiosk) Alerts() []Alert {
 	out := Alerts(k.Devices())
 	if since, ok := k.HelpPending(); ok {
 		out = append(out, Alert{Code: AlertHelpRequested, Device: DeviceKiosk, Warning: true,
 			Detail: "citizen asks for staff", Since: since})
-		slices.SortFunc(out, func(a, b Alert) int { return strings.Compare(a.Code, b.Code) })
 	}
+	if a, ok := k.staffAlert(); ok {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Alert) int { return strings.Compare(a.Code, b.Code) })
 	return out
 }

@@ -89,7 +89,7 @@ func TestHelpRequestedUntilStaffCome(t *testing.T) {
 		t.Fatal("second call not raised")
 	}
 	r.clock.Set(r.clock.Now().Add(time.Second))
-	if _, err := r.k.StaffLogin().Card("04a1b2c3"); err != nil {
+	if _, err := r.k.StaffLogin().Card("04a1b2c3", "246810"); err != nil {
 		t.Fatal(err)
 	}
 	if len(helpAlerts(r.k)) != 0 {

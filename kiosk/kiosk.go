@@ -62,6 +62,8 @@ type Kiosk struct {
 	queue    *queue.Queue
 	sessions *session.Manager
 
+	staffMu sync.Mutex // one staff PIN checked at a time (staff.go); taken before mu
+
 	mu      sync.Mutex
 	devices map[string]Device
 	subs    []func(Event)
@@ -71,9 +73,8 @@ type Kiosk struct {
 	answers HallAnswers   // halld's answers (answers.go); nil likewise
 	voice   VoiceControl  // the spoken prompts' level (voice.go); nil: the kiosk runs silent
 
-	help             helpState // a citizen's call for staff (help.go)
-	staffFails       int       // wrong staff PINs in a row
-	staffLockedUntil time.Time // PIN entry refused until then
+	help       helpState  // a citizen's call for staff (help.go)
+	staffGuard staffGuard // wrong staff PINs and the lockout, as in the store (staff.go)
 
 	cards    cardBoard    // the cards on the readers now (card.go)
 	services hallServices // appointments, progress, ratings, complaints (appointment.go)
@@ -131,11 +132,16 @@ func New(ctx context.Context, o Options) (*Kiosk, error) {
 	} else if n > 0 {
 		o.Log.Warn("tickets interrupted by a restart are marked for reprint", "count", n)
 	}
+	// A lockout earned before a restart holds after it: a guesser gains nothing by pulling the plug.
+	guard, err := loadStaffGuard(ctx, o.Store.DB())
+	if err != nil {
+		return nil, err
+	}
 	k := &Kiosk{
 		cfg: o.Config, store: o.Store, catalog: o.Catalog, printer: o.Printer, now: o.Now,
 		log: o.Log, version: o.Version, demo: o.Demo, started: o.Now(), sched: sched, queue: q,
 		sessions: session.NewManager(o.Config.Kiosk.IdleTimeout.Duration, o.Config.Kiosk.IdleWarning.Duration, o.Now),
-		devices:  map[string]Device{},
+		devices:  map[string]Device{}, staffGuard: guard,
 	}
 	k.sessions.SetTimeouts(Timeouts(o.Config))
 	k.sessions.Subscribe(func(e session.Event) { k.emit(Event{Kind: EventSession, Session: e}) })

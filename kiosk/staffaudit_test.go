@@ -35,13 +35,13 @@ func TestStaffAuditLog(t *testing.T) {
 	}
 	want = append(want, row{AuditStaffLogin, "staff-pin", ""})
 	step()
-	if h, err := login.Card("deadbeef"); !errors.Is(err, ErrNotStaffCard) || h != nil {
+	if h, err := login.Card("deadbeef", "246810"); !errors.Is(err, ErrNotStaffCard) || h != nil {
 		t.Fatalf("citizen card: %v", err)
 	}
-	if _, err := login.Card(""); !errors.Is(err, ErrNotStaffCard) {
+	if _, err := login.Card("", "246810"); !errors.Is(err, ErrNotStaffCard) {
 		t.Fatalf("no UID: %v", err)
 	}
-	byCard, err := login.Card("04a1b2c3")
+	byCard, err := login.Card("04a1b2c3", "246810")
 	if err != nil {
 		t.Fatalf("staff card: %v", err)
 	}
@@ -152,10 +152,14 @@ func TestStaffLockoutIsAudited(t *testing.T) {
 	if _, err := login.PIN("246810"); !errors.Is(err, ErrStaffLockedOut) {
 		t.Fatalf("locked out: %v", err)
 	}
-	// The card still works during the PIN lockout.
-	byCard, err := login.Card("04A1B2C3")
-	if err != nil {
+	// The card does not get around the lockout: with it, the PIN is guessed no faster.
+	if _, err := login.Card("04A1B2C3", "246810"); !errors.Is(err, ErrStaffLockedOut) {
 		t.Fatalf("staff card during the lockout: %v", err)
+	}
+	r.clock.Set(r.clock.Now().Add(StaffLockoutFirst))
+	byCard, err := login.Card("04A1B2C3", "246810")
+	if err != nil {
+		t.Fatalf("staff card after the lockout: %v", err)
 	}
 	rows, err := byCard.AuditLog(context.Background(), 100)
 	if err != nil {
@@ -170,7 +174,7 @@ func TestStaffLockoutIsAudited(t *testing.T) {
 			}
 		}
 	}
-	if failed != StaffMaxTries+1 || lockedOut != 2 || len(rows) != StaffMaxTries+2 {
+	if failed != StaffMaxTries+2 || lockedOut != 3 || len(rows) != StaffMaxTries+3 {
 		t.Errorf("%d rows, %d failed, %d locked out: %+v", len(rows), failed, lockedOut, rows)
 	}
 }

@@ -349,6 +349,7 @@ func (u *UI) touch() { u.core.Sessions().Touch() }
 func (u *UI) Tick() {
 	u.tickIdle()
 	u.pollWaiting()
+	u.staff.tickLock()
 	if seg, now := u.clock.Segments[0].(*widget.TextSegment), u.core.Now().In(u.loc()).Format("2006-01-02 15:04"); seg.Text != now {
 		seg.Text = now
 		u.clock.Refresh()
@@ -402,7 +403,7 @@ func (u *UI) onEvent(e kiosk.Event) {
 		}
 	case kiosk.EventCard:
 		u.languageFor(e)
-		citizen := !u.pay.paying && !u.staff.on
+		citizen := !u.pay.paying && !u.staff.on && !u.staff.login
 		if citizen && e.CardErr == nil {
 			u.say(prompt.Line{Prompt: prompt.CardRead}) // a screen the card leads to may say more
 		}
@@ -410,8 +411,9 @@ func (u *UI) onEvent(e kiosk.Event) {
 		case u.pay.paying:
 			// The payment has the card; a read of it (pulled and put back) changes nothing
 			// on the paying screen, whose outcome follows.
-		case u.staff.on:
-			// A staff card is no citizen's card: its "unreadable" is not news.
+		case u.staff.on, u.staff.login:
+			// A staff card is no citizen's card: its "unreadable" is not news, in staff mode nor
+			// on the PIN pad it opened.
 		case e.CardErr != nil && u.waitCard == waitPay:
 			u.pay.tap(u.t("card.unreadable"))
 		case e.CardErr != nil && u.waitCard == waitPaySettle:

@@ -14,6 +14,7 @@ import (
 
 	"citizenhome/kiosk"
 	"citizenhome/kiosk/civic"
+	"citizenhome/kiosk/config"
 	"citizenhome/kiosk/session"
 )
 
@@ -49,7 +50,8 @@ func TestReferenceImages(t *testing.T) {
 // on by a few seconds (the countdown's check): the screens after it do not depend on the second.
 func referenceScreens(t *testing.T, at func(name string, f *fixture)) {
 	t.Helper()
-	f := newFixtureWith(t, thursday, NewThemeFonts(pinnedFonts(t)))
+	f := newFixtureOpts(t, thursday, fixtureOptions{theme: NewThemeFonts(pinnedFonts(t)),
+		edit: func(c *config.Config) { c.Staff.Cards = []string{"04A1B2C3"} }})
 	withHall(t, f)
 	kit := withPayments(t, f, nil)
 	shot := func(name string) { t.Helper(); at(name, f) }
@@ -95,6 +97,16 @@ func referenceScreens(t *testing.T, at func(name string, f *fixture)) {
 	f.tap(t, "退出工作人员模式")
 	f.hallCmd().Lock(context.Background(), "设备维护中，请到其他自助机办理")
 	shot("locked")
+	// A staff card on the locked screen opens the PIN pad (never staff mode by itself); wrong
+	// PINs close PIN entry, the pad saying for how long.
+	f.tapCard(staffUID)
+	shot("staff-card-pin")
+	for range kiosk.StaffMaxTries {
+		f.typeKeys(t, "999999")
+		f.tapExact(t, "确认")
+	}
+	shot("staff-lockout")
+	f.tap(t, "首页")
 	f.hallCmd().Unlock(context.Background())
 
 	// The idle warning, counting down: 15 s left.

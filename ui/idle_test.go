@@ -170,8 +170,7 @@ func TestScrollTypingTilesAndCardsAreActivity(t *testing.T) {
 	}
 
 	// Typing: the lock message in staff mode, whose own timeout is 300 s.
-	f.tapCard(staffUID)
-	f.mustShow(t, "工作人员模式")
+	f.staffCard(t)
 	if got := f.secondsToWarning(t); got != 280*time.Second {
 		t.Errorf("staff mode warned after %s, want 280s", got)
 	}

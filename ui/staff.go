@@ -22,13 +22,16 @@ import (
 	"citizenhome/kiosk/session"
 )
 
-// StaffLogin is the ways into staff mode at the screen (*kiosk.StaffLogin): the PIN pad and
-// staff cards. Each gives the handle of whoever came in (its type is the core's: Go has no
-// covariant results), which the screen then holds as Staff.
+// StaffLogin is the ways into staff mode at the screen (*kiosk.StaffLogin): the PIN pad, which a
+// staff card opens too (the card names the way in, the PIN proves it). Each gives the handle of
+// whoever came in (its type is the core's: Go has no covariant results), which the screen then
+// holds as Staff.
 type StaffLogin interface {
 	PIN(pin string) (*kiosk.StaffHandle, error)
-	Card(uid string) (*kiosk.StaffHandle, error)
+	Card(uid, pin string) (*kiosk.StaffHandle, error)
+	IsStaffCard(uid string) bool
 	TriesLeft() int
+	LockedUntil() time.Time
 }
 
 // Staff is what the staff screen does, as the staff member logged in (*kiosk.StaffHandle):
@@ -58,12 +61,13 @@ type staffDesk struct {
 	u         *UI
 	logins    StaffLogin
 	on        bool
-	by        Staff       // the staff member logged in, while on
-	login     bool        // the PIN pad is shown (a staff card works there too)
-	taps      []time.Time // recent taps on the hall's name (the gesture)
-	devErrors []devError  // recent device problems, newest last
-	lockMsg   string      // the lock message typed on site ("": the hall's default)
-	code      string      // the ticket code typed to reprint
+	by        Staff         // the staff member logged in, while on
+	login     bool          // the PIN pad is shown (a staff card works there too)
+	lockNote  *widget.Label // the PIN pad's line on the lockout, kept up to date by Tick; nil: no pad
+	taps      []time.Time   // recent taps on the hall's name (the gesture)
+	devErrors []devError    // recent device problems, newest last
+	lockMsg   string        // the lock message typed on site ("": the hall's default)
+	code      string        // the ticket code typed to reprint
 }
 
 // StaffAuditRows is how many rows of the audit log the staff screen shows.
@@ -163,17 +167,18 @@ func (d *staffDesk) hallTapped() {
 }
 
 // showLogin asks for the staff PIN on an on-screen number pad.
-func (d *staffDesk) showLogin() { d.pinPad("", "") }
+func (d *staffDesk) showLogin() { d.pinPad("", "", "") }
 
-// cardTapped lets staff in by their card, on the home, locked and PIN screens: not in the
-// middle of a citizen's business.
+// cardTapped asks a staff card's holder for the staff PIN, on the home, locked and PIN screens:
+// not in the middle of a citizen's business. The card alone opens nothing: its UID is copied
+// too easily.
 func (d *staffDesk) cardTapped(uid string) {
 	u := d.u
 	if d.on || !(u.onHome || u.onLocked || d.login) {
 		return
 	}
-	if st, err := d.logins.Card(uid); err == nil {
-		d.enter(st)
+	if d.logins.IsStaffCard(uid) {
+		d.pinPad(uid, "", "")
 	}
 }
 
@@ -181,6 +186,7 @@ func (d *staffDesk) cardTapped(uid string) {
 func (d *staffDesk) enter(by Staff) {
 	u := d.u
 	d.by = by
+	d.lockNote = nil
 	if !d.on {
 		d.on = true
 		if u.maint != nil {
@@ -194,6 +200,7 @@ func (d *staffDesk) enter(by Staff) {
 // leave ends staff mode, if on: audited, and the hall told maintenance is over.
 func (d *staffDesk) leave() {
 	d.login = false
+	d.lockNote = nil
 	if !d.on {
 		return
 	}
@@ -204,41 +211,92 @@ func (d *staffDesk) leave() {
 	}
 }
 
-// pinPad is the PIN pad with pin typed so far and note (why the last PIN was refused).
-func (d *staffDesk) pinPad(pin, note string) {
+// pinPad is the PIN pad with pin typed so far and note (why the last PIN was refused); card is the
+// staff card tapped ("": the PIN alone, after the gesture). While PIN entry is locked out it says
+// so, with the time left (kept counting by Tick).
+func (d *staffDesk) pinPad(card, pin, note string) {
 	u := d.u
 	u.touch()
 	u.set(func() fyne.CanvasObject {
 		shown := widget.NewLabelWithStyle(strings.Repeat("●", len(pin)), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		shown.SizeName = "headingText"
+		// Built anew when the screen is (a language switch, say): Tick counts down the one shown.
+		lockNote := u.wrap(d.lockText())
+		lockNote.TextStyle = fyne.TextStyle{Bold: true}
+		d.lockNote = lockNote
 		msg := u.wrap(note)
 		pad := container.NewGridWithColumns(3)
 		for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
-			pad.Add(tall(u.button(k, func() { d.pinPad(pin+k, "") })))
+			pad.Add(tall(u.button(k, func() { d.pinPad(card, pin+k, "") })))
 		}
 		pad.Add(tall(u.button("⌫", func() {
 			if len(pin) > 0 {
-				d.pinPad(pin[:len(pin)-1], "")
+				d.pinPad(card, pin[:len(pin)-1], "")
 			}
 		})))
-		pad.Add(tall(u.button("0", func() { d.pinPad(pin+"0", "") })))
+		pad.Add(tall(u.button("0", func() { d.pinPad(card, pin+"0", "") })))
 		pad.Add(tall(u.primary(u.t("staff.enter"), func() {
-			st, err := d.logins.PIN(pin)
-			var lo *kiosk.StaffLockedOutError
+			var st *kiosk.StaffHandle
+			var err error
+			if card != "" {
+				st, err = d.logins.Card(card, pin)
+			} else {
+				st, err = d.logins.PIN(pin)
+			}
 			switch {
 			case err == nil:
 				d.enter(st)
-			case errors.As(err, &lo):
-				d.pinPad("", u.tf("staff.locked_out", map[string]any{"T": lo.Until.Format("15:04")}))
+			case errors.Is(err, kiosk.ErrStaffLockedOut):
+				d.pinPad(card, "", "") // the lockout's line says it
 			case errors.Is(err, kiosk.ErrStaffNoPIN):
-				d.pinPad("", u.t("staff.no_pin"))
+				d.pinPad(card, "", u.t("staff.no_pin"))
+			case errors.Is(err, kiosk.ErrStaffCardRequired):
+				d.pinPad(card, "", u.t("staff.card_required"))
 			default:
-				d.pinPad("", u.tf("staff.wrong", map[string]any{"N": d.logins.TriesLeft()}))
+				d.pinPad(card, "", u.tf("staff.wrong", map[string]any{"N": d.logins.TriesLeft()}))
 			}
 		})))
-		return u.page(u.t("staff.login"), nil, container.NewVBox(shown, msg, pad))
+		title, ask := u.t("staff.login"), u.t("staff.ask_pin")
+		if card != "" {
+			title, ask = u.t("staff.card_login"), u.t("staff.card_pin")
+		}
+		return u.page(title, nil, container.NewVBox(u.wrap(ask), shown, lockNote, msg, pad))
 	})
 	d.login = true
+}
+
+// lockText is the PIN pad's line on the lockout: how long PIN entry stays closed, and until
+// when; after a lockout, that the next wrong PIN closes it again; "" otherwise.
+func (d *staffDesk) lockText() string {
+	u := d.u
+	until := d.logins.LockedUntil()
+	if until.IsZero() {
+		if d.logins.TriesLeft() == 0 {
+			return u.t("staff.next_locks")
+		}
+		return ""
+	}
+	left := until.Sub(u.core.Now())
+	return u.tf("staff.locked_out", map[string]any{"Left": u.duration(left), "T": until.In(u.loc()).Format("15:04:05")})
+}
+
+// tickLock counts the PIN pad's lockout down, if the pad is shown.
+func (d *staffDesk) tickLock() {
+	if d.lockNote == nil {
+		return
+	}
+	if s := d.lockText(); s != d.lockNote.Text {
+		d.lockNote.SetText(s)
+	}
+}
+
+// duration words a lockout's time left, rounded up to the second: "4 分 05 秒", "45 秒".
+func (u *UI) duration(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	if s >= 60 {
+		return u.tf("staff.min_sec", map[string]any{"M": s / 60, "S": fmt.Sprintf("%02d", s%60)})
+	}
+	return u.tf("staff.sec", map[string]any{"S": s})
 }
 
 // show is the staff screen: devices, today's counters, the service actions, today's receipts to

@@ -66,9 +66,36 @@ func auditNames(t *testing.T, f *fixture) []string {
 	return out
 }
 
-func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
+// A staff card's UID, which anyone can copy to a blank card, does not open staff mode: it opens
+// the PIN pad, and only the staff PIN lets its holder in.
+func TestStaffCardAloneDoesNotEnterStaffMode(t *testing.T) {
 	f, m := newStaffFixture(t)
 	f.tapCard(staffUID)
+	if f.ui.staff.on || len(m.list()) != 0 {
+		t.Fatal("a staff card's UID alone opened staff mode")
+	}
+	f.mustShow(t, "工作人员卡已识别", "请输入工作人员密码：仅凭工作人员卡不能进入")
+	f.mustNotShow(t, "工作人员模式")
+	f.typeKeys(t, "135790")
+	f.tapExact(t, "确认")
+	if f.ui.staff.on {
+		t.Fatal("a staff card with a wrong PIN opened staff mode")
+	}
+	f.mustShow(t, "工作人员卡已识别", "密码错误，还可尝试 4 次")
+	// Taken off and tapped again, the card opens the pad again; the wrong PIN still counts.
+	f.tapCard(staffUID)
+	f.typeKeys(t, "246810")
+	f.tapExact(t, "确认")
+	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+	want := []string{"staff-login staff-card", "staff-login-failed staff-card"}
+	if got := auditNames(t, f); !slices.Equal(got, want) {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+}
+
+func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
+	f, m := newStaffFixture(t)
+	f.staffCard(t)
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡", "操作记录（最近 20 条）", "登录  工作人员卡  成功")
 	f.mustNotShow(t, "读卡失败")
 	if !f.ui.staff.on || !slices.Equal(m.list(), []bool{true}) {
@@ -85,8 +112,8 @@ func TestStaffCardOnHomeEntersStaffMode(t *testing.T) {
 	if f.ui.staff.on || !slices.Equal(m.list(), []bool{true, false}) {
 		t.Fatalf("after leaving: staff %v, maintenance %v", f.ui.staff.on, m.list())
 	}
-	// The staff card opens staff mode on the locked screen too: that is where it is needed.
-	f.tapCard(staffUID)
+	// The staff card (and PIN) opens staff mode on the locked screen too: that is where it is needed.
+	f.staffCard(t)
 	f.mustShow(t, "工作人员模式")
 	f.tap(t, "恢复服务")
 	f.tap(t, "首页")
@@ -125,9 +152,9 @@ func TestStaffActionsAuditedAndShown(t *testing.T) {
 	for i := 0; i < StaffTaps; i++ {
 		test.Tap(f.ui.hall)
 	}
-	f.typeKeys(t, "1111")
+	f.typeKeys(t, "111111")
 	f.tapExact(t, "确认")
-	// The staff card works on the PIN pad too; here staff type on.
+	// A staff card tapped on the PIN pad would ask for the PIN too; here staff type on.
 	f.typeKeys(t, "246810")
 	f.tapExact(t, "确认")
 	f.mustShow(t, "已登录：工作人员密码", "登录失败  工作人员密码  失败：wrong staff PIN", "登录  工作人员密码  成功",
@@ -162,7 +189,7 @@ func TestStaffActionsAuditedAndShown(t *testing.T) {
 
 func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 	f, m := newStaffFixture(t)
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	f.mustShow(t, "工作人员模式")
 	f.staffConfirm(t, "重置") // ends the session the tap started; staff stay
 	f.mustShow(t, "工作人员模式")
@@ -186,16 +213,58 @@ func TestStaffModeEndsAtIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestStaffLockedOutPINButCardWorks(t *testing.T) {
+// After StaffMaxTries wrong PINs the pad says PIN entry is closed, with the time left counting
+// down; a staff card does not get around it; once it ends, the pad warns that the next wrong PIN
+// closes it again.
+func TestStaffLockoutShownWithTimeLeft(t *testing.T) {
 	f, _ := newStaffFixture(t)
 	f.ui.staff.showLogin()
 	for i := 0; i < kiosk.StaffMaxTries; i++ {
-		f.tapExact(t, "9")
+		f.typeKeys(t, "999999")
 		f.tapExact(t, "确认")
 	}
-	f.mustShow(t, "错误次数过多，10:05 前不能输入密码")
-	f.tapCard(staffUID)
+	f.mustShow(t, "错误次数过多，密码输入已锁定：30 秒后（10:00:30）可再试")
+	f.clock.Add(10 * time.Second)
+	f.ui.Tick()
+	f.mustShow(t, "错误次数过多，密码输入已锁定：20 秒后（10:00:30）可再试")
+	// The card and the right PIN: still closed.
+	f.staffCardPIN(t, "246810")
+	if f.ui.staff.on {
+		t.Fatal("staff card and PIN opened staff mode during the lockout")
+	}
+	f.mustShow(t, "工作人员卡已识别", "20 秒后（10:00:30）可再试")
+	f.clock.Add(20 * time.Second)
+	f.ui.Tick()
+	f.mustShow(t, "密码再输错一次即锁定，锁定时间加倍")
+	f.mustNotShow(t, "可再试")
+	f.typeKeys(t, "999999")
+	f.tapExact(t, "确认")
+	f.mustShow(t, "1 分 00 秒后（10:01:30）可再试")
+	f.ui.setLanguage("en")
+	f.mustShow(t, "PIN entry is closed for 1 min 00 s more (until 10:01:30)")
+	f.clock.Add(15 * time.Second)
+	f.ui.Tick() // counts down on the screen drawn in the new language
+	f.mustShow(t, "PIN entry is closed for 45 s more (until 10:01:30)")
+	f.ui.setLanguage("zh")
+	f.clock.Add(45 * time.Second)
+	f.staffCardPIN(t, "246810")
 	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
+
+// staffCard lets staff in as a staff member does: the staff card, then the staff PIN.
+func (f *fixture) staffCard(t *testing.T) {
+	t.Helper()
+	f.staffCardPIN(t, "246810")
+	f.mustShow(t, "工作人员模式", "已登录：工作人员卡")
+}
+
+// staffCardPIN taps the staff card and types pin on the PIN pad it opens.
+func (f *fixture) staffCardPIN(t *testing.T, pin string) {
+	t.Helper()
+	f.tapCard(staffUID)
+	f.mustShow(t, "工作人员卡已识别", "请输入工作人员密码")
+	f.typeKeys(t, pin)
+	f.tapExact(t, "确认")
 }
 
 // staffConfirm taps the staff action named action and confirms it in the dialog that names it.
@@ -230,7 +299,7 @@ func TestStaffReprintsFailedReceipt(t *testing.T) {
 	f.mustShow(t, "回执未能打印", txn, "工作人员补打回执")
 	f.tap(t, "完成")
 
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	line := "10:00  居民身份证换领  ¥20.00\n卡号 " + cardMasked + "  流水号 " + txn
 	f.mustShow(t, "工作人员模式", "今日待补打回执", line)
 	f.noPersonalData(t, cardNo)
@@ -270,7 +339,7 @@ func TestStaffReprintsFailedReceipt(t *testing.T) {
 // Without payments on the kiosk the staff screen has no receipt section.
 func TestStaffNoReceiptSectionWithoutPayments(t *testing.T) {
 	f, _ := newStaffFixture(t)
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	f.mustShow(t, "工作人员模式")
 	f.mustNotShow(t, "今日待补打回执")
 }
@@ -297,7 +366,7 @@ func TestStaffConfirmationsCancelDoesNothing(t *testing.T) {
 	f, m := newStaffFixture(t)
 	quit := false
 	f.ui.quit = func() { quit = true }
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	f.mustShow(t, "工作人员模式")
 	sid, _ := f.k.Sessions().Active()
 	for _, tc := range []struct{ action, says string }{
@@ -352,7 +421,7 @@ func TestStaffConfirmationsCancelDoesNothing(t *testing.T) {
 // A lock message typed on site is what the locked screen shows, and what the audit log records.
 func TestStaffLockMessageTyped(t *testing.T) {
 	f, _ := newStaffFixture(t)
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	const msg = "出票机换纸，请稍候"
 	test.Type(f.entry(t), msg)
 	f.tap(t, "暂停服务")
@@ -368,7 +437,7 @@ func TestStaffLockMessageTyped(t *testing.T) {
 	f.mustShow(t, "暂停服务", msg)
 
 	// Without a message typed, the hall's default is shown.
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	f.tap(t, "恢复服务")
 	f.staffConfirm(t, "暂停服务")
 	if _, shown := f.k.Locked(); shown != f.k.Config().Hall.LockedMessage {
@@ -393,7 +462,7 @@ func TestStaffReprintByNumber(t *testing.T) {
 	f.tap(t, "完成")
 	printed := f.p.Printed()
 
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	if f.enabled("补打此号") {
 		t.Error("补打此号 enabled with no number typed")
 	}
@@ -430,7 +499,7 @@ func TestStaffReprintByNumber(t *testing.T) {
 	// The next day, yesterday's ticket is no longer today's.
 	f.tap(t, "退出工作人员模式")
 	f.clock.Add(24 * time.Hour)
-	f.tapCard(staffUID)
+	f.staffCard(t)
 	f.reprintCode(t, first)
 	f.mustShow(t, "今天没有发出 "+first+" 号票")
 	if f.p.Printed() != printed+1 {
@@ -438,4 +507,22 @@ func TestStaffReprintByNumber(t *testing.T) {
 	}
 	f.ui.setLanguage("en")
 	f.mustShow(t, "Reprint a ticket of today by its number", "Reprint this number")
+}
+
+// With staff.card_required the hidden gesture's PIN pad lets nobody in by the PIN alone, and says
+// what is missing; the staff card and the PIN do.
+func TestStaffCardRequiredRefusesPINAlone(t *testing.T) {
+	f := newFixtureOpts(t, thursday, fixtureOptions{edit: func(c *config.Config) {
+		c.Staff.Cards, c.Staff.CardRequired = []string{"04A1B2C3"}, true
+	}})
+	for i := 0; i < StaffTaps; i++ {
+		test.Tap(f.ui.hall)
+	}
+	f.typeKeys(t, "246810")
+	f.tapExact(t, "确认")
+	if f.ui.staff.on {
+		t.Fatal("the PIN alone opened staff mode where a card is required")
+	}
+	f.mustShow(t, "请先刷工作人员卡，再输入密码")
+	f.staffCard(t)
 }

@@ -28,7 +28,7 @@ commands:
   check-config FILE     validate a kiosk.toml; lists every problem with its line and key, and
                         warns of the example's placeholder ids
   check-catalog FILE    validate a service catalog data file; names the matter and field at fault
-  hash-pin              read a staff PIN (4-12 digits) from stdin, print the pin_hash value
+  hash-pin              read a staff PIN (6-12 digits) from stdin, print the pin_hash value
   version               print the version
 ` + fleetUsage + doctorUsage + hallUsage + hallKeyUsage + paymentsUsage + `
 every command takes --json for output that scripts read.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -181,5 +184,48 @@ func TestBrokerURLClearTextRefused(t *testing.T) {
 				t.Errorf("%v: exit %d, %q %q, want %q", c.args, code, out, errs, w)
 			}
 		}
+	}
+}
+
+// TestHashPINRefusesShort: a staff PIN under 6 digits is refused, saying why.
+func TestHashPINRefusesShort(t *testing.T) {
+	code, out, errOut := runCtl([]string{"hash-pin"}, "13579\n")
+	if code != 1 || strings.Contains(out+errOut, "pbkdf2") || !strings.Contains(out+errOut, "6 to 12 digits") {
+		t.Errorf("5-digit PIN: exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+// TestCheckConfigStaffPIN: a configuration whose pin_hash was made under the old floor (10,000
+// PBKDF2 iterations) is refused, naming the key, its line and the fix; staff cards without a PIN
+// are a warning (they open nothing alone).
+func TestCheckConfigStaffPIN(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	key, err := pbkdf2.Key(sha256.New, "246810", salt, 10000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawStdEncoding
+	old := "pbkdf2-sha256$10000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "kiosk.toml")
+	os.WriteFile(p, []byte("[hall]\nid = \"kf\"\n[kiosk]\nid = \"kf-01\"\n[staff]\npin_hash = \""+old+"\"\n"), 0o644)
+	code, out, _ := runCtl([]string{"check-config", p}, "")
+	if code != 1 || !strings.Contains(out, p+":6: staff.pin_hash: made with 10000 PBKDF2 iterations") ||
+		!strings.Contains(out, "kioskctl hash-pin") {
+		t.Errorf("old hash: %d %q", code, out)
+	}
+	// The fix named works: a hash of kioskctl hash-pin passes.
+	code, h, _ := runCtl([]string{"hash-pin"}, "246810\n")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	os.WriteFile(p, []byte("[hall]\nid = \"kf\"\n[kiosk]\nid = \"kf-01\"\n[staff]\npin_hash = \""+strings.TrimSpace(h)+"\"\n"), 0o644)
+	if code, out, _ := runCtl([]string{"check-config", p}, ""); code != 0 {
+		t.Errorf("new hash: %d %q", code, out)
+	}
+	os.WriteFile(p, []byte("[hall]\nid = \"kf\"\n[kiosk]\nid = \"kf-01\"\n[staff]\ncards = [\"04A1B2C3\"]\n"), 0o644)
+	if code, out, _ := runCtl([]string{"check-config", p}, ""); code != 0 || !strings.Contains(out, "staff.cards") ||
+		!strings.Contains(out, "kioskctl hash-pin") {
+		t.Errorf("cards without a PIN: %d %q", code, out)
 	}
 }

@@ -208,8 +208,14 @@ type API struct {
 
 // Staff configures on-site staff access.
 type Staff struct {
-	PINHash string   `toml:"pin_hash"`
-	Cards   []string `toml:"cards"`
+	// PINHash is the staff PIN's hash (HashPIN); "" for none, and then no staff mode on site.
+	PINHash string `toml:"pin_hash"`
+	// Cards are the staff cards' UIDs: each opens the PIN pad, never staff mode by itself.
+	Cards []string `toml:"cards"`
+	// CardRequired closes the way in by the PIN alone (the hidden gesture): staff then need a
+	// staff card and the PIN, so neither a copied card nor a PIN seen over a shoulder opens
+	// staff mode by itself. It needs Cards.
+	CardRequired bool `toml:"card_required"`
 	// IdleTimeout ends staff mode after this long without a touch; longer than a citizen's.
 	IdleTimeout Duration `toml:"idle_timeout"`
 }
@@ -552,6 +558,9 @@ func (c *Config) validate(p *tomlfile.File) {
 	}
 	if c.Voice.Enabled && c.Voice.Device == "" {
 		p.Add("voice.device", "must name the ALSA device (\"default\", or one listed by aplay -L) when the voice is enabled")
+	}
+	if c.Staff.CardRequired && len(c.Staff.Cards) == 0 {
+		p.Add("staff.card_required", "needs staff.cards: with no staff card configured nobody could open staff mode on site")
 	}
 	for i, card := range c.Staff.Cards {
 		if !reCard.MatchString(card) {

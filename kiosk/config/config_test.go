@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"os"
 	"reflect"
@@ -372,5 +375,66 @@ func TestCommandKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "hall.command_key") || !strings.Contains(err.Error(), "halld command-key") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// TestPINStrength: a staff PIN has at least 6 digits (a million PINs against the growing lockout),
+// and a hash made with fewer than 100,000 PBKDF2 iterations is refused with its fix named, so a
+// copied configuration file does not give the PIN away in seconds.
+func TestPINStrength(t *testing.T) {
+	for _, short := range []string{"13579", "2468"} {
+		if h, err := HashPIN(short); err == nil {
+			t.Errorf("PIN %q of %d digits hashed: %s", short, len(short), h)
+		}
+	}
+	// A hash in the form of kioskctl hash-pin, made with the old floor's 10,000 iterations.
+	salt := []byte("0123456789abcdef")
+	key, err := pbkdf2.Key(sha256.New, "246810", salt, 10000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawStdEncoding
+	old := "pbkdf2-sha256$10000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
+	_, err = Parse([]byte("[staff]\npin_hash = \"" + old + "\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "staff.pin_hash") || !strings.Contains(err.Error(), "kioskctl hash-pin") ||
+		!strings.Contains(err.Error(), "100000") {
+		t.Errorf("a 10,000-iteration hash: %v, want it refused naming the fix", err)
+	}
+	if (Staff{PINHash: old}).CheckPIN("246810") {
+		t.Error("a 10,000-iteration hash checks a PIN")
+	}
+	key, err = pbkdf2.Key(sha256.New, "246810", salt, 100000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := "pbkdf2-sha256$100000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
+	c, err := Parse([]byte("[staff]\npin_hash = \"" + floor + "\"\n"))
+	if err != nil || !c.Staff.CheckPIN("246810") {
+		t.Errorf("a 100,000-iteration hash: %v", err)
+	}
+}
+
+func TestCardRequiredNeedsCards(t *testing.T) {
+	_, err := Parse([]byte("[staff]\ncard_required = true\n"))
+	if err == nil || !strings.Contains(err.Error(), "staff.card_required") {
+		t.Errorf("card_required without cards: %v", err)
+	}
+	c, err := Parse([]byte("[staff]\ncard_required = true\ncards = [\"04A1B2C3\"]\n"))
+	if err != nil || !c.Staff.CardRequired {
+		t.Errorf("card_required with a card: %v", err)
+	}
+}
+
+// BenchmarkCheckPIN is one staff PIN checked against a hash of kioskctl hash-pin (PINIterations):
+// the cost of each guess at the screen, and of each PIN tried against a copied file on one core
+// (docs/security/sec-staff.md).
+func BenchmarkCheckPIN(b *testing.B) {
+	h, err := HashPIN("246810")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := Staff{PINHash: h}
+	for b.Loop() {
+		s.CheckPIN("135790")
 	}
 }

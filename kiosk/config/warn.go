@@ -29,7 +29,7 @@ const (
 )
 
 // warnings lists the placeholder ids still in force, written in the file (with their line) or
-// left to their default (line 0).
+// left to their default (line 0), and staff cards configured without the staff PIN they need.
 func (c Config) warnings(path string, lines tomlfile.Lines) []Warning {
 	var ws []Warning
 	add := func(key, value, why string) {
@@ -43,6 +43,10 @@ func (c Config) warnings(path string, lines tomlfile.Lines) []Warning {
 	}
 	if c.Hall.ID == placeholderHall {
 		add("hall.id", c.Hall.ID, "give the hall its own id, the same on all its kiosks (it is in every MQTT topic)")
+	}
+	if len(c.Staff.Cards) > 0 && c.Staff.PINHash == "" {
+		ws = append(ws, Warning{File: path, Key: "staff.cards", Line: lines["staff.cards"],
+			Msg: "a staff card opens staff mode only with the staff PIN, and staff.pin_hash is empty: set it (make one with: kioskctl hash-pin) or staff cannot come in on site"})
 	}
 	if c.Kiosk.ID == placeholderKiosk {
 		add("kiosk.id", c.Kiosk.ID, "give this kiosk an id of its own in the hall (two kiosks with one id overwrite each other's status and obey each other's commands)")

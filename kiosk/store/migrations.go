@@ -312,5 +312,18 @@ ALTER TABLE hall_application ADD COLUMN bring_to_en TEXT NOT NULL DEFAULT '';
 -- blanks reply. New answers are written sealed only; reply stays '' for them.
 ALTER TABLE hall_complaint_status ADD COLUMN reply_sealed BLOB;
 `},
-	// Next: {Version: 10, Name: "...", SQL: `...`},
+	{Version: 10, Name: "staff PIN lockout", SQL: `
+-- Wrong staff PINs in a row, and the lockout they earned (kiosk, staff.go): kept here so that a
+-- restart, or a pulled plug, gives a guesser no fresh tries. One row, written at every PIN
+-- checked; none until the first. locked_until and alert_since are Unix nanoseconds, 0 for none;
+-- alert_since is when the present run of wrong PINs first locked entry (the alert
+-- staff-pin-lockout stands from then until the right PIN).
+CREATE TABLE staff_pin_guard (
+    one          INTEGER PRIMARY KEY CHECK (one = 1),
+    fails        INTEGER NOT NULL CHECK (fails >= 0),
+    locked_until INTEGER NOT NULL CHECK (locked_until >= 0),
+    alert_since  INTEGER NOT NULL CHECK (alert_since >= 0)
+) STRICT;
+`},
+	// Next: {Version: 11, Name: "...", SQL: `...`},
 }

@@ -25,6 +25,11 @@ func TestHelpRequestedAlert(t *testing.T) {
 	cfg := config.Default()
 	cfg.Hall.ID, cfg.Kiosk.ID = env.Hall, id
 	cfg.Staff.Cards = []string{"04A1B2C3"}
+	hash, err := config.HashPIN("246810")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Staff.PINHash = hash
 	cfg.Kiosk.Store = filepath.Join(t.TempDir(), "kiosk.db")
 	st, err := store.Open(cfg.Kiosk.Store)
 	if err != nil {
@@ -86,7 +91,7 @@ func TestHelpRequestedAlert(t *testing.T) {
 		t.Errorf("the alert was raised %d times for one call", n)
 	}
 
-	if _, err := k.StaffLogin().Card("04a1b2c3"); err != nil {
+	if _, err := k.StaffLogin().Card("04a1b2c3", "246810"); err != nil {
 		t.Fatal(err)
 	}
 	rec.Wait(t, 5*time.Second, "the alert cleared", func(ms []mqtttest.Msg) bool {

@@ -203,9 +203,16 @@ var (
 	}
 )
 
+// kioskMessages are the messages of the kiosk's own alerts (of device "kiosk"), Chinese first.
+var kioskMessages = map[string]string{
+	kiosk.AlertHelpRequested:   "市民呼叫工作人员 a citizen asks for staff at this kiosk",
+	kiosk.AlertStaffPINLockout: "工作人员密码多次输错，已锁定 staff PIN entry locked after repeated wrong PINs (someone may be guessing it)",
+}
+
 // activeAlerts are the core's alerts (Kiosk.Alerts: one per device in a fault state, coded
-// "{device}-{state}", "printer-paper-out"; paper-low a warning, the rest errors; and a citizen's
-// call for staff, help-requested, a warning of device "kiosk") as the contract publishes them.
+// "{device}-{state}", "printer-paper-out"; paper-low a warning, the rest errors; a citizen's
+// call for staff, help-requested, and a locked staff PIN entry, staff-pin-lockout, warnings of
+// device "kiosk") as the contract publishes them.
 func (a *Agent) activeAlerts() map[string]wire.Alert {
 	out := map[string]wire.Alert{}
 	for _, al := range a.k.Alerts() {
@@ -217,9 +224,8 @@ func (a *Agent) activeAlerts() map[string]wire.Alert {
 			sev = wire.SeverityWarning
 		}
 		dn := deviceNames[al.Device]
-		if al.Code == kiosk.AlertHelpRequested {
-			out[al.Code] = wire.Alert{Severity: sev, Device: al.Device, Code: al.Code,
-				Message: "市民呼叫工作人员 a citizen asks for staff at this kiosk", Since: a.stamp(al.Since)}
+		if msg, ok := kioskMessages[al.Code]; ok {
+			out[al.Code] = wire.Alert{Severity: sev, Device: al.Device, Code: al.Code, Message: msg, Since: a.stamp(al.Since)}
 			continue
 		}
 		if dn == "" {
