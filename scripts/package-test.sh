@@ -522,7 +522,9 @@ StateDirectory=citizenhome/halld'
 harden_kiosk='ReadWritePaths=/var/lib/citizenhome
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 #LoadCredentialEncrypted=hall.key:/etc/citizenhome/hall.key.cred
-SupplementaryGroups=dialout video audio'
+SupplementaryGroups=dialout video audio
+ExecStartPre=!/usr/bin/install -d -m 1777 /tmp/.X11-unix
+SystemCallFilter=setuid'
 hardened() { # hardened UNIT LINES...
   local u=packaging/systemd/$1 l; shift
   while IFS= read -r l; do
@@ -550,7 +552,7 @@ grep -qF 'hall-key-credential.conf' docs/operator-guide.md || fail "the operator
 # fails here. Needs systemd-analyze security --offline (systemd 250 or later).
 exposure_max="kioskd 1.5
 halld 1.2
-citizenhome-kiosk 1.8"
+citizenhome-kiosk 1.9"
 if command -v systemd-analyze >/dev/null && systemd-analyze security --offline=true --no-pager packaging/systemd/halld.service >/dev/null 2>&1; then
   sec=$out/security
   mkdir "$sec"
