@@ -164,6 +164,25 @@ inside() {
   addgroup --system kiosk >/dev/null
   adduser --system --ingroup kiosk --home /var/lib/citizenhome-kiosk --shell /bin/sh kiosk >/dev/null
   adduser kiosk citizenhome >/dev/null
+  # It also had the group input and a login shell, and tty1 had its getty: the kiosk package seals them.
+  getent group input >/dev/null || addgroup --system input >/dev/null
+  adduser kiosk input >/dev/null
+  local has_systemctl=
+  if command -v systemctl >/dev/null && [ -f /lib/systemd/system/getty@.service ]; then
+    has_systemctl=1
+    systemctl enable getty@tty1.service >/dev/null 2>&1 || fail "systemctl enable getty@tty1.service (offline)"
+  fi
+  getty1() { [ -e /etc/systemd/system/getty.target.wants/getty@tty1.service ]; }
+  sealed() { # the session's users: no shell, no group input; no getty on tty1; the snippets in place
+    local u
+    for u in citizenhome kiosk; do
+      [ "$(getent passwd "$u" | cut -d: -f7)" = /usr/sbin/nologin ] || fail "$u has the login shell $(getent passwd "$u" | cut -d: -f7)"
+      ! id -nG "$u" | tr ' ' '\n' | grep -qx input || fail "$u is in the group input"
+    done
+    [ -z "$has_systemctl" ] || ! getty1 || fail "getty@tty1.service is still enabled beside the kiosk"
+    grep -q DontVTSwitch /etc/X11/xorg.conf.d/10-citizenhome.conf || fail "the Xorg snippet is not installed"
+    grep -qx NAutoVTs=0 /etc/systemd/logind.conf.d/10-citizenhome.conf || fail "the logind drop-in is not installed"
+  }
   install -m 0644 "$d/kiosk.example.toml" /tmp/old.toml
   kiosk_run /tmp/kiosk-old.log setpriv --reuid=kiosk --regid=kiosk --init-groups -- \
     env -i PATH=/usr/bin:/bin HOME=/var/lib/citizenhome-kiosk LANG=C.UTF-8 DISPLAY="$display" \
@@ -183,6 +202,7 @@ inside() {
   getent group citizenhome-api >/dev/null || fail "no group citizenhome-api"
   cmp -s /usr/share/doc/citizenhome-common/operator-guide.md "$d/operator-guide.md" || fail "the operator guide is not installed"
   state_ok
+  sealed
   kiosk_run /tmp/kiosk-1.log as_unit citizenhome-kiosk.service /usr/bin/kiosk -config "$conf"
   hall_ok /tmp/kiosk-1.log "the kiosk app"
   state_ok
@@ -195,6 +215,7 @@ inside() {
   installed citizenhome-kioskd || fail "citizenhome-kioskd not installed"
   ! installed citizenhome-kiosk || fail "citizenhome-kiosk still installed beside kioskd"
   state_ok
+  [ -z "$has_systemctl" ] || getty1 || fail "removing the kiosk did not give tty1 its getty back"
   want_perms "$state/api.token" "citizenhome:citizenhome-api 640"
   kioskctl check-config "$conf" >/dev/null || fail "kioskctl check-config $conf after the switch"
   grep -qxE '[0-9a-f]{64}' "$state/api.token" || fail "the API token is not 64 hex digits"
@@ -249,6 +270,7 @@ inside() {
   installed citizenhome-kiosk || fail "citizenhome-kiosk not installed"
   ! installed citizenhome-kioskd || fail "citizenhome-kioskd still installed beside kiosk"
   state_ok
+  sealed
   kiosk_run /tmp/kiosk-2.log as_unit citizenhome-kiosk.service /usr/bin/kiosk -config "$conf"
   hall_ok /tmp/kiosk-2.log "the kiosk app"
   push >/dev/null || fail "runuser -u citizenhome -- kioskctl push, back on the kiosk"
@@ -322,7 +344,7 @@ inside() {
   # 6. Every maintainer script run again changes nothing and succeeds.
   step "maintainer scripts again"
   local before after s
-  snapshot() { find "$state" /etc/citizenhome -printf '%u:%g %m %p\n' | sort; getent passwd citizenhome; getent group citizenhome citizenhome-api; }
+  snapshot() { find "$state" /etc/citizenhome -printf '%u:%g %m %p\n' | sort; getent passwd citizenhome kiosk; getent group citizenhome citizenhome-api input; ls /etc/systemd/system/getty.target.wants 2>/dev/null || true; }
   before=$(snapshot)
   for s in /var/lib/dpkg/info/citizenhome-common.postinst /var/lib/dpkg/info/citizenhome-kiosk.postinst \
     /var/lib/dpkg/info/citizenhome-halld.postinst; do
@@ -395,6 +417,12 @@ has kiosk /usr/bin/kiosk -rwxr-xr-x
 has kiosk /usr/bin/kioskctl -rwxr-xr-x
 has kiosk /usr/lib/citizenhome/kiosk-session -rwxr-xr-x
 has kiosk /lib/systemd/system/citizenhome-kiosk.service -rw-r--r--
+# The sealed session (issue 19): no VT switch or zap in X, no getty on other VTs, no SysRq; the
+# hall key's credential drop-in, inactive (not under /etc/systemd), for either program's unit.
+has kiosk /etc/X11/xorg.conf.d/10-citizenhome.conf -rw-r--r--
+has kiosk /etc/systemd/logind.conf.d/10-citizenhome.conf -rw-r--r--
+has kiosk /etc/sysctl.d/60-citizenhome.conf -rw-r--r--
+has common /usr/share/citizenhome/systemd/hall-key-credential.conf -rw-r--r--
 has halld /usr/bin/halld -rwxr-xr-x
 has halld /etc/citizenhome/halld.toml -rw-r-----
 has halld /lib/systemd/system/halld.service -rw-r--r--
@@ -419,6 +447,25 @@ dpkg-deb -e "$(deb halld)" "$ctl/halld"
 grep -qx /etc/citizenhome/halld.toml "$ctl/halld/conffiles" || fail "halld.toml is not a conffile"
 dpkg-deb -e "$(deb display)" "$ctl/display"
 grep -qx /etc/citizenhome/display.conf "$ctl/display/conffiles" || fail "display.conf is not a conffile"
+dpkg-deb -e "$(deb kiosk)" "$ctl/kiosk"
+for f in /etc/X11/xorg.conf.d/10-citizenhome.conf /etc/systemd/logind.conf.d/10-citizenhome.conf /etc/sysctl.d/60-citizenhome.conf; do
+  grep -qx "$f" "$ctl/kiosk/conffiles" || fail "kiosk: $f is not a conffile"
+done
+# in_deb PKG PATH: the file's text as the package ships it.
+in_deb() { dpkg-deb --fsys-tarfile "$(deb "$1")" | tar -xOf - ".$2"; }
+# active FILE KEY VALUE: the file sets KEY to VALUE on a line that is not a comment.
+active() { grep -v '^[[:space:]]*#' | grep -qiE "^[[:space:]]*$1[[:space:]]*=?[[:space:]]*\"?$2\"?[[:space:]]*$"; }
+xorg=$(in_deb kiosk /etc/X11/xorg.conf.d/10-citizenhome.conf)
+for o in DontVTSwitch DontZap; do
+  echo "$xorg" | grep -v '^[[:space:]]*#' | grep -qE "^[[:space:]]*Option[[:space:]]+\"$o\"[[:space:]]+\"(true|on|yes|1)\"" ||
+    fail "kiosk: 10-citizenhome.conf does not set Option \"$o\" \"true\""
+done
+echo "$xorg" | grep -qx 'Section "ServerFlags"' || fail "kiosk: 10-citizenhome.conf has no ServerFlags section"
+logind=$(in_deb kiosk /etc/systemd/logind.conf.d/10-citizenhome.conf)
+echo "$logind" | grep -qx '\[Login\]' || fail "kiosk: the logind drop-in has no [Login] section"
+echo "$logind" | active NAutoVTs 0 || fail "kiosk: the logind drop-in does not set NAutoVTs=0"
+echo "$logind" | active ReserveVT 0 || fail "kiosk: the logind drop-in does not set ReserveVT=0"
+in_deb kiosk /etc/sysctl.d/60-citizenhome.conf | active kernel.sysrq 0 || fail "kiosk: the sysctl file does not set kernel.sysrq = 0"
 for p in kiosk kioskd halld; do
   dpkg-deb -f "$(deb $p)" Depends | grep -q "citizenhome-common (= $V)" || fail "$p does not depend on citizenhome-common"
 done
@@ -438,6 +485,88 @@ done
 for u in packaging/systemd/kioskd.service packaging/systemd/halld.service; do
   if ! grep -qx Type=notify "$u" || ! grep -q '^WatchdogSec=[1-9]' "$u"; then fail "$u: not Type=notify with a watchdog"; fi
 done
+# The units' hardening (issue 19): each line below must be in its unit, as written.
+harden_common='NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateMounts=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectHostname=yes
+ProtectProc=invisible
+RestrictNamespaces=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RemoveIPC=yes
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged @resources
+SystemCallErrorNumber=EPERM
+SystemCallArchitectures=native
+CapabilityBoundingSet=
+AmbientCapabilities=
+UMask=0077'
+harden_daemon='ProtectClock=yes
+ProcSubset=pid
+MemoryDenyWriteExecute=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
+harden_kioskd='ReadWritePaths=/var/lib/citizenhome
+RuntimeDirectory=citizenhome
+DevicePolicy=closed
+#LoadCredentialEncrypted=hall.key:/etc/citizenhome/hall.key.cred'
+harden_halld='PrivateDevices=yes
+StateDirectory=citizenhome/halld'
+harden_kiosk='ReadWritePaths=/var/lib/citizenhome
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+#LoadCredentialEncrypted=hall.key:/etc/citizenhome/hall.key.cred
+SupplementaryGroups=dialout video audio
+ExecStartPre=!/usr/bin/install -d -m 1777 /tmp/.X11-unix
+SystemCallFilter=setuid'
+hardened() { # hardened UNIT LINES...
+  local u=packaging/systemd/$1 l; shift
+  while IFS= read -r l; do
+    grep -qxF -- "$l" "$u" || fail "$u lacks the line: $l"
+  done < <(printf '%s\n' "$@")
+}
+hardened kioskd.service "$harden_common" "$harden_daemon" "$harden_kioskd"
+hardened halld.service "$harden_common" "$harden_daemon" "$harden_halld"
+hardened citizenhome-kiosk.service "$harden_common" "$harden_kiosk"
+# The kiosk's session: Xorg without its abstract socket (reachable from the whole machine), and
+# no group input (logind hands the X server the seat's input devices).
+grep -qE '^ExecStart=/usr/bin/xinit .* -- .*-nolisten local' packaging/systemd/citizenhome-kiosk.service ||
+  fail "citizenhome-kiosk.service: Xorg is not started with -nolisten local"
+if grep -E '^SupplementaryGroups=' packaging/systemd/citizenhome-kiosk.service | grep -qw input; then
+  fail "citizenhome-kiosk.service gives the session the group input"
+fi
+# The hall key's credential: never active in a shipped unit (systemd fails a unit whose
+# credential file is missing), active in the drop-in the operator guide copies into place.
+if grep -q '^LoadCredential' packaging/systemd/*.service; then fail "a unit loads a credential the machine may not have: $(grep -l '^LoadCredential' packaging/systemd/*.service)"; fi
+grep -qx 'LoadCredentialEncrypted=hall.key:/etc/citizenhome/hall.key.cred' packaging/systemd/hall-key-credential.conf ||
+  fail "hall-key-credential.conf does not load the hall key's credential"
+grep -qF 'hall-key-credential.conf' docs/operator-guide.md || fail "the operator guide does not say how to enable hall-key-credential.conf"
+# Exposure scores (systemd-analyze security, 0 best to 10 worst) at most as measured when the
+# hardening was written (docs/security/sec-session.md, systemd 252): a line lost or weakened
+# fails here. Needs systemd-analyze security --offline (systemd 250 or later).
+exposure_max="kioskd 1.5
+halld 1.2
+citizenhome-kiosk 1.9"
+if command -v systemd-analyze >/dev/null && systemd-analyze security --offline=true --no-pager packaging/systemd/halld.service >/dev/null 2>&1; then
+  sec=$out/security
+  mkdir "$sec"
+  while read -r u max; do
+    cp "packaging/systemd/$u.service" "$sec/" # a copy: no drop-ins of this machine's
+    got=$(systemd-analyze security --offline=true --no-pager "$sec/$u.service" 2>&1 |
+      sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+    [ -n "$got" ] || fail "systemd-analyze security gave no exposure level for $u.service"
+    awk -v g="$got" -v m="$max" 'BEGIN { exit !(g + 0 <= m + 0) }' ||
+      fail "$u.service: exposure level $got, more than $max (systemd-analyze security --offline=true packaging/systemd/$u.service)"
+  done <<<"$exposure_max"
+else
+  echo "package-test: systemd-analyze security --offline not available (systemd < 250); exposure levels not checked" >&2
+fi
 # Maintainer scripts, helpers and sessions: POSIX sh syntax (the install test runs them).
 for s in packaging/scripts/* packaging/lib/* packaging/session/*; do sh -n "$s" || fail "$s: syntax"; done
 # The operator guide names only units the packages ship, and commands a minimal Debian has.
@@ -454,6 +583,11 @@ if command -v systemd-analyze >/dev/null; then
   units=$out/units
   mkdir "$units"
   cp packaging/systemd/*.service "$units/"
+  # The hall key's credential drop-in, as the operator guide enables it, is verified with both units.
+  for u in kioskd citizenhome-kiosk; do
+    mkdir "$units/$u.service.d"
+    cp packaging/systemd/hall-key-credential.conf "$units/$u.service.d/"
+  done
   # verify resolves ExecStart: point it at binaries that exist here.
   sed -i "s#/usr/bin/kioskd#$out/kioskd#; s#/usr/bin/halld#$out/halld#; s#/usr/bin/xinit#$(command -v true)#" "$units"/*.service
   vout=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$units"/*.service 2>&1 | grep -v -e 'Failed to load\|ProtectHome\|No such file' || true)
