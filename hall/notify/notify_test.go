@@ -629,6 +629,7 @@ func TestNames(t *testing.T) {
 		{"card-reader-error", "card-reader", "市民卡读卡器故障"},
 		{history.KioskLost, "", "自助机失联"},
 		{"help-requested", "kiosk", "市民呼叫工作人员"},
+		{"staff-pin-lockout", "kiosk", "工作人员密码多次错误，已锁定"},
 		{"printer-on-fire", "printer", "printer-on-fire"},
 		{"scanner-error", "scanner", "scanner-error"},
 	} {

@@ -22,7 +22,7 @@ var (
 	}
 	codeNames = map[string]string{
 		history.KioskLost: "自助机失联", "help-requested": "市民呼叫工作人员",
-		orderOverdue: "工单逾期未办结",
+		orderOverdue: "工单逾期未办结", "staff-pin-lockout": "工作人员密码多次错误，已锁定",
 	}
 	severityNames = map[string]string{SeverityWarning: "警告", SeverityError: "故障"}
 )

@@ -602,7 +602,8 @@ func TestTileLevel(t *testing.T) {
 			t.Errorf("%q: %s, want %s", state, l, want)
 		}
 	}
-	if alertZH("printer-paper-out") != "打印机缺纸" || alertZH("kiosk-lost") != "设备失联" || alertZH("odd-thing") != "odd-thing" {
+	if alertZH("printer-paper-out") != "打印机缺纸" || alertZH("kiosk-lost") != "设备失联" || alertZH("odd-thing") != "odd-thing" ||
+		alertZH("help-requested") != "市民呼叫工作人员" || alertZH("staff-pin-lockout") != "工作人员密码多次错误，已锁定" {
 		t.Errorf("alert names")
 	}
 	if durationZH(90*time.Second) != "1 分" || durationZH(26*time.Hour) != "1 天 2 小时" || durationZH(3*time.Hour+5*time.Minute) != "3 小时 5 分" {

@@ -1,6 +1,10 @@
 package web
 
-import "strings"
+import (
+	"strings"
+
+	"citizenhome/hall/notify"
+)
 
 // The console's Chinese labels (the crew reads Chinese first; the English is beneath).
 
@@ -37,11 +41,15 @@ var deviceStateNames = map[string]string{
 	"offline": "离线", "absent": "未配置",
 }
 
-// alertZH names an alert: "{device}-{state}" codes by their device and state, kiosk-lost, or
-// the code itself.
+// alertZH names an alert: "{device}-{state}" codes by their device and state, kiosk-lost, the
+// codes of a whole kiosk that the notifications name (a call for staff, a PIN lockout, an
+// overdue order), or the code itself.
 func alertZH(code string) string {
 	if code == "kiosk-lost" {
 		return "设备失联"
+	}
+	if n := notify.Name(code, ""); n != code {
+		return n
 	}
 	for d, n := range deviceNames {
 		if st, ok := strings.CutPrefix(code, d+"-"); ok {
