@@ -21,8 +21,11 @@ import (
 func fast() driver.Config {
 	return driver.Config{
 		StatusTimeout: 500 * time.Millisecond,
-		WriteTimeout:  500 * time.Millisecond,
-		DrainWindow:   5 * time.Millisecond,
+		// Long enough that a machine busy with other tests (make test runs packages side by
+		// side, -race) does not starve the emulator's goroutine past it: a job's last status
+		// request once timed out at 500 ms with every byte of the job sent.
+		WriteTimeout: 2 * time.Second,
+		DrainWindow:  5 * time.Millisecond,
 	}
 }
 
