@@ -43,7 +43,7 @@ func (k *Kiosk) ask(ctx context.Context, a wire.Ask) (wire.Answer, bool) {
 	if h == nil {
 		return wire.Answer{}, false
 	}
-	id, err := newTakeID()
+	id, err := newRequestID()
 	if err != nil {
 		return wire.Answer{}, false
 	}

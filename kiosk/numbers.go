@@ -111,7 +111,7 @@ func (k *Kiosk) issueHall(ctx context.Context, req queue.Request, record func(*s
 
 // takeFromHall asks halld. done false: go on to the lease.
 func (k *Kiosk) takeFromHall(ctx context.Context, h HallNumbers, req queue.Request, record func(*sql.Tx, queue.Ticket) error) (queue.Ticket, bool, error) {
-	id, err := newTakeID()
+	id, err := newRequestID()
 	if err != nil {
 		return queue.Ticket{}, true, err
 	}
@@ -186,10 +186,11 @@ func (k *Kiosk) abandon(id string, why error) {
 	}
 }
 
-func newTakeID() (string, error) {
+// newRequestID is the id of a take or an ask: 128 random bits in hex, as wire.ValidID wants.
+func newRequestID() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("take id: %w", err)
+		return "", fmt.Errorf("request id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
 }
