@@ -260,7 +260,16 @@ func (d *staffDesk) pinPad(card, pin, note string) {
 		if card != "" {
 			title, ask = u.t("staff.card_login"), u.t("staff.card_pin")
 		}
-		return u.page(title, nil, container.NewVBox(u.wrap(ask), shown, lockNote, msg, pad))
+		// An empty line would cost the pad its room on a landscape screen: hidden until it says
+		// something (Tick shows the lockout's line when it starts).
+		if lockNote.Text == "" {
+			lockNote.Hide()
+		}
+		if note == "" {
+			msg.Hide()
+		}
+		texts := container.NewVBox(u.wrap(ask), shown, lockNote, msg)
+		return u.page(title, nil, container.New(&besideWhenShort{gap: theme.Padding() * 4}, texts, pad))
 	})
 	d.login = true
 }
@@ -287,6 +296,11 @@ func (d *staffDesk) tickLock() {
 	}
 	if s := d.lockText(); s != d.lockNote.Text {
 		d.lockNote.SetText(s)
+		if s == "" {
+			d.lockNote.Hide()
+		} else {
+			d.lockNote.Show()
+		}
 	}
 }
 
@@ -548,4 +562,46 @@ func (d *staffDesk) auditLine(e kiosk.AuditEntry) string {
 		}
 	}
 	return line
+}
+
+// besideWhenShort lays its two objects out one above the other when the height allows, as on a
+// portrait screen, and side by side otherwise (a landscape screen in elder mode, a PIN pad with
+// a message): the pad's keys keep their size and nothing scrolls out of reach.
+type besideWhenShort struct{ gap float32 }
+
+func (b *besideWhenShort) stacked(objs []fyne.CanvasObject) fyne.Size {
+	top, bottom := objs[0].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(max(top.Width, bottom.Width), top.Height+b.gap+bottom.Height)
+}
+
+// Layout implements fyne.Layout.
+func (b *besideWhenShort) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 2 {
+		return
+	}
+	if b.stacked(objs).Height <= size.Height {
+		top := objs[0].MinSize().Height
+		objs[0].Move(fyne.NewPos(0, 0))
+		objs[0].Resize(fyne.NewSize(size.Width, top))
+		objs[1].Move(fyne.NewPos(0, top+b.gap))
+		objs[1].Resize(fyne.NewSize(size.Width, objs[1].MinSize().Height))
+		return
+	}
+	half := (size.Width - b.gap) / 2
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(fyne.NewSize(half, size.Height))
+	objs[1].Move(fyne.NewPos(half+b.gap, 0))
+	objs[1].Resize(fyne.NewSize(half, size.Height))
+}
+
+// MinSize implements fyne.Layout: the smaller of the two arrangements' heights, so that a short
+// screen takes the side-by-side one.
+func (b *besideWhenShort) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 2 {
+		return fyne.Size{}
+	}
+	left, right := objs[0].MinSize(), objs[1].MinSize()
+	side := fyne.NewSize(2*max(left.Width, right.Width)+b.gap, max(left.Height, right.Height))
+	st := b.stacked(objs)
+	return fyne.NewSize(max(st.Width, side.Width), min(st.Height, side.Height))
 }

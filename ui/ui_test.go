@@ -703,11 +703,13 @@ func keyScreens(t *testing.T, f *fixture) map[string]func() {
 			f.ui.showGuideDetail(fee, f.ui.showGuide)
 			f.tap(t, f.ui.t("guide.basis_show"))
 		},
-		"staff":    func() { f.ui.staff.enter(f.staffByPIN(t)) },
-		"login":    f.ui.staff.showLogin,
-		"citycard": f.ui.showCityCard,
-		"checkin":  f.ui.showCheckIn,
-		"progress": f.ui.showProgress,
+		"staff": func() { f.ui.staff.enter(f.staffByPIN(t)) },
+		"login": f.ui.staff.showLogin,
+		// A wrong PIN said, over a staff card's pad: the pad's tallest state but a lockout's.
+		"login-refused": func() { f.ui.staff.pinPad("04A1B2C3", "", f.ui.tf("staff.wrong", map[string]any{"N": 4})) },
+		"citycard":      f.ui.showCityCard,
+		"checkin":       f.ui.showCheckIn,
+		"progress":      f.ui.showProgress,
 		"results": func() {
 			f.k.SetPerson(person("王小明", idWang))
 			f.ui.lookup("")
