@@ -406,6 +406,16 @@ done
 for p in common display; do
   [ "$(dpkg-deb -f "$(deb $p)" Architecture)" = all ] || fail "$p: Architecture $(dpkg-deb -f "$(deb $p)" Architecture), want all"
 done
+# The binaries need a C library at least as new as the newest symbol version they use (GLIBC_2.34
+# when built on Debian 12; Kylin V10 and UOS 20 shipped older): each package's libc6 dependency
+# says so, and apt refuses an older system instead of the programs failing at their start.
+need=$(objdump -T "$out/$host"/* | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n 1)
+[ -n "$need" ] || fail "objdump -T found no GLIBC_ symbol version in $out/$host"
+for p in kiosk kioskd halld; do
+  have=$(dpkg-deb -f "$(deb $p)" Depends | tr ',' '\n' | sed -n 's/^[[:space:]]*libc6 (>= \([0-9.]*\))$/\1/p')
+  [ -n "$have" ] || fail "$p does not depend on libc6 (>= $need)"
+  dpkg --compare-versions "$have" ge "$need" || fail "$p depends on libc6 (>= $have); its binaries need $need"
+done
 # The other architecture, cheaply: its three packages rendered by nfpm from the same files with
 # ARCH=$other and stand-in files for the binaries (cross-building them would double this test's
 # time; make test-arm64 does, and runs them). An architecture written into an nfpm file again,

@@ -32,14 +32,17 @@ report=$res/report.txt
 : >"$report"
 
 # How an arm64 binary runs here: natively on arm64; elsewhere under qemu-user, called explicitly
-# (binfmt_misc may be absent, as in a container), with the arm64 C library's loader and libraries
-# (/usr/aarch64-linux-gnu for the loader; the multiarch /usr/lib/aarch64-linux-gnu through
-# ld.so.cache for pcsclite, GL, X11).
+# (binfmt_misc may be absent, as in a container). Without -L: the binaries' loader is then the
+# multiarch /lib/ld-linux-aarch64.so.1 of libc6:arm64, the same build as the libc.so.6 it loads.
+# -L /usr/aarch64-linux-gnu would take the cross toolchain's loader (libc6-arm64-cross, another
+# Debian revision) with libc6:arm64's libc.so.6, and the two disagree on glibc's private data:
+# every cgo binary then hangs in pthread_create (seen with qemu 7.2 and 10.0).
 if [ "$(go env GOHOSTARCH)" = arm64 ]; then
   run=()
 else
   command -v qemu-aarch64-static >/dev/null || fail "qemu-aarch64-static missing (scripts/deps.sh arm64)"
-  run=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+  [ -e /lib/ld-linux-aarch64.so.1 ] || fail "/lib/ld-linux-aarch64.so.1 missing (libc6:arm64; scripts/deps.sh arm64)"
+  run=(qemu-aarch64-static)
 fi
 say "runner: ${run[*]:-native}; $(nproc) CPUs; $(qemu-aarch64-static --version 2>/dev/null | head -n 1)"
 
@@ -112,6 +115,20 @@ if command -v aarch64-linux-gnu-readelf >/dev/null; then
     done
   done
 fi
+# The C library: the packages' libc6 dependency covers the newest GLIBC_ symbol version the
+# binaries of each architecture use.
+for a in amd64 arm64; do
+  case $a in amd64) od=objdump ;; arm64) od=aarch64-linux-gnu-objdump ;; esac
+  command -v $od >/dev/null || fail "$od missing (scripts/deps.sh arm64)"
+  need=$($od -T "$work/x/$a"/*/usr/bin/* | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n 1)
+  [ -n "$need" ] || fail "$od -T found no GLIBC_ symbol version in the $a binaries"
+  for p in kiosk kioskd halld; do
+    have=$(dpkg-deb -f "$(deb "$p" "$a")" Depends | tr ',' '\n' | sed -n 's/^[[:space:]]*libc6 (>= \([0-9.]*\))$/\1/p')
+    [ -n "$have" ] && dpkg --compare-versions "$have" ge "$need" ||
+      fail "citizenhome-$p $a depends on libc6 (>= ${have:-nothing}); its binaries need glibc $need"
+  done
+  say "$a binaries need glibc >= $need; the packages depend on libc6 (>= $have)"
+done
 for a in amd64 arm64; do
   say "sizes $a: $(for p in kiosk kioskd halld; do printf '%s %s KiB, ' "$p" $(($(stat -c %s "$(deb "$p" "$a")") / 1024)); done)common $(($(stat -c %s "$(deb common all)") / 1024)) KiB, display $(($(stat -c %s "$(deb display all)") / 1024)) KiB"
 done
@@ -148,14 +165,28 @@ for p in "${pkgs[@]}"; do
 done
 say "go test -c of ${#pkgs[@]} packages for arm64: $(since "$t0") s"
 total=$(now)
+failed=()
 for p in "${pkgs[@]}"; do
   tb=$tests/${p//\//-}.test
   [ "$(elf_machine "$tb")" = AArch64 ] || fail "$tb is $(elf_machine "$tb"), not AArch64"
+  # Tests that run their own binary again (os.Executable) need the kernel to run an arm64
+  # binary: without binfmt_misc for aarch64 (a container) they are skipped, and said so.
+  skip=()
+  if [ ${#run[@]} -gt 0 ] && ! grep -qsx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    case $p in kiosk/queue) skip=(-test.skip '^TestCrashSafety$') ;; esac
+    [ ${#skip[@]} -eq 0 ] || say "  $p: ${skip[1]} skipped (it re-executes itself; no binfmt_misc for aarch64 here)"
+  fi
   t0=$(now)
-  (cd "$p" && "${run[@]}" "$tb" -test.count=1 -test.timeout=10m >"$res/${p//\//-}.log" 2>&1) ||
-    { tail -n 40 "$res/${p//\//-}.log" >&2; fail "$p's arm64 tests under qemu ($res/${p//\//-}.log)"; }
-  grep -qx PASS "$res/${p//\//-}.log" || fail "$p's arm64 tests did not say PASS"
-  say "  $p: PASS, $(since "$t0") s"
+  # Every package runs; the failures are listed at the end.
+  if (cd "$p" && "${run[@]}" "$tb" -test.count=1 -test.timeout=10m "${skip[@]}" >"$res/${p//\//-}.log" 2>&1) &&
+    grep -qx PASS "$res/${p//\//-}.log"; then
+    say "  $p: PASS, $(since "$t0") s"
+  else
+    tail -n 20 "$res/${p//\//-}.log" >&2
+    say "  $p: FAIL, $(since "$t0") s ($res/${p//\//-}.log)"
+    failed+=("$p")
+  fi
 done
 say "arm64 tests of ${#pkgs[@]} packages under qemu: $(since "$total") s"
+[ ${#failed[@]} -eq 0 ] || fail "arm64 tests under qemu failed in: ${failed[*]}"
 echo "test-arm64: ok (report in $report)"
