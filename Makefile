@@ -10,7 +10,7 @@ BIN     := bin
 export GOFLAGS ?= -buildvcs=false -tags=no_emoji
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test test-unit vet bench fuzz clean deps-build deps-test deps-demo package soak
+.PHONY: all build demo test test-unit test-arm64 vet bench fuzz clean deps-build deps-test deps-demo deps-package package soak
 
 all: build
 
@@ -67,10 +67,24 @@ fuzz: deps-build
 # Debian packages in bin/: citizenhome-common, citizenhome-kiosk, citizenhome-kioskd,
 # citizenhome-halld (with the announcement clips, made with espeak-ng) and citizenhome-display
 # (nfpm, pinned in packaging/go.mod so that it never changes what the kiosk links).
+# ARCH=arm64 cross-builds the arm64 ones (信创 machines: Phytium, Kunpeng) on an amd64 machine;
+# ARCH="amd64 arm64" both, the clips made once. The binaries go to bin/ARCH/.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)/0.0.0+g\1/' || echo 0.0.0)
-# deps-demo: it has espeak-ng, which makes the clips.
-package: deps-demo
-	scripts/package.sh "$(VERSION)"
+ARCH ?= $(shell $(GO) env GOHOSTARCH)
+# demo's set has espeak-ng, which makes the clips; arm64's adds the cross compiler and the
+# arm64 libraries.
+deps-package:
+	@scripts/deps.sh $(if $(filter arm64,$(ARCH)),arm64,demo)
+package: deps-package
+	ARCH="$(ARCH)" scripts/package.sh "$(VERSION)"
+
+# The arm64 packages proven by running them on this machine under qemu-user (scripts/test-arm64.sh):
+# built for both architectures and compared, the arm64 daemons and kioskctl run from a
+# configuration against devices emulated natively, the arm64 test binaries of the packages that
+# need no service. Not part of make test (it takes minutes more); CI runs it when asked.
+test-arm64:
+	@scripts/deps.sh arm64
+	scripts/test-arm64.sh
 
 clean:
 	rm -rf $(BIN)

@@ -16,6 +16,9 @@ self=$(realpath "$0")
 cd "$(dirname "$self")/.."
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 V=0.0.0+test
+# The packages are built, checked and installed for this machine's architecture; the other's
+# (arm64 on amd64) are only rendered (below): make test-arm64 cross-builds and runs them.
+host=$(dpkg --print-architecture)
 
 # ---------------------------------------------------------------------------------------------
 # The install test, run as root inside the throwaway root ($1: where the packages are).
@@ -385,7 +388,7 @@ case "${1:-}" in
   mount -t tmpfs tmpfs "$r/tmp"
   mount -t tmpfs tmpfs "$r/run" # no /run/systemd/system: the scripts leave systemd alone
   mkdir -m 0755 "$r/tmp/pkg"
-  cp "$out"/citizenhome-*_"$V"_*.deb "$out/kiosk" "$out/kioskctl" "$self" docs/operator-guide.md \
+  cp "$out"/citizenhome-*_"$V"_*.deb "$out/$host/kiosk" "$out/$host/kioskctl" "$self" docs/operator-guide.md \
     packaging/kiosk.example.toml packaging/halld.example.toml "$r/tmp/pkg/"
   chmod -R a+rX "$r/tmp/pkg"
   exec chroot "$r" /bin/bash /tmp/pkg/package-test.sh --inside /tmp/pkg
@@ -395,8 +398,41 @@ esac
 # ---------------------------------------------------------------------------------------------
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-PKG_OUT=$out scripts/package.sh "$V" >/dev/null
+PKG_OUT=$out ARCH=$host scripts/package.sh "$V" >/dev/null
 deb() { ls "$out"/citizenhome-"$1"_"$V"_*.deb; }
+for p in kiosk kioskd halld; do
+  [ "$(dpkg-deb -f "$(deb $p)" Architecture)" = "$host" ] || fail "$p: Architecture $(dpkg-deb -f "$(deb $p)" Architecture), want $host"
+done
+for p in common display; do
+  [ "$(dpkg-deb -f "$(deb $p)" Architecture)" = all ] || fail "$p: Architecture $(dpkg-deb -f "$(deb $p)" Architecture), want all"
+done
+# The binaries need a C library at least as new as the newest symbol version they use (GLIBC_2.34
+# when built on Debian 12; Kylin V10 and UOS 20 shipped older): each package's libc6 dependency
+# says so, and apt refuses an older system instead of the programs failing at their start.
+need=$(objdump -T "$out/$host"/* | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n 1)
+[ -n "$need" ] || fail "objdump -T found no GLIBC_ symbol version in $out/$host"
+for p in kiosk kioskd halld; do
+  have=$(dpkg-deb -f "$(deb $p)" Depends | tr ',' '\n' | sed -n 's/^[[:space:]]*libc6 (>= \([0-9.]*\))$/\1/p')
+  [ -n "$have" ] || fail "$p does not depend on libc6 (>= $need)"
+  dpkg --compare-versions "$have" ge "$need" || fail "$p depends on libc6 (>= $have); its binaries need $need"
+done
+# The other architecture, cheaply: its three packages rendered by nfpm from the same files with
+# ARCH=$other and stand-in files for the binaries (cross-building them would double this test's
+# time; make test-arm64 does, and runs them). An architecture written into an nfpm file again,
+# or a field that differs between the two, fails here.
+case $host in amd64) other=arm64 ;; *) other=amd64 ;; esac
+mkdir "$out/stand-in" "$out/$other-deb"
+for b in kiosk kioskd kioskctl halld; do echo "package-test stand-in for $b" >"$out/stand-in/$b"; done
+for p in kiosk kioskd halld; do
+  ARCH=$other PKG_BIN=$out/stand-in PKG_DATA=$out VERSION=$V \
+    "$out/nfpm" package --config "packaging/nfpm-$p.yaml" --packager deb --target "$out/$other-deb/" >/dev/null
+  f=$out/$other-deb/citizenhome-${p}_${V}_$other.deb
+  [ -f "$f" ] || fail "nfpm-$p.yaml with ARCH=$other made $(ls "$out/$other-deb"), not $(basename "$f")"
+  [ "$(dpkg-deb -f "$f" Architecture)" = "$other" ] || fail "nfpm-$p.yaml with ARCH=$other: Architecture $(dpkg-deb -f "$f" Architecture)"
+  for field in Depends Recommends Conflicts; do
+    [ "$(dpkg-deb -f "$f" $field)" = "$(dpkg-deb -f "$(deb $p)" $field)" ] || fail "$p: $field differ between $host and $other"
+  done
+done
 has() { # has PKG PATH MODE
   # grep reads the whole listing (no -q): quitting at the first match would kill dpkg-deb with
   # SIGPIPE on a long listing (halld's clips), and pipefail would count that as a miss.
@@ -590,7 +626,7 @@ if command -v systemd-analyze >/dev/null; then
     cp packaging/systemd/hall-key-credential.conf "$units/$u.service.d/"
   done
   # verify resolves ExecStart: point it at binaries that exist here.
-  sed -i "s#/usr/bin/kioskd#$out/kioskd#; s#/usr/bin/halld#$out/halld#; s#/usr/bin/xinit#$(command -v true)#" "$units"/*.service
+  sed -i "s#/usr/bin/kioskd#$out/$host/kioskd#; s#/usr/bin/halld#$out/$host/halld#; s#/usr/bin/xinit#$(command -v true)#" "$units"/*.service
   vout=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$units"/*.service 2>&1 | grep -v -e 'Failed to load\|ProtectHome\|No such file' || true)
   if echo "$vout" | grep -qi 'unknown\|invalid\|error'; then fail "systemd-analyze verify: $vout"; fi
 else

@@ -46,8 +46,15 @@ func main() {
 	dataDir := flag.String("data", "", "demo: where the demo keeps its store and printed tickets (default: the user's data directory)")
 	demoMQTT := flag.String("demo-mqtt", agent.DemoListen, "demo: where its embedded MQTT broker listens (\"\": no telemetry)")
 	demoHalld := flag.String("demo-halld", "", "demo: the base URL of `halld demo` beside it (make demo): the hall numbers the tickets and their QR codes open its ticket page")
+	// -version: what a technician asks a new machine first (and the arm64 check's proof that the
+	// binary, with its GL and X11 libraries, loads and starts there); before any screen is opened.
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	logger := logging.Flags(flag.CommandLine)
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version)
+		return
+	}
 	log, err := logger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kiosk:", err)
