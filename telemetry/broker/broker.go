@@ -93,6 +93,8 @@ const DefaultConnectTimeout = 10 * time.Second
 type Broker struct {
 	srv  *mqtt.Server
 	addr string
+	// closed counts the connections closed; Close reads it first (see Close).
+	closed *atomic.Int64
 }
 
 // ErrNotLoopback is returned by Start for a listen address that is not on loopback.
@@ -163,7 +165,8 @@ func Start(c Config) (*Broker, error) {
 	if c.ConnectTimeout > 0 {
 		ct = c.ConnectTimeout
 	}
-	ln := listeners.NewNet("tcp", netutil.LimitListener(connectDeadline{tcp, ct}, 2*maxClients))
+	closed := new(atomic.Int64)
+	ln := listeners.NewNet("tcp", netutil.LimitListener(connectDeadline{tcp, ct, closed}, 2*maxClients))
 	if err := srv.AddListener(ln); err != nil {
 		_ = tcp.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", c.Listen, err)
@@ -172,7 +175,7 @@ func Start(c Config) (*Broker, error) {
 		_ = srv.Close()
 		return nil, err
 	}
-	return &Broker{srv: srv, addr: ln.Address()}, nil
+	return &Broker{srv: srv, addr: ln.Address(), closed: closed}, nil
 }
 
 // connectDeadline gives each connection timeout for its CONNECT; mochi replaces the deadline
@@ -180,14 +183,28 @@ func Start(c Config) (*Broker, error) {
 type connectDeadline struct {
 	net.Listener
 	timeout time.Duration
+	closed  *atomic.Int64
 }
 
 func (l connectDeadline) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if err == nil {
-		_ = c.SetDeadline(time.Now().Add(l.timeout))
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	_ = c.SetDeadline(time.Now().Add(l.timeout))
+	return &countedConn{Conn: c, closed: l.closed}, nil
+}
+
+// countedConn counts its Close in closed, once.
+type countedConn struct {
+	net.Conn
+	closed *atomic.Int64
+	once   sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.closed.Add(1) })
+	return c.Conn.Close()
 }
 
 func readFile(path string) ([]byte, error) {
@@ -210,7 +227,13 @@ func (b *Broker) Addr() string { return b.addr }
 func (b *Broker) URL() string { return "tcp://" + b.addr }
 
 // Close stops the broker, disconnecting every client.
-func (b *Broker) Close() error { return b.srv.Close() }
+func (b *Broker) Close() error {
+	// mochi's Close writes what a connection's goroutine read when it was accepted, with nothing
+	// ordering the two when that connection has ended (one that never sent CONNECT, say): the
+	// race detector says so. Reading the count its Close added orders them.
+	_ = b.closed.Load()
+	return b.srv.Close()
+}
 
 // auth is the mochi hook: authentication, the ACL, wills.
 type auth struct {
