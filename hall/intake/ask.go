@@ -24,17 +24,15 @@ type Replies interface {
 func (in *Intake) ask(ctx context.Context, kiosk string, b []byte) {
 	a, err := wire.ParseAsk(b)
 	ans := wire.Answer{TS: wire.Stamp(in.o.Now(), in.o.Location)}
-	var me *wire.MessageError
-	switch {
-	case errors.As(err, &me) && me.ID != "":
+	if err != nil {
 		in.count(func(c *Counts) { c.Rejected++ })
 		in.o.Log.Warn("question refused", "kiosk", kiosk, "err", err)
+		var me *wire.MessageError
+		if !errors.As(err, &me) || me.ID == "" {
+			return
+		}
 		ans.ID, ans.Error = me.ID, &wire.GivenError{Code: wire.AnswerInvalid, Message: me.Msg}
-	case err != nil:
-		in.count(func(c *Counts) { c.Rejected++ })
-		in.o.Log.Warn("question refused", "kiosk", kiosk, "err", err)
-		return
-	default:
+	} else {
 		in.count(func(c *Counts) { c.Asks++ })
 		ans.ID = a.ID
 		if a.Served != nil {
